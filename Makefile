@@ -1,0 +1,102 @@
+# RoomKey build. `make` builds build/roomkey; `make test` installs what the
+# tests need, builds a normal and an ASan+UBSan variant and runs every test;
+# `make run` starts the demo; `make bench` runs the benchmarks.
+
+CC      ?= cc
+PKGS    := jansson libcrypto
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c17 -Wall -Wextra -Werror -D_GNU_SOURCE -fno-strict-aliasing
+CFLAGS  += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lcrypto) -lm -lpthread
+
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+LIB_SRC  := $(sort $(wildcard src/util/*.c src/token/*.c src/auth/*.c src/policy/*.c \
+                             src/store/*.c src/http/*.c src/api/*.c))
+CLI_SRC  := $(sort $(wildcard src/cli/*.c))
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+
+B  := build
+BA := build/asan
+
+LIB_OBJ   := $(LIB_SRC:%.c=$(B)/obj/%.o)
+CLI_OBJ   := $(CLI_SRC:%.c=$(B)/obj/%.o)
+LIB_OBJ_A := $(LIB_SRC:%.c=$(BA)/obj/%.o)
+CLI_OBJ_A := $(CLI_SRC:%.c=$(BA)/obj/%.o)
+UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+UNIT_BIN_A := $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/%)
+
+.PHONY: all asan test unit unit-asan interop deps run bench format format-check clean
+
+all: $(B)/roomkey
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BA)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) -MMD -MP -c $< -o $@
+
+$(B)/libroomkey.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BA)/libroomkey.a: $(LIB_OBJ_A)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/roomkey: $(CLI_OBJ) $(B)/libroomkey.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BA)/roomkey: $(CLI_OBJ_A) $(BA)/libroomkey.a
+	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/tests/%: tests/unit/%.c tests/unit/check.h $(B)/libroomkey.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Isrc -o $@ $< $(B)/libroomkey.a $(LDLIBS)
+
+$(BA)/tests/%: tests/unit/%.c tests/unit/check.h $(BA)/libroomkey.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) -Isrc -o $@ $< $(BA)/libroomkey.a $(LDLIBS)
+
+asan: $(BA)/roomkey $(UNIT_BIN_A)
+
+# Installs missing Debian and npm packages (idempotent; quiet when present).
+deps:
+	@scripts/deps.sh
+
+unit: $(UNIT_BIN)
+	@scripts/run-unit.sh $(UNIT_BIN)
+
+unit-asan: $(UNIT_BIN_A)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		scripts/run-unit.sh $(UNIT_BIN_A)
+
+interop: $(B)/roomkey $(BA)/roomkey
+	@cd tests/interop && ROOMKEY_BIN=$(CURDIR)/$(B)/roomkey node --test --test-concurrency=1 *.test.mjs
+	@cd tests/interop && ROOMKEY_BIN=$(CURDIR)/$(BA)/roomkey ASAN_OPTIONS=detect_leaks=1 \
+		node --test --test-concurrency=1 cli.test.mjs
+
+test: deps
+	@$(MAKE) --no-print-directory all asan
+	@$(MAKE) --no-print-directory unit unit-asan interop
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -C bench
+
+format:
+	clang-format -i $(LIB_SRC) $(CLI_SRC) $(wildcard src/*/*.h) $(UNIT_SRC) tests/unit/check.h
+
+format-check:
+	clang-format --dry-run -Werror $(LIB_SRC) $(CLI_SRC) $(wildcard src/*/*.h) $(UNIT_SRC) tests/unit/check.h
+
+clean:
+	rm -rf $(B)
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(LIB_OBJ_A:.o=.d) $(CLI_OBJ_A:.o=.d)

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# deps.sh - installs what building and testing RoomKey needs, when missing:
+# Debian packages (apt-get, non-interactive; needs root) and the npm packages
+# of the test and bench harnesses (from their package-lock.json files).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEBS=(build-essential pkg-config libssl-dev libjansson-dev nodejs npm clang-format)
+
+missing=()
+for p in "${DEBS[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    echo "deps: installing Debian packages: ${missing[*]}"
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "deps: need root to apt-get install ${missing[*]}" >&2
+        exit 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+for dir in tests/interop bench; do
+    [ -f "$dir/package.json" ] || continue
+    if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+        echo "deps: npm ci in $dir"
+        (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    fi
+done

@@ -1,0 +1,88 @@
+/* cli.c - helpers shared by the `roomkey` subcommands: key loading, file
+ * reading. */
+#include "cli.h"
+#include "../util/err.h"
+
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cli_read_file(const char *path, size_t max, char **out, size_t *len)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f)
+        return RK_EIO;
+    char *buf = malloc(max + 2);
+    if (!buf) {
+        if (f != stdin)
+            fclose(f);
+        return RK_ENOMEM;
+    }
+    size_t n = fread(buf, 1, max + 1, f);
+    int err = ferror(f);
+    if (f != stdin)
+        fclose(f);
+    if (err || n > max) {
+        OPENSSL_cleanse(buf, n);
+        free(buf);
+        return err ? RK_EIO : RK_ETOOBIG;
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *len = n;
+    return RK_OK;
+}
+
+int cli_keyring(const char *api_key, const char *api_secret, const char *keys_file, bool dev,
+                keyring **out)
+{
+    keyring *kr;
+    char why[256] = "";
+    int rc = keyring_new(&kr);
+    if (rc)
+        return rc;
+    if ((api_key == NULL) != (api_secret == NULL)) {
+        fprintf(stderr, "roomkey: --api-key and --api-secret go together\n");
+        rc = RK_EINVAL;
+        goto fail;
+    }
+    if (api_key && (rc = keyring_add(kr, api_key, api_secret, strlen(api_secret), dev, why,
+                                     sizeof why)))
+        goto bad;
+    if (keys_file) {
+        char *text;
+        size_t len;
+        rc = cli_read_file(keys_file, KEYRING_MAX_TEXT, &text, &len);
+        if (rc) {
+            fprintf(stderr, "roomkey: cannot read keys file %s: %s\n", keys_file,
+                    rk_strerror(rc));
+            goto fail;
+        }
+        rc = keyring_parse(kr, text, dev, why, sizeof why);
+        OPENSSL_cleanse(text, len);
+        free(text);
+        if (rc)
+            goto bad;
+    }
+    const char *env_keys = getenv("LIVEKIT_KEYS");
+    if (env_keys && *env_keys && (rc = keyring_parse(kr, env_keys, dev, why, sizeof why)))
+        goto bad;
+    const char *ek = getenv("LIVEKIT_API_KEY"), *es = getenv("LIVEKIT_API_SECRET");
+    if (ek && *ek && es && *es && !keyring_find(kr, ek, strlen(ek)) &&
+        (rc = keyring_add(kr, ek, es, strlen(es), dev, why, sizeof why)))
+        goto bad;
+    if (keyring_count(kr) == 0) {
+        fprintf(stderr, "roomkey: no API key: use --api-key/--api-secret or set "
+                        "LIVEKIT_API_KEY and LIVEKIT_API_SECRET\n");
+        rc = RK_ENOTFOUND;
+        goto fail;
+    }
+    *out = kr;
+    return RK_OK;
+bad:
+    fprintf(stderr, "roomkey: %s\n", why);
+fail:
+    keyring_free(kr);
+    return rc;
+}

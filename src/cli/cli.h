@@ -1,0 +1,33 @@
+/* cli.h - the `roomkey` subcommands' entry points and shared helpers. */
+#ifndef RK_CLI_H
+#define RK_CLI_H
+
+#include "../token/keyring.h"
+
+#include <stdbool.h>
+
+/* Exit codes of every subcommand. */
+enum {
+    CLI_OK = 0,
+    CLI_FAIL = 1,  /* the operation was refused or failed */
+    CLI_USAGE = 2, /* bad flags or arguments */
+};
+
+#define ROOMKEY_VERSION "0.1.0"
+
+/* cmd_token runs `roomkey token ...`; argv[0] is "token". */
+int cmd_token(int argc, char **argv);
+
+/* cli_keyring builds a keyring from, in order: api_key/api_secret (flags),
+ * keys_file ("key: secret" lines), LIVEKIT_KEYS, and
+ * LIVEKIT_API_KEY/LIVEKIT_API_SECRET. The first key found signs. Prints the
+ * reason and returns non-zero when no key is configured or one is invalid.
+ * The caller frees *out with keyring_free. */
+int cli_keyring(const char *api_key, const char *api_secret, const char *keys_file, bool dev,
+                keyring **out);
+
+/* cli_read_file reads at most max bytes of path (or stdin for "-") into a
+ * new NUL-terminated buffer; RK_ETOOBIG beyond max. Caller frees *out. */
+int cli_read_file(const char *path, size_t max, char **out, size_t *len);
+
+#endif

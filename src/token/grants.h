@@ -1,0 +1,125 @@
+/* grants.h - the claims of a LiveKit access token, their limits and their
+ * JSON form.
+ *
+ * Field names follow livekit/protocol's auth.ClaimGrants exactly (as the
+ * official SDKs write them). Optional booleans are three-state: an unset
+ * grant is omitted from the token, never written as false. All strings are
+ * borrowed: the caller owns them and keeps them alive while the claims are
+ * used. A `sha256` claim cannot be expressed here on purpose: it would turn a
+ * join token into a webhook credential. */
+#ifndef RK_GRANTS_H
+#define RK_GRANTS_H
+
+#include "../util/jsonw.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Hard limits (bytes). */
+#define GRANTS_MAX_IDENTITY   256
+#define GRANTS_MAX_NAME       256
+#define GRANTS_MAX_ROOM       256
+#define GRANTS_MAX_KIND       32
+#define GRANTS_MAX_METADATA   (512u * 1024)
+#define GRANTS_MAX_ATTRS      (64u * 1024) /* keys and values together */
+#define GRANTS_MAX_ATTR_COUNT 256
+#define GRANTS_MAX_AGENTS     16
+#define GRANTS_MAX_AGENT_META (64u * 1024)
+#define GRANTS_MAX_ROOMCFG_MD (64u * 1024)
+
+/* A three-state boolean: unset grants are left out of the token. */
+typedef enum tri { TRI_UNSET = 0, TRI_FALSE = 1, TRI_TRUE = 2 } tri;
+
+/* Track sources for canPublishSources, as bits. */
+enum lk_source {
+    LK_SRC_CAMERA = 1u << 0,
+    LK_SRC_MICROPHONE = 1u << 1,
+    LK_SRC_SCREEN_SHARE = 1u << 2,
+    LK_SRC_SCREEN_SHARE_AUDIO = 1u << 3,
+};
+
+typedef struct lk_video_grant {
+    tri room_create;              /* roomCreate */
+    tri room_list;                /* roomList */
+    tri room_record;              /* roomRecord */
+    tri room_admin;               /* roomAdmin */
+    tri room_join;                /* roomJoin */
+    tri ingress_admin;            /* ingressAdmin */
+    tri can_publish;              /* canPublish */
+    tri can_subscribe;            /* canSubscribe */
+    tri can_publish_data;         /* canPublishData */
+    tri can_update_own_metadata;  /* canUpdateOwnMetadata */
+    tri hidden;                   /* hidden */
+    tri recorder;                 /* recorder */
+    tri agent;                    /* agent */
+    tri can_subscribe_metrics;    /* canSubscribeMetrics */
+    tri can_manage_agent_session; /* canManageAgentSession */
+    const char *room;             /* room, NULL when unset */
+    const char *destination_room; /* destinationRoom, NULL when unset */
+    unsigned sources;             /* canPublishSources bits (enum lk_source) */
+    bool sources_set;             /* write canPublishSources (even if empty) */
+} lk_video_grant;
+
+typedef struct lk_attr {
+    const char *key;
+    const char *value;
+} lk_attr;
+
+typedef struct lk_agent_dispatch {
+    const char *agent_name; /* agentName */
+    const char *metadata;   /* metadata, NULL when unset */
+} lk_agent_dispatch;
+
+/* roomConfig: protobuf RoomConfiguration in its JSON form; zero/NULL fields
+ * are omitted, as protobuf JSON omits defaults. */
+typedef struct lk_room_config {
+    const char *name;
+    uint32_t empty_timeout;     /* emptyTimeout, seconds */
+    uint32_t departure_timeout; /* departureTimeout, seconds */
+    uint32_t max_participants;  /* maxParticipants */
+    const char *metadata;
+    const lk_agent_dispatch *agents; /* agents[] */
+    size_t n_agents;
+} lk_room_config;
+
+typedef struct lk_claims {
+    const char *identity;    /* sub; required when video.roomJoin */
+    const char *name;        /* name */
+    const char *metadata;    /* metadata */
+    const char *kind;        /* kind: "standard", "agent", ... */
+    const char *room_preset; /* roomPreset */
+    const lk_attr *attrs;    /* attributes (string map) */
+    size_t n_attrs;
+    lk_video_grant video; /* written as "video" when any field is set */
+    tri sip_admin;        /* sip.admin */
+    tri sip_call;         /* sip.call */
+    const lk_room_config *room_config; /* roomConfig, NULL when unset */
+} lk_claims;
+
+/* lk_claims_check enforces LiveKit's rules and RoomKey's limits: identity
+ * required for roomJoin, roomJoin/roomAdmin require a room, size limits,
+ * valid UTF-8, no duplicate attribute keys. On success *json_bound gets an
+ * upper bound of the bytes lk_claims_write needs. On RK_EINVAL/RK_ETOOBIG,
+ * why (capacity why_cap) says which rule failed. */
+int lk_claims_check(const lk_claims *c, size_t *json_bound, char *why, size_t why_cap);
+
+/* lk_claims_write writes the grant members (no braces, no registered
+ * claims) into an object already open in w. Errors latch in w->err. */
+void lk_claims_write(jsonw *w, const lk_claims *c);
+
+/* lk_video_grant_any reports whether any video field is set. */
+bool lk_video_grant_any(const lk_video_grant *v);
+
+/* lk_video_grant_from_json merges a VideoGrant JSON object (as `lk token
+ * create --grant` takes) into *v. Unknown fields and wrong types are
+ * refused with a reason in why. Strings in *v then point into obj: keep obj
+ * alive as long as *v is used. */
+int lk_video_grant_from_json(const json_t *obj, lk_video_grant *v, char *why, size_t why_cap);
+
+/* lk_source_parse maps "camera", "microphone", "screen_share",
+ * "screen_share_audio" to its bit; RK_EINVAL otherwise. */
+int lk_source_parse(const char *name, unsigned *bit);
+
+#endif

@@ -1,0 +1,196 @@
+/* keyring.c - API keys held as keyed HMAC contexts. */
+#include "keyring.h"
+#include "../util/err.h"
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/params.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct keyring {
+    keyring_entry keys[KEYRING_MAX_KEYS];
+    size_t n;
+    size_t signer;
+};
+
+static int fail(int rc, char *why, size_t cap, const char *fmt, ...)
+{
+    if (cap) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(why, cap, fmt, ap);
+        va_end(ap);
+    }
+    return rc;
+}
+
+int keyring_new(keyring **out)
+{
+    keyring *kr = calloc(1, sizeof *kr);
+    if (!kr)
+        return RK_ENOMEM;
+    *out = kr;
+    return RK_OK;
+}
+
+void keyring_free(keyring *kr)
+{
+    if (!kr)
+        return;
+    for (size_t i = 0; i < kr->n; i++)
+        EVP_MAC_CTX_free(kr->keys[i].mac);
+    OPENSSL_cleanse(kr, sizeof *kr);
+    free(kr);
+}
+
+static bool id_char_ok(char c)
+{
+    return c > 0x20 && c < 0x7f && c != ':' && c != ',';
+}
+
+/* keyed_ctx returns a new HMAC-SHA256 context keyed with secret. */
+static EVP_MAC_CTX *keyed_ctx(const char *secret, size_t len)
+{
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL);
+    if (!mac)
+        return NULL;
+    EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(mac);
+    EVP_MAC_free(mac);
+    if (!ctx)
+        return NULL;
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
+        OSSL_PARAM_construct_end(),
+    };
+    if (EVP_MAC_init(ctx, (const unsigned char *)secret, len, params) != 1) {
+        EVP_MAC_CTX_free(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
+int keyring_add(keyring *kr, const char *id, const char *secret, size_t secret_len,
+                bool allow_short, char *why, size_t cap)
+{
+    size_t id_len = strnlen(id, KEYRING_MAX_KEY_ID + 1);
+    if (id_len == 0)
+        return fail(RK_EINVAL, why, cap, "API key is empty");
+    if (id_len > KEYRING_MAX_KEY_ID)
+        return fail(RK_ETOOBIG, why, cap, "API key is longer than %d bytes", KEYRING_MAX_KEY_ID);
+    for (size_t i = 0; i < id_len; i++)
+        if (!id_char_ok(id[i]))
+            return fail(RK_EINVAL, why, cap,
+                        "API key may hold only printable ASCII without spaces, ':' or ','");
+    if (secret_len == 0)
+        return fail(RK_EINVAL, why, cap, "API secret for key %s is empty", id);
+    if (secret_len > KEYRING_MAX_SECRET)
+        return fail(RK_ETOOBIG, why, cap, "API secret for key %s is longer than %d bytes", id,
+                    KEYRING_MAX_SECRET);
+    if (secret_len < KEYRING_MIN_SECRET && !allow_short)
+        return fail(RK_EINVAL, why, cap,
+                    "API secret for key %s is %zu bytes; at least %d are required "
+                    "(dev mode allows shorter)",
+                    id, secret_len, KEYRING_MIN_SECRET);
+    if (keyring_find(kr, id, id_len))
+        return fail(RK_ECONFLICT, why, cap, "API key %s is configured twice", id);
+    if (kr->n == KEYRING_MAX_KEYS)
+        return fail(RK_ETOOBIG, why, cap, "more than %d API keys", KEYRING_MAX_KEYS);
+    EVP_MAC_CTX *ctx = keyed_ctx(secret, secret_len);
+    if (!ctx)
+        return fail(RK_ECRYPTO, why, cap, "OpenSSL could not set up HMAC-SHA256");
+    keyring_entry *e = &kr->keys[kr->n++];
+    memcpy(e->id, id, id_len);
+    e->id[id_len] = '\0';
+    e->id_len = id_len;
+    e->mac = ctx;
+    return RK_OK;
+}
+
+static const char *trim(char *s, char **end)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    char *e = s + strlen(s);
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+        e--;
+    *e = '\0';
+    if (end)
+        *end = e;
+    return s;
+}
+
+int keyring_parse(keyring *kr, const char *text, bool allow_short, char *why, size_t cap)
+{
+    size_t len = strnlen(text, KEYRING_MAX_TEXT + 1);
+    if (len > KEYRING_MAX_TEXT)
+        return fail(RK_ETOOBIG, why, cap, "key list is larger than %u bytes", KEYRING_MAX_TEXT);
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return RK_ENOMEM;
+    memcpy(copy, text, len + 1);
+    int rc = RK_OK;
+    char *save = NULL;
+    for (char *item = strtok_r(copy, "\n,", &save); item; item = strtok_r(NULL, "\n,", &save)) {
+        const char *t = trim(item, NULL);
+        if (*t == '\0' || *t == '#')
+            continue;
+        char *colon = strchr(t, ':');
+        if (!colon) {
+            rc = fail(RK_EINVAL, why, cap, "key list entry is not \"key: secret\"");
+            break;
+        }
+        *colon = '\0';
+        char *idcopy = (char *)t;
+        const char *id = trim(idcopy, NULL);
+        const char *secret = trim(colon + 1, NULL);
+        rc = keyring_add(kr, id, secret, strlen(secret), allow_short, why, cap);
+        if (rc)
+            break;
+    }
+    OPENSSL_cleanse(copy, len + 1);
+    free(copy);
+    return rc;
+}
+
+int keyring_set_signer(keyring *kr, const char *id)
+{
+    for (size_t i = 0; i < kr->n; i++) {
+        if (strcmp(kr->keys[i].id, id) == 0) {
+            kr->signer = i;
+            return RK_OK;
+        }
+    }
+    return RK_ENOTFOUND;
+}
+
+const keyring_entry *keyring_signer(const keyring *kr)
+{
+    return kr->n ? &kr->keys[kr->signer] : NULL;
+}
+
+const keyring_entry *keyring_find(const keyring *kr, const char *id, size_t len)
+{
+    for (size_t i = 0; i < kr->n; i++)
+        if (kr->keys[i].id_len == len && memcmp(kr->keys[i].id, id, len) == 0)
+            return &kr->keys[i];
+    return NULL;
+}
+
+size_t keyring_count(const keyring *kr)
+{
+    return kr->n;
+}
+
+int keyring_hmac(const keyring_entry *e, const void *msg, size_t len, unsigned char out[32])
+{
+    EVP_MAC_CTX *c = EVP_MAC_CTX_dup(e->mac);
+    if (!c)
+        return RK_ECRYPTO;
+    size_t n = 0;
+    int ok = EVP_MAC_update(c, msg, len) == 1 && EVP_MAC_final(c, out, &n, 32) == 1 && n == 32;
+    EVP_MAC_CTX_free(c);
+    return ok ? RK_OK : RK_ECRYPTO;
+}

@@ -1,0 +1,48 @@
+/* minter.h - signs LiveKit access tokens (HS256), fast.
+ *
+ * A minter belongs to one thread. It holds its own copy of the signing key's
+ * keyed HMAC context (re-initialised per token, which reuses OpenSSL's
+ * precomputed inner/outer key state) and its own payload and token buffers,
+ * so steady-state minting allocates nothing. Every token gets
+ * header {"alg":"HS256","typ":"JWT"}, iss = API key, sub = identity,
+ * iat = nbf = now, exp = now + ttl, and a random 128-bit jti. */
+#ifndef RK_MINTER_H
+#define RK_MINTER_H
+
+#include "grants.h"
+#include "keyring.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Longest lifetime any token may have, whatever the caller asks: 24 h is the
+ * service default maximum; the CLI may ask for up to 30 days. */
+#define MINTER_MAX_TTL (30LL * 24 * 3600)
+
+/* jti: 16 random bytes, base64url (22 characters) plus NUL. */
+#define MINTER_JTI_LEN 23
+
+typedef struct mint_info {
+    char jti[MINTER_JTI_LEN]; /* the token's jti, for audit and logs */
+    int64_t iat;              /* = nbf */
+    int64_t exp;
+} mint_info;
+
+typedef struct minter minter;
+
+/* minter_new makes a minter that signs with kr's signing key. kr must
+ * outlive the minter. Free with minter_free. */
+int minter_new(const keyring *kr, minter **out);
+
+/* minter_free releases m (NULL is fine); buffers are wiped first. */
+void minter_free(minter *m);
+
+/* minter_mint signs claims c for ttl_s seconds (1..MINTER_MAX_TTL) from now
+ * (Unix seconds). On RK_OK *tok points at the NUL-terminated token inside m
+ * (borrowed: valid until the next minter_mint or minter_free on m), *tok_len
+ * is its length, and *info has jti and times. Claims are checked first with
+ * lk_claims_check; on RK_EINVAL/RK_ETOOBIG `why` says which rule failed. */
+int minter_mint(minter *m, const lk_claims *c, int64_t now, int64_t ttl_s, const char **tok,
+                size_t *tok_len, mint_info *info, char *why, size_t why_cap);
+
+#endif

@@ -1,0 +1,95 @@
+/* b64url.c - unpadded, strict base64url for JOSE compact serialisation. */
+#include "b64url.h"
+#include "err.h"
+
+static const char ALPHABET[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/* 0..63 for alphabet characters, 0xff for everything else. */
+static const uint8_t DECODE[256] = {
+    ['A'] = 1,  ['B'] = 2,  ['C'] = 3,  ['D'] = 4,  ['E'] = 5,  ['F'] = 6,  ['G'] = 7,
+    ['H'] = 8,  ['I'] = 9,  ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14,
+    ['O'] = 15, ['P'] = 16, ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21,
+    ['V'] = 22, ['W'] = 23, ['X'] = 24, ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28,
+    ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32, ['g'] = 33, ['h'] = 34, ['i'] = 35,
+    ['j'] = 36, ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42,
+    ['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48, ['w'] = 49,
+    ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56,
+    ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['-'] = 63,
+    ['_'] = 64,
+};
+/* The table above stores value+1 so that zero means "not in the alphabet". */
+
+int b64url_encode(const uint8_t *in, size_t len, char *out, size_t cap, size_t *out_len)
+{
+    size_t need = B64URL_ENCODED_LEN(len);
+    if (cap < need + 1) {
+        if (cap > 0)
+            out[0] = '\0';
+        return RK_ETOOBIG;
+    }
+    size_t i = 0, o = 0;
+    for (; i + 3 <= len; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+        out[o++] = ALPHABET[v >> 18];
+        out[o++] = ALPHABET[(v >> 12) & 63];
+        out[o++] = ALPHABET[(v >> 6) & 63];
+        out[o++] = ALPHABET[v & 63];
+    }
+    if (len - i == 1) {
+        uint32_t v = (uint32_t)in[i] << 16;
+        out[o++] = ALPHABET[v >> 18];
+        out[o++] = ALPHABET[(v >> 12) & 63];
+    } else if (len - i == 2) {
+        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
+        out[o++] = ALPHABET[v >> 18];
+        out[o++] = ALPHABET[(v >> 12) & 63];
+        out[o++] = ALPHABET[(v >> 6) & 63];
+    }
+    out[o] = '\0';
+    *out_len = o;
+    return RK_OK;
+}
+
+int b64url_decode(const char *in, size_t len, uint8_t *out, size_t cap, size_t *out_len)
+{
+    if (len % 4 == 1)
+        return RK_EINVAL;
+    size_t need = (len / 4) * 3 + (len % 4 ? len % 4 - 1 : 0);
+    if (need > cap)
+        return RK_ETOOBIG;
+    size_t i = 0, o = 0;
+    uint32_t v[4];
+    for (; i + 4 <= len; i += 4) {
+        for (int k = 0; k < 4; k++) {
+            uint8_t d = DECODE[(unsigned char)in[i + k]];
+            if (d == 0)
+                return RK_EINVAL;
+            v[k] = d - 1u;
+        }
+        uint32_t w = v[0] << 18 | v[1] << 12 | v[2] << 6 | v[3];
+        out[o++] = (uint8_t)(w >> 16);
+        out[o++] = (uint8_t)(w >> 8);
+        out[o++] = (uint8_t)w;
+    }
+    size_t rest = len - i;
+    if (rest) {
+        for (size_t k = 0; k < rest; k++) {
+            uint8_t d = DECODE[(unsigned char)in[i + k]];
+            if (d == 0)
+                return RK_EINVAL;
+            v[k] = d - 1u;
+        }
+        if (rest == 2) {
+            if (v[1] & 0x0f) /* non-canonical: unused bits set */
+                return RK_EINVAL;
+            out[o++] = (uint8_t)(v[0] << 2 | v[1] >> 4);
+        } else { /* rest == 3 */
+            if (v[2] & 0x03)
+                return RK_EINVAL;
+            out[o++] = (uint8_t)(v[0] << 2 | v[1] >> 4);
+            out[o++] = (uint8_t)((v[1] & 0x0f) << 4 | v[2] >> 2);
+        }
+    }
+    *out_len = o;
+    return RK_OK;
+}

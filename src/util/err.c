@@ -1,0 +1,34 @@
+/* err.c - names for RoomKey's error codes. */
+#include "err.h"
+
+const char *rk_strerror(int err)
+{
+    switch (err) {
+    case RK_OK:
+        return "ok";
+    case RK_EINVAL:
+        return "invalid input";
+    case RK_ETOOBIG:
+        return "limit exceeded";
+    case RK_ENOMEM:
+        return "out of memory";
+    case RK_ECRYPTO:
+        return "crypto failure";
+    case RK_EVERIFY:
+        return "verification failed";
+    case RK_ENOTFOUND:
+        return "not found";
+    case RK_EEXPIRED:
+        return "expired";
+    case RK_ENOTYET:
+        return "not yet valid";
+    case RK_EIO:
+        return "i/o error";
+    case RK_ECONFLICT:
+        return "conflict";
+    case RK_EDENIED:
+        return "denied";
+    default:
+        return "unknown error";
+    }
+}

@@ -1,0 +1,26 @@
+/* err.h - the error codes every RoomKey function returns.
+ *
+ * Functions return RK_OK (0) on success and a negative code on failure;
+ * results travel through out-parameters. */
+#ifndef RK_ERR_H
+#define RK_ERR_H
+
+enum rk_err {
+    RK_OK = 0,
+    RK_EINVAL = -1,   /* malformed input */
+    RK_ETOOBIG = -2,  /* a hard limit was exceeded */
+    RK_ENOMEM = -3,   /* allocation failed */
+    RK_ECRYPTO = -4,  /* OpenSSL reported a failure */
+    RK_EVERIFY = -5,  /* signature or claim check failed */
+    RK_ENOTFOUND = -6,
+    RK_EEXPIRED = -7,
+    RK_ENOTYET = -8,
+    RK_EIO = -9,
+    RK_ECONFLICT = -10,
+    RK_EDENIED = -11,
+};
+
+/* rk_strerror returns a static, human-readable name for an error code. */
+const char *rk_strerror(int err);
+
+#endif

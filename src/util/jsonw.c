@@ -1,0 +1,190 @@
+/* jsonw.c - bounded, escaping JSON writer. */
+#include "jsonw.h"
+#include "err.h"
+#include "utf8.h"
+
+#include <string.h>
+
+void jsonw_init(jsonw *w, char *buf, size_t cap)
+{
+    w->buf = buf;
+    w->len = 0;
+    w->cap = cap;
+    w->err = cap ? RK_OK : RK_ETOOBIG;
+    w->comma = false;
+    if (cap)
+        buf[0] = '\0';
+}
+
+static void put(jsonw *w, const char *s, size_t n)
+{
+    if (w->err)
+        return;
+    if (w->cap - w->len <= n) {
+        w->err = RK_ETOOBIG;
+        return;
+    }
+    memcpy(w->buf + w->len, s, n);
+    w->len += n;
+    w->buf[w->len] = '\0';
+}
+
+static void sep(jsonw *w)
+{
+    if (w->comma)
+        put(w, ",", 1);
+    w->comma = true;
+}
+
+void jsonw_obj_open(jsonw *w)
+{
+    sep(w);
+    put(w, "{", 1);
+    w->comma = false;
+}
+
+void jsonw_obj_close(jsonw *w)
+{
+    put(w, "}", 1);
+    w->comma = true;
+}
+
+void jsonw_arr_open(jsonw *w)
+{
+    sep(w);
+    put(w, "[", 1);
+    w->comma = false;
+}
+
+void jsonw_arr_close(jsonw *w)
+{
+    put(w, "]", 1);
+    w->comma = true;
+}
+
+static const char HEX[] = "0123456789abcdef";
+
+/* Bytes that need escaping: control characters, quote and backslash. */
+static inline bool needs_escape(unsigned char c)
+{
+    return c < 0x20 || c == '"' || c == '\\';
+}
+
+static void put_escaped(jsonw *w, const char *s, size_t len)
+{
+    size_t start = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!needs_escape(c))
+            continue;
+        put(w, s + start, i - start);
+        start = i + 1;
+        char e[6] = {'\\', 0, 0, 0, 0, 0};
+        switch (c) {
+        case '"':
+            e[1] = '"';
+            put(w, e, 2);
+            break;
+        case '\\':
+            e[1] = '\\';
+            put(w, e, 2);
+            break;
+        case '\n':
+            e[1] = 'n';
+            put(w, e, 2);
+            break;
+        case '\r':
+            e[1] = 'r';
+            put(w, e, 2);
+            break;
+        case '\t':
+            e[1] = 't';
+            put(w, e, 2);
+            break;
+        case '\b':
+            e[1] = 'b';
+            put(w, e, 2);
+            break;
+        case '\f':
+            e[1] = 'f';
+            put(w, e, 2);
+            break;
+        default:
+            e[1] = 'u';
+            e[2] = '0';
+            e[3] = '0';
+            e[4] = HEX[c >> 4];
+            e[5] = HEX[c & 15];
+            put(w, e, 6);
+            break;
+        }
+    }
+    put(w, s + start, len - start);
+}
+
+void jsonw_key(jsonw *w, const char *key)
+{
+    size_t n = strlen(key);
+    if (!w->err && !utf8_valid(key, n))
+        w->err = RK_EINVAL;
+    sep(w);
+    put(w, "\"", 1);
+    put_escaped(w, key, n);
+    put(w, "\":", 2);
+    w->comma = false;
+}
+
+void jsonw_strn(jsonw *w, const char *s, size_t len)
+{
+    if (w->err)
+        return;
+    if (!utf8_valid(s, len)) {
+        w->err = RK_EINVAL;
+        return;
+    }
+    sep(w);
+    put(w, "\"", 1);
+    put_escaped(w, s, len);
+    put(w, "\"", 1);
+}
+
+void jsonw_str(jsonw *w, const char *s)
+{
+    jsonw_strn(w, s, strlen(s));
+}
+
+void jsonw_int(jsonw *w, int64_t v)
+{
+    char tmp[24];
+    size_t n = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[sizeof tmp - 1 - n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        tmp[sizeof tmp - 1 - n++] = '-';
+    sep(w);
+    put(w, tmp + sizeof tmp - n, n);
+}
+
+void jsonw_bool(jsonw *w, bool v)
+{
+    sep(w);
+    if (v)
+        put(w, "true", 4);
+    else
+        put(w, "false", 5);
+}
+
+void jsonw_null(jsonw *w)
+{
+    sep(w);
+    put(w, "null", 4);
+}
+
+void jsonw_raw(jsonw *w, const char *s, size_t len)
+{
+    sep(w);
+    put(w, s, len);
+}
