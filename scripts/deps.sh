@@ -5,12 +5,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBS=(build-essential pkg-config libssl-dev libjansson-dev nodejs npm clang-format)
+DEBS=(build-essential pkg-config libssl-dev libjansson-dev clang-format)
 
 missing=()
 for p in "${DEBS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js may come from Debian or elsewhere (with its own npm): check commands.
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if ((${#missing[@]})); then
     echo "deps: installing Debian packages: ${missing[*]}"
     if [ "$(id -u)" -ne 0 ]; then

@@ -8,25 +8,27 @@
 #include <string.h>
 
 /* The boolean VideoGrant fields, in the order they are written. */
+#define VB(name, field) {"\"" name "\":", sizeof(name) + 2, offsetof(lk_video_grant, field)}
 static const struct {
     const char *name;
+    size_t name_len;
     size_t off;
 } VIDEO_BOOLS[] = {
-    {"roomCreate", offsetof(lk_video_grant, room_create)},
-    {"roomList", offsetof(lk_video_grant, room_list)},
-    {"roomRecord", offsetof(lk_video_grant, room_record)},
-    {"roomAdmin", offsetof(lk_video_grant, room_admin)},
-    {"roomJoin", offsetof(lk_video_grant, room_join)},
-    {"ingressAdmin", offsetof(lk_video_grant, ingress_admin)},
-    {"canPublish", offsetof(lk_video_grant, can_publish)},
-    {"canSubscribe", offsetof(lk_video_grant, can_subscribe)},
-    {"canPublishData", offsetof(lk_video_grant, can_publish_data)},
-    {"canUpdateOwnMetadata", offsetof(lk_video_grant, can_update_own_metadata)},
-    {"hidden", offsetof(lk_video_grant, hidden)},
-    {"recorder", offsetof(lk_video_grant, recorder)},
-    {"agent", offsetof(lk_video_grant, agent)},
-    {"canSubscribeMetrics", offsetof(lk_video_grant, can_subscribe_metrics)},
-    {"canManageAgentSession", offsetof(lk_video_grant, can_manage_agent_session)},
+    VB("roomCreate", room_create),
+    VB("roomList", room_list),
+    VB("roomRecord", room_record),
+    VB("roomAdmin", room_admin),
+    VB("roomJoin", room_join),
+    VB("ingressAdmin", ingress_admin),
+    VB("canPublish", can_publish),
+    VB("canSubscribe", can_subscribe),
+    VB("canPublishData", can_publish_data),
+    VB("canUpdateOwnMetadata", can_update_own_metadata),
+    VB("hidden", hidden),
+    VB("recorder", recorder),
+    VB("agent", agent),
+    VB("canSubscribeMetrics", can_subscribe_metrics),
+    VB("canManageAgentSession", can_manage_agent_session),
 };
 #define N_VIDEO_BOOLS (sizeof VIDEO_BOOLS / sizeof VIDEO_BOOLS[0])
 
@@ -158,25 +160,25 @@ int lk_claims_check(const lk_claims *c, size_t *json_bound, char *why, size_t ca
 
 static void write_video(jsonw *w, const lk_video_grant *v)
 {
-    jsonw_key(w, "video");
+    JSONW_KEY(w, "video");
     jsonw_obj_open(w);
     for (size_t i = 0; i < N_VIDEO_BOOLS; i++) {
         tri t = video_bool_get(v, i);
         if (t == TRI_UNSET)
             continue;
-        jsonw_key(w, VIDEO_BOOLS[i].name);
+        jsonw_key_lit(w, VIDEO_BOOLS[i].name, VIDEO_BOOLS[i].name_len);
         jsonw_bool(w, t == TRI_TRUE);
     }
     if (v->room) {
-        jsonw_key(w, "room");
+        JSONW_KEY(w, "room");
         jsonw_str(w, v->room);
     }
     if (v->destination_room) {
-        jsonw_key(w, "destinationRoom");
+        JSONW_KEY(w, "destinationRoom");
         jsonw_str(w, v->destination_room);
     }
     if (v->sources_set) {
-        jsonw_key(w, "canPublishSources");
+        JSONW_KEY(w, "canPublishSources");
         jsonw_arr_open(w);
         for (unsigned i = 0; i < sizeof SOURCES / sizeof SOURCES[0]; i++)
             if (v->sources & (1u << i))
@@ -186,38 +188,42 @@ static void write_video(jsonw *w, const lk_video_grant *v)
     jsonw_obj_close(w);
 }
 
-static void write_opt_str(jsonw *w, const char *key, const char *val)
+/* key is a quoted literal field name (see OPT_STR): needs no escaping. */
+static void write_opt_str(jsonw *w, const char *key, size_t key_len, const char *val)
 {
     if (!val)
         return;
-    jsonw_key(w, key);
+    jsonw_key_lit(w, key, key_len);
     jsonw_str(w, val);
 }
 
-static void write_opt_u32(jsonw *w, const char *key, uint32_t val)
+static void write_opt_u32(jsonw *w, const char *key, size_t key_len, uint32_t val)
 {
     if (!val)
         return;
-    jsonw_key(w, key);
+    jsonw_key_lit(w, key, key_len);
     jsonw_int(w, val);
 }
 
+#define OPT_STR(w, lit, val) write_opt_str((w), "\"" lit "\":", sizeof(lit) + 2, (val))
+#define OPT_U32(w, lit, val) write_opt_u32((w), "\"" lit "\":", sizeof(lit) + 2, (val))
+
 static void write_room_config(jsonw *w, const lk_room_config *r)
 {
-    jsonw_key(w, "roomConfig");
+    JSONW_KEY(w, "roomConfig");
     jsonw_obj_open(w);
-    write_opt_str(w, "name", r->name);
-    write_opt_u32(w, "emptyTimeout", r->empty_timeout);
-    write_opt_u32(w, "departureTimeout", r->departure_timeout);
-    write_opt_u32(w, "maxParticipants", r->max_participants);
-    write_opt_str(w, "metadata", r->metadata);
+    OPT_STR(w, "name", r->name);
+    OPT_U32(w, "emptyTimeout", r->empty_timeout);
+    OPT_U32(w, "departureTimeout", r->departure_timeout);
+    OPT_U32(w, "maxParticipants", r->max_participants);
+    OPT_STR(w, "metadata", r->metadata);
     if (r->n_agents) {
-        jsonw_key(w, "agents");
+        JSONW_KEY(w, "agents");
         jsonw_arr_open(w);
         for (size_t i = 0; i < r->n_agents; i++) {
             jsonw_obj_open(w);
-            write_opt_str(w, "agentName", r->agents[i].agent_name);
-            write_opt_str(w, "metadata", r->agents[i].metadata);
+            OPT_STR(w, "agentName", r->agents[i].agent_name);
+            OPT_STR(w, "metadata", r->agents[i].metadata);
             jsonw_obj_close(w);
         }
         jsonw_arr_close(w);
@@ -227,26 +233,26 @@ static void write_room_config(jsonw *w, const lk_room_config *r)
 
 void lk_claims_write(jsonw *w, const lk_claims *c)
 {
-    write_opt_str(w, "name", c->name);
+    OPT_STR(w, "name", c->name);
     if (lk_video_grant_any(&c->video))
         write_video(w, &c->video);
     if (c->sip_admin != TRI_UNSET || c->sip_call != TRI_UNSET) {
-        jsonw_key(w, "sip");
+        JSONW_KEY(w, "sip");
         jsonw_obj_open(w);
         if (c->sip_admin != TRI_UNSET) {
-            jsonw_key(w, "admin");
+            JSONW_KEY(w, "admin");
             jsonw_bool(w, c->sip_admin == TRI_TRUE);
         }
         if (c->sip_call != TRI_UNSET) {
-            jsonw_key(w, "call");
+            JSONW_KEY(w, "call");
             jsonw_bool(w, c->sip_call == TRI_TRUE);
         }
         jsonw_obj_close(w);
     }
-    write_opt_str(w, "kind", c->kind);
-    write_opt_str(w, "metadata", c->metadata);
+    OPT_STR(w, "kind", c->kind);
+    OPT_STR(w, "metadata", c->metadata);
     if (c->n_attrs) {
-        jsonw_key(w, "attributes");
+        JSONW_KEY(w, "attributes");
         jsonw_obj_open(w);
         for (size_t i = 0; i < c->n_attrs; i++) {
             jsonw_key(w, c->attrs[i].key);
@@ -254,7 +260,7 @@ void lk_claims_write(jsonw *w, const lk_claims *c)
         }
         jsonw_obj_close(w);
     }
-    write_opt_str(w, "roomPreset", c->room_preset);
+    OPT_STR(w, "roomPreset", c->room_preset);
     if (c->room_config)
         write_room_config(w, c->room_config);
 }

@@ -46,9 +46,12 @@ void keyring_free(keyring *kr)
     free(kr);
 }
 
+/* API keys are identifiers: letters, digits, '-', '_' and '.' (LiveKit's
+ * look like "APIxxxxxxxx"). This also means they never need JSON escaping. */
 static bool id_char_ok(char c)
 {
-    return c > 0x20 && c < 0x7f && c != ':' && c != ',';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '_' || c == '.';
 }
 
 /* keyed_ctx returns a new HMAC-SHA256 context keyed with secret. */
@@ -83,7 +86,7 @@ int keyring_add(keyring *kr, const char *id, const char *secret, size_t secret_l
     for (size_t i = 0; i < id_len; i++)
         if (!id_char_ok(id[i]))
             return fail(RK_EINVAL, why, cap,
-                        "API key may hold only printable ASCII without spaces, ':' or ','");
+                        "API key may hold only letters, digits, '-', '_' and '.'");
     if (secret_len == 0)
         return fail(RK_EINVAL, why, cap, "API secret for key %s is empty", id);
     if (secret_len > KEYRING_MAX_SECRET)

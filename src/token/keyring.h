@@ -33,7 +33,7 @@ int keyring_new(keyring **out);
 void keyring_free(keyring *kr);
 
 /* keyring_add adds key id -> secret[0..secret_len). Refuses an empty or
- * malformed id (printable ASCII, no spaces or colons), a duplicate id, and
+ * malformed id (letters, digits, '-', '_', '.'), a duplicate id, and
  * a secret shorter than KEYRING_MIN_SECRET unless allow_short (dev mode).
  * The caller still owns and should wipe `secret`. why gets the reason. */
 int keyring_add(keyring *kr, const char *id, const char *secret, size_t secret_len,

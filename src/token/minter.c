@@ -22,6 +22,8 @@ struct minter {
     size_t payload_cap;
     char *token; /* output buffer (owned) */
     size_t token_cap;
+    char prefix[KEYRING_MAX_KEY_ID + 16]; /* {"iss":"<key>" (key ids need no escaping) */
+    size_t prefix_len;
 };
 
 int minter_new(const keyring *kr, minter **out)
@@ -33,6 +35,7 @@ int minter_new(const keyring *kr, minter **out)
     if (!m)
         return RK_ENOMEM;
     m->key = key;
+    m->prefix_len = (size_t)snprintf(m->prefix, sizeof m->prefix, "{\"iss\":\"%s\"", key->id);
     m->mac = EVP_MAC_CTX_dup(key->mac);
     if (!m->mac) {
         free(m);
@@ -101,20 +104,19 @@ int minter_mint(minter *m, const lk_claims *c, int64_t now, int64_t ttl_s, const
 
     jsonw w;
     jsonw_init(&w, m->payload, m->payload_cap);
-    jsonw_obj_open(&w);
-    jsonw_key(&w, "iss");
-    jsonw_strn(&w, m->key->id, m->key->id_len);
+    jsonw_raw(&w, m->prefix, m->prefix_len); /* {"iss":"<key>" */
+    w.comma = true;
     if (c->identity) {
-        jsonw_key(&w, "sub");
+        JSONW_KEY(&w, "sub");
         jsonw_str(&w, c->identity);
     }
-    jsonw_key(&w, "iat");
+    JSONW_KEY(&w, "iat");
     jsonw_int(&w, now);
-    jsonw_key(&w, "nbf");
+    JSONW_KEY(&w, "nbf");
     jsonw_int(&w, now);
-    jsonw_key(&w, "exp");
+    JSONW_KEY(&w, "exp");
     jsonw_int(&w, info->exp);
-    jsonw_key(&w, "jti");
+    JSONW_KEY(&w, "jti");
     jsonw_strn(&w, info->jti, jti_len);
     lk_claims_write(&w, c);
     jsonw_obj_close(&w);

@@ -2,7 +2,23 @@
 #include "b64url.h"
 #include "err.h"
 
+#include <pthread.h>
+#include <string.h>
+
 static const char ALPHABET[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/* PAIRS[v] is the two characters encoding the 12-bit value v: encoding
+ * looks up 12 bits at a time, half the work of one character at a time. */
+static char PAIRS[4096][2];
+static pthread_once_t pairs_once = PTHREAD_ONCE_INIT;
+
+static void pairs_init(void)
+{
+    for (int v = 0; v < 4096; v++) {
+        PAIRS[v][0] = ALPHABET[v >> 6];
+        PAIRS[v][1] = ALPHABET[v & 63];
+    }
+}
 
 /* 0..63 for alphabet characters, 0xff for everything else. */
 static const uint8_t DECODE[256] = {
@@ -19,7 +35,8 @@ static const uint8_t DECODE[256] = {
 };
 /* The table above stores value+1 so that zero means "not in the alphabet". */
 
-int b64url_encode(const uint8_t *in, size_t len, char *out, size_t cap, size_t *out_len)
+int b64url_encode(const uint8_t *restrict in, size_t len, char *restrict out, size_t cap,
+                  size_t *out_len)
 {
     size_t need = B64URL_ENCODED_LEN(len);
     if (cap < need + 1) {
@@ -27,13 +44,12 @@ int b64url_encode(const uint8_t *in, size_t len, char *out, size_t cap, size_t *
             out[0] = '\0';
         return RK_ETOOBIG;
     }
+    pthread_once(&pairs_once, pairs_init);
     size_t i = 0, o = 0;
-    for (; i + 3 <= len; i += 3) {
+    for (; i + 3 <= len; i += 3, o += 4) {
         uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-        out[o++] = ALPHABET[v >> 18];
-        out[o++] = ALPHABET[(v >> 12) & 63];
-        out[o++] = ALPHABET[(v >> 6) & 63];
-        out[o++] = ALPHABET[v & 63];
+        memcpy(out + o, PAIRS[v >> 12], 2);
+        memcpy(out + o + 2, PAIRS[v & 0xfff], 2);
     }
     if (len - i == 1) {
         uint32_t v = (uint32_t)in[i] << 16;

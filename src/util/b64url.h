@@ -18,7 +18,8 @@
  * terminating NUL; *out_len gets the length without the NUL. Returns RK_OK or
  * RK_ETOOBIG when cap is too small (out is then left as an empty string).
  * The caller owns every buffer. */
-int b64url_encode(const uint8_t *in, size_t len, char *out, size_t cap, size_t *out_len);
+int b64url_encode(const uint8_t *restrict in, size_t len, char *restrict out, size_t cap,
+                  size_t *out_len);
 
 /* b64url_decode decodes in[0..len) into out (capacity cap); *out_len gets the
  * byte count. Returns RK_OK, RK_EINVAL for any non-canonical or malformed

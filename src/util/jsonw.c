@@ -64,18 +64,19 @@ void jsonw_arr_close(jsonw *w)
 
 static const char HEX[] = "0123456789abcdef";
 
-/* Bytes that need escaping: control characters, quote and backslash. */
-static inline bool needs_escape(unsigned char c)
-{
-    return c < 0x20 || c == '"' || c == '\\';
-}
+/* ESCAPE[c] is non-zero for bytes that need escaping: control characters,
+ * quote and backslash. */
+static const uint8_t ESCAPE[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    ['"'] = 1, ['\\'] = 1,
+};
 
 static void put_escaped(jsonw *w, const char *s, size_t len)
 {
     size_t start = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (!needs_escape(c))
+        if (!ESCAPE[c])
             continue;
         put(w, s + start, i - start);
         start = i + 1;
@@ -134,6 +135,13 @@ void jsonw_key(jsonw *w, const char *key)
     w->comma = false;
 }
 
+void jsonw_key_lit(jsonw *w, const char *quoted, size_t len)
+{
+    sep(w);
+    put(w, quoted, len);
+    w->comma = false;
+}
+
 void jsonw_strn(jsonw *w, const char *s, size_t len)
 {
     if (w->err)
@@ -153,11 +161,21 @@ void jsonw_str(jsonw *w, const char *s)
     jsonw_strn(w, s, strlen(s));
 }
 
+static const char DIGIT_PAIRS[] = "00010203040506070809101112131415161718192021222324"
+                                  "25262728293031323334353637383940414243444546474849"
+                                  "50515253545556575859606162636465666768697071727374"
+                                  "75767778798081828384858687888990919293949596979899";
+
 void jsonw_int(jsonw *w, int64_t v)
 {
     char tmp[24];
     size_t n = 0;
     uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    while (u >= 100) { /* two digits per division */
+        memcpy(tmp + sizeof tmp - 2 - n, DIGIT_PAIRS + 2 * (u % 100), 2);
+        n += 2;
+        u /= 100;
+    }
     do {
         tmp[sizeof tmp - 1 - n++] = (char)('0' + u % 10);
         u /= 10;

@@ -29,6 +29,11 @@ void jsonw_arr_close(jsonw *w);
 /* jsonw_key writes `"key":` (with a comma first when needed), escaped;
  * invalid UTF-8 sets RK_EINVAL. */
 void jsonw_key(jsonw *w, const char *key);
+/* jsonw_key_lit writes a trusted, already quoted key with its colon
+ * (`"name":`); JSONW_KEY(w, "name") builds that from a literal at compile
+ * time. Only for literals that need no escaping. */
+void jsonw_key_lit(jsonw *w, const char *quoted, size_t len);
+#define JSONW_KEY(w, lit) jsonw_key_lit((w), "\"" lit "\":", sizeof(lit) + 2)
 /* jsonw_str writes s[0..len) as a JSON string; invalid UTF-8 sets RK_EINVAL. */
 void jsonw_strn(jsonw *w, const char *s, size_t len);
 void jsonw_str(jsonw *w, const char *s);

@@ -1,0 +1,385 @@
+/* test_token.c - keyring, claim rules, minting and verifying. */
+#include "check.h"
+#include "token/grants.h"
+#include "token/keyring.h"
+#include "token/minter.h"
+#include "token/verifier.h"
+#include "util/b64url.h"
+#include "util/err.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+
+#define SECRET "0123456789abcdef0123456789abcdef-secret"
+#define NOW    1800000000LL
+
+static char why[256];
+
+static keyring *make_ring(void)
+{
+    keyring *kr;
+    if (keyring_new(&kr))
+        abort();
+    if (keyring_add(kr, "APIkey1", SECRET, strlen(SECRET), false, why, sizeof why))
+        abort();
+    return kr;
+}
+
+static void test_keyring(void)
+{
+    keyring *kr;
+    CHECK(keyring_new(&kr) == RK_OK);
+    CHECK(keyring_add(kr, "k", "short", 5, false, why, sizeof why) == RK_EINVAL);
+    CHECK(strstr(why, "32") != NULL);
+    CHECK(keyring_add(kr, "k", "short", 5, true, why, sizeof why) == RK_OK); /* dev mode */
+    CHECK(keyring_add(kr, "k", SECRET, strlen(SECRET), false, why, sizeof why) == RK_ECONFLICT);
+    CHECK(keyring_add(kr, "", SECRET, strlen(SECRET), false, why, sizeof why) == RK_EINVAL);
+    CHECK(keyring_add(kr, "a b", SECRET, strlen(SECRET), false, why, sizeof why) == RK_EINVAL);
+    CHECK(keyring_add(kr, "a:b", SECRET, strlen(SECRET), false, why, sizeof why) == RK_EINVAL);
+    CHECK(keyring_add(kr, "k2", "", 0, true, why, sizeof why) == RK_EINVAL);
+    CHECK(keyring_count(kr) == 1);
+    CHECK(keyring_parse(kr, "# comment\nk2: " SECRET "\n\n k3 : " SECRET "x \n", false, why,
+                        sizeof why) == RK_OK);
+    CHECK(keyring_count(kr) == 3);
+    CHECK(keyring_find(kr, "k3", 2) != NULL);
+    CHECK(keyring_parse(kr, "k4: " SECRET ", k5: " SECRET, false, why, sizeof why) == RK_OK);
+    CHECK(keyring_count(kr) == 5);
+    CHECK(keyring_parse(kr, "nocolon", false, why, sizeof why) == RK_EINVAL);
+    CHECK_STR(keyring_signer(kr)->id, "k");
+    CHECK(keyring_set_signer(kr, "k4") == RK_OK);
+    CHECK_STR(keyring_signer(kr)->id, "k4");
+    CHECK(keyring_set_signer(kr, "nope") == RK_ENOTFOUND);
+    keyring_free(kr);
+}
+
+static lk_claims join_claims(void)
+{
+    lk_claims c = {0};
+    c.identity = "alice";
+    c.video.room_join = TRI_TRUE;
+    c.video.room = "demo";
+    return c;
+}
+
+static void test_claim_rules(void)
+{
+    size_t bound;
+    lk_claims c = join_claims();
+    CHECK(lk_claims_check(&c, &bound, why, sizeof why) == RK_OK);
+    c.identity = NULL;
+    CHECK(lk_claims_check(&c, &bound, why, sizeof why) == RK_EINVAL);
+    CHECK(strstr(why, "identity") != NULL);
+    c = join_claims();
+    c.video.room = NULL;
+    CHECK(lk_claims_check(&c, &bound, why, sizeof why) == RK_EINVAL);
+    c = join_claims();
+    c.video.room_join = TRI_UNSET;
+    c.video.room_admin = TRI_TRUE;
+    c.video.room = NULL;
+    CHECK(lk_claims_check(&c, &bound, why, sizeof why) == RK_EINVAL);
+
+    char big[GRANTS_MAX_METADATA + 2];
+    memset(big, 'x', sizeof big);
+    c = join_claims();
+    big[256] = '\0';
+    c.identity = big;
+    CHECK(lk_claims_check(&c, &bound, why, sizeof why) == RK_OK);
+    big[256] = 'x';
+    big[257] = '\0';
+    CHECK(lk_claims_check(&c, &bound, why, sizeof why) == RK_ETOOBIG);
+    c = join_claims();
+    c.name = big;
+    CHECK(lk_claims_check(&c, &bound, why, sizeof why) == RK_ETOOBIG);
+    c = join_claims();
+    c.video.room = big;
+    CHECK(lk_claims_check(&c, &bound, why, sizeof why) == RK_ETOOBIG);
+    big[257] = 'x';
+    c = join_claims();
+    big[GRANTS_MAX_METADATA] = '\0';
+    c.metadata = big;
+    CHECK(lk_claims_check(&c, &bound, why, sizeof why) == RK_OK);
+    big[GRANTS_MAX_METADATA] = 'x';
+    big[GRANTS_MAX_METADATA + 1] = '\0';
+    CHECK(lk_claims_check(&c, &bound, why, sizeof why) == RK_ETOOBIG);
+    CHECK(strstr(why, "metadata") != NULL);
+
+    c = join_claims();
+    c.name = "bad \xc3\x28 utf8";
+    CHECK(lk_claims_check(&c, &bound, why, sizeof why) == RK_EINVAL);
+
+    /* attributes: 64 KiB in total, unique keys */
+    static char v1[40000], v2[30000];
+    memset(v1, 'a', sizeof v1 - 1);
+    memset(v2, 'b', sizeof v2 - 1);
+    lk_attr attrs[2] = {{"k1", v1}, {"k2", v2}};
+    c = join_claims();
+    c.attrs = attrs;
+    c.n_attrs = 2;
+    CHECK(lk_claims_check(&c, &bound, why, sizeof why) == RK_ETOOBIG);
+    v2[20000] = '\0';
+    CHECK(lk_claims_check(&c, &bound, why, sizeof why) == RK_OK);
+    lk_attr dup[2] = {{"k", "1"}, {"k", "2"}};
+    c.attrs = dup;
+    CHECK(lk_claims_check(&c, &bound, why, sizeof why) == RK_EINVAL);
+}
+
+/* payload_of mints c and returns the decoded payload object (new ref). */
+static json_t *mint_payload(minter *m, const lk_claims *c, int64_t ttl, mint_info *info,
+                            char **tok_out)
+{
+    const char *tok;
+    size_t len;
+    if (minter_mint(m, c, NOW, ttl, &tok, &len, info, why, sizeof why) != RK_OK)
+        return NULL;
+    const char *d1 = strchr(tok, '.');
+    const char *d2 = strchr(d1 + 1, '.');
+    size_t plen = (size_t)(d2 - d1 - 1), n;
+    uint8_t *buf = malloc(plen);
+    json_t *v = NULL;
+    if (b64url_decode(d1 + 1, plen, buf, plen, &n) == RK_OK)
+        v = json_loadb((const char *)buf, n, JSON_REJECT_DUPLICATES, NULL);
+    free(buf);
+    if (tok_out)
+        *tok_out = strdup(tok);
+    return v;
+}
+
+static void test_mint(void)
+{
+    keyring *kr = make_ring();
+    minter *m;
+    CHECK(minter_new(kr, &m) == RK_OK);
+    lk_claims c = join_claims();
+    c.name = "Alice";
+    c.video.can_publish = TRI_FALSE;
+    lk_attr attrs[] = {{"team", "red"}, {"q\"k", "v\n"}};
+    c.attrs = attrs;
+    c.n_attrs = 2;
+    mint_info info;
+    char *tok = NULL;
+    json_t *p = mint_payload(m, &c, 3600, &info, &tok);
+    CHECK(p != NULL);
+    CHECK(strncmp(tok, "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.", 37) == 0);
+    CHECK_STR(json_string_value(json_object_get(p, "iss")), "APIkey1");
+    CHECK_STR(json_string_value(json_object_get(p, "sub")), "alice");
+    CHECK(json_integer_value(json_object_get(p, "nbf")) == NOW);
+    CHECK(json_integer_value(json_object_get(p, "iat")) == NOW);
+    CHECK(json_integer_value(json_object_get(p, "exp")) == NOW + 3600);
+    CHECK(info.exp == NOW + 3600);
+    CHECK_STR(json_string_value(json_object_get(p, "jti")), info.jti);
+    CHECK(strlen(info.jti) == 22);
+    json_t *video = json_object_get(p, "video");
+    CHECK(json_is_true(json_object_get(video, "roomJoin")));
+    CHECK(json_is_false(json_object_get(video, "canPublish")));
+    CHECK(json_object_get(video, "canSubscribe") == NULL); /* unset stays out */
+    CHECK(json_object_get(video, "roomAdmin") == NULL);
+    CHECK(json_object_size(video) == 3);
+    CHECK_STR(json_string_value(json_object_get(json_object_get(p, "attributes"), "q\"k")),
+              "v\n");
+    CHECK(json_object_get(p, "sha256") == NULL);
+    CHECK(json_object_get(p, "sip") == NULL);
+
+    /* The token verifies, and the verifier returns the same claims. */
+    json_t *claims = NULL;
+    const char *reason = "";
+    CHECK(lktoken_verify(kr, tok, strlen(tok), NOW + 10, 0, &claims, &reason) == RK_OK);
+    CHECK(json_equal(claims, p));
+    json_decref(claims);
+
+    /* jti differs token to token */
+    mint_info info2;
+    json_t *p2 = mint_payload(m, &c, 60, &info2, NULL);
+    CHECK(p2 && strcmp(info.jti, info2.jti) != 0);
+    json_decref(p2);
+
+    /* ttl bounds */
+    const char *t2;
+    size_t l2;
+    CHECK(minter_mint(m, &c, NOW, 0, &t2, &l2, &info2, why, sizeof why) == RK_EINVAL);
+    CHECK(minter_mint(m, &c, NOW, MINTER_MAX_TTL + 1, &t2, &l2, &info2, why, sizeof why) ==
+          RK_EINVAL);
+
+    /* a 512 KiB metadata with worst-case escaping still mints and verifies */
+    char *md = malloc(GRANTS_MAX_METADATA + 1);
+    memset(md, '\x01', GRANTS_MAX_METADATA);
+    md[GRANTS_MAX_METADATA] = '\0';
+    c.metadata = md;
+    char *bigtok = NULL;
+    json_t *p3 = mint_payload(m, &c, 60, &info2, &bigtok);
+    CHECK(p3 && json_string_length(json_object_get(p3, "metadata")) == GRANTS_MAX_METADATA);
+    CHECK(bigtok && lktoken_verify(kr, bigtok, strlen(bigtok), NOW, 0, &claims, &reason) ==
+                        RK_OK);
+    if (bigtok)
+        json_decref(claims);
+    json_decref(p3);
+    free(bigtok);
+    free(md);
+
+    /* hostile name stays a name */
+    c = join_claims();
+    c.name = "\",\"video\":{\"roomAdmin\":true},\"x\":\"";
+    json_t *p4 = mint_payload(m, &c, 60, &info2, NULL);
+    CHECK(p4 && json_object_get(json_object_get(p4, "video"), "roomAdmin") == NULL);
+    CHECK(p4 && strcmp(json_string_value(json_object_get(p4, "name")), c.name) == 0);
+    json_decref(p4);
+
+    /* every field of the full claim set lands under its LiveKit name */
+    lk_claims f = {0};
+    f.identity = "agent-1";
+    f.kind = "agent";
+    f.room_preset = "preset";
+    f.metadata = "{\"a\":1}";
+    f.video = (lk_video_grant){TRI_TRUE, TRI_TRUE, TRI_TRUE, TRI_TRUE, TRI_TRUE,
+                               TRI_TRUE, TRI_TRUE, TRI_TRUE, TRI_TRUE, TRI_TRUE,
+                               TRI_TRUE, TRI_TRUE, TRI_TRUE, TRI_TRUE, TRI_TRUE,
+                               "r",      "dest",   LK_SRC_CAMERA | LK_SRC_SCREEN_SHARE_AUDIO,
+                               true};
+    f.sip_admin = TRI_TRUE;
+    f.sip_call = TRI_FALSE;
+    lk_agent_dispatch ag[] = {{"bot", "job"}, {"bot2", NULL}};
+    lk_room_config rc = {"r", 30, 20, 10, "room-md", ag, 2};
+    f.room_config = &rc;
+    json_t *p5 = mint_payload(m, &f, 60, &info2, NULL);
+    CHECK(p5 != NULL);
+    const char *vnames[] = {"roomCreate", "roomList", "roomRecord", "roomAdmin", "roomJoin",
+                            "ingressAdmin", "canPublish", "canSubscribe", "canPublishData",
+                            "canUpdateOwnMetadata", "hidden", "recorder", "agent",
+                            "canSubscribeMetrics", "canManageAgentSession"};
+    json_t *v5 = json_object_get(p5, "video");
+    for (size_t i = 0; i < sizeof vnames / sizeof vnames[0]; i++)
+        CHECK(json_is_true(json_object_get(v5, vnames[i])));
+    CHECK_STR(json_string_value(json_object_get(v5, "destinationRoom")), "dest");
+    json_t *src = json_object_get(v5, "canPublishSources");
+    CHECK(json_array_size(src) == 2);
+    CHECK_STR(json_string_value(json_array_get(src, 0)), "camera");
+    CHECK_STR(json_string_value(json_array_get(src, 1)), "screen_share_audio");
+    CHECK(json_is_true(json_object_get(json_object_get(p5, "sip"), "admin")));
+    CHECK(json_is_false(json_object_get(json_object_get(p5, "sip"), "call")));
+    CHECK_STR(json_string_value(json_object_get(p5, "kind")), "agent");
+    CHECK_STR(json_string_value(json_object_get(p5, "roomPreset")), "preset");
+    json_t *rcj = json_object_get(p5, "roomConfig");
+    CHECK(json_integer_value(json_object_get(rcj, "emptyTimeout")) == 30);
+    CHECK(json_integer_value(json_object_get(rcj, "departureTimeout")) == 20);
+    CHECK(json_integer_value(json_object_get(rcj, "maxParticipants")) == 10);
+    CHECK_STR(json_string_value(json_object_get(rcj, "metadata")), "room-md");
+    json_t *a1 = json_array_get(json_object_get(rcj, "agents"), 1);
+    CHECK_STR(json_string_value(json_object_get(a1, "agentName")), "bot2");
+    CHECK(json_object_get(a1, "metadata") == NULL);
+    json_decref(p5);
+
+    json_decref(p);
+    free(tok);
+    minter_free(m);
+    keyring_free(kr);
+}
+
+static int verify_str(const keyring *kr, const char *tok, int64_t now, int64_t leeway)
+{
+    json_t *claims = NULL;
+    const char *reason = "";
+    int rc = lktoken_verify(kr, tok, strlen(tok), now, leeway, &claims, &reason);
+    json_decref(claims);
+    return rc;
+}
+
+static void test_verify(void)
+{
+    keyring *kr = make_ring();
+    minter *m;
+    CHECK(minter_new(kr, &m) == RK_OK);
+    lk_claims c = join_claims();
+    const char *t;
+    size_t len;
+    mint_info info;
+    CHECK(minter_mint(m, &c, NOW, 600, &t, &len, &info, why, sizeof why) == RK_OK);
+    char *tok = strdup(t);
+
+    CHECK(verify_str(kr, tok, NOW, 0) == RK_OK);
+    CHECK(verify_str(kr, tok, NOW + 600, 0) == RK_OK);
+    CHECK(verify_str(kr, tok, NOW + 601, 0) == RK_EEXPIRED);
+    CHECK(verify_str(kr, tok, NOW + 605, 10) == RK_OK);
+    CHECK(verify_str(kr, tok, NOW - 1, 0) == RK_ENOTYET);
+    CHECK(verify_str(kr, tok, NOW - 5, 10) == RK_OK);
+    CHECK(verify_str(kr, tok, NOW, 301) == RK_EINVAL);
+
+    /* other keyring with a different secret for the same key id */
+    keyring *other;
+    keyring_new(&other);
+    keyring_add(other, "APIkey1", SECRET "!", strlen(SECRET) + 1, false, why, sizeof why);
+    CHECK(verify_str(other, tok, NOW, 0) == RK_EVERIFY);
+    keyring_free(other);
+    /* unknown key id */
+    keyring_new(&other);
+    keyring_add(other, "APIkey2", SECRET, strlen(SECRET), false, why, sizeof why);
+    CHECK(verify_str(other, tok, NOW, 0) == RK_EVERIFY);
+    keyring_free(other);
+
+    /* tampering anywhere fails */
+    size_t n = strlen(tok);
+    for (size_t i = 0; i < n; i += 7) {
+        if (tok[i] == '.')
+            continue;
+        char saved = tok[i];
+        tok[i] = saved == 'A' ? 'B' : 'A';
+        CHECK(verify_str(kr, tok, NOW, 0) != RK_OK);
+        tok[i] = saved;
+    }
+    /* truncated / extended / structural */
+    char *cut = strndup(tok, n - 1);
+    CHECK(verify_str(kr, cut, NOW, 0) != RK_OK);
+    free(cut);
+    char ext[2048];
+    snprintf(ext, sizeof ext, "%s=", tok);
+    CHECK(verify_str(kr, ext, NOW, 0) == RK_EINVAL);
+    snprintf(ext, sizeof ext, "%s.x", tok);
+    CHECK(verify_str(kr, ext, NOW, 0) == RK_EINVAL);
+    CHECK(verify_str(kr, "", NOW, 0) == RK_EINVAL);
+    CHECK(verify_str(kr, "a.b", NOW, 0) == RK_EINVAL);
+    CHECK(verify_str(kr, "..", NOW, 0) == RK_EINVAL);
+    /* alg none: {"alg":"none"} . payload . (empty) */
+    const char *d2 = strrchr(tok, '.');
+    const char *d1 = strchr(tok, '.');
+    snprintf(ext, sizeof ext, "eyJhbGciOiJub25lIn0.%.*s.", (int)(d2 - d1 - 1), d1 + 1);
+    CHECK(verify_str(kr, ext, NOW, 0) != RK_OK);
+    /* header swapped to HS512 keeping the signature */
+    snprintf(ext, sizeof ext, "eyJhbGciOiJIUzUxMiIsInR5cCI6IkpXVCJ9%s", d1);
+    CHECK(verify_str(kr, ext, NOW, 0) == RK_EVERIFY);
+
+    free(tok);
+    minter_free(m);
+    keyring_free(kr);
+}
+
+/* RFC 7515 appendix A.1: an HS256 JWS made by someone else. */
+static void test_rfc7515_vector(void)
+{
+    static const char k_b64[] = "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Y"
+                                "j0iPS4hcgUuTwjAzZr1Z9CAow";
+    static const char jws[] =
+        "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9"
+        ".eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0"
+        "cnVlfQ.dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    uint8_t key[64];
+    size_t klen;
+    CHECK(b64url_decode(k_b64, strlen(k_b64), key, sizeof key, &klen) == RK_OK && klen == 64);
+    keyring *kr;
+    keyring_new(&kr);
+    CHECK(keyring_add(kr, "joe", (const char *)key, klen, false, why, sizeof why) == RK_OK);
+    json_t *claims = NULL;
+    const char *reason = "";
+    CHECK(lktoken_verify(kr, jws, strlen(jws), 1300819380 - 60, 0, &claims, &reason) == RK_OK);
+    CHECK(json_is_true(json_object_get(claims, "http://example.com/is_root")));
+    json_decref(claims);
+    CHECK(lktoken_verify(kr, jws, strlen(jws), 1300819381, 0, &claims, &reason) == RK_EEXPIRED);
+    keyring_free(kr);
+}
+
+int main(void)
+{
+    test_keyring();
+    test_claim_rules();
+    test_mint();
+    test_verify();
+    test_rfc7515_vector();
+    return check_summary();
+}

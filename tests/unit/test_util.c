@@ -1,0 +1,201 @@
+/* test_util.c - base64url, UTF-8, JSON writer and duration parsing. */
+#include "check.h"
+#include "util/b64url.h"
+#include "util/clock.h"
+#include "util/duration.h"
+#include "util/err.h"
+#include "util/jsonw.h"
+#include "util/utf8.h"
+
+#include <jansson.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+static const char *enc(const char *s)
+{
+    static char out[256];
+    size_t n;
+    if (b64url_encode((const uint8_t *)s, strlen(s), out, sizeof out, &n))
+        return "(error)";
+    return out;
+}
+
+static int dec(const char *s, char *out, size_t cap)
+{
+    size_t n;
+    int rc = b64url_decode(s, strlen(s), (uint8_t *)out, cap - 1, &n);
+    if (rc == RK_OK)
+        out[n] = '\0';
+    return rc;
+}
+
+static void test_b64url(void)
+{
+    /* RFC 4648 section 10 vectors, unpadded. */
+    CHECK_STR(enc(""), "");
+    CHECK_STR(enc("f"), "Zg");
+    CHECK_STR(enc("fo"), "Zm8");
+    CHECK_STR(enc("foo"), "Zm9v");
+    CHECK_STR(enc("foob"), "Zm9vYg");
+    CHECK_STR(enc("fooba"), "Zm9vYmE");
+    CHECK_STR(enc("foobar"), "Zm9vYmFy");
+    /* URL-safe alphabet: 0xfb 0xff -> "-_8" */
+    CHECK_STR(enc("\xfb\xff"), "-_8");
+
+    char out[64];
+    CHECK(dec("Zm9vYmFy", out, sizeof out) == RK_OK);
+    CHECK_STR(out, "foobar");
+    CHECK(dec("Zm9vYg", out, sizeof out) == RK_OK);
+    CHECK_STR(out, "foob");
+    CHECK(dec("-_8", out, sizeof out) == RK_OK);
+    CHECK(memcmp(out, "\xfb\xff", 2) == 0);
+    /* strictness */
+    CHECK(dec("Zm9vYg==", out, sizeof out) == RK_EINVAL); /* padding */
+    CHECK(dec("Zm9vY", out, sizeof out) == RK_EINVAL);    /* length 1 mod 4 */
+    CHECK(dec("Zm9v+/", out, sizeof out) == RK_EINVAL);   /* standard alphabet */
+    CHECK(dec("Zm9 v", out, sizeof out) == RK_EINVAL);    /* white space */
+    CHECK(dec("Zh", out, sizeof out) == RK_EINVAL);       /* unused bits set ("Zg" canonical) */
+    CHECK(dec("Zm9", out, sizeof out) == RK_EINVAL);      /* unused bits set ("Zm8") */
+    CHECK(dec("Zm8", out, sizeof out) == RK_OK);
+    char nul[] = {'Z', 'g', 0, 'A'};
+    size_t n;
+    CHECK(b64url_decode(nul, 4, (uint8_t *)out, sizeof out, &n) == RK_EINVAL);
+    /* capacity limits */
+    CHECK(b64url_decode("Zm9vYmFy", 8, (uint8_t *)out, 5, &n) == RK_ETOOBIG);
+    char small[4];
+    CHECK(b64url_encode((const uint8_t *)"foo", 3, small, 4, &n) == RK_ETOOBIG);
+    CHECK(b64url_encode((const uint8_t *)"foo", 3, out, 5, &n) == RK_OK && n == 4);
+    /* round trip of every byte value */
+    uint8_t all[256], back[256];
+    char text[400];
+    for (int i = 0; i < 256; i++)
+        all[i] = (uint8_t)i;
+    CHECK(b64url_encode(all, 256, text, sizeof text, &n) == RK_OK);
+    CHECK(n == B64URL_ENCODED_LEN(256));
+    CHECK(b64url_decode(text, n, back, sizeof back, &n) == RK_OK && n == 256);
+    CHECK(memcmp(all, back, 256) == 0);
+}
+
+static void test_utf8(void)
+{
+    CHECK(utf8_valid("hello", 5));
+    CHECK(utf8_valid("\xc3\xa9", 2));                 /* é */
+    CHECK(utf8_valid("\xe2\x82\xac", 3));             /* € */
+    CHECK(utf8_valid("\xf0\x9f\x98\x80", 4));         /* 😀 */
+    CHECK(!utf8_valid("\xc3", 1));                    /* truncated */
+    CHECK(!utf8_valid("\xc0\xaf", 2));                /* overlong '/' */
+    CHECK(!utf8_valid("\xe0\x80\xaf", 3));            /* overlong */
+    CHECK(!utf8_valid("\xed\xa0\x80", 3));            /* surrogate U+D800 */
+    CHECK(!utf8_valid("\xf4\x90\x80\x80", 4));        /* > U+10FFFF */
+    CHECK(!utf8_valid("\xff", 1));
+    CHECK(!utf8_valid("\x80", 1));                    /* lone continuation */
+    CHECK(!utf8_valid("a\xe2\x82", 3));               /* truncated at end */
+}
+
+static void test_jsonw(void)
+{
+    char buf[256];
+    jsonw w;
+    jsonw_init(&w, buf, sizeof buf);
+    jsonw_obj_open(&w);
+    jsonw_key(&w, "name");
+    jsonw_str(&w, "\",\"video\":{\"roomAdmin\":true},\"x\":\"");
+    jsonw_key(&w, "ctl");
+    jsonw_str(&w, "a\\b\n\t\x01\x1f/");
+    jsonw_key(&w, "n");
+    jsonw_int(&w, -9223372036854775807LL - 1);
+    jsonw_key(&w, "b");
+    jsonw_bool(&w, false);
+    jsonw_key(&w, "arr");
+    jsonw_arr_open(&w);
+    jsonw_int(&w, 1);
+    jsonw_int(&w, 2);
+    jsonw_arr_close(&w);
+    jsonw_obj_close(&w);
+    CHECK(w.err == RK_OK);
+    /* The output parses and the hostile string stays one string value. */
+    json_error_t e;
+    json_t *v = json_loads(buf, JSON_REJECT_DUPLICATES, &e);
+    CHECK(v != NULL);
+    CHECK_STR(json_string_value(json_object_get(v, "name")),
+              "\",\"video\":{\"roomAdmin\":true},\"x\":\"");
+    CHECK_STR(json_string_value(json_object_get(v, "ctl")), "a\\b\n\t\x01\x1f/");
+    CHECK(json_object_get(v, "video") == NULL);
+    CHECK(json_integer_value(json_object_get(v, "n")) == INT64_MIN);
+    CHECK(json_object_size(v) == 5);
+    json_decref(v);
+    CHECK(strstr(buf, "\\u0001") != NULL);
+
+    /* invalid UTF-8 latches RK_EINVAL */
+    jsonw_init(&w, buf, sizeof buf);
+    jsonw_str(&w, "ok\xc3");
+    CHECK(w.err == RK_EINVAL);
+    jsonw_init(&w, buf, sizeof buf);
+    jsonw_key(&w, "\xff");
+    CHECK(w.err == RK_EINVAL);
+
+    /* hard capacity: never writes past cap, latches RK_ETOOBIG */
+    char tiny[8];
+    memset(tiny, 'Z', sizeof tiny);
+    jsonw_init(&w, tiny, 6);
+    jsonw_str(&w, "abcdef");
+    CHECK(w.err == RK_ETOOBIG);
+    CHECK(tiny[6] == 'Z' && tiny[7] == 'Z');
+    CHECK(w.len < 6);
+}
+
+static void test_duration(void)
+{
+    int64_t ns, s;
+    CHECK(duration_parse("90s", &ns) == RK_OK && ns == 90000000000LL);
+    CHECK(duration_parse("10m", &ns) == RK_OK && ns == 600000000000LL);
+    CHECK(duration_parse_seconds("1h30m", &s) == RK_OK && s == 5400);
+    CHECK(duration_parse_seconds("1.5h", &s) == RK_OK && s == 5400);
+    CHECK(duration_parse_seconds("2h45m30s", &s) == RK_OK && s == 9930);
+    CHECK(duration_parse("300ms", &ns) == RK_OK && ns == 300000000LL);
+    CHECK(duration_parse("1us", &ns) == RK_OK && ns == 1000);
+    CHECK(duration_parse("1\xc2\xb5s", &ns) == RK_OK && ns == 1000);
+    CHECK(duration_parse("5ns", &ns) == RK_OK && ns == 5);
+    CHECK(duration_parse("0", &ns) == RK_OK && ns == 0);
+    CHECK(duration_parse_seconds("3600", &s) == RK_OK && s == 3600); /* bare seconds */
+    CHECK(duration_parse_seconds(".5m", &s) == RK_OK && s == 30);
+    CHECK(duration_parse("", &ns) == RK_EINVAL);
+    CHECK(duration_parse("-5m", &ns) == RK_EINVAL);
+    CHECK(duration_parse("5", &ns) == RK_OK);
+    CHECK(duration_parse("5x", &ns) == RK_EINVAL);
+    CHECK(duration_parse("h", &ns) == RK_EINVAL);
+    CHECK(duration_parse("1h 30m", &ns) == RK_EINVAL);
+    CHECK(duration_parse(".s", &ns) == RK_EINVAL);
+    CHECK(duration_parse("9999999999999h", &ns) == RK_ETOOBIG);
+    CHECK(duration_parse("99999999999999999999s", &ns) == RK_ETOOBIG);
+    CHECK(duration_parse("2562047h47m16s", &ns) == RK_OK); /* just under INT64_MAX ns */
+    CHECK(duration_parse("2562048h", &ns) == RK_ETOOBIG);
+    CHECK(duration_parse_seconds("500ms", &s) == RK_EINVAL); /* under a second */
+    CHECK(duration_parse_seconds("0s", &s) == RK_EINVAL);
+    char longtext[DURATION_MAX_TEXT + 2];
+    memset(longtext, '1', sizeof longtext - 1);
+    longtext[sizeof longtext - 1] = '\0';
+    CHECK(duration_parse(longtext, &ns) == RK_ETOOBIG);
+}
+
+static void test_clock(void)
+{
+    char out[CLOCK_ISO_LEN];
+    CHECK(clock_iso8601(1704117600, out, sizeof out) == RK_OK);
+    CHECK_STR(out, "2024-01-01T14:00:00.000Z");
+    CHECK(clock_iso8601(0, out, sizeof out) == RK_OK);
+    CHECK_STR(out, "1970-01-01T00:00:00.000Z");
+    CHECK(clock_iso8601(-1, out, sizeof out) == RK_EINVAL);
+    CHECK(clock_iso8601(1, out, 10) == RK_ETOOBIG);
+    CHECK(clock_now() > 1700000000);
+}
+
+int main(void)
+{
+    test_b64url();
+    test_utf8();
+    test_jsonw();
+    test_duration();
+    test_clock();
+    return check_summary();
+}
