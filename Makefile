@@ -3,7 +3,7 @@
 # `make run` starts the demo; `make bench` runs the benchmarks.
 
 CC      ?= cc
-PKGS    := jansson libcrypto
+PKGS    := jansson libcrypto libmicrohttpd sqlite3 libcurl yaml-0.1
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c17 -Wall -Wextra -Werror -D_GNU_SOURCE -fno-strict-aliasing
 CFLAGS  += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -11,7 +11,7 @@ LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lcry
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-LIB_SRC  := $(sort $(wildcard src/util/*.c src/token/*.c src/auth/*.c src/policy/*.c \
+LIB_SRC  := $(sort $(wildcard src/util/*.c src/token/*.c src/auth/*.c src/policy/*.c src/config/*.c \
                              src/store/*.c src/http/*.c src/api/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))

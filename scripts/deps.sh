@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBS=(build-essential pkg-config libssl-dev libjansson-dev clang-format)
+DEBS=(build-essential pkg-config libssl-dev libjansson-dev libmicrohttpd-dev libsqlite3-dev
+      libcurl4-openssl-dev libyaml-dev sqlite3 curl clang-format)
 
 missing=()
 for p in "${DEBS[@]}"; do

@@ -1,0 +1,144 @@
+/* config.h - RoomKey's configuration: one YAML file (optional) overlaid by
+ * environment variables, validated as a whole. Bad config is refused with
+ * a message that names the key; nothing falls back silently.
+ *
+ * Sources, in order (later wins): built-in defaults, the YAML file
+ * (`--config FILE` or ROOMKEY_CONFIG), environment variables. Every secret
+ * may come from the YAML, from an env var, or from a file (`*_file` keys).
+ * A config is immutable once loaded; reload builds a new one. */
+#ifndef RK_CONFIG_H
+#define RK_CONFIG_H
+
+#include "../token/keyring.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_MAX_ISSUERS 16
+#define CONFIG_MAX_ROLES   32
+#define CONFIG_MAX_APIKEYS 64
+#define CONFIG_MAX_ROOMS   256 /* rooms seeded from config into the store */
+#define CONFIG_MAX_MEMBERS 1024
+#define CONFIG_MAX_ALGS    4
+#define CONFIG_MAX_STR     1024 /* any single string value, bytes */
+#define CONFIG_MAX_FILE    (1024u * 1024) /* the YAML file */
+
+/* Grants a role gives in a joined room (booleans; room/identity come from
+ * the request). */
+typedef struct config_role {
+    char name[65];
+    bool can_publish;
+    bool can_subscribe;
+    bool can_publish_data;
+    bool can_update_own_metadata;
+    bool room_admin;
+    bool hidden;
+    bool recorder;
+    unsigned sources;     /* canPublishSources bits (lk_source); 0 with sources_set=false = unset */
+    bool sources_set;
+    int64_t max_ttl;      /* seconds; 0 = global max */
+    bool may_dispatch_agents; /* may request roomConfig.agents (token-source) */
+} config_role;
+
+/* A trusted issuer of session JWTs. */
+typedef struct config_issuer {
+    char name[65];             /* label for logs/metrics */
+    char iss[CONFIG_MAX_STR];  /* required "iss" value; "" = not checked (HS only) */
+    char aud[CONFIG_MAX_STR];  /* required "aud" value; "" = not checked */
+    char algs[CONFIG_MAX_ALGS][8]; /* allow-list: HS256 | RS256 | PS256 | ES256 | EdDSA */
+    size_t n_algs;
+    unsigned char *hs_secret;  /* HS256 secret (owned, wiped on free); NULL for JWKS issuers */
+    size_t hs_secret_len;
+    char jwks[CONFIG_MAX_STR]; /* JWKS file path or https URL; "" for HS issuers */
+    int64_t leeway;            /* seconds, 0..300; default 30 */
+    char subject_claim[65];    /* default "sub" */
+    char name_claim[65];       /* display name claim; default "name" */
+    char role_claim[129];      /* dotted path, e.g. "app_metadata.role"; "" = none */
+    bool allow_http_jwks;      /* tests only: http:// JWKS on loopback */
+} config_issuer;
+
+/* Permissions of a backend API key. */
+enum config_perm {
+    PERM_MINT_ANY = 1u << 0, /* mint for any identity, any room */
+    PERM_ADMIN = 1u << 1,    /* admin API */
+};
+
+typedef struct config_apikey {
+    char id[65];             /* label, and the subject it acts as */
+    unsigned char hash[32];  /* SHA-256 of the key (the key itself is never kept) */
+    unsigned perms;          /* enum config_perm bits */
+} config_apikey;
+
+/* A room seeded into the store at start-up (created if absent). */
+typedef struct config_room {
+    char name[257];
+    char alias[257];
+    int mode;                /* enum store_mode */
+    char default_role[65];
+    int64_t max_participants;
+    int64_t max_ttl;
+} config_room;
+
+typedef struct config_member {
+    char room[257];
+    char subject[257];
+    char role[65];
+} config_member;
+
+typedef struct config {
+    /* service */
+    char listen_host[256];   /* ROOMKEY_LISTEN host part; default 127.0.0.1 */
+    uint16_t listen_port;    /* default 8080; 0 = ephemeral (printed at start) */
+    char database[CONFIG_MAX_STR]; /* ROOMKEY_DATABASE: SQLite path or postgres:// URL; default roomkey.db */
+    unsigned threads;        /* worker threads; 0 = number of CPUs */
+    size_t max_body;         /* bytes; default 65536 */
+    size_t max_header;       /* bytes; default 8192 */
+    unsigned max_connections; /* default 1024 */
+    unsigned conn_timeout_s; /* idle/slow connection cut-off; default 10 */
+    bool dev_mode;           /* allow short LiveKit secrets (never in production) */
+
+    /* LiveKit */
+    keyring *keys;           /* LIVEKIT_API_KEY/SECRET, LIVEKIT_KEYS, keys: (owned); may be empty */
+    char livekit_url[CONFIG_MAX_STR];  /* LIVEKIT_URL / LIVEKIT_SERVER_URL: what clients connect to */
+    char livekit_host[CONFIG_MAX_STR]; /* LIVEKIT_HOST: server API URL */
+    char region[65];         /* connection-info "region"; default "" */
+    int64_t default_ttl;     /* LIVEKIT_DEFAULT_TOKEN_TTL; default 3600 */
+    int64_t max_ttl;         /* global cap; default 86400 */
+
+    /* callers */
+    config_issuer issuers[CONFIG_MAX_ISSUERS]; /* ROOMKEY_SESSION_SECRET adds an HS256 one */
+    size_t n_issuers;
+    config_apikey apikeys[CONFIG_MAX_APIKEYS];
+    size_t n_apikeys;
+    unsigned char admin_key_hash[32]; /* ROOMKEY_ADMIN_KEY, hashed; */
+    bool has_admin_key;
+
+    /* policy */
+    config_role roles[CONFIG_MAX_ROLES]; /* built-ins (member, listener, moderator) first */
+    size_t n_roles;
+    config_room rooms[CONFIG_MAX_ROOMS];
+    size_t n_rooms;
+    config_member members[CONFIG_MAX_MEMBERS];
+    size_t n_members;
+} config;
+
+/* config_load builds a config from the YAML file at path (NULL: none, or
+ * ROOMKEY_CONFIG when set) overlaid with the environment. On failure why
+ * names the offending key and nothing is allocated. Free with config_free. */
+int config_load(const char *path, config **out, char *why, size_t why_cap);
+
+/* config_free wipes secrets and frees cfg (NULL is fine). */
+void config_free(config *cfg);
+
+/* config_role_find returns the role called name, or NULL. */
+const config_role *config_role_find(const config *cfg, const char *name);
+
+/* config_apikey_match finds the API key whose SHA-256 equals that of key
+ * (constant-time comparison against every configured key); NULL if none. */
+const config_apikey *config_apikey_match(const config *cfg, const char *key, size_t len);
+
+/* config_is_admin_key reports whether key is ROOMKEY_ADMIN_KEY (constant time). */
+bool config_is_admin_key(const config *cfg, const char *key, size_t len);
+
+#endif

@@ -1,0 +1,128 @@
+/* store.h - RoomKey's persistent state: rooms, memberships, audit records.
+ *
+ * One interface, several backends behind a const table of functions (the
+ * shape of redis's pluggable backends): SQLite now (store_sqlite.c, the
+ * default), PostgreSQL next. Callers use the store_* functions below and
+ * never see a connection: each backend keeps one connection per calling
+ * thread, opened lazily and closed by store_close. All functions are safe
+ * to call from several threads at once. Every string field has a hard
+ * limit; values longer than it are refused with RK_ETOOBIG, never cut. */
+#ifndef RK_STORE_H
+#define RK_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_MAX_NAME    256 /* room name, alias, subject, identity */
+#define STORE_MAX_ROLE    64
+#define STORE_MAX_GRANTS  1024 /* audit: grants as compact JSON */
+#define STORE_MAX_IP      64
+#define STORE_MAX_ROUTE   64
+#define STORE_MAX_LIST    10000 /* rows any list call returns at most */
+
+/* Access modes of a room. */
+enum store_mode {
+    STORE_MODE_MEMBERS = 0,       /* only subjects with a membership */
+    STORE_MODE_AUTHENTICATED = 1, /* any authenticated caller */
+};
+
+typedef struct store_room {
+    char name[STORE_MAX_NAME + 1];  /* LiveKit room name (unique) */
+    char alias[STORE_MAX_NAME + 1]; /* optional alias, e.g. a channel id (unique); "" = none */
+    int mode;                       /* enum store_mode */
+    char default_role[STORE_MAX_ROLE + 1]; /* role when no membership/claim; "" = none */
+    int64_t max_participants;       /* 0 = no limit */
+    int64_t max_ttl;                /* seconds; 0 = no room-specific cap */
+    int64_t created_at;             /* Unix seconds, set by the store */
+} store_room;
+
+typedef struct store_member {
+    char room[STORE_MAX_NAME + 1];    /* room name */
+    char subject[STORE_MAX_NAME + 1]; /* the caller's subject (session sub / API key id) */
+    char role[STORE_MAX_ROLE + 1];
+    int64_t created_at;
+} store_member;
+
+typedef struct store_audit {
+    int64_t id;                        /* set by the store */
+    char jti[32];                      /* the token's jti; never the token */
+    char subject[STORE_MAX_NAME + 1];  /* who asked */
+    char identity[STORE_MAX_NAME + 1]; /* participant identity in the token */
+    char room[STORE_MAX_NAME + 1];
+    char role[STORE_MAX_ROLE + 1];
+    char grants[STORE_MAX_GRANTS + 1]; /* video grant as compact JSON */
+    int64_t issued_at;                 /* Unix seconds */
+    int64_t exp;
+    char client_ip[STORE_MAX_IP + 1];
+    char route[STORE_MAX_ROUTE + 1];
+} store_audit;
+
+typedef struct store_audit_filter {
+    const char *room;    /* NULL = any */
+    const char *subject; /* NULL = any */
+    int64_t since;       /* issued_at >= since; 0 = any */
+    int64_t before_id;   /* id < before_id (paging, newest first); 0 = from newest */
+    size_t limit;        /* 1..STORE_MAX_LIST; 0 means 100 */
+} store_audit_filter;
+
+typedef struct store store;
+
+/* The functions a backend provides. `self` is the backend's store. */
+typedef struct store_ops {
+    const char *name; /* "sqlite", "postgres" */
+    int (*open)(const char *url, store **out, char *why, size_t why_cap);
+    void (*close)(store *self);
+    int (*ping)(store *self);
+    int (*room_get)(store *self, const char *name_or_alias, store_room *out);
+    int (*room_create)(store *self, const store_room *r);
+    int (*room_delete)(store *self, const char *name);
+    int (*room_list)(store *self, store_room **out, size_t *n);
+    int (*member_get)(store *self, const char *room, const char *subject, store_member *out);
+    int (*member_set)(store *self, const store_member *m);
+    int (*member_remove)(store *self, const char *room, const char *subject);
+    int (*member_list)(store *self, const char *room, store_member **out, size_t *n);
+    int (*audit_add)(store *self, const store_audit *a);
+    int (*audit_list)(store *self, const store_audit_filter *f, store_audit **out, size_t *n);
+} store_ops;
+
+/* Every backend's store starts with this header. */
+struct store {
+    const store_ops *ops;
+};
+
+/* store_open opens the store at url: a SQLite file path (the default; the
+ * file is created, WAL mode, migrations applied) or, later, a postgres://
+ * URL. On failure why (capacity why_cap) names the problem. Free with
+ * store_close. */
+int store_open(const char *url, store **out, char *why, size_t why_cap);
+
+/* store_close closes every connection and frees st. NULL is fine. */
+void store_close(store *st);
+
+/* store_ping checks the store answers (for /readyz). */
+int store_ping(store *st);
+
+/* Rooms. room_get finds by name first, then by alias; RK_ENOTFOUND when
+ * neither matches. room_create: RK_ECONFLICT when the name or alias exists;
+ * RK_EINVAL for an empty name or a bad mode. room_delete also removes the
+ * room's memberships; RK_ENOTFOUND when absent. room_list returns a new
+ * array (caller frees with free()) ordered by name, at most STORE_MAX_LIST. */
+int store_room_get(store *st, const char *name_or_alias, store_room *out);
+int store_room_create(store *st, const store_room *r);
+int store_room_delete(store *st, const char *name);
+int store_room_list(store *st, store_room **out, size_t *n);
+
+/* Memberships. member_set inserts or replaces (room must exist:
+ * RK_ENOTFOUND otherwise). member_remove: RK_ENOTFOUND when absent.
+ * member_list: new array, caller frees, ordered by subject. */
+int store_member_get(store *st, const char *room, const char *subject, store_member *out);
+int store_member_set(store *st, const store_member *m);
+int store_member_remove(store *st, const char *room, const char *subject);
+int store_member_list(store *st, const char *room, store_member **out, size_t *n);
+
+/* Audit. audit_add writes one record atomically (all of it or nothing).
+ * audit_list: newest first, filtered; new array, caller frees. */
+int store_audit_add(store *st, const store_audit *a);
+int store_audit_list(store *st, const store_audit_filter *f, store_audit **out, size_t *n);
+
+#endif
