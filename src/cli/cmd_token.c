@@ -314,13 +314,16 @@ static int create(int argc, char **argv)
         rcfg.n_agents = 1;
         c.room_config = &rcfg;
     }
-    if (!lk_video_grant_any(&c.video) && !agent) {
+    /* A permission must be asked for: a token naming only a room (or only
+     * an identity) grants nothing and is almost certainly a mistake. */
+    bool permission = c.video.room_join || c.video.room_admin || c.video.room_list ||
+                      c.video.room_create || c.video.room_record || c.video.ingress_admin ||
+                      agent || (grant && json_object_size(grant) > 0);
+    if (!permission) {
         fprintf(stderr, "roomkey: no grant given: use at least one of --join, --admin, --list, "
                         "--create, --egress, --ingress, --agent or --grant\n");
         goto out;
     }
-    /* Like lk: --room only names the room; it is written once some grant
-     * uses it. A bare --room with only room-less grants is still written. */
     int64_t ttl;
     int rc = duration_parse_seconds(valid_for, &ttl);
     if (rc || ttl > MINTER_MAX_TTL) {

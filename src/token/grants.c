@@ -273,9 +273,11 @@ int lk_video_grant_from_json(const json_t *obj, lk_video_grant *v, char *why, si
     json_t *val;
     json_object_foreach((json_t *)obj, k, val)
     {
-        size_t i;
+        size_t i, klen = strlen(k);
+        /* VIDEO_BOOLS names are stored quoted with their colon: "name": */
         for (i = 0; i < N_VIDEO_BOOLS; i++)
-            if (strcmp(k, VIDEO_BOOLS[i].name) == 0)
+            if (klen == VIDEO_BOOLS[i].name_len - 3 &&
+                memcmp(k, VIDEO_BOOLS[i].name + 1, klen) == 0)
                 break;
         if (i < N_VIDEO_BOOLS) {
             if (!json_is_boolean(val))

@@ -448,14 +448,24 @@ describe('JSON escaping', () => {
     // node cannot put raw invalid bytes into argv, so exec via python3 (no shell).
     const tramp = 'import os,sys\nb=sys.argv[1]\nos.execv(b,[b.encode()]+[bytes.fromhex(h) for h in sys.argv[2:]])';
     const hex = (s) => Buffer.from(s).toString('hex');
-    const bad = ['ff', 'c0af', 'eda080', 'e282', '61f4908080'];
-    for (const b of bad) {
-      for (const flag of ['--name', '--identity', '--room', '--metadata']) {
-        const argv = ['token', 'create', ...keyArgs(), '--join', '-i', 'ok', '-r', 'ok'].map(hex);
-        argv.push(hex(flag), b);
-        const r = runProgram('python3', ['-c', tramp, BIN, ...argv]);
+    const fields = { '--identity': 'id', '--room': 'room', '--name': 'n', '--metadata': 'm' };
+    const argvWith = (flag, valueHex) => {
+      const argv = ['token', 'create', ...keyArgs(), '--join', '--token-only'].map(hex);
+      for (const [f, v] of Object.entries(fields)) argv.push(hex(f), f === flag ? valueHex : hex(v));
+      return argv;
+    };
+    // Control: valid UTF-8 through the same trampoline is accepted.
+    const good = runProgram('python3', ['-c', tramp, BIN, ...argvWith('--name', hex('Zoë'))]);
+    assert.equal(good.status, 0, show(good));
+    assert.equal(jose.decodeJwt(good.stdout.trim()).name, 'Zoë');
+    // Lone 0xFF, overlong "/", UTF-16 surrogate, truncated sequence, code point > U+10FFFF.
+    for (const b of ['ff', 'c0af', 'eda080', 'e282', '61f4908080']) {
+      for (const flag of Object.keys(fields)) {
+        const r = runProgram('python3', ['-c', tramp, BIN, ...argvWith(flag, b)]);
         assertUsageError(r, `${flag} with bytes ${b}`);
       }
+      const r = runProgram('python3', ['-c', tramp, BIN, ...argvWith('--name', hex('x')), hex('-a'), hex('k=') + b]);
+      assertUsageError(r, `attribute value with bytes ${b}`);
     }
   });
 });
