@@ -1,0 +1,272 @@
+/* session.c - session JWT and API key authentication. */
+#include "session.h"
+#include "../token/keyring.h"
+#include "../util/err.h"
+#include "../util/jws.h"
+#include "jwks.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct authn {
+    const config *cfg;
+    keyring *hs;                       /* HS256 secrets, id "i<N>" for issuer N */
+    jwks *keys[CONFIG_MAX_ISSUERS];    /* JWKS per asymmetric issuer */
+};
+
+const char *auth_fail_name(auth_fail f)
+{
+    static const char *const names[] = {"none",      "missing", "malformed", "algorithm",
+                                        "issuer",    "signature", "expired", "not_yet_valid",
+                                        "audience",  "claims",  "api_key"};
+    return (unsigned)f < sizeof names / sizeof names[0] ? names[f] : "unknown";
+}
+
+int authn_new(const config *cfg, authn **out, char *why, size_t cap)
+{
+    authn *a = calloc(1, sizeof *a);
+    if (!a)
+        return RK_ENOMEM;
+    a->cfg = cfg;
+    int rc = keyring_new(&a->hs);
+    for (size_t i = 0; rc == RK_OK && i < cfg->n_issuers; i++) {
+        const config_issuer *is = &cfg->issuers[i];
+        if (is->hs_secret) {
+            char id[16];
+            snprintf(id, sizeof id, "i%zu", i);
+            rc = keyring_add(a->hs, id, (const char *)is->hs_secret, is->hs_secret_len, true,
+                             why, cap);
+        } else if (is->jwks[0]) {
+            jwks_opts o = {.allow_http = is->allow_http_jwks};
+            rc = jwks_new(is->jwks, &o, &a->keys[i], why, cap);
+        }
+    }
+    if (rc) {
+        authn_free(a);
+        return rc;
+    }
+    *out = a;
+    return RK_OK;
+}
+
+void authn_free(authn *a)
+{
+    if (!a)
+        return;
+    keyring_free(a->hs);
+    for (size_t i = 0; i < CONFIG_MAX_ISSUERS; i++)
+        jwks_free(a->keys[i]);
+    free(a);
+}
+
+/* date reads a NumericDate; RK_ENOTFOUND when absent. */
+static int date(const json_t *claims, const char *name, int64_t *out)
+{
+    json_t *v = json_object_get(claims, name);
+    if (!v)
+        return RK_ENOTFOUND;
+    if (!json_is_number(v))
+        return RK_EINVAL;
+    double d = json_number_value(v);
+    if (!isfinite(d) || d < 0 || d > 9.2e15)
+        return RK_EINVAL;
+    *out = (int64_t)floor(d);
+    return RK_OK;
+}
+
+static bool alg_allowed(const config_issuer *is, const char *alg)
+{
+    for (size_t i = 0; i < is->n_algs; i++)
+        if (strcmp(is->algs[i], alg) == 0)
+            return true;
+    return false;
+}
+
+static bool aud_ok(const config_issuer *is, const json_t *claims)
+{
+    if (!is->aud[0])
+        return true;
+    json_t *aud = json_object_get(claims, "aud");
+    if (json_is_string(aud))
+        return strcmp(json_string_value(aud), is->aud) == 0;
+    if (json_is_array(aud)) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(aud, i, v) if (json_is_string(v) &&
+                                          strcmp(json_string_value(v), is->aud) == 0) return true;
+    }
+    return false;
+}
+
+/* claim_path follows a dotted path ("app_metadata.role") to a string. */
+static const char *claim_path(const json_t *claims, const char *path)
+{
+    char buf[130];
+    snprintf(buf, sizeof buf, "%s", path);
+    const json_t *cur = claims;
+    char *save = NULL;
+    for (char *seg = strtok_r(buf, ".", &save); seg && cur; seg = strtok_r(NULL, ".", &save))
+        cur = json_object_get(cur, seg);
+    return json_is_string(cur) ? json_string_value(cur) : NULL;
+}
+
+static bool copy_str(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= cap)
+        return false;
+    memcpy(dst, src, n + 1);
+    return true;
+}
+
+/* verify_sig checks the signature with issuer i's key material. */
+static int verify_sig(authn *a, size_t i, const char *alg, const char *kid, const jws *j,
+                      int64_t now)
+{
+    const config_issuer *is = &a->cfg->issuers[i];
+    if (strcmp(alg, "HS256") == 0) {
+        if (!is->hs_secret)
+            return RK_EVERIFY;
+        char id[16];
+        snprintf(id, sizeof id, "i%zu", i);
+        const keyring_entry *e = keyring_find(a->hs, id, strlen(id));
+        unsigned char mac[32];
+        if (!e || keyring_hmac(e, j->signing, j->signing_len, mac))
+            return RK_EVERIFY;
+        if (j->sig_len != sizeof mac || CRYPTO_memcmp(mac, j->sig, sizeof mac) != 0)
+            return RK_EVERIFY;
+        return RK_OK;
+    }
+    if (!a->keys[i])
+        return RK_EVERIFY;
+    return jwks_verify(a->keys[i], kid, alg, (const uint8_t *)j->signing, j->signing_len,
+                       j->sig, j->sig_len, now) == RK_OK
+               ? RK_OK
+               : RK_EVERIFY;
+}
+
+static int verify_session(authn *a, const char *tok, size_t len, int64_t now, caller *out,
+                          auth_fail *fail)
+{
+    jws j;
+    const char *reason;
+    if (len > SESSION_MAX_TOKEN || jws_parse(tok, len, &j, &reason) != RK_OK) {
+        *fail = AUTH_MALFORMED;
+        return RK_EDENIED;
+    }
+    int rc = RK_EDENIED;
+    const char *alg = json_string_value(json_object_get(j.header, "alg"));
+    json_t *kidv = json_object_get(j.header, "kid");
+    json_t *typ = json_object_get(j.header, "typ");
+    if (!alg || strcmp(alg, "none") == 0 || (kidv && !json_is_string(kidv)) ||
+        json_object_get(j.header, "crit") ||
+        (typ && (!json_is_string(typ) || strcasecmp(json_string_value(typ), "JWT") != 0))) {
+        *fail = !alg || strcmp(alg, "none") == 0 ? AUTH_ALG : AUTH_MALFORMED;
+        goto out;
+    }
+    const char *iss = json_string_value(json_object_get(j.payload, "iss"));
+    /* Candidates: issuers whose iss matches; an HS issuer with no iss
+     * configured accepts tokens with any or no iss. */
+    *fail = AUTH_ISSUER;
+    for (size_t i = 0; i < a->cfg->n_issuers; i++) {
+        const config_issuer *is = &a->cfg->issuers[i];
+        if (is->iss[0] ? !(iss && strcmp(iss, is->iss) == 0) : !is->hs_secret)
+            continue;
+        if (!alg_allowed(is, alg)) {
+            *fail = AUTH_ALG;
+            continue;
+        }
+        if (verify_sig(a, i, alg, json_string_value(kidv), &j, now) != RK_OK) {
+            *fail = AUTH_SIGNATURE;
+            continue;
+        }
+        int64_t exp, nbf, iat;
+        int e = date(j.payload, "exp", &exp);
+        if (e != RK_OK) {
+            *fail = AUTH_CLAIMS;
+            goto out;
+        }
+        if (now > exp + is->leeway) {
+            *fail = AUTH_EXPIRED;
+            goto out;
+        }
+        e = date(j.payload, "nbf", &nbf);
+        if (e == RK_EINVAL || (e == RK_OK && now + is->leeway < nbf)) {
+            *fail = e == RK_EINVAL ? AUTH_CLAIMS : AUTH_NOT_YET;
+            goto out;
+        }
+        e = date(j.payload, "iat", &iat);
+        if (e == RK_EINVAL || (e == RK_OK && now + is->leeway < iat)) {
+            *fail = e == RK_EINVAL ? AUTH_CLAIMS : AUTH_NOT_YET;
+            goto out;
+        }
+        if (!aud_ok(is, j.payload)) {
+            *fail = AUTH_AUDIENCE;
+            goto out;
+        }
+        const char *sub = claim_path(j.payload, is->subject_claim);
+        const char *name = is->name_claim[0] ? claim_path(j.payload, is->name_claim) : NULL;
+        const char *role = is->role_claim[0] ? claim_path(j.payload, is->role_claim) : NULL;
+        memset(out, 0, sizeof *out);
+        if (!sub || !sub[0] || !copy_str(out->subject, sizeof out->subject, sub) ||
+            (name && !copy_str(out->name, sizeof out->name, name)) ||
+            (role && !copy_str(out->role, sizeof out->role, role))) {
+            *fail = AUTH_CLAIMS;
+            goto out;
+        }
+        copy_str(out->issuer, sizeof out->issuer, is->name);
+        *fail = AUTH_NONE;
+        rc = RK_OK;
+        goto out;
+    }
+out:
+    jws_clear(&j);
+    return rc;
+}
+
+int authn_caller(authn *a, const char *authorization, const char *x_api_key, int64_t now,
+                 caller *out, auth_fail *fail)
+{
+    const char *cred = NULL;
+    if (authorization) {
+        if (strncasecmp(authorization, "Bearer ", 7) != 0) {
+            *fail = AUTH_MALFORMED;
+            return RK_EDENIED;
+        }
+        cred = authorization + 7;
+        while (*cred == ' ')
+            cred++;
+    }
+    bool api_key_only = false;
+    if (!cred && x_api_key) {
+        cred = x_api_key;
+        api_key_only = true;
+    }
+    if (!cred || !*cred) {
+        *fail = AUTH_MISSING;
+        return RK_EDENIED;
+    }
+    size_t len = strnlen(cred, SESSION_MAX_TOKEN + 1);
+    /* A JWT has exactly two dots; anything else is tried as an API key. */
+    const char *d1 = memchr(cred, '.', len);
+    if (!api_key_only && d1) {
+        return verify_session(a, cred, len, now, out, fail);
+    }
+    const config_apikey *k = config_apikey_match(a->cfg, cred, len);
+    if (!k) {
+        *fail = AUTH_API_KEY;
+        return RK_EDENIED;
+    }
+    memset(out, 0, sizeof *out);
+    copy_str(out->subject, sizeof out->subject, k->id);
+    copy_str(out->issuer, sizeof out->issuer, "api-key");
+    out->is_api_key = true;
+    out->perms = k->perms;
+    *fail = AUTH_NONE;
+    return RK_OK;
+}

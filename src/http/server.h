@@ -1,0 +1,101 @@
+/* server.h - RoomKey's HTTP/1.1 server on libmicrohttpd: epoll with a
+ * thread pool, keep-alive, hard limits (header bytes, body bytes,
+ * connections, per-connection idle time), and a small exact-path router
+ * that route families plug into with one line each.
+ *
+ * Handlers run on the pool's threads and must be thread-safe. Each route
+ * names its family's error renderer, so 404/405/413/415/400 answers come in
+ * that family's shape. */
+#ifndef RK_SERVER_H
+#define RK_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HTTP_MAX_ROUTES   64
+#define HTTP_MAX_HEADERS  8 /* extra response headers */
+#define HTTP_MAX_PATH     2048
+
+/* One request, as a handler sees it. Everything is borrowed for the
+ * duration of the handler call. */
+typedef struct http_req {
+    const char *method;   /* "GET", "POST", ... */
+    const char *path;     /* path without the query string */
+    const char *body;     /* request body (NUL-terminated), "" when none */
+    size_t body_len;
+    const char *client_ip; /* peer address as text */
+    const char *route;    /* route label, for logs and audit */
+    void *conn;           /* libmicrohttpd connection, for http_req_header */
+} http_req;
+
+/* A response a handler fills. body is malloc'd and owned by the response
+ * (the server frees it); content_type and header names/values must be
+ * static strings or live until the response is sent (they are copied). */
+typedef struct http_resp {
+    int status;
+    char *body;
+    size_t body_len;
+    const char *content_type; /* default application/json; charset=utf-8 */
+    const char *hdr_name[HTTP_MAX_HEADERS];
+    char *hdr_value[HTTP_MAX_HEADERS]; /* owned, freed by the server */
+    size_t n_hdr;
+} http_resp;
+
+typedef int (*http_handler)(void *ctx, const http_req *req, http_resp *resp);
+
+/* Renders a family's error body (status and message) into resp. */
+typedef void (*http_error_renderer)(http_resp *resp, int status, const char *message);
+
+typedef struct http_route {
+    const char *method;          /* exact */
+    const char *path;            /* exact */
+    const char *label;           /* route name for logs/audit */
+    http_handler fn;
+    void *ctx;
+    bool json_body;              /* require Content-Type: application/json */
+    http_error_renderer errors;  /* this family's error shape */
+} http_route;
+
+typedef struct http_limits {
+    unsigned threads;         /* 0 = number of CPUs */
+    size_t max_body;          /* bytes */
+    size_t max_header;        /* bytes of request line + headers */
+    unsigned max_connections;
+    unsigned conn_timeout_s;  /* idle or slow connections are cut off */
+} http_limits;
+
+typedef struct http_server http_server;
+
+/* http_server_new makes a stopped server with no routes. Free with
+ * http_server_free. */
+int http_server_new(const http_limits *lim, http_server **out);
+
+/* http_server_add registers a route (copied). RK_ETOOBIG past HTTP_MAX_ROUTES. */
+int http_server_add(http_server *s, const http_route *r);
+
+/* http_server_start listens on host:port (port 0 picks one; see
+ * http_server_port). why gets the reason on failure. */
+int http_server_start(http_server *s, const char *host, uint16_t port, char *why, size_t cap);
+
+/* http_server_port returns the bound port once started. */
+uint16_t http_server_port(const http_server *s);
+
+/* http_server_stop stops accepting, lets in-flight requests finish and
+ * joins the threads. Safe to call twice. */
+void http_server_stop(http_server *s);
+
+/* http_server_free stops (if needed) and frees s. NULL is fine. */
+void http_server_free(http_server *s);
+
+/* http_req_header returns a request header's value (borrowed) or NULL. */
+const char *http_req_header(const http_req *req, const char *name);
+
+/* http_resp_json sets resp to status with a copy of the JSON text s.
+ * Returns RK_ENOMEM on allocation failure (resp left as a bare 500). */
+int http_resp_json(http_resp *resp, int status, const char *s, size_t len);
+
+/* http_resp_header adds a response header (value copied). */
+int http_resp_header(http_resp *resp, const char *name, const char *value);
+
+#endif

@@ -1,0 +1,115 @@
+/* policy.c - rooms, memberships and roles to grants and lifetimes. */
+#include "policy.h"
+#include "../util/err.h"
+#include "../util/jsonw.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void fill_claims(decision *d)
+{
+    const config_role *r = d->role;
+    lk_claims *c = &d->claims;
+    memset(c, 0, sizeof *c);
+    c->identity = d->identity;
+    c->name = d->name[0] ? d->name : NULL;
+    lk_video_grant *v = &c->video;
+    v->room_join = TRI_TRUE;
+    v->room = d->room.name;
+    v->can_publish = r->can_publish ? TRI_TRUE : TRI_FALSE;
+    v->can_subscribe = r->can_subscribe ? TRI_TRUE : TRI_FALSE;
+    v->can_publish_data = r->can_publish_data ? TRI_TRUE : TRI_FALSE;
+    if (r->can_update_own_metadata)
+        v->can_update_own_metadata = TRI_TRUE;
+    if (r->room_admin)
+        v->room_admin = TRI_TRUE;
+    if (r->hidden)
+        v->hidden = TRI_TRUE;
+    if (r->recorder)
+        v->recorder = TRI_TRUE;
+    if (r->sources_set) {
+        v->sources = r->sources;
+        v->sources_set = true;
+    }
+}
+
+static int64_t min_cap(int64_t a, int64_t b)
+{
+    return b > 0 && b < a ? b : a;
+}
+
+int policy_decide(const config *cfg, store *st, const caller *who, const policy_ask *ask,
+                  decision *d, const char **why)
+{
+    memset(d, 0, sizeof *d);
+    int rc = store_room_get(st, ask->room, &d->room);
+    if (rc == RK_ENOTFOUND || rc == RK_EINVAL || rc == RK_ETOOBIG) {
+        *why = "room not found";
+        return RK_ENOTFOUND;
+    }
+    if (rc)
+        return rc;
+    bool mint_any = who->is_api_key && (who->perms & PERM_MINT_ANY);
+
+    const char *identity = ask->identity ? ask->identity : who->subject;
+    if (strcmp(identity, who->subject) != 0 && !mint_any) {
+        *why = "identity must be the authenticated caller";
+        return RK_EDENIED;
+    }
+    if (strlen(identity) >= sizeof d->identity) {
+        *why = "identity too long";
+        return RK_EINVAL;
+    }
+    strcpy(d->identity, identity);
+
+    store_member m;
+    rc = store_member_get(st, d->room.name, who->subject, &m);
+    if (rc && rc != RK_ENOTFOUND)
+        return rc;
+    bool member = rc == RK_OK;
+    if (d->room.mode == STORE_MODE_MEMBERS && !member && !mint_any) {
+        *why = "not a member of this room";
+        return RK_EDENIED;
+    }
+    const config_role *role = NULL;
+    if (member)
+        role = config_role_find(cfg, m.role);
+    if (!role && who->role[0])
+        role = config_role_find(cfg, who->role);
+    if (!role)
+        role = config_role_find(cfg, d->room.default_role);
+    if (!role) {
+        *why = "no role applies";
+        return RK_EDENIED;
+    }
+    d->role = role;
+
+    const char *name = ask->name ? ask->name : who->name;
+    if (strlen(name) >= sizeof d->name) {
+        *why = "name too long";
+        return RK_EINVAL;
+    }
+    strcpy(d->name, name);
+
+    int64_t cap = min_cap(min_cap(cfg->max_ttl, role->max_ttl), d->room.max_ttl);
+    d->max_ttl = cap;
+    d->ttl = ask->ttl ? ask->ttl : (cfg->default_ttl < cap ? cfg->default_ttl : cap);
+    if (d->ttl > cap) {
+        *why = "ttl above the maximum";
+        return RK_EINVAL;
+    }
+    fill_claims(d);
+    return RK_OK;
+}
+
+int policy_grants_json(const decision *d, char *out, size_t cap)
+{
+    jsonw w;
+    jsonw_init(&w, out, cap);
+    jsonw_obj_open(&w);
+    lk_claims only_video = {0};
+    only_video.video = d->claims.video;
+    lk_claims_write(&w, &only_video);
+    jsonw_obj_close(&w);
+    return w.err;
+}
