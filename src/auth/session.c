@@ -37,7 +37,7 @@ int authn_new(const config *cfg, authn **out, char *why, size_t cap)
     for (size_t i = 0; rc == RK_OK && i < cfg->n_issuers; i++) {
         const config_issuer *is = &cfg->issuers[i];
         if (is->hs_secret) {
-            char id[16];
+            char id[32];
             snprintf(id, sizeof id, "i%zu", i);
             rc = keyring_add(a->hs, id, (const char *)is->hs_secret, is->hs_secret_len, true,
                              why, cap);
@@ -132,7 +132,7 @@ static int verify_sig(authn *a, size_t i, const char *alg, const char *kid, cons
     if (strcmp(alg, "HS256") == 0) {
         if (!is->hs_secret)
             return RK_EVERIFY;
-        char id[16];
+        char id[32];
         snprintf(id, sizeof id, "i%zu", i);
         const keyring_entry *e = keyring_find(a->hs, id, strlen(id));
         unsigned char mac[32];

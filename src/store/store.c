@@ -1,0 +1,196 @@
+/* store.c - the store front end: picks a backend from the URL, checks every
+ * argument against the limits in store.h, then calls the backend through
+ * st->ops. Backends may therefore assume well-formed input. */
+#include "store.h"
+#include "../util/err.h"
+#include "store_sqlite.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+/* fail writes a reason into why (capacity cap, may be 0) and returns rc. */
+static int fail(int rc, char *why, size_t cap, const char *fmt, ...)
+{
+    if (why && cap) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(why, cap, fmt, ap);
+        va_end(ap);
+    }
+    return rc;
+}
+
+/* check_name accepts a non-empty C string of at most max bytes. */
+static int check_name(const char *s, size_t max)
+{
+    if (!s || !*s)
+        return RK_EINVAL;
+    return strnlen(s, max + 1) > max ? RK_ETOOBIG : RK_OK;
+}
+
+/* check_field accepts a string held in a char array of cap bytes: it must be
+ * NUL-terminated inside the array, and non-empty when required. */
+static int check_field(const char *s, size_t cap, bool required)
+{
+    size_t n = strnlen(s, cap);
+    if (n == cap)
+        return RK_ETOOBIG;
+    return required && n == 0 ? RK_EINVAL : RK_OK;
+}
+
+int store_open(const char *url, store **out, char *why, size_t why_cap)
+{
+    if (why && why_cap)
+        why[0] = '\0';
+    if (!out)
+        return fail(RK_EINVAL, why, why_cap, "no place for the store");
+    *out = NULL;
+    if (!url || !*url)
+        return fail(RK_EINVAL, why, why_cap, "empty database URL");
+    if (strncasecmp(url, "postgres://", 11) == 0 || strncasecmp(url, "postgresql://", 13) == 0)
+        return fail(RK_EINVAL, why, why_cap, "PostgreSQL store not built yet");
+    return store_sqlite_ops.open(url, out, why, why_cap);
+}
+
+void store_close(store *st)
+{
+    if (st)
+        st->ops->close(st);
+}
+
+int store_ping(store *st)
+{
+    if (!st)
+        return RK_EINVAL;
+    return st->ops->ping(st);
+}
+
+int store_room_get(store *st, const char *name_or_alias, store_room *out)
+{
+    if (!st || !out)
+        return RK_EINVAL;
+    int rc = check_name(name_or_alias, STORE_MAX_NAME);
+    if (rc)
+        return rc;
+    return st->ops->room_get(st, name_or_alias, out);
+}
+
+int store_room_create(store *st, const store_room *r)
+{
+    if (!st || !r)
+        return RK_EINVAL;
+    int rc;
+    if ((rc = check_field(r->name, sizeof r->name, true)) ||
+        (rc = check_field(r->alias, sizeof r->alias, false)) ||
+        (rc = check_field(r->default_role, sizeof r->default_role, false)))
+        return rc;
+    if (r->mode != STORE_MODE_MEMBERS && r->mode != STORE_MODE_AUTHENTICATED)
+        return RK_EINVAL;
+    if (r->max_participants < 0 || r->max_ttl < 0)
+        return RK_EINVAL;
+    return st->ops->room_create(st, r);
+}
+
+int store_room_delete(store *st, const char *name)
+{
+    if (!st)
+        return RK_EINVAL;
+    int rc = check_name(name, STORE_MAX_NAME);
+    if (rc)
+        return rc;
+    return st->ops->room_delete(st, name);
+}
+
+int store_room_list(store *st, store_room **out, size_t *n)
+{
+    if (!st || !out || !n)
+        return RK_EINVAL;
+    *out = NULL;
+    *n = 0;
+    return st->ops->room_list(st, out, n);
+}
+
+int store_member_get(store *st, const char *room, const char *subject, store_member *out)
+{
+    if (!st || !out)
+        return RK_EINVAL;
+    int rc;
+    if ((rc = check_name(room, STORE_MAX_NAME)) || (rc = check_name(subject, STORE_MAX_NAME)))
+        return rc;
+    return st->ops->member_get(st, room, subject, out);
+}
+
+int store_member_set(store *st, const store_member *m)
+{
+    if (!st || !m)
+        return RK_EINVAL;
+    int rc;
+    if ((rc = check_field(m->room, sizeof m->room, true)) ||
+        (rc = check_field(m->subject, sizeof m->subject, true)) ||
+        (rc = check_field(m->role, sizeof m->role, true)))
+        return rc;
+    return st->ops->member_set(st, m);
+}
+
+int store_member_remove(store *st, const char *room, const char *subject)
+{
+    if (!st)
+        return RK_EINVAL;
+    int rc;
+    if ((rc = check_name(room, STORE_MAX_NAME)) || (rc = check_name(subject, STORE_MAX_NAME)))
+        return rc;
+    return st->ops->member_remove(st, room, subject);
+}
+
+int store_member_list(store *st, const char *room, store_member **out, size_t *n)
+{
+    if (!st || !out || !n)
+        return RK_EINVAL;
+    *out = NULL;
+    *n = 0;
+    int rc = check_name(room, STORE_MAX_NAME);
+    if (rc)
+        return rc;
+    return st->ops->member_list(st, room, out, n);
+}
+
+int store_audit_add(store *st, const store_audit *a)
+{
+    if (!st || !a)
+        return RK_EINVAL;
+    int rc;
+    if ((rc = check_field(a->jti, sizeof a->jti, true)) ||
+        (rc = check_field(a->subject, sizeof a->subject, false)) ||
+        (rc = check_field(a->identity, sizeof a->identity, false)) ||
+        (rc = check_field(a->room, sizeof a->room, false)) ||
+        (rc = check_field(a->role, sizeof a->role, false)) ||
+        (rc = check_field(a->grants, sizeof a->grants, false)) ||
+        (rc = check_field(a->client_ip, sizeof a->client_ip, false)) ||
+        (rc = check_field(a->route, sizeof a->route, false)))
+        return rc;
+    return st->ops->audit_add(st, a);
+}
+
+int store_audit_list(store *st, const store_audit_filter *f, store_audit **out, size_t *n)
+{
+    if (!st || !out || !n)
+        return RK_EINVAL;
+    *out = NULL;
+    *n = 0;
+    store_audit_filter g = {0};
+    if (f)
+        g = *f;
+    int rc;
+    if (g.room && (rc = check_name(g.room, STORE_MAX_NAME)))
+        return rc;
+    if (g.subject && (rc = check_name(g.subject, STORE_MAX_NAME)))
+        return rc;
+    if (g.since < 0 || g.before_id < 0 || g.limit > STORE_MAX_LIST)
+        return RK_EINVAL;
+    if (g.limit == 0)
+        g.limit = 100;
+    return st->ops->audit_list(st, &g, out, n);
+}

@@ -1,0 +1,893 @@
+/* store_sqlite.c - the SQLite backend of the store (store.h): rooms,
+ * memberships and the audit log in one database file.
+ *
+ * Threads: every calling thread gets its own connection, opened lazily on
+ * its first call and kept in a pthread key; a thread's connection is closed
+ * when the thread exits, and store_close closes whatever is left. The open
+ * connections also sit in a list guarded by a mutex, which is the only
+ * state threads share. Connections are opened SQLITE_OPEN_NOMUTEX (each is
+ * used by one thread only). Writers wait for each other through
+ * busy_timeout; WAL mode lets readers run while one thread writes, and lets
+ * another process (the CLI) change the file while the server runs.
+ *
+ * SQL: every statement is fixed text with bound parameters, prepared once
+ * per connection (SQLITE_PREPARE_PERSISTENT) and reset after each use. No
+ * value is ever formatted into SQL. The schema keeps to types and
+ * constructs PostgreSQL shares (TEXT, INTEGER, BIGINT, UNIQUE, REFERENCES
+ * ... ON DELETE CASCADE, INSERT ... ON CONFLICT) so its backend can use the
+ * same tables; only audit.id's AUTOINCREMENT is SQLite's own. */
+#include "store_sqlite.h"
+#include "../util/clock.h"
+#include "../util/err.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BUSY_TIMEOUT_MS 5000
+
+/* The schema, one entry per version; entry i takes the database from
+ * version i to i + 1. Applied in one transaction at open; never edit an
+ * entry once released, append a new one. */
+static const char *const MIGRATIONS[] = {
+    "CREATE TABLE rooms ("
+    " name TEXT NOT NULL PRIMARY KEY,"
+    " alias TEXT UNIQUE," /* NULL = none */
+    " mode INTEGER NOT NULL DEFAULT 0 CHECK (mode IN (0, 1)),"
+    " default_role TEXT NOT NULL DEFAULT '',"
+    " max_participants BIGINT NOT NULL DEFAULT 0,"
+    " max_ttl BIGINT NOT NULL DEFAULT 0,"
+    " created_at BIGINT NOT NULL);"
+    "CREATE TABLE members ("
+    " room TEXT NOT NULL REFERENCES rooms(name) ON DELETE CASCADE,"
+    " subject TEXT NOT NULL,"
+    " role TEXT NOT NULL,"
+    " created_at BIGINT NOT NULL,"
+    " PRIMARY KEY (room, subject));"
+    "CREATE TABLE audit ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " jti TEXT NOT NULL UNIQUE,"
+    " subject TEXT NOT NULL,"
+    " identity TEXT NOT NULL,"
+    " room TEXT NOT NULL,"
+    " role TEXT NOT NULL,"
+    " grants TEXT NOT NULL,"
+    " issued_at BIGINT NOT NULL,"
+    " exp BIGINT NOT NULL,"
+    " client_ip TEXT NOT NULL,"
+    " route TEXT NOT NULL);"
+    "CREATE INDEX audit_room_id ON audit (room, id);"
+    "CREATE INDEX audit_subject_id ON audit (subject, id);",
+};
+#define SCHEMA_VERSION ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
+
+/* Statements cached per connection. The audit list has one slot per
+ * combination of filters (S_AUDIT_LIST + a mask of AF_* bits). */
+enum {
+    S_BEGIN,
+    S_COMMIT,
+    S_ROLLBACK,
+    S_PING,
+    S_ROOM_GET,
+    S_ROOM_TAKEN,
+    S_ROOM_INSERT,
+    S_ROOM_DELETE,
+    S_ROOM_LIST,
+    S_ROOM_EXISTS,
+    S_MEMBER_GET,
+    S_MEMBER_SET,
+    S_MEMBER_REMOVE,
+    S_MEMBER_LIST,
+    S_AUDIT_ADD,
+    S_AUDIT_LIST,
+    S_COUNT = S_AUDIT_LIST + 16,
+};
+
+enum { AF_ROOM = 1, AF_SUBJECT = 2, AF_SINCE = 4, AF_BEFORE = 8 };
+
+#define ROOM_COLS   "name, alias, mode, default_role, max_participants, max_ttl, created_at"
+#define MEMBER_COLS "room, subject, role, created_at"
+#define AUDIT_COLS                                                                                 \
+    "id, jti, subject, identity, room, role, grants, issued_at, exp, client_ip, route"
+
+static const char *const SQL[S_AUDIT_LIST] = {
+    [S_BEGIN] = "BEGIN IMMEDIATE",
+    [S_COMMIT] = "COMMIT",
+    [S_ROLLBACK] = "ROLLBACK",
+    [S_PING] = "SELECT max(version) FROM schema_version",
+    /* by name first, then by alias, in one snapshot */
+    [S_ROOM_GET] = "SELECT " ROOM_COLS " FROM rooms WHERE name = ?1 OR alias = ?1"
+                   " ORDER BY name = ?1 DESC LIMIT 1",
+    /* a new room's name and alias must not match any name or alias */
+    [S_ROOM_TAKEN] = "SELECT 1 FROM rooms WHERE name = ?1 OR alias = ?1 OR name = ?2 OR alias = ?2"
+                     " LIMIT 1",
+    [S_ROOM_INSERT] = "INSERT INTO rooms (" ROOM_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [S_ROOM_DELETE] = "DELETE FROM rooms WHERE name = ?1",
+    [S_ROOM_LIST] = "SELECT " ROOM_COLS " FROM rooms ORDER BY name LIMIT ?1",
+    [S_ROOM_EXISTS] = "SELECT 1 FROM rooms WHERE name = ?1",
+    [S_MEMBER_GET] = "SELECT " MEMBER_COLS " FROM members WHERE room = ?1 AND subject = ?2",
+    [S_MEMBER_SET] = "INSERT INTO members (" MEMBER_COLS ") VALUES (?1, ?2, ?3, ?4)"
+                     " ON CONFLICT (room, subject) DO UPDATE SET role = excluded.role",
+    [S_MEMBER_REMOVE] = "DELETE FROM members WHERE room = ?1 AND subject = ?2",
+    [S_MEMBER_LIST] = "SELECT " MEMBER_COLS " FROM members WHERE room = ?1"
+                      " ORDER BY subject LIMIT ?2",
+    [S_AUDIT_ADD] = "INSERT INTO audit (jti, subject, identity, room, role, grants, issued_at,"
+                    " exp, client_ip, route) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+};
+
+typedef struct sq_store sq_store;
+
+/* One thread's connection with its prepared statements. */
+typedef struct sq_conn {
+    sqlite3 *db;
+    sqlite3_stmt *stmt[S_COUNT];
+    sq_store *owner;
+    struct sq_conn *prev, *next; /* in owner->conns, under owner->mu */
+} sq_conn;
+
+struct sq_store {
+    store base; /* first: a store * is a sq_store * */
+    char *path;
+    pthread_key_t key; /* this thread's sq_conn */
+    pthread_mutex_t mu;
+    sq_conn *conns; /* every open connection */
+};
+
+/* fail writes a reason into why (capacity cap, may be 0) and returns rc. */
+static int fail(int rc, char *why, size_t cap, const char *fmt, ...)
+{
+    if (why && cap) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(why, cap, fmt, ap);
+        va_end(ap);
+    }
+    return rc;
+}
+
+/* map_err turns a SQLite (extended) result code into an RK_* code.
+ * Uniqueness violations are conflicts; a missing parent row (foreign key) is
+ * RK_ENOTFOUND. Busy/locked only surface after busy_timeout ran out. */
+static int map_err(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_ROW:
+    case SQLITE_DONE:
+        return RK_OK;
+    case SQLITE_CONSTRAINT:
+        if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+            return RK_ECONFLICT;
+        if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+            return RK_ENOTFOUND;
+        return RK_EINVAL;
+    case SQLITE_NOMEM:
+        return RK_ENOMEM;
+    case SQLITE_TOOBIG:
+        return RK_ETOOBIG;
+    default:
+        return RK_EIO;
+    }
+}
+
+/* as_err is map_err for a code known to be a failure: never RK_OK. */
+static int as_err(int rc)
+{
+    int e = map_err(rc);
+    return e ? e : RK_EIO;
+}
+
+/* conn_close finalizes c's statements, closes its database and frees c.
+ * The caller has already unlinked c from its store. NULL is fine. */
+static void conn_close(sq_conn *c)
+{
+    if (!c)
+        return;
+    for (int i = 0; i < S_COUNT; i++)
+        sqlite3_finalize(c->stmt[i]);
+    sqlite3_close(c->db);
+    free(c);
+}
+
+/* journal_mode_cb records the mode PRAGMA journal_mode reports into the
+ * caller's buffer (16 bytes). */
+static int journal_mode_cb(void *arg, int ncol, char **vals, char **names)
+{
+    (void)names;
+    if (ncol > 0 && vals[0])
+        snprintf(arg, 16, "%s", vals[0]);
+    return 0;
+}
+
+/* conn_open opens a new connection to path and sets it up (WAL, busy
+ * timeout, foreign keys). create allows creating the file. On success the
+ * caller owns *out (conn_close); on failure why says why. */
+static int conn_open(const char *path, bool create, sq_conn **out, char *why, size_t cap)
+{
+    sq_conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return fail(RK_ENOMEM, why, cap, "out of memory");
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+    int rc = sqlite3_open_v2(path, &c->db, flags, NULL);
+    if (!c->db) {
+        free(c);
+        return fail(RK_ENOMEM, why, cap, "out of memory");
+    }
+    if (rc != SQLITE_OK) {
+        fail(RK_EIO, why, cap, "%s", sqlite3_errmsg(c->db));
+        conn_close(c);
+        return as_err(rc);
+    }
+    sqlite3_extended_result_codes(c->db, 1);
+    sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
+    char mode[16] = "";
+    rc = sqlite3_exec(c->db, "PRAGMA journal_mode=WAL", journal_mode_cb, mode, NULL);
+    if (rc == SQLITE_OK && strcmp(mode, "wal") != 0) {
+        fail(RK_EIO, why, cap, "cannot switch to WAL mode (journal mode is \"%s\")", mode);
+        conn_close(c);
+        return RK_EIO;
+    }
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(c->db, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON", NULL, NULL,
+                          NULL);
+    if (rc != SQLITE_OK) {
+        fail(RK_EIO, why, cap, "%s", sqlite3_errmsg(c->db));
+        conn_close(c);
+        return as_err(rc);
+    }
+    *out = c;
+    return RK_OK;
+}
+
+/* audit_sql writes the audit list query for filter mask into buf (cap >=
+ * 512) from fixed fragments; the values are bound later by name. */
+static void audit_sql(unsigned mask, char *buf, size_t cap)
+{
+    static const struct {
+        unsigned bit;
+        const char *cond;
+    } conds[] = {
+        {AF_ROOM, "room = :room"},
+        {AF_SUBJECT, "subject = :subject"},
+        {AF_SINCE, "issued_at >= :since"},
+        {AF_BEFORE, "id < :before"},
+    };
+    snprintf(buf, cap, "SELECT " AUDIT_COLS " FROM audit");
+    const char *join = " WHERE ";
+    for (size_t i = 0; i < sizeof conds / sizeof conds[0]; i++) {
+        if (mask & conds[i].bit) {
+            strncat(buf, join, cap - strlen(buf) - 1);
+            strncat(buf, conds[i].cond, cap - strlen(buf) - 1);
+            join = " AND ";
+        }
+    }
+    strncat(buf, " ORDER BY id DESC LIMIT :limit", cap - strlen(buf) - 1);
+}
+
+/* stmt_get returns connection c's cached statement id, preparing it on
+ * first use. The statement stays owned by c; callers reset it with
+ * stmt_done after use. */
+static int stmt_get(sq_conn *c, int id, sqlite3_stmt **out)
+{
+    if (!c->stmt[id]) {
+        char buf[512];
+        const char *sql = SQL[id < S_AUDIT_LIST ? id : 0];
+        if (id >= S_AUDIT_LIST) {
+            audit_sql((unsigned)(id - S_AUDIT_LIST), buf, sizeof buf);
+            sql = buf;
+        }
+        int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &c->stmt[id], NULL);
+        if (rc != SQLITE_OK) {
+            sqlite3_finalize(c->stmt[id]);
+            c->stmt[id] = NULL;
+            return as_err(rc);
+        }
+    }
+    *out = c->stmt[id];
+    return RK_OK;
+}
+
+/* stmt_done resets st and drops its bindings so it can be reused. */
+static void stmt_done(sqlite3_stmt *st)
+{
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
+
+/* bind_text binds s (NULL binds SQL NULL) to parameter i. SQLITE_STATIC:
+ * s must stay valid until stmt_done, which every caller guarantees. */
+static int bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
+}
+
+/* conn_release is the pthread key destructor: it closes an exiting thread's
+ * connection and unlinks it from its store. */
+static void conn_release(void *p)
+{
+    sq_conn *c = p;
+    sq_store *s = c->owner;
+    pthread_mutex_lock(&s->mu);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    pthread_mutex_unlock(&s->mu);
+    conn_close(c);
+}
+
+/* conn_track links c into s's list and makes it this thread's connection.
+ * From then on s owns c. */
+static int conn_track(sq_store *s, sq_conn *c)
+{
+    c->owner = s;
+    pthread_mutex_lock(&s->mu);
+    c->prev = NULL;
+    c->next = s->conns;
+    if (s->conns)
+        s->conns->prev = c;
+    s->conns = c;
+    pthread_mutex_unlock(&s->mu);
+    if (pthread_setspecific(s->key, c) != 0) {
+        conn_release(c);
+        return RK_ENOMEM;
+    }
+    return RK_OK;
+}
+
+/* conn_get returns this thread's connection to self, opening it on the
+ * thread's first call. The store owns it. */
+static int conn_get(store *self, sq_conn **out)
+{
+    sq_store *s = (sq_store *)self;
+    sq_conn *c = pthread_getspecific(s->key);
+    if (!c) {
+        int rc = conn_open(s->path, false, &c, NULL, 0);
+        if (rc)
+            return rc;
+        if ((rc = conn_track(s, c)))
+            return rc;
+    }
+    *out = c;
+    return RK_OK;
+}
+
+/* exec_simple steps cached statement id (no parameters, no rows). */
+static int exec_simple(sq_conn *c, int id)
+{
+    sqlite3_stmt *st;
+    int rc = stmt_get(c, id, &st);
+    if (rc)
+        return rc;
+    rc = sqlite3_step(st);
+    stmt_done(st);
+    return map_err(rc);
+}
+
+/* col_text copies text column i of the current row into dst (capacity
+ * cap); SQL NULL becomes "". RK_ETOOBIG when it doesn't fit. */
+static int col_text(sqlite3_stmt *st, int i, char *dst, size_t cap)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    if (!t) {
+        dst[0] = '\0';
+        return sqlite3_column_type(st, i) == SQLITE_NULL ? RK_OK : RK_ENOMEM;
+    }
+    size_t n = (size_t)sqlite3_column_bytes(st, i);
+    if (n >= cap)
+        return RK_ETOOBIG;
+    memcpy(dst, t, n);
+    dst[n] = '\0';
+    return RK_OK;
+}
+
+/* A row reader fills *dst (a zeroed record) from the current row. */
+typedef int (*row_fn)(sqlite3_stmt *st, void *dst);
+
+static int room_row(sqlite3_stmt *st, void *dst)
+{
+    store_room *r = dst;
+    int rc;
+    if ((rc = col_text(st, 0, r->name, sizeof r->name)) ||
+        (rc = col_text(st, 1, r->alias, sizeof r->alias)) ||
+        (rc = col_text(st, 3, r->default_role, sizeof r->default_role)))
+        return rc;
+    r->mode = sqlite3_column_int(st, 2);
+    r->max_participants = sqlite3_column_int64(st, 4);
+    r->max_ttl = sqlite3_column_int64(st, 5);
+    r->created_at = sqlite3_column_int64(st, 6);
+    return RK_OK;
+}
+
+static int member_row(sqlite3_stmt *st, void *dst)
+{
+    store_member *m = dst;
+    int rc;
+    if ((rc = col_text(st, 0, m->room, sizeof m->room)) ||
+        (rc = col_text(st, 1, m->subject, sizeof m->subject)) ||
+        (rc = col_text(st, 2, m->role, sizeof m->role)))
+        return rc;
+    m->created_at = sqlite3_column_int64(st, 3);
+    return RK_OK;
+}
+
+static int audit_row(sqlite3_stmt *st, void *dst)
+{
+    store_audit *a = dst;
+    int rc;
+    a->id = sqlite3_column_int64(st, 0);
+    if ((rc = col_text(st, 1, a->jti, sizeof a->jti)) ||
+        (rc = col_text(st, 2, a->subject, sizeof a->subject)) ||
+        (rc = col_text(st, 3, a->identity, sizeof a->identity)) ||
+        (rc = col_text(st, 4, a->room, sizeof a->room)) ||
+        (rc = col_text(st, 5, a->role, sizeof a->role)) ||
+        (rc = col_text(st, 6, a->grants, sizeof a->grants)) ||
+        (rc = col_text(st, 9, a->client_ip, sizeof a->client_ip)) ||
+        (rc = col_text(st, 10, a->route, sizeof a->route)))
+        return rc;
+    a->issued_at = sqlite3_column_int64(st, 7);
+    a->exp = sqlite3_column_int64(st, 8);
+    return RK_OK;
+}
+
+/* get_one steps bound statement st and reads its first row into dst of
+ * size elem (filled only on success); RK_ENOTFOUND without a row. Resets
+ * st. */
+static int get_one(sqlite3_stmt *st, size_t elem, row_fn fill, void *dst)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        void *tmp = calloc(1, elem);
+        if (!tmp) {
+            rc = RK_ENOMEM;
+        } else {
+            rc = fill(st, tmp);
+            if (!rc)
+                memcpy(dst, tmp, elem);
+            free(tmp);
+        }
+    } else {
+        rc = rc == SQLITE_DONE ? RK_ENOTFOUND : map_err(rc);
+    }
+    stmt_done(st);
+    return rc;
+}
+
+/* collect steps bound statement st and returns its rows (at most
+ * STORE_MAX_LIST) as a new array of records of size elem in *out, which the
+ * caller frees with free(); *out is NULL when *n is 0. Resets st. */
+static int collect(sqlite3_stmt *st, size_t elem, row_fn fill, void **out, size_t *n)
+{
+    char *arr = NULL;
+    size_t len = 0, cap = 0;
+    int rc = RK_OK, s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW && len < STORE_MAX_LIST) {
+        if (len == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            if (ncap > STORE_MAX_LIST)
+                ncap = STORE_MAX_LIST;
+            char *p = realloc(arr, ncap * elem);
+            if (!p) {
+                rc = RK_ENOMEM;
+                break;
+            }
+            arr = p;
+            cap = ncap;
+        }
+        memset(arr + len * elem, 0, elem);
+        if ((rc = fill(st, arr + len * elem)))
+            break;
+        len++;
+    }
+    if (!rc && s != SQLITE_ROW && s != SQLITE_DONE)
+        rc = map_err(s);
+    stmt_done(st);
+    if (rc) {
+        free(arr);
+        return rc;
+    }
+    *out = arr;
+    *n = len;
+    return RK_OK;
+}
+
+/* migrate brings c's database to SCHEMA_VERSION in one IMMEDIATE
+ * transaction; a database already there is left alone. */
+static int migrate(sq_conn *c, char *why, size_t cap)
+{
+    sqlite3 *db = c->db;
+    int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return fail(RK_EIO, why, cap, "cannot lock the database: %s", sqlite3_errmsg(db));
+    rc = sqlite3_exec(db,
+                      "CREATE TABLE IF NOT EXISTS schema_version ("
+                      " version INTEGER NOT NULL PRIMARY KEY,"
+                      " applied_at BIGINT NOT NULL)",
+                      NULL, NULL, NULL);
+    int version = 0;
+    sqlite3_stmt *st = NULL;
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(db, "SELECT coalesce(max(version), 0) FROM schema_version", -1, &st,
+                                NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            version = sqlite3_column_int(st, 0);
+            rc = SQLITE_OK;
+        }
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc != SQLITE_OK) {
+        fail(RK_EIO, why, cap, "cannot read the schema version: %s", sqlite3_errmsg(db));
+        goto rollback;
+    }
+    if (version > SCHEMA_VERSION) {
+        fail(RK_EIO, why, cap,
+             "the database has schema version %d, newer than this roomkey knows (%d)", version,
+             SCHEMA_VERSION);
+        goto rollback;
+    }
+    rc = sqlite3_prepare_v2(db, "INSERT INTO schema_version (version, applied_at) VALUES (?1, ?2)",
+                            -1, &st, NULL);
+    for (int v = version; rc == SQLITE_OK && v < SCHEMA_VERSION; v++) {
+        rc = sqlite3_exec(db, MIGRATIONS[v], NULL, NULL, NULL);
+        if (rc == SQLITE_OK) {
+            sqlite3_bind_int(st, 1, v + 1);
+            sqlite3_bind_int64(st, 2, clock_now());
+            rc = sqlite3_step(st);
+            rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+            sqlite3_reset(st);
+        }
+        if (rc != SQLITE_OK)
+            fail(RK_EIO, why, cap, "migration to schema version %d failed: %s", v + 1,
+                 sqlite3_errmsg(db));
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_OK) {
+        if (cap && why && !why[0])
+            fail(RK_EIO, why, cap, "migration failed: %s", sqlite3_errmsg(db));
+        goto rollback;
+    }
+    if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        fail(RK_EIO, why, cap, "cannot commit the schema: %s", sqlite3_errmsg(db));
+        goto rollback;
+    }
+    return RK_OK;
+rollback:
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return RK_EIO;
+}
+
+/* sq_close closes every connection of self and frees it. Threads must have
+ * stopped using self (and must not be exiting concurrently). */
+static void sq_close(store *self)
+{
+    sq_store *s = (sq_store *)self;
+    pthread_key_delete(s->key); /* no destructor runs for it after this */
+    pthread_mutex_lock(&s->mu);
+    sq_conn *c = s->conns;
+    s->conns = NULL;
+    pthread_mutex_unlock(&s->mu);
+    while (c) {
+        sq_conn *next = c->next;
+        conn_close(c);
+        c = next;
+    }
+    pthread_mutex_destroy(&s->mu);
+    free(s->path);
+    free(s);
+}
+
+/* sq_open opens (creating and migrating) the SQLite database named by url.
+ * The caller frees *out with store_close. */
+static int sq_open(const char *url, store **out, char *why, size_t cap)
+{
+    const char *path = url;
+    if (strncmp(path, "sqlite:", 7) == 0)
+        path += 7;
+    else if (strncmp(path, "file:", 5) == 0)
+        path += 5;
+    if (path != url && strncmp(path, "//", 2) == 0)
+        path += 2;
+    if (!*path)
+        return fail(RK_EINVAL, why, cap, "empty SQLite database path");
+    if (strcmp(path, ":memory:") == 0 || strstr(path, "mode=memory"))
+        return fail(RK_EINVAL, why, cap,
+                    "in-memory SQLite databases are not supported (one connection per thread)");
+    if (!sqlite3_threadsafe())
+        return fail(RK_EIO, why, cap, "this SQLite library was built without thread support");
+
+    sq_store *s = calloc(1, sizeof *s);
+    if (!s)
+        return fail(RK_ENOMEM, why, cap, "out of memory");
+    s->base.ops = &store_sqlite_ops;
+    s->path = strdup(path);
+    if (!s->path) {
+        free(s);
+        return fail(RK_ENOMEM, why, cap, "out of memory");
+    }
+    pthread_mutex_init(&s->mu, NULL);
+    if (pthread_key_create(&s->key, conn_release) != 0) {
+        pthread_mutex_destroy(&s->mu);
+        free(s->path);
+        free(s);
+        return fail(RK_ENOMEM, why, cap, "no thread-local key left");
+    }
+    sq_conn *c = NULL;
+    int rc = conn_open(path, true, &c, why, cap);
+    if (rc == RK_OK && (rc = migrate(c, why, cap)) != RK_OK) {
+        conn_close(c);
+        c = NULL;
+    }
+    if (rc == RK_OK && (rc = conn_track(s, c)) != RK_OK)
+        fail(rc, why, cap, "out of memory");
+    if (rc) {
+        sq_close(&s->base);
+        return rc;
+    }
+    *out = &s->base;
+    return RK_OK;
+}
+
+/* sq_ping runs a trivial read on this thread's connection. */
+static int sq_ping(store *self)
+{
+    sq_conn *c;
+    sqlite3_stmt *st;
+    int rc = conn_get(self, &c);
+    if (rc || (rc = stmt_get(c, S_PING, &st)))
+        return rc;
+    rc = sqlite3_step(st);
+    stmt_done(st);
+    return rc == SQLITE_ROW ? RK_OK : as_err(rc);
+}
+
+/* sq_room_get fills the caller's *out with the room named or aliased key. */
+static int sq_room_get(store *self, const char *key, store_room *out)
+{
+    sq_conn *c;
+    sqlite3_stmt *st;
+    int rc = conn_get(self, &c);
+    if (rc || (rc = stmt_get(c, S_ROOM_GET, &st)))
+        return rc;
+    if (bind_text(st, 1, key) != SQLITE_OK) {
+        stmt_done(st);
+        return RK_EIO;
+    }
+    return get_one(st, sizeof *out, room_row, out);
+}
+
+/* sq_room_create inserts r (copied; the caller keeps r). The name-or-alias
+ * check and the insert share one IMMEDIATE transaction. */
+static int sq_room_create(store *self, const store_room *r)
+{
+    sq_conn *c;
+    sqlite3_stmt *st;
+    const char *alias = r->alias[0] ? r->alias : NULL;
+    int rc = conn_get(self, &c);
+    if (rc || (rc = exec_simple(c, S_BEGIN)))
+        return rc;
+    if ((rc = stmt_get(c, S_ROOM_TAKEN, &st)))
+        goto rollback;
+    if (bind_text(st, 1, r->name) || bind_text(st, 2, alias)) {
+        stmt_done(st);
+        rc = RK_EIO;
+        goto rollback;
+    }
+    rc = sqlite3_step(st);
+    stmt_done(st);
+    rc = rc == SQLITE_ROW ? RK_ECONFLICT : rc == SQLITE_DONE ? RK_OK : map_err(rc);
+    if (rc || (rc = stmt_get(c, S_ROOM_INSERT, &st)))
+        goto rollback;
+    if (bind_text(st, 1, r->name) || bind_text(st, 2, alias) || sqlite3_bind_int(st, 3, r->mode) ||
+        bind_text(st, 4, r->default_role) || sqlite3_bind_int64(st, 5, r->max_participants) ||
+        sqlite3_bind_int64(st, 6, r->max_ttl) || sqlite3_bind_int64(st, 7, clock_now())) {
+        stmt_done(st);
+        rc = RK_EIO;
+        goto rollback;
+    }
+    rc = map_err(sqlite3_step(st));
+    stmt_done(st);
+    if (rc || (rc = exec_simple(c, S_COMMIT)))
+        goto rollback;
+    return RK_OK;
+rollback:
+    if (!sqlite3_get_autocommit(c->db))
+        exec_simple(c, S_ROLLBACK);
+    return rc;
+}
+
+/* run_change steps bound statement st (an UPDATE/DELETE) and resets it;
+ * RK_ENOTFOUND when it changed no row. */
+static int run_change(sq_conn *c, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    stmt_done(st);
+    if (rc != SQLITE_DONE)
+        return as_err(rc);
+    return sqlite3_changes(c->db) > 0 ? RK_OK : RK_ENOTFOUND;
+}
+
+/* sq_room_delete deletes room name; its memberships go by ON DELETE
+ * CASCADE. */
+static int sq_room_delete(store *self, const char *name)
+{
+    sq_conn *c;
+    sqlite3_stmt *st;
+    int rc = conn_get(self, &c);
+    if (rc || (rc = stmt_get(c, S_ROOM_DELETE, &st)))
+        return rc;
+    if (bind_text(st, 1, name)) {
+        stmt_done(st);
+        return RK_EIO;
+    }
+    return run_change(c, st);
+}
+
+/* sq_room_list returns every room (at most STORE_MAX_LIST) by name as a new
+ * array the caller frees with free(); *out is NULL when *n is 0. */
+static int sq_room_list(store *self, store_room **out, size_t *n)
+{
+    sq_conn *c;
+    sqlite3_stmt *st;
+    int rc = conn_get(self, &c);
+    if (rc || (rc = stmt_get(c, S_ROOM_LIST, &st)))
+        return rc;
+    if (sqlite3_bind_int(st, 1, STORE_MAX_LIST)) {
+        stmt_done(st);
+        return RK_EIO;
+    }
+    return collect(st, sizeof **out, room_row, (void **)out, n);
+}
+
+/* sq_member_get fills the caller's *out with subject's membership of room
+ * (a room name, not an alias). */
+static int sq_member_get(store *self, const char *room, const char *subject, store_member *out)
+{
+    sq_conn *c;
+    sqlite3_stmt *st;
+    int rc = conn_get(self, &c);
+    if (rc || (rc = stmt_get(c, S_MEMBER_GET, &st)))
+        return rc;
+    if (bind_text(st, 1, room) || bind_text(st, 2, subject)) {
+        stmt_done(st);
+        return RK_EIO;
+    }
+    return get_one(st, sizeof *out, member_row, out);
+}
+
+/* sq_member_set inserts m or replaces its role (created_at stays that of
+ * the first insert). A missing room fails the foreign key: RK_ENOTFOUND. */
+static int sq_member_set(store *self, const store_member *m)
+{
+    sq_conn *c;
+    sqlite3_stmt *st;
+    int rc = conn_get(self, &c);
+    if (rc || (rc = stmt_get(c, S_MEMBER_SET, &st)))
+        return rc;
+    if (bind_text(st, 1, m->room) || bind_text(st, 2, m->subject) || bind_text(st, 3, m->role) ||
+        sqlite3_bind_int64(st, 4, clock_now())) {
+        stmt_done(st);
+        return RK_EIO;
+    }
+    rc = sqlite3_step(st);
+    stmt_done(st);
+    return rc == SQLITE_DONE ? RK_OK : as_err(rc);
+}
+
+/* sq_member_remove deletes subject's membership of room. */
+static int sq_member_remove(store *self, const char *room, const char *subject)
+{
+    sq_conn *c;
+    sqlite3_stmt *st;
+    int rc = conn_get(self, &c);
+    if (rc || (rc = stmt_get(c, S_MEMBER_REMOVE, &st)))
+        return rc;
+    if (bind_text(st, 1, room) || bind_text(st, 2, subject)) {
+        stmt_done(st);
+        return RK_EIO;
+    }
+    return run_change(c, st);
+}
+
+/* sq_member_list returns room's memberships by subject as a new array the
+ * caller frees with free() (*out NULL when *n is 0); RK_ENOTFOUND when the
+ * room doesn't exist. */
+static int sq_member_list(store *self, const char *room, store_member **out, size_t *n)
+{
+    sq_conn *c;
+    sqlite3_stmt *st;
+    int rc = conn_get(self, &c);
+    if (rc || (rc = stmt_get(c, S_ROOM_EXISTS, &st)))
+        return rc;
+    if (bind_text(st, 1, room)) {
+        stmt_done(st);
+        return RK_EIO;
+    }
+    rc = sqlite3_step(st);
+    stmt_done(st);
+    if (rc != SQLITE_ROW)
+        return rc == SQLITE_DONE ? RK_ENOTFOUND : as_err(rc);
+    if ((rc = stmt_get(c, S_MEMBER_LIST, &st)))
+        return rc;
+    if (bind_text(st, 1, room) || sqlite3_bind_int(st, 2, STORE_MAX_LIST)) {
+        stmt_done(st);
+        return RK_EIO;
+    }
+    return collect(st, sizeof **out, member_row, (void **)out, n);
+}
+
+/* sq_audit_add writes a (copied; id is assigned) in one INSERT. A jti
+ * already logged is RK_ECONFLICT. */
+static int sq_audit_add(store *self, const store_audit *a)
+{
+    sq_conn *c;
+    sqlite3_stmt *st;
+    int rc = conn_get(self, &c);
+    if (rc || (rc = stmt_get(c, S_AUDIT_ADD, &st)))
+        return rc;
+    if (bind_text(st, 1, a->jti) || bind_text(st, 2, a->subject) || bind_text(st, 3, a->identity) ||
+        bind_text(st, 4, a->room) || bind_text(st, 5, a->role) || bind_text(st, 6, a->grants) ||
+        sqlite3_bind_int64(st, 7, a->issued_at) || sqlite3_bind_int64(st, 8, a->exp) ||
+        bind_text(st, 9, a->client_ip) || bind_text(st, 10, a->route)) {
+        stmt_done(st);
+        return RK_EIO;
+    }
+    rc = sqlite3_step(st);
+    stmt_done(st);
+    return rc == SQLITE_DONE ? RK_OK : as_err(rc);
+}
+
+/* bind_named binds s or v to the named parameter when the statement has it. */
+static int bind_named(sqlite3_stmt *st, const char *name, const char *s, int64_t v)
+{
+    int i = sqlite3_bind_parameter_index(st, name);
+    if (i == 0)
+        return SQLITE_OK;
+    return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) : sqlite3_bind_int64(st, i, v);
+}
+
+/* sq_audit_list returns the records matching f (already checked, limit
+ * 1..STORE_MAX_LIST), newest first, as a new array the caller frees with
+ * free() (*out NULL when *n is 0). */
+static int sq_audit_list(store *self, const store_audit_filter *f, store_audit **out, size_t *n)
+{
+    unsigned mask = (f->room ? AF_ROOM : 0) | (f->subject ? AF_SUBJECT : 0) |
+                    (f->since > 0 ? AF_SINCE : 0) | (f->before_id > 0 ? AF_BEFORE : 0);
+    sq_conn *c;
+    sqlite3_stmt *st;
+    int rc = conn_get(self, &c);
+    if (rc || (rc = stmt_get(c, S_AUDIT_LIST + (int)mask, &st)))
+        return rc;
+    if (bind_named(st, ":room", f->room, 0) || bind_named(st, ":subject", f->subject, 0) ||
+        bind_named(st, ":since", NULL, f->since) || bind_named(st, ":before", NULL, f->before_id) ||
+        bind_named(st, ":limit", NULL, (int64_t)f->limit)) {
+        stmt_done(st);
+        return RK_EIO;
+    }
+    return collect(st, sizeof **out, audit_row, (void **)out, n);
+}
+
+const store_ops store_sqlite_ops = {
+    .name = "sqlite",
+    .open = sq_open,
+    .close = sq_close,
+    .ping = sq_ping,
+    .room_get = sq_room_get,
+    .room_create = sq_room_create,
+    .room_delete = sq_room_delete,
+    .room_list = sq_room_list,
+    .member_get = sq_member_get,
+    .member_set = sq_member_set,
+    .member_remove = sq_member_remove,
+    .member_list = sq_member_list,
+    .audit_add = sq_audit_add,
+    .audit_list = sq_audit_list,
+};
