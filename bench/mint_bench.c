@@ -24,8 +24,8 @@ int main(int argc, char **argv)
     char why[256];
     keyring *kr;
     minter *m;
-    if (keyring_new(&kr) || keyring_add(kr, "APIbench", secret, strlen(secret), false, why,
-                                        sizeof why) ||
+    if (keyring_new(&kr) ||
+        keyring_add(kr, "APIbench", secret, strlen(secret), false, why, sizeof why) ||
         minter_new(kr, &m)) {
         fprintf(stderr, "setup failed\n");
         return 1;

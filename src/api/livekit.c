@@ -110,8 +110,7 @@ static void check_string(token_body *b, json_t *body, const char *field, bool re
             snprintf(b->own[b->n % MAX_MESSAGES], sizeof b->own[0], "%s should not be empty",
                      field);
             add_msg(b, b->own[b->n % MAX_MESSAGES]);
-            snprintf(b->own[b->n % MAX_MESSAGES], sizeof b->own[0], "%s must be a string",
-                     field);
+            snprintf(b->own[b->n % MAX_MESSAGES], sizeof b->own[0], "%s must be a string", field);
             add_msg(b, b->own[b->n % MAX_MESSAGES]);
         }
         return;
@@ -166,8 +165,9 @@ static int token_handler(void *ctx, const http_req *req, http_resp *resp)
     json_t *body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
     if (!body || !json_is_object(body)) {
         json_decref(body);
-        api_livekit_error(resp, 400, body ? "Request body must be a JSON object"
-                                          : "Request body is not valid JSON");
+        api_livekit_error(resp, 400,
+                          body ? "Request body must be a JSON object"
+                               : "Request body is not valid JSON");
         return RK_OK;
     }
     token_body b = {0};
@@ -207,9 +207,9 @@ static int token_handler(void *ctx, const http_req *req, http_resp *resp)
         mint_info info;
         rc = issuance_mint(api, &who, &d, req, &tok, &tok_len, &info);
         if (rc) {
-            api_livekit_error(resp, 500, rc == RK_ENOTFOUND
-                                             ? "LiveKit service not configured properly"
-                                             : "Internal server error");
+            api_livekit_error(resp, 500,
+                              rc == RK_ENOTFOUND ? "LiveKit service not configured properly"
+                                                 : "Internal server error");
         } else {
             char expires[CLOCK_ISO_LEN];
             clock_iso8601(info.exp, expires, sizeof expires);
@@ -255,10 +255,10 @@ static int connection_info_handler(void *ctx, const http_req *req, http_resp *re
         api_livekit_error(resp, 500, "LiveKit service not configured properly");
         return RK_OK;
     }
-    json_t *o = json_pack("{s:s, s:s, s:s, s:b, s:{s:b, s:b, s:b, s:b}}", "url",
-                          api->cfg->livekit_url, "serverUrl", api->cfg->livekit_url, "region",
-                          api->cfg->region, "configured", 1, "features", "audio", 1, "video", 1,
-                          "screenShare", 1, "recording", 0);
+    json_t *o =
+        json_pack("{s:s, s:s, s:s, s:b, s:{s:b, s:b, s:b, s:b}}", "url", api->cfg->livekit_url,
+                  "serverUrl", api->cfg->livekit_url, "region", api->cfg->region, "configured", 1,
+                  "features", "audio", 1, "video", 1, "screenShare", 1, "recording", 0);
     char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(o);
     if (!s) {
@@ -286,8 +286,8 @@ int api_livekit_register(http_server *s, api_ctx *api)
     const http_route routes[] = {
         {"POST", "/api/livekit/token", "livekit.token", token_handler, api, true,
          api_livekit_error},
-        {"GET", "/api/livekit/connection-info", "livekit.connection-info",
-         connection_info_handler, api, false, api_livekit_error},
+        {"GET", "/api/livekit/connection-info", "livekit.connection-info", connection_info_handler,
+         api, false, api_livekit_error},
         {"GET", "/api/livekit/health", "livekit.health", health_handler, api, false,
          api_livekit_error},
     };

@@ -23,11 +23,11 @@
 #define JWKS_MAX_KEYS 64
 
 typedef struct jwks_opts {
-    int64_t refresh_s;    /* re-fetch a URL set older than this; 0 -> 3600 */
-    int64_t cooldown_s;   /* min seconds between unknown-kid re-fetches; 0 -> 30 */
-    int64_t timeout_ms;   /* whole fetch time limit; 0 -> 3000 */
-    const char *ca_file;  /* extra CA bundle for https (tests); NULL = system */
-    int allow_http;       /* allow http:// URLs (loopback tests only); 0 = https only */
+    int64_t refresh_s;   /* re-fetch a URL set older than this; 0 -> 3600 */
+    int64_t cooldown_s;  /* min seconds between unknown-kid re-fetches; 0 -> 30 */
+    int64_t timeout_ms;  /* whole fetch time limit; 0 -> 3000 */
+    const char *ca_file; /* extra CA bundle for https (tests); NULL = system */
+    int allow_http;      /* allow http:// URLs (loopback tests only); 0 = https only */
 } jwks_opts;
 
 typedef struct jwks jwks;

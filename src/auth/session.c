@@ -15,15 +15,15 @@
 
 struct authn {
     const config *cfg;
-    keyring *hs;                       /* HS256 secrets, id "i<N>" for issuer N */
-    jwks *keys[CONFIG_MAX_ISSUERS];    /* JWKS per asymmetric issuer */
+    keyring *hs;                    /* HS256 secrets, id "i<N>" for issuer N */
+    jwks *keys[CONFIG_MAX_ISSUERS]; /* JWKS per asymmetric issuer */
 };
 
 const char *auth_fail_name(auth_fail f)
 {
-    static const char *const names[] = {"none",      "missing", "malformed", "algorithm",
-                                        "issuer",    "signature", "expired", "not_yet_valid",
-                                        "audience",  "claims",  "api_key"};
+    static const char *const names[] = {"none",     "missing",   "malformed", "algorithm",
+                                        "issuer",   "signature", "expired",   "not_yet_valid",
+                                        "audience", "claims",    "api_key"};
     return (unsigned)f < sizeof names / sizeof names[0] ? names[f] : "unknown";
 }
 
@@ -39,8 +39,8 @@ int authn_new(const config *cfg, authn **out, char *why, size_t cap)
         if (is->hs_secret) {
             char id[32];
             snprintf(id, sizeof id, "i%zu", i);
-            rc = keyring_add(a->hs, id, (const char *)is->hs_secret, is->hs_secret_len, true,
-                             why, cap);
+            rc = keyring_add(a->hs, id, (const char *)is->hs_secret, is->hs_secret_len, true, why,
+                             cap);
         } else if (is->jwks[0]) {
             jwks_opts o = {.allow_http = is->allow_http_jwks};
             rc = jwks_new(is->jwks, &o, &a->keys[i], why, cap);
@@ -144,8 +144,8 @@ static int verify_sig(authn *a, size_t i, const char *alg, const char *kid, cons
     }
     if (!a->keys[i])
         return RK_EVERIFY;
-    return jwks_verify(a->keys[i], kid, alg, (const uint8_t *)j->signing, j->signing_len,
-                       j->sig, j->sig_len, now) == RK_OK
+    return jwks_verify(a->keys[i], kid, alg, (const uint8_t *)j->signing, j->signing_len, j->sig,
+                       j->sig_len, now) == RK_OK
                ? RK_OK
                : RK_EVERIFY;
 }

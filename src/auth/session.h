@@ -21,28 +21,28 @@
 
 /* Who is calling, once authenticated. */
 typedef struct caller {
-    char subject[257];   /* session subject, or the API key's id */
-    char name[257];      /* display name from the session ("" = none) */
-    char role[65];       /* role from the session's role claim ("" = none) */
-    char issuer[65];     /* issuer name, or "api-key" */
+    char subject[257]; /* session subject, or the API key's id */
+    char name[257];    /* display name from the session ("" = none) */
+    char role[65];     /* role from the session's role claim ("" = none) */
+    char issuer[65];   /* issuer name, or "api-key" */
     bool is_api_key;
-    unsigned perms;      /* enum config_perm bits (API keys only) */
+    unsigned perms; /* enum config_perm bits (API keys only) */
 } caller;
 
 /* Why authentication failed (for metrics and logs; never sent verbatim to
  * clients beyond a generic message). */
 typedef enum auth_fail {
     AUTH_NONE = 0,
-    AUTH_MISSING,     /* no credentials */
-    AUTH_MALFORMED,   /* not a well-formed JWT */
-    AUTH_ALG,         /* algorithm not allowed */
-    AUTH_ISSUER,      /* no configured issuer matches */
-    AUTH_SIGNATURE,   /* signature or key lookup failed */
+    AUTH_MISSING,   /* no credentials */
+    AUTH_MALFORMED, /* not a well-formed JWT */
+    AUTH_ALG,       /* algorithm not allowed */
+    AUTH_ISSUER,    /* no configured issuer matches */
+    AUTH_SIGNATURE, /* signature or key lookup failed */
     AUTH_EXPIRED,
     AUTH_NOT_YET,
     AUTH_AUDIENCE,
-    AUTH_CLAIMS,      /* subject/name/role claims unusable */
-    AUTH_API_KEY,     /* unknown API key */
+    AUTH_CLAIMS,  /* subject/name/role claims unusable */
+    AUTH_API_KEY, /* unknown API key */
 } auth_fail;
 
 typedef struct authn authn;

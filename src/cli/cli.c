@@ -47,16 +47,15 @@ int cli_keyring(const char *api_key, const char *api_secret, const char *keys_fi
         rc = RK_EINVAL;
         goto fail;
     }
-    if (api_key && (rc = keyring_add(kr, api_key, api_secret, strlen(api_secret), dev, why,
-                                     sizeof why)))
+    if (api_key &&
+        (rc = keyring_add(kr, api_key, api_secret, strlen(api_secret), dev, why, sizeof why)))
         goto bad;
     if (keys_file) {
         char *text;
         size_t len;
         rc = cli_read_file(keys_file, KEYRING_MAX_TEXT, &text, &len);
         if (rc) {
-            fprintf(stderr, "roomkey: cannot read keys file %s: %s\n", keys_file,
-                    rk_strerror(rc));
+            fprintf(stderr, "roomkey: cannot read keys file %s: %s\n", keys_file, rk_strerror(rc));
             goto fail;
         }
         rc = keyring_parse(kr, text, dev, why, sizeof why);

@@ -15,8 +15,13 @@ enum {
 
 #define ROOMKEY_VERSION "0.1.0"
 
-/* cmd_token runs `roomkey token ...`; argv[0] is "token". */
+/* Each cmd_* runs one `roomkey` command; argv[0] is the command's name. */
 int cmd_token(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_check_config(int argc, char **argv);
+int cmd_room(int argc, char **argv);
+int cmd_member(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 
 /* cli_keyring builds a keyring from, in order: api_key/api_secret (flags),
  * keys_file ("key: secret" lines), LIVEKIT_KEYS, and

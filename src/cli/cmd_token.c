@@ -117,8 +117,8 @@ static int read_token(const char *arg, char **out, size_t *len)
             return RK_ENOMEM;
     }
     size_t start = 0;
-    while (start < n && (buf[start] == ' ' || buf[start] == '\n' || buf[start] == '\r' ||
-                         buf[start] == '\t'))
+    while (start < n &&
+           (buf[start] == ' ' || buf[start] == '\n' || buf[start] == '\r' || buf[start] == '\t'))
         start++;
     while (n > start &&
            (buf[n - 1] == ' ' || buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == '\t'))
@@ -357,9 +357,9 @@ static int create(int argc, char **argv)
     if (token_only) {
         printf("%s\n", tok);
     } else if (as_json) {
-        json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:s}", "token", tok, "jti", info.jti,
-                              "expires_at", expires, "exp", (json_int_t)info.exp, "api_key",
-                              keyring_signer(kr)->id);
+        json_t *o =
+            json_pack("{s:s, s:s, s:s, s:I, s:s}", "token", tok, "jti", info.jti, "expires_at",
+                      expires, "exp", (json_int_t)info.exp, "api_key", keyring_signer(kr)->id);
         if (o && c.identity)
             json_object_set_new(o, "identity", json_string(c.identity));
         if (o && c.name)
@@ -503,8 +503,8 @@ static int decode(int argc, char **argv)
         fprintf(stderr, "roomkey: cannot decode: %s\n", reason);
         return CLI_FAIL;
     }
-    json_t *o = json_pack("{s:b, s:O, s:O}", "verified", 0, "header", j.header, "claims",
-                          j.payload);
+    json_t *o =
+        json_pack("{s:b, s:O, s:O}", "verified", 0, "header", j.header, "claims", j.payload);
     jws_clear(&j);
     char *s = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
     json_decref(o);

@@ -11,6 +11,11 @@ static void usage(FILE *f)
           "Usage: roomkey COMMAND [OPTIONS]\n"
           "\n"
           "Commands:\n"
+          "  serve          run the service (--config FILE; see docs/config.md)\n"
+          "  check-config   validate the configuration and exit\n"
+          "  room           create|list|show|delete rooms in the store\n"
+          "  member         add|remove|list room members\n"
+          "  audit list     show issued tokens (jti, subject, room, role; never tokens)\n"
           "  token create   mint a LiveKit access token (flags follow `lk token create`)\n"
           "  token verify   verify a LiveKit access token and print its claims\n"
           "  token decode   print a token's header and claims WITHOUT verifying it\n"
@@ -35,8 +40,16 @@ int main(int argc, char **argv)
         puts("roomkey " ROOMKEY_VERSION);
         return CLI_OK;
     }
-    if (strcmp(cmd, "token") == 0)
-        return cmd_token(argc - 1, argv + 1);
+    static const struct {
+        const char *name;
+        int (*fn)(int, char **);
+    } cmds[] = {
+        {"token", cmd_token}, {"serve", cmd_serve},   {"check-config", cmd_check_config},
+        {"room", cmd_room},   {"member", cmd_member}, {"audit", cmd_audit},
+    };
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        if (strcmp(cmd, cmds[i].name) == 0)
+            return cmds[i].fn(argc - 1, argv + 1);
     fprintf(stderr, "roomkey: unknown command \"%s\" (see roomkey --help)\n", cmd);
     return CLI_USAGE;
 }

@@ -21,7 +21,7 @@
 #define CONFIG_MAX_ROOMS   256 /* rooms seeded from config into the store */
 #define CONFIG_MAX_MEMBERS 1024
 #define CONFIG_MAX_ALGS    4
-#define CONFIG_MAX_STR     1024 /* any single string value, bytes */
+#define CONFIG_MAX_STR     1024           /* any single string value, bytes */
 #define CONFIG_MAX_FILE    (1024u * 1024) /* the YAML file */
 
 /* Grants a role gives in a joined room (booleans; room/identity come from
@@ -35,20 +35,20 @@ typedef struct config_role {
     bool room_admin;
     bool hidden;
     bool recorder;
-    unsigned sources;     /* canPublishSources bits (lk_source); 0 with sources_set=false = unset */
+    unsigned sources; /* canPublishSources bits (lk_source); 0 with sources_set=false = unset */
     bool sources_set;
-    int64_t max_ttl;      /* seconds; 0 = global max */
+    int64_t max_ttl;          /* seconds; 0 = global max */
     bool may_dispatch_agents; /* may request roomConfig.agents (token-source) */
 } config_role;
 
 /* A trusted issuer of session JWTs. */
 typedef struct config_issuer {
-    char name[65];             /* label for logs/metrics */
-    char iss[CONFIG_MAX_STR];  /* required "iss" value; "" = not checked (HS only) */
-    char aud[CONFIG_MAX_STR];  /* required "aud" value; "" = not checked */
+    char name[65];                 /* label for logs/metrics */
+    char iss[CONFIG_MAX_STR];      /* required "iss" value; "" = not checked (HS only) */
+    char aud[CONFIG_MAX_STR];      /* required "aud" value; "" = not checked */
     char algs[CONFIG_MAX_ALGS][8]; /* allow-list: HS256 | RS256 | PS256 | ES256 | EdDSA */
     size_t n_algs;
-    unsigned char *hs_secret;  /* HS256 secret (owned, wiped on free); NULL for JWKS issuers */
+    unsigned char *hs_secret; /* HS256 secret (owned, wiped on free); NULL for JWKS issuers */
     size_t hs_secret_len;
     char jwks[CONFIG_MAX_STR]; /* JWKS file path or https URL; "" for HS issuers */
     int64_t leeway;            /* seconds, 0..300; default 30 */
@@ -65,16 +65,16 @@ enum config_perm {
 };
 
 typedef struct config_apikey {
-    char id[65];             /* label, and the subject it acts as */
-    unsigned char hash[32];  /* SHA-256 of the key (the key itself is never kept) */
-    unsigned perms;          /* enum config_perm bits */
+    char id[65];            /* label, and the subject it acts as */
+    unsigned char hash[32]; /* SHA-256 of the key (the key itself is never kept) */
+    unsigned perms;         /* enum config_perm bits */
 } config_apikey;
 
 /* A room seeded into the store at start-up (created if absent). */
 typedef struct config_room {
     char name[257];
     char alias[257];
-    int mode;                /* enum store_mode */
+    int mode; /* enum store_mode */
     char default_role[65];
     int64_t max_participants;
     int64_t max_ttl;
@@ -88,23 +88,25 @@ typedef struct config_member {
 
 typedef struct config {
     /* service */
-    char listen_host[256];   /* ROOMKEY_LISTEN host part; default 127.0.0.1 */
-    uint16_t listen_port;    /* default 8080; 0 = ephemeral (printed at start) */
-    char database[CONFIG_MAX_STR]; /* ROOMKEY_DATABASE: SQLite path or postgres:// URL; default roomkey.db */
-    unsigned threads;        /* worker threads; 0 = number of CPUs */
-    size_t max_body;         /* bytes; default 65536 */
-    size_t max_header;       /* bytes; default 8192 */
-    unsigned max_connections; /* default 1024 */
-    unsigned conn_timeout_s; /* idle/slow connection cut-off; default 10 */
-    bool dev_mode;           /* allow short LiveKit secrets (never in production) */
+    char listen_host[256];         /* ROOMKEY_LISTEN host part; default 127.0.0.1 */
+    uint16_t listen_port;          /* default 8080; 0 = ephemeral (printed at start) */
+    char database[CONFIG_MAX_STR]; /* ROOMKEY_DATABASE: SQLite path or postgres:// URL; default
+                                      roomkey.db */
+    unsigned threads;              /* worker threads; 0 = number of CPUs */
+    size_t max_body;               /* bytes; default 65536 */
+    size_t max_header;             /* bytes; default 8192 */
+    unsigned max_connections;      /* default 1024 */
+    unsigned conn_timeout_s;       /* idle/slow connection cut-off; default 10 */
+    bool dev_mode;                 /* allow short LiveKit secrets (never in production) */
 
     /* LiveKit */
-    keyring *keys;           /* LIVEKIT_API_KEY/SECRET, LIVEKIT_KEYS, keys: (owned); may be empty */
-    char livekit_url[CONFIG_MAX_STR];  /* LIVEKIT_URL / LIVEKIT_SERVER_URL: what clients connect to */
+    keyring *keys; /* LIVEKIT_API_KEY/SECRET, LIVEKIT_KEYS, keys: (owned); may be empty */
+    char
+        livekit_url[CONFIG_MAX_STR]; /* LIVEKIT_URL / LIVEKIT_SERVER_URL: what clients connect to */
     char livekit_host[CONFIG_MAX_STR]; /* LIVEKIT_HOST: server API URL */
-    char region[65];         /* connection-info "region"; default "" */
-    int64_t default_ttl;     /* LIVEKIT_DEFAULT_TOKEN_TTL; default 3600 */
-    int64_t max_ttl;         /* global cap; default 86400 */
+    char region[65];                   /* connection-info "region"; default "" */
+    int64_t default_ttl;               /* LIVEKIT_DEFAULT_TOKEN_TTL; default 3600 */
+    int64_t max_ttl;                   /* global cap; default 86400 */
 
     /* callers */
     config_issuer issuers[CONFIG_MAX_ISSUERS]; /* ROOMKEY_SESSION_SECRET adds an HS256 one */

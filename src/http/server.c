@@ -85,8 +85,9 @@ const char *http_req_header(const http_req *req, const char *name)
 /* Fallback error shape (NestJS's) for requests no route claims. */
 static void default_errors(http_resp *resp, int status, const char *message)
 {
-    const char *reason = status == 404 ? "Not Found" : status == 405 ? "Method Not Allowed"
-                                                                     : "Bad Request";
+    const char *reason = status == 404   ? "Not Found"
+                         : status == 405 ? "Method Not Allowed"
+                                         : "Bad Request";
     char buf[HTTP_MAX_PATH + 256];
     int n = snprintf(buf, sizeof buf, "{\"statusCode\":%d,\"message\":\"%s\",\"error\":\"%s\"}",
                      status, message, reason);
@@ -184,8 +185,8 @@ static void client_ip(struct MHD_Connection *c, char *out, size_t cap)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **con_cls)
 {
     (void)version;
     http_server *s = cls;
@@ -197,8 +198,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             return MHD_NO;
         *con_cls = st;
         /* Refuse a declared oversized body before reading any of it. */
-        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+        const char *cl =
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl) {
             char *end;
             unsigned long long v = strtoull(cl, &end, 10);
@@ -292,7 +293,8 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
 
 int http_server_start(http_server *s, const char *host, uint16_t port, char *why, size_t cap)
 {
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_NUMERICSERV | AI_PASSIVE};
     struct addrinfo *ai = NULL;
     char portstr[8];
@@ -313,18 +315,15 @@ int http_server_start(http_server *s, const char *host, uint16_t port, char *why
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    s->d = MHD_start_daemon(flags, port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
-                            ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE, threads,
-                            MHD_OPTION_CONNECTION_LIMIT, s->lim.max_connections,
-                            MHD_OPTION_CONNECTION_TIMEOUT, s->lim.conn_timeout_s,
-                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool,
-                            MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_NOTIFY_COMPLETED,
-                            on_done, s, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
-                            MHD_OPTION_END);
+    s->d = MHD_start_daemon(
+        flags, port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, s->lim.max_connections,
+        MHD_OPTION_CONNECTION_TIMEOUT, s->lim.conn_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        pool, MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!s->d) {
-        snprintf(why, cap, "cannot listen on %s:%u (address in use or not permitted?)", host,
-                 port);
+        snprintf(why, cap, "cannot listen on %s:%u (address in use or not permitted?)", host, port);
         return RK_EIO;
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);

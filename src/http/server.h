@@ -13,20 +13,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HTTP_MAX_ROUTES   64
-#define HTTP_MAX_HEADERS  8 /* extra response headers */
-#define HTTP_MAX_PATH     2048
+#define HTTP_MAX_ROUTES  64
+#define HTTP_MAX_HEADERS 8 /* extra response headers */
+#define HTTP_MAX_PATH    2048
 
 /* One request, as a handler sees it. Everything is borrowed for the
  * duration of the handler call. */
 typedef struct http_req {
-    const char *method;   /* "GET", "POST", ... */
-    const char *path;     /* path without the query string */
-    const char *body;     /* request body (NUL-terminated), "" when none */
+    const char *method; /* "GET", "POST", ... */
+    const char *path;   /* path without the query string */
+    const char *body;   /* request body (NUL-terminated), "" when none */
     size_t body_len;
     const char *client_ip; /* peer address as text */
-    const char *route;    /* route label, for logs and audit */
-    void *conn;           /* libmicrohttpd connection, for http_req_header */
+    const char *route;     /* route label, for logs and audit */
+    void *conn;            /* libmicrohttpd connection, for http_req_header */
 } http_req;
 
 /* A response a handler fills. body is malloc'd and owned by the response
@@ -48,21 +48,21 @@ typedef int (*http_handler)(void *ctx, const http_req *req, http_resp *resp);
 typedef void (*http_error_renderer)(http_resp *resp, int status, const char *message);
 
 typedef struct http_route {
-    const char *method;          /* exact */
-    const char *path;            /* exact */
-    const char *label;           /* route name for logs/audit */
+    const char *method; /* exact */
+    const char *path;   /* exact */
+    const char *label;  /* route name for logs/audit */
     http_handler fn;
     void *ctx;
-    bool json_body;              /* require Content-Type: application/json */
-    http_error_renderer errors;  /* this family's error shape */
+    bool json_body;             /* require Content-Type: application/json */
+    http_error_renderer errors; /* this family's error shape */
 } http_route;
 
 typedef struct http_limits {
-    unsigned threads;         /* 0 = number of CPUs */
-    size_t max_body;          /* bytes */
-    size_t max_header;        /* bytes of request line + headers */
+    unsigned threads;  /* 0 = number of CPUs */
+    size_t max_body;   /* bytes */
+    size_t max_header; /* bytes of request line + headers */
     unsigned max_connections;
-    unsigned conn_timeout_s;  /* idle or slow connections are cut off */
+    unsigned conn_timeout_s; /* idle or slow connections are cut off */
 } http_limits;
 
 typedef struct http_server http_server;

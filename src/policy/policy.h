@@ -31,13 +31,13 @@ typedef struct policy_ask {
 } policy_ask;
 
 typedef struct decision {
-    store_room room;           /* the room, as stored */
-    const config_role *role;   /* borrowed from the config */
+    store_room room;         /* the room, as stored */
+    const config_role *role; /* borrowed from the config */
     char identity[257];
     char name[257];
-    int64_t ttl;               /* granted lifetime, seconds */
-    int64_t max_ttl;           /* the cap that applied */
-    lk_claims claims;          /* ready to mint; strings point into this decision */
+    int64_t ttl;      /* granted lifetime, seconds */
+    int64_t max_ttl;  /* the cap that applied */
+    lk_claims claims; /* ready to mint; strings point into this decision */
 } decision;
 
 /* policy_decide fills *d. Returns RK_OK, RK_ENOTFOUND (no such room),

@@ -13,12 +13,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_MAX_NAME    256 /* room name, alias, subject, identity */
-#define STORE_MAX_ROLE    64
-#define STORE_MAX_GRANTS  1024 /* audit: grants as compact JSON */
-#define STORE_MAX_IP      64
-#define STORE_MAX_ROUTE   64
-#define STORE_MAX_LIST    10000 /* rows any list call returns at most */
+#define STORE_MAX_NAME   256 /* room name, alias, subject, identity */
+#define STORE_MAX_ROLE   64
+#define STORE_MAX_GRANTS 1024 /* audit: grants as compact JSON */
+#define STORE_MAX_IP     64
+#define STORE_MAX_ROUTE  64
+#define STORE_MAX_LIST   10000 /* rows any list call returns at most */
 
 /* Access modes of a room. */
 enum store_mode {
@@ -31,9 +31,9 @@ typedef struct store_room {
     char alias[STORE_MAX_NAME + 1]; /* optional alias, e.g. a channel id (unique); "" = none */
     int mode;                       /* enum store_mode */
     char default_role[STORE_MAX_ROLE + 1]; /* role when no membership/claim; "" = none */
-    int64_t max_participants;       /* 0 = no limit */
-    int64_t max_ttl;                /* seconds; 0 = no room-specific cap */
-    int64_t created_at;             /* Unix seconds, set by the store */
+    int64_t max_participants;              /* 0 = no limit */
+    int64_t max_ttl;                       /* seconds; 0 = no room-specific cap */
+    int64_t created_at;                    /* Unix seconds, set by the store */
 } store_room;
 
 typedef struct store_member {

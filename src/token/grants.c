@@ -8,7 +8,10 @@
 #include <string.h>
 
 /* The boolean VideoGrant fields, in the order they are written. */
-#define VB(name, field) {"\"" name "\":", sizeof(name) + 2, offsetof(lk_video_grant, field)}
+#define VB(name, field)                                                                            \
+    {                                                                                              \
+        "\"" name "\":", sizeof(name) + 2, offsetof(lk_video_grant, field)                         \
+    }
 static const struct {
     const char *name;
     size_t name_len;
@@ -32,8 +35,7 @@ static const struct {
 };
 #define N_VIDEO_BOOLS (sizeof VIDEO_BOOLS / sizeof VIDEO_BOOLS[0])
 
-static const char *const SOURCES[] = {"camera", "microphone", "screen_share",
-                                      "screen_share_audio"};
+static const char *const SOURCES[] = {"camera", "microphone", "screen_share", "screen_share_audio"};
 
 static tri *video_bool(lk_video_grant *v, size_t i)
 {
@@ -102,8 +104,7 @@ int lk_claims_check(const lk_claims *c, size_t *json_bound, char *why, size_t ca
         (rc = check_str(c->kind, GRANTS_MAX_KIND, "kind", &bound, why, cap)) ||
         (rc = check_str(c->room_preset, GRANTS_MAX_ROOM, "roomPreset", &bound, why, cap)) ||
         (rc = check_str(v->room, GRANTS_MAX_ROOM, "room", &bound, why, cap)) ||
-        (rc = check_str(v->destination_room, GRANTS_MAX_ROOM, "destinationRoom", &bound, why,
-                        cap)))
+        (rc = check_str(v->destination_room, GRANTS_MAX_ROOM, "destinationRoom", &bound, why, cap)))
         return rc;
     if (v->room_join == TRI_TRUE && (!c->identity || !c->identity[0]))
         return fail(RK_EINVAL, why, cap, "identity is required for join");

@@ -92,9 +92,9 @@ typedef struct lk_claims {
     const char *room_preset; /* roomPreset */
     const lk_attr *attrs;    /* attributes (string map) */
     size_t n_attrs;
-    lk_video_grant video; /* written as "video" when any field is set */
-    tri sip_admin;        /* sip.admin */
-    tri sip_call;         /* sip.call */
+    lk_video_grant video;              /* written as "video" when any field is set */
+    tri sip_admin;                     /* sip.admin */
+    tri sip_call;                      /* sip.call */
     const lk_room_config *room_config; /* roomConfig, NULL when unset */
 } lk_claims;
 

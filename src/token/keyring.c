@@ -50,8 +50,8 @@ void keyring_free(keyring *kr)
  * look like "APIxxxxxxxx"). This also means they never need JSON escaping. */
 static bool id_char_ok(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
 }
 
 /* keyed_ctx returns a new HMAC-SHA256 context keyed with secret. */

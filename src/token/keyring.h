@@ -12,11 +12,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define KEYRING_MAX_KEYS       64
-#define KEYRING_MAX_KEY_ID     256
-#define KEYRING_MAX_SECRET     1024
-#define KEYRING_MIN_SECRET     32 /* bytes; shorter only in dev mode */
-#define KEYRING_MAX_TEXT       (64u * 1024)
+#define KEYRING_MAX_KEYS   64
+#define KEYRING_MAX_KEY_ID 256
+#define KEYRING_MAX_SECRET 1024
+#define KEYRING_MIN_SECRET 32 /* bytes; shorter only in dev mode */
+#define KEYRING_MAX_TEXT   (64u * 1024)
 
 typedef struct keyring_entry {
     char id[KEYRING_MAX_KEY_ID + 1]; /* API key (the token's iss) */

@@ -7,11 +7,11 @@
 
 enum rk_err {
     RK_OK = 0,
-    RK_EINVAL = -1,   /* malformed input */
-    RK_ETOOBIG = -2,  /* a hard limit was exceeded */
-    RK_ENOMEM = -3,   /* allocation failed */
-    RK_ECRYPTO = -4,  /* OpenSSL reported a failure */
-    RK_EVERIFY = -5,  /* signature or claim check failed */
+    RK_EINVAL = -1,  /* malformed input */
+    RK_ETOOBIG = -2, /* a hard limit was exceeded */
+    RK_ENOMEM = -3,  /* allocation failed */
+    RK_ECRYPTO = -4, /* OpenSSL reported a failure */
+    RK_EVERIFY = -5, /* signature or claim check failed */
     RK_ENOTFOUND = -6,
     RK_EEXPIRED = -7,
     RK_ENOTYET = -8,

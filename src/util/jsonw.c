@@ -67,8 +67,8 @@ static const char HEX[] = "0123456789abcdef";
 /* ESCAPE[c] is non-zero for bytes that need escaping: control characters,
  * quote and backslash. */
 static const uint8_t ESCAPE[256] = {
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    ['"'] = 1, ['\\'] = 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,         1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, ['"'] = 1, ['\\'] = 1,
 };
 
 static void put_escaped(jsonw *w, const char *s, size_t len)

@@ -12,11 +12,11 @@
 #include <stdint.h>
 
 typedef struct jsonw {
-    char *buf;   /* output buffer, owned by the caller */
-    size_t len;  /* bytes written so far (buf[len] is kept NUL) */
-    size_t cap;  /* capacity of buf, including room for the NUL */
-    int err;     /* first error (RK_ETOOBIG, RK_EINVAL), RK_OK while fine */
-    bool comma;  /* a value was written at this nesting level */
+    char *buf;  /* output buffer, owned by the caller */
+    size_t len; /* bytes written so far (buf[len] is kept NUL) */
+    size_t cap; /* capacity of buf, including room for the NUL */
+    int err;    /* first error (RK_ETOOBIG, RK_EINVAL), RK_OK while fine */
+    bool comma; /* a value was written at this nesting level */
 } jsonw;
 
 /* jsonw_init points w at buf (capacity cap >= 1) and empties it. */

@@ -17,9 +17,9 @@
 #define JWS_MAX_SIG_LEN    1024u              /* decoded signature */
 
 typedef struct jws {
-    json_t *header;          /* parsed protected header (owned) */
-    json_t *payload;         /* parsed claims (owned) */
-    const char *signing;     /* "header.payload" inside the caller's token */
+    json_t *header;      /* parsed protected header (owned) */
+    json_t *payload;     /* parsed claims (owned) */
+    const char *signing; /* "header.payload" inside the caller's token */
     size_t signing_len;
     uint8_t sig[JWS_MAX_SIG_LEN]; /* decoded signature */
     size_t sig_len;

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define LOG_LINE_MAX 4096
+#define LOG_LINE_MAX  4096
 #define LOG_VALUE_MAX 512
 
 static bool quiet;

@@ -174,8 +174,7 @@ static void test_mint(void)
     CHECK(json_object_get(video, "canSubscribe") == NULL); /* unset stays out */
     CHECK(json_object_get(video, "roomAdmin") == NULL);
     CHECK(json_object_size(video) == 3);
-    CHECK_STR(json_string_value(json_object_get(json_object_get(p, "attributes"), "q\"k")),
-              "v\n");
+    CHECK_STR(json_string_value(json_object_get(json_object_get(p, "attributes"), "q\"k")), "v\n");
     CHECK(json_object_get(p, "sha256") == NULL);
     CHECK(json_object_get(p, "sip") == NULL);
 
@@ -207,8 +206,7 @@ static void test_mint(void)
     char *bigtok = NULL;
     json_t *p3 = mint_payload(m, &c, 60, &info2, &bigtok);
     CHECK(p3 && json_string_length(json_object_get(p3, "metadata")) == GRANTS_MAX_METADATA);
-    CHECK(bigtok && lktoken_verify(kr, bigtok, strlen(bigtok), NOW, 0, &claims, &reason) ==
-                        RK_OK);
+    CHECK(bigtok && lktoken_verify(kr, bigtok, strlen(bigtok), NOW, 0, &claims, &reason) == RK_OK);
     if (bigtok)
         json_decref(claims);
     json_decref(p3);
@@ -229,11 +227,11 @@ static void test_mint(void)
     f.kind = "agent";
     f.room_preset = "preset";
     f.metadata = "{\"a\":1}";
-    f.video = (lk_video_grant){TRI_TRUE, TRI_TRUE, TRI_TRUE, TRI_TRUE, TRI_TRUE,
-                               TRI_TRUE, TRI_TRUE, TRI_TRUE, TRI_TRUE, TRI_TRUE,
-                               TRI_TRUE, TRI_TRUE, TRI_TRUE, TRI_TRUE, TRI_TRUE,
-                               "r",      "dest",   LK_SRC_CAMERA | LK_SRC_SCREEN_SHARE_AUDIO,
-                               true};
+    f.video = (lk_video_grant){
+        TRI_TRUE, TRI_TRUE, TRI_TRUE, TRI_TRUE, TRI_TRUE, TRI_TRUE,
+        TRI_TRUE, TRI_TRUE, TRI_TRUE, TRI_TRUE, TRI_TRUE, TRI_TRUE,
+        TRI_TRUE, TRI_TRUE, TRI_TRUE, "r",      "dest",   LK_SRC_CAMERA | LK_SRC_SCREEN_SHARE_AUDIO,
+        true};
     f.sip_admin = TRI_TRUE;
     f.sip_call = TRI_FALSE;
     lk_agent_dispatch ag[] = {{"bot", "job"}, {"bot2", NULL}};
@@ -241,10 +239,21 @@ static void test_mint(void)
     f.room_config = &rc;
     json_t *p5 = mint_payload(m, &f, 60, &info2, NULL);
     CHECK(p5 != NULL);
-    const char *vnames[] = {"roomCreate", "roomList", "roomRecord", "roomAdmin", "roomJoin",
-                            "ingressAdmin", "canPublish", "canSubscribe", "canPublishData",
-                            "canUpdateOwnMetadata", "hidden", "recorder", "agent",
-                            "canSubscribeMetrics", "canManageAgentSession"};
+    const char *vnames[] = {"roomCreate",
+                            "roomList",
+                            "roomRecord",
+                            "roomAdmin",
+                            "roomJoin",
+                            "ingressAdmin",
+                            "canPublish",
+                            "canSubscribe",
+                            "canPublishData",
+                            "canUpdateOwnMetadata",
+                            "hidden",
+                            "recorder",
+                            "agent",
+                            "canSubscribeMetrics",
+                            "canManageAgentSession"};
     json_t *v5 = json_object_get(p5, "video");
     for (size_t i = 0; i < sizeof vnames / sizeof vnames[0]; i++)
         CHECK(json_is_true(json_object_get(v5, vnames[i])));

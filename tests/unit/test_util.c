@@ -79,17 +79,17 @@ static void test_b64url(void)
 static void test_utf8(void)
 {
     CHECK(utf8_valid("hello", 5));
-    CHECK(utf8_valid("\xc3\xa9", 2));                 /* é */
-    CHECK(utf8_valid("\xe2\x82\xac", 3));             /* € */
-    CHECK(utf8_valid("\xf0\x9f\x98\x80", 4));         /* 😀 */
-    CHECK(!utf8_valid("\xc3", 1));                    /* truncated */
-    CHECK(!utf8_valid("\xc0\xaf", 2));                /* overlong '/' */
-    CHECK(!utf8_valid("\xe0\x80\xaf", 3));            /* overlong */
-    CHECK(!utf8_valid("\xed\xa0\x80", 3));            /* surrogate U+D800 */
-    CHECK(!utf8_valid("\xf4\x90\x80\x80", 4));        /* > U+10FFFF */
+    CHECK(utf8_valid("\xc3\xa9", 2));          /* é */
+    CHECK(utf8_valid("\xe2\x82\xac", 3));      /* € */
+    CHECK(utf8_valid("\xf0\x9f\x98\x80", 4));  /* 😀 */
+    CHECK(!utf8_valid("\xc3", 1));             /* truncated */
+    CHECK(!utf8_valid("\xc0\xaf", 2));         /* overlong '/' */
+    CHECK(!utf8_valid("\xe0\x80\xaf", 3));     /* overlong */
+    CHECK(!utf8_valid("\xed\xa0\x80", 3));     /* surrogate U+D800 */
+    CHECK(!utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
     CHECK(!utf8_valid("\xff", 1));
-    CHECK(!utf8_valid("\x80", 1));                    /* lone continuation */
-    CHECK(!utf8_valid("a\xe2\x82", 3));               /* truncated at end */
+    CHECK(!utf8_valid("\x80", 1));      /* lone continuation */
+    CHECK(!utf8_valid("a\xe2\x82", 3)); /* truncated at end */
 }
 
 static void test_jsonw(void)

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# http.sh - HTTP figures from one run: RoomKey's POST /api/livekit/token and
+# GET /api/livekit/health, and a Fastify + livekit-server-sdk server doing
+# the token work; ratios; cold start (exec to first token) and peak RSS.
+# All traffic stays on loopback; every load is bounded in time.
+set -euo pipefail
+cd "$(dirname "$0")"
+root=$(cd .. && pwd)
+bin=$root/build/roomkey
+dur=${BENCH_SECONDS:-5}
+conns=${BENCH_CONNS:-32}
+tmp=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+export LIVEKIT_API_KEY=APIbench
+export LIVEKIT_API_SECRET=bench-secret-bench-secret-bench-secret-0123
+export LIVEKIT_URL=ws://127.0.0.1:7880
+export ROOMKEY_SESSION_SECRET=bench-session-secret-bench-session-01
+export BENCH_SUBJECT=bench-user
+export ROOMKEY_DATABASE=$tmp/rk.db
+export ROOMKEY_LISTEN=127.0.0.1:0
+export BENCH_JWT=$("$root/scripts/session-jwt.sh" "$ROOMKEY_SESSION_SECRET" "$BENCH_SUBJECT" "Bench User" "" "" 86400)
+
+"$bin" room create general --mode members >/dev/null
+"$bin" member add general "$BENCH_SUBJECT" >/dev/null
+
+# wait_url LOGFILE: waits for "listening on URL" and prints the URL.
+wait_url() {
+    for _ in $(seq 1 200); do
+        url=$(grep -m1 -o 'http://[0-9.:]*' "$1" 2>/dev/null || true)
+        [ -n "$url" ] && { echo "$url"; return; }
+        sleep 0.05
+    done
+    echo "server did not start; log:" >&2; cat "$1" >&2; exit 1
+}
+
+# run_wrk NAME URL [SCRIPT]: prints "NAME rps p99ms non200".
+run_wrk() {
+    local name=$1 url=$2 script=${3:-}
+    local out
+    out=$(wrk -t2 -c"$conns" -d"${dur}s" --latency ${script:+-s "$script"} "$url")
+    local rps p99 non200
+    rps=$(echo "$out" | awk '/^Requests\/sec/ {print $2}')
+    p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
+    non200=$(echo "$out" | awk '/^non200/ {print $2} /Non-2xx/ {print $NF}' | head -1)
+    echo "$name ${rps:-0} ${p99:-?} ${non200:-0}"
+}
+
+"$bin" serve >"$tmp/rk.out" 2>"$tmp/rk.err" &
+rkpid=$!
+pids+=("$rkpid")
+rk=$(wait_url "$tmp/rk.out")
+curl -fsS -X POST -H "Authorization: Bearer $BENCH_JWT" -H 'Content-Type: application/json' \
+    -d '{"roomId":"general"}' "$rk/api/livekit/token" >/dev/null
+
+node fastify_server.mjs >"$tmp/fy.out" 2>&1 &
+pids+=("$!")
+fy=$(wait_url "$tmp/fy.out")
+curl -fsS -X POST -H "Authorization: Bearer $BENCH_JWT" -H 'Content-Type: application/json' \
+    -d '{"roomId":"general"}' "$fy/api/livekit/token" >/dev/null
+
+r_health=$(run_wrk rk_health "$rk/api/livekit/health")
+r_token=$(run_wrk rk_token "$rk/api/livekit/token" token.lua)
+r_fy=$(run_wrk fastify_token "$fy/api/livekit/token" token.lua)
+rss_kb=$(awk '/VmHWM/ {print $2}' /proc/$rkpid/status)
+audit_rows=$("$bin" audit list --limit 1 --json | grep -c jti || true)
+
+# Cold start: exec to first token served, best and median of 15 runs.
+cold=()
+for i in $(seq 1 15); do
+    : >"$tmp/c.out"
+    t0=$(date +%s%N)
+    "$bin" serve >"$tmp/c.out" 2>/dev/null &
+    cpid=$!
+    until url=$(grep -m1 -o 'http://[0-9.:]*' "$tmp/c.out" 2>/dev/null); do :; done
+    until curl -fsS -o /dev/null -X POST -H "Authorization: Bearer $BENCH_JWT" \
+        -H 'Content-Type: application/json' -d '{"roomId":"general"}' "$url/api/livekit/token"; do :; done
+    t1=$(date +%s%N)
+    kill "$cpid"; wait "$cpid" 2>/dev/null || true
+    cold+=($(( (t1 - t0) / 1000 )))
+done
+cold_sorted=$(printf '%s\n' "${cold[@]}" | sort -n)
+cold_best=$(echo "$cold_sorted" | head -1)
+cold_med=$(echo "$cold_sorted" | sed -n 8p)
+
+read -r _ h_rps h_p99 h_bad <<<"$r_health"
+read -r _ t_rps t_p99 t_bad <<<"$r_token"
+read -r _ f_rps f_p99 f_bad <<<"$r_fy"
+echo "== HTTP (wrk -t2 -c$conns -d${dur}s each, loopback, 2-core machine shared with the load generator) =="
+printf '%-44s %10s req/s  p99 %-8s non-200: %s\n' "roomkey GET /api/livekit/health" "$h_rps" "$h_p99" "$h_bad"
+printf '%-44s %10s req/s  p99 %-8s non-200: %s\n' "roomkey POST /api/livekit/token" "$t_rps" "$t_p99" "$t_bad"
+printf '%-44s %10s req/s  p99 %-8s non-200: %s\n' "fastify+livekit-server-sdk POST token" "$f_rps" "$f_p99" "$f_bad"
+awk -v t="$t_rps" -v h="$h_rps" -v f="$f_rps" 'BEGIN {
+    printf "%-44s %9.0f%%   (target >= 75%%)\n", "token / health (same server)", 100 * t / h;
+    printf "%-44s %9.1fx   (target >= 5x)\n", "roomkey token / fastify token", t / f }'
+printf '%-44s %7d us best, %d us median of 15   (target < 20000 us)\n' "cold start (exec -> first token)" "$cold_best" "$cold_med"
+printf '%-44s %7d KiB   (target < 16384 KiB)\n' "roomkey peak RSS (VmHWM) after the runs" "$rss_kb"

@@ -1,0 +1,176 @@
+/* cmd_serve.c - `roomkey serve` (the service) and `roomkey check-config`. */
+#include "../api/issuance.h"
+#include "../api/livekit.h"
+#include "../auth/session.h"
+#include "../config/config.h"
+#include "../http/server.h"
+#include "../store/store.h"
+#include "../util/err.h"
+#include "../util/log.h"
+#include "cli.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char SERVE_HELP[] =
+    "Usage: roomkey serve [--config FILE]\n"
+    "\n"
+    "Run the service. Configuration: the YAML file (or ROOMKEY_CONFIG), overlaid by\n"
+    "environment variables (ROOMKEY_LISTEN, ROOMKEY_DATABASE, ROOMKEY_SESSION_SECRET,\n"
+    "ROOMKEY_ADMIN_KEY, LIVEKIT_API_KEY, LIVEKIT_API_SECRET, LIVEKIT_URL, ...);\n"
+    "see docs/config.md. Prints \"listening on http://HOST:PORT\" once ready.\n"
+    "SIGINT/SIGTERM stop it.\n";
+
+static const char CHECK_HELP[] = "Usage: roomkey check-config [--config FILE]\n"
+                                 "\n"
+                                 "Validate the configuration (file + environment) and exit:\n"
+                                 "0 when valid, 1 with the offending key named when not.\n";
+
+/* parse_config_flag reads [--config FILE] [--help]; returns -1 to continue,
+ * or an exit code. */
+static int parse_config_flag(int argc, char **argv, const char *help, const char **path)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(help, stdout);
+            return CLI_OK;
+        }
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+            *path = argv[++i];
+        } else if (strncmp(argv[i], "--config=", 9) == 0) {
+            *path = argv[i] + 9;
+        } else {
+            fprintf(stderr, "roomkey: unexpected argument \"%s\"\n%s", argv[i], help);
+            return CLI_USAGE;
+        }
+    }
+    return -1;
+}
+
+int cmd_check_config(int argc, char **argv)
+{
+    const char *path = NULL;
+    int rc = parse_config_flag(argc, argv, CHECK_HELP, &path);
+    if (rc >= 0)
+        return rc;
+    config *cfg;
+    char why[512] = "";
+    if (config_load(path, &cfg, why, sizeof why) != RK_OK) {
+        fprintf(stderr, "roomkey: %s\n", why);
+        return CLI_FAIL;
+    }
+    printf("config ok: %zu issuer(s), %zu role(s), %zu room(s) seeded, %zu LiveKit key(s)\n",
+           cfg->n_issuers, cfg->n_roles, cfg->n_rooms, cfg->keys ? keyring_count(cfg->keys) : 0);
+    config_free(cfg);
+    return CLI_OK;
+}
+
+/* seed_store creates the config's rooms and memberships when absent. */
+static int seed_store(const config *cfg, store *st)
+{
+    for (size_t i = 0; i < cfg->n_rooms; i++) {
+        const config_room *r = &cfg->rooms[i];
+        store_room sr = {0};
+        snprintf(sr.name, sizeof sr.name, "%s", r->name);
+        snprintf(sr.alias, sizeof sr.alias, "%s", r->alias);
+        snprintf(sr.default_role, sizeof sr.default_role, "%s", r->default_role);
+        sr.mode = r->mode;
+        sr.max_participants = r->max_participants;
+        sr.max_ttl = r->max_ttl;
+        int rc = store_room_create(st, &sr);
+        if (rc && rc != RK_ECONFLICT) {
+            fprintf(stderr, "roomkey: cannot create room %s: %s\n", r->name, rk_strerror(rc));
+            return rc;
+        }
+    }
+    for (size_t i = 0; i < cfg->n_members; i++) {
+        const config_member *m = &cfg->members[i];
+        store_member sm = {0};
+        snprintf(sm.room, sizeof sm.room, "%s", m->room);
+        snprintf(sm.subject, sizeof sm.subject, "%s", m->subject);
+        snprintf(sm.role, sizeof sm.role, "%s", m->role);
+        int rc = store_member_set(st, &sm);
+        if (rc) {
+            fprintf(stderr, "roomkey: cannot add member %s to %s: %s\n", m->subject, m->room,
+                    rk_strerror(rc));
+            return rc;
+        }
+    }
+    return RK_OK;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    const char *path = NULL;
+    int rc = parse_config_flag(argc, argv, SERVE_HELP, &path);
+    if (rc >= 0)
+        return rc;
+    config *cfg = NULL;
+    store *st = NULL;
+    authn *auth = NULL;
+    http_server *srv = NULL;
+    int status = CLI_FAIL;
+    char why[512] = "";
+
+    /* Block the stop signals in every thread; the main thread waits for them. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (config_load(path, &cfg, why, sizeof why) != RK_OK) {
+        fprintf(stderr, "roomkey: %s\n", why);
+        goto out;
+    }
+    if (cfg->dev_mode)
+        log_event("warn", "dev_mode", "note",
+                  "development mode: short secrets allowed; never run this in production", NULL);
+    if (!cfg->keys || keyring_count(cfg->keys) == 0)
+        log_event("warn", "livekit_not_configured", "note",
+                  "no LiveKit API key: token routes answer 500 until LIVEKIT_API_KEY and "
+                  "LIVEKIT_API_SECRET are set",
+                  NULL);
+    if (store_open(cfg->database, &st, why, sizeof why) != RK_OK) {
+        fprintf(stderr, "roomkey: database %s: %s\n", cfg->database, why);
+        goto out;
+    }
+    if (seed_store(cfg, st) != RK_OK)
+        goto out;
+    if (authn_new(cfg, &auth, why, sizeof why) != RK_OK) {
+        fprintf(stderr, "roomkey: %s\n", why);
+        goto out;
+    }
+    http_limits lim = {cfg->threads, cfg->max_body, cfg->max_header, cfg->max_connections,
+                       cfg->conn_timeout_s};
+    api_ctx api = {cfg, st, auth};
+    if (http_server_new(&lim, &srv) != RK_OK || api_livekit_register(srv, &api) != RK_OK) {
+        fprintf(stderr, "roomkey: cannot set up routes\n");
+        goto out;
+    }
+    if (http_server_start(srv, cfg->listen_host, cfg->listen_port, why, sizeof why) != RK_OK) {
+        fprintf(stderr, "roomkey: %s\n", why);
+        goto out;
+    }
+    const char *host = cfg->listen_host;
+    bool v6 = strchr(host, ':') != NULL;
+    printf("listening on http://%s%s%s:%u\n", v6 ? "[" : "", host, v6 ? "]" : "",
+           http_server_port(srv));
+    fflush(stdout);
+    log_event("info", "started", "database", cfg->database, NULL);
+    int sig = 0;
+    sigwait(&stop, &sig);
+    log_event("info", "stopping", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
+    http_server_stop(srv);
+    status = CLI_OK;
+out:
+    http_server_free(srv);
+    authn_free(auth);
+    store_close(st);
+    config_free(cfg);
+    issuance_thread_exit();
+    return status;
+}

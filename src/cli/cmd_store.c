@@ -1,0 +1,1004 @@
+/* cmd_store.c - `roomkey room|member|audit`: manage the rooms, memberships
+ * and audit log in the store (store.h). The database comes from
+ * --database, else ROOMKEY_DATABASE, else "roomkey.db"; it may be changed
+ * this way while the server runs. */
+#include "../store/store.h"
+#include "../token/minter.h"
+#include "../util/clock.h"
+#include "../util/duration.h"
+#include "../util/err.h"
+#include "../util/utf8.h"
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cmd_room(int argc, char **argv);
+int cmd_member(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+
+#define DEFAULT_DATABASE "roomkey.db"
+
+static const char ROOM_HELP[] = "Usage: roomkey room create|list|show|delete [OPTIONS]\n"
+                                "\n"
+                                "  room create NAME     add a room\n"
+                                "  room list            list the rooms\n"
+                                "  room show NAME       print one room (by name or alias) as JSON\n"
+                                "  room delete NAME     delete a room and its memberships\n"
+                                "\n"
+                                "  roomkey room COMMAND --help   help for one command\n";
+
+static const char ROOM_CREATE_HELP[] =
+    "Usage: roomkey room create NAME [OPTIONS]\n"
+    "\n"
+    "Add a room. NAME is the LiveKit room name.\n"
+    "\n"
+    "  --alias ALIAS            another unique name for the room (e.g. a channel id)\n"
+    "  --mode MODE              who may join: members (default; only subjects with a\n"
+    "                           membership) or authenticated (any authenticated caller)\n"
+    "  --default-role ROLE      role when no membership gives one (default \"member\";\n"
+    "                           \"\" for none). Roles: 1-64 of a-z 0-9 _ -\n"
+    "  --max-participants N     participant cap (default 0 = no limit)\n"
+    "  --max-ttl DURATION       longest token lifetime for the room, Go-style: 10m, 2h\n"
+    "                           (default 0 = no room-specific cap; max 720h)\n"
+    "  --database PATH          SQLite file (or ROOMKEY_DATABASE; default roomkey.db)\n";
+
+static const char ROOM_LIST_HELP[] =
+    "Usage: roomkey room list [OPTIONS]\n"
+    "\n"
+    "List the rooms, ordered by name.\n"
+    "\n"
+    "  --json                   print a JSON array\n"
+    "  --database PATH          SQLite file (or ROOMKEY_DATABASE; default roomkey.db)\n";
+
+static const char ROOM_SHOW_HELP[] =
+    "Usage: roomkey room show NAME [OPTIONS]\n"
+    "\n"
+    "Print a room, found by name or alias, with its member count as JSON.\n"
+    "\n"
+    "  --database PATH          SQLite file (or ROOMKEY_DATABASE; default roomkey.db)\n";
+
+static const char ROOM_DELETE_HELP[] =
+    "Usage: roomkey room delete NAME [OPTIONS]\n"
+    "\n"
+    "Delete a room (by its name, not its alias) and all its memberships.\n"
+    "\n"
+    "  --database PATH          SQLite file (or ROOMKEY_DATABASE; default roomkey.db)\n";
+
+static const char MEMBER_HELP[] =
+    "Usage: roomkey member add|remove|list [OPTIONS]\n"
+    "\n"
+    "  member add ROOM SUBJECT      give SUBJECT a membership of ROOM\n"
+    "  member remove ROOM SUBJECT   take it away\n"
+    "  member list ROOM             list ROOM's members\n"
+    "\n"
+    "  roomkey member COMMAND --help   help for one command\n";
+
+static const char MEMBER_ADD_HELP[] =
+    "Usage: roomkey member add ROOM SUBJECT [OPTIONS]\n"
+    "\n"
+    "Give SUBJECT (a session subject or API key id) a membership of ROOM (name or\n"
+    "alias). An existing membership gets the new role.\n"
+    "\n"
+    "  --role ROLE              role in the room (default: the room's default role).\n"
+    "                           Roles: 1-64 of a-z 0-9 _ -\n"
+    "  --database PATH          SQLite file (or ROOMKEY_DATABASE; default roomkey.db)\n";
+
+static const char MEMBER_REMOVE_HELP[] =
+    "Usage: roomkey member remove ROOM SUBJECT [OPTIONS]\n"
+    "\n"
+    "Remove SUBJECT's membership of ROOM (name or alias).\n"
+    "\n"
+    "  --database PATH          SQLite file (or ROOMKEY_DATABASE; default roomkey.db)\n";
+
+static const char MEMBER_LIST_HELP[] =
+    "Usage: roomkey member list ROOM [OPTIONS]\n"
+    "\n"
+    "List the members of ROOM (name or alias), ordered by subject.\n"
+    "\n"
+    "  --json                   print a JSON array\n"
+    "  --database PATH          SQLite file (or ROOMKEY_DATABASE; default roomkey.db)\n";
+
+static const char AUDIT_HELP[] = "Usage: roomkey audit list [OPTIONS]\n"
+                                 "\n"
+                                 "  audit list   list issued tokens, newest first\n"
+                                 "\n"
+                                 "  roomkey audit list --help   help for the command\n";
+
+static const char AUDIT_LIST_HELP[] =
+    "Usage: roomkey audit list [OPTIONS]\n"
+    "\n"
+    "List the audit records of issued tokens, newest first.\n"
+    "\n"
+    "  --room NAME              only tokens for this LiveKit room name\n"
+    "  --subject SUBJECT        only tokens this subject asked for\n"
+    "  --since DURATION         only tokens issued in the last DURATION (e.g. 1h, 30m)\n"
+    "  --limit N                at most N records (1-10000, default 100)\n"
+    "  --before-id ID           only records older than ID (to page on)\n"
+    "  --json                   print a JSON array\n"
+    "  --database PATH          SQLite file (or ROOMKEY_DATABASE; default roomkey.db)\n";
+
+enum {
+    O_DATABASE = 256,
+    O_JSON,
+    O_ALIAS,
+    O_MODE,
+    O_DEFAULT_ROLE,
+    O_MAX_PARTICIPANTS,
+    O_MAX_TTL,
+    O_ROLE,
+    O_ROOM,
+    O_SUBJECT,
+    O_SINCE,
+    O_LIMIT,
+    O_BEFORE_ID,
+};
+
+/* ---- helpers ---------------------------------------------------------- */
+
+/* database_path returns the path from --database (db, may be NULL), else
+ * ROOMKEY_DATABASE, else the default. Not allocated. */
+static const char *database_path(const char *db)
+{
+    if (db)
+        return db;
+    const char *env = getenv("ROOMKEY_DATABASE");
+    return env && *env ? env : DEFAULT_DATABASE;
+}
+
+/* open_store opens the store at db (see database_path); the caller frees
+ * *out with store_close. Prints the reason and returns CLI_FAIL on error. */
+static int open_store(const char *db, store **out)
+{
+    char why[256] = "";
+    const char *path = database_path(db);
+    int rc = store_open(path, out, why, sizeof why);
+    if (rc) {
+        fprintf(stderr, "roomkey: cannot open database \"%s\": %s\n", path,
+                why[0] ? why : rk_strerror(rc));
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+/* store_fail prints a generic store failure and returns the exit code. */
+static int store_fail(const char *what, int rc)
+{
+    fprintf(stderr, "roomkey: cannot %s: %s\n", what, rk_strerror(rc));
+    return rc == RK_EINVAL || rc == RK_ETOOBIG ? CLI_USAGE : CLI_FAIL;
+}
+
+/* valid_role: 1..STORE_MAX_ROLE characters of [a-z0-9_-]. */
+static bool valid_role(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > STORE_MAX_ROLE)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+/* check_role prints why role (from flag) is invalid; CLI_OK when valid. */
+static int check_role(const char *flag, const char *role)
+{
+    if (valid_role(role))
+        return CLI_OK;
+    fprintf(stderr, "roomkey: %s \"%s\" is not a role name (1-64 of a-z 0-9 _ -)\n", flag, role);
+    return CLI_USAGE;
+}
+
+/* check_name prints why s (a room name, alias or subject: what) is
+ * unusable: empty, longer than STORE_MAX_NAME bytes, or not UTF-8. */
+static int check_name(const char *what, const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0) {
+        fprintf(stderr, "roomkey: the %s is empty\n", what);
+        return CLI_USAGE;
+    }
+    if (n > STORE_MAX_NAME) {
+        fprintf(stderr, "roomkey: the %s is longer than %d bytes\n", what, STORE_MAX_NAME);
+        return CLI_USAGE;
+    }
+    if (!utf8_valid(s, n)) {
+        fprintf(stderr, "roomkey: the %s is not valid UTF-8\n", what);
+        return CLI_USAGE;
+    }
+    return CLI_OK;
+}
+
+/* parse_int parses a whole decimal integer in [min, max]. */
+static bool parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || errno || v < min || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* fmt_duration writes seconds s as e.g. "1h30m", "45s", "-" for 0. */
+static void fmt_duration(int64_t s, char *buf, size_t cap)
+{
+    if (s <= 0) {
+        snprintf(buf, cap, "-");
+        return;
+    }
+    int64_t h = s / 3600, m = s / 60 % 60, sec = s % 60;
+    size_t len = 0;
+    buf[0] = '\0';
+    if (h && len < cap)
+        len += (size_t)snprintf(buf + len, cap - len, "%" PRId64 "h", h);
+    if (m && len < cap)
+        len += (size_t)snprintf(buf + len, cap - len, "%" PRId64 "m", m);
+    if (sec && len < cap)
+        snprintf(buf + len, cap - len, "%" PRId64 "s", sec);
+}
+
+/* cell copies s into buf for a table, "-" when empty, with control
+ * characters replaced so stored values can't drive the terminal. */
+static void cell(const char *s, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s", *s ? s : "-");
+    for (char *p = buf; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+}
+
+/* A cell formatter writes row i, column col of rows into buf. */
+typedef void (*cell_fn)(const void *rows, size_t i, size_t col, char *buf, size_t cap);
+
+/* print_table prints a header and n rows, columns padded to their widest
+ * cell (measured in bytes). */
+static void print_table(const char *const *hdr, size_t ncols, const void *rows, size_t n,
+                        cell_fn fn)
+{
+    size_t width[16] = {0};
+    char buf[2 * STORE_MAX_NAME + 8];
+    for (size_t c = 0; c < ncols; c++)
+        width[c] = strlen(hdr[c]);
+    for (size_t i = 0; i < n; i++) {
+        for (size_t c = 0; c < ncols; c++) {
+            fn(rows, i, c, buf, sizeof buf);
+            size_t w = strlen(buf);
+            if (w > width[c])
+                width[c] = w;
+        }
+    }
+    for (size_t i = 0; i <= n; i++) {
+        for (size_t c = 0; c < ncols; c++) {
+            const char *s = hdr[c];
+            if (i > 0) {
+                fn(rows, i - 1, c, buf, sizeof buf);
+                s = buf;
+            }
+            if (c + 1 < ncols)
+                printf("%-*s  ", (int)width[c], s);
+            else
+                printf("%s\n", s);
+        }
+    }
+}
+
+/* jstr returns a new JSON string of s, or null when s isn't UTF-8 (the
+ * store keeps bytes it did not write through this CLI as they are). */
+static json_t *jstr(const char *s)
+{
+    json_t *v = json_string(s);
+    return v ? v : json_null();
+}
+
+/* print_json prints v indented and releases it (v may be NULL: out of
+ * memory). */
+static int print_json(json_t *v)
+{
+    char *s = v ? json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(v);
+    if (!s) {
+        fprintf(stderr, "roomkey: out of memory\n");
+        return CLI_FAIL;
+    }
+    printf("%s\n", s);
+    free(s);
+    return CLI_OK;
+}
+
+static const char *mode_name(int mode)
+{
+    return mode == STORE_MODE_AUTHENTICATED ? "authenticated" : "members";
+}
+
+/* room_json returns a new JSON object for r; NULL when out of memory. */
+static json_t *room_json(const store_room *r)
+{
+    return json_pack("{s:o, s:o, s:s, s:o, s:I, s:I, s:I}", "name", jstr(r->name), "alias",
+                     r->alias[0] ? jstr(r->alias) : json_null(), "mode", mode_name(r->mode),
+                     "default_role", r->default_role[0] ? jstr(r->default_role) : json_null(),
+                     "max_participants", (json_int_t)r->max_participants, "max_ttl",
+                     (json_int_t)r->max_ttl, "created_at", (json_int_t)r->created_at);
+}
+
+/* find_room looks ROOM up by name or alias into *r, printing why not. */
+static int find_room(store *st, const char *name, store_room *r)
+{
+    int rc = store_room_get(st, name, r);
+    if (rc == RK_ENOTFOUND) {
+        fprintf(stderr, "roomkey: room \"%s\" not found\n", name);
+        return CLI_FAIL;
+    }
+    return rc ? store_fail("read the room", rc) : CLI_OK;
+}
+
+/* bad_flag reports the flag getopt stopped at (opterr is off) and ends
+ * option parsing with a usage error. */
+static int bad_flag(const char *cmd, char **argv, int opt)
+{
+    if (opt == ':')
+        fprintf(stderr, "roomkey: %s: flag \"%s\" needs a value\n", cmd, argv[optind - 1]);
+    else
+        fprintf(stderr, "roomkey: %s: unknown flag \"%s\"\n", cmd, argv[optind - 1]);
+    fprintf(stderr, "(see roomkey %s --help)\n", cmd);
+    return CLI_USAGE;
+}
+
+/* positional checks the count of positional arguments getopt left. */
+static int positional(int argc, char **argv, int want, const char *usage)
+{
+    int have = argc - optind;
+    if (have == want)
+        return CLI_OK;
+    if (have > want)
+        fprintf(stderr, "roomkey: unexpected argument \"%s\"\n", argv[optind + want]);
+    else
+        fprintf(stderr, "roomkey: missing arguments\n");
+    fprintf(stderr, "usage: %s\n", usage);
+    return CLI_USAGE;
+}
+
+/* ---- room ------------------------------------------------------------- */
+
+static int room_create(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"database", required_argument, NULL, O_DATABASE},
+        {"alias", required_argument, NULL, O_ALIAS},
+        {"mode", required_argument, NULL, O_MODE},
+        {"default-role", required_argument, NULL, O_DEFAULT_ROLE},
+        {"max-participants", required_argument, NULL, O_MAX_PARTICIPANTS},
+        {"max-ttl", required_argument, NULL, O_MAX_TTL},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *db = NULL, *alias = "", *role = "member";
+    store_room r = {.mode = STORE_MODE_MEMBERS};
+    int opt;
+    optind = 0;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (opt) {
+        case O_DATABASE:
+            db = optarg;
+            break;
+        case O_ALIAS:
+            alias = optarg;
+            break;
+        case O_MODE:
+            if (strcmp(optarg, "members") == 0) {
+                r.mode = STORE_MODE_MEMBERS;
+            } else if (strcmp(optarg, "authenticated") == 0) {
+                r.mode = STORE_MODE_AUTHENTICATED;
+            } else {
+                fprintf(stderr, "roomkey: --mode is members or authenticated, not \"%s\"\n",
+                        optarg);
+                return CLI_USAGE;
+            }
+            break;
+        case O_DEFAULT_ROLE:
+            role = optarg;
+            if (*role && check_role("--default-role", role))
+                return CLI_USAGE;
+            break;
+        case O_MAX_PARTICIPANTS:
+            if (!parse_int(optarg, 0, INT32_MAX, &r.max_participants)) {
+                fprintf(stderr,
+                        "roomkey: --max-participants takes a whole number >= 0, not "
+                        "\"%s\"\n",
+                        optarg);
+                return CLI_USAGE;
+            }
+            break;
+        case O_MAX_TTL:
+            if (strcmp(optarg, "0") == 0) {
+                r.max_ttl = 0;
+            } else if (duration_parse_seconds(optarg, &r.max_ttl) || r.max_ttl > MINTER_MAX_TTL) {
+                fprintf(stderr,
+                        "roomkey: --max-ttl \"%s\" is not a duration between 1s and 720h "
+                        "(examples: 90s, 10m, 1h30m)\n",
+                        optarg);
+                return CLI_USAGE;
+            }
+            break;
+        case 'h':
+            fputs(ROOM_CREATE_HELP, stdout);
+            return CLI_OK;
+        default:
+            return bad_flag("room create", argv, opt);
+        }
+    }
+    if (positional(argc, argv, 1, "roomkey room create NAME [OPTIONS]"))
+        return CLI_USAGE;
+    const char *name = argv[optind];
+    if (check_name("room name", name) || (*alias && check_name("alias", alias)))
+        return CLI_USAGE;
+    snprintf(r.name, sizeof r.name, "%s", name);
+    snprintf(r.alias, sizeof r.alias, "%s", alias);
+    snprintf(r.default_role, sizeof r.default_role, "%s", role);
+
+    store *st = NULL;
+    if (open_store(db, &st))
+        return CLI_FAIL;
+    int rc = store_room_create(st, &r);
+    int status = CLI_OK;
+    if (rc == RK_ECONFLICT) {
+        store_room old;
+        if (store_room_get(st, name, &old) == RK_OK && strcmp(old.name, name) == 0)
+            fprintf(stderr, "roomkey: room \"%s\" already exists\n", name);
+        else if (store_room_get(st, name, &old) == RK_OK)
+            fprintf(stderr, "roomkey: \"%s\" is already the alias of room \"%s\"\n", name,
+                    old.name);
+        else if (*alias && store_room_get(st, alias, &old) == RK_OK && strcmp(old.name, alias) == 0)
+            fprintf(stderr, "roomkey: alias \"%s\" is already the name of a room\n", alias);
+        else if (*alias && store_room_get(st, alias, &old) == RK_OK)
+            fprintf(stderr, "roomkey: alias \"%s\" is taken by room \"%s\"\n", alias, old.name);
+        else
+            fprintf(stderr, "roomkey: room \"%s\" already exists\n", name);
+        status = CLI_FAIL;
+    } else if (rc) {
+        status = store_fail("create the room", rc);
+    } else {
+        printf("created room %s\n", name);
+    }
+    store_close(st);
+    return status;
+}
+
+static void room_cell(const void *rows, size_t i, size_t col, char *buf, size_t cap)
+{
+    const store_room *r = (const store_room *)rows + i;
+    switch (col) {
+    case 0:
+        cell(r->name, buf, cap);
+        break;
+    case 1:
+        cell(r->alias, buf, cap);
+        break;
+    case 2:
+        cell(mode_name(r->mode), buf, cap);
+        break;
+    case 3:
+        cell(r->default_role, buf, cap);
+        break;
+    case 4:
+        fmt_duration(r->max_ttl, buf, cap);
+        break;
+    default:
+        if (r->max_participants > 0)
+            snprintf(buf, cap, "%" PRId64, r->max_participants);
+        else
+            snprintf(buf, cap, "-");
+        break;
+    }
+}
+
+/* simple_opts parses the options of list/show/delete (--database, --json
+ * when json is non-NULL, --help). Returns -1 to go on, else an exit code. */
+static int simple_opts(int argc, char **argv, const char *cmd, const char *help, const char **db,
+                       bool *json)
+{
+    static const struct option with_json[] = {
+        {"database", required_argument, NULL, O_DATABASE},
+        {"json", no_argument, NULL, O_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    static const struct option no_json[] = {
+        {"database", required_argument, NULL, O_DATABASE},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int opt;
+    optind = 0;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":h", json ? with_json : no_json, NULL)) != -1) {
+        switch (opt) {
+        case O_DATABASE:
+            *db = optarg;
+            break;
+        case O_JSON:
+            *json = true;
+            break;
+        case 'h':
+            fputs(help, stdout);
+            return CLI_OK;
+        default:
+            return bad_flag(cmd, argv, opt);
+        }
+    }
+    return -1;
+}
+
+static int room_list(int argc, char **argv)
+{
+    const char *db = NULL;
+    bool json = false;
+    int status = simple_opts(argc, argv, "room list", ROOM_LIST_HELP, &db, &json);
+    if (status >= 0)
+        return status;
+    if (positional(argc, argv, 0, "roomkey room list [--json]"))
+        return CLI_USAGE;
+    store *st = NULL;
+    if (open_store(db, &st))
+        return CLI_FAIL;
+    store_room *rooms = NULL;
+    size_t n = 0;
+    int rc = store_room_list(st, &rooms, &n);
+    store_close(st);
+    if (rc)
+        return store_fail("list the rooms", rc);
+    if (json) {
+        json_t *arr = json_array();
+        for (size_t i = 0; arr && i < n; i++) {
+            if (json_array_append_new(arr, room_json(&rooms[i]))) {
+                json_decref(arr);
+                arr = NULL;
+            }
+        }
+        status = print_json(arr);
+    } else {
+        static const char *const hdr[] = {"NAME",         "ALIAS",   "MODE",
+                                          "DEFAULT ROLE", "MAX TTL", "MAX PARTICIPANTS"};
+        print_table(hdr, 6, rooms, n, room_cell);
+        status = CLI_OK;
+    }
+    free(rooms);
+    return status;
+}
+
+static int room_show(int argc, char **argv)
+{
+    const char *db = NULL;
+    int status = simple_opts(argc, argv, "room show", ROOM_SHOW_HELP, &db, NULL);
+    if (status >= 0)
+        return status;
+    if (positional(argc, argv, 1, "roomkey room show NAME") ||
+        check_name("room name", argv[optind]))
+        return CLI_USAGE;
+    const char *name = argv[optind];
+    store *st = NULL;
+    if (open_store(db, &st))
+        return CLI_FAIL;
+    store_room r;
+    store_member *members = NULL;
+    size_t n = 0;
+    status = find_room(st, name, &r);
+    if (status == CLI_OK) {
+        int rc = store_member_list(st, r.name, &members, &n);
+        if (rc)
+            status = store_fail("count the members", rc);
+    }
+    store_close(st);
+    free(members);
+    if (status)
+        return status;
+    json_t *o = room_json(&r);
+    if (o && json_object_set_new(o, "member_count", json_integer((json_int_t)n))) {
+        json_decref(o);
+        o = NULL;
+    }
+    return print_json(o);
+}
+
+static int room_delete(int argc, char **argv)
+{
+    const char *db = NULL;
+    int status = simple_opts(argc, argv, "room delete", ROOM_DELETE_HELP, &db, NULL);
+    if (status >= 0)
+        return status;
+    if (positional(argc, argv, 1, "roomkey room delete NAME") ||
+        check_name("room name", argv[optind]))
+        return CLI_USAGE;
+    const char *name = argv[optind];
+    store *st = NULL;
+    if (open_store(db, &st))
+        return CLI_FAIL;
+    int rc = store_room_delete(st, name);
+    if (rc == RK_ENOTFOUND) {
+        store_room r;
+        if (store_room_get(st, name, &r) == RK_OK)
+            fprintf(stderr,
+                    "roomkey: room \"%s\" not found (\"%s\" is the alias of room \"%s\"; delete "
+                    "rooms by name)\n",
+                    name, name, r.name);
+        else
+            fprintf(stderr, "roomkey: room \"%s\" not found\n", name);
+        status = CLI_FAIL;
+    } else if (rc) {
+        status = store_fail("delete the room", rc);
+    } else {
+        printf("deleted room %s\n", name);
+        status = CLI_OK;
+    }
+    store_close(st);
+    return status;
+}
+
+int cmd_room(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(ROOM_HELP, argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_USAGE : CLI_OK;
+    }
+    if (strcmp(argv[1], "create") == 0)
+        return room_create(argc - 1, argv + 1);
+    if (strcmp(argv[1], "list") == 0)
+        return room_list(argc - 1, argv + 1);
+    if (strcmp(argv[1], "show") == 0)
+        return room_show(argc - 1, argv + 1);
+    if (strcmp(argv[1], "delete") == 0)
+        return room_delete(argc - 1, argv + 1);
+    fprintf(stderr, "roomkey: unknown room command \"%s\" (create, list, show, delete)\n", argv[1]);
+    return CLI_USAGE;
+}
+
+/* ---- member ----------------------------------------------------------- */
+
+static int member_add(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"database", required_argument, NULL, O_DATABASE},
+        {"role", required_argument, NULL, O_ROLE},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *db = NULL, *role = NULL;
+    int opt;
+    optind = 0;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (opt) {
+        case O_DATABASE:
+            db = optarg;
+            break;
+        case O_ROLE:
+            if (check_role("--role", optarg))
+                return CLI_USAGE;
+            role = optarg;
+            break;
+        case 'h':
+            fputs(MEMBER_ADD_HELP, stdout);
+            return CLI_OK;
+        default:
+            return bad_flag("member add", argv, opt);
+        }
+    }
+    if (positional(argc, argv, 2, "roomkey member add ROOM SUBJECT [--role ROLE]") ||
+        check_name("room name", argv[optind]) || check_name("subject", argv[optind + 1]))
+        return CLI_USAGE;
+    const char *room = argv[optind], *subject = argv[optind + 1];
+    store *st = NULL;
+    if (open_store(db, &st))
+        return CLI_FAIL;
+    store_room r;
+    int status = find_room(st, room, &r);
+    if (status)
+        goto out;
+    if (!role && !r.default_role[0]) {
+        fprintf(stderr, "roomkey: room \"%s\" has no default role; give --role\n", r.name);
+        status = CLI_USAGE;
+        goto out;
+    }
+    store_member m = {0}, old;
+    snprintf(m.room, sizeof m.room, "%s", r.name);
+    snprintf(m.subject, sizeof m.subject, "%s", subject);
+    snprintf(m.role, sizeof m.role, "%s", role ? role : r.default_role);
+    bool existed = store_member_get(st, m.room, m.subject, &old) == RK_OK;
+    int rc = store_member_set(st, &m);
+    if (rc == RK_ENOTFOUND) { /* deleted meanwhile */
+        fprintf(stderr, "roomkey: room \"%s\" not found\n", room);
+        status = CLI_FAIL;
+    } else if (rc) {
+        status = store_fail("set the membership", rc);
+    } else if (existed) {
+        printf("changed role of %s in room %s to %s\n", subject, m.room, m.role);
+    } else {
+        printf("added %s to room %s as %s\n", subject, m.room, m.role);
+    }
+out:
+    store_close(st);
+    return status;
+}
+
+static int member_remove(int argc, char **argv)
+{
+    const char *db = NULL;
+    int status = simple_opts(argc, argv, "member remove", MEMBER_REMOVE_HELP, &db, NULL);
+    if (status >= 0)
+        return status;
+    if (positional(argc, argv, 2, "roomkey member remove ROOM SUBJECT") ||
+        check_name("room name", argv[optind]) || check_name("subject", argv[optind + 1]))
+        return CLI_USAGE;
+    const char *room = argv[optind], *subject = argv[optind + 1];
+    store *st = NULL;
+    if (open_store(db, &st))
+        return CLI_FAIL;
+    store_room r;
+    status = find_room(st, room, &r);
+    if (status == CLI_OK) {
+        int rc = store_member_remove(st, r.name, subject);
+        if (rc == RK_ENOTFOUND) {
+            fprintf(stderr, "roomkey: \"%s\" is not a member of room \"%s\"\n", subject, r.name);
+            status = CLI_FAIL;
+        } else if (rc) {
+            status = store_fail("remove the membership", rc);
+        } else {
+            printf("removed %s from room %s\n", subject, r.name);
+        }
+    }
+    store_close(st);
+    return status;
+}
+
+static void member_cell(const void *rows, size_t i, size_t col, char *buf, size_t cap)
+{
+    const store_member *m = (const store_member *)rows + i;
+    if (col == 0)
+        cell(m->subject, buf, cap);
+    else if (col == 1)
+        cell(m->role, buf, cap);
+    else if (clock_iso8601(m->created_at, buf, cap))
+        snprintf(buf, cap, "%" PRId64, m->created_at);
+}
+
+static int member_list(int argc, char **argv)
+{
+    const char *db = NULL;
+    bool json = false;
+    int status = simple_opts(argc, argv, "member list", MEMBER_LIST_HELP, &db, &json);
+    if (status >= 0)
+        return status;
+    if (positional(argc, argv, 1, "roomkey member list ROOM [--json]") ||
+        check_name("room name", argv[optind]))
+        return CLI_USAGE;
+    const char *room = argv[optind];
+    store *st = NULL;
+    if (open_store(db, &st))
+        return CLI_FAIL;
+    store_room r;
+    store_member *members = NULL;
+    size_t n = 0;
+    status = find_room(st, room, &r);
+    if (status == CLI_OK) {
+        int rc = store_member_list(st, r.name, &members, &n);
+        if (rc == RK_ENOTFOUND) {
+            fprintf(stderr, "roomkey: room \"%s\" not found\n", room);
+            status = CLI_FAIL;
+        } else if (rc) {
+            status = store_fail("list the members", rc);
+        }
+    }
+    store_close(st);
+    if (status)
+        return status;
+    if (json) {
+        json_t *arr = json_array();
+        for (size_t i = 0; arr && i < n; i++) {
+            json_t *o = json_pack("{s:o, s:o, s:o, s:I}", "room", jstr(members[i].room), "subject",
+                                  jstr(members[i].subject), "role", jstr(members[i].role),
+                                  "created_at", (json_int_t)members[i].created_at);
+            if (json_array_append_new(arr, o)) {
+                json_decref(arr);
+                arr = NULL;
+            }
+        }
+        status = print_json(arr);
+    } else {
+        static const char *const hdr[] = {"SUBJECT", "ROLE", "ADDED"};
+        print_table(hdr, 3, members, n, member_cell);
+    }
+    free(members);
+    return status;
+}
+
+int cmd_member(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(MEMBER_HELP, argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_USAGE : CLI_OK;
+    }
+    if (strcmp(argv[1], "add") == 0)
+        return member_add(argc - 1, argv + 1);
+    if (strcmp(argv[1], "remove") == 0)
+        return member_remove(argc - 1, argv + 1);
+    if (strcmp(argv[1], "list") == 0)
+        return member_list(argc - 1, argv + 1);
+    fprintf(stderr, "roomkey: unknown member command \"%s\" (add, remove, list)\n", argv[1]);
+    return CLI_USAGE;
+}
+
+/* ---- audit ------------------------------------------------------------ */
+
+static void audit_cell(const void *rows, size_t i, size_t col, char *buf, size_t cap)
+{
+    const store_audit *a = (const store_audit *)rows + i;
+    switch (col) {
+    case 0:
+        snprintf(buf, cap, "%" PRId64, a->id);
+        break;
+    case 1:
+        if (clock_iso8601(a->issued_at, buf, cap))
+            snprintf(buf, cap, "%" PRId64, a->issued_at);
+        break;
+    case 2:
+        cell(a->subject, buf, cap);
+        break;
+    case 3:
+        cell(a->identity, buf, cap);
+        break;
+    case 4:
+        cell(a->room, buf, cap);
+        break;
+    case 5:
+        cell(a->role, buf, cap);
+        break;
+    case 6:
+        cell(a->route, buf, cap);
+        break;
+    default:
+        cell(a->client_ip, buf, cap);
+        break;
+    }
+}
+
+/* audit_json returns a new JSON object for a; grants are embedded as JSON
+ * when they parse, else as a string. NULL when out of memory. */
+static json_t *audit_json(const store_audit *a)
+{
+    json_t *grants = json_loads(a->grants, JSON_DECODE_ANY, NULL);
+    if (!grants)
+        grants = a->grants[0] ? jstr(a->grants) : json_null();
+    return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:o, s:o}", "id",
+                     (json_int_t)a->id, "jti", jstr(a->jti), "subject", jstr(a->subject),
+                     "identity", jstr(a->identity), "room", jstr(a->room), "role", jstr(a->role),
+                     "grants", grants, "issued_at", (json_int_t)a->issued_at, "exp",
+                     (json_int_t)a->exp, "client_ip", jstr(a->client_ip), "route", jstr(a->route));
+}
+
+static int audit_list(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"database", required_argument, NULL, O_DATABASE},
+        {"room", required_argument, NULL, O_ROOM},
+        {"subject", required_argument, NULL, O_SUBJECT},
+        {"since", required_argument, NULL, O_SINCE},
+        {"limit", required_argument, NULL, O_LIMIT},
+        {"before-id", required_argument, NULL, O_BEFORE_ID},
+        {"json", no_argument, NULL, O_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *db = NULL;
+    bool json = false;
+    store_audit_filter f = {.limit = 100};
+    int64_t v;
+    int opt;
+    optind = 0;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (opt) {
+        case O_DATABASE:
+            db = optarg;
+            break;
+        case O_ROOM:
+            if (check_name("room name", optarg))
+                return CLI_USAGE;
+            f.room = optarg;
+            break;
+        case O_SUBJECT:
+            if (check_name("subject", optarg))
+                return CLI_USAGE;
+            f.subject = optarg;
+            break;
+        case O_SINCE:
+            if (duration_parse_seconds(optarg, &v)) {
+                fprintf(stderr,
+                        "roomkey: --since takes a duration ago such as 30m, 1h or 24h, not "
+                        "\"%s\"\n",
+                        optarg);
+                return CLI_USAGE;
+            }
+            f.since = clock_now() - v;
+            if (f.since < 1)
+                f.since = 1;
+            break;
+        case O_LIMIT:
+            if (!parse_int(optarg, 1, STORE_MAX_LIST, &v)) {
+                fprintf(stderr, "roomkey: --limit takes a number from 1 to %d, not \"%s\"\n",
+                        STORE_MAX_LIST, optarg);
+                return CLI_USAGE;
+            }
+            f.limit = (size_t)v;
+            break;
+        case O_BEFORE_ID:
+            if (!parse_int(optarg, 1, INT64_MAX, &f.before_id)) {
+                fprintf(stderr,
+                        "roomkey: --before-id takes a record id (a number >= 1), not "
+                        "\"%s\"\n",
+                        optarg);
+                return CLI_USAGE;
+            }
+            break;
+        case O_JSON:
+            json = true;
+            break;
+        case 'h':
+            fputs(AUDIT_LIST_HELP, stdout);
+            return CLI_OK;
+        default:
+            return bad_flag("audit list", argv, opt);
+        }
+    }
+    if (positional(argc, argv, 0, "roomkey audit list [OPTIONS]"))
+        return CLI_USAGE;
+    store *st = NULL;
+    if (open_store(db, &st))
+        return CLI_FAIL;
+    store_audit *recs = NULL;
+    size_t n = 0;
+    int rc = store_audit_list(st, &f, &recs, &n);
+    store_close(st);
+    if (rc)
+        return store_fail("list the audit records", rc);
+    int status = CLI_OK;
+    if (json) {
+        json_t *arr = json_array();
+        for (size_t i = 0; arr && i < n; i++) {
+            if (json_array_append_new(arr, audit_json(&recs[i]))) {
+                json_decref(arr);
+                arr = NULL;
+            }
+        }
+        status = print_json(arr);
+    } else {
+        static const char *const hdr[] = {"ID",   "ISSUED", "SUBJECT", "IDENTITY",
+                                          "ROOM", "ROLE",   "ROUTE",   "CLIENT IP"};
+        print_table(hdr, 8, recs, n, audit_cell);
+        if (n == f.limit)
+            fprintf(stderr, "roomkey: more records may follow: add --before-id %" PRId64 "\n",
+                    recs[n - 1].id);
+    }
+    free(recs);
+    return status;
+}
+
+int cmd_audit(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(AUDIT_HELP, argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_USAGE : CLI_OK;
+    }
+    if (strcmp(argv[1], "list") == 0)
+        return audit_list(argc - 1, argv + 1);
+    fprintf(stderr, "roomkey: unknown audit command \"%s\" (list)\n", argv[1]);
+    return CLI_USAGE;
+}
