@@ -134,7 +134,8 @@ struct sq_store {
     char *path;
     pthread_key_t key; /* this thread's sq_conn */
     pthread_mutex_t mu;
-    sq_conn *conns; /* every open connection */
+    sq_conn *conns;      /* every open connection */
+    pthread_mutex_t wmu; /* serialises this process's writers (see WRITE_LOCKED) */
 };
 
 /* fail writes a reason into why (capacity cap, may be 0) and returns rc. */
@@ -581,6 +582,7 @@ static void sq_close(store *self)
         c = next;
     }
     pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->wmu);
     free(s->path);
     free(s);
 }
@@ -614,8 +616,10 @@ static int sq_open(const char *url, store **out, char *why, size_t cap)
         return fail(RK_ENOMEM, why, cap, "out of memory");
     }
     pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->wmu, NULL);
     if (pthread_key_create(&s->key, conn_release) != 0) {
         pthread_mutex_destroy(&s->mu);
+        pthread_mutex_destroy(&s->wmu);
         free(s->path);
         free(s);
         return fail(RK_ENOMEM, why, cap, "no thread-local key left");
@@ -666,7 +670,7 @@ static int sq_room_get(store *self, const char *key, store_room *out)
 
 /* sq_room_create inserts r (copied; the caller keeps r). The name-or-alias
  * check and the insert share one IMMEDIATE transaction. */
-static int sq_room_create(store *self, const store_room *r)
+static int sq_room_create_unlocked(store *self, const store_room *r)
 {
     sq_conn *c;
     sqlite3_stmt *st;
@@ -717,7 +721,7 @@ static int run_change(sq_conn *c, sqlite3_stmt *st)
 
 /* sq_room_delete deletes room name; its memberships go by ON DELETE
  * CASCADE. */
-static int sq_room_delete(store *self, const char *name)
+static int sq_room_delete_unlocked(store *self, const char *name)
 {
     sq_conn *c;
     sqlite3_stmt *st;
@@ -765,7 +769,7 @@ static int sq_member_get(store *self, const char *room, const char *subject, sto
 
 /* sq_member_set inserts m or replaces its role (created_at stays that of
  * the first insert). A missing room fails the foreign key: RK_ENOTFOUND. */
-static int sq_member_set(store *self, const store_member *m)
+static int sq_member_set_unlocked(store *self, const store_member *m)
 {
     sq_conn *c;
     sqlite3_stmt *st;
@@ -783,7 +787,7 @@ static int sq_member_set(store *self, const store_member *m)
 }
 
 /* sq_member_remove deletes subject's membership of room. */
-static int sq_member_remove(store *self, const char *room, const char *subject)
+static int sq_member_remove_unlocked(store *self, const char *room, const char *subject)
 {
     sq_conn *c;
     sqlite3_stmt *st;
@@ -826,7 +830,7 @@ static int sq_member_list(store *self, const char *room, store_member **out, siz
 
 /* sq_audit_add writes a (copied; id is assigned) in one INSERT. A jti
  * already logged is RK_ECONFLICT. */
-static int sq_audit_add(store *self, const store_audit *a)
+static int sq_audit_add_unlocked(store *self, const store_audit *a)
 {
     sq_conn *c;
     sqlite3_stmt *st;
@@ -873,6 +877,45 @@ static int sq_audit_list(store *self, const store_audit_filter *f, store_audit *
         return RK_EIO;
     }
     return collect(st, sizeof **out, audit_row, (void **)out, n);
+}
+
+/* SQLite allows one writer at a time; a second writer waits in the busy
+ * handler, which sleeps in steps of milliseconds. Writers of this process
+ * therefore queue on a mutex instead (microseconds), and only writers of
+ * other processes (the CLI) meet the busy handler. */
+#define WRITE_LOCKED(self, call)                                                                   \
+    do {                                                                                           \
+        sq_store *ws_ = (sq_store *)(self);                                                        \
+        pthread_mutex_lock(&ws_->wmu);                                                             \
+        int wrc_ = (call);                                                                         \
+        pthread_mutex_unlock(&ws_->wmu);                                                           \
+        return wrc_;                                                                               \
+    } while (0)
+
+/* The writers, each under the process's write mutex. */
+static int sq_room_create(store *self, const store_room *r)
+{
+    WRITE_LOCKED(self, sq_room_create_unlocked(self, r));
+}
+
+static int sq_room_delete(store *self, const char *name)
+{
+    WRITE_LOCKED(self, sq_room_delete_unlocked(self, name));
+}
+
+static int sq_member_set(store *self, const store_member *m)
+{
+    WRITE_LOCKED(self, sq_member_set_unlocked(self, m));
+}
+
+static int sq_member_remove(store *self, const char *room, const char *subject)
+{
+    WRITE_LOCKED(self, sq_member_remove_unlocked(self, room, subject));
+}
+
+static int sq_audit_add(store *self, const store_audit *a)
+{
+    WRITE_LOCKED(self, sq_audit_add_unlocked(self, a));
 }
 
 const store_ops store_sqlite_ops = {
