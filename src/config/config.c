@@ -964,13 +964,20 @@ static int parse_issuer(loader *ld, const ynode *n, const char *path, config_iss
         if ((rc = get_str(ld, v[JWKS], k, is->jwks, sizeof is->jwks, 1)))
             return rc;
         if (strncmp(is->jwks, "http://", 7) == 0) {
+            /* The host must be exactly a loopback name: "127.0.0.1.evil.example"
+             * is not loopback. */
             const char *h = is->jwks + 7;
-            bool loop = !strncmp(h, "127.0.0.1", 9) || !strncmp(h, "localhost", 9) ||
-                        !strncmp(h, "[::1]", 5);
+            static const char *const LOOPBACK[] = {"127.0.0.1", "localhost", "[::1]"};
+            bool loop = false;
+            for (size_t l = 0; l < sizeof LOOPBACK / sizeof LOOPBACK[0]; l++) {
+                size_t n = strlen(LOOPBACK[l]);
+                if (!strncmp(h, LOOPBACK[l], n) && (h[n] == ':' || h[n] == '/' || !h[n]))
+                    loop = true;
+            }
             if (!is->allow_http_jwks || !loop)
                 return fail(ld, RK_EINVAL,
-                            "config: %s: http:// is refused (use https://; plain http only on "
-                            "loopback with allow_http_jwks in dev mode)",
+                            "config: %s: http:// is refused (use https://; plain http only to a "
+                            "loopback host with allow_http_jwks)",
                             k);
         } else if (strstr(is->jwks, "://") && strncmp(is->jwks, "https://", 8) != 0) {
             return fail(ld, RK_EINVAL, "config: %s: expected an https:// URL or a file path", k);
@@ -1588,8 +1595,6 @@ static int validate(loader *ld)
                         "(dev mode allows shorter)",
                         i, is->hs_secret_len, HS_MIN_SECRET);
         }
-        if (is->allow_http_jwks && !c->dev_mode)
-            return fail(ld, RK_EINVAL, "config: issuers[%zu].allow_http_jwks: only in dev_mode", i);
     }
     for (size_t i = 0; i < c->n_roles; i++)
         if (c->roles[i].max_ttl > c->max_ttl)

@@ -473,8 +473,14 @@ static void test_validation(void)
             "issuer: x }]\n",
             "issuers[0].jwks");
     REFUSED("issuers: [{ name: a, algorithms: [RS256], jwks: \"http://127.0.0.1:1/j\", "
+            "issuer: x }]\n",
+            "issuers[0].jwks");
+    REFUSED("issuers: [{ name: a, algorithms: [RS256], jwks: "
+            "\"http://127.0.0.1.evil.example/j\", issuer: x, allow_http_jwks: true }]\n",
+            "issuers[0].jwks");
+    REFUSED("issuers: [{ name: a, algorithms: [RS256], jwks: \"http://example.com/j\", "
             "issuer: x, allow_http_jwks: true }]\n",
-            "issuers[0].allow_http_jwks");
+            "issuers[0].jwks");
     REFUSED("issuers: [{ name: a, algorithms: [HS256], secret: " HS_SECRET ", leeway: 301s }]\n",
             "issuers[0].leeway");
     REFUSED("issuers: [{ name: a, algorithms: [HS256], secret: " HS_SECRET
