@@ -81,19 +81,6 @@ struct jwks {
     uint64_t fetches;        /* fetch attempts */
 };
 
-/* fail writes a message to why (capacity cap; why may be NULL when cap is 0)
- * and returns rc. The caller owns why. */
-static int fail(int rc, char *why, size_t cap, const char *fmt, ...)
-{
-    if (why && cap) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, cap, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
-}
-
 /* ---- key sets ---------------------------------------------------------- */
 
 /* set_new returns an empty set with one reference (owned by the caller), or
@@ -395,21 +382,21 @@ static int has_kid(const keyset *s, const char *kid)
 static int parse_doc(const char *json, size_t len, keyset **out, char *why, size_t cap)
 {
     if (len > JWKS_MAX_DOC)
-        return fail(RK_ETOOBIG, why, cap, "JWKS document over %u bytes", JWKS_MAX_DOC);
+        return rk_fail(RK_ETOOBIG, why, cap, "JWKS document over %u bytes", JWKS_MAX_DOC);
     json_error_t jerr;
     json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root)
-        return fail(RK_EINVAL, why, cap, "JWKS is not valid JSON (line %d: %s)", jerr.line,
-                    jerr.text);
+        return rk_fail(RK_EINVAL, why, cap, "JWKS is not valid JSON (line %d: %s)", jerr.line,
+                       jerr.text);
     int rc = RK_OK;
     keyset *s = NULL;
     json_t *keys = json_is_object(root) ? json_object_get(root, "keys") : NULL;
     if (!json_is_array(keys)) {
-        rc = fail(RK_EINVAL, why, cap, "JWKS is not an object with a \"keys\" array");
+        rc = rk_fail(RK_EINVAL, why, cap, "JWKS is not an object with a \"keys\" array");
         goto out;
     }
     if (json_array_size(keys) > JWKS_MAX_KEYS) {
-        rc = fail(RK_ETOOBIG, why, cap, "JWKS has more than %d keys", JWKS_MAX_KEYS);
+        rc = rk_fail(RK_ETOOBIG, why, cap, "JWKS has more than %d keys", JWKS_MAX_KEYS);
         goto out;
     }
     if (!(s = set_new())) {
@@ -439,7 +426,7 @@ out:
     json_decref(root);
     if (rc != RK_OK) {
         set_unref(s);
-        return rc == RK_ENOMEM ? fail(rc, why, cap, "out of memory") : rc;
+        return rc == RK_ENOMEM ? rk_fail(rc, why, cap, "out of memory") : rc;
     }
     *out = s;
     return RK_OK;
@@ -607,10 +594,10 @@ static int fetch_doc(const jwks *j, char **out, size_t *out_len, char *why, size
 {
     pthread_once(&curl_once, curl_init);
     if (curl_init_rc != CURLE_OK)
-        return fail(RK_EIO, why, cap, "curl init failed: %s", curl_easy_strerror(curl_init_rc));
+        return rk_fail(RK_EIO, why, cap, "curl init failed: %s", curl_easy_strerror(curl_init_rc));
     CURL *c = curl_easy_init();
     if (!c)
-        return fail(RK_ENOMEM, why, cap, "curl_easy_init failed");
+        return rk_fail(RK_ENOMEM, why, cap, "curl_easy_init failed");
     char err[CURL_ERROR_SIZE] = "";
     body b = {0};
     const char *protos = j->allow_http ? "http,https" : "https";
@@ -630,18 +617,18 @@ static int fetch_doc(const jwks *j, char **out, size_t *out_len, char *why, size
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data) != CURLE_OK ||
         curl_easy_setopt(c, CURLOPT_WRITEDATA, &b) != CURLE_OK ||
         (j->ca_file && curl_easy_setopt(c, CURLOPT_CAINFO, j->ca_file) != CURLE_OK)) {
-        rc = fail(RK_EIO, why, cap, "curl setup failed");
+        rc = rk_fail(RK_EIO, why, cap, "curl setup failed");
         goto out;
     }
     CURLcode cr = curl_easy_perform(c);
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     if (b.too_big || cr == CURLE_FILESIZE_EXCEEDED) {
-        rc = fail(RK_ETOOBIG, why, cap, "JWKS fetch: body over %u bytes", JWKS_MAX_DOC);
+        rc = rk_fail(RK_ETOOBIG, why, cap, "JWKS fetch: body over %u bytes", JWKS_MAX_DOC);
     } else if (cr != CURLE_OK) {
-        rc = fail(RK_EIO, why, cap, "JWKS fetch: %s", err[0] ? err : curl_easy_strerror(cr));
+        rc = rk_fail(RK_EIO, why, cap, "JWKS fetch: %s", err[0] ? err : curl_easy_strerror(cr));
     } else if (status < 200 || status > 299) {
-        rc = fail(RK_EIO, why, cap, "JWKS fetch: HTTP status %ld", status);
+        rc = rk_fail(RK_EIO, why, cap, "JWKS fetch: HTTP status %ld", status);
     } else {
         *out = b.buf;
         *out_len = b.len;
@@ -749,7 +736,7 @@ void jwks_free(jwks *j)
 int jwks_new_from_json(const char *json, size_t len, jwks **out, char *why, size_t why_cap)
 {
     if (!json || !out)
-        return fail(RK_EINVAL, why, why_cap, "no JWKS document");
+        return rk_fail(RK_EINVAL, why, why_cap, "no JWKS document");
     keyset *s;
     int rc = parse_doc(json, len, &s, why, why_cap);
     if (rc != RK_OK)
@@ -757,7 +744,7 @@ int jwks_new_from_json(const char *json, size_t len, jwks **out, char *why, size
     jwks *j = jwks_alloc();
     if (!j) {
         set_unref(s);
-        return fail(RK_ENOMEM, why, why_cap, "out of memory");
+        return rk_fail(RK_ENOMEM, why, why_cap, "out of memory");
     }
     set_unref(j->set);
     j->set = s;
@@ -772,22 +759,22 @@ static int read_doc(const char *path, char **out, size_t *len, char *why, size_t
 {
     FILE *f = fopen(path, "rbe");
     if (!f)
-        return fail(RK_EIO, why, cap, "JWKS file %s: cannot open", path);
+        return rk_fail(RK_EIO, why, cap, "JWKS file %s: cannot open", path);
     char *buf = malloc(JWKS_MAX_DOC + 1);
     if (!buf) {
         fclose(f);
-        return fail(RK_ENOMEM, why, cap, "out of memory");
+        return rk_fail(RK_ENOMEM, why, cap, "out of memory");
     }
     size_t n = fread(buf, 1, JWKS_MAX_DOC + 1, f);
     int bad = ferror(f);
     fclose(f);
     if (bad) {
         free(buf);
-        return fail(RK_EIO, why, cap, "JWKS file %s: read error", path);
+        return rk_fail(RK_EIO, why, cap, "JWKS file %s: read error", path);
     }
     if (n > JWKS_MAX_DOC) {
         free(buf);
-        return fail(RK_ETOOBIG, why, cap, "JWKS file %s: over %u bytes", path, JWKS_MAX_DOC);
+        return rk_fail(RK_ETOOBIG, why, cap, "JWKS file %s: over %u bytes", path, JWKS_MAX_DOC);
     }
     *out = buf;
     *len = n;
@@ -803,18 +790,18 @@ int jwks_new(const char *source, const jwks_opts *opts, jwks **out, char *why, s
     if (why && why_cap)
         why[0] = '\0';
     if (!source || !source[0] || !out)
-        return fail(RK_EINVAL, why, why_cap, "no JWKS source");
+        return rk_fail(RK_EINVAL, why, why_cap, "no JWKS source");
     if (strlen(source) > SOURCE_MAX)
-        return fail(RK_ETOOBIG, why, why_cap, "JWKS source over %d bytes", SOURCE_MAX);
+        return rk_fail(RK_ETOOBIG, why, why_cap, "JWKS source over %d bytes", SOURCE_MAX);
     int allow_http = opts && opts->allow_http;
     int is_url = strncasecmp(source, "https://", 8) == 0;
     if (!is_url && strncasecmp(source, "http://", 7) == 0) {
         if (!allow_http)
-            return fail(RK_EINVAL, why, why_cap, "JWKS URL must be https://");
+            return rk_fail(RK_EINVAL, why, why_cap, "JWKS URL must be https://");
         is_url = 1;
     }
     if (!is_url && strstr(source, "://"))
-        return fail(RK_EINVAL, why, why_cap, "JWKS URL scheme not supported: %s", source);
+        return rk_fail(RK_EINVAL, why, why_cap, "JWKS URL scheme not supported: %s", source);
 
     if (!is_url) {
         char *doc = NULL;
@@ -829,7 +816,7 @@ int jwks_new(const char *source, const jwks_opts *opts, jwks **out, char *why, s
 
     jwks *j = jwks_alloc();
     if (!j)
-        return fail(RK_ENOMEM, why, why_cap, "out of memory");
+        return rk_fail(RK_ENOMEM, why, why_cap, "out of memory");
     if (opts) {
         if (opts->refresh_s > 0)
             j->refresh_s = opts->refresh_s;
@@ -842,7 +829,7 @@ int jwks_new(const char *source, const jwks_opts *opts, jwks **out, char *why, s
     if (!(j->url = strdup(source)) ||
         (opts && opts->ca_file && !(j->ca_file = strdup(opts->ca_file)))) {
         jwks_free(j);
-        return fail(RK_ENOMEM, why, why_cap, "out of memory");
+        return rk_fail(RK_ENOMEM, why, why_cap, "out of memory");
     }
     int64_t now = clock_now();
     pthread_mutex_lock(&j->mu);

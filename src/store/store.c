@@ -11,18 +11,6 @@
 #include <string.h>
 #include <strings.h>
 
-/* fail writes a reason into why (capacity cap, may be 0) and returns rc. */
-static int fail(int rc, char *why, size_t cap, const char *fmt, ...)
-{
-    if (why && cap) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, cap, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
-}
-
 /* check_name accepts a non-empty C string of at most max bytes. */
 static int check_name(const char *s, size_t max)
 {
@@ -46,12 +34,12 @@ int store_open(const char *url, store **out, char *why, size_t why_cap)
     if (why && why_cap)
         why[0] = '\0';
     if (!out)
-        return fail(RK_EINVAL, why, why_cap, "no place for the store");
+        return rk_fail(RK_EINVAL, why, why_cap, "no place for the store");
     *out = NULL;
     if (!url || !*url)
-        return fail(RK_EINVAL, why, why_cap, "empty database URL");
+        return rk_fail(RK_EINVAL, why, why_cap, "empty database URL");
     if (strncasecmp(url, "postgres://", 11) == 0 || strncasecmp(url, "postgresql://", 13) == 0)
-        return fail(RK_EINVAL, why, why_cap, "PostgreSQL store not built yet");
+        return rk_fail(RK_EINVAL, why, why_cap, "PostgreSQL store not built yet");
     return store_sqlite_ops.open(url, out, why, why_cap);
 }
 

@@ -138,18 +138,6 @@ struct sq_store {
     pthread_mutex_t wmu; /* serialises this process's writers (see WRITE_LOCKED) */
 };
 
-/* fail writes a reason into why (capacity cap, may be 0) and returns rc. */
-static int fail(int rc, char *why, size_t cap, const char *fmt, ...)
-{
-    if (why && cap) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, cap, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
-}
-
 /* map_err turns a SQLite (extended) result code into an RK_* code.
  * Uniqueness violations are conflicts; a missing parent row (foreign key) is
  * RK_ENOTFOUND. Busy/locked only surface after busy_timeout ran out. */
@@ -211,15 +199,15 @@ static int conn_open(const char *path, bool create, sq_conn **out, char *why, si
 {
     sq_conn *c = calloc(1, sizeof *c);
     if (!c)
-        return fail(RK_ENOMEM, why, cap, "out of memory");
+        return rk_fail(RK_ENOMEM, why, cap, "out of memory");
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
     int rc = sqlite3_open_v2(path, &c->db, flags, NULL);
     if (!c->db) {
         free(c);
-        return fail(RK_ENOMEM, why, cap, "out of memory");
+        return rk_fail(RK_ENOMEM, why, cap, "out of memory");
     }
     if (rc != SQLITE_OK) {
-        fail(RK_EIO, why, cap, "%s", sqlite3_errmsg(c->db));
+        rk_fail(RK_EIO, why, cap, "%s", sqlite3_errmsg(c->db));
         conn_close(c);
         return as_err(rc);
     }
@@ -228,7 +216,7 @@ static int conn_open(const char *path, bool create, sq_conn **out, char *why, si
     char mode[16] = "";
     rc = sqlite3_exec(c->db, "PRAGMA journal_mode=WAL", journal_mode_cb, mode, NULL);
     if (rc == SQLITE_OK && strcmp(mode, "wal") != 0) {
-        fail(RK_EIO, why, cap, "cannot switch to WAL mode (journal mode is \"%s\")", mode);
+        rk_fail(RK_EIO, why, cap, "cannot switch to WAL mode (journal mode is \"%s\")", mode);
         conn_close(c);
         return RK_EIO;
     }
@@ -236,7 +224,7 @@ static int conn_open(const char *path, bool create, sq_conn **out, char *why, si
         rc = sqlite3_exec(c->db, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON", NULL, NULL,
                           NULL);
     if (rc != SQLITE_OK) {
-        fail(RK_EIO, why, cap, "%s", sqlite3_errmsg(c->db));
+        rk_fail(RK_EIO, why, cap, "%s", sqlite3_errmsg(c->db));
         conn_close(c);
         return as_err(rc);
     }
@@ -505,7 +493,7 @@ static int migrate(sq_conn *c, char *why, size_t cap)
     sqlite3 *db = c->db;
     int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     if (rc != SQLITE_OK)
-        return fail(RK_EIO, why, cap, "cannot lock the database: %s", sqlite3_errmsg(db));
+        return rk_fail(RK_EIO, why, cap, "cannot lock the database: %s", sqlite3_errmsg(db));
     rc = sqlite3_exec(db,
                       "CREATE TABLE IF NOT EXISTS schema_version ("
                       " version INTEGER NOT NULL PRIMARY KEY,"
@@ -526,13 +514,13 @@ static int migrate(sq_conn *c, char *why, size_t cap)
     sqlite3_finalize(st);
     st = NULL;
     if (rc != SQLITE_OK) {
-        fail(RK_EIO, why, cap, "cannot read the schema version: %s", sqlite3_errmsg(db));
+        rk_fail(RK_EIO, why, cap, "cannot read the schema version: %s", sqlite3_errmsg(db));
         goto rollback;
     }
     if (version > SCHEMA_VERSION) {
-        fail(RK_EIO, why, cap,
-             "the database has schema version %d, newer than this roomkey knows (%d)", version,
-             SCHEMA_VERSION);
+        rk_fail(RK_EIO, why, cap,
+                "the database has schema version %d, newer than this roomkey knows (%d)", version,
+                SCHEMA_VERSION);
         goto rollback;
     }
     rc = sqlite3_prepare_v2(db, "INSERT INTO schema_version (version, applied_at) VALUES (?1, ?2)",
@@ -547,17 +535,17 @@ static int migrate(sq_conn *c, char *why, size_t cap)
             sqlite3_reset(st);
         }
         if (rc != SQLITE_OK)
-            fail(RK_EIO, why, cap, "migration to schema version %d failed: %s", v + 1,
-                 sqlite3_errmsg(db));
+            rk_fail(RK_EIO, why, cap, "migration to schema version %d failed: %s", v + 1,
+                    sqlite3_errmsg(db));
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_OK) {
         if (cap && why && !why[0])
-            fail(RK_EIO, why, cap, "migration failed: %s", sqlite3_errmsg(db));
+            rk_fail(RK_EIO, why, cap, "migration failed: %s", sqlite3_errmsg(db));
         goto rollback;
     }
     if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        fail(RK_EIO, why, cap, "cannot commit the schema: %s", sqlite3_errmsg(db));
+        rk_fail(RK_EIO, why, cap, "cannot commit the schema: %s", sqlite3_errmsg(db));
         goto rollback;
     }
     return RK_OK;
@@ -599,21 +587,21 @@ static int sq_open(const char *url, store **out, char *why, size_t cap)
     if (path != url && strncmp(path, "//", 2) == 0)
         path += 2;
     if (!*path)
-        return fail(RK_EINVAL, why, cap, "empty SQLite database path");
+        return rk_fail(RK_EINVAL, why, cap, "empty SQLite database path");
     if (strcmp(path, ":memory:") == 0 || strstr(path, "mode=memory"))
-        return fail(RK_EINVAL, why, cap,
-                    "in-memory SQLite databases are not supported (one connection per thread)");
+        return rk_fail(RK_EINVAL, why, cap,
+                       "in-memory SQLite databases are not supported (one connection per thread)");
     if (!sqlite3_threadsafe())
-        return fail(RK_EIO, why, cap, "this SQLite library was built without thread support");
+        return rk_fail(RK_EIO, why, cap, "this SQLite library was built without thread support");
 
     sq_store *s = calloc(1, sizeof *s);
     if (!s)
-        return fail(RK_ENOMEM, why, cap, "out of memory");
+        return rk_fail(RK_ENOMEM, why, cap, "out of memory");
     s->base.ops = &store_sqlite_ops;
     s->path = strdup(path);
     if (!s->path) {
         free(s);
-        return fail(RK_ENOMEM, why, cap, "out of memory");
+        return rk_fail(RK_ENOMEM, why, cap, "out of memory");
     }
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->wmu, NULL);
@@ -622,7 +610,7 @@ static int sq_open(const char *url, store **out, char *why, size_t cap)
         pthread_mutex_destroy(&s->wmu);
         free(s->path);
         free(s);
-        return fail(RK_ENOMEM, why, cap, "no thread-local key left");
+        return rk_fail(RK_ENOMEM, why, cap, "no thread-local key left");
     }
     sq_conn *c = NULL;
     int rc = conn_open(path, true, &c, why, cap);
@@ -631,7 +619,7 @@ static int sq_open(const char *url, store **out, char *why, size_t cap)
         c = NULL;
     }
     if (rc == RK_OK && (rc = conn_track(s, c)) != RK_OK)
-        fail(rc, why, cap, "out of memory");
+        rk_fail(rc, why, cap, "out of memory");
     if (rc) {
         sq_close(&s->base);
         return rc;

@@ -66,17 +66,6 @@ bool lk_video_grant_any(const lk_video_grant *v)
     return v->room || v->destination_room || v->sources_set;
 }
 
-static int fail(int rc, char *why, size_t cap, const char *fmt, ...)
-{
-    if (cap) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, cap, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
-}
-
 /* check_str validates one optional string and adds its worst-case escaped
  * size (6 bytes per input byte) to *bound. */
 static int check_str(const char *s, size_t max, const char *field, size_t *bound, char *why,
@@ -86,9 +75,9 @@ static int check_str(const char *s, size_t max, const char *field, size_t *bound
         return RK_OK;
     size_t n = strnlen(s, max + 1);
     if (n > max)
-        return fail(RK_ETOOBIG, why, cap, "%s is longer than %zu bytes", field, max);
+        return rk_fail(RK_ETOOBIG, why, cap, "%s is longer than %zu bytes", field, max);
     if (!utf8_valid(s, n))
-        return fail(RK_EINVAL, why, cap, "%s is not valid UTF-8", field);
+        return rk_fail(RK_EINVAL, why, cap, "%s is not valid UTF-8", field);
     *bound += 6 * n + 32;
     return RK_OK;
 }
@@ -107,30 +96,30 @@ int lk_claims_check(const lk_claims *c, size_t *json_bound, char *why, size_t ca
         (rc = check_str(v->destination_room, GRANTS_MAX_ROOM, "destinationRoom", &bound, why, cap)))
         return rc;
     if (v->room_join == TRI_TRUE && (!c->identity || !c->identity[0]))
-        return fail(RK_EINVAL, why, cap, "identity is required for join");
+        return rk_fail(RK_EINVAL, why, cap, "identity is required for join");
     if ((v->room_join == TRI_TRUE || v->room_admin == TRI_TRUE) && (!v->room || !v->room[0]))
-        return fail(RK_EINVAL, why, cap, "room is required for join and admin grants");
+        return rk_fail(RK_EINVAL, why, cap, "room is required for join and admin grants");
     if (c->identity && c->identity[0] == '\0')
-        return fail(RK_EINVAL, why, cap, "identity must not be empty");
+        return rk_fail(RK_EINVAL, why, cap, "identity must not be empty");
 
     if (c->n_attrs > GRANTS_MAX_ATTR_COUNT)
-        return fail(RK_ETOOBIG, why, cap, "more than %d attributes", GRANTS_MAX_ATTR_COUNT);
+        return rk_fail(RK_ETOOBIG, why, cap, "more than %d attributes", GRANTS_MAX_ATTR_COUNT);
     size_t attr_total = 0;
     for (size_t i = 0; i < c->n_attrs; i++) {
         const lk_attr *a = &c->attrs[i];
         if (!a->key || !a->value || !a->key[0])
-            return fail(RK_EINVAL, why, cap, "attribute %zu has no key or value", i);
+            return rk_fail(RK_EINVAL, why, cap, "attribute %zu has no key or value", i);
         size_t kl = strnlen(a->key, GRANTS_MAX_ATTRS + 1);
         size_t vl = strnlen(a->value, GRANTS_MAX_ATTRS + 1);
         attr_total += kl + vl;
         if (attr_total > GRANTS_MAX_ATTRS)
-            return fail(RK_ETOOBIG, why, cap, "attributes exceed %u bytes in total",
-                        GRANTS_MAX_ATTRS);
+            return rk_fail(RK_ETOOBIG, why, cap, "attributes exceed %u bytes in total",
+                           GRANTS_MAX_ATTRS);
         if (!utf8_valid(a->key, kl) || !utf8_valid(a->value, vl))
-            return fail(RK_EINVAL, why, cap, "attribute %zu is not valid UTF-8", i);
+            return rk_fail(RK_EINVAL, why, cap, "attribute %zu is not valid UTF-8", i);
         for (size_t k = 0; k < i; k++)
             if (strcmp(c->attrs[k].key, a->key) == 0)
-                return fail(RK_EINVAL, why, cap, "attribute key \"%s\" given twice", a->key);
+                return rk_fail(RK_EINVAL, why, cap, "attribute key \"%s\" given twice", a->key);
         bound += 6 * (kl + vl) + 8;
     }
 
@@ -141,12 +130,12 @@ int lk_claims_check(const lk_claims *c, size_t *json_bound, char *why, size_t ca
                             why, cap)))
             return rc;
         if (rc_->n_agents > GRANTS_MAX_AGENTS)
-            return fail(RK_ETOOBIG, why, cap, "more than %d agents in roomConfig",
-                        GRANTS_MAX_AGENTS);
+            return rk_fail(RK_ETOOBIG, why, cap, "more than %d agents in roomConfig",
+                           GRANTS_MAX_AGENTS);
         for (size_t i = 0; i < rc_->n_agents; i++) {
             const lk_agent_dispatch *a = &rc_->agents[i];
             if (!a->agent_name)
-                return fail(RK_EINVAL, why, cap, "roomConfig.agents[%zu] has no agentName", i);
+                return rk_fail(RK_EINVAL, why, cap, "roomConfig.agents[%zu] has no agentName", i);
             if ((rc = check_str(a->agent_name, GRANTS_MAX_NAME, "roomConfig.agents.agentName",
                                 &bound, why, cap)) ||
                 (rc = check_str(a->metadata, GRANTS_MAX_AGENT_META, "roomConfig.agents.metadata",
@@ -269,7 +258,7 @@ void lk_claims_write(jsonw *w, const lk_claims *c)
 int lk_video_grant_from_json(const json_t *obj, lk_video_grant *v, char *why, size_t cap)
 {
     if (!json_is_object(obj))
-        return fail(RK_EINVAL, why, cap, "grant must be a JSON object");
+        return rk_fail(RK_EINVAL, why, cap, "grant must be a JSON object");
     const char *k;
     json_t *val;
     json_object_foreach((json_t *)obj, k, val)
@@ -282,18 +271,18 @@ int lk_video_grant_from_json(const json_t *obj, lk_video_grant *v, char *why, si
                 break;
         if (i < N_VIDEO_BOOLS) {
             if (!json_is_boolean(val))
-                return fail(RK_EINVAL, why, cap, "grant field %s must be a boolean", k);
+                return rk_fail(RK_EINVAL, why, cap, "grant field %s must be a boolean", k);
             *video_bool(v, i) = json_is_true(val) ? TRI_TRUE : TRI_FALSE;
         } else if (strcmp(k, "room") == 0 || strcmp(k, "destinationRoom") == 0) {
             if (!json_is_string(val))
-                return fail(RK_EINVAL, why, cap, "grant field %s must be a string", k);
+                return rk_fail(RK_EINVAL, why, cap, "grant field %s must be a string", k);
             if (k[0] == 'r')
                 v->room = json_string_value(val);
             else
                 v->destination_room = json_string_value(val);
         } else if (strcmp(k, "canPublishSources") == 0) {
             if (!json_is_array(val))
-                return fail(RK_EINVAL, why, cap, "canPublishSources must be an array");
+                return rk_fail(RK_EINVAL, why, cap, "canPublishSources must be an array");
             unsigned bits = 0;
             size_t idx;
             json_t *s;
@@ -301,15 +290,15 @@ int lk_video_grant_from_json(const json_t *obj, lk_video_grant *v, char *why, si
             {
                 unsigned b;
                 if (!json_is_string(s) || lk_source_parse(json_string_value(s), &b))
-                    return fail(RK_EINVAL, why, cap,
-                                "canPublishSources entries must be camera, microphone, "
-                                "screen_share or screen_share_audio");
+                    return rk_fail(RK_EINVAL, why, cap,
+                                   "canPublishSources entries must be camera, microphone, "
+                                   "screen_share or screen_share_audio");
                 bits |= b;
             }
             v->sources = bits;
             v->sources_set = true;
         } else {
-            return fail(RK_EINVAL, why, cap, "unknown grant field %s", k);
+            return rk_fail(RK_EINVAL, why, cap, "unknown grant field %s", k);
         }
     }
     return RK_OK;

@@ -16,17 +16,6 @@ struct keyring {
     size_t signer;
 };
 
-static int fail(int rc, char *why, size_t cap, const char *fmt, ...)
-{
-    if (cap) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, cap, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
-}
-
 int keyring_new(keyring **out)
 {
     keyring *kr = calloc(1, sizeof *kr);
@@ -80,30 +69,30 @@ int keyring_add(keyring *kr, const char *id, const char *secret, size_t secret_l
 {
     size_t id_len = strnlen(id, KEYRING_MAX_KEY_ID + 1);
     if (id_len == 0)
-        return fail(RK_EINVAL, why, cap, "API key is empty");
+        return rk_fail(RK_EINVAL, why, cap, "API key is empty");
     if (id_len > KEYRING_MAX_KEY_ID)
-        return fail(RK_ETOOBIG, why, cap, "API key is longer than %d bytes", KEYRING_MAX_KEY_ID);
+        return rk_fail(RK_ETOOBIG, why, cap, "API key is longer than %d bytes", KEYRING_MAX_KEY_ID);
     for (size_t i = 0; i < id_len; i++)
         if (!id_char_ok(id[i]))
-            return fail(RK_EINVAL, why, cap,
-                        "API key may hold only letters, digits, '-', '_' and '.'");
+            return rk_fail(RK_EINVAL, why, cap,
+                           "API key may hold only letters, digits, '-', '_' and '.'");
     if (secret_len == 0)
-        return fail(RK_EINVAL, why, cap, "API secret for key %s is empty", id);
+        return rk_fail(RK_EINVAL, why, cap, "API secret for key %s is empty", id);
     if (secret_len > KEYRING_MAX_SECRET)
-        return fail(RK_ETOOBIG, why, cap, "API secret for key %s is longer than %d bytes", id,
-                    KEYRING_MAX_SECRET);
+        return rk_fail(RK_ETOOBIG, why, cap, "API secret for key %s is longer than %d bytes", id,
+                       KEYRING_MAX_SECRET);
     if (secret_len < KEYRING_MIN_SECRET && !allow_short)
-        return fail(RK_EINVAL, why, cap,
-                    "API secret for key %s is %zu bytes; at least %d are required "
-                    "(dev mode allows shorter)",
-                    id, secret_len, KEYRING_MIN_SECRET);
+        return rk_fail(RK_EINVAL, why, cap,
+                       "API secret for key %s is %zu bytes; at least %d are required "
+                       "(dev mode allows shorter)",
+                       id, secret_len, KEYRING_MIN_SECRET);
     if (keyring_find(kr, id, id_len))
-        return fail(RK_ECONFLICT, why, cap, "API key %s is configured twice", id);
+        return rk_fail(RK_ECONFLICT, why, cap, "API key %s is configured twice", id);
     if (kr->n == KEYRING_MAX_KEYS)
-        return fail(RK_ETOOBIG, why, cap, "more than %d API keys", KEYRING_MAX_KEYS);
+        return rk_fail(RK_ETOOBIG, why, cap, "more than %d API keys", KEYRING_MAX_KEYS);
     EVP_MAC_CTX *ctx = keyed_ctx(secret, secret_len);
     if (!ctx)
-        return fail(RK_ECRYPTO, why, cap, "OpenSSL could not set up HMAC-SHA256");
+        return rk_fail(RK_ECRYPTO, why, cap, "OpenSSL could not set up HMAC-SHA256");
     keyring_entry *e = &kr->keys[kr->n++];
     memcpy(e->id, id, id_len);
     e->id[id_len] = '\0';
@@ -129,7 +118,7 @@ int keyring_parse(keyring *kr, const char *text, bool allow_short, char *why, si
 {
     size_t len = strnlen(text, KEYRING_MAX_TEXT + 1);
     if (len > KEYRING_MAX_TEXT)
-        return fail(RK_ETOOBIG, why, cap, "key list is larger than %u bytes", KEYRING_MAX_TEXT);
+        return rk_fail(RK_ETOOBIG, why, cap, "key list is larger than %u bytes", KEYRING_MAX_TEXT);
     char *copy = malloc(len + 1);
     if (!copy)
         return RK_ENOMEM;
@@ -142,7 +131,7 @@ int keyring_parse(keyring *kr, const char *text, bool allow_short, char *why, si
             continue;
         char *colon = strchr(t, ':');
         if (!colon) {
-            rc = fail(RK_EINVAL, why, cap, "key list entry is not \"key: secret\"");
+            rc = rk_fail(RK_EINVAL, why, cap, "key list entry is not \"key: secret\"");
             break;
         }
         *colon = '\0';

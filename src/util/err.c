@@ -1,6 +1,9 @@
 /* err.c - names for RoomKey's error codes. */
 #include "err.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+
 const char *rk_strerror(int err)
 {
     switch (err) {
@@ -31,4 +34,15 @@ const char *rk_strerror(int err)
     default:
         return "unknown error";
     }
+}
+
+int rk_fail(int rc, char *why, size_t cap, const char *fmt, ...)
+{
+    if (why && cap) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(why, cap, fmt, ap);
+        va_end(ap);
+    }
+    return rc;
 }

@@ -23,4 +23,12 @@ enum rk_err {
 /* rk_strerror returns a static, human-readable name for an error code. */
 const char *rk_strerror(int err);
 
+#include <stddef.h>
+
+/* rk_fail formats a reason into why (capacity cap; nothing is written when
+ * why is NULL or cap is 0) and returns rc, so a failing path reads
+ * `return rk_fail(RK_EINVAL, why, cap, "...", ...);`. */
+int rk_fail(int rc, char *why, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 #endif

@@ -18,6 +18,20 @@ void log_quiet(bool q)
     quiet = q;
 }
 
+/* open_line starts a line in buf: {"ts":..,"level":..,"event":.. */
+static void open_line(jsonw *w, char *buf, size_t cap, const char *ts, const char *level,
+                      const char *event)
+{
+    jsonw_init(w, buf, cap);
+    jsonw_obj_open(w);
+    JSONW_KEY(w, "ts");
+    jsonw_str(w, ts);
+    JSONW_KEY(w, "level");
+    jsonw_str(w, level);
+    JSONW_KEY(w, "event");
+    jsonw_str(w, event);
+}
+
 void log_event(const char *level, const char *event, ...)
 {
     if (quiet && strcmp(level, "info") == 0)
@@ -26,14 +40,7 @@ void log_event(const char *level, const char *event, ...)
     char ts[CLOCK_ISO_LEN];
     clock_iso8601(clock_now(), ts, sizeof ts);
     jsonw w;
-    jsonw_init(&w, buf, sizeof buf - 1);
-    jsonw_obj_open(&w);
-    JSONW_KEY(&w, "ts");
-    jsonw_str(&w, ts);
-    JSONW_KEY(&w, "level");
-    jsonw_str(&w, level);
-    JSONW_KEY(&w, "event");
-    jsonw_str(&w, event);
+    open_line(&w, buf, sizeof buf - 1, ts, level, event);
     va_list ap;
     va_start(ap, event);
     for (const char *k = va_arg(ap, const char *); k; k = va_arg(ap, const char *)) {
@@ -59,14 +66,7 @@ void log_event(const char *level, const char *event, ...)
     }
     va_end(ap);
     if (w.err) {
-        jsonw_init(&w, buf, sizeof buf - 1);
-        jsonw_obj_open(&w);
-        JSONW_KEY(&w, "ts");
-        jsonw_str(&w, ts);
-        JSONW_KEY(&w, "level");
-        jsonw_str(&w, level);
-        JSONW_KEY(&w, "event");
-        jsonw_str(&w, event);
+        open_line(&w, buf, sizeof buf - 1, ts, level, event);
         JSONW_KEY(&w, "note");
         jsonw_str(&w, "fields omitted (not loggable)");
     }
