@@ -165,8 +165,3 @@ export function tempDir() {
   return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Is a program on PATH runnable? (used to skip the optional python3 test) */
-export function have(program) {
-  const r = spawnSync(program, ['--version'], { encoding: 'utf8' });
-  return !r.error && r.status === 0;
-}
