@@ -27,7 +27,6 @@ import {
   create,
   createToken,
   forge,
-  have,
   hmacSig,
   keyArgs,
   nowSec,
