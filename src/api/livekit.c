@@ -101,35 +101,37 @@ static void add_msg(token_body *b, const char *m)
         b->msgs[b->n++] = m;
 }
 
+/* add_fmt adds "<field> <what>" as a message, formatted into b's own storage. */
+static void add_fmt(token_body *b, const char *field, const char *what)
+{
+    if (b->n >= MAX_MESSAGES)
+        return;
+    snprintf(b->own[b->n], sizeof b->own[0], "%s %s", field, what);
+    add_msg(b, b->own[b->n]);
+}
+
 static void check_string(token_body *b, json_t *body, const char *field, bool required,
                          const char **out)
 {
     json_t *v = json_object_get(body, field);
     if (!v || json_is_null(v)) {
         if (required) {
-            snprintf(b->own[b->n % MAX_MESSAGES], sizeof b->own[0], "%s should not be empty",
-                     field);
-            add_msg(b, b->own[b->n % MAX_MESSAGES]);
-            snprintf(b->own[b->n % MAX_MESSAGES], sizeof b->own[0], "%s must be a string", field);
-            add_msg(b, b->own[b->n % MAX_MESSAGES]);
+            add_fmt(b, field, "should not be empty");
+            add_fmt(b, field, "must be a string");
         }
         return;
     }
     if (!json_is_string(v)) {
-        snprintf(b->own[b->n % MAX_MESSAGES], sizeof b->own[0], "%s must be a string", field);
-        add_msg(b, b->own[b->n % MAX_MESSAGES]);
+        add_fmt(b, field, "must be a string");
         return;
     }
     const char *s = json_string_value(v);
     if (required && s[0] == '\0') {
-        snprintf(b->own[b->n % MAX_MESSAGES], sizeof b->own[0], "%s should not be empty", field);
-        add_msg(b, b->own[b->n % MAX_MESSAGES]);
+        add_fmt(b, field, "should not be empty");
         return;
     }
     if (json_string_length(v) > 256) {
-        snprintf(b->own[b->n % MAX_MESSAGES], sizeof b->own[0],
-                 "%s must be shorter than or equal to 256 characters", field);
-        add_msg(b, b->own[b->n % MAX_MESSAGES]);
+        add_fmt(b, field, "must be shorter than or equal to 256 characters");
         return;
     }
     *out = s;

@@ -15,8 +15,9 @@
 
 struct authn {
     const config *cfg;
-    keyring *hs;                    /* HS256 secrets, id "i<N>" for issuer N */
-    jwks *keys[CONFIG_MAX_ISSUERS]; /* JWKS per asymmetric issuer */
+    keyring *hs;                                     /* HS256 secrets, id "i<N>" for issuer N */
+    const keyring_entry *hs_key[CONFIG_MAX_ISSUERS]; /* issuer N's entry in hs, or NULL */
+    jwks *keys[CONFIG_MAX_ISSUERS];                  /* JWKS per asymmetric issuer */
 };
 
 const char *auth_fail_name(auth_fail f)
@@ -41,6 +42,9 @@ int authn_new(const config *cfg, authn **out, char *why, size_t cap)
             snprintf(id, sizeof id, "i%zu", i);
             rc = keyring_add(a->hs, id, (const char *)is->hs_secret, is->hs_secret_len, true, why,
                              cap);
+            /* Entries sit in the keyring's fixed array: the pointer stays valid. */
+            if (rc == RK_OK)
+                a->hs_key[i] = keyring_find(a->hs, id, strlen(id));
         } else if (is->jwks[0]) {
             jwks_opts o = {.allow_http = is->allow_http_jwks};
             rc = jwks_new(is->jwks, &o, &a->keys[i], why, cap);
@@ -128,13 +132,8 @@ static bool copy_str(char *dst, size_t cap, const char *src)
 static int verify_sig(authn *a, size_t i, const char *alg, const char *kid, const jws *j,
                       int64_t now)
 {
-    const config_issuer *is = &a->cfg->issuers[i];
     if (strcmp(alg, "HS256") == 0) {
-        if (!is->hs_secret)
-            return RK_EVERIFY;
-        char id[32];
-        snprintf(id, sizeof id, "i%zu", i);
-        const keyring_entry *e = keyring_find(a->hs, id, strlen(id));
+        const keyring_entry *e = a->hs_key[i];
         unsigned char mac[32];
         if (!e || keyring_hmac(e, j->signing, j->signing_len, mac))
             return RK_EVERIFY;

@@ -85,3 +85,19 @@ fail:
     keyring_free(kr);
     return rc;
 }
+
+int cli_dispatch(int argc, char **argv, const char *help, const cli_cmd *cmds, size_t n)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(help, argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_USAGE : CLI_OK;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(argv[1], cmds[i].name) == 0)
+            return cmds[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "roomkey: unknown %s command \"%s\" (", argv[0], argv[1]);
+    for (size_t i = 0; i < n; i++)
+        fprintf(stderr, "%s%s", i ? ", " : "", cmds[i].name);
+    fputs(")\n", stderr);
+    return CLI_USAGE;
+}

@@ -31,6 +31,17 @@ int cmd_audit(int argc, char **argv);
 int cli_keyring(const char *api_key, const char *api_secret, const char *keys_file, bool dev,
                 keyring **out);
 
+/* A subcommand: name and entry point (argv[0] is the subcommand's name). */
+typedef struct cli_cmd {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+} cli_cmd;
+
+/* cli_dispatch runs `roomkey GROUP SUB ...`: argv[0] is GROUP, argv[1] SUB.
+ * No SUB prints help to stderr (CLI_USAGE); --help/-h prints it to stdout
+ * (CLI_OK); an unknown SUB names the choices (CLI_USAGE). */
+int cli_dispatch(int argc, char **argv, const char *help, const cli_cmd *cmds, size_t n);
+
 /* cli_read_file reads at most max bytes of path (or stdin for "-") into a
  * new NUL-terminated buffer; RK_ETOOBIG beyond max. Caller frees *out. */
 int cli_read_file(const char *path, size_t max, char **out, size_t *len);

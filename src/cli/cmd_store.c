@@ -645,20 +645,13 @@ static int room_delete(int argc, char **argv)
 
 int cmd_room(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(ROOM_HELP, argc < 2 ? stderr : stdout);
-        return argc < 2 ? CLI_USAGE : CLI_OK;
-    }
-    if (strcmp(argv[1], "create") == 0)
-        return room_create(argc - 1, argv + 1);
-    if (strcmp(argv[1], "list") == 0)
-        return room_list(argc - 1, argv + 1);
-    if (strcmp(argv[1], "show") == 0)
-        return room_show(argc - 1, argv + 1);
-    if (strcmp(argv[1], "delete") == 0)
-        return room_delete(argc - 1, argv + 1);
-    fprintf(stderr, "roomkey: unknown room command \"%s\" (create, list, show, delete)\n", argv[1]);
-    return CLI_USAGE;
+    static const cli_cmd cmds[] = {
+        {"create", room_create},
+        {"list", room_list},
+        {"show", room_show},
+        {"delete", room_delete},
+    };
+    return cli_dispatch(argc, argv, ROOM_HELP, cmds, sizeof cmds / sizeof cmds[0]);
 }
 
 /* ---- member ----------------------------------------------------------- */
@@ -822,18 +815,12 @@ static int member_list(int argc, char **argv)
 
 int cmd_member(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(MEMBER_HELP, argc < 2 ? stderr : stdout);
-        return argc < 2 ? CLI_USAGE : CLI_OK;
-    }
-    if (strcmp(argv[1], "add") == 0)
-        return member_add(argc - 1, argv + 1);
-    if (strcmp(argv[1], "remove") == 0)
-        return member_remove(argc - 1, argv + 1);
-    if (strcmp(argv[1], "list") == 0)
-        return member_list(argc - 1, argv + 1);
-    fprintf(stderr, "roomkey: unknown member command \"%s\" (add, remove, list)\n", argv[1]);
-    return CLI_USAGE;
+    static const cli_cmd cmds[] = {
+        {"add", member_add},
+        {"remove", member_remove},
+        {"list", member_list},
+    };
+    return cli_dispatch(argc, argv, MEMBER_HELP, cmds, sizeof cmds / sizeof cmds[0]);
 }
 
 /* ---- audit ------------------------------------------------------------ */
@@ -993,12 +980,8 @@ static int audit_list(int argc, char **argv)
 
 int cmd_audit(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(AUDIT_HELP, argc < 2 ? stderr : stdout);
-        return argc < 2 ? CLI_USAGE : CLI_OK;
-    }
-    if (strcmp(argv[1], "list") == 0)
-        return audit_list(argc - 1, argv + 1);
-    fprintf(stderr, "roomkey: unknown audit command \"%s\" (list)\n", argv[1]);
-    return CLI_USAGE;
+    static const cli_cmd cmds[] = {
+        {"list", audit_list},
+    };
+    return cli_dispatch(argc, argv, AUDIT_HELP, cmds, sizeof cmds / sizeof cmds[0]);
 }

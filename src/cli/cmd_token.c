@@ -518,16 +518,11 @@ static int decode(int argc, char **argv)
 
 int cmd_token(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs("Usage: roomkey token create|verify|decode [OPTIONS]\n", argc < 2 ? stderr : stdout);
-        return argc < 2 ? CLI_USAGE : CLI_OK;
-    }
-    if (strcmp(argv[1], "create") == 0)
-        return create(argc - 1, argv + 1);
-    if (strcmp(argv[1], "verify") == 0)
-        return verify(argc - 1, argv + 1);
-    if (strcmp(argv[1], "decode") == 0)
-        return decode(argc - 1, argv + 1);
-    fprintf(stderr, "roomkey: unknown token command \"%s\" (create, verify, decode)\n", argv[1]);
-    return CLI_USAGE;
+    static const cli_cmd cmds[] = {
+        {"create", create},
+        {"verify", verify},
+        {"decode", decode},
+    };
+    return cli_dispatch(argc, argv, "Usage: roomkey token create|verify|decode [OPTIONS]\n", cmds,
+                        sizeof cmds / sizeof cmds[0]);
 }

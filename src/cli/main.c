@@ -40,10 +40,7 @@ int main(int argc, char **argv)
         puts("roomkey " ROOMKEY_VERSION);
         return CLI_OK;
     }
-    static const struct {
-        const char *name;
-        int (*fn)(int, char **);
-    } cmds[] = {
+    static const cli_cmd cmds[] = {
         {"token", cmd_token}, {"serve", cmd_serve},   {"check-config", cmd_check_config},
         {"room", cmd_room},   {"member", cmd_member}, {"audit", cmd_audit},
     };
