@@ -138,17 +138,61 @@ static bool json_content_type(const char *ct)
            (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
+/* Path parameters captured while matching a route (values point into buf). */
+typedef struct route_params {
+    char buf[HTTP_MAX_PATH + 1];
+    size_t n;
+    const char *name[HTTP_MAX_PARAMS];
+    const char *value[HTTP_MAX_PARAMS];
+} route_params;
+
+/* path_match matches path against pattern segment by segment ({name}
+ * matches one non-empty segment) and fills pp with the captured values. */
+static bool path_match(const char *pattern, const char *path, route_params *pp)
+{
+    size_t used = 0;
+    pp->n = 0;
+    while (*pattern && *path) {
+        if (*pattern == '{') {
+            const char *close = strchr(pattern, '}');
+            size_t vlen = strcspn(path, "/");
+            if (!close || vlen == 0 || pp->n == HTTP_MAX_PARAMS || used + vlen + 1 > sizeof pp->buf)
+                return false;
+            memcpy(pp->buf + used, path, vlen);
+            pp->buf[used + vlen] = '\0';
+            pp->name[pp->n] = pattern + 1;
+            pp->value[pp->n++] = pp->buf + used;
+            used += vlen + 1;
+            pattern = close + 1;
+            path += vlen;
+            continue;
+        }
+        if (*pattern++ != *path++)
+            return false;
+    }
+    return *pattern == '\0' && *path == '\0';
+}
+
 static const http_route *find_route(const http_server *s, const char *method, const char *path,
-                                    const http_route **same_path)
+                                    const http_route **same_path, route_params *pp)
 {
     *same_path = NULL;
     for (size_t i = 0; i < s->n_routes; i++) {
-        if (strcmp(s->routes[i].path, path) != 0)
+        if (!path_match(s->routes[i].path, path, pp))
             continue;
         if (strcmp(s->routes[i].method, method) == 0)
             return &s->routes[i];
         *same_path = &s->routes[i];
     }
+    return NULL;
+}
+
+const char *http_req_param(const http_req *req, const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t i = 0; i < req->n_params; i++)
+        if (strncmp(req->param_name[i], name, n) == 0 && req->param_name[i][n] == '}')
+            return req->param_value[i];
     return NULL;
 }
 
@@ -250,7 +294,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return send_resp(c, &resp);
     }
     const http_route *same = NULL;
-    const http_route *r = find_route(s, method, url, &same);
+    route_params pp;
+    const http_route *r = find_route(s, method, url, &same, &pp);
     if (!r) {
         char msg[HTTP_MAX_PATH + 64];
         if (same) {
@@ -282,7 +327,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         .client_ip = ip,
         .route = r->label,
         .conn = c,
+        .n_params = pp.n,
     };
+    for (size_t i = 0; i < pp.n; i++) {
+        req.param_name[i] = pp.name[i];
+        req.param_value[i] = pp.value[i];
+    }
     if (r->fn(r->ctx, &req, &resp) != RK_OK && !resp.body)
         r->errors(&resp, 500, "Internal server error");
     return send_resp(c, &resp);

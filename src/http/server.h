@@ -16,6 +16,7 @@
 #define HTTP_MAX_ROUTES  64
 #define HTTP_MAX_HEADERS 8 /* extra response headers */
 #define HTTP_MAX_PATH    2048
+#define HTTP_MAX_PARAMS  4 /* {name} segments in one route path */
 
 /* One request, as a handler sees it. Everything is borrowed for the
  * duration of the handler call. */
@@ -27,6 +28,9 @@ typedef struct http_req {
     const char *client_ip; /* peer address as text */
     const char *route;     /* route label, for logs and audit */
     void *conn;            /* libmicrohttpd connection, for http_req_header */
+    size_t n_params;       /* path parameters, see http_req_param */
+    const char *param_name[HTTP_MAX_PARAMS];
+    const char *param_value[HTTP_MAX_PARAMS];
 } http_req;
 
 /* A response a handler fills. body is malloc'd and owned by the response
@@ -47,9 +51,12 @@ typedef int (*http_handler)(void *ctx, const http_req *req, http_resp *resp);
 /* Renders a family's error body (status and message) into resp. */
 typedef void (*http_error_renderer)(http_resp *resp, int status, const char *message);
 
+/* A route's path is matched segment by segment: a segment written {name}
+ * matches any one non-empty segment, whose (already percent-decoded) value
+ * http_req_param returns; every other segment matches exactly. */
 typedef struct http_route {
     const char *method; /* exact */
-    const char *path;   /* exact */
+    const char *path;   /* e.g. "/api/token" or "/admin/v1/rooms/{room}" */
     const char *label;  /* route name for logs/audit */
     http_handler fn;
     void *ctx;
@@ -90,6 +97,10 @@ void http_server_free(http_server *s);
 
 /* http_req_header returns a request header's value (borrowed) or NULL. */
 const char *http_req_header(const http_req *req, const char *name);
+
+/* http_req_param returns the value of the path parameter {name} (borrowed
+ * for the handler call) or NULL when the route has no such parameter. */
+const char *http_req_param(const http_req *req, const char *name);
 
 /* http_resp_json sets resp to status with a copy of the JSON text s.
  * Returns RK_ENOMEM on allocation failure (resp left as a bare 500). */
