@@ -101,6 +101,28 @@ static int seed_store(const config *cfg, store *st)
     return RK_OK;
 }
 
+/* The route families and how each adds its routes; a family switched off
+ * under `families:` in the config is not registered at all (its paths 404). */
+static const struct {
+    enum config_family family;
+    int (*add)(http_server *s, api_ctx *api);
+} families[] = {
+    {FAMILY_LIVEKIT, api_livekit_register},
+};
+
+/* register_families adds the routes of every enabled family to srv. */
+static int register_families(const config *cfg, http_server *srv, api_ctx *api)
+{
+    for (size_t i = 0; i < sizeof families / sizeof families[0]; i++) {
+        if (!cfg->families[families[i].family])
+            continue;
+        int rc = families[i].add(srv, api);
+        if (rc != RK_OK)
+            return rc;
+    }
+    return RK_OK;
+}
+
 int cmd_serve(int argc, char **argv)
 {
     const char *path = NULL;
@@ -147,7 +169,7 @@ int cmd_serve(int argc, char **argv)
     http_limits lim = {cfg->threads, cfg->max_body, cfg->max_header, cfg->max_connections,
                        cfg->conn_timeout_s};
     api_ctx api = {cfg, st, auth};
-    if (http_server_new(&lim, &srv) != RK_OK || api_livekit_register(srv, &api) != RK_OK) {
+    if (http_server_new(&lim, &srv) != RK_OK || register_families(cfg, srv, &api) != RK_OK) {
         fprintf(stderr, "roomkey: cannot set up routes\n");
         goto out;
     }

@@ -1324,12 +1324,35 @@ static int parse_members(loader *ld, const ynode *n)
 
 /* parse_root reads the top-level mapping; root is borrowed. dev_mode first,
  * though checks that depend on it wait for validate (env may change it). */
+static const char *const family_names[FAMILY_COUNT] = {
+    [FAMILY_LIVEKIT] = "livekit",           [FAMILY_VOICE_AGENT] = "voice_agent",
+    [FAMILY_SUPABASE] = "supabase",         [FAMILY_MEETINGS] = "meetings",
+    [FAMILY_TOKEN_SOURCE] = "token_source",
+};
+
+const char *config_family_name(enum config_family f)
+{
+    return (unsigned)f < FAMILY_COUNT ? family_names[f] : "?";
+}
+
+/* parse_families reads `families:`, a mapping of family name to bool. */
+static int parse_families(loader *ld, const ynode *n)
+{
+    const ynode *v[FAMILY_COUNT];
+    char p[PATH_CAP];
+    int rc = map_fields(ld, n, "families", family_names, FAMILY_COUNT, v);
+    for (size_t i = 0; rc == RK_OK && i < FAMILY_COUNT; i++)
+        if (v[i])
+            rc = get_bool(ld, v[i], sub(p, "families", family_names[i]), &ld->cfg->families[i]);
+    return rc;
+}
+
 static int parse_root(loader *ld, const ynode *root)
 {
-    enum { SERVER, DB, DEV, LK, ISS, APIK, ADMIN, ADMIN_FILE, ROLES, ROOMS, MEMBERS, NF };
+    enum { SERVER, DB, DEV, LK, ISS, APIK, ADMIN, ADMIN_FILE, ROLES, ROOMS, MEMBERS, FAM, NF };
     static const char *const names[NF] = {"server",  "database", "dev_mode",  "livekit",
                                           "issuers", "api_keys", "admin_key", "admin_key_file",
-                                          "roles",   "rooms",    "members"};
+                                          "roles",   "rooms",    "members",   "families"};
     const ynode *v[NF];
     config *c = ld->cfg;
     int rc = map_fields(ld, root, "", names, NF, v);
@@ -1354,6 +1377,8 @@ static int parse_root(loader *ld, const ynode *root)
     if (v[ROOMS] && (rc = parse_rooms(ld, v[ROOMS])))
         return rc;
     if (v[MEMBERS] && (rc = parse_members(ld, v[MEMBERS])))
+        return rc;
+    if (v[FAM] && (rc = parse_families(ld, v[FAM])))
         return rc;
     return RK_OK;
 }
@@ -1659,6 +1684,8 @@ static void set_defaults(config *c)
     c->max_header = 8192;
     c->max_connections = 1024;
     c->conn_timeout_s = 10;
+    for (size_t i = 0; i < FAMILY_COUNT; i++)
+        c->families[i] = true;
     c->default_ttl = 3600;
     c->max_ttl = 86400;
     config_role *r = c->roles;

@@ -86,6 +86,20 @@ typedef struct config_member {
     char role[65];
 } config_member;
 
+/* Route families (each a drop-in for one seed app's contract); each can be
+ * switched off under `families:` in the YAML. All are on by default. */
+enum config_family {
+    FAMILY_LIVEKIT = 0,  /* seeds 000/001: /api/livekit/... */
+    FAMILY_VOICE_AGENT,  /* seed 003: POST /api/token */
+    FAMILY_SUPABASE,     /* seed 002: POST /functions/v1/livekit-token */
+    FAMILY_MEETINGS,     /* seed 004: /api/v1/meeting/... */
+    FAMILY_TOKEN_SOURCE, /* LiveKit's standard POST /api/livekit/token-source */
+    FAMILY_COUNT
+};
+
+/* config_family_name returns the YAML name of family f ("livekit", ...). */
+const char *config_family_name(enum config_family f);
+
 typedef struct config {
     /* service */
     char listen_host[256];         /* ROOMKEY_LISTEN host part; default 127.0.0.1 */
@@ -98,6 +112,7 @@ typedef struct config {
     unsigned max_connections;      /* default 1024 */
     unsigned conn_timeout_s;       /* idle/slow connection cut-off; default 10 */
     bool dev_mode;                 /* allow short LiveKit secrets (never in production) */
+    bool families[FAMILY_COUNT];   /* which route families are served; default all */
 
     /* LiveKit */
     keyring *keys; /* LIVEKIT_API_KEY/SECRET, LIVEKIT_KEYS, keys: (owned); may be empty */

@@ -126,6 +126,8 @@ static void test_defaults(void)
     CHECK(c->max_connections == 1024);
     CHECK(c->conn_timeout_s == 10);
     CHECK(!c->dev_mode);
+    for (int f = 0; f < FAMILY_COUNT; f++)
+        CHECK(c->families[f]);
     CHECK(c->keys != NULL && keyring_count(c->keys) == 0);
     CHECK_STR(c->livekit_url, "");
     CHECK(c->default_ttl == 3600);
@@ -395,6 +397,15 @@ static void test_validation(void)
     REFUSED("server: { threads: \"4\" }\n", "server.threads");
     REFUSED("server: [1]\n", "server");
     REFUSED("dev_mode: yes-please\n", "dev_mode");
+    REFUSED("families: { livekit: maybe }\n", "families.livekit");
+    REFUSED("families: { zoom: false }\n", "unknown key \"families.zoom\"");
+    config *c = NULL;
+    CHECK(load("families: { livekit: false, meetings: false }\n", &c) == RK_OK && c &&
+          !c->families[FAMILY_LIVEKIT] && !c->families[FAMILY_MEETINGS] &&
+          c->families[FAMILY_SUPABASE] && c->families[FAMILY_VOICE_AGENT] &&
+          c->families[FAMILY_TOKEN_SOURCE]);
+    config_free(c);
+    CHECK_STR(config_family_name(FAMILY_TOKEN_SOURCE), "token_source");
     REFUSED("database: [a]\n", "database");
     REFUSED("database:\n", "database");
     REFUSED("livekit: { url: { a: b } }\n", "livekit.url");
