@@ -3,13 +3,26 @@
  * st->ops. Backends may therefore assume well-formed input. */
 #include "store.h"
 #include "../util/err.h"
+#include "audit_queue.h"
+#include "lookup_cache.h"
 #include "store_sqlite.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+/* How long a cached room or membership lookup may be used. A change made
+ * by another process (the CLI, another instance without a change feed) is
+ * seen within this time; DESIGN.md allows one second. */
+#define LOOKUP_TTL_MS 500
+
+struct store_front {
+    lookup_cache *cache;
+    audit_queue *audit;
+};
 
 /* check_name accepts a non-empty C string of at most max bytes. */
 static int check_name(const char *s, size_t max)
@@ -40,13 +53,49 @@ int store_open(const char *url, store **out, char *why, size_t why_cap)
         return rk_fail(RK_EINVAL, why, why_cap, "empty database URL");
     if (strncasecmp(url, "postgres://", 11) == 0 || strncasecmp(url, "postgresql://", 13) == 0)
         return rk_fail(RK_EINVAL, why, why_cap, "PostgreSQL store not built yet");
-    return store_sqlite_ops.open(url, out, why, why_cap);
+    store *st = NULL;
+    int rc = store_sqlite_ops.open(url, &st, why, why_cap);
+    if (rc != RK_OK)
+        return rc;
+    store_front *f = calloc(1, sizeof *f);
+    if (!f || lookup_cache_new(LOOKUP_TTL_MS, &f->cache) != RK_OK ||
+        audit_queue_new(st, &f->audit) != RK_OK) {
+        if (f)
+            lookup_cache_free(f->cache);
+        free(f);
+        st->ops->close(st);
+        return rk_fail(RK_ENOMEM, why, why_cap, "out of memory");
+    }
+    st->front = f;
+    *out = st;
+    return RK_OK;
 }
 
 void store_close(store *st)
 {
-    if (st)
-        st->ops->close(st);
+    if (!st)
+        return;
+    if (st->front) {
+        audit_queue_free(st->front->audit); /* commits what is queued */
+        lookup_cache_free(st->front->cache);
+        free(st->front);
+        st->front = NULL;
+    }
+    st->ops->close(st);
+}
+
+void store_notify_changed(store *st)
+{
+    if (st && st->front)
+        lookup_cache_invalidate(st->front->cache);
+}
+
+/* changed drops cached lookups after a write through this process and
+ * passes the write's result on. */
+static int changed(store *st, int rc)
+{
+    store_notify_changed(st);
+    return rc;
 }
 
 int store_ping(store *st)
@@ -63,7 +112,12 @@ int store_room_get(store *st, const char *name_or_alias, store_room *out)
     int rc = check_name(name_or_alias, STORE_MAX_NAME);
     if (rc)
         return rc;
-    return st->ops->room_get(st, name_or_alias, out);
+    uint64_t gen;
+    if (lookup_cache_room(st->front->cache, name_or_alias, out, &rc, &gen))
+        return rc;
+    rc = st->ops->room_get(st, name_or_alias, out);
+    lookup_cache_room_put(st->front->cache, gen, name_or_alias, rc, out);
+    return rc;
 }
 
 int store_room_create(store *st, const store_room *r)
@@ -79,7 +133,7 @@ int store_room_create(store *st, const store_room *r)
         return RK_EINVAL;
     if (r->max_participants < 0 || r->max_ttl < 0)
         return RK_EINVAL;
-    return st->ops->room_create(st, r);
+    return changed(st, st->ops->room_create(st, r));
 }
 
 int store_room_delete(store *st, const char *name)
@@ -89,7 +143,7 @@ int store_room_delete(store *st, const char *name)
     int rc = check_name(name, STORE_MAX_NAME);
     if (rc)
         return rc;
-    return st->ops->room_delete(st, name);
+    return changed(st, st->ops->room_delete(st, name));
 }
 
 int store_room_list(store *st, store_room **out, size_t *n)
@@ -108,7 +162,12 @@ int store_member_get(store *st, const char *room, const char *subject, store_mem
     int rc;
     if ((rc = check_name(room, STORE_MAX_NAME)) || (rc = check_name(subject, STORE_MAX_NAME)))
         return rc;
-    return st->ops->member_get(st, room, subject, out);
+    uint64_t gen;
+    if (lookup_cache_member(st->front->cache, room, subject, out, &rc, &gen))
+        return rc;
+    rc = st->ops->member_get(st, room, subject, out);
+    lookup_cache_member_put(st->front->cache, gen, room, subject, rc, out);
+    return rc;
 }
 
 int store_member_set(store *st, const store_member *m)
@@ -120,7 +179,7 @@ int store_member_set(store *st, const store_member *m)
         (rc = check_field(m->subject, sizeof m->subject, true)) ||
         (rc = check_field(m->role, sizeof m->role, true)))
         return rc;
-    return st->ops->member_set(st, m);
+    return changed(st, st->ops->member_set(st, m));
 }
 
 int store_member_remove(store *st, const char *room, const char *subject)
@@ -130,7 +189,7 @@ int store_member_remove(store *st, const char *room, const char *subject)
     int rc;
     if ((rc = check_name(room, STORE_MAX_NAME)) || (rc = check_name(subject, STORE_MAX_NAME)))
         return rc;
-    return st->ops->member_remove(st, room, subject);
+    return changed(st, st->ops->member_remove(st, room, subject));
 }
 
 int store_member_list(store *st, const char *room, store_member **out, size_t *n)
@@ -159,7 +218,7 @@ int store_audit_add(store *st, const store_audit *a)
         (rc = check_field(a->client_ip, sizeof a->client_ip, false)) ||
         (rc = check_field(a->route, sizeof a->route, false)))
         return rc;
-    return st->ops->audit_add(st, a);
+    return audit_queue_add(st->front->audit, a);
 }
 
 int store_audit_list(store *st, const store_audit_filter *f, store_audit **out, size_t *n)

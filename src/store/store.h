@@ -81,13 +81,20 @@ typedef struct store_ops {
     int (*member_set)(store *self, const store_member *m);
     int (*member_remove)(store *self, const char *room, const char *subject);
     int (*member_list)(store *self, const char *room, store_member **out, size_t *n);
-    int (*audit_add)(store *self, const store_audit *a);
+    /* Writes recs[0..n) in one transaction; rcs[i] gets each record's
+     * result (RK_ECONFLICT for a jti already logged). A record is written
+     * whole or not at all; one refused record doesn't stop the others. */
+    int (*audit_add_batch)(store *self, const store_audit *const *recs, size_t n, int *rcs);
     int (*audit_list)(store *self, const store_audit_filter *f, store_audit **out, size_t *n);
 } store_ops;
 
-/* Every backend's store starts with this header. */
+typedef struct store_front store_front; /* store.c's own state (cache, audit queue) */
+
+/* Every backend's store starts with this header; backends allocate it
+ * zeroed and store_open fills `front`. */
 struct store {
     const store_ops *ops;
+    store_front *front;
 };
 
 /* store_open opens the store at url: a SQLite file path (the default; the
@@ -120,9 +127,17 @@ int store_member_set(store *st, const store_member *m);
 int store_member_remove(store *st, const char *room, const char *subject);
 int store_member_list(store *st, const char *room, store_member **out, size_t *n);
 
-/* Audit. audit_add writes one record atomically (all of it or nothing).
+/* Audit. audit_add writes one record atomically (all of it or nothing) and
+ * returns once it is committed. Concurrent callers are committed together
+ * (group commit): one writer thread takes every record waiting and writes
+ * them in one transaction, so the cost of a commit is shared.
  * audit_list: newest first, filtered; new array, caller frees. */
 int store_audit_add(store *st, const store_audit *a);
 int store_audit_list(store *st, const store_audit_filter *f, store_audit **out, size_t *n);
+
+/* store_notify_changed tells st that rooms or memberships changed outside
+ * this process (a backend's change feed, e.g. PostgreSQL LISTEN/NOTIFY):
+ * every cached lookup is dropped. Thread-safe; cheap. */
+void store_notify_changed(store *st);
 
 #endif

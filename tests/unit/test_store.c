@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,26 @@ static int count_rows(const char *sql)
     sqlite3_finalize(st);
     sqlite3_close(db);
     return n;
+}
+
+/* schema_current: every migration ran exactly once, and at least the
+ * versions this file tests (2: audit.id without AUTOINCREMENT). */
+static bool schema_current(void)
+{
+    int n = count_rows("SELECT count(*) FROM schema_version");
+    return n >= 2 && n == count_rows("SELECT max(version) FROM schema_version") &&
+           count_rows("SELECT count(*) FROM sqlite_master WHERE name = 'audit' AND "
+                      "sql LIKE '%AUTOINCREMENT%'") == 0;
+}
+
+/* exec_sql runs sql directly on the file (creating it); false on error. */
+static bool exec_sql(const char *sql)
+{
+    sqlite3 *db = NULL;
+    bool ok = sqlite3_open(db_path, &db) == SQLITE_OK &&
+              sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK;
+    sqlite3_close(db);
+    return ok;
 }
 
 static store_room mkroom(const char *name, const char *alias, int mode, const char *role)
@@ -81,7 +102,7 @@ static void test_open(void)
                      "('rooms', 'members', 'audit', 'schema_version')") == 4);
     CHECK(count_rows("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN "
                      "('audit_room_id', 'audit_subject_id')") == 2);
-    CHECK(count_rows("SELECT count(*) FROM schema_version") == 1);
+    CHECK(schema_current());
     CHECK(count_rows("SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'") == 1);
     store_room r = mkroom("persist", "", STORE_MODE_MEMBERS, "member");
     CHECK(store_room_create(st, &r) == RK_OK);
@@ -90,7 +111,7 @@ static void test_open(void)
     /* reopen: migrations don't run again, data stays */
     st = NULL;
     CHECK(store_open(db_path, &st, why, sizeof why) == RK_OK);
-    CHECK(count_rows("SELECT count(*) FROM schema_version") == 1);
+    CHECK(schema_current());
     store_room got;
     CHECK(store_room_get(st, "persist", &got) == RK_OK);
     store_close(st);
@@ -107,7 +128,7 @@ static void test_open(void)
     CHECK(store_open(url, &st, why, sizeof why) == RK_OK);
     CHECK(st && store_room_delete(st, "persist") == RK_OK);
     store_close(st);
-    CHECK(count_rows("SELECT count(*) FROM schema_version") == 1);
+    CHECK(schema_current());
 
     /* refused */
     st = NULL;
@@ -522,6 +543,21 @@ static void test_concurrency(store *st)
     CHECK(count_rows("SELECT count(DISTINCT jti) FROM audit WHERE subject = 'worker'") == 800);
 }
 
+/* One batch: a refused record (duplicate jti, even within the batch) gets
+ * its own RK_ECONFLICT and the others are committed. */
+static void test_batch(store *st)
+{
+    store_audit x = mkaudit("batch-1", "batcher", "r", 10);
+    store_audit dup = mkaudit("batch-1", "batcher", "r", 11);
+    store_audit y = mkaudit("batch-2", "batcher", "r", 12);
+    const store_audit *recs[] = {&x, &dup, &y};
+    int rcs[3] = {1, 1, 1};
+    CHECK(st->ops->audit_add_batch(st, recs, 3, rcs) == RK_OK);
+    CHECK(rcs[0] == RK_OK && rcs[1] == RK_ECONFLICT && rcs[2] == RK_OK);
+    CHECK(count_rows("SELECT count(*) FROM audit WHERE subject = 'batcher'") == 2);
+    CHECK(count_rows("SELECT count(*) FROM audit WHERE jti = 'batch-1' AND issued_at = 10") == 1);
+}
+
 static void test_two_handles(store *a)
 {
     char why[256];
@@ -531,20 +567,89 @@ static void test_two_handles(store *a)
         return;
     store_room got;
     CHECK(store_room_get(b, "live", &got) == RK_ENOTFOUND);
-    /* warm a's statements, then change the database through b */
+    /* warm a's statements and cache, then change the database through b */
     CHECK(store_room_get(a, "live", &got) == RK_ENOTFOUND);
     store_room r = mkroom("live", "L1", STORE_MODE_AUTHENTICATED, "guest");
     CHECK(store_room_create(b, &r) == RK_OK);
-    CHECK(store_room_get(a, "L1", &got) == RK_OK);
+    CHECK(store_room_get(a, "L1", &got) == RK_OK); /* not cached yet: read */
     CHECK_STR(got.default_role, "guest");
+    /* a's cached miss for "live" is dropped by the change feed */
+    store_notify_changed(a);
+    CHECK(store_room_get(a, "live", &got) == RK_OK);
     store_member m = mkmember("live", "dave", "host");
     CHECK(store_member_set(a, &m) == RK_OK);
     store_member gm;
     CHECK(store_member_get(b, "live", "dave", &gm) == RK_OK);
+    CHECK(store_member_get(a, "live", "dave", &gm) == RK_OK); /* now cached in a */
+
+    /* removed through b (as the CLI does): a may answer from its cache for
+     * at most the cache lifetime (500 ms), never longer */
+    CHECK(store_member_remove(b, "live", "dave") == RK_OK);
+    usleep(1000 * 1000);
+    CHECK(store_member_get(a, "live", "dave", &gm) == RK_ENOTFOUND);
+    /* and with the change feed at once */
+    CHECK(store_member_set(b, &m) == RK_OK);
+    store_notify_changed(a);
+    CHECK(store_member_get(a, "live", "dave", &gm) == RK_OK);
+    /* a write through a drops a's cache at once */
+    CHECK(store_member_remove(a, "live", "dave") == RK_OK);
+    CHECK(store_member_get(a, "live", "dave", &gm) == RK_ENOTFOUND);
+    CHECK(store_member_set(a, &m) == RK_OK);
+    CHECK(store_member_get(a, "live", "dave", &gm) == RK_OK);
+
     CHECK(store_room_delete(b, "live") == RK_OK);
+    store_notify_changed(a);
     CHECK(store_room_get(a, "live", &got) == RK_ENOTFOUND);
     CHECK(store_member_get(a, "live", "dave", &gm) == RK_ENOTFOUND);
     store_close(b);
+}
+
+/* A database made by schema version 1 (audit.id AUTOINCREMENT) is
+ * upgraded in place: rows and ids kept, new ids continue after them. */
+static void test_upgrade_v1(void)
+{
+    unlink(db_path);
+    CHECK(exec_sql(
+        "CREATE TABLE schema_version (version INTEGER NOT NULL PRIMARY KEY,"
+        " applied_at BIGINT NOT NULL);"
+        "INSERT INTO schema_version VALUES (1, 0);"
+        "CREATE TABLE rooms (name TEXT NOT NULL PRIMARY KEY, alias TEXT UNIQUE,"
+        " mode INTEGER NOT NULL DEFAULT 0 CHECK (mode IN (0, 1)),"
+        " default_role TEXT NOT NULL DEFAULT '', max_participants BIGINT NOT NULL DEFAULT 0,"
+        " max_ttl BIGINT NOT NULL DEFAULT 0, created_at BIGINT NOT NULL);"
+        "CREATE TABLE members (room TEXT NOT NULL REFERENCES rooms(name) ON DELETE CASCADE,"
+        " subject TEXT NOT NULL, role TEXT NOT NULL, created_at BIGINT NOT NULL,"
+        " PRIMARY KEY (room, subject));"
+        "CREATE TABLE audit (id INTEGER PRIMARY KEY AUTOINCREMENT, jti TEXT NOT NULL UNIQUE,"
+        " subject TEXT NOT NULL, identity TEXT NOT NULL, room TEXT NOT NULL, role TEXT NOT NULL,"
+        " grants TEXT NOT NULL, issued_at BIGINT NOT NULL, exp BIGINT NOT NULL,"
+        " client_ip TEXT NOT NULL, route TEXT NOT NULL);"
+        "CREATE INDEX audit_room_id ON audit (room, id);"
+        "CREATE INDEX audit_subject_id ON audit (subject, id);"
+        "INSERT INTO audit VALUES (7, 'old-jti', 'alice', 'alice', 'r', 'member', '{}', 1, 2,"
+        " '192.0.2.1', '/token');"));
+    char why[256] = "";
+    store *st = NULL;
+    CHECK(store_open(db_path, &st, why, sizeof why) == RK_OK);
+    CHECK(schema_current());
+    if (!st)
+        return;
+    store_audit *list = NULL;
+    size_t n = 0;
+    CHECK(store_audit_list(st, NULL, &list, &n) == RK_OK && n == 1);
+    CHECK(n == 1 && list[0].id == 7 && strcmp(list[0].jti, "old-jti") == 0);
+    free(list);
+    store_audit a = mkaudit("new-jti", "bob", "r", 3);
+    CHECK(store_audit_add(st, &a) == RK_OK);
+    CHECK(store_audit_add(st, &a) == RK_ECONFLICT); /* jti still unique */
+    list = NULL;
+    CHECK(store_audit_list(st, NULL, &list, &n) == RK_OK && n == 2);
+    CHECK(n == 2 && list[0].id == 8 && strcmp(list[0].jti, "new-jti") == 0);
+    free(list);
+    store_close(st);
+    CHECK(count_rows("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN "
+                     "('audit_room_id', 'audit_subject_id')") == 2);
+    unlink(db_path);
 }
 
 int main(void)
@@ -556,6 +661,7 @@ int main(void)
     }
     snprintf(db_path, sizeof db_path, "%s/roomkey.db", dir);
 
+    test_upgrade_v1();
     test_open();
     char why[256] = "";
     store *st = NULL;
@@ -566,6 +672,7 @@ int main(void)
         test_audit(st);
         test_injection(st);
         test_concurrency(st);
+        test_batch(st);
         test_two_handles(st);
         store_close(st);
     } else {
