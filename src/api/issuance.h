@@ -21,7 +21,12 @@ typedef struct api_ctx {
 /* issuance_mint mints d's claims and records them. On RK_OK *tok (borrowed
  * from this thread's minter: valid until this thread mints again) and *info
  * are set. RK_ENOTFOUND: no LiveKit key configured. Other codes: mint or
- * audit failure (nothing is returned to the caller then). */
+ * audit failure (nothing is returned to the caller then).
+ * Served over HTTP, the audit record is committed asynchronously (group
+ * commit) and req's response is held back until it is: the caller fills
+ * the response as usual, and the server sends it only once the record is
+ * committed, or answers 500 instead if the store refused it. Without a
+ * server (req->priv NULL) the call waits for the commit. */
 int issuance_mint(const api_ctx *api, const caller *who, const decision *d, const http_req *req,
                   const char **tok, size_t *tok_len, mint_info *info);
 

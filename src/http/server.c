@@ -4,6 +4,9 @@
 #include "../util/log.h"
 
 #include <arpa/inet.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
 #include <stdarg.h>
 #include <microhttpd.h>
 #include <netdb.h>
@@ -21,16 +24,73 @@ struct http_server {
     size_t n_routes;
     struct MHD_Daemon *d;
     uint16_t port;
+    _Atomic int holds;     /* responses held and not yet sent */
+    _Atomic bool no_holds; /* stopping: handlers may no longer hold */
+};
+
+/* A held response's rendezvous between the worker thread (which suspends
+ * the connection unless the release came first) and the releasing thread
+ * (which resumes it if it was suspended). Freed by whichever side drops the
+ * last of the two references. */
+struct http_hold {
+    pthread_mutex_t mu;
+    bool done, ok, suspended;
+    _Atomic int refs;
+    struct MHD_Connection *conn;
 };
 
 /* Per-request state kept between libmicrohttpd's calls (owned, freed in
- * request_done). */
+ * on_done). */
 typedef struct req_state {
     char *body; /* NUL-terminated, at most lim.max_body bytes */
     size_t len;
     size_t cap;
     bool too_large;
+    http_hold *hold;         /* set by http_req_hold */
+    http_resp held;          /* the response waiting for the hold's release */
+    const http_route *route; /* whose error shape a failed hold answers in */
+    http_server *srv;
 } req_state;
+
+static void hold_unref(http_hold *h)
+{
+    if (atomic_fetch_sub(&h->refs, 1) == 1) {
+        pthread_mutex_destroy(&h->mu);
+        free(h);
+    }
+}
+
+int http_req_hold(const http_req *req, http_hold **out)
+{
+    req_state *st = req->priv;
+    if (!st || st->hold)
+        return RK_EINVAL;
+    /* Count first, then look at the flag: http_server_stop sets the flag,
+     * then waits for the count to reach zero, so no hold slips past it. */
+    atomic_fetch_add(&st->srv->holds, 1);
+    http_hold *h = atomic_load(&st->srv->no_holds) ? NULL : calloc(1, sizeof *h);
+    if (!h) {
+        atomic_fetch_sub(&st->srv->holds, 1);
+        return RK_EINVAL;
+    }
+    pthread_mutex_init(&h->mu, NULL);
+    atomic_init(&h->refs, 2); /* the request's and the releaser's */
+    h->conn = req->conn;
+    st->hold = h;
+    *out = h;
+    return RK_OK;
+}
+
+void http_hold_release(http_hold *h, bool ok)
+{
+    pthread_mutex_lock(&h->mu);
+    h->done = true;
+    h->ok = ok;
+    if (h->suspended && h->conn) /* conn is NULL once the request is gone */
+        MHD_resume_connection(h->conn);
+    pthread_mutex_unlock(&h->mu);
+    hold_unref(h);
+}
 
 int http_server_new(const http_limits *lim, http_server **out)
 {
@@ -127,6 +187,49 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, http_resp *resp)
 }
 
 /* json_content_type accepts "application/json" with optional parameters. */
+/* discard_resp frees a response that will not be sent. */
+static void discard_resp(http_resp *resp)
+{
+    free(resp->body);
+    for (size_t i = 0; i < resp->n_hdr; i++)
+        free(resp->hdr_value[i]);
+    *resp = (http_resp){0};
+}
+
+/* finish_held sends st's held response, or the route's 500 when the hold
+ * was released with ok = false. */
+static enum MHD_Result finish_held(struct MHD_Connection *c, req_state *st)
+{
+    http_resp resp = st->held;
+    st->held = (http_resp){0};
+    if (!st->hold->ok) {
+        discard_resp(&resp);
+        st->route->errors(&resp, 500, "Internal server error");
+    }
+    atomic_fetch_sub(&st->srv->holds, 1);
+    return send_resp(c, &resp);
+}
+
+/* after_handler sends resp, or, when the handler took a hold, keeps it and
+ * suspends the connection until the release (unless it already came). */
+static enum MHD_Result after_handler(struct MHD_Connection *c, req_state *st, const http_route *r,
+                                     http_resp *resp)
+{
+    if (!st->hold)
+        return send_resp(c, resp);
+    st->held = *resp;
+    st->route = r;
+    http_hold *h = st->hold;
+    pthread_mutex_lock(&h->mu);
+    bool done = h->done;
+    if (!done) {
+        h->suspended = true;
+        MHD_suspend_connection(c);
+    }
+    pthread_mutex_unlock(&h->mu);
+    return done ? finish_held(c, st) : MHD_YES;
+}
+
 static bool json_content_type(const char *ct)
 {
     if (!ct)
@@ -241,6 +344,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         st = calloc(1, sizeof *st);
         if (!st)
             return MHD_NO;
+        st->srv = s;
         *con_cls = st;
         /* Refuse a declared oversized body before reading any of it. */
         const char *cl =
@@ -256,6 +360,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         }
         return MHD_YES;
     }
+    if (st->hold) /* resumed: the hold was released */
+        return st->hold->done ? finish_held(c, st) : MHD_YES;
     if (*upload_size) {
         size_t n = *upload_size;
         *upload_size = 0;
@@ -327,6 +433,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         .client_ip = ip,
         .route = r->label,
         .conn = c,
+        .priv = st,
         .n_params = pp.n,
     };
     for (size_t i = 0; i < pp.n; i++) {
@@ -335,7 +442,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     if (r->fn(r->ctx, &req, &resp) != RK_OK && !resp.body)
         r->errors(&resp, 500, "Internal server error");
-    return send_resp(c, &resp);
+    return after_handler(c, st, r, &resp);
 }
 
 /* mhd_log turns libmicrohttpd's messages into JSON log lines. */
@@ -356,6 +463,15 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)cls, (void)c, (void)code;
     req_state *st = *con_cls;
     if (st) {
+        if (st->hold) {
+            pthread_mutex_lock(&st->hold->mu);
+            st->hold->conn = NULL;
+            pthread_mutex_unlock(&st->hold->mu);
+            if (st->held.status) /* never sent (connection closed or daemon stopped) */
+                atomic_fetch_sub(&st->srv->holds, 1);
+            discard_resp(&st->held);
+            hold_unref(st->hold);
+        }
         free(st->body);
         free(st);
         *con_cls = NULL;
@@ -383,7 +499,7 @@ int http_server_start(http_server *s, const char *host, uint16_t port, char *why
     /* The per-connection memory pool holds the request line and headers:
      * a request whose headers exceed it is refused by libmicrohttpd. */
     size_t pool = s->lim.max_header + 4096;
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     s->d = MHD_start_daemon(flags, port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
@@ -411,6 +527,13 @@ uint16_t http_server_port(const http_server *s)
 void http_server_stop(http_server *s)
 {
     if (s->d) {
+        /* Held responses wait for work on other threads (audit commits):
+         * from now on handlers wait for that work themselves, and the ones
+         * already held get time to be released and sent, since
+         * libmicrohttpd can't stop with suspended connections. */
+        atomic_store(&s->no_holds, true);
+        for (int i = 0; i < HTTP_HOLD_DRAIN_S * 1000 && atomic_load(&s->holds) > 0; i++)
+            nanosleep(&(struct timespec){0, 1000000}, NULL);
         MHD_stop_daemon(s->d);
         s->d = NULL;
     }

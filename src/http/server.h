@@ -13,10 +13,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HTTP_MAX_ROUTES  64
-#define HTTP_MAX_HEADERS 8 /* extra response headers */
-#define HTTP_MAX_PATH    2048
-#define HTTP_MAX_PARAMS  4 /* {name} segments in one route path */
+#define HTTP_MAX_ROUTES   64
+#define HTTP_MAX_HEADERS  8 /* extra response headers */
+#define HTTP_MAX_PATH     2048
+#define HTTP_MAX_PARAMS   4  /* {name} segments in one route path */
+#define HTTP_HOLD_DRAIN_S 10 /* stop waits this long for held responses */
 
 /* One request, as a handler sees it. Everything is borrowed for the
  * duration of the handler call. */
@@ -28,6 +29,7 @@ typedef struct http_req {
     const char *client_ip; /* peer address as text */
     const char *route;     /* route label, for logs and audit */
     void *conn;            /* libmicrohttpd connection, for http_req_header */
+    void *priv;            /* the server's own per-request state */
     size_t n_params;       /* path parameters, see http_req_param */
     const char *param_name[HTTP_MAX_PARAMS];
     const char *param_value[HTTP_MAX_PARAMS];
@@ -88,8 +90,9 @@ int http_server_start(http_server *s, const char *host, uint16_t port, char *why
 /* http_server_port returns the bound port once started. */
 uint16_t http_server_port(const http_server *s);
 
-/* http_server_stop stops accepting, lets in-flight requests finish and
- * joins the threads. Safe to call twice. */
+/* http_server_stop stops accepting, lets in-flight requests finish (held
+ * responses included, for up to HTTP_HOLD_DRAIN_S seconds) and joins the
+ * threads. Safe to call twice. */
 void http_server_stop(http_server *s);
 
 /* http_server_free stops (if needed) and frees s. NULL is fine. */
@@ -101,6 +104,26 @@ const char *http_req_header(const http_req *req, const char *name);
 /* http_req_param returns the value of the path parameter {name} (borrowed
  * for the handler call) or NULL when the route has no such parameter. */
 const char *http_req_param(const http_req *req, const char *name);
+
+/* Holding a response back. A handler whose answer must not leave before
+ * some asynchronous work is done (a token must not be sent before its audit
+ * record is committed) takes a hold, starts the work, fills resp and
+ * returns as usual. The server then keeps resp, frees the worker thread
+ * (the connection is suspended) and sends resp only once
+ * http_hold_release(h, true) was called, from any thread; with false it
+ * sends the route's 500 instead and resp is discarded unsent. Exactly one
+ * release per hold, also when the handler fails after taking it. */
+typedef struct http_hold http_hold;
+
+/* http_req_hold gives the handler a hold on req's response (owned by the
+ * server; valid until released). RK_EINVAL when req already has one, or
+ * when the server is stopping: the handler then does its work
+ * synchronously. */
+int http_req_hold(const http_req *req, http_hold **out);
+
+/* http_hold_release lets the held response go (ok) or replaces it with the
+ * route's 500 (!ok). h must not be used afterwards. */
+void http_hold_release(http_hold *h, bool ok);
 
 /* http_resp_json sets resp to status with a copy of the JSON text s.
  * Returns RK_ENOMEM on allocation failure (resp left as a bare 500). */

@@ -1,10 +1,6 @@
-/* audit_queue.c - leader/follower group commit. A caller queues a pointer
- * to its record (it waits, so the record stays valid). If no commit is
- * running, the caller becomes the leader: it takes every queued record,
- * commits them in one transaction without holding the lock, publishes each
- * result and wakes the others. Callers whose record was not in that batch
- * wake up and one of them leads the next. No thread is added and an idle
- * queue costs one uncontended lock. */
+/* audit_queue.c - one writer thread; submitters append {record, callback}
+ * under a mutex and signal it. The writer swaps the queue out, commits it
+ * without the lock, then runs the callbacks. */
 #include "audit_queue.h"
 #include "../util/err.h"
 
@@ -12,21 +8,21 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-/* One caller's record and its result, on the caller's stack. */
-typedef struct waiter {
+typedef struct item {
     const store_audit *rec;
-    int rc;
-    bool done;
-} waiter;
+    audit_done_fn done;
+    void *arg;
+} item;
 
 struct audit_queue {
     store *st;
     pthread_mutex_t mu;
-    pthread_cond_t ready; /* a batch finished: results published, room made */
-    waiter *pending[AUDIT_QUEUE_MAX];
+    pthread_cond_t work; /* the writer waits for records */
+    pthread_cond_t room; /* submitters wait for room */
+    item pending[AUDIT_QUEUE_MAX];
     size_t n;
-    bool leading; /* a caller is committing a batch */
-    bool stopping;
+    bool started, stopping;
+    pthread_t writer;
 };
 
 int audit_queue_new(store *st, audit_queue **out)
@@ -36,54 +32,98 @@ int audit_queue_new(store *st, audit_queue **out)
         return RK_ENOMEM;
     q->st = st;
     pthread_mutex_init(&q->mu, NULL);
-    pthread_cond_init(&q->ready, NULL);
+    pthread_cond_init(&q->work, NULL);
+    pthread_cond_init(&q->room, NULL);
     *out = q;
     return RK_OK;
 }
 
-/* lead commits every queued record; called and returns with q->mu held. */
-static void lead(audit_queue *q)
+/* writer_main commits batches until the queue stops and is empty. */
+static void *writer_main(void *arg)
 {
-    waiter *batch[AUDIT_QUEUE_MAX];
+    audit_queue *q = arg;
+    item batch[AUDIT_QUEUE_MAX];
     const store_audit *recs[AUDIT_QUEUE_MAX];
     int rcs[AUDIT_QUEUE_MAX];
-    size_t n = q->n;
-    for (size_t i = 0; i < n; i++) {
-        batch[i] = q->pending[i];
-        recs[i] = batch[i]->rec;
-    }
-    q->n = 0;
-    q->leading = true;
-    pthread_mutex_unlock(&q->mu);
-    q->st->ops->audit_add_batch(q->st, recs, n, rcs);
     pthread_mutex_lock(&q->mu);
-    for (size_t i = 0; i < n; i++) {
-        batch[i]->rc = rcs[i];
-        batch[i]->done = true;
+    for (;;) {
+        while (q->n == 0 && !q->stopping)
+            pthread_cond_wait(&q->work, &q->mu);
+        if (q->n == 0)
+            break;
+        size_t n = q->n;
+        for (size_t i = 0; i < n; i++) {
+            batch[i] = q->pending[i];
+            recs[i] = batch[i].rec;
+        }
+        q->n = 0;
+        pthread_cond_broadcast(&q->room);
+        pthread_mutex_unlock(&q->mu);
+        q->st->ops->audit_add_batch(q->st, recs, n, rcs);
+        for (size_t i = 0; i < n; i++)
+            batch[i].done(batch[i].arg, rcs[i]);
+        pthread_mutex_lock(&q->mu);
     }
-    q->leading = false;
-    pthread_cond_broadcast(&q->ready);
+    pthread_mutex_unlock(&q->mu);
+    return NULL;
 }
 
-int audit_queue_add(audit_queue *q, const store_audit *a)
+int audit_queue_submit(audit_queue *q, const store_audit *a, audit_done_fn done, void *arg)
 {
-    waiter w = {.rec = a, .rc = RK_EIO};
     pthread_mutex_lock(&q->mu);
+    if (!q->started && !q->stopping) {
+        if (pthread_create(&q->writer, NULL, writer_main, q) != 0) {
+            pthread_mutex_unlock(&q->mu);
+            return RK_EIO;
+        }
+        q->started = true;
+    }
     while (q->n == AUDIT_QUEUE_MAX && !q->stopping)
-        pthread_cond_wait(&q->ready, &q->mu);
+        pthread_cond_wait(&q->room, &q->mu);
     if (q->stopping) {
         pthread_mutex_unlock(&q->mu);
         return RK_EIO;
     }
-    q->pending[q->n++] = &w;
-    while (!w.done) {
-        if (!q->leading)
-            lead(q);
-        else
-            pthread_cond_wait(&q->ready, &q->mu);
-    }
+    q->pending[q->n++] = (item){a, done, arg};
+    pthread_cond_signal(&q->work);
     pthread_mutex_unlock(&q->mu);
-    return w.rc;
+    return RK_OK;
+}
+
+/* A synchronous caller's wait, on its stack. */
+typedef struct waiter {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool done;
+    int rc;
+} waiter;
+
+static void wake(void *arg, int rc)
+{
+    waiter *w = arg;
+    pthread_mutex_lock(&w->mu);
+    w->rc = rc;
+    w->done = true;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+int audit_queue_add(audit_queue *q, const store_audit *a)
+{
+    waiter w = {.rc = RK_EIO};
+    pthread_mutex_init(&w.mu, NULL);
+    pthread_cond_init(&w.cv, NULL);
+    int rc = audit_queue_submit(q, a, wake, &w);
+    if (rc == RK_OK) {
+        pthread_mutex_lock(&w.mu);
+        while (!w.done)
+            pthread_cond_wait(&w.cv, &w.mu);
+        rc = w.rc;
+        pthread_mutex_unlock(&w.mu);
+    }
+    pthread_cond_destroy(&w.cv);
+    pthread_mutex_destroy(&w.mu);
+    return rc;
 }
 
 void audit_queue_free(audit_queue *q)
@@ -92,10 +132,14 @@ void audit_queue_free(audit_queue *q)
         return;
     pthread_mutex_lock(&q->mu);
     q->stopping = true;
-    while (q->leading || q->n) /* queued callers are still in audit_queue_add */
-        pthread_cond_wait(&q->ready, &q->mu);
+    pthread_cond_broadcast(&q->work);
+    pthread_cond_broadcast(&q->room);
+    bool started = q->started;
     pthread_mutex_unlock(&q->mu);
-    pthread_cond_destroy(&q->ready);
+    if (started)
+        pthread_join(q->writer, NULL);
+    pthread_cond_destroy(&q->work);
+    pthread_cond_destroy(&q->room);
     pthread_mutex_destroy(&q->mu);
     free(q);
 }

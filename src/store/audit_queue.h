@@ -1,34 +1,46 @@
 /* audit_queue.h - group commit of audit records.
  *
- * Callers hand a record to audit_queue_add and wait until it is committed.
- * One caller at a time leads: it takes every record that is waiting, writes
- * them in one transaction through the backend's audit_add_batch, and wakes
- * their callers with each record's own result. While one batch commits,
- * the next gathers, so under load a commit is shared by many tokens; an
- * idle queue commits a lone record at once (no added delay, no thread).
- * A record is never dropped: a caller returns only after its record was
- * committed or refused. */
+ * Callers submit a record with a completion callback and go on; one writer
+ * thread takes every record that is waiting, writes them in one transaction
+ * through the backend's audit_add_batch, then calls each record's callback
+ * with that record's own result. While the writer commits one batch the
+ * next gathers, so under load a commit is shared by many tokens; an idle
+ * queue commits a lone record at once (nothing is delayed on purpose).
+ *
+ * Request threads therefore never wait for the disk or the network: the
+ * HTTP layer holds the response back until the callback says the record is
+ * committed (see http_req_hold), and only then sends the token. A record is
+ * never dropped: every accepted submission gets exactly one callback. */
 #ifndef RK_AUDIT_QUEUE_H
 #define RK_AUDIT_QUEUE_H
 
 #include "store.h"
 
-#define AUDIT_QUEUE_MAX 256 /* records waiting at once; further callers wait for room */
+#define AUDIT_QUEUE_MAX 512 /* records waiting at once; further submitters wait for room */
 
 typedef struct audit_queue audit_queue;
 
+/* Called once per submitted record, on the writer thread, with RK_OK,
+ * RK_ECONFLICT (jti already logged) or the store's error. */
+typedef void (*audit_done_fn)(void *arg, int rc);
+
 /* audit_queue_new makes a queue that writes into st (borrowed; must outlive
- * the queue). Free with audit_queue_free. */
+ * the queue). The writer thread starts with the first record. Free with
+ * audit_queue_free. */
 int audit_queue_new(store *st, audit_queue **out);
 
-/* audit_queue_add commits a (borrowed until it returns) and returns its
- * result: RK_OK, RK_ECONFLICT (jti already logged), or the store's error.
- * RK_EIO once the queue is being freed. */
+/* audit_queue_submit queues a (borrowed until done runs) and returns RK_OK;
+ * done(arg, rc) follows exactly once. When the queue is full the call waits
+ * for room. RK_EIO (done is then never called) when the writer can't start
+ * or the queue is being freed. */
+int audit_queue_submit(audit_queue *q, const store_audit *a, audit_done_fn done, void *arg);
+
+/* audit_queue_add submits a and waits for its result (for callers that
+ * have nothing else to do, e.g. the CLI and tests). */
 int audit_queue_add(audit_queue *q, const store_audit *a);
 
-/* audit_queue_free refuses new records, waits for those already queued to
- * be committed and frees q. NULL is fine. No caller may start
- * audit_queue_add after it began. */
+/* audit_queue_free stops taking records, lets the writer commit (and call
+ * back) every record already queued, joins it and frees q. NULL is fine. */
 void audit_queue_free(audit_queue *q);
 
 #endif

@@ -204,10 +204,9 @@ int store_member_list(store *st, const char *room, store_member **out, size_t *n
     return st->ops->member_list(st, room, out, n);
 }
 
-int store_audit_add(store *st, const store_audit *a)
+/* check_audit checks every field of a against its limit. */
+static int check_audit(const store_audit *a)
 {
-    if (!st || !a)
-        return RK_EINVAL;
     int rc;
     if ((rc = check_field(a->jti, sizeof a->jti, true)) ||
         (rc = check_field(a->subject, sizeof a->subject, false)) ||
@@ -218,7 +217,23 @@ int store_audit_add(store *st, const store_audit *a)
         (rc = check_field(a->client_ip, sizeof a->client_ip, false)) ||
         (rc = check_field(a->route, sizeof a->route, false)))
         return rc;
-    return audit_queue_add(st->front->audit, a);
+    return RK_OK;
+}
+
+int store_audit_submit(store *st, const store_audit *a, void (*done)(void *arg, int rc), void *arg)
+{
+    if (!st || !a || !done)
+        return RK_EINVAL;
+    int rc = check_audit(a);
+    return rc ? rc : audit_queue_submit(st->front->audit, a, done, arg);
+}
+
+int store_audit_add(store *st, const store_audit *a)
+{
+    if (!st || !a)
+        return RK_EINVAL;
+    int rc = check_audit(a);
+    return rc ? rc : audit_queue_add(st->front->audit, a);
 }
 
 int store_audit_list(store *st, const store_audit_filter *f, store_audit **out, size_t *n)

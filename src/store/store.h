@@ -127,11 +127,15 @@ int store_member_set(store *st, const store_member *m);
 int store_member_remove(store *st, const char *room, const char *subject);
 int store_member_list(store *st, const char *room, store_member **out, size_t *n);
 
-/* Audit. audit_add writes one record atomically (all of it or nothing) and
- * returns once it is committed. Concurrent callers are committed together
- * (group commit): one writer thread takes every record waiting and writes
- * them in one transaction, so the cost of a commit is shared.
+/* Audit. Records are committed in batches by one writer thread (group
+ * commit, see audit_queue.h): many tokens share one transaction. Each
+ * record is written whole or not at all.
+ * audit_submit checks a and queues it (a borrowed until done runs); on
+ * RK_OK done(arg, rc) follows exactly once, on the writer thread, with the
+ * record's result; on any other return done is never called.
+ * audit_add submits and waits for the result.
  * audit_list: newest first, filtered; new array, caller frees. */
+int store_audit_submit(store *st, const store_audit *a, void (*done)(void *arg, int rc), void *arg);
 int store_audit_add(store *st, const store_audit *a);
 int store_audit_list(store *st, const store_audit_filter *f, store_audit **out, size_t *n);
 

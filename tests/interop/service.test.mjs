@@ -10,6 +10,7 @@
 // TokenVerifier and their grants checked against the caller's role.
 
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -903,6 +904,27 @@ describe('roomkey serve configured by environment only', () => {
       assert.equal(x.route, 'livekit.token');
       assert.equal(x.identity, 'gina');
     }
+  });
+
+  test('a token whose audit record cannot be committed is never sent (500)', async () => {
+    const sql = (q) => {
+      const r = spawnSync('sqlite3', [E.db, q], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+    };
+    const jwt = await sess('gina');
+    const before = auditList(E.db, { room: 'team', subject: 'gina' }).length;
+    sql("CREATE TRIGGER refuse_audit BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'refused by test'); END;");
+    try {
+      const r = await postToken(E.srv, { roomId: 'team' }, bearer(jwt));
+      assertError(r, 500, 'Internal server error');
+      assert.ok(!/eyJ/.test(r.text), 'no token in the 500 body');
+      assert.match(E.srv.stderr(), /"event":"audit_failed"/);
+    } finally {
+      sql('DROP TRIGGER refuse_audit;');
+    }
+    await assertMint(await postToken(E.srv, { roomId: 'team' }, bearer(jwt)),
+      want({ roomId: 'team', room: 'team', identity: 'gina', name: 'gina', role: 'member', ttl: 900 }));
+    assert.equal(auditList(E.db, { room: 'team', subject: 'gina' }).length, before + 1);
   });
 
   test('SIGTERM stops the server with exit code 0', async () => {
