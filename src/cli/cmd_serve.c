@@ -1,6 +1,7 @@
 /* cmd_serve.c - `roomkey serve` (the service) and `roomkey check-config`. */
 #include "../api/issuance.h"
 #include "../api/livekit.h"
+#include "../api/token_source.h"
 #include "../api/voice_agent.h"
 #include "../auth/session.h"
 #include "../config/config.h"
@@ -110,6 +111,7 @@ static const struct {
 } families[] = {
     {FAMILY_LIVEKIT, api_livekit_register},
     {FAMILY_VOICE_AGENT, api_voice_agent_register},
+    {FAMILY_TOKEN_SOURCE, api_token_source_register},
 };
 
 /* register_families adds the routes of every enabled family to srv. */
