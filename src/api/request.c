@@ -4,6 +4,8 @@
 #include "../util/err.h"
 #include "../util/log.h"
 
+#include <stdlib.h>
+
 void request_log_auth_failure(const http_req *req, auth_fail fail)
 {
     log_event("info", "auth_failed", "route", req->route, "reason", auth_fail_name(fail), NULL);
@@ -35,5 +37,26 @@ int request_json_object(const http_req *req, bool empty_ok, json_t **out, const 
         return RK_EINVAL;
     }
     *out = body;
+    return RK_OK;
+}
+
+void request_reply_open(jsonw *w, size_t cap)
+{
+    char *buf = malloc(cap);
+    jsonw_init(w, buf, buf ? cap : 0);
+}
+
+int request_reply_take(jsonw *w, http_resp *resp, int status)
+{
+    if (w->err || !w->buf) {
+        free(w->buf);
+        w->buf = NULL;
+        return w->err ? w->err : RK_ENOMEM;
+    }
+    free(resp->body);
+    resp->status = status;
+    resp->body = w->buf;
+    resp->body_len = w->len;
+    w->buf = NULL;
     return RK_OK;
 }

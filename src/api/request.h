@@ -6,6 +6,7 @@
 
 #include "../auth/session.h"
 #include "../http/server.h"
+#include "../util/jsonw.h"
 #include "issuance.h"
 
 #include <jansson.h>
@@ -28,5 +29,15 @@ void request_log_auth_failure(const http_req *req, auth_fail fail);
  * is a new reference the caller json_decref()s; on RK_EINVAL *why is a
  * static message for the client. */
 int request_json_object(const http_req *req, bool empty_ok, json_t **out, const char **why);
+
+/* request_reply_open points w at a new buffer of cap bytes for a response
+ * body. When allocation fails, w is a writer that already failed (writes do
+ * nothing) and request_reply_take reports it. */
+void request_reply_open(jsonw *w, size_t cap);
+
+/* request_reply_take hands w's buffer to resp as the body with status when
+ * everything was written (RK_OK); otherwise frees the buffer, leaves resp
+ * untouched and returns w's error for the caller to render. */
+int request_reply_take(jsonw *w, http_resp *resp, int status);
 
 #endif

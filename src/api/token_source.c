@@ -266,26 +266,16 @@ static void parse_body(json_t *body, const config_token_source *lim, ts_body *b)
 /* respond writes the 201 body {"server_url", "participant_token"}. */
 static void respond(const api_ctx *api, http_resp *resp, const char *tok, size_t tok_len)
 {
-    size_t cap = tok_len + strlen(api->cfg->livekit_url) * 6 + 128;
-    char *out = malloc(cap);
     jsonw w;
-    if (out) {
-        jsonw_init(&w, out, cap);
-        jsonw_obj_open(&w);
-        JSONW_KEY(&w, "server_url");
-        jsonw_str(&w, api->cfg->livekit_url);
-        JSONW_KEY(&w, "participant_token");
-        jsonw_strn(&w, tok, tok_len);
-        jsonw_obj_close(&w);
-    }
-    if (!out || w.err) {
-        free(out);
+    request_reply_open(&w, tok_len + strlen(api->cfg->livekit_url) * 6 + 128);
+    jsonw_obj_open(&w);
+    JSONW_KEY(&w, "server_url");
+    jsonw_str(&w, api->cfg->livekit_url);
+    JSONW_KEY(&w, "participant_token");
+    jsonw_strn(&w, tok, tok_len);
+    jsonw_obj_close(&w);
+    if (request_reply_take(&w, resp, 201) != RK_OK)
         api_token_source_error(resp, 500, "internal error");
-        return;
-    }
-    resp->status = 201;
-    resp->body = out;
-    resp->body_len = w.len;
 }
 
 /* refuse renders policy's refusal rc for the caller who asked for b. */

@@ -233,8 +233,11 @@ static void refuse(http_resp *resp, int rc, const caller *who, bool anonymous, c
             snprintf(b->own, sizeof b->own, "Expiration must be at most %lld seconds in this room",
                      (long long)d->max_ttl);
             add_err(b, "expirationSeconds", b->own);
+        } else if (anonymous) { /* "anon:" + the identity must fit the token's 256 bytes */
+            add_err(b, "participantIdentity",
+                    "Participant identity must be at most 251 characters in an anonymous room");
         } else {
-            snprintf(b->own, sizeof b->own, "Participant identity is too long (%s)", why);
+            snprintf(b->own, sizeof b->own, "Request refused: %s", why);
             add_err(b, "participantIdentity", b->own);
         }
         render(resp, 400, "VALIDATION_ERROR", "Request validation failed", b->errs, b->n);
@@ -249,30 +252,20 @@ static void respond(http_resp *resp, const va_body *b, const decision *d, const 
 {
     char expires[CLOCK_ISO_LEN];
     clock_iso8601(info->exp, expires, sizeof expires);
-    size_t cap = tok_len + 2048;
-    char *out = malloc(cap);
     jsonw w;
-    if (out) {
-        jsonw_init(&w, out, cap);
-        jsonw_obj_open(&w);
-        JSONW_KEY(&w, "token");
-        jsonw_strn(&w, tok, tok_len);
-        JSONW_KEY(&w, "expiresAt");
-        jsonw_str(&w, expires);
-        JSONW_KEY(&w, "roomName");
-        jsonw_str(&w, b->room);
-        JSONW_KEY(&w, "participantIdentity");
-        jsonw_str(&w, d->identity);
-        jsonw_obj_close(&w);
-    }
-    if (!out || w.err) {
-        free(out);
+    request_reply_open(&w, tok_len + 2048);
+    jsonw_obj_open(&w);
+    JSONW_KEY(&w, "token");
+    jsonw_strn(&w, tok, tok_len);
+    JSONW_KEY(&w, "expiresAt");
+    jsonw_str(&w, expires);
+    JSONW_KEY(&w, "roomName");
+    jsonw_str(&w, b->room);
+    JSONW_KEY(&w, "participantIdentity");
+    jsonw_str(&w, d->identity);
+    jsonw_obj_close(&w);
+    if (request_reply_take(&w, resp, 200) != RK_OK)
         api_voice_agent_error(resp, 500, "Internal server error");
-        return;
-    }
-    resp->status = 200;
-    resp->body = out;
-    resp->body_len = w.len;
 }
 
 /* mint decides and mints for b; who is the caller, or an anonymous one. */

@@ -11,7 +11,7 @@ import path from 'node:path';
 import * as jose from 'jose';
 import { TokenVerifier } from 'livekit-server-sdk';
 
-import { rand, sessionClaims, showRes, signJwt, startServer, tempDir, toYaml } from './service-lib.mjs';
+import { auditList, rand, sessionClaims, showRes, signJwt, startServer, stopChecked, tempDir, toYaml } from './service-lib.mjs';
 
 export const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
@@ -54,6 +54,25 @@ export async function startFamilyServer(creds, extra, { env = {} } = {}) {
   fs.writeFileSync(configPath, toYaml(config));
   const srv = await startServer({ configPath, env });
   return { srv, db, tmp, configPath };
+}
+
+/**
+ * Stop servers from startFamilyServer (SIGTERM, failing on sanitizer
+ * reports) and remove their temp dirs; all are stopped even when one fails.
+ */
+export async function stopFamilyServers(...servers) {
+  let failure;
+  for (const X of servers) {
+    if (!X) continue;
+    try {
+      await stopChecked(X.srv);
+    } catch (e) {
+      failure ??= e;
+    } finally {
+      X.tmp.cleanup();
+    }
+  }
+  if (failure) throw failure;
 }
 
 /** A session JWT for subject sub from creds' issuer (extra claims merged). */
@@ -116,4 +135,19 @@ export function assertKeys(r, status, keys) {
   assert.ok(r.json && typeof r.json === 'object' && !Array.isArray(r.json), `body is not a JSON object: ${showRes(r)}`);
   assert.deepEqual(Object.keys(r.json).sort(), [...keys].sort(), `keys: ${showRes(r)}`);
   return r.json;
+}
+
+/**
+ * Check that every token in minted has exactly one audit record in db, with
+ * route `route`; returns the records by jti.
+ */
+export function assertAudited(db, minted, route) {
+  const all = auditList(db);
+  const byJti = new Map(all.map((x) => [x.jti, x]));
+  assert.equal(byJti.size, all.length, 'duplicate jti in the audit');
+  for (const t of minted) {
+    const { jti } = jose.decodeJwt(t);
+    assert.equal(byJti.get(jti)?.route, route, `audit record of jti ${jti}`);
+  }
+  return byJti;
 }

@@ -16,8 +16,8 @@ import { after, before, describe, test } from 'node:test';
 
 import { TokenSource } from 'livekit-client';
 
-import { assertGrants, assertKeys, credentials, session, startFamilyServer, verifyToken } from './family-lib.mjs';
-import { auditList, bearer, nowSec, rand, request, showRes, stopChecked } from './service-lib.mjs';
+import { assertAudited, assertGrants, assertKeys, credentials, session, startFamilyServer, stopFamilyServers, verifyToken } from './family-lib.mjs';
+import { auditList, bearer, nowSec, rand, request, showRes } from './service-lib.mjs';
 
 const PATH = '/api/livekit/token-source';
 const MEMBER = ['canPublish', 'canSubscribe', 'canPublishData'];
@@ -91,9 +91,7 @@ describe('POST /api/livekit/token-source (token_source family)', () => {
     S.url = S.srv.base + PATH;
   });
 
-  after(async () => {
-    try { await stopChecked(S.srv); } finally { S.tmp?.cleanup(); }
-  });
+  after(() => stopFamilyServers(S.srv && S));
 
   describe('livekit-client TokenSource.endpoint against RoomKey', () => {
     test('agent dispatch: the SDK\'s snake_case request, 201, and a token carrying roomConfig.agents', async () => {
@@ -325,14 +323,8 @@ describe('POST /api/livekit/token-source (token_source family)', () => {
 
   describe('audit', () => {
     test('every mint is audited once with route token_source.token', () => {
-      const all = auditList(S.db);
-      const byJti = new Map(all.map((x) => [x.jti, x]));
-      assert.equal(byJti.size, all.length, 'duplicate jti');
       assert.ok(S.minted.length >= 10, `few mints: ${S.minted.length}`);
-      for (const t of S.minted) {
-        const jti = JSON.parse(Buffer.from(t.split('.')[1], 'base64url')).jti;
-        assert.equal(byJti.get(jti)?.route, 'token_source.token', `jti ${jti}`);
-      }
+      const byJti = assertAudited(S.db, S.minted, 'token_source.token');
       const rec = byJti.get(S.agentClaims.jti);
       assert.equal(rec.subject, 'alice');
       assert.equal(rec.identity, 'alice');
@@ -353,11 +345,7 @@ describe('token_source: LiveKit URL required; the family can be switched off', (
     A = await startFamilyServer(C, { rooms, livekit: { api_key: C.lkKey, api_secret: C.lkSecret } });
     B = await startFamilyServer(C, { rooms, families: { token_source: false } });
   });
-  after(async () => {
-    for (const X of [A, B]) {
-      try { await stopChecked(X?.srv); } finally { X?.tmp.cleanup(); }
-    }
-  });
+  after(() => stopFamilyServers(A, B));
 
   test('no livekit.url: 500 internal (server_url is part of the contract), nothing audited', async () => {
     assertTsError(await post(A.srv, { room_name: 'support' }, bearer(await session(C, 'bob'))), 500, 'internal', /LIVEKIT_URL/);
