@@ -184,7 +184,7 @@ static int token_handler(void *ctx, const http_req *req, http_resp *resp)
         json_decref(body);
         return RK_OK;
     }
-    policy_ask ask = {b.room_id, b.identity, b.name, b.ttl};
+    policy_ask ask = {.room = b.room_id, .identity = b.identity, .name = b.name, .ttl = b.ttl};
     decision d;
     const char *why = "";
     int rc = policy_decide(api->cfg, api->st, &who, &ask, &d, &why);

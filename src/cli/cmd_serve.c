@@ -1,6 +1,8 @@
 /* cmd_serve.c - `roomkey serve` (the service) and `roomkey check-config`. */
 #include "../api/issuance.h"
 #include "../api/livekit.h"
+#include "../api/token_source.h"
+#include "../api/voice_agent.h"
 #include "../auth/session.h"
 #include "../config/config.h"
 #include "../http/server.h"
@@ -108,6 +110,8 @@ static const struct {
     int (*add)(http_server *s, api_ctx *api);
 } families[] = {
     {FAMILY_LIVEKIT, api_livekit_register},
+    {FAMILY_VOICE_AGENT, api_voice_agent_register},
+    {FAMILY_TOKEN_SOURCE, api_token_source_register},
 };
 
 /* register_families adds the routes of every enabled family to srv. */

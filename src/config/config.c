@@ -1347,12 +1347,83 @@ static int parse_families(loader *ld, const ynode *n)
     return rc;
 }
 
+/* parse_voice_agent reads `voice_agent:` (the seed 003 family's options). */
+static int parse_voice_agent(loader *ld, const ynode *n)
+{
+    enum { ANON, NF };
+    static const char *const names[NF] = {"anonymous_rooms"};
+    const ynode *v[NF];
+    config_voice_agent *va = &ld->cfg->voice_agent;
+    char p[PATH_CAP];
+    size_t count = 0;
+    int rc = map_fields(ld, n, "voice_agent", names, NF, v);
+    if (rc || !v[ANON])
+        return rc;
+    const char *lp = sub(p, "voice_agent", "anonymous_rooms");
+    if ((rc = seq_items(ld, v[ANON], lp, CONFIG_MAX_ANON_ROOMS, &count)))
+        return rc;
+    for (size_t i = 0; i < count; i++) {
+        char ip[PATH_CAP];
+        char *room = va->anonymous_rooms[i];
+        path_idx(ip, sizeof ip, lp, i);
+        if ((rc = get_str(ld, v[ANON]->kids[i], ip, room, sizeof va->anonymous_rooms[0], 1)))
+            return rc;
+        if (strspn(room, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") !=
+            strlen(room))
+            return fail(ld, RK_EINVAL, "config: %s: a room name of letters, digits, '-', '_'", ip);
+        va->n_anonymous_rooms = i + 1;
+    }
+    return RK_OK;
+}
+
+/* parse_token_source reads `token_source:` (the standard endpoint's limits). */
+static int parse_token_source(loader *ld, const ynode *n)
+{
+    enum { META, ATTRS, NF };
+    static const char *const names[NF] = {"max_metadata", "max_attributes"};
+    const ynode *v[NF];
+    config_token_source *ts = &ld->cfg->token_source;
+    char p[PATH_CAP];
+    int64_t x = 0;
+    int rc = map_fields(ld, n, "token_source", names, NF, v);
+    if (rc)
+        return rc;
+    if (v[META]) {
+        if ((rc = get_int(ld, v[META], sub(p, "token_source", "max_metadata"), 0, 65536, &x)))
+            return rc;
+        ts->max_metadata = (size_t)x;
+    }
+    if (v[ATTRS]) {
+        if ((rc = get_int(ld, v[ATTRS], sub(p, "token_source", "max_attributes"), 0, 65536, &x)))
+            return rc;
+        ts->max_attributes = (size_t)x;
+    }
+    return RK_OK;
+}
+
 static int parse_root(loader *ld, const ynode *root)
 {
-    enum { SERVER, DB, DEV, LK, ISS, APIK, ADMIN, ADMIN_FILE, ROLES, ROOMS, MEMBERS, FAM, NF };
-    static const char *const names[NF] = {"server",  "database", "dev_mode",  "livekit",
-                                          "issuers", "api_keys", "admin_key", "admin_key_file",
-                                          "roles",   "rooms",    "members",   "families"};
+    enum {
+        SERVER,
+        DB,
+        DEV,
+        LK,
+        ISS,
+        APIK,
+        ADMIN,
+        ADMIN_FILE,
+        ROLES,
+        ROOMS,
+        MEMBERS,
+        FAM,
+        VOICE,
+        TSRC,
+        NF
+    };
+    static const char *const names[NF] = {
+        "server",   "database",  "dev_mode",       "livekit",     "issuers",
+        "api_keys", "admin_key", "admin_key_file", "roles",       "rooms",
+        "members",  "families",  "voice_agent",    "token_source"};
     const ynode *v[NF];
     config *c = ld->cfg;
     int rc = map_fields(ld, root, "", names, NF, v);
@@ -1379,6 +1450,10 @@ static int parse_root(loader *ld, const ynode *root)
     if (v[MEMBERS] && (rc = parse_members(ld, v[MEMBERS])))
         return rc;
     if (v[FAM] && (rc = parse_families(ld, v[FAM])))
+        return rc;
+    if (v[VOICE] && (rc = parse_voice_agent(ld, v[VOICE])))
+        return rc;
+    if (v[TSRC] && (rc = parse_token_source(ld, v[TSRC])))
         return rc;
     return RK_OK;
 }
@@ -1688,6 +1763,8 @@ static void set_defaults(config *c)
         c->families[i] = true;
     c->default_ttl = 3600;
     c->max_ttl = 86400;
+    c->token_source.max_metadata = 4096;
+    c->token_source.max_attributes = 4096;
     config_role *r = c->roles;
     strcpy(r[0].name, "member");
     r[0].can_publish = r[0].can_subscribe = r[0].can_publish_data = true;

@@ -97,6 +97,22 @@ enum config_family {
     FAMILY_COUNT
 };
 
+/* `voice_agent:` - options of the seed 003 family (POST /api/token). */
+#define CONFIG_MAX_ANON_ROOMS 64
+typedef struct config_voice_agent {
+    /* Rooms that callers without credentials may join (identity from the
+     * request, prefixed "anon:"; the room's default role). Empty = none: every
+     * caller must authenticate. Names: 1-255 of letters, digits, '-', '_'. */
+    char anonymous_rooms[CONFIG_MAX_ANON_ROOMS][256];
+    size_t n_anonymous_rooms;
+} config_voice_agent;
+
+/* `token_source:` - options of LiveKit's standard token endpoint family. */
+typedef struct config_token_source {
+    size_t max_metadata;   /* participant_metadata, bytes; default 4096 */
+    size_t max_attributes; /* participant_attributes keys + values, bytes; default 4096 */
+} config_token_source;
+
 /* config_family_name returns the YAML name of family f ("livekit", ...). */
 const char *config_family_name(enum config_family f);
 
@@ -138,6 +154,10 @@ typedef struct config {
     size_t n_rooms;
     config_member members[CONFIG_MAX_MEMBERS];
     size_t n_members;
+
+    /* route family options */
+    config_voice_agent voice_agent;
+    config_token_source token_source;
 } config;
 
 /* config_load builds a config from the YAML file at path (NULL: none, or

@@ -299,13 +299,17 @@ const char *http_req_param(const http_req *req, const char *name)
     return NULL;
 }
 
-/* family_errors picks the error renderer of the route family whose paths
- * share the longest prefix with path (so /api/livekit/nope answers in the
- * livekit family's shape). */
+/* family_errors picks the error renderer of the route whose path matches
+ * path, else of the route family whose paths share the longest prefix with
+ * path (so /api/livekit/nope answers in the livekit family's shape). */
 static http_error_renderer family_errors(const http_server *s, const char *path)
 {
     http_error_renderer best = default_errors;
     size_t best_len = 0;
+    route_params pp;
+    for (size_t i = 0; i < s->n_routes; i++)
+        if (path_match(s->routes[i].path, path, &pp))
+            return s->routes[i].errors ? s->routes[i].errors : default_errors;
     for (size_t i = 0; i < s->n_routes; i++) {
         const char *p = s->routes[i].path, *slash = strrchr(p, '/');
         size_t prefix = slash ? (size_t)(slash - p) : 0;

@@ -6,13 +6,22 @@
 #include <stdio.h>
 #include <string.h>
 
-static void fill_claims(decision *d)
+/* fill_claims builds d's claims from its role and the ask's extras. */
+static void fill_claims(decision *d, const policy_ask *ask)
 {
     const config_role *r = d->role;
     lk_claims *c = &d->claims;
     memset(c, 0, sizeof *c);
     c->identity = d->identity;
     c->name = d->name[0] ? d->name : NULL;
+    c->metadata = ask->metadata;
+    c->attrs = ask->attrs;
+    c->n_attrs = ask->n_attrs;
+    if (ask->n_agents) {
+        d->room_config.agents = ask->agents;
+        d->room_config.n_agents = ask->n_agents;
+        c->room_config = &d->room_config;
+    }
     lk_video_grant *v = &c->video;
     v->room_join = TRI_TRUE;
     v->room = d->room.name;
@@ -38,19 +47,21 @@ static int64_t min_cap(int64_t a, int64_t b)
     return b > 0 && b < a ? b : a;
 }
 
-int policy_decide(const config *cfg, store *st, const caller *who, const policy_ask *ask,
-                  decision *d, const char **why)
+/* choose_identity sets d->identity: the caller's subject by default, another
+ * identity only for mint_any API keys, "anon:<identity>" when anonymous. */
+static int choose_identity(const caller *who, const policy_ask *ask, bool mint_any, decision *d,
+                           const char **why)
 {
-    memset(d, 0, sizeof *d);
-    int rc = store_room_get(st, ask->room, &d->room);
-    if (rc == RK_ENOTFOUND || rc == RK_EINVAL || rc == RK_ETOOBIG) {
-        *why = "room not found";
-        return RK_ENOTFOUND;
+    if (ask->anonymous) {
+        int n = ask->identity && ask->identity[0] ? snprintf(d->identity, sizeof d->identity,
+                                                             POLICY_ANON_PREFIX "%s", ask->identity)
+                                                  : -1;
+        if (n < 0 || (size_t)n >= sizeof d->identity) {
+            *why = n < 0 ? "an anonymous caller must name an identity" : "identity too long";
+            return RK_EINVAL;
+        }
+        return RK_OK;
     }
-    if (rc)
-        return rc;
-    bool mint_any = who->is_api_key && (who->perms & PERM_MINT_ANY);
-
     const char *identity = ask->identity ? ask->identity : who->subject;
     if (strcmp(identity, who->subject) != 0 && !mint_any) {
         *why = "identity must be the authenticated caller";
@@ -61,28 +72,64 @@ int policy_decide(const config *cfg, store *st, const caller *who, const policy_
         return RK_EINVAL;
     }
     strcpy(d->identity, identity);
+    return RK_OK;
+}
 
-    store_member m;
-    rc = store_member_get(st, d->room.name, who->subject, &m);
-    if (rc && rc != RK_ENOTFOUND)
-        return rc;
-    bool member = rc == RK_OK;
-    if (d->room.mode == STORE_MODE_MEMBERS && !member && !mint_any) {
-        *why = "not a member of this room";
-        return RK_EDENIED;
-    }
+/* choose_role sets d->role: membership, then the session's role claim, then
+ * the room's default role (anonymous asks: the default role only). */
+static int choose_role(const config *cfg, store *st, const caller *who, const policy_ask *ask,
+                       bool mint_any, decision *d, const char **why)
+{
     const config_role *role = NULL;
-    if (member)
-        role = config_role_find(cfg, m.role);
-    if (!role && who->role[0])
-        role = config_role_find(cfg, who->role);
+    if (!ask->anonymous) {
+        store_member m;
+        int rc = store_member_get(st, d->room.name, who->subject, &m);
+        if (rc && rc != RK_ENOTFOUND)
+            return rc;
+        bool member = rc == RK_OK;
+        if (d->room.mode == STORE_MODE_MEMBERS && !member && !mint_any) {
+            *why = "not a member of this room";
+            return RK_EDENIED;
+        }
+        if (member)
+            role = config_role_find(cfg, m.role);
+        if (!role && who->role[0])
+            role = config_role_find(cfg, who->role);
+    }
     if (!role)
         role = config_role_find(cfg, d->room.default_role);
     if (!role) {
         *why = "no role applies";
         return RK_EDENIED;
     }
+    if ((ask->metadata || ask->n_attrs) && !role->can_update_own_metadata) {
+        *why = "the role may not set participant metadata or attributes";
+        return RK_EDENIED;
+    }
+    if (ask->n_agents && !role->may_dispatch_agents) {
+        *why = "the role may not dispatch agents";
+        return RK_EDENIED;
+    }
     d->role = role;
+    return RK_OK;
+}
+
+int policy_decide(const config *cfg, store *st, const caller *who, const policy_ask *ask,
+                  decision *d, const char **why)
+{
+    memset(d, 0, sizeof *d);
+    int rc = store_room_get(st, ask->room, &d->room);
+    if (rc == RK_ENOTFOUND || rc == RK_EINVAL || rc == RK_ETOOBIG ||
+        (rc == RK_OK && ask->anonymous && strcmp(d->room.name, ask->room) != 0)) {
+        *why = "room not found";
+        return RK_ENOTFOUND;
+    }
+    if (rc)
+        return rc;
+    bool mint_any = !ask->anonymous && who->is_api_key && (who->perms & PERM_MINT_ANY);
+    if ((rc = choose_identity(who, ask, mint_any, d, why)) ||
+        (rc = choose_role(cfg, st, who, ask, mint_any, d, why)))
+        return rc;
 
     const char *name = ask->name ? ask->name : who->name;
     if (strlen(name) >= sizeof d->name) {
@@ -91,14 +138,14 @@ int policy_decide(const config *cfg, store *st, const caller *who, const policy_
     }
     strcpy(d->name, name);
 
-    int64_t cap = min_cap(min_cap(cfg->max_ttl, role->max_ttl), d->room.max_ttl);
+    int64_t cap = min_cap(min_cap(cfg->max_ttl, d->role->max_ttl), d->room.max_ttl);
     d->max_ttl = cap;
     d->ttl = ask->ttl ? ask->ttl : (cfg->default_ttl < cap ? cfg->default_ttl : cap);
     if (d->ttl > cap) {
         *why = "ttl above the maximum";
         return RK_EINVAL;
     }
-    fill_claims(d);
+    fill_claims(d, ask);
     return RK_OK;
 }
 

@@ -12,7 +12,15 @@
  *  - lifetime: default cfg->default_ttl; the cap is the smallest of the
  *    global max, the role's and the room's max_ttl; a request above the cap
  *    is refused (RK_EINVAL), never silently shortened;
- *  - grants come from the role only; the request can't widen them. */
+ *  - grants come from the role only; the request can't widen them;
+ *  - participant metadata and attributes may be set at join only by a role
+ *    with can_update_own_metadata (it could set them once joined anyway);
+ *    roomConfig.agents only by a role with may_dispatch_agents: else
+ *    RK_EDENIED, never silently dropped;
+ *  - an anonymous ask (a family's configured anonymous room, no caller
+ *    credentials) names the room exactly (no alias), gets identity
+ *    "anon:<identity>" (so it can never take an authenticated user's seat),
+ *    no membership, and the room's default role only. */
 #ifndef RK_POLICY_H
 #define RK_POLICY_H
 
@@ -23,11 +31,21 @@
 
 #include <stdint.h>
 
+/* Prefix of every anonymous participant's identity. */
+#define POLICY_ANON_PREFIX "anon:"
+
 typedef struct policy_ask {
     const char *room;     /* room name or alias (required) */
-    const char *identity; /* NULL = the caller's subject */
+    const char *identity; /* NULL = the caller's subject; required when anonymous */
     const char *name;     /* display name; NULL = the session's name */
     int64_t ttl;          /* seconds; 0 = default */
+    /* Optional extras (all borrowed; they must outlive the decision). */
+    const char *metadata;            /* participant metadata; NULL = none */
+    const lk_attr *attrs;            /* participant attributes */
+    size_t n_attrs;                  /* 0 = none */
+    const lk_agent_dispatch *agents; /* roomConfig.agents to dispatch */
+    size_t n_agents;                 /* 0 = none (no roomConfig in the token) */
+    bool anonymous;                  /* no credentials: see the rules above */
 } policy_ask;
 
 typedef struct decision {
@@ -35,13 +53,15 @@ typedef struct decision {
     const config_role *role; /* borrowed from the config */
     char identity[257];
     char name[257];
-    int64_t ttl;      /* granted lifetime, seconds */
-    int64_t max_ttl;  /* the cap that applied */
-    lk_claims claims; /* ready to mint; strings point into this decision */
+    int64_t ttl;                /* granted lifetime, seconds */
+    int64_t max_ttl;            /* the cap that applied */
+    lk_claims claims;           /* ready to mint; strings point into this decision */
+    lk_room_config room_config; /* claims.room_config when agents were asked for */
 } decision;
 
 /* policy_decide fills *d. Returns RK_OK, RK_ENOTFOUND (no such room),
- * RK_EDENIED (not allowed), RK_EINVAL (ttl above the cap: *why explains),
+ * RK_EDENIED (not allowed: *why says what), RK_EINVAL (ttl above the cap,
+ * d->max_ttl set; or an identity/name too long, d->max_ttl 0: *why explains),
  * or a store error (RK_EIO...). *why is a static or d-owned message. The
  * decision must not be moved after the call (claims point into it). */
 int policy_decide(const config *cfg, store *st, const caller *who, const policy_ask *ask,

@@ -659,6 +659,43 @@ static void test_secrets(void)
             "RK_TEST_SECRET");
 }
 
+/* voice_agent: and token_source: (route family options). */
+static void test_family_options(void)
+{
+    clear_env();
+    config *c = NULL;
+    CHECK(load("", &c) == RK_OK);
+    CHECK(c && c->voice_agent.n_anonymous_rooms == 0);
+    CHECK(c && c->token_source.max_metadata == 4096 && c->token_source.max_attributes == 4096);
+    config_free(c);
+    CHECK(load("voice_agent: { anonymous_rooms: [demo-lobby, Kiosk_2] }\n"
+               "token_source: { max_metadata: 0, max_attributes: 65536 }\n",
+               &c) == RK_OK);
+    CHECK(c && c->voice_agent.n_anonymous_rooms == 2);
+    if (c) {
+        CHECK_STR(c->voice_agent.anonymous_rooms[0], "demo-lobby");
+        CHECK_STR(c->voice_agent.anonymous_rooms[1], "Kiosk_2");
+        CHECK(c->token_source.max_metadata == 0 && c->token_source.max_attributes == 65536);
+    }
+    config_free(c);
+    CHECK(load("voice_agent:\ntoken_source:\n", &c) == RK_OK);
+    config_free(c);
+    REFUSED("voice_agent: { anonymous_rooms: [a.b] }\n", "voice_agent.anonymous_rooms[0]: a room");
+    REFUSED("voice_agent: { anonymous_rooms: [ok, \"a b\"] }\n", "anonymous_rooms[1]");
+    REFUSED("voice_agent: { anonymous_rooms: lobby }\n", "expected a list");
+    REFUSED("voice_agent: { anonymous_rooms: [\"\"] }\n", "must not be empty");
+    REFUSED("voice_agent: { rooms: [x] }\n", "unknown key \"voice_agent.rooms\"");
+    REFUSED("token_source: { max_metadata: 65537 }\n",
+            "token_source.max_metadata: must be between");
+    REFUSED("token_source: { max_attributes: -1 }\n", "token_source.max_attributes");
+    REFUSED("token_source: { max_meta: 1 }\n", "unknown key \"token_source.max_meta\"");
+    char yaml[64 * 8 + 64] = "voice_agent: { anonymous_rooms: [";
+    for (int i = 0; i < CONFIG_MAX_ANON_ROOMS + 1; i++)
+        snprintf(yaml + strlen(yaml), sizeof yaml - strlen(yaml), "%sr%d", i ? "," : "", i);
+    snprintf(yaml + strlen(yaml), sizeof yaml - strlen(yaml), "] }\n");
+    REFUSED(yaml, "more than 64 entries");
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/rk-config-XXXXXX");
@@ -673,6 +710,7 @@ int main(void)
     test_validation();
     test_roles_and_members();
     test_secrets();
+    test_family_options();
     clear_env();
     for (size_t i = 0; i < n_files; i++)
         unlink(files[i]);
