@@ -125,8 +125,12 @@ int issuance_mint(const api_ctx *api, const caller *who, const decision *d, cons
     copy(a->identity, sizeof a->identity, d->identity);
     copy(a->room, sizeof a->room, d->room.name);
     copy(a->role, sizeof a->role, d->role->name);
-    if (policy_grants_json(d, a->grants, sizeof a->grants) != RK_OK)
-        copy(a->grants, sizeof a->grants, "{}");
+    if ((rc = policy_grants_json(d, a->grants, sizeof a->grants)) != RK_OK) {
+        log_event("error", "audit_failed", "route", req->route, "jti", info->jti, "reason",
+                  "grants do not fit the audit record", NULL);
+        free(p);
+        return rc;
+    }
     a->issued_at = now;
     a->exp = info->exp;
     copy(a->client_ip, sizeof a->client_ip, req->client_ip);

@@ -213,7 +213,7 @@ static int token_handler(void *ctx, const http_req *req, http_resp *resp)
                               rc == RK_ENOTFOUND ? "LiveKit service not configured properly"
                                                  : "Internal server error");
         } else {
-            char expires[CLOCK_ISO_LEN];
+            char expires[CLOCK_ISO_LEN] = ""; /* exp is bounded, so formatting can't fail */
             clock_iso8601(info.exp, expires, sizeof expires);
             size_t cap = tok_len + 2048;
             char *out = malloc(cap);

@@ -150,7 +150,7 @@ static bool get_attributes(ts_body *b, json_t *v, size_t max_bytes)
 }
 
 /* get_agent reads one RoomAgentDispatch of room_config.agents. */
-static bool get_agent(ts_body *b, size_t i, json_t *v)
+static bool get_agent(ts_body *b, size_t i, json_t *v, size_t max_metadata)
 {
     if (!json_is_object(v))
         return bad(b, 400, "room_config.agents[%zu] must be an object", i);
@@ -163,7 +163,9 @@ static bool get_agent(ts_body *b, size_t i, json_t *v)
             if (!get_str(b, "room_config.agents.agent_name", val, TS_MAX_STR, &a->agent_name))
                 return false;
         } else if (strcmp(k, "metadata") == 0) {
-            if (!get_str(b, "room_config.agents.metadata", val, GRANTS_MAX_AGENT_META,
+            if (!get_str(b, "room_config.agents.metadata", val,
+                         max_metadata < GRANTS_MAX_AGENT_META ? max_metadata
+                                                              : GRANTS_MAX_AGENT_META,
                          &a->metadata))
                 return false;
         } else if (strcmp(k, "deployment") == 0 || strcmp(k, "restart_policy") == 0 ||
@@ -186,7 +188,7 @@ static const char *const ROOM_FIELDS[] = {
     "min_playout_delay", "max_playout_delay", "sync_streams",     "tags",
 };
 
-static bool get_room_config(ts_body *b, json_t *v)
+static bool get_room_config(ts_body *b, json_t *v, size_t max_metadata)
 {
     if (json_is_null(v))
         return true;
@@ -220,7 +222,7 @@ static bool get_room_config(ts_body *b, json_t *v)
             json_t *agent;
             json_array_foreach(val, j, agent)
             {
-                if (!get_agent(b, j, agent))
+                if (!get_agent(b, j, agent, max_metadata))
                     return false;
             }
             b->n_agents = json_array_size(val);
@@ -250,7 +252,7 @@ static void parse_body(json_t *body, const config_token_source *lim, ts_body *b)
         else if (strcmp(k, "participant_attributes") == 0)
             ok = get_attributes(b, v, lim->max_attributes);
         else if (strcmp(k, "room_config") == 0)
-            ok = get_room_config(b, v);
+            ok = get_room_config(b, v, lim->max_metadata);
         else
             ok = bad(b, 400, "unknown field %s (fields are TokenSourceRequest's, in snake_case)",
                      shown(k));

@@ -123,6 +123,7 @@ static const va_field NAME = {"participantName", NULL, "Participant name must be
 
 /* The request, validated. Strings are borrowed from the JSON body. */
 typedef struct va_body {
+    const char *subject; /* the authenticated caller's subject; NULL when anonymous */
     const char *room;
     const char *identity;
     const char *name; /* NULL = not given */
@@ -165,7 +166,11 @@ static void check_string(va_body *b, json_t *body, const va_field *f, const char
         add_err(b, f->key, f->required);
     } else if (chars(s, len) > VA_MAX_CHARS) {
         add_err(b, f->key, f->too_long);
-    } else if (f->charset && strspn(s, ID_CHARS) != len) {
+    } else if (f->charset && strspn(s, ID_CHARS) != len &&
+               !(f == &IDENTITY && b->subject && strcmp(s, b->subject) == 0)) {
+        /* The caller's own subject is always accepted as its identity (an
+         * Auth0 "auth0|..." or an e-mail subject), the seed's character
+         * set applies to every other identity. */
         add_err(b, f->key, f->charset);
     } else if (len > VA_MAX_BYTES) { /* only names may hold multi-byte characters */
         add_err(b, f->key, "Participant name must be at most 256 bytes in UTF-8");
@@ -250,7 +255,7 @@ static void refuse(http_resp *resp, int rc, const caller *who, bool anonymous, c
 static void respond(http_resp *resp, const va_body *b, const decision *d, const char *tok,
                     size_t tok_len, const mint_info *info)
 {
-    char expires[CLOCK_ISO_LEN];
+    char expires[CLOCK_ISO_LEN] = ""; /* exp is bounded, so formatting can't fail */
     clock_iso8601(info->exp, expires, sizeof expires);
     jsonw w;
     request_reply_open(&w, tok_len + 2048);
@@ -280,12 +285,13 @@ static void mint(const api_ctx *api, const http_req *req, http_resp *resp, calle
     }
     if (anonymous) {
         memset(who, 0, sizeof *who);
-        snprintf(who->subject, sizeof who->subject, "anonymous");
         snprintf(who->issuer, sizeof who->issuer, "anonymous");
     }
     policy_ask ask = {.room = b->room,
                       .identity = b->identity,
-                      .name = b->name ? b->name : b->identity,
+                      .name = b->name     ? b->name
+                              : anonymous ? NULL
+                                          : b->identity,
                       .ttl = b->ttl,
                       .anonymous = anonymous};
     decision d;
@@ -295,6 +301,8 @@ static void mint(const api_ctx *api, const http_req *req, http_resp *resp, calle
         refuse(resp, rc, who, anonymous, &d, why, b);
         return;
     }
+    if (anonymous) /* audited as who it is: its own "anon:..." identity */
+        snprintf(who->subject, sizeof who->subject, "%s", d.identity);
     const char *tok;
     size_t tok_len;
     mint_info info;
@@ -328,7 +336,7 @@ static int token_handler(void *ctx, const http_req *req, http_resp *resp)
         render(resp, 400, "VALIDATION_ERROR", why, NULL, 0);
         return RK_OK;
     }
-    va_body b = {0};
+    va_body b = {.subject = anonymous ? NULL : who.subject};
     parse_body(body, &b);
     if (b.n) {
         render(resp, 400, "VALIDATION_ERROR", "Request validation failed", b.errs, b.n);

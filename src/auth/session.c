@@ -246,8 +246,12 @@ int authn_caller(authn *a, const char *authorization, const char *x_api_key, int
         cred = x_api_key;
         api_key_only = true;
     }
-    if (!cred || !*cred) {
+    if (!cred) {
         *fail = AUTH_MISSING;
+        return RK_EDENIED;
+    }
+    if (!*cred) { /* a header that is there but empty is a bad credential, not none */
+        *fail = AUTH_MALFORMED;
         return RK_EDENIED;
     }
     size_t len = strnlen(cred, SESSION_MAX_TOKEN + 1);

@@ -67,6 +67,14 @@ static int choose_identity(const caller *who, const policy_ask *ask, bool mint_a
         *why = "identity must be the authenticated caller";
         return RK_EDENIED;
     }
+    /* The anon: namespace belongs to anonymous callers: a session whose
+     * subject happens to start with it must not take (and so disconnect)
+     * an anonymous participant's identity, nor the other way round. */
+    if (!mint_any && strncmp(identity, POLICY_ANON_PREFIX, strlen(POLICY_ANON_PREFIX)) == 0) {
+        *why = "identities starting with \"" POLICY_ANON_PREFIX
+               "\" are reserved for anonymous callers";
+        return RK_EDENIED;
+    }
     if (strlen(identity) >= sizeof d->identity) {
         *why = "identity too long";
         return RK_EINVAL;
@@ -96,10 +104,20 @@ static int choose_role(const config *cfg, store *st, const caller *who, const po
         if (!role && who->role[0])
             role = config_role_find(cfg, who->role);
     }
+    if (ask->anonymous && d->room.mode == STORE_MODE_MEMBERS) {
+        *why = "not a member of this room";
+        return RK_EDENIED;
+    }
     if (!role)
         role = config_role_find(cfg, d->room.default_role);
     if (!role) {
         *why = "no role applies";
+        return RK_EDENIED;
+    }
+    /* An anonymous caller never gets powers over other participants or the
+     * room, whatever the room's default role says. */
+    if (ask->anonymous && (role->room_admin || role->hidden || role->recorder)) {
+        *why = "the room's default role is too powerful for anonymous callers";
         return RK_EDENIED;
     }
     if ((ask->metadata || ask->n_attrs) && !role->can_update_own_metadata) {
@@ -132,6 +150,8 @@ int policy_decide(const config *cfg, store *st, const caller *who, const policy_
         return rc;
 
     const char *name = ask->name ? ask->name : who->name;
+    if (ask->anonymous && !name[0])
+        name = d->identity; /* "anon:...", never a bare name that looks like a user's */
     if (strlen(name) >= sizeof d->name) {
         *why = "name too long";
         return RK_EINVAL;
@@ -149,14 +169,49 @@ int policy_decide(const config *cfg, store *st, const caller *who, const policy_
     return RK_OK;
 }
 
+/* cut_utf8 returns how many bytes of s to keep to stay within max bytes
+ * without splitting a UTF-8 sequence. */
+static size_t cut_utf8(const char *s, size_t max)
+{
+    size_t n = strnlen(s, max);
+    if (n == max)
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--;
+    return n;
+}
+
 int policy_grants_json(const decision *d, char *out, size_t cap)
 {
+    const lk_claims *c = &d->claims;
+    const lk_room_config *rc = c->room_config;
     jsonw w;
     jsonw_init(&w, out, cap);
     jsonw_obj_open(&w);
     lk_claims only_video = {0};
-    only_video.video = d->claims.video;
+    only_video.video = c->video;
     lk_claims_write(&w, &only_video);
+    if (c->metadata || c->n_attrs || (rc && rc->n_agents)) {
+        JSONW_KEY(&w, "extras");
+        jsonw_obj_open(&w);
+        if (c->metadata) {
+            JSONW_KEY(&w, "metadataBytes");
+            jsonw_int(&w, (int64_t)strlen(c->metadata));
+        }
+        if (c->n_attrs) {
+            JSONW_KEY(&w, "attributes");
+            jsonw_int(&w, (int64_t)c->n_attrs);
+        }
+        if (rc && rc->n_agents) {
+            JSONW_KEY(&w, "agents");
+            jsonw_arr_open(&w);
+            for (size_t i = 0; i < rc->n_agents; i++) {
+                const char *n = rc->agents[i].agent_name ? rc->agents[i].agent_name : "";
+                jsonw_strn(&w, n, cut_utf8(n, POLICY_AUDIT_AGENT_NAME));
+            }
+            jsonw_arr_close(&w);
+        }
+        jsonw_obj_close(&w);
+    }
     jsonw_obj_close(&w);
     return w.err;
 }

@@ -67,8 +67,13 @@ typedef struct decision {
 int policy_decide(const config *cfg, store *st, const caller *who, const policy_ask *ask,
                   decision *d, const char **why);
 
-/* policy_grants_json writes d's video grant as compact JSON for the audit
- * record into out (capacity cap). */
+/* policy_grants_json writes what d grants, for the audit record, as compact
+ * JSON into out (capacity cap): the video grant, and under "extras" what
+ * the request added (metadata size, attribute count, the names of the
+ * agents it dispatches, each cut at POLICY_AUDIT_AGENT_NAME bytes). Returns
+ * the writer's error (RK_ETOOBIG when it doesn't fit: callers refuse the
+ * token then; STORE_MAX_GRANTS leaves room for the largest decision). */
+#define POLICY_AUDIT_AGENT_NAME 64
 int policy_grants_json(const decision *d, char *out, size_t cap);
 
 #endif

@@ -15,7 +15,7 @@
 
 #define STORE_MAX_NAME   256 /* room name, alias, subject, identity */
 #define STORE_MAX_ROLE   64
-#define STORE_MAX_GRANTS 1024 /* audit: grants as compact JSON */
+#define STORE_MAX_GRANTS 2048 /* audit: grants as compact JSON */
 #define STORE_MAX_IP     64
 #define STORE_MAX_ROUTE  64
 #define STORE_MAX_LIST   10000 /* rows any list call returns at most */

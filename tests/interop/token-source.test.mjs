@@ -122,6 +122,7 @@ describe('POST /api/livekit/token-source (token_source family)', () => {
         participantAttributes: { lang: 'de', seat: '12' } });
       S.minted.push(res.participantToken);
       const claims = await verifyToken(C, res.participantToken, { ttl: 3600 });
+      S.metaClaims = claims;
       assert.equal(claims.sub, 'bob');
       assert.equal(claims.metadata, '{"tier":"gold"}');
       assert.deepEqual(claims.attributes, { lang: 'de', seat: '12' });
@@ -330,6 +331,9 @@ describe('POST /api/livekit/token-source (token_source family)', () => {
       assert.equal(rec.identity, 'alice');
       assert.equal(rec.room, 'agents');
       assert.equal(rec.role, 'agent-user');
+      // what the request added is on record: the agents dispatched, metadata size, attribute count
+      assert.deepEqual(rec.grants.extras, { agents: ['support-agent'] });
+      assert.deepEqual(byJti.get(S.metaClaims.jti).grants.extras, { metadataBytes: 15, attributes: 2 });
       const logs = S.srv.stderr() + S.srv.stdout();
       for (const t of S.minted) assert.ok(!logs.includes(t.split('.')[2]), 'a token signature is in the logs');
     });

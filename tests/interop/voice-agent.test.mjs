@@ -87,13 +87,15 @@ describe('POST /api/token (voice_agent family, seed 003)', () => {
         { name: 'capped', mode: 'authenticated', default_role: 'voice', max_ttl: '30m' },
         // "hall" is listed as anonymous but is only another room's alias.
         { name: 'secret-room', alias: 'hall', mode: 'members', default_role: 'moderator' },
+        // listed as anonymous, but its default role is too powerful for walk-in callers
+        { name: 'stage', mode: 'authenticated', default_role: 'moderator' },
       ],
       members: [
         { room: 'private-room', subject: 'user-abc-456', role: 'voice' },
         { room: 'lobby', subject: 'alice', role: 'moderator' },
         { room: 'anon-members', subject: 'alice', role: 'moderator' },
       ],
-      voice_agent: { anonymous_rooms: ['lobby', 'anon-members', 'hall'] },
+      voice_agent: { anonymous_rooms: ['lobby', 'anon-members', 'hall', 'stage'] },
     }));
   });
 
@@ -236,6 +238,14 @@ describe('POST /api/token (voice_agent family, seed 003)', () => {
       }
     });
 
+    test('the caller\'s own subject is accepted whatever its characters (Auth0 "auth0|123", e-mail); others are not', async () => {
+      for (const sub of ['auth0|123', 'ann@example.com']) {
+        await mintOk({ roomName: 'lobby', participantIdentity: sub }, bearer(await sess(sub)));
+        assertValidation(await post(S.srv, { roomName: 'lobby', participantIdentity: `${sub}x` }, bearer(await sess(sub))),
+          [['participantIdentity', 'Participant identity contains invalid characters']]);
+      }
+    });
+
     test('participant name of 255 multi-byte characters (over 256 bytes)', async () => {
       assertValidation(await post(S.srv, { roomName: 'lobby', participantIdentity: 'bob', participantName: 'é'.repeat(255) },
         bearer(await sess('bob'))), [['participantName', 'Participant name must be at most 256 bytes in UTF-8']]);
@@ -302,28 +312,46 @@ describe('POST /api/token (voice_agent family, seed 003)', () => {
   describe('anonymous rooms (voice_agent.anonymous_rooms)', () => {
     test('the start-up log warns once per anonymous room', () => {
       const warns = S.srv.stderr().split('\n').filter((l) => l.includes('anonymous_access_enabled')).map((l) => JSON.parse(l));
-      assert.deepEqual(warns.map((w) => [w.level, w.room]), [['warn', 'lobby'], ['warn', 'anon-members'], ['warn', 'hall']]);
+      assert.deepEqual(warns.map((w) => [w.level, w.room]),
+        [['warn', 'lobby'], ['warn', 'anon-members'], ['warn', 'hall'], ['warn', 'stage']]);
       assert.match(warns[0].note, /ANONYMOUS/);
     });
 
-    test('no credentials, listed room: identity "anon:<participantIdentity>", the room\'s default role, audited as anonymous', async () => {
+    test('no credentials, listed room: identity and default name "anon:<participantIdentity>", the room\'s default role, audited as that identity', async () => {
       const { claims } = await mintOk({ roomName: 'lobby', participantIdentity: 'guest-1', participantName: 'Guest' }, {},
         { identity: 'anon:guest-1' });
-      const rec = auditList(S.db, { subject: 'anonymous' }).find((x) => x.jti === claims.jti);
+      const rec = auditList(S.db, { subject: 'anon:guest-1' }).find((x) => x.jti === claims.jti);
       assert.ok(rec, 'audit record');
       assert.equal(rec.identity, 'anon:guest-1');
       assert.equal(rec.room, 'lobby');
       assert.equal(rec.role, 'voice');
       assert.equal(rec.route, 'voice_agent.token');
+      await mintOk({ roomName: 'lobby', participantIdentity: 'guest-1' }, {}, { identity: 'anon:guest-1', name: 'anon:guest-1' });
     });
 
-    test('seat conflict: an anonymous "alice" gets neither alice\'s identity nor her moderator membership', async () => {
-      await mintOk({ roomName: 'lobby', participantIdentity: 'alice' }, {}, { identity: 'anon:alice', name: 'alice' });
-      await mintOk({ roomName: 'anon-members', participantIdentity: 'alice' }, {}, { identity: 'anon:alice', name: 'alice' });
+    test('seat conflict: an anonymous "alice" gets neither alice\'s identity, name nor her moderator membership', async () => {
+      await mintOk({ roomName: 'lobby', participantIdentity: 'alice' }, {}, { identity: 'anon:alice', name: 'anon:alice' });
     });
 
-    test('a listed members-only room admits anonymous callers with the default role', async () => {
-      await mintOk({ roomName: 'anon-members', participantIdentity: 'guest-2' }, {}, { identity: 'anon:guest-2' });
+    test('a listed members-only room still admits members only: anonymous -> 403', async () => {
+      assertVaError(await post(S.srv, { roomName: 'anon-members', participantIdentity: 'guest-2' }), 403, 'FORBIDDEN');
+    });
+
+    test('a listed room whose default role is a moderator\'s -> 403 for anonymous callers', async () => {
+      assertVaError(await post(S.srv, { roomName: 'stage', participantIdentity: 'guest-3' }), 403, 'FORBIDDEN');
+    });
+
+    test('empty credentials are bad credentials, not none: 401 even in an anonymous room', async () => {
+      const body = { roomName: 'lobby', participantIdentity: 'guest-4' };
+      for (const headers of [{ authorization: 'Bearer ' }, { authorization: 'Bearer    ' }, { 'x-api-key': '' },
+        { authorization: 'Bearer ', 'x-api-key': 'wrong' }]) {
+        assertVaError(await post(S.srv, body, headers), 401, 'UNAUTHORIZED');
+      }
+    });
+
+    test('a session whose subject starts with "anon:" can\'t take the anonymous namespace -> 403', async () => {
+      assertVaError(await post(S.srv, { roomName: 'lobby', participantIdentity: 'anon:bob' }, bearer(await sess('anon:bob'))),
+        403, 'FORBIDDEN');
     });
 
     test('no credentials, unlisted room -> 401 (names, aliases, other letter case)', async () => {
@@ -340,7 +368,8 @@ describe('POST /api/token (voice_agent family, seed 003)', () => {
       assertValidation(await post(S.srv, { roomName: 'lobby' }), [['participantIdentity', 'Participant identity is required']]);
       assertValidation(await post(S.srv, { roomName: 'lobby', participantIdentity: 'x'.repeat(252) }),
         [['participantIdentity', 'Participant identity must be at most 251 characters in an anonymous room']]);
-      await mintOk({ roomName: 'lobby', participantIdentity: 'x'.repeat(251) }, {}, { identity: `anon:${'x'.repeat(251)}` });
+      await mintOk({ roomName: 'lobby', participantIdentity: 'x'.repeat(251) }, {},
+        { identity: `anon:${'x'.repeat(251)}`, name: `anon:${'x'.repeat(251)}` });
     });
 
     test('authenticated callers in an anonymous room keep their own identity and role', async () => {
