@@ -81,7 +81,7 @@ static void test_open(void)
                      "('rooms', 'members', 'audit', 'schema_version')") == 4);
     CHECK(count_rows("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN "
                      "('audit_room_id', 'audit_subject_id')") == 2);
-    CHECK(count_rows("SELECT count(*) FROM schema_version") == 1);
+    CHECK(count_rows("SELECT count(*) FROM schema_version") == 2);
     CHECK(count_rows("SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'") == 1);
     store_room r = mkroom("persist", "", STORE_MODE_MEMBERS, "member");
     CHECK(store_room_create(st, &r) == RK_OK);
@@ -90,7 +90,7 @@ static void test_open(void)
     /* reopen: migrations don't run again, data stays */
     st = NULL;
     CHECK(store_open(db_path, &st, why, sizeof why) == RK_OK);
-    CHECK(count_rows("SELECT count(*) FROM schema_version") == 1);
+    CHECK(count_rows("SELECT count(*) FROM schema_version") == 2);
     store_room got;
     CHECK(store_room_get(st, "persist", &got) == RK_OK);
     store_close(st);
@@ -107,7 +107,7 @@ static void test_open(void)
     CHECK(store_open(url, &st, why, sizeof why) == RK_OK);
     CHECK(st && store_room_delete(st, "persist") == RK_OK);
     store_close(st);
-    CHECK(count_rows("SELECT count(*) FROM schema_version") == 1);
+    CHECK(count_rows("SELECT count(*) FROM schema_version") == 2);
 
     /* refused */
     st = NULL;
