@@ -1,6 +1,7 @@
 /* cmd_serve.c - `roomkey serve` (the service) and `roomkey check-config`. */
 #include "../api/issuance.h"
 #include "../api/livekit.h"
+#include "../api/supabase.h"
 #include "../auth/session.h"
 #include "../config/config.h"
 #include "../http/server.h"
@@ -108,6 +109,7 @@ static const struct {
     int (*add)(http_server *s, api_ctx *api);
 } families[] = {
     {FAMILY_LIVEKIT, api_livekit_register},
+    {FAMILY_SUPABASE, api_supabase_register},
 };
 
 /* register_families adds the routes of every enabled family to srv. */
