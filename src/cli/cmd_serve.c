@@ -1,6 +1,7 @@
 /* cmd_serve.c - `roomkey serve` (the service) and `roomkey check-config`. */
 #include "../api/issuance.h"
 #include "../api/livekit.h"
+#include "../api/meetings.h"
 #include "../api/supabase.h"
 #include "../auth/session.h"
 #include "../config/config.h"
@@ -110,6 +111,7 @@ static const struct {
 } families[] = {
     {FAMILY_LIVEKIT, api_livekit_register},
     {FAMILY_SUPABASE, api_supabase_register},
+    {FAMILY_MEETINGS, api_meetings_register},
 };
 
 /* register_families adds the routes of every enabled family to srv. */
