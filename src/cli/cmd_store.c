@@ -1213,9 +1213,36 @@ static int meeting_create(int argc, char **argv)
     return status_code;
 }
 
-/* meeting_json returns a new JSON object for m; NULL when out of memory. */
-static json_t *meeting_json(const store_meeting *m)
+/* A row-to-JSON function: a new object for rows[i]; NULL when out of memory. */
+typedef json_t *(*row_json_fn)(const void *rows, size_t i);
+
+/* json_rows returns a new JSON array of fn(rows, i) for every i < n; NULL
+ * when out of memory. */
+static json_t *json_rows(const void *rows, size_t n, row_json_fn fn)
 {
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++) {
+        if (json_array_append_new(arr, fn(rows, i))) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    }
+    return arr;
+}
+
+/* participant_json returns a new {subject, role} for membership rows[i]. */
+static json_t *participant_json(const void *rows, size_t i)
+{
+    const store_member *m = (const store_member *)rows + i;
+    return json_pack("{s:o, s:o}", "subject", jstr(m->subject), "role", jstr(m->role));
+}
+
+/* meeting_json returns a new JSON object for meeting rows[i]; NULL when out
+ * of memory. */
+static json_t *meeting_json(const void *rows, size_t i)
+{
+    const store_meeting *m = (const store_meeting *)rows + i;
+
     return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:I, s:I}", "meeting_id", m->id, "room",
                      jstr(m->room), "heading", jstr(m->heading), "description",
                      jstr(m->description), "status", jstr(m->status), "creator", jstr(m->creator),
@@ -1285,14 +1312,7 @@ static int meeting_list(int argc, char **argv)
         return store_fail("list the meetings", rc);
     int status = CLI_OK;
     if (json) {
-        json_t *arr = json_array();
-        for (size_t i = 0; arr && i < n; i++) {
-            if (json_array_append_new(arr, meeting_json(&list[i]))) {
-                json_decref(arr);
-                arr = NULL;
-            }
-        }
-        status = print_json(arr);
+        status = print_json(json_rows(list, n, meeting_json));
     } else {
         static const char *const hdr[] = {"ID", "STATUS", "CREATOR", "HEADING"};
         print_table(hdr, 4, list, n, meeting_cell);
@@ -1328,16 +1348,8 @@ static int meeting_show(int argc, char **argv)
         free(members);
         return status;
     }
-    json_t *o = meeting_json(&m);
-    json_t *arr = json_array();
-    for (size_t i = 0; arr && i < n; i++) {
-        json_t *p = json_pack("{s:o, s:o}", "subject", jstr(members[i].subject), "role",
-                              jstr(members[i].role));
-        if (json_array_append_new(arr, p)) {
-            json_decref(arr);
-            arr = NULL;
-        }
-    }
+    json_t *o = meeting_json(&m, 0);
+    json_t *arr = json_rows(members, n, participant_json);
     free(members);
     if (!o || !arr || json_object_set_new(o, "participants", arr)) {
         json_decref(o);

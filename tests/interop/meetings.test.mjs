@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { assertBody, verifyToken } from './family-lib.mjs';
+import { assertShape, verifyToken } from './seed-checks-lib.mjs';
 import {
   BIN,
   auditList,
@@ -41,16 +41,7 @@ const SESSION_SECRET = `project-plus-jwt-secret-${rand(16)}`;
 const STATUSES = ['PENDING', 'SCHEDULED', 'PROCESSING', 'COMPLETED', 'CANCELED'];
 
 /** {success:false, message} with the status. */
-function assertFail(r, status, message) {
-  assert.equal(r.status, status, `expected ${status}: ${showRes(r)}`);
-  assert.match(r.headers.get('content-type') ?? '', /^application\/json/, `content-type: ${showRes(r)}`);
-  assert.ok(r.json && typeof r.json === 'object', `body: ${showRes(r)}`);
-  assert.deepEqual(Object.keys(r.json), ['success', 'message'], `error keys: ${showRes(r)}`);
-  assert.equal(r.json.success, false);
-  assert.equal(typeof r.json.message, 'string');
-  if (message instanceof RegExp) assert.match(r.json.message, message, showRes(r));
-  else if (message !== undefined) assert.equal(r.json.message, message, showRes(r));
-}
+const assertFail = (r, status, message) => assertShape(r, status, { fixed: { success: false }, messageKey: 'message' }, message);
 
 const meetingCreate = (db, id, creator, opts = {}) => {
   const a = ['meeting', 'create', id, '--creator', creator, '--heading', opts.heading ?? `Heading ${id}`];

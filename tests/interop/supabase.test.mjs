@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { assertBody, verifyToken } from './family-lib.mjs';
+import { assertBody, assertShape, verifyToken } from './seed-checks-lib.mjs';
 import { run } from './lib.mjs';
 import {
   BIN,
@@ -81,13 +81,7 @@ function checkCors(r) {
 
 /** {error} body with the CORS headers. */
 function assertErr(r, status, message) {
-  assert.equal(r.status, status, `expected ${status}: ${showRes(r)}`);
-  assert.match(r.headers.get('content-type') ?? '', /^application\/json/, `content-type: ${showRes(r)}`);
-  assert.ok(r.json && typeof r.json === 'object', `body: ${showRes(r)}`);
-  assert.deepEqual(Object.keys(r.json), ['error'], `error body keys: ${showRes(r)}`);
-  assert.equal(typeof r.json.error, 'string');
-  if (message instanceof RegExp) assert.match(r.json.error, message, showRes(r));
-  else if (message !== undefined) assert.equal(r.json.error, message, showRes(r));
+  assertShape(r, status, { fixed: {}, messageKey: 'error' }, message);
   checkCors(r);
 }
 

@@ -1,4 +1,4 @@
-// Helpers shared by the seed-family suites (supabase.test.mjs,
+// Checks shared by the seed-family suites (supabase.test.mjs,
 // meetings.test.mjs): verifying a minted token with livekit-server-sdk's
 // TokenVerifier and checking its grants against the role it should carry.
 
@@ -66,4 +66,22 @@ export function assertBody(r, status, body) {
   assert.equal(r.status, status, `expected ${status}: ${showRes(r)}`);
   assert.match(r.headers.get('content-type') ?? '', /^application\/json/, `content-type: ${showRes(r)}`);
   assert.deepEqual(r.json, body, `body: ${showRes(r)}`);
+}
+
+/**
+ * Assert an error answer in a family's shape: status, JSON content type,
+ * exactly the keys of `shape` (fixed values checked, the message key a
+ * string), and the message (string or RegExp) when given.
+ * shape: {fixed: {...}, messageKey}
+ */
+export function assertShape(r, status, shape, message) {
+  assert.equal(r.status, status, `expected ${status}: ${showRes(r)}`);
+  assert.match(r.headers.get('content-type') ?? '', /^application\/json/, `content-type: ${showRes(r)}`);
+  assert.ok(r.json && typeof r.json === 'object' && !Array.isArray(r.json), `body: ${showRes(r)}`);
+  assert.deepEqual(Object.keys(r.json), [...Object.keys(shape.fixed), shape.messageKey], `error body keys: ${showRes(r)}`);
+  for (const [k, v] of Object.entries(shape.fixed)) assert.equal(r.json[k], v, `${k}: ${showRes(r)}`);
+  const m = r.json[shape.messageKey];
+  assert.equal(typeof m, 'string', showRes(r));
+  if (message instanceof RegExp) assert.match(m, message, showRes(r));
+  else if (message !== undefined) assert.equal(m, message, showRes(r));
 }
