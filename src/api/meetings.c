@@ -35,6 +35,14 @@ bool meeting_status_valid(const char *status)
     return false;
 }
 
+void meeting_status_list(char *out, size_t cap)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (size_t i = 0; meeting_statuses[i] && n < cap; i++)
+        n += (size_t)snprintf(out + n, cap - n, "%s%s", i ? ", " : "", meeting_statuses[i]);
+}
+
 int meeting_room_name(const char *id, char *out, size_t cap)
 {
     if (!meeting_id_valid(id))
@@ -254,9 +262,9 @@ static const char *status_of(json_t *body, char *msg, size_t cap)
     }
     if (json_is_string(v) && meeting_status_valid(json_string_value(v)))
         return json_string_value(v);
-    size_t n = (size_t)snprintf(msg, cap, "Invalid status. Must be one of: ");
-    for (size_t i = 0; meeting_statuses[i] && n < cap; i++)
-        n += (size_t)snprintf(msg + n, cap - n, "%s%s", i ? ", " : "", meeting_statuses[i]);
+    char list[96];
+    meeting_status_list(list, sizeof list);
+    snprintf(msg, cap, "Invalid status. Must be one of: %s", list);
     return NULL;
 }
 

@@ -30,6 +30,10 @@ bool meeting_id_valid(const char *id);
 /* meeting_status_valid: one of meeting_statuses, exactly. */
 bool meeting_status_valid(const char *status);
 
+/* meeting_status_list writes the statuses as "PENDING, SCHEDULED, ..."
+ * into out (capacity cap, at least 64; cut short when smaller). */
+void meeting_status_list(char *out, size_t cap);
+
 /* meeting_room_name writes "meeting-{id}" into out (capacity cap);
  * RK_EINVAL for an invalid id. */
 int meeting_room_name(const char *id, char *out, size_t cap);

@@ -4,7 +4,6 @@
 #include "../util/clock.h"
 #include "../util/err.h"
 #include "../util/jsonw.h"
-#include "../util/jws.h"
 #include "../util/log.h"
 
 #include <inttypes.h>
@@ -45,30 +44,20 @@ void api_supabase_error(http_resp *resp, int status, const char *message)
     cors(resp);
 }
 
-/* session_claims checks what a Supabase user session has and the project's
- * API keys lack, on a JWT authn_caller already verified (authz is its
- * "Bearer ..." header): role "authenticated" (the anon and service_role
- * keys say "anon" / "service_role" and name no user), and is_anonymous
- * only when supabase.allow_anonymous is set. Returns NULL when fine, else
- * the message for the 401. */
-static const char *session_claims(const config *cfg, const char *authz)
+/* session_refusal checks what a Supabase user session has and the
+ * project's API keys lack, on claims authn already verified: role
+ * "authenticated" (the anon and service_role keys say "anon" /
+ * "service_role" and name no user), and is_anonymous only when
+ * supabase.allow_anonymous is set. Returns NULL when fine, else the
+ * message for the 401. */
+static const char *session_refusal(const config *cfg, const json_t *claims)
 {
-    const char *tok = authz + 7; /* authn_caller accepted "Bearer " */
-    while (*tok == ' ')
-        tok++;
-    jws j;
-    const char *reason;
-    if (jws_parse(tok, strnlen(tok, SESSION_MAX_TOKEN + 1), &j, &reason) != RK_OK)
-        return "Invalid or expired session";
-    const char *msg = NULL;
-    json_t *role = json_object_get(j.payload, "role");
-    json_t *anon = json_object_get(j.payload, "is_anonymous");
+    json_t *role = json_object_get(claims, "role");
     if (!json_is_string(role) || strcmp(json_string_value(role), "authenticated") != 0)
-        msg = "A signed-in user session is required";
-    else if (json_is_true(anon) && !cfg->supabase.allow_anonymous)
-        msg = "Anonymous sessions are not allowed";
-    jws_clear(&j);
-    return msg;
+        return "A signed-in user session is required";
+    if (json_is_true(json_object_get(claims, "is_anonymous")) && !cfg->supabase.allow_anonymous)
+        return "Anonymous sessions are not allowed";
+    return NULL;
 }
 
 /* authenticate fills *who from a Supabase user session or renders 401.
@@ -81,15 +70,17 @@ static bool authenticate(const api_ctx *api, const http_req *req, http_resp *res
         return false;
     }
     auth_fail fail = AUTH_NONE;
+    json_t *claims = NULL;
     const char *msg = "Invalid or expired session";
-    if (authn_caller(api->auth, authz, NULL, clock_now(), who, &fail) == RK_OK) {
-        if (who->is_api_key)
+    if (authn_caller_claims(api->auth, authz, NULL, clock_now(), who, &fail, &claims) == RK_OK) {
+        if (!claims)
             fail = AUTH_API_KEY;
-        else if (!(msg = session_claims(api->cfg, authz)))
-            return true;
-        else
+        else if ((msg = session_refusal(api->cfg, claims)))
             fail = AUTH_CLAIMS;
     }
+    json_decref(claims);
+    if (fail == AUTH_NONE)
+        return true;
     log_event("info", "auth_failed", "route", req->route, "reason", auth_fail_name(fail), NULL);
     api_supabase_error(resp, 401, msg);
     return false;

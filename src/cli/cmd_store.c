@@ -1179,10 +1179,9 @@ static int meeting_create(int argc, char **argv)
         check_role("--participant-role", participant_role))
         return CLI_USAGE;
     if (!meeting_status_valid(status)) {
-        fprintf(stderr, "roomkey: --status \"%s\" is not one of", status);
-        for (size_t i = 0; meeting_statuses[i]; i++)
-            fprintf(stderr, "%s %s", i ? "," : "", meeting_statuses[i]);
-        fputc('\n', stderr);
+        char list[96];
+        meeting_status_list(list, sizeof list);
+        fprintf(stderr, "roomkey: --status \"%s\" is not one of %s\n", status, list);
         return CLI_USAGE;
     }
     store_meeting m = {0};
