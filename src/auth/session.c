@@ -149,8 +149,10 @@ static int verify_sig(authn *a, size_t i, const char *alg, const char *kid, cons
                : RK_EVERIFY;
 }
 
+/* verify_session checks session JWT tok and fills *out; with claims
+ * non-NULL, *claims gets a new reference to its verified payload on RK_OK. */
 static int verify_session(authn *a, const char *tok, size_t len, int64_t now, caller *out,
-                          auth_fail *fail)
+                          auth_fail *fail, json_t **claims)
 {
     jws j;
     const char *reason;
@@ -219,6 +221,8 @@ static int verify_session(authn *a, const char *tok, size_t len, int64_t now, ca
             goto out;
         }
         copy_str(out->issuer, sizeof out->issuer, is->name);
+        if (claims)
+            *claims = json_incref(j.payload);
         *fail = AUTH_NONE;
         rc = RK_OK;
         goto out;
@@ -231,6 +235,14 @@ out:
 int authn_caller(authn *a, const char *authorization, const char *x_api_key, int64_t now,
                  caller *out, auth_fail *fail)
 {
+    return authn_caller_claims(a, authorization, x_api_key, now, out, fail, NULL);
+}
+
+int authn_caller_claims(authn *a, const char *authorization, const char *x_api_key, int64_t now,
+                        caller *out, auth_fail *fail, json_t **claims)
+{
+    if (claims)
+        *claims = NULL;
     const char *cred = NULL;
     if (authorization) {
         if (strncasecmp(authorization, "Bearer ", 7) != 0) {
@@ -258,7 +270,7 @@ int authn_caller(authn *a, const char *authorization, const char *x_api_key, int
     /* A JWT has exactly two dots; anything else is tried as an API key. */
     const char *d1 = memchr(cred, '.', len);
     if (!api_key_only && d1) {
-        return verify_session(a, cred, len, now, out, fail);
+        return verify_session(a, cred, len, now, out, fail, claims);
     }
     const config_apikey *k = config_apikey_match(a->cfg, cred, len);
     if (!k) {

@@ -13,6 +13,7 @@
 
 #include "../config/config.h"
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -57,6 +58,14 @@ void authn_free(authn *a);
  * On RK_OK *out is filled; otherwise RK_EDENIED with *fail saying why. */
 int authn_caller(authn *a, const char *authorization, const char *x_api_key, int64_t now,
                  caller *out, auth_fail *fail);
+
+/* authn_caller_claims is authn_caller that also hands back the verified
+ * session JWT's claims, for a route family that reads claims the caller
+ * struct doesn't carry: on RK_OK with a session JWT *claims is a new
+ * reference the caller json_decref()s; for an API key, or on failure, it
+ * is NULL. claims may be NULL (then it is authn_caller). */
+int authn_caller_claims(authn *a, const char *authorization, const char *x_api_key, int64_t now,
+                        caller *out, auth_fail *fail, json_t **claims);
 
 /* auth_fail_name returns a short static label ("expired", ...). */
 const char *auth_fail_name(auth_fail f);

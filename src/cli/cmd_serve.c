@@ -3,6 +3,8 @@
 #include "../api/livekit.h"
 #include "../api/token_source.h"
 #include "../api/voice_agent.h"
+#include "../api/meetings.h"
+#include "../api/supabase.h"
 #include "../auth/session.h"
 #include "../config/config.h"
 #include "../http/server.h"
@@ -112,6 +114,8 @@ static const struct {
     {FAMILY_LIVEKIT, api_livekit_register},
     {FAMILY_VOICE_AGENT, api_voice_agent_register},
     {FAMILY_TOKEN_SOURCE, api_token_source_register},
+    {FAMILY_SUPABASE, api_supabase_register},
+    {FAMILY_MEETINGS, api_meetings_register},
 };
 
 /* register_families adds the routes of every enabled family to srv. */

@@ -1,7 +1,8 @@
-/* cmd_store.c - `roomkey room|member|audit`: manage the rooms, memberships
- * and audit log in the store (store.h). The database comes from
- * --database, else ROOMKEY_DATABASE, else "roomkey.db"; it may be changed
- * this way while the server runs. */
+/* cmd_store.c - `roomkey room|member|audit|meeting`: manage the rooms,
+ * memberships, audit log and meetings in the store (store.h). The database
+ * comes from --database, else ROOMKEY_DATABASE, else "roomkey.db"; it may be
+ * changed this way while the server runs. */
+#include "../api/meetings.h"
 #include "../store/store.h"
 #include "../token/minter.h"
 #include "../util/clock.h"
@@ -21,6 +22,7 @@
 int cmd_room(int argc, char **argv);
 int cmd_member(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_meeting(int argc, char **argv);
 
 #define DEFAULT_DATABASE "roomkey.db"
 
@@ -984,4 +986,516 @@ int cmd_audit(int argc, char **argv)
         {"list", audit_list},
     };
     return cli_dispatch(argc, argv, AUDIT_HELP, cmds, sizeof cmds / sizeof cmds[0]);
+}
+
+/* ---- meeting ---------------------------------------------------------- */
+
+static const char MEETING_HELP[] =
+    "Usage: roomkey meeting create|list|show|delete|participant [OPTIONS]\n"
+    "\n"
+    "Meetings of the meetings family (seed 004): each one owns the room\n"
+    "\"meeting-ID\", whose members are its creator and participants.\n"
+    "\n"
+    "  meeting create ID                      add a meeting (and its room)\n"
+    "  meeting list                           list the meetings\n"
+    "  meeting show ID                        print one meeting with its participants as JSON\n"
+    "  meeting delete ID                      delete a meeting, its room and participants\n"
+    "  meeting participant add ID SUBJECT     let SUBJECT join the meeting\n"
+    "  meeting participant remove ID SUBJECT  take that away\n"
+    "\n"
+    "  roomkey meeting COMMAND --help   help for one command\n";
+
+static const char MEETING_CREATE_HELP[] =
+    "Usage: roomkey meeting create ID --creator SUBJECT --heading TEXT [OPTIONS]\n"
+    "\n"
+    "Add meeting ID (1-64 of A-Z a-z 0-9 _ -) with its room \"meeting-ID\"; the\n"
+    "creator becomes its first participant.\n"
+    "\n"
+    "  --creator SUBJECT        the creator's session subject (required)\n"
+    "  --heading TEXT           the meeting's heading (required, at most 256 bytes)\n"
+    "  --description TEXT       its description (at most 2048 bytes; default empty)\n"
+    "  --status STATUS          PENDING, SCHEDULED, PROCESSING (default), COMPLETED or\n"
+    "                           CANCELED\n"
+    "  --creator-role ROLE      the creator's role in the room (default member)\n"
+    "  --participant-role ROLE  the participants' default role (default member)\n"
+    "  --database PATH          SQLite file (or ROOMKEY_DATABASE; default roomkey.db)\n";
+
+static const char MEETING_LIST_HELP[] =
+    "Usage: roomkey meeting list [OPTIONS]\n"
+    "\n"
+    "List the meetings, ordered by id.\n"
+    "\n"
+    "  --after ID               only meetings whose id sorts after ID (to page on)\n"
+    "  --limit N                at most N meetings (1-1000, default 100)\n"
+    "  --json                   print a JSON array\n"
+    "  --database PATH          SQLite file (or ROOMKEY_DATABASE; default roomkey.db)\n";
+
+static const char MEETING_SHOW_HELP[] =
+    "Usage: roomkey meeting show ID [OPTIONS]\n"
+    "\n"
+    "Print meeting ID with its room and participants as JSON.\n"
+    "\n"
+    "  --database PATH          SQLite file (or ROOMKEY_DATABASE; default roomkey.db)\n";
+
+static const char MEETING_DELETE_HELP[] =
+    "Usage: roomkey meeting delete ID [OPTIONS]\n"
+    "\n"
+    "Delete meeting ID with its room, participants and seats.\n"
+    "\n"
+    "  --database PATH          SQLite file (or ROOMKEY_DATABASE; default roomkey.db)\n";
+
+static const char PARTICIPANT_HELP[] =
+    "Usage: roomkey meeting participant add|remove ID SUBJECT [OPTIONS]\n"
+    "\n"
+    "  participant add ID SUBJECT      let SUBJECT join meeting ID\n"
+    "  participant remove ID SUBJECT   take that away (not from the creator)\n"
+    "\n"
+    "  roomkey meeting participant COMMAND --help   help for one command\n";
+
+static const char PARTICIPANT_ADD_HELP[] =
+    "Usage: roomkey meeting participant add ID SUBJECT [OPTIONS]\n"
+    "\n"
+    "Make SUBJECT (a session subject) a participant of meeting ID. An existing\n"
+    "participant gets the new role.\n"
+    "\n"
+    "  --role ROLE              role in the meeting's room (default: the meeting's\n"
+    "                           participant role)\n"
+    "  --database PATH          SQLite file (or ROOMKEY_DATABASE; default roomkey.db)\n";
+
+static const char PARTICIPANT_REMOVE_HELP[] =
+    "Usage: roomkey meeting participant remove ID SUBJECT [OPTIONS]\n"
+    "\n"
+    "Remove participant SUBJECT from meeting ID. The creator can't be removed\n"
+    "(delete the meeting instead).\n"
+    "\n"
+    "  --database PATH          SQLite file (or ROOMKEY_DATABASE; default roomkey.db)\n";
+
+enum {
+    O_CREATOR = 512,
+    O_HEADING,
+    O_DESCRIPTION,
+    O_STATUS,
+    O_CREATOR_ROLE,
+    O_PARTICIPANT_ROLE,
+    O_AFTER,
+};
+
+/* check_meeting_id prints why id is not a meeting id; CLI_OK when it is. */
+static int check_meeting_id(const char *id)
+{
+    if (meeting_id_valid(id))
+        return CLI_OK;
+    fprintf(stderr, "roomkey: \"%s\" is not a meeting id (1-%d of A-Z a-z 0-9 _ -)\n", id,
+            STORE_MAX_MEETING_ID);
+    return CLI_USAGE;
+}
+
+/* check_text prints why s (flag's value) is not UTF-8 text of at most max
+ * bytes, non-empty when required. */
+static int check_text(const char *flag, const char *s, size_t max, bool required)
+{
+    size_t n = strlen(s);
+    if (required && n == 0)
+        fprintf(stderr, "roomkey: %s is empty\n", flag);
+    else if (n > max)
+        fprintf(stderr, "roomkey: %s is longer than %zu bytes\n", flag, max);
+    else if (!utf8_valid(s, n))
+        fprintf(stderr, "roomkey: %s is not valid UTF-8\n", flag);
+    else
+        return CLI_OK;
+    return CLI_USAGE;
+}
+
+/* find_meeting reads meeting id into *m, printing why not. */
+static int find_meeting(store *st, const char *id, store_meeting *m)
+{
+    int rc = store_meeting_get(st, id, m);
+    if (rc == RK_ENOTFOUND) {
+        fprintf(stderr, "roomkey: meeting \"%s\" not found\n", id);
+        return CLI_FAIL;
+    }
+    return rc ? store_fail("read the meeting", rc) : CLI_OK;
+}
+
+static int meeting_create(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"database", required_argument, NULL, O_DATABASE},
+        {"creator", required_argument, NULL, O_CREATOR},
+        {"heading", required_argument, NULL, O_HEADING},
+        {"description", required_argument, NULL, O_DESCRIPTION},
+        {"status", required_argument, NULL, O_STATUS},
+        {"creator-role", required_argument, NULL, O_CREATOR_ROLE},
+        {"participant-role", required_argument, NULL, O_PARTICIPANT_ROLE},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *db = NULL, *creator = NULL, *heading = NULL, *description = "";
+    const char *status = "PROCESSING", *creator_role = "member", *participant_role = "member";
+    int opt;
+    optind = 0;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (opt) {
+        case O_DATABASE:
+            db = optarg;
+            break;
+        case O_CREATOR:
+            creator = optarg;
+            break;
+        case O_HEADING:
+            heading = optarg;
+            break;
+        case O_DESCRIPTION:
+            description = optarg;
+            break;
+        case O_STATUS:
+            status = optarg;
+            break;
+        case O_CREATOR_ROLE:
+            creator_role = optarg;
+            break;
+        case O_PARTICIPANT_ROLE:
+            participant_role = optarg;
+            break;
+        case 'h':
+            fputs(MEETING_CREATE_HELP, stdout);
+            return CLI_OK;
+        default:
+            return bad_flag("meeting create", argv, opt);
+        }
+    }
+    if (positional(argc, argv, 1, "roomkey meeting create ID --creator SUBJECT --heading TEXT"))
+        return CLI_USAGE;
+    if (!creator || !heading) {
+        fprintf(stderr, "roomkey: meeting create needs --creator and --heading\n");
+        return CLI_USAGE;
+    }
+    const char *id = argv[optind];
+    if (check_meeting_id(id) || check_name("creator", creator) ||
+        check_text("--heading", heading, STORE_MAX_HEADING, true) ||
+        check_text("--description", description, STORE_MAX_DESCRIPTION, false) ||
+        check_role("--creator-role", creator_role) ||
+        check_role("--participant-role", participant_role))
+        return CLI_USAGE;
+    if (!meeting_status_valid(status)) {
+        char list[96];
+        meeting_status_list(list, sizeof list);
+        fprintf(stderr, "roomkey: --status \"%s\" is not one of %s\n", status, list);
+        return CLI_USAGE;
+    }
+    store_meeting m = {0};
+    snprintf(m.id, sizeof m.id, "%s", id);
+    meeting_room_name(id, m.room, sizeof m.room);
+    snprintf(m.heading, sizeof m.heading, "%s", heading);
+    snprintf(m.description, sizeof m.description, "%s", description);
+    snprintf(m.status, sizeof m.status, "%s", status);
+    snprintf(m.creator, sizeof m.creator, "%s", creator);
+    store *st = NULL;
+    if (open_store(db, &st))
+        return CLI_FAIL;
+    int rc = store_meeting_create(st, &m, creator_role, participant_role);
+    int status_code = CLI_OK;
+    if (rc == RK_ECONFLICT) {
+        store_meeting old;
+        if (store_meeting_get(st, id, &old) == RK_OK)
+            fprintf(stderr, "roomkey: meeting \"%s\" already exists\n", id);
+        else
+            fprintf(stderr, "roomkey: room \"%s\" already exists\n", m.room);
+        status_code = CLI_FAIL;
+    } else if (rc) {
+        status_code = store_fail("create the meeting", rc);
+    } else {
+        printf("created meeting %s (room %s)\n", id, m.room);
+    }
+    store_close(st);
+    return status_code;
+}
+
+/* A row-to-JSON function: a new object for rows[i]; NULL when out of memory. */
+typedef json_t *(*row_json_fn)(const void *rows, size_t i);
+
+/* json_rows returns a new JSON array of fn(rows, i) for every i < n; NULL
+ * when out of memory. */
+static json_t *json_rows(const void *rows, size_t n, row_json_fn fn)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++) {
+        if (json_array_append_new(arr, fn(rows, i))) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    }
+    return arr;
+}
+
+/* participant_json returns a new {subject, role} for membership rows[i]. */
+static json_t *participant_json(const void *rows, size_t i)
+{
+    const store_member *m = (const store_member *)rows + i;
+    return json_pack("{s:o, s:o}", "subject", jstr(m->subject), "role", jstr(m->role));
+}
+
+/* meeting_json returns a new JSON object for meeting rows[i]; NULL when out
+ * of memory. */
+static json_t *meeting_json(const void *rows, size_t i)
+{
+    const store_meeting *m = (const store_meeting *)rows + i;
+
+    return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:I, s:I}", "meeting_id", m->id, "room",
+                     jstr(m->room), "heading", jstr(m->heading), "description",
+                     jstr(m->description), "status", jstr(m->status), "creator", jstr(m->creator),
+                     "created_at", (json_int_t)m->created_at, "updated_at",
+                     (json_int_t)m->updated_at);
+}
+
+static void meeting_cell(const void *rows, size_t i, size_t col, char *buf, size_t cap)
+{
+    const store_meeting *m = (const store_meeting *)rows + i;
+    cell(col == 0 ? m->id : col == 1 ? m->status : col == 2 ? m->creator : m->heading, buf, cap);
+}
+
+static int meeting_list(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"database", required_argument, NULL, O_DATABASE},
+        {"after", required_argument, NULL, O_AFTER},
+        {"limit", required_argument, NULL, O_LIMIT},
+        {"json", no_argument, NULL, O_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *db = NULL, *after = NULL;
+    bool json = false;
+    int64_t limit = 100;
+    int opt;
+    optind = 0;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (opt) {
+        case O_DATABASE:
+            db = optarg;
+            break;
+        case O_AFTER:
+            if (check_meeting_id(optarg))
+                return CLI_USAGE;
+            after = optarg;
+            break;
+        case O_LIMIT:
+            if (!parse_int(optarg, 1, STORE_MAX_MEETING_LIST, &limit)) {
+                fprintf(stderr, "roomkey: --limit takes a number from 1 to %d, not \"%s\"\n",
+                        STORE_MAX_MEETING_LIST, optarg);
+                return CLI_USAGE;
+            }
+            break;
+        case O_JSON:
+            json = true;
+            break;
+        case 'h':
+            fputs(MEETING_LIST_HELP, stdout);
+            return CLI_OK;
+        default:
+            return bad_flag("meeting list", argv, opt);
+        }
+    }
+    if (positional(argc, argv, 0, "roomkey meeting list [--json]"))
+        return CLI_USAGE;
+    store *st = NULL;
+    if (open_store(db, &st))
+        return CLI_FAIL;
+    store_meeting *list = NULL;
+    size_t n = 0;
+    int rc = store_meeting_list(st, after, (size_t)limit, &list, &n);
+    store_close(st);
+    if (rc)
+        return store_fail("list the meetings", rc);
+    int status = CLI_OK;
+    if (json) {
+        status = print_json(json_rows(list, n, meeting_json));
+    } else {
+        static const char *const hdr[] = {"ID", "STATUS", "CREATOR", "HEADING"};
+        print_table(hdr, 4, list, n, meeting_cell);
+        if (n == (size_t)limit)
+            fprintf(stderr, "roomkey: more meetings may follow: add --after %s\n", list[n - 1].id);
+    }
+    free(list);
+    return status;
+}
+
+static int meeting_show(int argc, char **argv)
+{
+    const char *db = NULL;
+    int status = simple_opts(argc, argv, "meeting show", MEETING_SHOW_HELP, &db, NULL);
+    if (status >= 0)
+        return status;
+    if (positional(argc, argv, 1, "roomkey meeting show ID") || check_meeting_id(argv[optind]))
+        return CLI_USAGE;
+    store *st = NULL;
+    if (open_store(db, &st))
+        return CLI_FAIL;
+    store_meeting m;
+    store_member *members = NULL;
+    size_t n = 0;
+    status = find_meeting(st, argv[optind], &m);
+    if (status == CLI_OK) {
+        int rc = store_member_list(st, m.room, &members, &n);
+        if (rc)
+            status = store_fail("list the participants", rc);
+    }
+    store_close(st);
+    if (status) {
+        free(members);
+        return status;
+    }
+    json_t *o = meeting_json(&m, 0);
+    json_t *arr = json_rows(members, n, participant_json);
+    free(members);
+    if (!o || !arr || json_object_set_new(o, "participants", arr)) {
+        json_decref(o);
+        o = NULL;
+    }
+    return print_json(o);
+}
+
+static int meeting_delete(int argc, char **argv)
+{
+    const char *db = NULL;
+    int status = simple_opts(argc, argv, "meeting delete", MEETING_DELETE_HELP, &db, NULL);
+    if (status >= 0)
+        return status;
+    if (positional(argc, argv, 1, "roomkey meeting delete ID") || check_meeting_id(argv[optind]))
+        return CLI_USAGE;
+    store *st = NULL;
+    if (open_store(db, &st))
+        return CLI_FAIL;
+    int rc = store_meeting_delete(st, argv[optind]);
+    if (rc == RK_ENOTFOUND) {
+        fprintf(stderr, "roomkey: meeting \"%s\" not found\n", argv[optind]);
+        status = CLI_FAIL;
+    } else if (rc) {
+        status = store_fail("delete the meeting", rc);
+    } else {
+        printf("deleted meeting %s\n", argv[optind]);
+        status = CLI_OK;
+    }
+    store_close(st);
+    return status;
+}
+
+/* participant_target checks ID SUBJECT and reads the meeting; on CLI_OK the
+ * caller closes *st. */
+static int participant_target(int argc, char **argv, const char *usage, const char *db, store **st,
+                              store_meeting *m)
+{
+    if (positional(argc, argv, 2, usage) || check_meeting_id(argv[optind]) ||
+        check_name("subject", argv[optind + 1]))
+        return CLI_USAGE;
+    if (open_store(db, st))
+        return CLI_FAIL;
+    int status = find_meeting(*st, argv[optind], m);
+    if (status)
+        store_close(*st);
+    return status;
+}
+
+static int participant_add(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"database", required_argument, NULL, O_DATABASE},
+        {"role", required_argument, NULL, O_ROLE},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *db = NULL, *role = NULL;
+    int opt;
+    optind = 0;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        if (opt == O_DATABASE) {
+            db = optarg;
+        } else if (opt == O_ROLE) {
+            if (check_role("--role", optarg))
+                return CLI_USAGE;
+            role = optarg;
+        } else if (opt == 'h') {
+            fputs(PARTICIPANT_ADD_HELP, stdout);
+            return CLI_OK;
+        } else {
+            return bad_flag("meeting participant add", argv, opt);
+        }
+    }
+    store *st;
+    store_meeting m;
+    int status = participant_target(
+        argc, argv, "roomkey meeting participant add ID SUBJECT [--role ROLE]", db, &st, &m);
+    if (status)
+        return status;
+    const char *subject = argv[optind + 1];
+    store_room r;
+    store_member mem = {0};
+    int rc = store_room_get(st, m.room, &r);
+    snprintf(mem.room, sizeof mem.room, "%s", m.room);
+    snprintf(mem.subject, sizeof mem.subject, "%s", subject);
+    snprintf(mem.role, sizeof mem.role, "%s", role ? role : rc == RK_OK ? r.default_role : "");
+    if (rc == RK_OK)
+        rc = store_member_set(st, &mem);
+    if (rc)
+        status = store_fail("add the participant", rc);
+    else
+        printf("added %s to meeting %s as %s\n", subject, m.id, mem.role);
+    store_close(st);
+    return status;
+}
+
+static int participant_remove(int argc, char **argv)
+{
+    const char *db = NULL;
+    int status =
+        simple_opts(argc, argv, "meeting participant remove", PARTICIPANT_REMOVE_HELP, &db, NULL);
+    if (status >= 0)
+        return status;
+    store *st;
+    store_meeting m;
+    status = participant_target(argc, argv, "roomkey meeting participant remove ID SUBJECT", db,
+                                &st, &m);
+    if (status)
+        return status;
+    const char *subject = argv[optind + 1];
+    int rc =
+        strcmp(subject, m.creator) == 0 ? RK_EDENIED : store_member_remove(st, m.room, subject);
+    if (rc == RK_EDENIED) {
+        fprintf(stderr, "roomkey: %s created meeting %s and can't be removed from it\n", subject,
+                m.id);
+        status = CLI_FAIL;
+    } else if (rc == RK_ENOTFOUND) {
+        fprintf(stderr, "roomkey: \"%s\" is not a participant of meeting %s\n", subject, m.id);
+        status = CLI_FAIL;
+    } else if (rc) {
+        status = store_fail("remove the participant", rc);
+    } else {
+        printf("removed %s from meeting %s\n", subject, m.id);
+    }
+    store_close(st);
+    return status;
+}
+
+static int meeting_participant(int argc, char **argv)
+{
+    static const cli_cmd cmds[] = {
+        {"add", participant_add},
+        {"remove", participant_remove},
+    };
+    return cli_dispatch(argc, argv, PARTICIPANT_HELP, cmds, sizeof cmds / sizeof cmds[0]);
+}
+
+int cmd_meeting(int argc, char **argv)
+{
+    static const cli_cmd cmds[] = {
+        {"create", meeting_create},
+        {"list", meeting_list},
+        {"show", meeting_show},
+        {"delete", meeting_delete},
+        {"participant", meeting_participant},
+    };
+    return cli_dispatch(argc, argv, MEETING_HELP, cmds, sizeof cmds / sizeof cmds[0]);
 }

@@ -16,6 +16,7 @@ static void usage(FILE *f)
           "  room           create|list|show|delete rooms in the store\n"
           "  member         add|remove|list room members\n"
           "  audit list     show issued tokens (jti, subject, room, role; never tokens)\n"
+          "  meeting        create|list|show|delete meetings, add|remove participants\n"
           "  token create   mint a LiveKit access token (flags follow `lk token create`)\n"
           "  token verify   verify a LiveKit access token and print its claims\n"
           "  token decode   print a token's header and claims WITHOUT verifying it\n"
@@ -41,8 +42,9 @@ int main(int argc, char **argv)
         return CLI_OK;
     }
     static const cli_cmd cmds[] = {
-        {"token", cmd_token}, {"serve", cmd_serve},   {"check-config", cmd_check_config},
-        {"room", cmd_room},   {"member", cmd_member}, {"audit", cmd_audit},
+        {"token", cmd_token},     {"serve", cmd_serve},   {"check-config", cmd_check_config},
+        {"room", cmd_room},       {"member", cmd_member}, {"audit", cmd_audit},
+        {"meeting", cmd_meeting},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (strcmp(cmd, cmds[i].name) == 0)

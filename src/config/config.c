@@ -1401,6 +1401,111 @@ static int parse_token_source(loader *ld, const ynode *n)
     return RK_OK;
 }
 
+/* supabase_defaults sets the room types of seed 002: audition ->
+ * audition-room, main_show -> main-show, no role mapping, no seats. */
+static void supabase_defaults(config_supabase *sb)
+{
+    static const char *const types[][2] = {{"audition", "audition-room"},
+                                           {"main_show", "main-show"}};
+    memset(sb, 0, sizeof *sb);
+    for (size_t i = 0; i < 2; i++) {
+        config_room_type *t = &sb->room_types[sb->n_room_types++];
+        snprintf(t->type, sizeof t->type, "%s", types[i][0]);
+        snprintf(t->room, sizeof t->room, "%s", types[i][1]);
+        snprintf(t->seat_role, sizeof t->seat_role, "judge");
+    }
+}
+
+/* role_ref reads a string that must name a configured role into dst[65]. */
+static int role_ref(loader *ld, const ynode *n, const char *path, char *dst)
+{
+    int rc = get_str(ld, n, path, dst, 65, 1);
+    if (rc == RK_OK && !config_role_find(ld->cfg, dst))
+        return fail(ld, RK_EINVAL, "config: %s: no role named \"%s\"", path, dst);
+    return rc;
+}
+
+/* parse_role_map reads a room type's `roles:` (session role -> role). */
+static int parse_role_map(loader *ld, const ynode *n, const char *path, config_room_type *t)
+{
+    if (n->kind != YN_MAP)
+        return type_err(ld, path, n, "a mapping of session role to role");
+    if (n->n / 2 > CONFIG_MAX_ROLE_MAP)
+        return fail(ld, RK_ETOOBIG, "config: %s: more than %d entries", path, CONFIG_MAX_ROLE_MAP);
+    for (size_t k = 0; k + 1 < n->n; k += 2) {
+        const ynode *key = n->kids[k];
+        char p[PATH_CAP];
+        path_key(p, sizeof p, path, key->str, key->len);
+        config_role_map *m = &t->roles[t->n_roles];
+        int rc = get_str(ld, key, p, m->session_role, sizeof m->session_role, 1);
+        if (rc || (rc = role_ref(ld, n->kids[k + 1], p, m->role)))
+            return rc;
+        for (size_t j = 0; j < t->n_roles; j++)
+            if (!strcmp(t->roles[j].session_role, m->session_role))
+                return fail(ld, RK_EINVAL, "config: %s: listed twice", p);
+        t->n_roles++;
+    }
+    return RK_OK;
+}
+
+/* parse_supabase reads `supabase:` (after roles:, whose names it checks):
+ * room_types, when given, replaces the default room types entirely. */
+static int parse_supabase(loader *ld, const ynode *n)
+{
+    enum { TYPES, ANON, NF };
+    static const char *const names[NF] = {"room_types", "allow_anonymous"};
+    enum { ROOM, ROLES, SEATS, SEAT_ROLE, NT };
+    static const char *const tnames[NT] = {"room", "roles", "seats", "seat_role"};
+    const ynode *v[NF];
+    char p[PATH_CAP];
+    config_supabase *sb = &ld->cfg->supabase;
+    int rc = map_fields(ld, n, "supabase", names, NF, v);
+    if (rc ||
+        (v[ANON] && (rc = get_bool(ld, v[ANON], "supabase.allow_anonymous", &sb->allow_anonymous))))
+        return rc;
+    if (!v[TYPES])
+        return RK_OK;
+    const ynode *types = v[TYPES];
+    if (types->kind != YN_MAP || types->n == 0)
+        return type_err(ld, "supabase.room_types", types, "a non-empty mapping of roomType");
+    if (types->n / 2 > CONFIG_MAX_ROOM_TYPES)
+        return fail(ld, RK_ETOOBIG, "config: supabase.room_types: more than %d entries",
+                    CONFIG_MAX_ROOM_TYPES);
+    sb->n_room_types = 0;
+    for (size_t k = 0; k + 1 < types->n; k += 2) {
+        const ynode *key = types->kids[k];
+        char path[PATH_CAP];
+        path_key(path, sizeof path, "supabase.room_types", key->str, key->len);
+        config_room_type *t = &sb->room_types[sb->n_room_types];
+        memset(t, 0, sizeof *t);
+        strcpy(t->seat_role, "judge");
+        if (key->len > 64 || strlen(key->str) != key->len || !ident_ok(key->str, true))
+            return fail(ld, RK_EINVAL,
+                        "config: %s: a roomType is 1-64 of letters, digits, '_', '-', '.'", path);
+        memcpy(t->type, key->str, key->len + 1);
+        for (size_t j = 0; j < sb->n_room_types; j++)
+            if (!strcmp(sb->room_types[j].type, t->type))
+                return fail(ld, RK_EINVAL, "config: %s: listed twice", path);
+        const ynode *tv[NT];
+        if ((rc = map_fields(ld, types->kids[k + 1], path, tnames, NT, tv)))
+            return rc;
+        if (!tv[ROOM])
+            return fail(ld, RK_EINVAL, "config: %s: required", sub(p, path, "room"));
+        if ((rc = get_str(ld, tv[ROOM], sub(p, path, "room"), t->room, sizeof t->room, 1)) ||
+            (tv[ROLES] && (rc = parse_role_map(ld, tv[ROLES], sub(p, path, "roles"), t))) ||
+            (tv[SEATS] &&
+             (rc = get_int(ld, tv[SEATS], sub(p, path, "seats"), 0, STORE_MAX_SEATS, &t->seats))) ||
+            (tv[SEAT_ROLE] && (rc = get_str(ld, tv[SEAT_ROLE], sub(p, path, "seat_role"),
+                                            t->seat_role, sizeof t->seat_role, 1))))
+            return rc;
+        if (t->seats > 0 && !config_role_find(ld->cfg, t->seat_role))
+            return fail(ld, RK_EINVAL, "config: %s: no role named \"%s\" (seat_role)", path,
+                        t->seat_role);
+        sb->n_room_types++;
+    }
+    return RK_OK;
+}
+
 static int parse_root(loader *ld, const ynode *root)
 {
     enum {
@@ -1418,12 +1523,13 @@ static int parse_root(loader *ld, const ynode *root)
         FAM,
         VOICE,
         TSRC,
+        SUPA,
         NF
     };
     static const char *const names[NF] = {
-        "server",   "database",  "dev_mode",       "livekit",     "issuers",
-        "api_keys", "admin_key", "admin_key_file", "roles",       "rooms",
-        "members",  "families",  "voice_agent",    "token_source"};
+        "server",   "database",  "dev_mode",       "livekit",      "issuers",
+        "api_keys", "admin_key", "admin_key_file", "roles",        "rooms",
+        "members",  "families",  "voice_agent",    "token_source", "supabase"};
     const ynode *v[NF];
     config *c = ld->cfg;
     int rc = map_fields(ld, root, "", names, NF, v);
@@ -1454,6 +1560,8 @@ static int parse_root(loader *ld, const ynode *root)
     if (v[VOICE] && (rc = parse_voice_agent(ld, v[VOICE])))
         return rc;
     if (v[TSRC] && (rc = parse_token_source(ld, v[TSRC])))
+        return rc;
+    if (v[SUPA] && (rc = parse_supabase(ld, v[SUPA])))
         return rc;
     return RK_OK;
 }
@@ -1773,6 +1881,7 @@ static void set_defaults(config *c)
     strcpy(r[2].name, "moderator");
     r[2].can_publish = r[2].can_subscribe = r[2].can_publish_data = r[2].room_admin = true;
     c->n_roles = 3;
+    supabase_defaults(&c->supabase);
 }
 
 /* ---- public ------------------------------------------------------------- */

@@ -86,6 +86,33 @@ typedef struct config_member {
     char role[65];
 } config_member;
 
+/* The supabase family (seed 002): a request names a roomType, which the
+ * config maps to a room, to the role each session role gets there, and to
+ * the room's judge seats (`supabase:` in the YAML). */
+#define CONFIG_MAX_ROOM_TYPES 8
+#define CONFIG_MAX_ROLE_MAP   16
+
+/* What one session role is in one room type. */
+typedef struct config_role_map {
+    char session_role[65]; /* a value of the session's role claim, e.g. "audience" */
+    char role[65];         /* the configured role it gets in this room type */
+} config_role_map;
+
+typedef struct config_room_type {
+    char type[65];  /* the request's roomType, e.g. "audition" */
+    char room[257]; /* the room's name, e.g. "audition-room" */
+    config_role_map roles[CONFIG_MAX_ROLE_MAP];
+    size_t n_roles;     /* 0 = no mapping: the session role is used as it is */
+    int64_t seats;      /* judge seats 1..seats; 0 = none */
+    char seat_role[65]; /* the role that may take a seat; default "judge" */
+} config_room_type;
+
+typedef struct config_supabase {
+    config_room_type room_types[CONFIG_MAX_ROOM_TYPES]; /* default: audition, main_show */
+    size_t n_room_types;
+    bool allow_anonymous; /* accept Supabase anonymous sign-ins (is_anonymous); default false */
+} config_supabase;
+
 /* Route families (each a drop-in for one seed app's contract); each can be
  * switched off under `families:` in the YAML. All are on by default. */
 enum config_family {
@@ -158,6 +185,8 @@ typedef struct config {
     /* route family options */
     config_voice_agent voice_agent;
     config_token_source token_source;
+    /* route families' own settings */
+    config_supabase supabase;
 } config;
 
 /* config_load builds a config from the YAML file at path (NULL: none, or

@@ -10,6 +10,9 @@
  * busy_timeout; WAL mode lets readers run while one thread writes, and lets
  * another process (the CLI) change the file while the server runs.
  *
+ * Seats and meetings (schema version 2) live in tables of their own that
+ * reference rooms(name) ON DELETE CASCADE.
+ *
  * SQL: every statement is fixed text with bound parameters, prepared once
  * per connection (SQLITE_PREPARE_PERSISTENT) and reset after each use. No
  * value is ever formatted into SQL. The schema keeps to types and
@@ -85,6 +88,24 @@ static const char *const MIGRATIONS[] = {
     "ALTER TABLE audit_v2 RENAME TO audit;"
     "CREATE INDEX audit_room_id ON audit (room, id);"
     "CREATE INDEX audit_subject_id ON audit (subject, id);",
+    /* 3: seats and meetings */
+    "CREATE TABLE seats ("
+    " room TEXT NOT NULL REFERENCES rooms(name) ON DELETE CASCADE,"
+    " seat INTEGER NOT NULL CHECK (seat >= 1),"
+    " subject TEXT NOT NULL,"
+    " exp BIGINT NOT NULL,"
+    " claimed_at BIGINT NOT NULL,"
+    " PRIMARY KEY (room, seat));"
+    "CREATE INDEX seats_room_subject ON seats (room, subject);"
+    "CREATE TABLE meetings ("
+    " id TEXT NOT NULL PRIMARY KEY,"
+    " room TEXT NOT NULL UNIQUE REFERENCES rooms(name) ON DELETE CASCADE,"
+    " heading TEXT NOT NULL,"
+    " description TEXT NOT NULL,"
+    " status TEXT NOT NULL,"
+    " creator TEXT NOT NULL,"
+    " created_at BIGINT NOT NULL,"
+    " updated_at BIGINT NOT NULL);",
 };
 #define SCHEMA_VERSION ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 
@@ -106,14 +127,26 @@ enum {
     S_MEMBER_REMOVE,
     S_MEMBER_LIST,
     S_AUDIT_ADD,
+    S_SEAT_CLAIM,
+    S_SEAT_DROP_OTHERS,
+    S_SEAT_RELEASE,
+    S_SEAT_LIST,
+    S_MEETING_ROOM,
+    S_MEETING_INSERT,
+    S_MEETING_GET,
+    S_MEETING_STATUS,
+    S_MEETING_DELETE,
+    S_MEETING_LIST,
     S_AUDIT_LIST,
     S_COUNT = S_AUDIT_LIST + 16,
 };
 
 enum { AF_ROOM = 1, AF_SUBJECT = 2, AF_SINCE = 4, AF_BEFORE = 8 };
 
-#define ROOM_COLS   "name, alias, mode, default_role, max_participants, max_ttl, created_at"
-#define MEMBER_COLS "room, subject, role, created_at"
+#define ROOM_COLS    "name, alias, mode, default_role, max_participants, max_ttl, created_at"
+#define MEMBER_COLS  "room, subject, role, created_at"
+#define SEAT_COLS    "room, seat, subject, exp, claimed_at"
+#define MEETING_COLS "id, room, heading, description, status, creator, created_at, updated_at"
 
 static const char *const SQL[S_AUDIT_LIST] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
@@ -138,6 +171,35 @@ static const char *const SQL[S_AUDIT_LIST] = {
                       " ORDER BY subject LIMIT ?2",
     [S_AUDIT_ADD] = "INSERT INTO audit (jti, subject, identity, room, role, grants, issued_at,"
                     " exp, client_ip, route) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    /* The claim is this one statement: it writes a row only when the seat is
+     * free, expired (exp <= now) or already the subject's; no row changed
+     * means another subject holds it. The same subject keeps the later exp
+     * and, while its claim is live, its claimed_at. */
+    [S_SEAT_CLAIM] =
+        "INSERT INTO seats (" SEAT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5)"
+        " ON CONFLICT (room, seat) DO UPDATE SET"
+        " exp = CASE WHEN seats.subject = excluded.subject AND seats.exp > excluded.exp"
+        " THEN seats.exp ELSE excluded.exp END,"
+        " claimed_at = CASE WHEN seats.subject = excluded.subject AND seats.exp > ?5"
+        " THEN seats.claimed_at ELSE excluded.claimed_at END,"
+        " subject = excluded.subject"
+        " WHERE seats.subject = excluded.subject OR seats.exp <= ?5",
+    [S_SEAT_DROP_OTHERS] = "DELETE FROM seats WHERE room = ?1 AND subject = ?2 AND seat <> ?3",
+    [S_SEAT_RELEASE] = "DELETE FROM seats WHERE room = ?1 AND (?2 = 0 OR seat = ?2)"
+                       " AND (?3 IS NULL OR subject = ?3) AND exp > ?4",
+    [S_SEAT_LIST] = "SELECT " SEAT_COLS " FROM seats WHERE room = ?1 AND exp > ?2"
+                    " ORDER BY seat LIMIT ?3",
+    /* a meeting's room: members-only, inserted only when no room has that
+     * name or alias */
+    [S_MEETING_ROOM] = "INSERT INTO rooms (" ROOM_COLS ") SELECT ?1, NULL, 0, ?2, 0, 0, ?3"
+                       " WHERE NOT EXISTS (SELECT 1 FROM rooms WHERE name = ?1 OR alias = ?1)",
+    [S_MEETING_INSERT] = "INSERT INTO meetings (" MEETING_COLS ")"
+                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+    [S_MEETING_GET] = "SELECT " MEETING_COLS " FROM meetings WHERE id = ?1",
+    [S_MEETING_STATUS] = "UPDATE meetings SET status = ?2, updated_at = ?3 WHERE id = ?1",
+    /* the meeting, its memberships and seats go with the room (ON DELETE CASCADE) */
+    [S_MEETING_DELETE] = "DELETE FROM rooms WHERE name = (SELECT room FROM meetings WHERE id = ?1)",
+    [S_MEETING_LIST] = "SELECT " MEETING_COLS " FROM meetings WHERE id > ?1 ORDER BY id LIMIT ?2",
 };
 
 typedef struct sq_store sq_store;
@@ -466,6 +528,35 @@ static int audit_row(sqlite3_stmt *st, void *dst)
         return rc;
     a->issued_at = sqlite3_column_int64(st, 7);
     a->exp = sqlite3_column_int64(st, 8);
+    return RK_OK;
+}
+
+static int seat_row(sqlite3_stmt *st, void *dst)
+{
+    store_seat *s = dst;
+    int rc;
+    if ((rc = col_text(st, 0, s->room, sizeof s->room)) ||
+        (rc = col_text(st, 2, s->subject, sizeof s->subject)))
+        return rc;
+    s->seat = sqlite3_column_int64(st, 1);
+    s->exp = sqlite3_column_int64(st, 3);
+    s->claimed_at = sqlite3_column_int64(st, 4);
+    return RK_OK;
+}
+
+static int meeting_row(sqlite3_stmt *st, void *dst)
+{
+    store_meeting *m = dst;
+    int rc;
+    if ((rc = col_text(st, 0, m->id, sizeof m->id)) ||
+        (rc = col_text(st, 1, m->room, sizeof m->room)) ||
+        (rc = col_text(st, 2, m->heading, sizeof m->heading)) ||
+        (rc = col_text(st, 3, m->description, sizeof m->description)) ||
+        (rc = col_text(st, 4, m->status, sizeof m->status)) ||
+        (rc = col_text(st, 5, m->creator, sizeof m->creator)))
+        return rc;
+    m->created_at = sqlite3_column_int64(st, 6);
+    m->updated_at = sqlite3_column_int64(st, 7);
     return RK_OK;
 }
 
@@ -940,6 +1031,204 @@ static int sq_audit_list(store *self, const store_audit_filter *f, store_audit *
     return collect(st, sizeof **out, audit_row, (void **)out, n);
 }
 
+/* ---- seats and meetings ------------------------------------------------ */
+
+/* rollback_open rolls back c's transaction if one is open, returning rc. */
+static int rollback_open(sq_conn *c, int rc)
+{
+    if (!sqlite3_get_autocommit(c->db))
+        exec_simple(c, S_ROLLBACK);
+    return rc;
+}
+
+/* step_done steps bound statement st (no rows) and resets it. */
+static int step_done(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    stmt_done(st);
+    return rc == SQLITE_DONE ? RK_OK : as_err(rc);
+}
+
+/* step_changed is step_done for an INSERT/UPDATE that may change no row:
+ * RK_ECONFLICT then (a failed constraint keeps its own code). */
+static int step_changed(sq_conn *c, sqlite3_stmt *st)
+{
+    int rc = step_done(st);
+    return rc ? rc : sqlite3_changes(c->db) > 0 ? RK_OK : RK_ECONFLICT;
+}
+
+/* sq_seat_claim claims s (copied) in one IMMEDIATE transaction: the claim
+ * statement decides, then the subject's other seats of the room are
+ * dropped. */
+static int sq_seat_claim_unlocked(store *self, const store_seat *s, int64_t now)
+{
+    sq_conn *c;
+    sqlite3_stmt *st;
+    int rc = writer_get(self, &c);
+    if (rc || (rc = exec_simple(c, S_BEGIN)))
+        return rc;
+    if ((rc = stmt_get(c, S_SEAT_CLAIM, &st)))
+        return rollback_open(c, rc);
+    if (bind_text(st, 1, s->room) || sqlite3_bind_int64(st, 2, s->seat) ||
+        bind_text(st, 3, s->subject) || sqlite3_bind_int64(st, 4, s->exp) ||
+        sqlite3_bind_int64(st, 5, now)) {
+        stmt_done(st);
+        return rollback_open(c, RK_EIO);
+    }
+    if ((rc = step_changed(c, st)) || (rc = stmt_get(c, S_SEAT_DROP_OTHERS, &st)))
+        return rollback_open(c, rc);
+    if (bind_text(st, 1, s->room) || bind_text(st, 2, s->subject) ||
+        sqlite3_bind_int64(st, 3, s->seat)) {
+        stmt_done(st);
+        return rollback_open(c, RK_EIO);
+    }
+    if ((rc = step_done(st)) || (rc = exec_simple(c, S_COMMIT)))
+        return rollback_open(c, rc);
+    return RK_OK;
+}
+
+/* sq_seat_release deletes the matching live claims (subject may be NULL). */
+static int sq_seat_release_unlocked(store *self, const char *room, int64_t seat,
+                                    const char *subject, int64_t now)
+{
+    sq_conn *c;
+    sqlite3_stmt *st;
+    int rc = writer_get(self, &c);
+    if (rc || (rc = stmt_get(c, S_SEAT_RELEASE, &st)))
+        return rc;
+    if (bind_text(st, 1, room) || sqlite3_bind_int64(st, 2, seat) || bind_text(st, 3, subject) ||
+        sqlite3_bind_int64(st, 4, now)) {
+        stmt_done(st);
+        return RK_EIO;
+    }
+    return run_change(c, st);
+}
+
+/* sq_seat_list returns room's live claims by seat as a new array the caller
+ * frees with free() (*out NULL when *n is 0). */
+static int sq_seat_list(store *self, const char *room, int64_t now, store_seat **out, size_t *n)
+{
+    sq_conn *c;
+    sqlite3_stmt *st;
+    int rc = conn_get(self, &c);
+    if (rc || (rc = stmt_get(c, S_SEAT_LIST, &st)))
+        return rc;
+    if (bind_text(st, 1, room) || sqlite3_bind_int64(st, 2, now) ||
+        sqlite3_bind_int(st, 3, STORE_MAX_SEATS)) {
+        stmt_done(st);
+        return RK_EIO;
+    }
+    return collect(st, sizeof **out, seat_row, (void **)out, n);
+}
+
+/* meeting_bind binds m's columns to the meeting insert statement. */
+static int meeting_bind(sqlite3_stmt *st, const store_meeting *m, int64_t now)
+{
+    return bind_text(st, 1, m->id) || bind_text(st, 2, m->room) || bind_text(st, 3, m->heading) ||
+           bind_text(st, 4, m->description) || bind_text(st, 5, m->status) ||
+           bind_text(st, 6, m->creator) || sqlite3_bind_int64(st, 7, now);
+}
+
+/* sq_meeting_create writes the room, the meeting and the creator's
+ * membership (all copied) in one IMMEDIATE transaction. */
+static int sq_meeting_create_unlocked(store *self, const store_meeting *m, const char *creator_role,
+                                      const char *participant_role)
+{
+    sq_conn *c;
+    sqlite3_stmt *st;
+    int64_t now = clock_now();
+    int rc = writer_get(self, &c);
+    if (rc || (rc = exec_simple(c, S_BEGIN)))
+        return rc;
+    if ((rc = stmt_get(c, S_MEETING_ROOM, &st)))
+        return rollback_open(c, rc);
+    if (bind_text(st, 1, m->room) || bind_text(st, 2, participant_role) ||
+        sqlite3_bind_int64(st, 3, now)) {
+        stmt_done(st);
+        return rollback_open(c, RK_EIO);
+    }
+    if ((rc = step_changed(c, st)) || (rc = stmt_get(c, S_MEETING_INSERT, &st)))
+        return rollback_open(c, rc);
+    if (meeting_bind(st, m, now)) {
+        stmt_done(st);
+        return rollback_open(c, RK_EIO);
+    }
+    if ((rc = step_done(st)) || (rc = stmt_get(c, S_MEMBER_SET, &st)))
+        return rollback_open(c, rc);
+    if (bind_text(st, 1, m->room) || bind_text(st, 2, m->creator) ||
+        bind_text(st, 3, creator_role) || sqlite3_bind_int64(st, 4, now)) {
+        stmt_done(st);
+        return rollback_open(c, RK_EIO);
+    }
+    if ((rc = step_done(st)) || (rc = exec_simple(c, S_COMMIT)))
+        return rollback_open(c, rc);
+    return RK_OK;
+}
+
+/* sq_meeting_get fills the caller's *out with meeting id. */
+static int sq_meeting_get(store *self, const char *id, store_meeting *out)
+{
+    sq_conn *c;
+    sqlite3_stmt *st;
+    int rc = conn_get(self, &c);
+    if (rc || (rc = stmt_get(c, S_MEETING_GET, &st)))
+        return rc;
+    if (bind_text(st, 1, id)) {
+        stmt_done(st);
+        return RK_EIO;
+    }
+    return get_one(st, sizeof *out, meeting_row, out);
+}
+
+/* sq_meeting_set_status sets meeting id's status and updated_at. */
+static int sq_meeting_set_status_unlocked(store *self, const char *id, const char *status)
+{
+    sq_conn *c;
+    sqlite3_stmt *st;
+    int rc = writer_get(self, &c);
+    if (rc || (rc = stmt_get(c, S_MEETING_STATUS, &st)))
+        return rc;
+    if (bind_text(st, 1, id) || bind_text(st, 2, status) ||
+        sqlite3_bind_int64(st, 3, clock_now())) {
+        stmt_done(st);
+        return RK_EIO;
+    }
+    return run_change(c, st);
+}
+
+/* sq_meeting_delete deletes meeting id's room, which takes the meeting,
+ * its memberships and seats with it. */
+static int sq_meeting_delete_unlocked(store *self, const char *id)
+{
+    sq_conn *c;
+    sqlite3_stmt *st;
+    int rc = writer_get(self, &c);
+    if (rc || (rc = stmt_get(c, S_MEETING_DELETE, &st)))
+        return rc;
+    if (bind_text(st, 1, id)) {
+        stmt_done(st);
+        return RK_EIO;
+    }
+    return run_change(c, st);
+}
+
+/* sq_meeting_list returns up to limit meetings after after_id (NULL = from
+ * the first) by id, as a new array the caller frees with free(). */
+static int sq_meeting_list(store *self, const char *after_id, size_t limit, store_meeting **out,
+                           size_t *n)
+{
+    sq_conn *c;
+    sqlite3_stmt *st;
+    int rc = conn_get(self, &c);
+    if (rc || (rc = stmt_get(c, S_MEETING_LIST, &st)))
+        return rc;
+    if (bind_text(st, 1, after_id ? after_id : "") || sqlite3_bind_int64(st, 2, (int64_t)limit)) {
+        stmt_done(st);
+        return RK_EIO;
+    }
+    return collect(st, sizeof **out, meeting_row, (void **)out, n);
+}
+
 /* SQLite allows one writer at a time; a second writer waits in the busy
  * handler, which sleeps in steps of milliseconds. Writers of this process
  * therefore queue on a mutex instead (microseconds), and only writers of
@@ -979,6 +1268,33 @@ static int sq_audit_add_batch(store *self, const store_audit *const *recs, size_
     WRITE_LOCKED(self, sq_audit_add_batch_unlocked(self, recs, n, rcs));
 }
 
+static int sq_seat_claim(store *self, const store_seat *s, int64_t now)
+{
+    WRITE_LOCKED(self, sq_seat_claim_unlocked(self, s, now));
+}
+
+static int sq_seat_release(store *self, const char *room, int64_t seat, const char *subject,
+                           int64_t now)
+{
+    WRITE_LOCKED(self, sq_seat_release_unlocked(self, room, seat, subject, now));
+}
+
+static int sq_meeting_create(store *self, const store_meeting *m, const char *creator_role,
+                             const char *participant_role)
+{
+    WRITE_LOCKED(self, sq_meeting_create_unlocked(self, m, creator_role, participant_role));
+}
+
+static int sq_meeting_set_status(store *self, const char *id, const char *status)
+{
+    WRITE_LOCKED(self, sq_meeting_set_status_unlocked(self, id, status));
+}
+
+static int sq_meeting_delete(store *self, const char *id)
+{
+    WRITE_LOCKED(self, sq_meeting_delete_unlocked(self, id));
+}
+
 const store_ops store_sqlite_ops = {
     .name = "sqlite",
     .open = sq_open,
@@ -994,4 +1310,12 @@ const store_ops store_sqlite_ops = {
     .member_list = sq_member_list,
     .audit_add_batch = sq_audit_add_batch,
     .audit_list = sq_audit_list,
+    .seat_claim = sq_seat_claim,
+    .seat_release = sq_seat_release,
+    .seat_list = sq_seat_list,
+    .meeting_create = sq_meeting_create,
+    .meeting_get = sq_meeting_get,
+    .meeting_set_status = sq_meeting_set_status,
+    .meeting_delete = sq_meeting_delete,
+    .meeting_list = sq_meeting_list,
 };

@@ -25,6 +25,20 @@ export { BIN };
 
 export const nowSec = () => Math.floor(Date.now() / 1000);
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Lookups are cached for at most 500 ms, so a change made by another process
+ * (the CLI) is seen within that time: ask() until done(response) or 1.5 s
+ * passed; returns the last response.
+ */
+export async function within1500(ask, done = (r) => r.status === 200) {
+  const deadline = Date.now() + 1500;
+  for (;;) {
+    const r = await ask();
+    if (done(r) || Date.now() > deadline) return r;
+    await sleep(100);
+  }
+}
 export const rand = (n = 16) => randomBytes(n).toString('hex');
 const enc = new TextEncoder();
 

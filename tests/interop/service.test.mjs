@@ -32,6 +32,7 @@ import {
   makeKey,
   memberAdd,
   memberRemove,
+  within1500,
   nowSec,
   postToken,
   rand,
@@ -847,17 +848,6 @@ describe('roomkey serve configured by environment only', () => {
     await assertMint(await postToken(E.srv, { roomId: 'team', ttl: 60 }, bearer(await sess('gina'))),
       want({ roomId: 'team', room: 'team', identity: 'gina', name: 'gina', role: 'member', ttl: 60 }));
   });
-
-  // Lookups are cached for at most 500 ms (misses too), so a change made by
-  // another process (the CLI) is seen within that time: poll up to 1.5 s.
-  async function within1500(ask) {
-    const deadline = Date.now() + 1500;
-    for (;;) {
-      const r = await ask();
-      if (r.status === 200 || Date.now() > deadline) return r;
-      await sleep(100);
-    }
-  }
 
   test('a room created through the CLI while running is seen within a second', async () => {
     const id = `live-${rand(4)}`;
