@@ -1,5 +1,7 @@
 /* issuance.c - mint + audit + log, with one minter per worker thread. */
 #include "issuance.h"
+#include "../http/metrics.h"
+#include "../http/ratelimit.h"
 #include "../util/clock.h"
 #include "../util/err.h"
 #include "../util/log.h"
@@ -11,10 +13,11 @@
 static pthread_key_t minter_key;
 static pthread_once_t minter_once = PTHREAD_ONCE_INIT;
 
-/* Per-thread minter and the keyring it was made for. */
+/* Per-thread minter and the keyring it was made for (by serial: a new
+ * keyring after a reload may reuse a freed one's address). */
 typedef struct thread_minter {
     minter *m;
-    const keyring *kr;
+    uint64_t serial;
 } thread_minter;
 
 static void thread_minter_free(void *p)
@@ -36,7 +39,7 @@ static minter *this_minter(const keyring *kr)
 {
     pthread_once(&minter_once, make_key);
     thread_minter *tm = pthread_getspecific(minter_key);
-    if (tm && tm->kr == kr)
+    if (tm && tm->m && tm->serial == keyring_serial(kr))
         return tm->m;
     if (!tm) {
         tm = calloc(1, sizeof *tm);
@@ -46,7 +49,7 @@ static minter *this_minter(const keyring *kr)
     }
     minter_free(tm->m);
     tm->m = NULL;
-    tm->kr = kr;
+    tm->serial = keyring_serial(kr);
     if (minter_new(kr, &tm->m) != RK_OK)
         return NULL;
     return tm->m;
@@ -70,9 +73,41 @@ static void copy(char *dst, size_t cap, const char *src)
     snprintf(dst, cap, "%s", src ? src : "");
 }
 
+int issuance_limit(const api_ctx *api, const caller *who, const http_req *req)
+{
+    const config_rate_limit *rl = &api->cfg->rate_limit;
+    if (req->info && req->info->limit_checked)
+        return req->info->retry_after ? RK_ELIMITED : RK_OK;
+    if (req->info)
+        req->info->limit_checked = true;
+    http_req_set_subject(req, who->subject);
+    /* A backend's mint_any key mints for many users: the per-IP limit is
+     * its only one. */
+    if (!rl->enabled || !api->subject_limits || (who->is_api_key && who->perms & PERM_MINT_ANY))
+        return RK_OK;
+    /* The bucket is the issuer's subject: the same sub from two issuers
+     * (or an API key id) is two callers. */
+    char id[sizeof who->issuer + sizeof who->subject + 2];
+    int n = snprintf(id, sizeof id, "%s\n%s", who->issuer, who->subject);
+    uint8_t key[16];
+    if (n < 0 || ratelimit_key_str(id, (size_t)n, key) != RK_OK)
+        return RK_ECRYPTO;
+    ratelimit_rule rule = {(double)rl->subject.requests / (double)rl->subject.per_s,
+                           (double)rl->subject.burst};
+    unsigned retry = 0;
+    if (ratelimit_take(api->subject_limits, key, &rule, ratelimit_now_ms(), &retry) == RK_OK)
+        return RK_OK;
+    metrics_rate_limited(METRICS_SCOPE_SUBJECT);
+    http_req_rate_limited(req, retry);
+    return RK_ELIMITED;
+}
+
 int issuance_mint(const api_ctx *api, const caller *who, const decision *d, const http_req *req,
                   const char **tok, size_t *tok_len, mint_info *info)
 {
+    int rc = issuance_limit(api, who, req);
+    if (rc)
+        return rc;
     if (!issuance_configured(api))
         return RK_ENOTFOUND;
     minter *m = this_minter(api->cfg->keys);
@@ -80,7 +115,7 @@ int issuance_mint(const api_ctx *api, const caller *who, const decision *d, cons
         return RK_ECRYPTO;
     char why[128];
     int64_t now = clock_now();
-    int rc = minter_mint(m, &d->claims, now, d->ttl, tok, tok_len, info, why, sizeof why);
+    rc = minter_mint(m, &d->claims, now, d->ttl, tok, tok_len, info, why, sizeof why);
     if (rc) {
         log_event("error", "mint_failed", "route", req->route, "reason", why, NULL);
         return rc;
@@ -102,7 +137,7 @@ int issuance_mint(const api_ctx *api, const caller *who, const decision *d, cons
         log_event("error", "audit_failed", "route", req->route, "jti", info->jti, NULL);
         return rc;
     }
-    log_event("info", "token_issued", "route", req->route, "subject", who->subject, "room",
-              d->room.name, "role", d->role->name, "jti", info->jti, NULL);
+    http_req_set_jti(req, info->jti);
+    metrics_token_issued(req->route, d->role->name);
     return RK_OK;
 }
