@@ -77,7 +77,7 @@ interop: $(B)/roomkey $(BA)/roomkey
 	@cd tests/interop && ROOMKEY_BIN=$(CURDIR)/$(B)/roomkey node --test --test-concurrency=1 *.test.mjs
 	@cd tests/interop && ROOMKEY_BIN=$(CURDIR)/$(BA)/roomkey ASAN_OPTIONS=detect_leaks=1 \
 		node --test --test-concurrency=1 cli.test.mjs service.test.mjs voice-agent.test.mjs token-source.test.mjs \
-			supabase.test.mjs meetings.test.mjs
+			supabase.test.mjs meetings.test.mjs ops.test.mjs admin.test.mjs
 
 test: deps
 	@$(MAKE) --no-print-directory all asan

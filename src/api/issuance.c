@@ -1,5 +1,7 @@
 /* issuance.c - mint + audit + log, with one minter per worker thread. */
 #include "issuance.h"
+#include "../http/metrics.h"
+#include "../http/ratelimit.h"
 #include "../util/clock.h"
 #include "../util/err.h"
 #include "../util/log.h"
@@ -12,10 +14,11 @@
 static pthread_key_t minter_key;
 static pthread_once_t minter_once = PTHREAD_ONCE_INIT;
 
-/* Per-thread minter and the keyring it was made for. */
+/* Per-thread minter and the keyring it was made for (by serial: a new
+ * keyring after a reload may reuse a freed one's address). */
 typedef struct thread_minter {
     minter *m;
-    const keyring *kr;
+    uint64_t serial;
 } thread_minter;
 
 static void thread_minter_free(void *p)
@@ -37,7 +40,7 @@ static minter *this_minter(const keyring *kr)
 {
     pthread_once(&minter_once, make_key);
     thread_minter *tm = pthread_getspecific(minter_key);
-    if (tm && tm->kr == kr)
+    if (tm && tm->m && tm->serial == keyring_serial(kr))
         return tm->m;
     if (!tm) {
         tm = calloc(1, sizeof *tm);
@@ -47,7 +50,7 @@ static minter *this_minter(const keyring *kr)
     }
     minter_free(tm->m);
     tm->m = NULL;
-    tm->kr = kr;
+    tm->serial = keyring_serial(kr);
     if (minter_new(kr, &tm->m) != RK_OK)
         return NULL;
     return tm->m;
@@ -78,15 +81,15 @@ typedef struct pending_audit {
     http_hold *hold;
 } pending_audit;
 
-/* log_result logs the outcome of a's audit write: token_issued with the
- * jti (never the token), or audit_failed. */
-static void log_result(const store_audit *a, int rc)
+/* audit_result accounts for the outcome of a's audit write: a token
+ * counted as issued (the request's own log line carries its jti), or an
+ * audit_failed log line (the token is never sent then). */
+static void audit_result(const store_audit *a, int rc)
 {
     if (rc)
         log_event("error", "audit_failed", "route", a->route, "jti", a->jti, NULL);
     else
-        log_event("info", "token_issued", "route", a->route, "subject", a->subject, "room", a->room,
-                  "role", a->role, "jti", a->jti, NULL);
+        metrics_token_issued(a->route, a->role);
 }
 
 /* audit_done runs on the store's writer thread once the record is
@@ -95,14 +98,46 @@ static void log_result(const store_audit *a, int rc)
 static void audit_done(void *arg, int rc)
 {
     pending_audit *p = arg;
-    log_result(&p->a, rc);
+    audit_result(&p->a, rc);
     http_hold_release(p->hold, rc == RK_OK);
     free(p);
+}
+
+int issuance_limit(const api_ctx *api, const caller *who, const http_req *req)
+{
+    const config_rate_limit *rl = &api->cfg->rate_limit;
+    if (req->info && req->info->limit_checked)
+        return req->info->retry_after ? RK_ELIMITED : RK_OK;
+    if (req->info)
+        req->info->limit_checked = true;
+    http_req_set_subject(req, who->subject);
+    /* A backend's mint_any key mints for many users: the per-IP limit is
+     * its only one. */
+    if (!rl->enabled || !api->subject_limits || (who->is_api_key && who->perms & PERM_MINT_ANY))
+        return RK_OK;
+    /* The bucket is the issuer's subject: the same sub from two issuers
+     * (or an API key id) is two callers. */
+    char id[sizeof who->issuer + sizeof who->subject + 2];
+    int n = snprintf(id, sizeof id, "%s\n%s", who->issuer, who->subject);
+    uint8_t key[16];
+    if (n < 0 || ratelimit_key_str(id, (size_t)n, key) != RK_OK)
+        return RK_ECRYPTO;
+    ratelimit_rule rule = {(double)rl->subject.requests / (double)rl->subject.per_s,
+                           (double)rl->subject.burst};
+    unsigned retry = 0;
+    if (ratelimit_take(api->subject_limits, key, &rule, ratelimit_now_ms(), &retry) == RK_OK)
+        return RK_OK;
+    metrics_rate_limited(METRICS_SCOPE_SUBJECT);
+    http_req_rate_limited(req, retry);
+    return RK_ELIMITED;
 }
 
 int issuance_mint(const api_ctx *api, const caller *who, const decision *d, const http_req *req,
                   const char **tok, size_t *tok_len, mint_info *info)
 {
+    int rc = issuance_limit(api, who, req);
+    if (rc)
+        return rc;
     if (!issuance_configured(api))
         return RK_ENOTFOUND;
     minter *m = this_minter(api->cfg->keys);
@@ -113,7 +148,7 @@ int issuance_mint(const api_ctx *api, const caller *who, const decision *d, cons
     }
     char why[128];
     int64_t now = clock_now();
-    int rc = minter_mint(m, &d->claims, now, d->ttl, tok, tok_len, info, why, sizeof why);
+    rc = minter_mint(m, &d->claims, now, d->ttl, tok, tok_len, info, why, sizeof why);
     if (rc) {
         log_event("error", "mint_failed", "route", req->route, "reason", why, NULL);
         free(p);
@@ -136,20 +171,22 @@ int issuance_mint(const api_ctx *api, const caller *who, const decision *d, cons
     copy(a->client_ip, sizeof a->client_ip, req->client_ip);
     copy(a->route, sizeof a->route, req->route);
 
+    http_req_set_jti(req, info->jti); /* for the request's log line */
+
     /* Served over HTTP: queue the record and hold the response until it is
      * committed; this thread goes on with other requests meanwhile. */
     if (http_req_hold(req, &p->hold) == RK_OK) {
         rc = store_audit_submit(api->st, a, audit_done, p);
         if (rc == RK_OK)
             return RK_OK;
-        log_result(a, rc);
+        audit_result(a, rc);
         http_hold_release(p->hold, false);
         free(p);
         return rc;
     }
     /* No server to hold a response (a direct caller): wait for the commit. */
     rc = store_audit_add(api->st, a);
-    log_result(a, rc);
+    audit_result(a, rc);
     free(p);
     return rc;
 }

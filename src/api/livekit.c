@@ -71,14 +71,17 @@ void api_livekit_error(http_resp *resp, int status, const char *message)
     render(resp, status, &message, 1, false);
 }
 
-/* authenticate fills *who or renders 401 and returns false. */
+/* authenticate fills *who (noting the subject for the request log) or
+ * renders 401 (noting why) and returns false. */
 static bool authenticate(const api_ctx *api, const http_req *req, http_resp *resp, caller *who)
 {
     auth_fail fail;
     if (authn_caller(api->auth, http_req_header(req, "Authorization"),
-                     http_req_header(req, "X-API-Key"), clock_now(), who, &fail) == RK_OK)
+                     http_req_header(req, "X-API-Key"), clock_now(), who, &fail) == RK_OK) {
+        http_req_set_subject(req, who->subject);
         return true;
-    log_event("info", "auth_failed", "route", req->route, "reason", auth_fail_name(fail), NULL);
+    }
+    http_req_set_auth_fail(req, auth_fail_name(fail));
     api_livekit_error(resp, 401, "Unauthorized");
     return false;
 }
@@ -163,6 +166,10 @@ static int token_handler(void *ctx, const http_req *req, http_resp *resp)
     caller who;
     if (!authenticate(api, req, resp, &who))
         return RK_OK;
+    /* Per-subject limit: a refused request is answered 429 by the server. */
+    int lim = issuance_limit(api, &who, req);
+    if (lim != RK_OK)
+        return lim == RK_ELIMITED ? RK_OK : lim;
     json_error_t jerr;
     json_t *body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
     if (!body || !json_is_object(body)) {

@@ -17,16 +17,10 @@
 #define RELEASE_PATH "/functions/v1/livekit-token/release-seat"
 #define MAX_USERNAME 256 /* userName, bytes */
 
-/* The headers a Supabase function sends on every answer (its documented
- * corsHeaders), so a browser app calling it cross-origin keeps working.
- * Deliberately minimal and local to this family. */
-static void cors(http_resp *resp)
-{
-    http_resp_header(resp, "Access-Control-Allow-Origin", "*");
-    http_resp_header(resp, "Access-Control-Allow-Headers",
-                     "authorization, x-client-info, apikey, content-type");
-    http_resp_header(resp, "Access-Control-Allow-Methods", "POST, OPTIONS");
-}
+/* CORS: a Supabase function answers every origin ("*"). RoomKey's CORS is
+ * the server's exact-match allow-list (`cors:` in the config, see
+ * docs/operations.md): preflights and the CORS headers of every answer
+ * come from there, for this family as for the others. */
 
 void api_supabase_error(http_resp *resp, int status, const char *message)
 {
@@ -41,7 +35,6 @@ void api_supabase_error(http_resp *resp, int status, const char *message)
         http_resp_json(resp, status, "{\"error\":\"error\"}", 17);
     else
         http_resp_json(resp, status, buf, w.len);
-    cors(resp);
 }
 
 /* session_refusal checks what a Supabase user session has and the
@@ -309,7 +302,6 @@ static void respond(const api_ctx *api, const char *tok, size_t tok_len, http_re
     resp->status = 200;
     resp->body = out;
     resp->body_len = w.len;
-    cors(resp);
 }
 
 static int token_handler(void *ctx, const http_req *req, http_resp *resp)
@@ -356,7 +348,6 @@ static int release_handler(void *ctx, const http_req *req, http_resp *resp)
         rc = store_seat_release(api->st, room.name, a.seat, who.subject, clock_now());
     if (rc == RK_OK) {
         http_resp_json(resp, 200, "{\"released\":true}", 17);
-        cors(resp);
     } else if (rc == RK_ENOTFOUND) {
         api_supabase_error(resp, 404, "No seat held");
     } else {
@@ -366,13 +357,14 @@ static int release_handler(void *ctx, const http_req *req, http_resp *resp)
     return RK_OK;
 }
 
-/* preflight answers OPTIONS as the function does: 200 "ok" + CORS headers. */
+/* preflight answers a plain OPTIONS as the function does: 200 "ok". (A
+ * CORS preflight, with Origin and Access-Control-Request-Method, is
+ * answered by the server's CORS allow-list before routing.) */
 static int preflight_handler(void *ctx, const http_req *req, http_resp *resp)
 {
     (void)ctx, (void)req;
     int rc = http_resp_json(resp, 200, "ok", 2);
     resp->content_type = "text/plain; charset=utf-8";
-    cors(resp);
     return rc;
 }
 

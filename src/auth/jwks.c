@@ -662,6 +662,15 @@ static void claim_fetch(jwks *j, int64_t now)
 /* do_fetch fetches and parses j's URL without the lock, then swaps the new
  * set in (on success), clears the claim and wakes waiters. The caller must
  * have claimed the fetch with claim_fetch and must not hold j->mu. */
+/* Process-wide fetch outcomes (see jwks_fetches_total). */
+static _Atomic uint64_t fetches_ok, fetches_failed;
+
+void jwks_fetches_total(uint64_t *ok, uint64_t *failed)
+{
+    *ok = atomic_load_explicit(&fetches_ok, memory_order_relaxed);
+    *failed = atomic_load_explicit(&fetches_failed, memory_order_relaxed);
+}
+
 static int do_fetch(jwks *j, int64_t now, char *why, size_t cap)
 {
     char *doc = NULL;
@@ -671,6 +680,7 @@ static int do_fetch(jwks *j, int64_t now, char *why, size_t cap)
     if (rc == RK_OK)
         rc = parse_doc(doc ? doc : "", len, &s, why, cap);
     free(doc);
+    atomic_fetch_add_explicit(rc == RK_OK ? &fetches_ok : &fetches_failed, 1, memory_order_relaxed);
     keyset *old = NULL;
     pthread_mutex_lock(&j->mu);
     if (rc == RK_OK) {
@@ -845,6 +855,30 @@ int jwks_new(const char *source, const jwks_opts *opts, jwks **out, char *why, s
     return RK_OK;
 }
 
+/* refresh_if_stale refetches a stale URL set: the first thread to notice
+ * does, the others carry on with the old set meanwhile. Returns 1 when this
+ * call fetched. */
+static int refresh_if_stale(jwks *j, int64_t now)
+{
+    int fetched = 0;
+    pthread_mutex_lock(&j->mu);
+    if (j->url && !j->fetching && elapsed(now, j->last_good, j->refresh_s) &&
+        elapsed(now, j->last_attempt, j->cooldown_s)) {
+        claim_fetch(j, now);
+        fetched = 1;
+    }
+    pthread_mutex_unlock(&j->mu);
+    if (fetched)
+        (void)do_fetch(j, now, NULL, 0);
+    return fetched;
+}
+
+void jwks_refresh(jwks *j, int64_t now)
+{
+    if (j)
+        (void)refresh_if_stale(j, now);
+}
+
 /* jwks_verify: every buffer stays the caller's. The key set is referenced
  * for the duration of the check, so a concurrent refresh can't free it. */
 int jwks_verify(jwks *j, const char *kid, const char *alg, const uint8_t *signing,
@@ -856,18 +890,7 @@ int jwks_verify(jwks *j, const char *kid, const char *alg, const uint8_t *signin
     if (a == ALG_OTHER)
         return RK_EVERIFY;
 
-    /* A stale URL set is refreshed by the first thread to notice; the
-     * others carry on with the old set meanwhile. */
-    int fetched = 0;
-    pthread_mutex_lock(&j->mu);
-    if (j->url && !j->fetching && elapsed(now, j->last_good, j->refresh_s) &&
-        elapsed(now, j->last_attempt, j->cooldown_s)) {
-        claim_fetch(j, now);
-        fetched = 1;
-    }
-    pthread_mutex_unlock(&j->mu);
-    if (fetched)
-        (void)do_fetch(j, now, NULL, 0);
+    int fetched = refresh_if_stale(j, now);
 
     pthread_mutex_lock(&j->mu);
     keyset *s = set_ref(j->set);

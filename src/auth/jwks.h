@@ -61,4 +61,14 @@ __attribute__((warn_unused_result)) int jwks_verify(jwks *j, const char *kid, co
 uint64_t jwks_fetch_count(jwks *j);
 int64_t jwks_age(jwks *j, int64_t now);
 
+/* jwks_refresh refetches a URL set older than the refresh interval (at
+ * most once per cooldown; the old set stays on failure), as jwks_verify
+ * does before it checks; for readiness probes on an idle server. */
+void jwks_refresh(jwks *j, int64_t now);
+
+/* jwks_fetches_total reports the process-wide number of JWKS URL fetches
+ * that succeeded (*ok) and failed (*failed), over every jwks ever made
+ * (for /metrics; config reloads do not reset them). */
+void jwks_fetches_total(uint64_t *ok, uint64_t *failed);
+
 #endif

@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <math.h>
 #include <openssl/crypto.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,31 @@ const char *auth_fail_name(auth_fail f)
                                         "issuer",   "signature", "expired",   "not_yet_valid",
                                         "audience", "claims",    "api_key"};
     return (unsigned)f < sizeof names / sizeof names[0] ? names[f] : "unknown";
+}
+
+/* Failed authentications by reason, process-wide (see authn_fail_counts). */
+static _Atomic uint64_t fail_counts[AUTH_FAIL_COUNT];
+
+void authn_fail_counts(uint64_t out[AUTH_FAIL_COUNT])
+{
+    for (size_t i = 0; i < AUTH_FAIL_COUNT; i++)
+        out[i] = atomic_load_explicit(&fail_counts[i], memory_order_relaxed);
+}
+
+bool authn_jwks_ready(authn *a, int64_t now, int64_t max_age_s, char *why, size_t cap)
+{
+    for (size_t i = 0; i < a->cfg->n_issuers; i++) {
+        if (!a->keys[i])
+            continue;
+        jwks_refresh(a->keys[i], now);
+        int64_t age = jwks_age(a->keys[i], now);
+        if (age < 0 || age > max_age_s) {
+            snprintf(why, cap, age < 0 ? "issuer %s: JWKS never loaded" : "issuer %s: JWKS stale",
+                     a->cfg->issuers[i].name);
+            return false;
+        }
+    }
+    return true;
 }
 
 int authn_new(const config *cfg, authn **out, char *why, size_t cap)
@@ -232,6 +258,9 @@ out:
     return rc;
 }
 
+static int authn_caller_uncounted(authn *a, const char *authorization, const char *x_api_key,
+                                  int64_t now, caller *out, auth_fail *fail, json_t **claims);
+
 int authn_caller(authn *a, const char *authorization, const char *x_api_key, int64_t now,
                  caller *out, auth_fail *fail)
 {
@@ -240,6 +269,16 @@ int authn_caller(authn *a, const char *authorization, const char *x_api_key, int
 
 int authn_caller_claims(authn *a, const char *authorization, const char *x_api_key, int64_t now,
                         caller *out, auth_fail *fail, json_t **claims)
+{
+    int rc = authn_caller_uncounted(a, authorization, x_api_key, now, out, fail, claims);
+    if (rc != RK_OK && (unsigned)*fail < AUTH_FAIL_COUNT)
+        atomic_fetch_add_explicit(&fail_counts[*fail], 1, memory_order_relaxed);
+    return rc;
+}
+
+/* authn_caller_uncounted is authn_caller_claims without the failure count. */
+static int authn_caller_uncounted(authn *a, const char *authorization, const char *x_api_key,
+                                  int64_t now, caller *out, auth_fail *fail, json_t **claims)
 {
     if (claims)
         *claims = NULL;

@@ -70,4 +70,17 @@ int authn_caller_claims(authn *a, const char *authorization, const char *x_api_k
 /* auth_fail_name returns a short static label ("expired", ...). */
 const char *auth_fail_name(auth_fail f);
 
+#define AUTH_FAIL_COUNT (AUTH_API_KEY + 1)
+
+/* authn_fail_counts copies the process-wide count of failed
+ * authentications by reason (index: auth_fail) into out (for /metrics;
+ * the counts survive config reloads). */
+void authn_fail_counts(uint64_t out[AUTH_FAIL_COUNT]);
+
+/* authn_jwks_ready checks every JWKS issuer has keys: a good load that is
+ * not older than max_age_s seconds (a URL set past its refresh interval is
+ * refetched first, at most once per cooldown; see jwks_refresh). On false,
+ * why names the issuer. */
+bool authn_jwks_ready(authn *a, int64_t now, int64_t max_age_s, char *why, size_t why_cap);
+
 #endif

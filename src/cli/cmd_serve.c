@@ -1,10 +1,13 @@
 /* cmd_serve.c - `roomkey serve` (the service) and `roomkey check-config`. */
+#include "../api/admin.h"
 #include "../api/issuance.h"
 #include "../api/livekit.h"
 #include "../api/token_source.h"
 #include "../api/voice_agent.h"
 #include "../api/meetings.h"
 #include "../api/supabase.h"
+#include "../api/probes.h"
+#include "../api/runtime.h"
 #include "../auth/session.h"
 #include "../config/config.h"
 #include "../http/server.h"
@@ -25,7 +28,9 @@ static const char SERVE_HELP[] =
     "environment variables (ROOMKEY_LISTEN, ROOMKEY_DATABASE, ROOMKEY_SESSION_SECRET,\n"
     "ROOMKEY_ADMIN_KEY, LIVEKIT_API_KEY, LIVEKIT_API_SECRET, LIVEKIT_URL, ...);\n"
     "see docs/config.md. Prints \"listening on http://HOST:PORT\" once ready.\n"
-    "SIGINT/SIGTERM stop it.\n";
+    "SIGHUP reloads the configuration (a bad one is refused and the running one\n"
+    "kept); SIGINT/SIGTERM stop accepting, let requests in flight finish\n"
+    "(shutdown_timeout) and exit 0. See docs/operations.md.\n";
 
 static const char CHECK_HELP[] = "Usage: roomkey check-config [--config FILE]\n"
                                  "\n"
@@ -71,8 +76,9 @@ int cmd_check_config(int argc, char **argv)
     return CLI_OK;
 }
 
-/* seed_store creates the config's rooms and memberships when absent. */
-static int seed_store(const config *cfg, store *st)
+/* seed_store creates the config's rooms and memberships when absent; why
+ * explains a failure. */
+static int seed_store(const config *cfg, store *st, char *why, size_t cap)
 {
     for (size_t i = 0; i < cfg->n_rooms; i++) {
         const config_room *r = &cfg->rooms[i];
@@ -84,10 +90,8 @@ static int seed_store(const config *cfg, store *st)
         sr.max_participants = r->max_participants;
         sr.max_ttl = r->max_ttl;
         int rc = store_room_create(st, &sr);
-        if (rc && rc != RK_ECONFLICT) {
-            fprintf(stderr, "roomkey: cannot create room %s: %s\n", r->name, rk_strerror(rc));
-            return rc;
-        }
+        if (rc && rc != RK_ECONFLICT)
+            return rk_fail(rc, why, cap, "cannot create room %s: %s", r->name, rk_strerror(rc));
     }
     for (size_t i = 0; i < cfg->n_members; i++) {
         const config_member *m = &cfg->members[i];
@@ -96,11 +100,9 @@ static int seed_store(const config *cfg, store *st)
         snprintf(sm.subject, sizeof sm.subject, "%s", m->subject);
         snprintf(sm.role, sizeof sm.role, "%s", m->role);
         int rc = store_member_set(st, &sm);
-        if (rc) {
-            fprintf(stderr, "roomkey: cannot add member %s to %s: %s\n", m->subject, m->room,
-                    rk_strerror(rc));
-            return rc;
-        }
+        if (rc)
+            return rk_fail(rc, why, cap, "cannot add member %s to %s: %s", m->subject, m->room,
+                           rk_strerror(rc));
     }
     return RK_OK;
 }
@@ -118,9 +120,20 @@ static const struct {
     {FAMILY_MEETINGS, api_meetings_register},
 };
 
+/* Route sets that are always served: probes and the admin API. */
+static int (*const always[])(http_server *s, api_ctx *api) = {
+    api_probes_register,
+    api_admin_register,
+};
+
 /* register_families adds the routes of every enabled family to srv. */
 static int register_families(const config *cfg, http_server *srv, api_ctx *api)
 {
+    for (size_t i = 0; i < sizeof always / sizeof always[0]; i++) {
+        int rc = always[i](srv, api);
+        if (rc != RK_OK)
+            return rc;
+    }
     for (size_t i = 0; i < sizeof families / sizeof families[0]; i++) {
         if (!cfg->families[families[i].family])
             continue;
@@ -131,31 +144,9 @@ static int register_families(const config *cfg, http_server *srv, api_ctx *api)
     return RK_OK;
 }
 
-int cmd_serve(int argc, char **argv)
+/* warn_config logs what an operator should know about cfg. */
+static void warn_config(const config *cfg)
 {
-    const char *path = NULL;
-    int rc = parse_config_flag(argc, argv, SERVE_HELP, &path);
-    if (rc >= 0)
-        return rc;
-    config *cfg = NULL;
-    store *st = NULL;
-    authn *auth = NULL;
-    http_server *srv = NULL;
-    int status = CLI_FAIL;
-    char why[512] = "";
-
-    /* Block the stop signals in every thread; the main thread waits for them. */
-    sigset_t stop;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGINT);
-    sigaddset(&stop, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop, NULL);
-    signal(SIGPIPE, SIG_IGN);
-
-    if (config_load(path, &cfg, why, sizeof why) != RK_OK) {
-        fprintf(stderr, "roomkey: %s\n", why);
-        goto out;
-    }
     if (cfg->dev_mode)
         log_event("warn", "dev_mode", "note",
                   "development mode: short secrets allowed; never run this in production", NULL);
@@ -164,41 +155,117 @@ int cmd_serve(int argc, char **argv)
                   "no LiveKit API key: token routes answer 500 until LIVEKIT_API_KEY and "
                   "LIVEKIT_API_SECRET are set",
                   NULL);
+    if (!cfg->rate_limit.enabled)
+        log_event("warn", "rate_limit_off", "note",
+                  "rate limiting is off (ROOMKEY_RATE_LIMIT=off or rate_limit.enabled: false)",
+                  NULL);
+}
+
+/* reload_prepare seeds the store from a new config before it is swapped
+ * in (runtime_prepare). */
+static int reload_prepare(const config *cfg, store *st, void *arg, char *why, size_t cap)
+{
+    (void)arg;
+    return seed_store(cfg, st, why, cap);
+}
+
+/* serve_signals waits for signals: SIGHUP reloads (path: the config file
+ * given at start), SIGINT/SIGTERM return. */
+static void serve_signals(runtime *rt, const char *path, const sigset_t *set)
+{
+    for (;;) {
+        int sig = 0;
+        sigwait(set, &sig);
+        if (sig != SIGHUP) {
+            log_event("info", "stopping", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
+            return;
+        }
+        char why[512] = "";
+        if (runtime_reload(rt, path, reload_prepare, NULL, why, sizeof why) != RK_OK) {
+            log_event("error", "reload_refused", "reason", why, "note",
+                      "the running configuration is kept", NULL);
+            continue;
+        }
+        warn_config(runtime_config(rt));
+        log_event("info", "reloaded", "config", path ? path : "(ROOMKEY_CONFIG or environment)",
+                  NULL);
+    }
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    const char *path = NULL;
+    int rc = parse_config_flag(argc, argv, SERVE_HELP, &path);
+    if (rc >= 0)
+        return rc;
+    config *cfg = NULL;
+    store *st = NULL;
+    runtime *rt = NULL;
+    http_server *srv = NULL;
+    int status = CLI_FAIL;
+    char why[512] = "";
+
+    /* Block the signals in every thread; the main thread waits for them. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (config_load(path, &cfg, why, sizeof why) != RK_OK) {
+        fprintf(stderr, "roomkey: %s\n", why);
+        goto out;
+    }
+    warn_config(cfg);
     if (store_open(cfg->database, &st, why, sizeof why) != RK_OK) {
         fprintf(stderr, "roomkey: database %s: %s\n", cfg->database, why);
         goto out;
     }
-    if (seed_store(cfg, st) != RK_OK)
-        goto out;
-    if (authn_new(cfg, &auth, why, sizeof why) != RK_OK) {
+    if (seed_store(cfg, st, why, sizeof why) != RK_OK) {
         fprintf(stderr, "roomkey: %s\n", why);
         goto out;
     }
-    http_limits lim = {cfg->threads, cfg->max_body, cfg->max_header, cfg->max_connections,
-                       cfg->conn_timeout_s};
-    api_ctx api = {cfg, st, auth};
-    if (http_server_new(&lim, &srv) != RK_OK || register_families(cfg, srv, &api) != RK_OK) {
+    rc = runtime_new(cfg, st, &rt, why, sizeof why);
+    cfg = NULL; /* the runtime owns it now */
+    if (rc != RK_OK) {
+        fprintf(stderr, "roomkey: %s\n", why);
+        goto out;
+    }
+    const config *c = runtime_config(rt);
+    http_limits lim = {c->threads, c->max_body, c->max_header, c->max_connections,
+                       c->conn_timeout_s};
+    if (http_server_new(&lim, &srv) != RK_OK ||
+        register_families(c, srv, runtime_api(rt)) != RK_OK) {
         fprintf(stderr, "roomkey: cannot set up routes\n");
         goto out;
     }
-    if (http_server_start(srv, cfg->listen_host, cfg->listen_port, why, sizeof why) != RK_OK) {
+    runtime_install(rt, srv);
+    if (http_server_start(srv, c->listen_host, c->listen_port, why, sizeof why) != RK_OK) {
         fprintf(stderr, "roomkey: %s\n", why);
         goto out;
     }
-    const char *host = cfg->listen_host;
+    const char *host = c->listen_host;
     bool v6 = strchr(host, ':') != NULL;
     printf("listening on http://%s%s%s:%u\n", v6 ? "[" : "", host, v6 ? "]" : "",
            http_server_port(srv));
     fflush(stdout);
-    log_event("info", "started", "database", cfg->database, NULL);
-    int sig = 0;
-    sigwait(&stop, &sig);
-    log_event("info", "stopping", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
-    http_server_stop(srv);
+    log_event("info", "started", "database", c->database, NULL);
+    serve_signals(rt, path, &set);
+    unsigned timeout_ms = (unsigned)runtime_config(rt)->shutdown_timeout * 1000u;
+    size_t left = http_server_shutdown(srv, timeout_ms);
+    if (left) {
+        char n[24];
+        snprintf(n, sizeof n, "%zu", left);
+        log_event("warn", "shutdown_timeout", "in_flight", n, "note",
+                  "requests still running when shutdown_timeout ran out were cut off", NULL);
+    }
+    log_event("info", "stopped", NULL);
     status = CLI_OK;
 out:
     http_server_free(srv);
-    authn_free(auth);
+    runtime_free(rt);
     store_close(st);
     config_free(cfg);
     issuance_thread_exit();

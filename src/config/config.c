@@ -1506,6 +1506,275 @@ static int parse_supabase(loader *ld, const ynode *n)
     return RK_OK;
 }
 
+/* ---- operations: rate_limit, cors, trusted_proxies ---------------------- */
+
+#define RATE_MAX     1000000
+#define ENTRIES_MIN  1024
+#define ENTRIES_MAX  (4LL * 1024 * 1024)
+#define CORS_HEADERS "Authorization, Content-Type, X-API-Key, apikey, x-client-info"
+
+/* parse_rate reads {requests, per, burst} into r (burst defaults to
+ * requests; per to 1s). */
+static int parse_rate(loader *ld, const ynode *n, const char *path, config_rate *r)
+{
+    enum { REQ, PER, BURST, NF };
+    static const char *const names[NF] = {"requests", "per", "burst"};
+    const ynode *v[NF];
+    char p[PATH_CAP];
+    int rc = map_fields(ld, n, path, names, NF, v);
+    if (rc)
+        return rc;
+    if (!v[REQ])
+        return fail(ld, RK_EINVAL, "config: %s: required", sub(p, path, "requests"));
+    if ((rc = get_int(ld, v[REQ], sub(p, path, "requests"), 1, RATE_MAX, &r->requests)))
+        return rc;
+    r->per_s = 1;
+    if (v[PER] && (rc = get_dur(ld, v[PER], sub(p, path, "per"), 1, 86400, &r->per_s)))
+        return rc;
+    r->burst = r->requests;
+    if (v[BURST] && (rc = get_int(ld, v[BURST], sub(p, path, "burst"), 1, RATE_MAX, &r->burst)))
+        return rc;
+    return RK_OK;
+}
+
+/* parse_rate_limit reads `rate_limit:`. */
+static int parse_rate_limit(loader *ld, const ynode *n)
+{
+    enum { ENABLED, IP, SUBJECT, ENTRIES, PROBES, NF };
+    static const char *const names[NF] = {"enabled", "ip", "subject", "max_entries",
+                                          "limit_probes"};
+    const ynode *v[NF];
+    config_rate_limit *rl = &ld->cfg->rate_limit;
+    char p[PATH_CAP];
+    int rc = map_fields(ld, n, "rate_limit", names, NF, v);
+    if (!rc && v[ENABLED])
+        rc = get_bool(ld, v[ENABLED], sub(p, "rate_limit", "enabled"), &rl->enabled);
+    if (!rc && v[IP])
+        rc = parse_rate(ld, v[IP], sub(p, "rate_limit", "ip"), &rl->ip);
+    if (!rc && v[SUBJECT])
+        rc = parse_rate(ld, v[SUBJECT], sub(p, "rate_limit", "subject"), &rl->subject);
+    if (!rc && v[ENTRIES])
+        rc = get_int(ld, v[ENTRIES], sub(p, "rate_limit", "max_entries"), ENTRIES_MIN, ENTRIES_MAX,
+                     &rl->max_entries);
+    if (!rc && v[PROBES])
+        rc = get_bool(ld, v[PROBES], sub(p, "rate_limit", "limit_probes"), &rl->limit_probes);
+    return rc;
+}
+
+/* origin_ok: "*", or scheme://host[:port] in lower case with no path (what
+ * a browser sends in Origin). */
+static bool origin_ok(const char *o)
+{
+    if (strcmp(o, "*") == 0)
+        return true;
+    size_t n = strspn(o, "abcdefghijklmnopqrstuvwxyz0123456789+.-");
+    if (n == 0 || !(o[0] >= 'a' && o[0] <= 'z') || strncmp(o + n, "://", 3) != 0)
+        return false;
+    const char *h = o + n + 3;
+    size_t hl = *h == '[' ? strspn(h + 1, "0123456789abcdef:.") + 2
+                          : strspn(h, "abcdefghijklmnopqrstuvwxyz0123456789.-");
+    if (hl < (*h == '[' ? 3u : 1u) || (*h == '[' && h[hl - 1] != ']'))
+        return false;
+    const char *rest = h + hl;
+    if (*rest == ':') {
+        size_t pl = strspn(rest + 1, "0123456789");
+        if (pl == 0 || pl > 5)
+            return false;
+        rest += 1 + pl;
+    }
+    return *rest == '\0';
+}
+
+/* add_origin appends origin text (from where, for messages) to cors.origins. */
+static int add_origin(loader *ld, const char *where, const char *o, size_t len)
+{
+    config_cors *c = &ld->cfg->cors;
+    char buf[sizeof c->origins[0]];
+    if (len >= sizeof buf)
+        return fail(ld, RK_ETOOBIG, "%s: longer than %zu bytes", where, sizeof buf - 1);
+    memcpy(buf, o, len);
+    buf[len] = '\0';
+    if (!origin_ok(buf))
+        return fail(ld, RK_EINVAL,
+                    "%s: \"%.64s\" is not an origin (scheme://host[:port] in lower case, no "
+                    "path or trailing slash; or \"*\")",
+                    where, buf);
+    for (size_t i = 0; i < c->n_origins; i++)
+        if (strcmp(c->origins[i], buf) == 0)
+            return fail(ld, RK_EINVAL, "%s: \"%.64s\" is listed twice", where, buf);
+    if (c->n_origins == CONFIG_MAX_ORIGINS)
+        return fail(ld, RK_ETOOBIG, "%s: more than %d origins", where, CONFIG_MAX_ORIGINS);
+    memcpy(c->origins[c->n_origins++], buf, len + 1);
+    return RK_OK;
+}
+
+/* add_proxy appends network text (an address or CIDR) to trusted_proxies. */
+static int add_proxy(loader *ld, const char *where, const char *t, size_t len)
+{
+    config *c = ld->cfg;
+    char buf[IPNET_MAX_TEXT + 1];
+    if (len >= sizeof buf)
+        return fail(ld, RK_ETOOBIG, "%s: longer than %zu bytes", where, sizeof buf - 1);
+    memcpy(buf, t, len);
+    buf[len] = '\0';
+    if (c->n_trusted_proxies == CONFIG_MAX_PROXIES)
+        return fail(ld, RK_ETOOBIG, "%s: more than %d entries", where, CONFIG_MAX_PROXIES);
+    if (ipnet_parse(buf, &c->trusted_proxies[c->n_trusted_proxies]) != RK_OK)
+        return fail(ld, RK_EINVAL,
+                    "%s: \"%.64s\" is not an IP address or network (e.g. 10.0.0.0/8, ::1)", where,
+                    buf);
+    c->n_trusted_proxies++;
+    return RK_OK;
+}
+
+/* parse_str_list calls add(ld, path[i], item) for each string of list n. */
+static int parse_str_list(loader *ld, const ynode *n, const char *path, size_t max,
+                          int (*add)(loader *, const char *, const char *, size_t))
+{
+    size_t count = 0;
+    int rc = seq_items(ld, n, path, max, &count);
+    for (size_t i = 0; !rc && i < count; i++) {
+        char ip[PATH_CAP], item[CONFIG_MAX_STR];
+        path_idx(ip, sizeof ip, path, i);
+        char where[PATH_CAP + 8];
+        snprintf(where, sizeof where, "config: %s", ip);
+        if (!(rc = get_str(ld, n->kids[i], ip, item, sizeof item, 1)))
+            rc = add(ld, where, item, strlen(item));
+    }
+    return rc;
+}
+
+/* parse_cors reads `cors:`. */
+static int parse_cors(loader *ld, const ynode *n)
+{
+    enum { ORIGINS, CREDS, HEADERS, AGE, NF };
+    static const char *const names[NF] = {"origins", "allow_credentials", "allow_headers",
+                                          "max_age"};
+    const ynode *v[NF];
+    config_cors *c = &ld->cfg->cors;
+    char p[PATH_CAP];
+    int rc = map_fields(ld, n, "cors", names, NF, v);
+    if (!rc && v[ORIGINS])
+        rc = parse_str_list(ld, v[ORIGINS], "cors.origins", CONFIG_MAX_ORIGINS, add_origin);
+    if (!rc && v[CREDS])
+        rc = get_bool(ld, v[CREDS], sub(p, "cors", "allow_credentials"), &c->allow_credentials);
+    if (!rc && v[HEADERS]) {
+        rc = get_str(ld, v[HEADERS], sub(p, "cors", "allow_headers"), c->allow_headers,
+                     sizeof c->allow_headers, 0);
+        for (const char *h = c->allow_headers; !rc && *h; h++)
+            if (!((*h >= 'a' && *h <= 'z') || (*h >= 'A' && *h <= 'Z') ||
+                  (*h >= '0' && *h <= '9') || strchr("-_, ", *h)))
+                rc = fail(ld, RK_EINVAL,
+                          "config: cors.allow_headers: header names separated by commas");
+    }
+    if (!rc && v[AGE])
+        rc = get_dur(ld, v[AGE], sub(p, "cors", "max_age"), 0, 86400, &c->max_age);
+    return rc;
+}
+
+/* env_list calls add(ld, "env: NAME", item) for each comma-separated item
+ * of env var name (spaces around items ignored). */
+static int env_list(loader *ld, const char *name,
+                    int (*add)(loader *, const char *, const char *, size_t))
+{
+    const char *v = env(name);
+    char where[64];
+    snprintf(where, sizeof where, "env: %s", name);
+    for (const char *p = v; p && *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t l = strcspn(p, ", ");
+        int rc = l ? add(ld, where, p, l) : RK_OK;
+        if (rc)
+            return rc;
+        p += l;
+    }
+    return RK_OK;
+}
+
+/* env_rate reads "REQUESTS/PER[:BURST]" (e.g. 50/1s:100) into r. */
+static bool env_rate(const char *s, config_rate *r)
+{
+    char per[DURATION_MAX_TEXT + 1];
+    char *end;
+    long long req = strtoll(s, &end, 10);
+    if (end == s || *end != '/' || req < 1 || req > RATE_MAX)
+        return false;
+    const char *p = end + 1;
+    size_t pl = strcspn(p, ":");
+    if (pl == 0 || pl >= sizeof per)
+        return false;
+    memcpy(per, p, pl);
+    per[pl] = '\0';
+    int64_t secs = 0;
+    if (parse_secs(per, &secs) || secs < 1 || secs > 86400)
+        return false;
+    long long burst = req;
+    if (p[pl] == ':') {
+        burst = strtoll(p + pl + 1, &end, 10);
+        if (end == p + pl + 1 || *end || burst < 1 || burst > RATE_MAX)
+            return false;
+    }
+    r->requests = req;
+    r->per_s = secs;
+    r->burst = burst;
+    return true;
+}
+
+/* env_rate_limit reads ROOMKEY_RATE_LIMIT: "off", "on", or a list such as
+ * "ip=50/1s:100,subject=30/1m:10" (which also switches limiting on). */
+static int env_rate_limit(loader *ld)
+{
+    const char *v = env("ROOMKEY_RATE_LIMIT");
+    config_rate_limit *rl = &ld->cfg->rate_limit;
+    if (!v)
+        return RK_OK;
+    if (!strcmp(v, "off") || !strcmp(v, "on")) {
+        rl->enabled = v[1] == 'n';
+        return RK_OK;
+    }
+    char buf[256];
+    if (strlen(v) >= sizeof buf)
+        return fail(ld, RK_ETOOBIG, "env: ROOMKEY_RATE_LIMIT is longer than %zu bytes",
+                    sizeof buf - 1);
+    strcpy(buf, v);
+    char *save = NULL;
+    for (char *it = strtok_r(buf, ", ", &save); it; it = strtok_r(NULL, ", ", &save)) {
+        config_rate *r = !strncmp(it, "ip=", 3)        ? &rl->ip
+                         : !strncmp(it, "subject=", 8) ? &rl->subject
+                                                       : NULL;
+        if (!r || !env_rate(strchr(it, '=') + 1, r))
+            return fail(ld, RK_EINVAL,
+                        "env: ROOMKEY_RATE_LIMIT: expected off, on, or items such as "
+                        "ip=50/1s:100,subject=30/1m:10 (requests/per[:burst])");
+    }
+    rl->enabled = true;
+    return RK_OK;
+}
+
+/* env_ops overlays ROOMKEY_RATE_LIMIT, ROOMKEY_CORS_ORIGINS (replacing
+ * cors.origins) and ROOMKEY_TRUSTED_PROXIES (replacing trusted_proxies). */
+static int env_ops(loader *ld)
+{
+    config *c = ld->cfg;
+    int rc = env_rate_limit(ld);
+    if (!rc && env("ROOMKEY_CORS_ORIGINS")) {
+        c->cors.n_origins = 0;
+        rc = env_list(ld, "ROOMKEY_CORS_ORIGINS", add_origin);
+    }
+    if (!rc && env("ROOMKEY_TRUSTED_PROXIES")) {
+        c->n_trusted_proxies = 0;
+        rc = env_list(ld, "ROOMKEY_TRUSTED_PROXIES", add_proxy);
+    }
+    if (!rc && c->cors.allow_credentials)
+        for (size_t i = 0; i < c->cors.n_origins; i++)
+            if (!strcmp(c->cors.origins[i], "*"))
+                return fail(ld, RK_EINVAL,
+                            "config: cors.allow_credentials: not allowed with the origin \"*\" "
+                            "(list the origins)");
+    return rc;
+}
+
 static int parse_root(loader *ld, const ynode *root)
 {
     enum {
@@ -1524,12 +1793,17 @@ static int parse_root(loader *ld, const ynode *root)
         VOICE,
         TSRC,
         SUPA,
+        RATE,
+        CORS,
+        PROXIES,
+        SHUTDOWN,
         NF
     };
     static const char *const names[NF] = {
-        "server",   "database",  "dev_mode",       "livekit",      "issuers",
-        "api_keys", "admin_key", "admin_key_file", "roles",        "rooms",
-        "members",  "families",  "voice_agent",    "token_source", "supabase"};
+        "server",     "database",  "dev_mode",        "livekit",         "issuers",
+        "api_keys",   "admin_key", "admin_key_file",  "roles",           "rooms",
+        "members",    "families",  "voice_agent",     "token_source",    "supabase",
+        "rate_limit", "cors",      "trusted_proxies", "shutdown_timeout"};
     const ynode *v[NF];
     config *c = ld->cfg;
     int rc = map_fields(ld, root, "", names, NF, v);
@@ -1562,6 +1836,16 @@ static int parse_root(loader *ld, const ynode *root)
     if (v[TSRC] && (rc = parse_token_source(ld, v[TSRC])))
         return rc;
     if (v[SUPA] && (rc = parse_supabase(ld, v[SUPA])))
+        return rc;
+    if (v[RATE] && (rc = parse_rate_limit(ld, v[RATE])))
+        return rc;
+    if (v[CORS] && (rc = parse_cors(ld, v[CORS])))
+        return rc;
+    if (v[PROXIES] &&
+        (rc = parse_str_list(ld, v[PROXIES], "trusted_proxies", CONFIG_MAX_PROXIES, add_proxy)))
+        return rc;
+    if (v[SHUTDOWN] &&
+        (rc = get_dur(ld, v[SHUTDOWN], "shutdown_timeout", 0, 300, &c->shutdown_timeout)))
         return rc;
     return RK_OK;
 }
@@ -1776,7 +2060,7 @@ static int apply_env(loader *ld)
         c->default_ttl = s;
         ld->ttl_env = true;
     }
-    return RK_OK;
+    return env_ops(ld);
 }
 
 /* ---- whole-config checks and the keyring -------------------------------- */
@@ -1873,6 +2157,11 @@ static void set_defaults(config *c)
     c->max_ttl = 86400;
     c->token_source.max_metadata = 4096;
     c->token_source.max_attributes = 4096;
+    c->rate_limit = (config_rate_limit){
+        .enabled = true, .ip = {50, 1, 100}, .subject = {30, 60, 10}, .max_entries = 16384};
+    strcpy(c->cors.allow_headers, CORS_HEADERS);
+    c->cors.max_age = 600;
+    c->shutdown_timeout = 10;
     config_role *r = c->roles;
     strcpy(r[0].name, "member");
     r[0].can_publish = r[0].can_subscribe = r[0].can_publish_data = true;

@@ -10,6 +10,7 @@
 #define RK_CONFIG_H
 
 #include "../token/keyring.h"
+#include "../util/ipnet.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -143,6 +144,35 @@ typedef struct config_token_source {
 /* config_family_name returns the YAML name of family f ("livekit", ...). */
 const char *config_family_name(enum config_family f);
 
+#define CONFIG_MAX_ORIGINS 32 /* cors.origins */
+#define CONFIG_MAX_PROXIES 32 /* trusted_proxies */
+
+/* A token-bucket rule: `requests` per `per_s` seconds on average, bursts
+ * of up to `burst` requests. */
+typedef struct config_rate {
+    int64_t requests; /* 1..1000000 */
+    int64_t per_s;    /* 1..86400 seconds */
+    int64_t burst;    /* 1..1000000; default = requests */
+} config_rate;
+
+/* `rate_limit:` (and ROOMKEY_RATE_LIMIT). */
+typedef struct config_rate_limit {
+    bool enabled;        /* default true; ROOMKEY_RATE_LIMIT=off switches it off */
+    config_rate ip;      /* every request per client IP; default 50/1s, burst 100 */
+    config_rate subject; /* token requests per subject; default 30/1m, burst 10 */
+    int64_t max_entries; /* buckets per table (IP, subject); default 16384 */
+    bool limit_probes;   /* apply the IP limit to /healthz, /readyz, /metrics; default false */
+} config_rate_limit;
+
+/* `cors:` (and ROOMKEY_CORS_ORIGINS). */
+typedef struct config_cors {
+    char origins[CONFIG_MAX_ORIGINS][257]; /* exact origins, or "*" */
+    size_t n_origins;                      /* 0 = CORS off */
+    bool allow_credentials;                /* default false; never with "*" */
+    char allow_headers[512]; /* Access-Control-Allow-Headers; default see docs/config.md */
+    int64_t max_age;         /* preflight cache, seconds; default 600 */
+} config_cors;
+
 typedef struct config {
     /* service */
     char listen_host[256];         /* ROOMKEY_LISTEN host part; default 127.0.0.1 */
@@ -187,6 +217,12 @@ typedef struct config {
     config_token_source token_source;
     /* route families' own settings */
     config_supabase supabase;
+    /* operations */
+    config_rate_limit rate_limit;
+    config_cors cors;
+    ipnet trusted_proxies[CONFIG_MAX_PROXIES]; /* ROOMKEY_TRUSTED_PROXIES; default none */
+    size_t n_trusted_proxies;
+    int64_t shutdown_timeout; /* seconds to let in-flight requests finish; default 10 */
 } config;
 
 /* config_load builds a config from the YAML file at path (NULL: none, or

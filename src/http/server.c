@@ -1,13 +1,22 @@
-/* server.c - HTTP glue on libmicrohttpd: limits, body collection, routing. */
+/* server.c - HTTP glue on libmicrohttpd: limits, body collection, routing,
+ * the request policy (client IP, per-IP limit, CORS), request log and
+ * metrics, graceful shutdown. */
 #include "server.h"
 #include "../util/err.h"
+#include "../util/ipnet.h"
 #include "../util/log.h"
+#include "../util/rng.h"
+#include "clientip.h"
+#include "cors.h"
+#include "metrics.h"
+#include "ratelimit.h"
 
 #include <arpa/inet.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <time.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -16,16 +25,28 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
+
+#define XFF_MAX_HEADERS 8 /* X-Forwarded-For headers read at most */
 
 struct http_server {
     http_limits lim;
     http_route routes[HTTP_MAX_ROUTES];
+    int metric[HTTP_MAX_ROUTES]; /* metrics_route index of each route */
+    bool probe[HTTP_MAX_ROUTES]; /* registered with http_server_add_probe */
     size_t n_routes;
     struct MHD_Daemon *d;
     uint16_t port;
-    _Atomic int holds;     /* responses held and not yet sent */
-    _Atomic bool no_holds; /* stopping: handlers may no longer hold */
+    http_policy_acquire acquire; /* NULL: no policy */
+    http_policy_release release;
+    void *policy_arg;
+    uint32_t id_prefix;       /* random, per process: request ids */
+    _Atomic uint64_t next_id; /* request counter */
+    _Atomic size_t in_flight; /* requests between arrival and completion */
+    _Atomic bool draining;    /* shutting down: answer with Connection: close */
+    _Atomic int holds;        /* responses held and not yet sent */
+    _Atomic bool no_holds;    /* stopping: handlers may no longer hold */
 };
 
 /* A held response's rendezvous between the worker thread (which suspends
@@ -46,11 +67,28 @@ typedef struct req_state {
     size_t len;
     size_t cap;
     bool too_large;
+    const http_policy *pol; /* held from arrival until on_done; NULL = none */
+    uint64_t t0_us;         /* arrival, monotonic microseconds */
+    char id[32];            /* request id */
+    uint8_t addr[16];       /* client address (after trusted proxies) */
+    char ip[INET6_ADDRSTRLEN + 1];
+    const char *label;   /* route label for the log ("-" until routed) */
+    int metric;          /* metrics_route index; -1 = unmatched */
+    const char *limited; /* "ip" / "subject" when refused with 429 */
+    bool preflight;      /* a CORS preflight (its answer has its own CORS headers) */
+    http_req_info info;
     http_hold *hold;         /* set by http_req_hold */
     http_resp held;          /* the response waiting for the hold's release */
     const http_route *route; /* whose error shape a failed hold answers in */
     http_server *srv;
 } req_state;
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
 
 static void hold_unref(http_hold *h)
 {
@@ -98,6 +136,13 @@ int http_server_new(const http_limits *lim, http_server **out)
     if (!s)
         return RK_ENOMEM;
     s->lim = *lim;
+    uint8_t r[4] = {0};
+    if (rng_bytes(r, sizeof r) != RK_OK) {
+        free(s);
+        return RK_ECRYPTO;
+    }
+    s->id_prefix = (uint32_t)r[0] << 24 | (uint32_t)r[1] << 16 | (uint32_t)r[2] << 8 | r[3];
+    metrics_route(METRICS_ROUTE_UNMATCHED);
     *out = s;
     return RK_OK;
 }
@@ -106,8 +151,26 @@ int http_server_add(http_server *s, const http_route *r)
 {
     if (s->n_routes == HTTP_MAX_ROUTES)
         return RK_ETOOBIG;
+    s->metric[s->n_routes] = metrics_route(r->label);
+    s->probe[s->n_routes] = false;
     s->routes[s->n_routes++] = *r;
     return RK_OK;
+}
+
+int http_server_add_probe(http_server *s, const http_route *r)
+{
+    int rc = http_server_add(s, r);
+    if (rc == RK_OK)
+        s->probe[s->n_routes - 1] = true;
+    return rc;
+}
+
+void http_server_set_policy(http_server *s, http_policy_acquire acquire,
+                            http_policy_release release, void *arg)
+{
+    s->acquire = acquire;
+    s->release = release;
+    s->policy_arg = arg;
 }
 
 int http_resp_json(http_resp *resp, int status, const char *s, size_t len)
@@ -144,6 +207,62 @@ const char *http_req_header(const http_req *req, const char *name)
     return MHD_lookup_connection_value((struct MHD_Connection *)req->conn, MHD_HEADER_KIND, name);
 }
 
+const char *http_req_query(const http_req *req, const char *name)
+{
+    return MHD_lookup_connection_value((struct MHD_Connection *)req->conn, MHD_GET_ARGUMENT_KIND,
+                                       name);
+}
+
+/* Collects query parameter names for http_req_query_names. */
+typedef struct name_list {
+    const char **names;
+    size_t cap;
+    size_t n;
+} name_list;
+
+static enum MHD_Result collect_name(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+    (void)kind, (void)value;
+    name_list *l = cls;
+    if (l->n < l->cap)
+        l->names[l->n] = key;
+    l->n++;
+    return MHD_YES;
+}
+
+size_t http_req_query_names(const http_req *req, const char **names, size_t cap)
+{
+    name_list l = {names, cap, 0};
+    MHD_get_connection_values((struct MHD_Connection *)req->conn, MHD_GET_ARGUMENT_KIND,
+                              collect_name, &l);
+    return l.n;
+}
+
+void http_req_set_subject(const http_req *req, const char *subject)
+{
+    if (req->info && subject)
+        snprintf(req->info->subject, sizeof req->info->subject, "%s", subject);
+}
+
+void http_req_set_jti(const http_req *req, const char *jti)
+{
+    if (req->info && jti)
+        snprintf(req->info->jti, sizeof req->info->jti, "%s", jti);
+}
+
+void http_req_set_auth_fail(const http_req *req, const char *reason)
+{
+    if (req->info)
+        req->info->auth_fail = reason;
+}
+
+void http_req_rate_limited(const http_req *req, unsigned retry_after_s)
+{
+    if (req->info)
+        req->info->retry_after = retry_after_s ? retry_after_s : 1;
+}
+
 /* Fallback error shape (NestJS's) for requests no route claims. */
 static void default_errors(http_resp *resp, int status, const char *message)
 {
@@ -157,7 +276,7 @@ static void default_errors(http_resp *resp, int status, const char *message)
 }
 
 /* send frees resp's buffers in every case and queues the response. */
-static enum MHD_Result send_resp(struct MHD_Connection *c, http_resp *resp)
+static enum MHD_Result send_resp(struct MHD_Connection *c, http_resp *resp, bool close_conn)
 {
     if (!resp->body) {
         resp->body = strdup("");
@@ -177,6 +296,8 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, http_resp *resp)
                                                : "application/json; charset=utf-8");
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (close_conn)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     for (size_t i = 0; i < resp->n_hdr; i++) {
         MHD_add_response_header(r, resp->hdr_name[i], resp->hdr_value[i]);
         free(resp->hdr_value[i]);
@@ -186,7 +307,6 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, http_resp *resp)
     return ret;
 }
 
-/* json_content_type accepts "application/json" with optional parameters. */
 /* discard_resp frees a response that will not be sent. */
 static void discard_resp(http_resp *resp)
 {
@@ -196,9 +316,13 @@ static void discard_resp(http_resp *resp)
     *resp = (http_resp){0};
 }
 
+static enum MHD_Result finish(http_server *s, struct MHD_Connection *c, req_state *st,
+                              const char *method, http_resp *resp);
+
 /* finish_held sends st's held response, or the route's 500 when the hold
- * was released with ok = false. */
-static enum MHD_Result finish_held(struct MHD_Connection *c, req_state *st)
+ * was released with ok = false, through finish (log line, CORS, metrics). */
+static enum MHD_Result finish_held(http_server *s, struct MHD_Connection *c, req_state *st,
+                                   const char *method)
 {
     http_resp resp = st->held;
     st->held = (http_resp){0};
@@ -206,19 +330,18 @@ static enum MHD_Result finish_held(struct MHD_Connection *c, req_state *st)
         discard_resp(&resp);
         st->route->errors(&resp, 500, "Internal server error");
     }
-    atomic_fetch_sub(&st->srv->holds, 1);
-    return send_resp(c, &resp);
+    atomic_fetch_sub(&s->holds, 1);
+    return finish(s, c, st, method, &resp);
 }
 
-/* after_handler sends resp, or, when the handler took a hold, keeps it and
- * suspends the connection until the release (unless it already came). */
-static enum MHD_Result after_handler(struct MHD_Connection *c, req_state *st, const http_route *r,
-                                     http_resp *resp)
+/* after_handler finishes resp, or, when the handler took a hold, keeps it
+ * and suspends the connection until the release (unless it already came). */
+static enum MHD_Result after_handler(http_server *s, struct MHD_Connection *c, req_state *st,
+                                     const char *method, http_resp *resp)
 {
     if (!st->hold)
-        return send_resp(c, resp);
+        return finish(s, c, st, method, resp);
     st->held = *resp;
-    st->route = r;
     http_hold *h = st->hold;
     pthread_mutex_lock(&h->mu);
     bool done = h->done;
@@ -227,9 +350,10 @@ static enum MHD_Result after_handler(struct MHD_Connection *c, req_state *st, co
         MHD_suspend_connection(c);
     }
     pthread_mutex_unlock(&h->mu);
-    return done ? finish_held(c, st) : MHD_YES;
+    return done ? finish_held(s, c, st, method) : MHD_YES;
 }
 
+/* json_content_type accepts "application/json" with optional parameters. */
 static bool json_content_type(const char *ct)
 {
     if (!ct)
@@ -321,20 +445,251 @@ static http_error_renderer family_errors(const http_server *s, const char *path)
     return best;
 }
 
-static void client_ip(struct MHD_Connection *c, char *out, size_t cap)
+/* peer_addr reads the TCP peer's address as 16 bytes (IPv4 mapped);
+ * all zero when unknown. */
+static void peer_addr(struct MHD_Connection *c, uint8_t out[16])
 {
+    memset(out, 0, 16);
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    snprintf(out, cap, "unknown");
     if (!ci || !ci->client_addr)
         return;
     const struct sockaddr *sa = ci->client_addr;
-    if (sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
-                  (socklen_t)cap);
-    else if (sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
-                  (socklen_t)cap);
+    if (sa->sa_family == AF_INET) {
+        out[10] = out[11] = 0xff;
+        memcpy(out + 12, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+    } else if (sa->sa_family == AF_INET6) {
+        memcpy(out, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 16);
+    }
+}
+
+/* Collects X-Forwarded-For header values (in order) for client_addr. */
+typedef struct xff_list {
+    const char *v[XFF_MAX_HEADERS];
+    size_t n;
+} xff_list;
+
+static enum MHD_Result collect_xff(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    (void)kind;
+    xff_list *l = cls;
+    if (strcasecmp(key, "X-Forwarded-For") == 0 && value && l->n < XFF_MAX_HEADERS)
+        l->v[l->n++] = value;
+    return MHD_YES;
+}
+
+/* client_addr sets st->addr and st->ip: the peer, or the client a trusted
+ * proxy reports (clientip.h). */
+static void client_addr(struct MHD_Connection *c, req_state *st)
+{
+    uint8_t peer[16];
+    peer_addr(c, peer);
+    xff_list l = {.n = 0};
+    const http_policy *p = st->pol;
+    if (p && p->n_trusted)
+        MHD_get_connection_values(c, MHD_HEADER_KIND, collect_xff, &l);
+    clientip_resolve(peer, p ? p->trusted : NULL, p ? p->n_trusted : 0, l.v, l.n, st->addr);
+    ipnet_addr_format(st->addr, st->ip, sizeof st->ip);
+}
+
+/* finish completes resp (CORS, request id, Retry-After), writes the
+ * request log line, counts the request and queues the response. */
+static enum MHD_Result finish(http_server *s, struct MHD_Connection *c, req_state *st,
+                              const char *method, http_resp *resp)
+{
+    const http_policy *p = st->pol;
+    if (p && p->cors && !st->preflight)
+        cors_headers(p->cors, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin"), resp);
+    http_resp_header(resp, "X-Request-Id", st->id);
+    uint64_t us = now_us() - st->t0_us;
+    int status = resp->status ? resp->status : 500;
+    const http_req_info *in = &st->info;
+    const log_field f[] = {
+        {"request_id", st->id, 0},
+        {"method", strlen(method) <= 16 ? method : "?", 0},
+        {"route", st->label, 0},
+        {"status", NULL, status},
+        {"duration_us", NULL, (long long)us},
+        {"client_ip", st->ip, 0},
+        {in->subject[0] ? "subject" : NULL, in->subject, 0},
+        {in->jti[0] ? "jti" : NULL, in->jti, 0},
+        {in->auth_fail ? "auth_fail" : NULL, in->auth_fail, 0},
+        {st->limited ? "rate_limited" : NULL, st->limited, 0},
+    };
+    log_fields("info", "request", f, sizeof f / sizeof f[0]);
+    metrics_request(st->metric, status, us);
+    return send_resp(c, resp, atomic_load(&s->draining));
+}
+
+/* too_many renders a 429 with Retry-After in the family's shape. */
+static void too_many(http_error_renderer errors, http_resp *resp, unsigned retry_after)
+{
+    char msg[64], secs[16];
+    snprintf(secs, sizeof secs, "%u", retry_after);
+    snprintf(msg, sizeof msg, "Too many requests: retry in %u s", retry_after);
+    free(resp->body);
+    resp->body = NULL;
+    errors(resp, 429, msg);
+    http_resp_header(resp, "Retry-After", secs);
+}
+
+/* ip_limited applies the per-IP limit; true (and a 429 in resp) when the
+ * client has no token left. */
+static bool ip_limited(req_state *st, bool probe, http_error_renderer errors, http_resp *resp)
+{
+    const http_policy *p = st->pol;
+    if (!p || !p->ip_limits || (probe && !p->limit_probes))
+        return false;
+    uint8_t key[16];
+    unsigned retry = 0;
+    ratelimit_key_ip(st->addr, key);
+    ratelimit_rule rule = {p->ip_rate, p->ip_burst};
+    if (ratelimit_take(p->ip_limits, key, &rule, ratelimit_now_ms(), &retry) == RK_OK)
+        return false;
+    metrics_rate_limited(METRICS_SCOPE_IP);
+    st->limited = "ip";
+    too_many(errors, resp, retry);
+    return true;
+}
+
+/* preflight answers a CORS preflight for url: 204 with the CORS headers,
+ * 404 when no route has the path, 403 when the origin or method is not
+ * allowed. */
+static void preflight(http_server *s, req_state *st, struct MHD_Connection *c, const char *url,
+                      http_resp *resp)
+{
+    char methods[128] = "";
+    size_t len = 0;
+    http_error_renderer errors = NULL;
+    route_params pp;
+    for (size_t i = 0; i < s->n_routes; i++) {
+        const http_route *r = &s->routes[i];
+        if (!path_match(r->path, url, &pp))
+            continue;
+        errors = r->errors ? r->errors : default_errors;
+        st->label = r->label;
+        st->metric = s->metric[i];
+        if (!strstr(methods, r->method) && len + strlen(r->method) + 3 < sizeof methods)
+            len += (size_t)snprintf(methods + len, sizeof methods - len, "%s%s", len ? ", " : "",
+                                    r->method);
+    }
+    if (!errors) {
+        family_errors(s, url)(resp, 404, "No route for this path");
+        return;
+    }
+    const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+    const char *want =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Access-Control-Request-Method");
+    if (!cors_preflight(st->pol ? st->pol->cors : NULL, origin, want, methods, resp))
+        errors(resp, 403,
+               cors_allowed(st->pol ? st->pol->cors : NULL, origin)
+                   ? "CORS: method not allowed for this path"
+                   : "CORS: origin not allowed");
+}
+
+/* route_and_handle answers a complete request: Host check, preflight,
+ * per-IP limit, routing (404/405/415), the handler, the per-subject 429. */
+static void route_and_handle(http_server *s, req_state *st, struct MHD_Connection *c,
+                             const char *url, const char *method, const char *version,
+                             http_resp *resp)
+{
+    /* HTTP/1.1 requires Host (RFC 9112 section 3.2). libmicrohttpd's own
+     * check (its strict mode) sends a malformed double response in 0.9.75,
+     * so the rule is enforced here, in the route family's error shape. */
+    if (strcmp(version, MHD_HTTP_VERSION_1_1) == 0 &&
+        !MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST)) {
+        family_errors(s, url)(resp, 400, "HTTP/1.1 requests must have a Host header");
+        return;
+    }
+    if (strcmp(method, "OPTIONS") == 0 &&
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin") &&
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Access-Control-Request-Method")) {
+        st->preflight = true;
+        if (!ip_limited(st, false, family_errors(s, url), resp))
+            preflight(s, st, c, url, resp);
+        return;
+    }
+    const http_route *same = NULL;
+    route_params pp;
+    const http_route *r = find_route(s, method, url, &same, &pp);
+    if (r) {
+        st->label = r->label;
+        st->metric = s->metric[r - s->routes];
+    }
+    if (ip_limited(st, r && s->probe[r - s->routes],
+                   r      ? r->errors
+                   : same ? same->errors
+                          : family_errors(s, url),
+                   resp))
+        return;
+    if (!r) {
+        char msg[HTTP_MAX_PATH + 64];
+        if (same) {
+            snprintf(msg, sizeof msg, "Method %s not allowed", strlen(method) < 16 ? method : "?");
+            same->errors(resp, 405, msg);
+        } else {
+            /* Echo the path only when it is plain ASCII without quotes. */
+            bool plain = strlen(url) < 256;
+            for (const char *p = url; plain && *p; p++)
+                plain = *p > 0x20 && *p < 0x7f && *p != '"' && *p != '\\';
+            snprintf(msg, sizeof msg, "Cannot %s %s", strlen(method) < 16 ? method : "?",
+                     plain ? url : "(path)");
+            family_errors(s, url)(resp, 404, msg);
+        }
+        return;
+    }
+    if (r->json_body &&
+        !json_content_type(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type"))) {
+        r->errors(resp, 415, "Content-Type must be application/json");
+        return;
+    }
+    http_req req = {
+        .method = method,
+        .path = url,
+        .body = st->body ? st->body : "",
+        .body_len = st->len,
+        .client_ip = st->ip,
+        .route = r->label,
+        .conn = c,
+        .priv = st,
+        .n_params = pp.n,
+        .request_id = st->id,
+        .info = &st->info,
+    };
+    for (size_t i = 0; i < pp.n; i++) {
+        req.param_name[i] = pp.name[i];
+        req.param_value[i] = pp.value[i];
+    }
+    st->route = r; /* a held response that fails answers in r's shape */
+    const http_policy *p = st->pol;
+    void *ctx = p && p->ctx && r->ctx == p->base_ctx ? p->ctx : r->ctx;
+    int rc = r->fn(ctx, &req, resp);
+    if (!st->info.retry_after && (!resp->status || (rc != RK_OK && !resp->body)))
+        r->errors(resp, 500, "Internal server error");
+    if (st->info.retry_after) {
+        st->limited = "subject";
+        too_many(r->errors, resp, st->info.retry_after);
+    }
+}
+
+/* begin sets up a request's state on libmicrohttpd's first call: policy,
+ * id, client address. NULL when out of memory. */
+static req_state *begin(http_server *s, struct MHD_Connection *c)
+{
+    req_state *st = calloc(1, sizeof *st);
+    if (!st)
+        return NULL;
+    atomic_fetch_add(&s->in_flight, 1);
+    metrics_in_flight(1);
+    st->t0_us = now_us();
+    st->pol = s->acquire ? s->acquire(s->policy_arg) : NULL;
+    snprintf(st->id, sizeof st->id, "%08x-%llx", s->id_prefix,
+             (unsigned long long)atomic_fetch_add(&s->next_id, 1) + 1);
+    st->label = "-";
+    st->metric = -1;
+    client_addr(c, st);
+    return st;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -345,7 +700,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     req_state *st = *con_cls;
     http_resp resp = {0};
     if (!st) {
-        st = calloc(1, sizeof *st);
+        st = begin(s, c);
         if (!st)
             return MHD_NO;
         st->srv = s;
@@ -359,13 +714,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             if (*end == '\0' && v > s->lim.max_body) {
                 st->too_large = true;
                 family_errors(s, url)(&resp, 413, "Request body too large");
-                return send_resp(c, &resp);
+                return finish(s, c, st, method, &resp);
             }
         }
         return MHD_YES;
     }
     if (st->hold) /* resumed: the hold was released */
-        return st->hold->done ? finish_held(c, st) : MHD_YES;
+        return st->hold->done ? finish_held(s, c, st, method) : MHD_YES;
     if (*upload_size) {
         size_t n = *upload_size;
         *upload_size = 0;
@@ -390,63 +745,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         st->body[st->len] = '\0';
         return MHD_YES;
     }
-    if (st->too_large) {
+    if (st->too_large)
         family_errors(s, url)(&resp, 413, "Request body too large");
-        return send_resp(c, &resp);
-    }
-
-    /* HTTP/1.1 requires Host (RFC 9112 section 3.2). libmicrohttpd's own
-     * check (its strict mode) sends a malformed double response in 0.9.75,
-     * so the rule is enforced here, in the route family's error shape. */
-    if (strcmp(version, MHD_HTTP_VERSION_1_1) == 0 &&
-        !MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST)) {
-        family_errors(s, url)(&resp, 400, "HTTP/1.1 requests must have a Host header");
-        return send_resp(c, &resp);
-    }
-    const http_route *same = NULL;
-    route_params pp;
-    const http_route *r = find_route(s, method, url, &same, &pp);
-    if (!r) {
-        char msg[HTTP_MAX_PATH + 64];
-        if (same) {
-            snprintf(msg, sizeof msg, "Method %s not allowed", method);
-            same->errors(&resp, 405, msg);
-        } else {
-            /* Echo the path only when it is plain ASCII without quotes. */
-            bool plain = strlen(url) < 256;
-            for (const char *p = url; plain && *p; p++)
-                plain = *p > 0x20 && *p < 0x7f && *p != '"' && *p != '\\';
-            snprintf(msg, sizeof msg, "Cannot %s %s", strlen(method) < 16 ? method : "?",
-                     plain ? url : "(path)");
-            family_errors(s, url)(&resp, 404, msg);
-        }
-        return send_resp(c, &resp);
-    }
-    if (r->json_body &&
-        !json_content_type(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type"))) {
-        r->errors(&resp, 415, "Content-Type must be application/json");
-        return send_resp(c, &resp);
-    }
-    char ip[INET6_ADDRSTRLEN + 1];
-    client_ip(c, ip, sizeof ip);
-    http_req req = {
-        .method = method,
-        .path = url,
-        .body = st->body ? st->body : "",
-        .body_len = st->len,
-        .client_ip = ip,
-        .route = r->label,
-        .conn = c,
-        .priv = st,
-        .n_params = pp.n,
-    };
-    for (size_t i = 0; i < pp.n; i++) {
-        req.param_name[i] = pp.name[i];
-        req.param_value[i] = pp.value[i];
-    }
-    if (r->fn(r->ctx, &req, &resp) != RK_OK && !resp.body)
-        r->errors(&resp, 500, "Internal server error");
-    return after_handler(c, st, r, &resp);
+    else
+        route_and_handle(s, st, c, url, method, version, &resp);
+    return after_handler(s, c, st, method, &resp);
 }
 
 /* mhd_log turns libmicrohttpd's messages into JSON log lines. */
@@ -464,7 +767,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
                     enum MHD_RequestTerminationCode code)
 {
-    (void)cls, (void)c, (void)code;
+    (void)c, (void)code;
+    http_server *s = cls;
     req_state *st = *con_cls;
     if (st) {
         if (st->hold) {
@@ -476,9 +780,13 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
             discard_resp(&st->held);
             hold_unref(st->hold);
         }
+        if (st->pol && s->release)
+            s->release(s->policy_arg, st->pol);
         free(st->body);
         free(st);
         *con_cls = NULL;
+        atomic_fetch_sub(&s->in_flight, 1);
+        metrics_in_flight(-1);
     }
 }
 
@@ -503,7 +811,10 @@ int http_server_start(http_server *s, const char *host, uint16_t port, char *why
     /* The per-connection memory pool holds the request line and headers:
      * a request whose headers exceed it is refused by libmicrohttpd. */
     size_t pool = s->lim.max_header + 4096;
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+    /* MHD_USE_ITC: required by MHD_quiesce_daemon (graceful shutdown);
+     * suspend/resume: held responses (http_req_hold). */
+    unsigned flags =
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     s->d = MHD_start_daemon(flags, port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
@@ -526,6 +837,29 @@ int http_server_start(http_server *s, const char *host, uint16_t port, char *why
 uint16_t http_server_port(const http_server *s)
 {
     return s->port;
+}
+
+size_t http_server_in_flight(http_server *s)
+{
+    return atomic_load(&s->in_flight);
+}
+
+size_t http_server_shutdown(http_server *s, unsigned timeout_ms)
+{
+    if (!s->d)
+        return 0;
+    atomic_store(&s->draining, true);
+    MHD_socket fd = MHD_quiesce_daemon(s->d);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+    uint64_t until = now_us() + (uint64_t)timeout_ms * 1000u;
+    while (atomic_load(&s->in_flight) > 0 && now_us() < until) {
+        struct timespec pause = {0, 5 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+    size_t left = atomic_load(&s->in_flight);
+    http_server_stop(s);
+    return left;
 }
 
 void http_server_stop(http_server *s)

@@ -4,8 +4,16 @@
  * that route families plug into with one line each.
  *
  * Handlers run on the pool's threads and must be thread-safe. Each route
- * names its family's error renderer, so 404/405/413/415/400 answers come in
- * that family's shape. */
+ * names its family's error renderer, so 404/405/413/415/400/429 answers
+ * come in that family's shape.
+ *
+ * Around every handler the server applies the request policy of the
+ * moment (http_server_set_policy): the client address (trusted proxies),
+ * the per-IP rate limit, CORS, and the handler context of the current
+ * configuration snapshot. It writes one JSON log line per request
+ * (request id, route, status, duration, client IP, and what the handler
+ * noted with http_req_set_subject / http_req_set_jti) and counts it in the
+ * metrics (metrics.h). */
 #ifndef RK_SERVER_H
 #define RK_SERVER_H
 
@@ -14,10 +22,20 @@
 #include <stdint.h>
 
 #define HTTP_MAX_ROUTES   64
-#define HTTP_MAX_HEADERS  8 /* extra response headers */
+#define HTTP_MAX_HEADERS  16 /* extra response headers */
 #define HTTP_MAX_PATH     2048
 #define HTTP_MAX_PARAMS   4  /* {name} segments in one route path */
 #define HTTP_HOLD_DRAIN_S 10 /* stop waits this long for held responses */
+
+/* What a handler tells the server about its request (for the request log
+ * line and the answer); written through the http_req_* setters below. */
+typedef struct http_req_info {
+    char subject[257];     /* the authenticated caller ("" = none) */
+    char jti[40];          /* jti of the token issued ("" = none); never the token */
+    const char *auth_fail; /* static reason of a failed authentication, or NULL */
+    unsigned retry_after;  /* > 0: refused by the per-subject limit (seconds) */
+    bool limit_checked;    /* the per-subject limit was applied to this request */
+} http_req_info;
 
 /* One request, as a handler sees it. Everything is borrowed for the
  * duration of the handler call. */
@@ -33,6 +51,8 @@ typedef struct http_req {
     size_t n_params;       /* path parameters, see http_req_param */
     const char *param_name[HTTP_MAX_PARAMS];
     const char *param_value[HTTP_MAX_PARAMS];
+    const char *request_id; /* this request's id (also sent as X-Request-Id) */
+    http_req_info *info;    /* the server's notes on this request (see setters) */
 } http_req;
 
 /* A response a handler fills. body is malloc'd and owned by the response
@@ -76,12 +96,40 @@ typedef struct http_limits {
 
 typedef struct http_server http_server;
 
+struct cors_policy;
+struct ratelimit;
+struct ipnet;
+
+/* The request policy of one configuration snapshot; every pointer is
+ * borrowed from the snapshot and stays valid until it is released. */
+typedef struct http_policy {
+    const struct cors_policy *cors; /* NULL: no CORS headers, preflights refused */
+    struct ratelimit *ip_limits;    /* per-client-IP buckets; NULL: no per-IP limit */
+    double ip_rate;                 /* tokens per second */
+    double ip_burst;
+    bool limit_probes;           /* apply the per-IP limit to probe routes too */
+    const struct ipnet *trusted; /* proxies whose X-Forwarded-For is believed */
+    size_t n_trusted;
+    const void *base_ctx; /* routes registered with this ctx ... */
+    void *ctx;            /* ... get this one instead (the snapshot's) */
+} http_policy;
+
+/* Policy hooks: acquire returns the current policy, held by the request
+ * until release is called with it (after the response is queued). */
+typedef const http_policy *(*http_policy_acquire)(void *arg);
+typedef void (*http_policy_release)(void *arg, const http_policy *p);
+
 /* http_server_new makes a stopped server with no routes. Free with
  * http_server_free. */
 int http_server_new(const http_limits *lim, http_server **out);
 
 /* http_server_add registers a route (copied). RK_ETOOBIG past HTTP_MAX_ROUTES. */
 int http_server_add(http_server *s, const http_route *r);
+
+/* http_server_add_probe registers a probe route (/healthz, /readyz,
+ * /metrics): like http_server_add, but exempt from the per-IP limit unless
+ * the policy says limit_probes. */
+int http_server_add_probe(http_server *s, const http_route *r);
 
 /* http_server_start listens on host:port (port 0 picks one; see
  * http_server_port). why gets the reason on failure. */
@@ -90,9 +138,24 @@ int http_server_start(http_server *s, const char *host, uint16_t port, char *why
 /* http_server_port returns the bound port once started. */
 uint16_t http_server_port(const http_server *s);
 
-/* http_server_stop stops accepting, lets in-flight requests finish (held
- * responses included, for up to HTTP_HOLD_DRAIN_S seconds) and joins the
- * threads. Safe to call twice. */
+/* http_server_set_policy installs the policy hooks (before start). Without
+ * them every request runs with no CORS, no limits and the route's ctx. */
+void http_server_set_policy(http_server *s, http_policy_acquire acquire,
+                            http_policy_release release, void *arg);
+
+/* http_server_shutdown stops accepting connections, waits up to timeout_ms
+ * for the requests in flight to be answered (responses then carry
+ * Connection: close), and stops. Returns how many requests were still in
+ * flight when it gave up (0 when all finished). */
+size_t http_server_shutdown(http_server *s, unsigned timeout_ms);
+
+/* http_server_in_flight returns the number of requests being served. */
+size_t http_server_in_flight(http_server *s);
+
+/* http_server_stop stops: handlers may no longer hold responses, the held
+ * ones get up to HTTP_HOLD_DRAIN_S seconds to be released and sent (the
+ * store commits their audit records meanwhile), then every other request
+ * in flight is cut off and the threads are joined. Safe to call twice. */
 void http_server_stop(http_server *s);
 
 /* http_server_free stops (if needed) and frees s. NULL is fine. */
@@ -124,6 +187,24 @@ int http_req_hold(const http_req *req, http_hold **out);
 /* http_hold_release lets the held response go (ok) or replaces it with the
  * route's 500 (!ok). h must not be used afterwards. */
 void http_hold_release(http_hold *h, bool ok);
+/* http_req_query returns the value of query parameter name (borrowed,
+ * decoded) or NULL. */
+const char *http_req_query(const http_req *req, const char *name);
+
+/* http_req_query_names stores up to cap query parameter names (borrowed)
+ * in names and returns how many the query has (may be more than cap). */
+size_t http_req_query_names(const http_req *req, const char **names, size_t cap);
+
+/* Notes for the request log line: the authenticated subject, the jti of
+ * the token issued, the reason authentication failed (a static string). */
+void http_req_set_subject(const http_req *req, const char *subject);
+void http_req_set_jti(const http_req *req, const char *jti);
+void http_req_set_auth_fail(const http_req *req, const char *reason);
+
+/* http_req_rate_limited marks the request as refused by a rate limit: the
+ * server then answers 429 in the route's error shape with Retry-After:
+ * retry_after_s, whatever response the handler built. */
+void http_req_rate_limited(const http_req *req, unsigned retry_after_s);
 
 /* http_resp_json sets resp to status with a copy of the JSON text s.
  * Returns RK_ENOMEM on allocation failure (resp left as a bare 500). */

@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 #include <openssl/params.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,15 +15,24 @@ struct keyring {
     keyring_entry keys[KEYRING_MAX_KEYS];
     size_t n;
     size_t signer;
+    uint64_t serial; /* unique per keyring made by this process */
 };
+
+static _Atomic uint64_t next_serial;
 
 int keyring_new(keyring **out)
 {
     keyring *kr = calloc(1, sizeof *kr);
     if (!kr)
         return RK_ENOMEM;
+    kr->serial = atomic_fetch_add(&next_serial, 1) + 1;
     *out = kr;
     return RK_OK;
+}
+
+uint64_t keyring_serial(const keyring *kr)
+{
+    return kr ? kr->serial : 0;
 }
 
 void keyring_free(keyring *kr)

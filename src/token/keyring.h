@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define KEYRING_MAX_KEYS   64
 #define KEYRING_MAX_KEY_ID 256
@@ -52,6 +53,11 @@ const keyring_entry *keyring_signer(const keyring *kr);
 
 /* keyring_find looks up id[0..len) (borrowed result; NULL when absent). */
 const keyring_entry *keyring_find(const keyring *kr, const char *id, size_t len);
+
+/* keyring_serial returns a number unique to kr among the keyrings this
+ * process made (never reused, unlike its address), so a cache built for
+ * one keyring can tell it from a later one (config reload). */
+uint64_t keyring_serial(const keyring *kr);
 
 /* keyring_count returns the number of keys. */
 size_t keyring_count(const keyring *kr);

@@ -31,6 +31,8 @@ const char *rk_strerror(int err)
         return "conflict";
     case RK_EDENIED:
         return "denied";
+    case RK_ELIMITED:
+        return "rate limited";
     default:
         return "unknown error";
     }

@@ -18,6 +18,7 @@ enum rk_err {
     RK_EIO = -9,
     RK_ECONFLICT = -10,
     RK_EDENIED = -11,
+    RK_ELIMITED = -12, /* a rate limit refused the request */
 };
 
 /* rk_strerror returns a static, human-readable name for an error code. */

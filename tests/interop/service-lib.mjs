@@ -58,7 +58,9 @@ export const REASON = {
   405: 'Method Not Allowed',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
   500: 'Internal Server Error',
+  503: 'Service Unavailable',
 };
 
 // ---------------------------------------------------------------------------
@@ -177,10 +179,15 @@ export function toYaml(obj) {
  * Spawn `roomkey serve [--config FILE]` with a clean env + `env`, wait for the
  * single "listening on http://HOST:PORT" line on stdout. Returns a handle:
  * {proc, base, port, stdout(), stderr(), stop()}.
+ *
+ * Rate limiting is switched off (ROOMKEY_RATE_LIMIT=off) unless `env` names
+ * ROOMKEY_RATE_LIMIT itself (null: unset, so the YAML/defaults apply): the
+ * suites send bursts from one IP and subject far above production limits.
  */
 export function startServer({ env = {}, configPath, args = [], readyTimeoutMs = 15_000 } = {}) {
   const argv = ['serve', ...(configPath ? ['--config', configPath] : []), ...args];
-  const proc = spawn(BIN, argv, { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const limits = 'ROOMKEY_RATE_LIMIT' in env ? {} : { ROOMKEY_RATE_LIMIT: 'off' };
+  const proc = spawn(BIN, argv, { env: cleanEnv({ ...limits, ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   proc.stdout.setEncoding('utf8');

@@ -27,7 +27,7 @@ import {
   memberAdd,
   nowSec,
   rand,
-  request,
+  request as rawRequest,
   showRes,
   signJwt,
   sleep,
@@ -45,11 +45,13 @@ const PROJECT = 'https://talentproj.supabase.test/auth/v1';
 const PROJECT_SECRET = `super-secret-jwt-token-${rand(16)}`;
 const TOKEN = '/functions/v1/livekit-token';
 const RELEASE = '/functions/v1/livekit-token/release-seat';
-const CORS = {
-  'access-control-allow-origin': '*',
-  'access-control-allow-headers': 'authorization, x-client-info, apikey, content-type',
-  'access-control-allow-methods': 'POST, OPTIONS',
-};
+// A Supabase function answers CORS for every origin ("*"); RoomKey answers
+// from its exact-match allow-list (cors: in the config), so the app's origin
+// is configured and every request here comes from it.
+const ORIGIN = 'https://talent.example';
+const CORS_CONFIG = { origins: [ORIGIN], allow_headers: 'authorization, x-client-info, apikey, content-type' };
+const CORS = { 'access-control-allow-origin': ORIGIN };
+const request = (srv, method, p, o = {}) => rawRequest(srv, method, p, { ...o, headers: { origin: ORIGIN, ...(o.headers || {}) } });
 
 const ROOMS = { audition: 'audition-room', main_show: 'main-show', quick: 'quick-room', panel: 'panel-room' };
 
@@ -59,6 +61,7 @@ const config = (db) => ({
   livekit: { api_key: LK_KEY, api_secret: LK_SECRET, default_ttl: '1h' },
   issuers: [], // filled in before()
   api_keys: [{ id: 'backend', key: 'rk_backend_supabase_test_key_0123456789', permissions: ['mint_any'] }],
+  cors: CORS_CONFIG,
   roles: {
     judge: { can_publish: true, can_subscribe: true, can_publish_data: true },
     performer: { can_publish: true, can_subscribe: true },
@@ -165,13 +168,25 @@ describe('supabase family (seed 002)', () => {
   });
 
   describe('the seed\'s contract', () => {
-    test('OPTIONS preflight: 200 "ok" with the function\'s CORS headers', async () => {
+    test('CORS preflight from the app\'s origin: 2xx with the function\'s headers; another origin is refused', async () => {
+      const ask = { 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, x-client-info, apikey, content-type' };
       for (const p of [TOKEN, RELEASE]) {
-        const r = await request(M.srv, 'OPTIONS', p, { headers: { origin: 'https://talent.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, x-client-info, apikey, content-type' } });
-        assert.equal(r.status, 200, showRes(r));
-        assert.equal(r.text, 'ok');
+        const r = await request(M.srv, 'OPTIONS', p, { headers: ask });
+        assert.equal(r.status, 204, showRes(r));
         checkCors(r);
+        assert.match(r.headers.get('access-control-allow-methods'), /\bPOST\b/);
+        assert.equal(r.headers.get('access-control-allow-headers'), CORS_CONFIG.allow_headers);
+        const bad = await request(M.srv, 'OPTIONS', p, { headers: { ...ask, origin: 'https://evil.example' } });
+        assert.equal(bad.status, 403, showRes(bad));
+        assert.equal(bad.headers.get('access-control-allow-origin'), null);
       }
+      // a plain OPTIONS (no CORS) is answered as the function does
+      const plain = await rawRequest(M.srv, 'OPTIONS', TOKEN);
+      assert.equal(plain.status, 200, showRes(plain));
+      assert.equal(plain.text, 'ok');
+      // an answer to another origin carries no CORS headers, so a browser there can't read it
+      const other = await request(M.srv, 'POST', TOKEN, { body: { roomType: 'audition' }, headers: { origin: 'https://evil.example' } });
+      assert.equal(other.headers.get('access-control-allow-origin'), null);
     });
 
     test('seed example: {"roomType":"audition"} as a judge -> {token, livekitUrl}, 1 hour TTL, judge grants', async () => {
@@ -475,7 +490,7 @@ describe('supabase family: configuration', () => {
 
   async function serve(extra, env = {}) {
     const db = path.join(M.tmp.dir, `rk-${rand(4)}.db`);
-    const cfg = { database: db, server: { listen: '127.0.0.1:0' },
+    const cfg = { database: db, server: { listen: '127.0.0.1:0' }, cors: CORS_CONFIG,
       issuers: [{ name: 'legacy', algorithms: ['HS256'], secret: PROJECT_SECRET, role_claim: 'app_metadata.role' }], ...extra };
     const p = path.join(M.tmp.dir, `c-${rand(4)}.yaml`);
     fs.writeFileSync(p, toYaml(cfg));
@@ -532,7 +547,6 @@ describe('supabase family: configuration', () => {
     try {
       const r = await request(srv, 'POST', TOKEN, { body: { roomType: 'audition' }, headers: bearer(await jwt('judge')) });
       assert.equal(r.status, 404, showRes(r));
-      assert.equal(r.headers.get('access-control-allow-origin'), null);
     } finally { await stopChecked(srv); }
   });
 

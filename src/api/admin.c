@@ -1,0 +1,796 @@
+/* admin.c - the admin API: rooms, memberships, audit (see admin.h). */
+#include "admin.h"
+#include "../token/minter.h"
+#include "../util/clock.h"
+#include "../util/duration.h"
+#include "../util/err.h"
+#include "../util/jsonw.h"
+#include "../util/utf8.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define OUT_START (64u * 1024)        /* first response buffer */
+#define OUT_MAX   (64u * 1024 * 1024) /* largest response (10000 audit rows) */
+#define MAX_QUERY 8                   /* query parameters read */
+
+/* ---- errors ------------------------------------------------------------ */
+
+static const char *error_code(int status)
+{
+    switch (status) {
+    case 400:
+        return "invalid_request";
+    case 401:
+        return "unauthorized";
+    case 403:
+        return "forbidden";
+    case 404:
+        return "not_found";
+    case 405:
+        return "method_not_allowed";
+    case 409:
+        return "conflict";
+    case 413:
+        return "payload_too_large";
+    case 415:
+        return "unsupported_media_type";
+    case 429:
+        return "rate_limited";
+    case 503:
+        return "unavailable";
+    default:
+        return "internal";
+    }
+}
+
+void api_admin_error(http_resp *resp, int status, const char *message)
+{
+    char buf[1024];
+    jsonw w;
+    jsonw_init(&w, buf, sizeof buf);
+    jsonw_obj_open(&w);
+    JSONW_KEY(&w, "error");
+    jsonw_obj_open(&w);
+    JSONW_KEY(&w, "code");
+    jsonw_str(&w, error_code(status));
+    JSONW_KEY(&w, "message");
+    jsonw_str(&w, message);
+    jsonw_obj_close(&w);
+    jsonw_obj_close(&w);
+    if (w.err)
+        http_resp_json(resp, status, "{\"error\":{\"code\":\"internal\",\"message\":\"\"}}", 43);
+    else
+        http_resp_json(resp, status, buf, w.len);
+}
+
+/* verrorf renders an admin error with a formatted message. */
+static void verrorf(http_resp *resp, int status, const char *fmt, va_list ap)
+{
+    char msg[768];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    api_admin_error(resp, status, msg);
+}
+
+/* errorf renders an error and returns RK_OK (a handler's `return`). */
+static int errorf(http_resp *resp, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int errorf(http_resp *resp, int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    verrorf(resp, status, fmt, ap);
+    va_end(ap);
+    return RK_OK;
+}
+
+/* refuse renders a 400 and returns false (a check's result). */
+static bool refuse(http_resp *resp, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static bool refuse(http_resp *resp, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    verrorf(resp, 400, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+/* store_error maps a store failure to 500/503. */
+static int store_error(http_resp *resp, int rc)
+{
+    return errorf(resp, rc == RK_EIO ? 503 : 500, "store error: %s", rk_strerror(rc));
+}
+
+/* ---- authentication ---------------------------------------------------- */
+
+/* authenticate accepts the admin key or an API key with the admin
+ * permission; otherwise it renders 401/403 and returns false. */
+static bool authenticate(const api_ctx *api, const http_req *req, http_resp *resp)
+{
+    const char *authz = http_req_header(req, "Authorization");
+    const char *xkey = http_req_header(req, "X-API-Key");
+    const char *cred = xkey;
+    if (authz && strncasecmp(authz, "Bearer ", 7) == 0)
+        for (cred = authz + 7; *cred == ' '; cred++)
+            ;
+    if (cred && config_is_admin_key(api->cfg, cred, strnlen(cred, CONFIG_MAX_STR + 1))) {
+        http_req_set_subject(req, "admin-key");
+        return true;
+    }
+    caller who;
+    auth_fail fail = AUTH_NONE;
+    if (authn_caller(api->auth, authz, xkey, clock_now(), &who, &fail) != RK_OK) {
+        http_req_set_auth_fail(req, auth_fail_name(fail));
+        api_admin_error(resp, 401,
+                        "the admin key or an API key with the admin permission is "
+                        "required");
+        http_resp_header(resp, "WWW-Authenticate", "Bearer realm=\"roomkey-admin\"");
+        return false;
+    }
+    http_req_set_subject(req, who.subject);
+    if (!who.is_api_key || !(who.perms & PERM_ADMIN)) {
+        api_admin_error(resp, 403, "this credential does not have the admin permission");
+        return false;
+    }
+    return true;
+}
+
+/* ---- JSON output ------------------------------------------------------- */
+
+/* text writes s as a JSON string, or null when it is not UTF-8 (the store
+ * may hold bytes written by other tools). */
+static void text(jsonw *w, const char *s)
+{
+    if (utf8_valid(s, strlen(s)))
+        jsonw_str(w, s);
+    else
+        jsonw_null(w);
+}
+
+/* text_or_null writes "" as null. */
+static void text_or_null(jsonw *w, const char *s)
+{
+    if (*s)
+        text(w, s);
+    else
+        jsonw_null(w);
+}
+
+static const char *mode_name(int mode)
+{
+    return mode == STORE_MODE_AUTHENTICATED ? "authenticated" : "members";
+}
+
+/* put_text and put_int write one "key": value member. */
+static void put_text(jsonw *w, const char *key, const char *s)
+{
+    jsonw_key(w, key);
+    text(w, s);
+}
+
+static void put_int(jsonw *w, const char *key, int64_t v)
+{
+    jsonw_key(w, key);
+    jsonw_int(w, v);
+}
+
+/* write_room writes a room object; member_count < 0 leaves it out. */
+static void write_room(jsonw *w, const store_room *r, long long member_count)
+{
+    jsonw_obj_open(w);
+    put_text(w, "name", r->name);
+    JSONW_KEY(w, "alias");
+    text_or_null(w, r->alias);
+    JSONW_KEY(w, "mode");
+    jsonw_str(w, mode_name(r->mode));
+    JSONW_KEY(w, "default_role");
+    text_or_null(w, r->default_role);
+    put_int(w, "max_participants", r->max_participants);
+    put_int(w, "max_ttl", r->max_ttl);
+    put_int(w, "created_at", r->created_at);
+    if (member_count >= 0)
+        put_int(w, "member_count", member_count);
+    jsonw_obj_close(w);
+}
+
+static void write_member(jsonw *w, const store_member *m)
+{
+    jsonw_obj_open(w);
+    put_text(w, "room", m->room);
+    put_text(w, "subject", m->subject);
+    put_text(w, "role", m->role);
+    put_int(w, "created_at", m->created_at);
+    jsonw_obj_close(w);
+}
+
+static void write_audit(jsonw *w, const store_audit *a)
+{
+    jsonw_obj_open(w);
+    put_int(w, "id", a->id);
+    const char *const keys[] = {"jti", "subject", "identity", "room", "role"};
+    const char *const vals[] = {a->jti, a->subject, a->identity, a->room, a->role};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        put_text(w, keys[i], vals[i]);
+    JSONW_KEY(w, "grants");
+    /* Grants are our own compact JSON; anything else is passed as text. */
+    json_t *g = json_loads(a->grants, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL);
+    if (g && json_is_object(g))
+        jsonw_raw(w, a->grants, strlen(a->grants));
+    else
+        text_or_null(w, a->grants);
+    json_decref(g);
+    put_int(w, "issued_at", a->issued_at);
+    put_int(w, "exp", a->exp);
+    put_text(w, "client_ip", a->client_ip);
+    put_text(w, "route", a->route);
+    jsonw_obj_close(w);
+}
+
+/* A writer of one response body from rows. */
+typedef void (*body_fn)(jsonw *w, const void *arg);
+
+/* respond renders fn's JSON into a buffer that grows (OUT_START doubling
+ * to OUT_MAX) until it fits, and hands it to resp with status. */
+static int respond(http_resp *resp, int status, body_fn fn, const void *arg)
+{
+    for (size_t cap = OUT_START; cap <= OUT_MAX; cap *= 2) {
+        char *buf = malloc(cap);
+        if (!buf)
+            break;
+        jsonw w;
+        jsonw_init(&w, buf, cap);
+        fn(&w, arg);
+        if (!w.err) {
+            free(resp->body);
+            resp->status = status;
+            resp->body = buf;
+            resp->body_len = w.len;
+            return RK_OK;
+        }
+        free(buf);
+        if (w.err != RK_ETOOBIG)
+            break;
+    }
+    api_admin_error(resp, 500, "internal error");
+    return RK_OK;
+}
+
+/* Rows of a list response. */
+typedef struct rows {
+    const void *v;
+    size_t n;
+    size_t limit;           /* audit: the page size asked for */
+    long long member_count; /* one room: its member count */
+} rows;
+
+static void body_room(jsonw *w, const void *arg)
+{
+    const rows *r = arg;
+    write_room(w, r->v, r->member_count);
+}
+
+static void body_rooms(jsonw *w, const void *arg)
+{
+    const rows *r = arg;
+    jsonw_obj_open(w);
+    JSONW_KEY(w, "rooms");
+    jsonw_arr_open(w);
+    for (size_t i = 0; i < r->n; i++)
+        write_room(w, (const store_room *)r->v + i, -1);
+    jsonw_arr_close(w);
+    jsonw_obj_close(w);
+}
+
+static void body_member(jsonw *w, const void *arg)
+{
+    write_member(w, ((const rows *)arg)->v);
+}
+
+static void body_members(jsonw *w, const void *arg)
+{
+    const rows *r = arg;
+    jsonw_obj_open(w);
+    JSONW_KEY(w, "members");
+    jsonw_arr_open(w);
+    for (size_t i = 0; i < r->n; i++)
+        write_member(w, (const store_member *)r->v + i);
+    jsonw_arr_close(w);
+    jsonw_obj_close(w);
+}
+
+static void body_audit(jsonw *w, const void *arg)
+{
+    const rows *r = arg;
+    const store_audit *a = r->v;
+    jsonw_obj_open(w);
+    JSONW_KEY(w, "records");
+    jsonw_arr_open(w);
+    for (size_t i = 0; i < r->n; i++)
+        write_audit(w, &a[i]);
+    jsonw_arr_close(w);
+    JSONW_KEY(w, "next_before_id");
+    if (r->n && r->n == r->limit)
+        jsonw_int(w, a[r->n - 1].id);
+    else
+        jsonw_null(w);
+    jsonw_obj_close(w);
+}
+
+/* ---- input ------------------------------------------------------------- */
+
+/* name_error returns why s (a room name, alias or subject) is unusable,
+ * or NULL. */
+static const char *name_error(const char *s, size_t len)
+{
+    if (len == 0)
+        return "must not be empty";
+    if (len > STORE_MAX_NAME)
+        return "is longer than 256 bytes";
+    if (strlen(s) != len || !utf8_valid(s, len))
+        return "must be UTF-8 text without NUL";
+    return NULL;
+}
+
+/* role_error returns why role is not a configured role, or NULL. */
+static const char *role_error(const config *cfg, const char *role)
+{
+    if (!config_role_find(cfg, role))
+        return "is not a configured role";
+    return NULL;
+}
+
+/* parse_body parses the request body as a JSON object whose keys are all
+ * in allowed (NULL-terminated); renders 400 and returns NULL otherwise. */
+static json_t *parse_body(const http_req *req, http_resp *resp, const char *const *allowed)
+{
+    json_error_t jerr;
+    json_t *o = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!o || !json_is_object(o)) {
+        json_decref(o);
+        refuse(resp, "the body must be a JSON object");
+        return NULL;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(o, key, v)
+    {
+        size_t i = 0;
+        while (allowed[i] && strcmp(allowed[i], key) != 0)
+            i++;
+        if (!allowed[i]) {
+            refuse(resp, "unknown field \"%.64s\"", key);
+            json_decref(o);
+            return NULL;
+        }
+    }
+    return o;
+}
+
+/* get_text reads optional string field name of o into dst (capacity cap);
+ * null or absent leaves dst. Renders 400 and returns false when it is not
+ * a string or check refuses it. */
+static bool get_text(json_t *o, const char *name, char *dst, size_t cap,
+                     const char *(*check)(const char *, size_t), http_resp *resp)
+{
+    json_t *v = json_object_get(o, name);
+    if (!v || json_is_null(v))
+        return true;
+    if (!json_is_string(v))
+        return refuse(resp, "%s must be a string", name);
+    const char *s = json_string_value(v);
+    size_t len = json_string_length(v);
+    const char *bad = check ? check(s, len) : NULL;
+    if (!bad && len >= cap)
+        bad = "is too long";
+    if (bad)
+        return refuse(resp, "%s %s", name, bad);
+    memcpy(dst, s, len + 1);
+    return true;
+}
+
+/* role_syntax: 1-64 of a-z, 0-9, '_', '-'. */
+static const char *role_syntax(const char *s, size_t len)
+{
+    if (len == 0 || len > STORE_MAX_ROLE ||
+        strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") != len)
+        return "must be 1-64 of a-z, 0-9, '_', '-'";
+    return NULL;
+}
+
+/* get_seconds reads optional field name as whole seconds (a number, or a
+ * duration string such as "2h"), 0..max. */
+static bool get_seconds(json_t *o, const char *name, int64_t max, int64_t *dst, http_resp *resp)
+{
+    json_t *v = json_object_get(o, name);
+    if (!v || json_is_null(v))
+        return true;
+    int64_t s = -1;
+    if (json_is_integer(v)) {
+        s = json_integer_value(v);
+    } else if (json_is_string(v)) {
+        const char *t = json_string_value(v);
+        if (!strcmp(t, "0"))
+            s = 0;
+        else if (duration_parse_seconds(t, &s) != RK_OK)
+            s = -1;
+    }
+    if (s < 0 || s > max)
+        return refuse(resp, "%s must be seconds (or a duration such as \"2h\") from 0 to %lld",
+                      name, (long long)max);
+    *dst = s;
+    return true;
+}
+
+/* room_target authenticates and looks up the {room} parameter (name or
+ * alias), or renders the error (401/403/404) and returns false. */
+static bool room_target(const api_ctx *api, const http_req *req, http_resp *resp, store_room *r)
+{
+    if (!authenticate(api, req, resp))
+        return false;
+    const char *name = http_req_param(req, "room");
+    const char *bad = name_error(name, strlen(name));
+    if (bad) {
+        errorf(resp, 404, "room not found (its name %s)", bad);
+        return false;
+    }
+    int rc = store_room_get(api->st, name, r);
+    if (rc == RK_ENOTFOUND)
+        errorf(resp, 404, "room \"%s\" not found", name);
+    else if (rc)
+        store_error(resp, rc);
+    return rc == RK_OK;
+}
+
+/* room_members lists r's members into *m (caller frees) and *n, or
+ * renders the store error and returns false. */
+static bool room_members(const api_ctx *api, const store_room *r, http_resp *resp, store_member **m,
+                         size_t *n)
+{
+    int rc = store_member_list(api->st, r->name, m, n);
+    if (rc)
+        store_error(resp, rc);
+    return rc == RK_OK;
+}
+
+/* ---- rooms ------------------------------------------------------------- */
+
+static int rooms_list(void *ctx, const http_req *req, http_resp *resp)
+{
+    const api_ctx *api = ctx;
+    if (!authenticate(api, req, resp))
+        return RK_OK;
+    store_room *list = NULL;
+    size_t n = 0;
+    int rc = store_room_list(api->st, &list, &n);
+    if (rc)
+        return store_error(resp, rc);
+    rows r = {list, n, 0, -1};
+    respond(resp, 200, body_rooms, &r);
+    free(list);
+    return RK_OK;
+}
+
+static int rooms_create(void *ctx, const http_req *req, http_resp *resp)
+{
+    const api_ctx *api = ctx;
+    if (!authenticate(api, req, resp))
+        return RK_OK;
+    static const char *const fields[] = {
+        "name", "alias", "mode", "default_role", "max_participants", "max_ttl", NULL};
+    json_t *o = parse_body(req, resp, fields);
+    if (!o)
+        return RK_OK;
+    store_room r = {.mode = STORE_MODE_MEMBERS};
+    strcpy(r.default_role, "member");
+    char mode[16] = "members";
+    json_t *role = json_object_get(o, "default_role");
+    json_t *maxp = json_object_get(o, "max_participants");
+    bool ok = true;
+    if (!json_object_get(o, "name"))
+        ok = refuse(resp, "name is required");
+    ok = ok && get_text(o, "name", r.name, sizeof r.name, name_error, resp) &&
+         get_text(o, "alias", r.alias, sizeof r.alias, name_error, resp) &&
+         get_text(o, "mode", mode, sizeof mode, NULL, resp) &&
+         get_seconds(o, "max_ttl", MINTER_MAX_TTL, &r.max_ttl, resp);
+    if (ok && strcmp(mode, "members") && strcmp(mode, "authenticated"))
+        ok = refuse(resp, "mode must be \"members\" or \"authenticated\"");
+    r.mode = mode[0] == 'a' ? STORE_MODE_AUTHENTICATED : STORE_MODE_MEMBERS;
+    if (ok && json_is_null(role))
+        r.default_role[0] = '\0';
+    else if (ok &&
+             !get_text(o, "default_role", r.default_role, sizeof r.default_role, role_syntax, resp))
+        ok = false;
+    if (ok && r.default_role[0] && role_error(api->cfg, r.default_role))
+        ok = refuse(resp, "default_role \"%s\" is not a configured role", r.default_role);
+    if (ok && maxp && !json_is_null(maxp)) {
+        json_int_t v = json_is_integer(maxp) ? json_integer_value(maxp) : -1;
+        if (v < 0 || v > INT32_MAX)
+            ok = refuse(resp, "max_participants must be a whole number >= 0");
+        r.max_participants = v;
+    }
+    if (ok && !strcmp(r.alias, r.name))
+        ok = refuse(resp, "alias must differ from the name");
+    json_decref(o);
+    if (!ok)
+        return RK_OK;
+    int rc = store_room_create(api->st, &r);
+    if (rc == RK_ECONFLICT)
+        return errorf(resp, 409, "a room with this name or alias exists");
+    if (rc)
+        return store_error(resp, rc);
+    if (store_room_get(api->st, r.name, &r) != RK_OK)
+        return store_error(resp, RK_EIO);
+    rows out = {&r, 1, 0, -1};
+    return respond(resp, 201, body_room, &out);
+}
+
+/* room_read answers GET of a room (with its member count) or, with
+ * members, of its member list. */
+static int room_read(const api_ctx *api, const http_req *req, http_resp *resp, bool members)
+{
+    store_room r;
+    store_member *m = NULL;
+    size_t n = 0;
+    if (!room_target(api, req, resp, &r) || !room_members(api, &r, resp, &m, &n))
+        return RK_OK;
+    rows out = members ? (rows){m, n, 0, 0} : (rows){&r, 1, 0, (long long)n};
+    respond(resp, 200, members ? body_members : body_room, &out);
+    free(m);
+    return RK_OK;
+}
+
+static int room_show(void *ctx, const http_req *req, http_resp *resp)
+{
+    return room_read(ctx, req, resp, false);
+}
+
+static int room_delete(void *ctx, const http_req *req, http_resp *resp)
+{
+    const api_ctx *api = ctx;
+    store_room r;
+    if (!room_target(api, req, resp, &r))
+        return RK_OK;
+    const char *name = http_req_param(req, "room");
+    if (strcmp(r.name, name) != 0)
+        return errorf(resp, 404,
+                      "room \"%s\" not found (it is the alias of room \"%s\"; delete "
+                      "rooms by name)",
+                      name, r.name);
+    int rc = store_room_delete(api->st, r.name);
+    if (rc == RK_ENOTFOUND)
+        return errorf(resp, 404, "room \"%s\" not found", name);
+    if (rc)
+        return store_error(resp, rc);
+    resp->status = 204;
+    return RK_OK;
+}
+
+/* ---- members ----------------------------------------------------------- */
+
+static int members_list(void *ctx, const http_req *req, http_resp *resp)
+{
+    return room_read(ctx, req, resp, true);
+}
+
+/* member_put sets subject's role in room r from the body's "role" (the
+ * room's default role when absent): 201 when new, 200 when changed. */
+static int member_put(const api_ctx *api, const store_room *r, const char *subject, json_t *o,
+                      http_resp *resp)
+{
+    store_member m = {0}, old;
+    snprintf(m.room, sizeof m.room, "%s", r->name);
+    snprintf(m.subject, sizeof m.subject, "%s", subject);
+    snprintf(m.role, sizeof m.role, "%s", r->default_role);
+    if (!get_text(o, "role", m.role, sizeof m.role, role_syntax, resp))
+        return RK_OK;
+    if (!m.role[0])
+        return errorf(resp, 400, "role is required (room \"%s\" has no default role)", r->name);
+    if (role_error(api->cfg, m.role))
+        return errorf(resp, 400, "role \"%s\" is not a configured role", m.role);
+    bool existed = store_member_get(api->st, m.room, m.subject, &old) == RK_OK;
+    int rc = store_member_set(api->st, &m);
+    if (rc == RK_ENOTFOUND)
+        return errorf(resp, 404, "room \"%s\" not found", r->name);
+    if (rc)
+        return store_error(resp, rc);
+    if (store_member_get(api->st, m.room, m.subject, &m) != RK_OK)
+        return store_error(resp, RK_EIO);
+    rows out = {&m, 1, 0, 0};
+    return respond(resp, existed ? 200 : 201, body_member, &out);
+}
+
+static int members_add(void *ctx, const http_req *req, http_resp *resp)
+{
+    const api_ctx *api = ctx;
+    store_room r;
+    if (!room_target(api, req, resp, &r))
+        return RK_OK;
+    static const char *const fields[] = {"subject", "role", NULL};
+    json_t *o = parse_body(req, resp, fields);
+    if (!o)
+        return RK_OK;
+    char subject[STORE_MAX_NAME + 1] = "";
+    if (!json_object_get(o, "subject"))
+        refuse(resp, "subject is required");
+    else if (get_text(o, "subject", subject, sizeof subject, name_error, resp))
+        member_put(api, &r, subject, o, resp);
+    json_decref(o);
+    return RK_OK;
+}
+
+/* member_target authenticates and resolves the {room} and {subject}
+ * parameters, or renders the error and returns false. */
+static bool member_target(const api_ctx *api, const http_req *req, http_resp *resp, store_room *r,
+                          const char **subject)
+{
+    if (!room_target(api, req, resp, r))
+        return false;
+    const char *s = http_req_param(req, "subject");
+    const char *bad = name_error(s, strlen(s));
+    if (bad) {
+        errorf(resp, 404, "member not found (the subject %s)", bad);
+        return false;
+    }
+    *subject = s;
+    return true;
+}
+
+/* member_failed renders a failed membership lookup or removal (rc). */
+static int member_failed(http_resp *resp, int rc, const char *subject, const store_room *r)
+{
+    if (rc == RK_ENOTFOUND)
+        return errorf(resp, 404, "\"%s\" is not a member of room \"%s\"", subject, r->name);
+    return store_error(resp, rc);
+}
+
+static int member_set(void *ctx, const http_req *req, http_resp *resp)
+{
+    const api_ctx *api = ctx;
+    store_room r;
+    const char *subject;
+    if (!member_target(api, req, resp, &r, &subject))
+        return RK_OK;
+    static const char *const fields[] = {"role", NULL};
+    json_t *o = parse_body(req, resp, fields);
+    if (o)
+        member_put(api, &r, subject, o, resp);
+    json_decref(o);
+    return RK_OK;
+}
+
+static int member_show(void *ctx, const http_req *req, http_resp *resp)
+{
+    const api_ctx *api = ctx;
+    store_room r;
+    const char *subject;
+    if (!member_target(api, req, resp, &r, &subject))
+        return RK_OK;
+    store_member m;
+    int rc = store_member_get(api->st, r.name, subject, &m);
+    if (rc)
+        return member_failed(resp, rc, subject, &r);
+    rows out = {&m, 1, 0, 0};
+    return respond(resp, 200, body_member, &out);
+}
+
+static int member_delete(void *ctx, const http_req *req, http_resp *resp)
+{
+    const api_ctx *api = ctx;
+    store_room r;
+    const char *subject;
+    if (!member_target(api, req, resp, &r, &subject))
+        return RK_OK;
+    int rc = store_member_remove(api->st, r.name, subject);
+    if (rc)
+        return member_failed(resp, rc, subject, &r);
+    resp->status = 204;
+    return RK_OK;
+}
+
+/* ---- audit ------------------------------------------------------------- */
+
+/* query_int reads query parameter name as an integer in min..max. */
+static bool query_int(const http_req *req, const char *name, int64_t min, int64_t max, int64_t *out,
+                      http_resp *resp)
+{
+    const char *v = http_req_query(req, name);
+    if (!v)
+        return true;
+    char *end;
+    errno = 0;
+    long long x = strtoll(v, &end, 10);
+    if (!*v || *end || errno || x < min || x > max)
+        return refuse(resp, "%s must be a whole number from %lld to %lld", name, (long long)min,
+                      (long long)max);
+    *out = x;
+    return true;
+}
+
+/* audit_filter reads the audit query (room, subject, since, limit,
+ * before_id; nothing else) into f, or renders 400. */
+static bool audit_filter(const http_req *req, store_audit_filter *f, http_resp *resp)
+{
+    static const char *const known[] = {"room", "subject", "since", "limit", "before_id"};
+    const char *names[MAX_QUERY];
+    size_t n = http_req_query_names(req, names, MAX_QUERY);
+    if (n > MAX_QUERY)
+        return refuse(resp, "too many query parameters");
+    for (size_t i = 0; i < n; i++) {
+        size_t k = 0;
+        while (k < 5 && strcmp(names[i], known[k]) != 0)
+            k++;
+        if (k == 5)
+            return refuse(resp,
+                          "unknown query parameter \"%.64s\" (known: room, subject, since, "
+                          "limit, before_id)",
+                          names[i]);
+    }
+    f->room = http_req_query(req, "room");
+    f->subject = http_req_query(req, "subject");
+    if ((f->room && name_error(f->room, strlen(f->room))) ||
+        (f->subject && name_error(f->subject, strlen(f->subject))))
+        return refuse(resp, "room and subject must be 1-256 bytes of UTF-8");
+    const char *since = http_req_query(req, "since");
+    int64_t ago = 0, limit = 100;
+    if (since) {
+        if (duration_parse_seconds(since, &ago) != RK_OK)
+            return refuse(resp, "since must be a duration such as 30m, 1h or 24h");
+        f->since = clock_now() - ago < 1 ? 1 : clock_now() - ago;
+    }
+    if (!query_int(req, "limit", 1, STORE_MAX_LIST, &limit, resp) ||
+        !query_int(req, "before_id", 1, INT64_MAX, &f->before_id, resp))
+        return false;
+    f->limit = (size_t)limit;
+    return true;
+}
+
+static int audit_list(void *ctx, const http_req *req, http_resp *resp)
+{
+    const api_ctx *api = ctx;
+    store_audit_filter f = {0};
+    if (!authenticate(api, req, resp) || !audit_filter(req, &f, resp))
+        return RK_OK;
+    store_audit *list = NULL;
+    size_t n = 0;
+    int rc = store_audit_list(api->st, &f, &list, &n);
+    if (rc)
+        return store_error(resp, rc);
+    rows out = {list, n, f.limit, 0};
+    respond(resp, 200, body_audit, &out);
+    free(list);
+    return RK_OK;
+}
+
+int api_admin_register(http_server *s, api_ctx *api)
+{
+    const http_route routes[] = {
+        {"GET", "/admin/v1/rooms", "admin.rooms.list", rooms_list, api, false, api_admin_error},
+        {"POST", "/admin/v1/rooms", "admin.rooms.create", rooms_create, api, true, api_admin_error},
+        {"GET", "/admin/v1/rooms/{room}", "admin.rooms.show", room_show, api, false,
+         api_admin_error},
+        {"DELETE", "/admin/v1/rooms/{room}", "admin.rooms.delete", room_delete, api, false,
+         api_admin_error},
+        {"GET", "/admin/v1/rooms/{room}/members", "admin.members.list", members_list, api, false,
+         api_admin_error},
+        {"POST", "/admin/v1/rooms/{room}/members", "admin.members.add", members_add, api, true,
+         api_admin_error},
+        {"GET", "/admin/v1/rooms/{room}/members/{subject}", "admin.members.show", member_show, api,
+         false, api_admin_error},
+        {"PUT", "/admin/v1/rooms/{room}/members/{subject}", "admin.members.set", member_set, api,
+         true, api_admin_error},
+        {"DELETE", "/admin/v1/rooms/{room}/members/{subject}", "admin.members.delete",
+         member_delete, api, false, api_admin_error},
+        {"GET", "/admin/v1/audit", "admin.audit.list", audit_list, api, false, api_admin_error},
+    };
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        int rc = http_server_add(s, &routes[i]);
+        if (rc)
+            return rc;
+    }
+    return RK_OK;
+}
