@@ -208,8 +208,13 @@ static void write_member(jsonw *w, const store_member *m)
     jsonw_obj_close(w);
 }
 
-static void write_audit(jsonw *w, const store_audit *a)
+/* A writer of one row of an array (e.g. a store_audit). */
+typedef void (*row_fn)(jsonw *w, const void *row);
+
+/* write_audit writes an audit record (a store_audit). */
+static void write_audit(jsonw *w, const void *row)
 {
+    const store_audit *a = row;
     jsonw_obj_open(w);
     put_int(w, "id", a->id);
     const char *const keys[] = {"jti", "subject", "identity", "room", "role"};
@@ -291,37 +296,64 @@ static void body_member(jsonw *w, const void *arg)
     write_member(w, ((const rows *)arg)->v);
 }
 
-static void body_members(jsonw *w, const void *arg)
+/* write_members writes "key": [membership, ...] of r's rows. */
+static void write_members(jsonw *w, const char *key, const rows *r)
 {
-    const rows *r = arg;
-    jsonw_obj_open(w);
-    JSONW_KEY(w, "members");
+    jsonw_key(w, key);
     jsonw_arr_open(w);
     for (size_t i = 0; i < r->n; i++)
         write_member(w, (const store_member *)r->v + i);
     jsonw_arr_close(w);
+}
+
+static void body_members(jsonw *w, const void *arg)
+{
+    jsonw_obj_open(w);
+    write_members(w, "members", arg);
     jsonw_obj_close(w);
 }
 
-static void body_audit(jsonw *w, const void *arg)
+/* write_page writes a page of r's rows (each size bytes) as {key: [row,
+ * ...], next_key: cursor(the last row) when the page is full (n == limit),
+ * else null}. */
+static void write_page(jsonw *w, const rows *r, size_t size, const char *key, row_fn row,
+                       const char *next_key, row_fn cursor)
 {
-    const rows *r = arg;
-    const store_audit *a = r->v;
+    const char *v = r->v;
     jsonw_obj_open(w);
-    JSONW_KEY(w, "records");
+    jsonw_key(w, key);
     jsonw_arr_open(w);
     for (size_t i = 0; i < r->n; i++)
-        write_audit(w, &a[i]);
+        row(w, v + i * size);
     jsonw_arr_close(w);
-    JSONW_KEY(w, "next_before_id");
+    jsonw_key(w, next_key);
     if (r->n && r->n == r->limit)
-        jsonw_int(w, a[r->n - 1].id);
+        cursor(w, v + (r->n - 1) * size);
     else
         jsonw_null(w);
     jsonw_obj_close(w);
 }
 
+static void audit_cursor(jsonw *w, const void *row)
+{
+    jsonw_int(w, ((const store_audit *)row)->id);
+}
+
+static void body_audit(jsonw *w, const void *arg)
+{
+    write_page(w, arg, sizeof(store_audit), "records", write_audit, "next_before_id", audit_cursor);
+}
+
 /* ---- input ------------------------------------------------------------- */
+
+/* utf8_error returns why s (len bytes) is not UTF-8 text without NUL, or
+ * NULL. */
+static const char *utf8_error(const char *s, size_t len)
+{
+    if (strlen(s) != len || !utf8_valid(s, len))
+        return "must be UTF-8 text without NUL";
+    return NULL;
+}
 
 /* name_error returns why s (a room name, alias or subject) is unusable,
  * or NULL. */
@@ -331,9 +363,7 @@ static const char *name_error(const char *s, size_t len)
         return "must not be empty";
     if (len > STORE_MAX_NAME)
         return "is longer than 256 bytes";
-    if (strlen(s) != len || !utf8_valid(s, len))
-        return "must be UTF-8 text without NUL";
-    return NULL;
+    return utf8_error(s, len);
 }
 
 /* role_error returns why role is not a configured role, or NULL. */
@@ -371,6 +401,18 @@ static json_t *parse_body(const http_req *req, http_resp *resp, const char *cons
     return o;
 }
 
+/* require renders 400 and returns false unless o has every field of
+ * names (NULL-terminated) with a value other than null. */
+static bool require(json_t *o, const char *const *names, http_resp *resp)
+{
+    for (size_t i = 0; names[i]; i++) {
+        json_t *v = json_object_get(o, names[i]);
+        if (!v || json_is_null(v))
+            return refuse(resp, "%s is required", names[i]);
+    }
+    return true;
+}
+
 /* get_text reads optional string field name of o into dst (capacity cap);
  * null or absent leaves dst. Renders 400 and returns false when it is not
  * a string or check refuses it. */
@@ -402,6 +444,18 @@ static const char *role_syntax(const char *s, size_t len)
     return NULL;
 }
 
+/* get_role reads optional role field name of o into dst (capacity
+ * STORE_MAX_ROLE + 1) like get_text; a non-empty result must be a
+ * configured role. Renders 400 and returns false otherwise. */
+static bool get_role(const api_ctx *api, json_t *o, const char *name, char *dst, http_resp *resp)
+{
+    if (!get_text(o, name, dst, STORE_MAX_ROLE + 1, role_syntax, resp))
+        return false;
+    if (dst[0] && role_error(api->cfg, dst))
+        return refuse(resp, "%s \"%s\" is not a configured role", name, dst);
+    return true;
+}
+
 /* get_seconds reads optional field name as whole seconds (a number, or a
  * duration string such as "2h"), 0..max. */
 static bool get_seconds(json_t *o, const char *name, int64_t max, int64_t *dst, http_resp *resp)
@@ -426,24 +480,41 @@ static bool get_seconds(json_t *o, const char *name, int64_t max, int64_t *dst, 
     return true;
 }
 
+/* path_param reads path parameter name into *value; when check refuses it
+ * renders 404 ("what not found": nothing can have that name) and returns
+ * false. */
+static bool path_param(const http_req *req, http_resp *resp, const char *name, const char *what,
+                       const char *(*check)(const char *, size_t), const char **value)
+{
+    const char *s = http_req_param(req, name);
+    const char *bad = check(s, strlen(s));
+    if (bad) {
+        errorf(resp, 404, "%s not found (the %s %s)", what, name, bad);
+        return false;
+    }
+    *value = s;
+    return true;
+}
+
+/* found renders the failure rc of looking up or changing what "name":
+ * 404 for RK_ENOTFOUND, else the store error. Returns rc == RK_OK. */
+static bool found(http_resp *resp, int rc, const char *what, const char *name)
+{
+    if (rc == RK_ENOTFOUND)
+        errorf(resp, 404, "%s \"%s\" not found", what, name);
+    else if (rc)
+        store_error(resp, rc);
+    return rc == RK_OK;
+}
+
 /* room_target authenticates and looks up the {room} parameter (name or
  * alias), or renders the error (401/403/404) and returns false. */
 static bool room_target(const api_ctx *api, const http_req *req, http_resp *resp, store_room *r)
 {
-    if (!authenticate(api, req, resp))
-        return false;
-    const char *name = http_req_param(req, "room");
-    const char *bad = name_error(name, strlen(name));
-    if (bad) {
-        errorf(resp, 404, "room not found (its name %s)", bad);
-        return false;
-    }
-    int rc = store_room_get(api->st, name, r);
-    if (rc == RK_ENOTFOUND)
-        errorf(resp, 404, "room \"%s\" not found", name);
-    else if (rc)
-        store_error(resp, rc);
-    return rc == RK_OK;
+    const char *name;
+    return authenticate(api, req, resp) &&
+           path_param(req, resp, "room", "room", name_error, &name) &&
+           found(resp, store_room_get(api->st, name, r), "room", name);
 }
 
 /* room_members lists r's members into *m (caller frees) and *n, or
@@ -490,23 +561,18 @@ static int rooms_create(void *ctx, const http_req *req, http_resp *resp)
     char mode[16] = "members";
     json_t *role = json_object_get(o, "default_role");
     json_t *maxp = json_object_get(o, "max_participants");
-    bool ok = true;
-    if (!json_object_get(o, "name"))
-        ok = refuse(resp, "name is required");
-    ok = ok && get_text(o, "name", r.name, sizeof r.name, name_error, resp) &&
-         get_text(o, "alias", r.alias, sizeof r.alias, name_error, resp) &&
-         get_text(o, "mode", mode, sizeof mode, NULL, resp) &&
-         get_seconds(o, "max_ttl", MINTER_MAX_TTL, &r.max_ttl, resp);
+    bool ok = require(o, (const char *const[]){"name", NULL}, resp) &&
+              get_text(o, "name", r.name, sizeof r.name, name_error, resp) &&
+              get_text(o, "alias", r.alias, sizeof r.alias, name_error, resp) &&
+              get_text(o, "mode", mode, sizeof mode, NULL, resp) &&
+              get_seconds(o, "max_ttl", MINTER_MAX_TTL, &r.max_ttl, resp);
     if (ok && strcmp(mode, "members") && strcmp(mode, "authenticated"))
         ok = refuse(resp, "mode must be \"members\" or \"authenticated\"");
     r.mode = mode[0] == 'a' ? STORE_MODE_AUTHENTICATED : STORE_MODE_MEMBERS;
     if (ok && json_is_null(role))
         r.default_role[0] = '\0';
-    else if (ok &&
-             !get_text(o, "default_role", r.default_role, sizeof r.default_role, role_syntax, resp))
+    else if (ok && !get_role(api, o, "default_role", r.default_role, resp))
         ok = false;
-    if (ok && r.default_role[0] && role_error(api->cfg, r.default_role))
-        ok = refuse(resp, "default_role \"%s\" is not a configured role", r.default_role);
     if (ok && maxp && !json_is_null(maxp)) {
         json_int_t v = json_is_integer(maxp) ? json_integer_value(maxp) : -1;
         if (v < 0 || v > INT32_MAX)
@@ -561,11 +627,8 @@ static int room_delete(void *ctx, const http_req *req, http_resp *resp)
                       "room \"%s\" not found (it is the alias of room \"%s\"; delete "
                       "rooms by name)",
                       name, r.name);
-    int rc = store_room_delete(api->st, r.name);
-    if (rc == RK_ENOTFOUND)
-        return errorf(resp, 404, "room \"%s\" not found", name);
-    if (rc)
-        return store_error(resp, rc);
+    if (!found(resp, store_room_delete(api->st, r.name), "room", name))
+        return RK_OK;
     resp->status = 204;
     return RK_OK;
 }
@@ -586,12 +649,10 @@ static int member_put(const api_ctx *api, const store_room *r, const char *subje
     snprintf(m.room, sizeof m.room, "%s", r->name);
     snprintf(m.subject, sizeof m.subject, "%s", subject);
     snprintf(m.role, sizeof m.role, "%s", r->default_role);
-    if (!get_text(o, "role", m.role, sizeof m.role, role_syntax, resp))
+    if (!get_role(api, o, "role", m.role, resp))
         return RK_OK;
     if (!m.role[0])
         return errorf(resp, 400, "role is required (room \"%s\" has no default role)", r->name);
-    if (role_error(api->cfg, m.role))
-        return errorf(resp, 400, "role \"%s\" is not a configured role", m.role);
     bool existed = store_member_get(api->st, m.room, m.subject, &old) == RK_OK;
     int rc = store_member_set(api->st, &m);
     if (rc == RK_ENOTFOUND)
@@ -615,9 +676,8 @@ static int members_add(void *ctx, const http_req *req, http_resp *resp)
     if (!o)
         return RK_OK;
     char subject[STORE_MAX_NAME + 1] = "";
-    if (!json_object_get(o, "subject"))
-        refuse(resp, "subject is required");
-    else if (get_text(o, "subject", subject, sizeof subject, name_error, resp))
+    if (require(o, (const char *const[]){"subject", NULL}, resp) &&
+        get_text(o, "subject", subject, sizeof subject, name_error, resp))
         member_put(api, &r, subject, o, resp);
     json_decref(o);
     return RK_OK;
@@ -628,16 +688,8 @@ static int members_add(void *ctx, const http_req *req, http_resp *resp)
 static bool member_target(const api_ctx *api, const http_req *req, http_resp *resp, store_room *r,
                           const char **subject)
 {
-    if (!room_target(api, req, resp, r))
-        return false;
-    const char *s = http_req_param(req, "subject");
-    const char *bad = name_error(s, strlen(s));
-    if (bad) {
-        errorf(resp, 404, "member not found (the subject %s)", bad);
-        return false;
-    }
-    *subject = s;
-    return true;
+    return room_target(api, req, resp, r) &&
+           path_param(req, resp, "subject", "member", name_error, subject);
 }
 
 /* member_failed renders a failed membership lookup or removal (rc). */
@@ -648,6 +700,19 @@ static int member_failed(http_resp *resp, int rc, const char *subject, const sto
     return store_error(resp, rc);
 }
 
+/* member_put_body answers a PUT of subject's membership in room r: the
+ * body is {"role"?} (see member_put). */
+static int member_put_body(const api_ctx *api, const store_room *r, const char *subject,
+                           const http_req *req, http_resp *resp)
+{
+    static const char *const fields[] = {"role", NULL};
+    json_t *o = parse_body(req, resp, fields);
+    if (o)
+        member_put(api, r, subject, o, resp);
+    json_decref(o);
+    return RK_OK;
+}
+
 static int member_set(void *ctx, const http_req *req, http_resp *resp)
 {
     const api_ctx *api = ctx;
@@ -655,12 +720,7 @@ static int member_set(void *ctx, const http_req *req, http_resp *resp)
     const char *subject;
     if (!member_target(api, req, resp, &r, &subject))
         return RK_OK;
-    static const char *const fields[] = {"role", NULL};
-    json_t *o = parse_body(req, resp, fields);
-    if (o)
-        member_put(api, &r, subject, o, resp);
-    json_decref(o);
-    return RK_OK;
+    return member_put_body(api, &r, subject, req, resp);
 }
 
 static int member_show(void *ctx, const http_req *req, http_resp *resp)
@@ -711,25 +771,35 @@ static bool query_int(const http_req *req, const char *name, int64_t min, int64_
     return true;
 }
 
-/* audit_filter reads the audit query (room, subject, since, limit,
- * before_id; nothing else) into f, or renders 400. */
-static bool audit_filter(const http_req *req, store_audit_filter *f, http_resp *resp)
+/* query_known renders 400 and returns false when the query has more than
+ * MAX_QUERY parameters or one not in known (NULL-terminated). */
+static bool query_known(const http_req *req, const char *const *known, http_resp *resp)
 {
-    static const char *const known[] = {"room", "subject", "since", "limit", "before_id"};
     const char *names[MAX_QUERY];
     size_t n = http_req_query_names(req, names, MAX_QUERY);
     if (n > MAX_QUERY)
         return refuse(resp, "too many query parameters");
     for (size_t i = 0; i < n; i++) {
         size_t k = 0;
-        while (k < 5 && strcmp(names[i], known[k]) != 0)
+        while (known[k] && strcmp(names[i], known[k]) != 0)
             k++;
-        if (k == 5)
-            return refuse(resp,
-                          "unknown query parameter \"%.64s\" (known: room, subject, since, "
-                          "limit, before_id)",
-                          names[i]);
+        if (known[k])
+            continue;
+        char list[128] = "";
+        for (size_t j = 0, len = 0; known[j] && len < sizeof list; j++)
+            len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", j ? ", " : "", known[j]);
+        return refuse(resp, "unknown query parameter \"%.64s\" (known: %s)", names[i], list);
     }
+    return true;
+}
+
+/* audit_filter reads the audit query (room, subject, since, limit,
+ * before_id; nothing else) into f, or renders 400. */
+static bool audit_filter(const http_req *req, store_audit_filter *f, http_resp *resp)
+{
+    static const char *const known[] = {"room", "subject", "since", "limit", "before_id", NULL};
+    if (!query_known(req, known, resp))
+        return false;
     f->room = http_req_query(req, "room");
     f->subject = http_req_query(req, "subject");
     if ((f->room && name_error(f->room, strlen(f->room))) ||

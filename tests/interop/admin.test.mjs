@@ -101,6 +101,7 @@ describe('rooms and members', () => {
     assert.equal((await admin('POST', '/admin/v1/rooms', { name: 'dup', alias: 'dup-alias' })).status, 201);
     for (const [body, msg] of [
       [{}, /name is required/],
+      [{ name: null }, /name is required/],
       [{ name: '' }, /name/],
       [{ name: 'x', mode: 'everyone' }, /mode/],
       [{ name: 'x', default_role: 'nope' }, /not a configured role/],
@@ -151,7 +152,8 @@ describe('rooms and members', () => {
     assertAdminError(await admin('GET', '/admin/v1/rooms/studio/members/zoe'), 404, 'not_found');
     assert.equal((await mintAs(M.srv, 'zoe', 'studio')).status, 403);
     // Refusals.
-    assertAdminError(await admin('POST', '/admin/v1/rooms/studio/members', { role: 'member' }), 400, 'invalid_request', /subject/);
+    assertAdminError(await admin('POST', '/admin/v1/rooms/studio/members', { role: 'member' }), 400, 'invalid_request', /subject is required/);
+    assertAdminError(await admin('POST', '/admin/v1/rooms/studio/members', { subject: null }), 400, 'invalid_request', /subject is required/);
     assertAdminError(await admin('POST', '/admin/v1/rooms/studio/members', { subject: 'q', role: 'ghost' }), 400, 'invalid_request', /role/);
     assertAdminError(await admin('PUT', '/admin/v1/rooms/studio/members/q', { role: 'member', extra: 1 }), 400, 'invalid_request', /unknown field/);
     assertAdminError(await admin('POST', '/admin/v1/rooms/nowhere/members', { subject: 'q' }), 404, 'not_found');
