@@ -1,5 +1,7 @@
-/* admin.c - the admin API: rooms, memberships, audit (see admin.h). */
+/* admin.c - the admin API: rooms, memberships, meetings, audit (see
+ * admin.h). */
 #include "admin.h"
+#include "meetings.h"
 #include "../token/minter.h"
 #include "../util/clock.h"
 #include "../util/duration.h"
@@ -208,7 +210,7 @@ static void write_member(jsonw *w, const store_member *m)
     jsonw_obj_close(w);
 }
 
-/* A writer of one row of an array (e.g. a store_audit). */
+/* A writer of one row of an array (a store_audit, store_meeting, ...). */
 typedef void (*row_fn)(jsonw *w, const void *row);
 
 /* write_audit writes an audit record (a store_audit). */
@@ -355,8 +357,9 @@ static const char *utf8_error(const char *s, size_t len)
     return NULL;
 }
 
-/* name_error returns why s (a room name, alias or subject) is unusable,
- * or NULL. */
+/* name_error returns why s (a room name, alias, subject or meeting
+ * heading) is unusable, or NULL. */
+_Static_assert(STORE_MAX_HEADING == STORE_MAX_NAME, "meeting headings are checked as names");
 static const char *name_error(const char *s, size_t len)
 {
     if (len == 0)
@@ -836,6 +839,267 @@ static int audit_list(void *ctx, const http_req *req, http_resp *resp)
     return RK_OK;
 }
 
+/* ---- meetings ---------------------------------------------------------- */
+
+/* One meeting's answer: the meeting and its participants. */
+typedef struct meeting_rows {
+    const store_meeting *m;
+    rows participants; /* store_member rows of its room */
+} meeting_rows;
+
+/* write_meeting writes a meeting object; participants NULL leaves them
+ * out. */
+static void write_meeting(jsonw *w, const store_meeting *m, const rows *participants)
+{
+    jsonw_obj_open(w);
+    put_text(w, "meeting_id", m->id);
+    put_text(w, "room", m->room);
+    put_text(w, "heading", m->heading);
+    put_text(w, "description", m->description);
+    put_text(w, "status", m->status);
+    put_text(w, "creator", m->creator);
+    put_int(w, "created_at", m->created_at);
+    put_int(w, "updated_at", m->updated_at);
+    if (participants)
+        write_members(w, "participants", participants);
+    jsonw_obj_close(w);
+}
+
+static void body_meeting(jsonw *w, const void *arg)
+{
+    const meeting_rows *r = arg;
+    write_meeting(w, r->m, &r->participants);
+}
+
+/* meeting_row and meeting_cursor: a row of a meetings page, and its id. */
+static void meeting_row(jsonw *w, const void *row)
+{
+    write_meeting(w, row, NULL);
+}
+
+static void meeting_cursor(jsonw *w, const void *row)
+{
+    jsonw_str(w, ((const store_meeting *)row)->id);
+}
+
+static void body_meetings(jsonw *w, const void *arg)
+{
+    write_page(w, arg, sizeof(store_meeting), "meetings", meeting_row, "next_after_id",
+               meeting_cursor);
+}
+
+/* meeting_id_error returns why s (len bytes) is not a meeting id, or NULL. */
+static const char *meeting_id_error(const char *s, size_t len)
+{
+    if (strlen(s) != len || !meeting_id_valid(s))
+        return "must be 1-64 of A-Z, a-z, 0-9, '_', '-'";
+    return NULL;
+}
+
+static const char *description_error(const char *s, size_t len)
+{
+    if (len > STORE_MAX_DESCRIPTION)
+        return "is longer than 2048 bytes";
+    return utf8_error(s, len);
+}
+
+/* get_status reads optional field "status" of o into dst (capacity
+ * STORE_MAX_STATUS + 1): one of meeting_statuses, else 400 and false. */
+static bool get_status(json_t *o, char *dst, http_resp *resp)
+{
+    json_t *v = json_object_get(o, "status");
+    if (!v || json_is_null(v))
+        return true;
+    const char *s = json_string_value(v);
+    if (s && strlen(s) == json_string_length(v) && meeting_status_valid(s)) {
+        snprintf(dst, STORE_MAX_STATUS + 1, "%s", s);
+        return true;
+    }
+    char list[96];
+    meeting_status_list(list, sizeof list);
+    return refuse(resp, "status must be one of %s", list);
+}
+
+/* meeting_target authenticates and reads the {meeting_id} meeting into *m,
+ * or renders the error (401/403/404) and returns false. */
+static bool meeting_target(const api_ctx *api, const http_req *req, http_resp *resp,
+                           store_meeting *m)
+{
+    const char *id;
+    return authenticate(api, req, resp) &&
+           path_param(req, resp, "meeting_id", "meeting", meeting_id_error, &id) &&
+           found(resp, store_meeting_get(api->st, id, m), "meeting", id);
+}
+
+/* meeting_answer renders m with its participants, or the store error. */
+static int meeting_answer(const api_ctx *api, const store_meeting *m, int status, http_resp *resp)
+{
+    store_member *p = NULL;
+    size_t n = 0;
+    int rc = store_member_list(api->st, m->room, &p, &n);
+    if (rc)
+        return store_error(resp, rc);
+    meeting_rows out = {m, {p, n, 0, 0}};
+    respond(resp, status, body_meeting, &out);
+    free(p);
+    return RK_OK;
+}
+
+static int meetings_list(void *ctx, const http_req *req, http_resp *resp)
+{
+    const api_ctx *api = ctx;
+    static const char *const known[] = {"after_id", "limit", NULL};
+    int64_t limit = 100;
+    if (!authenticate(api, req, resp) || !query_known(req, known, resp) ||
+        !query_int(req, "limit", 1, STORE_MAX_MEETING_LIST, &limit, resp))
+        return RK_OK;
+    const char *after = http_req_query(req, "after_id");
+    const char *bad = after ? meeting_id_error(after, strlen(after)) : NULL;
+    if (bad)
+        return errorf(resp, 400, "after_id %s", bad);
+    store_meeting *list = NULL;
+    size_t n = 0;
+    int rc = store_meeting_list(api->st, after, (size_t)limit, &list, &n);
+    if (rc)
+        return store_error(resp, rc);
+    rows out = {list, n, (size_t)limit, 0};
+    respond(resp, 200, body_meetings, &out);
+    free(list);
+    return RK_OK;
+}
+
+/* meetings_create adds a meeting with its room "meeting-{id}" and the
+ * creator's membership, with the CLI's defaults (status PROCESSING, roles
+ * member). */
+static int meetings_create(void *ctx, const http_req *req, http_resp *resp)
+{
+    const api_ctx *api = ctx;
+    if (!authenticate(api, req, resp))
+        return RK_OK;
+    static const char *const fields[] = {"meeting_id", "heading",      "description",      "status",
+                                         "creator",    "creator_role", "participant_role", NULL};
+    static const char *const required[] = {"meeting_id", "heading", "creator", NULL};
+    json_t *o = parse_body(req, resp, fields);
+    if (!o)
+        return RK_OK;
+    store_meeting m = {.status = "PROCESSING"};
+    char creator_role[STORE_MAX_ROLE + 1] = "member";
+    char participant_role[STORE_MAX_ROLE + 1] = "member";
+    bool ok =
+        require(o, required, resp) &&
+        get_text(o, "meeting_id", m.id, sizeof m.id, meeting_id_error, resp) &&
+        get_text(o, "heading", m.heading, sizeof m.heading, name_error, resp) &&
+        get_text(o, "description", m.description, sizeof m.description, description_error, resp) &&
+        get_status(o, m.status, resp) &&
+        get_text(o, "creator", m.creator, sizeof m.creator, name_error, resp) &&
+        get_role(api, o, "creator_role", creator_role, resp) &&
+        get_role(api, o, "participant_role", participant_role, resp);
+    json_decref(o);
+    if (!ok)
+        return RK_OK;
+    meeting_room_name(m.id, m.room, sizeof m.room);
+    int rc = store_meeting_create(api->st, &m, creator_role, participant_role);
+    if (rc == RK_ECONFLICT) {
+        store_meeting old;
+        if (store_meeting_get(api->st, m.id, &old) == RK_OK)
+            return errorf(resp, 409, "meeting \"%s\" exists", m.id);
+        return errorf(resp, 409, "room \"%s\" exists (a meeting's room is meeting-{id})", m.room);
+    }
+    if (!rc)
+        rc = store_meeting_get(api->st, m.id, &m);
+    return rc ? store_error(resp, rc) : meeting_answer(api, &m, 201, resp);
+}
+
+static int meeting_show(void *ctx, const http_req *req, http_resp *resp)
+{
+    const api_ctx *api = ctx;
+    store_meeting m;
+    if (!meeting_target(api, req, resp, &m))
+        return RK_OK;
+    return meeting_answer(api, &m, 200, resp);
+}
+
+/* meeting_set answers PUT of a meeting: the body is {"status"}, the one
+ * thing about a meeting that changes (as with the meetings family's own
+ * status route). */
+static int meeting_set(void *ctx, const http_req *req, http_resp *resp)
+{
+    const api_ctx *api = ctx;
+    store_meeting m;
+    if (!meeting_target(api, req, resp, &m))
+        return RK_OK;
+    static const char *const fields[] = {"status", NULL};
+    json_t *o = parse_body(req, resp, fields);
+    bool ok = o && require(o, fields, resp) && get_status(o, m.status, resp);
+    json_decref(o);
+    if (!ok)
+        return RK_OK;
+    int rc = store_meeting_set_status(api->st, m.id, m.status);
+    if (!rc)
+        rc = store_meeting_get(api->st, m.id, &m);
+    return found(resp, rc, "meeting", m.id) ? meeting_answer(api, &m, 200, resp) : RK_OK;
+}
+
+static int meeting_delete(void *ctx, const http_req *req, http_resp *resp)
+{
+    const api_ctx *api = ctx;
+    store_meeting m;
+    if (!meeting_target(api, req, resp, &m))
+        return RK_OK;
+    if (!found(resp, store_meeting_delete(api->st, m.id), "meeting", m.id))
+        return RK_OK;
+    resp->status = 204;
+    return RK_OK;
+}
+
+/* participant_target authenticates and resolves the {meeting_id} and
+ * {subject} parameters, or renders the error and returns false. */
+static bool participant_target(const api_ctx *api, const http_req *req, http_resp *resp,
+                               store_meeting *m, const char **subject)
+{
+    return meeting_target(api, req, resp, m) &&
+           path_param(req, resp, "subject", "participant", name_error, subject);
+}
+
+/* participant_set adds or changes a participant: a membership of the
+ * meeting's room, with its default (participant) role unless the body's
+ * "role" says otherwise, as `roomkey meeting participant add` does. */
+static int participant_set(void *ctx, const http_req *req, http_resp *resp)
+{
+    const api_ctx *api = ctx;
+    store_meeting m;
+    store_room r;
+    const char *subject;
+    if (!participant_target(api, req, resp, &m, &subject))
+        return RK_OK;
+    if (!found(resp, store_room_get(api->st, m.room, &r), "meeting", m.id))
+        return RK_OK;
+    return member_put_body(api, &r, subject, req, resp);
+}
+
+/* participant_delete removes a participant; the creator stays (409), as
+ * with `roomkey meeting participant remove`. */
+static int participant_delete(void *ctx, const http_req *req, http_resp *resp)
+{
+    const api_ctx *api = ctx;
+    store_meeting m;
+    const char *subject;
+    if (!participant_target(api, req, resp, &m, &subject))
+        return RK_OK;
+    if (strcmp(subject, m.creator) == 0)
+        return errorf(resp, 409,
+                      "\"%s\" created meeting \"%s\" and can't be removed from it (delete the "
+                      "meeting instead)",
+                      subject, m.id);
+    int rc = store_member_remove(api->st, m.room, subject);
+    if (rc == RK_ENOTFOUND)
+        return errorf(resp, 404, "\"%s\" is not a participant of meeting \"%s\"", subject, m.id);
+    if (rc)
+        return store_error(resp, rc);
+    resp->status = 204;
+    return RK_OK;
+}
+
 int api_admin_register(http_server *s, api_ctx *api)
 {
     const http_route routes[] = {
@@ -855,6 +1119,20 @@ int api_admin_register(http_server *s, api_ctx *api)
          true, api_admin_error},
         {"DELETE", "/admin/v1/rooms/{room}/members/{subject}", "admin.members.delete",
          member_delete, api, false, api_admin_error},
+        {"GET", "/admin/v1/meetings", "admin.meetings.list", meetings_list, api, false,
+         api_admin_error},
+        {"POST", "/admin/v1/meetings", "admin.meetings.create", meetings_create, api, true,
+         api_admin_error},
+        {"GET", "/admin/v1/meetings/{meeting_id}", "admin.meetings.show", meeting_show, api, false,
+         api_admin_error},
+        {"PUT", "/admin/v1/meetings/{meeting_id}", "admin.meetings.set", meeting_set, api, true,
+         api_admin_error},
+        {"DELETE", "/admin/v1/meetings/{meeting_id}", "admin.meetings.delete", meeting_delete, api,
+         false, api_admin_error},
+        {"PUT", "/admin/v1/meetings/{meeting_id}/participants/{subject}", "admin.participants.set",
+         participant_set, api, true, api_admin_error},
+        {"DELETE", "/admin/v1/meetings/{meeting_id}/participants/{subject}",
+         "admin.participants.delete", participant_delete, api, false, api_admin_error},
         {"GET", "/admin/v1/audit", "admin.audit.list", audit_list, api, false, api_admin_error},
     };
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
