@@ -1,5 +1,7 @@
-/* admin.c - the admin API: rooms, memberships, audit (see admin.h). */
+/* admin.c - the admin API: rooms, memberships, meetings, audit (see
+ * admin.h). */
 #include "admin.h"
+#include "meetings.h"
 #include "../token/minter.h"
 #include "../util/clock.h"
 #include "../util/duration.h"
@@ -208,8 +210,13 @@ static void write_member(jsonw *w, const store_member *m)
     jsonw_obj_close(w);
 }
 
-static void write_audit(jsonw *w, const store_audit *a)
+/* A writer of one row of an array (a store_audit, store_meeting, ...). */
+typedef void (*row_fn)(jsonw *w, const void *row);
+
+/* write_audit writes an audit record (a store_audit). */
+static void write_audit(jsonw *w, const void *row)
 {
+    const store_audit *a = row;
     jsonw_obj_open(w);
     put_int(w, "id", a->id);
     const char *const keys[] = {"jti", "subject", "identity", "room", "role"};
@@ -291,49 +298,75 @@ static void body_member(jsonw *w, const void *arg)
     write_member(w, ((const rows *)arg)->v);
 }
 
-static void body_members(jsonw *w, const void *arg)
+/* write_members writes "key": [membership, ...] of r's rows. */
+static void write_members(jsonw *w, const char *key, const rows *r)
 {
-    const rows *r = arg;
-    jsonw_obj_open(w);
-    JSONW_KEY(w, "members");
+    jsonw_key(w, key);
     jsonw_arr_open(w);
     for (size_t i = 0; i < r->n; i++)
         write_member(w, (const store_member *)r->v + i);
     jsonw_arr_close(w);
+}
+
+static void body_members(jsonw *w, const void *arg)
+{
+    jsonw_obj_open(w);
+    write_members(w, "members", arg);
     jsonw_obj_close(w);
 }
 
-static void body_audit(jsonw *w, const void *arg)
+/* write_page writes a page of r's rows (each size bytes) as {key: [row,
+ * ...], next_key: cursor(the last row) when the page is full (n == limit),
+ * else null}. */
+static void write_page(jsonw *w, const rows *r, size_t size, const char *key, row_fn row,
+                       const char *next_key, row_fn cursor)
 {
-    const rows *r = arg;
-    const store_audit *a = r->v;
+    const char *v = r->v;
     jsonw_obj_open(w);
-    JSONW_KEY(w, "records");
+    jsonw_key(w, key);
     jsonw_arr_open(w);
     for (size_t i = 0; i < r->n; i++)
-        write_audit(w, &a[i]);
+        row(w, v + i * size);
     jsonw_arr_close(w);
-    JSONW_KEY(w, "next_before_id");
+    jsonw_key(w, next_key);
     if (r->n && r->n == r->limit)
-        jsonw_int(w, a[r->n - 1].id);
+        cursor(w, v + (r->n - 1) * size);
     else
         jsonw_null(w);
     jsonw_obj_close(w);
 }
 
+static void audit_cursor(jsonw *w, const void *row)
+{
+    jsonw_int(w, ((const store_audit *)row)->id);
+}
+
+static void body_audit(jsonw *w, const void *arg)
+{
+    write_page(w, arg, sizeof(store_audit), "records", write_audit, "next_before_id", audit_cursor);
+}
+
 /* ---- input ------------------------------------------------------------- */
 
-/* name_error returns why s (a room name, alias or subject) is unusable,
- * or NULL. */
+/* utf8_error returns why s (len bytes) is not UTF-8 text without NUL, or
+ * NULL. */
+static const char *utf8_error(const char *s, size_t len)
+{
+    if (strlen(s) != len || !utf8_valid(s, len))
+        return "must be UTF-8 text without NUL";
+    return NULL;
+}
+
+/* name_error returns why s (a room name, alias, subject or meeting
+ * heading) is unusable, or NULL. */
+_Static_assert(STORE_MAX_HEADING == STORE_MAX_NAME, "meeting headings are checked as names");
 static const char *name_error(const char *s, size_t len)
 {
     if (len == 0)
         return "must not be empty";
     if (len > STORE_MAX_NAME)
         return "is longer than 256 bytes";
-    if (strlen(s) != len || !utf8_valid(s, len))
-        return "must be UTF-8 text without NUL";
-    return NULL;
+    return utf8_error(s, len);
 }
 
 /* role_error returns why role is not a configured role, or NULL. */
@@ -371,6 +404,18 @@ static json_t *parse_body(const http_req *req, http_resp *resp, const char *cons
     return o;
 }
 
+/* require renders 400 and returns false unless o has every field of
+ * names (NULL-terminated) with a value other than null. */
+static bool require(json_t *o, const char *const *names, http_resp *resp)
+{
+    for (size_t i = 0; names[i]; i++) {
+        json_t *v = json_object_get(o, names[i]);
+        if (!v || json_is_null(v))
+            return refuse(resp, "%s is required", names[i]);
+    }
+    return true;
+}
+
 /* get_text reads optional string field name of o into dst (capacity cap);
  * null or absent leaves dst. Renders 400 and returns false when it is not
  * a string or check refuses it. */
@@ -402,6 +447,18 @@ static const char *role_syntax(const char *s, size_t len)
     return NULL;
 }
 
+/* get_role reads optional role field name of o into dst (capacity
+ * STORE_MAX_ROLE + 1) like get_text; a non-empty result must be a
+ * configured role. Renders 400 and returns false otherwise. */
+static bool get_role(const api_ctx *api, json_t *o, const char *name, char *dst, http_resp *resp)
+{
+    if (!get_text(o, name, dst, STORE_MAX_ROLE + 1, role_syntax, resp))
+        return false;
+    if (dst[0] && role_error(api->cfg, dst))
+        return refuse(resp, "%s \"%s\" is not a configured role", name, dst);
+    return true;
+}
+
 /* get_seconds reads optional field name as whole seconds (a number, or a
  * duration string such as "2h"), 0..max. */
 static bool get_seconds(json_t *o, const char *name, int64_t max, int64_t *dst, http_resp *resp)
@@ -426,24 +483,41 @@ static bool get_seconds(json_t *o, const char *name, int64_t max, int64_t *dst, 
     return true;
 }
 
+/* path_param reads path parameter name into *value; when check refuses it
+ * renders 404 ("what not found": nothing can have that name) and returns
+ * false. */
+static bool path_param(const http_req *req, http_resp *resp, const char *name, const char *what,
+                       const char *(*check)(const char *, size_t), const char **value)
+{
+    const char *s = http_req_param(req, name);
+    const char *bad = check(s, strlen(s));
+    if (bad) {
+        errorf(resp, 404, "%s not found (the %s %s)", what, name, bad);
+        return false;
+    }
+    *value = s;
+    return true;
+}
+
+/* found renders the failure rc of looking up or changing what "name":
+ * 404 for RK_ENOTFOUND, else the store error. Returns rc == RK_OK. */
+static bool found(http_resp *resp, int rc, const char *what, const char *name)
+{
+    if (rc == RK_ENOTFOUND)
+        errorf(resp, 404, "%s \"%s\" not found", what, name);
+    else if (rc)
+        store_error(resp, rc);
+    return rc == RK_OK;
+}
+
 /* room_target authenticates and looks up the {room} parameter (name or
  * alias), or renders the error (401/403/404) and returns false. */
 static bool room_target(const api_ctx *api, const http_req *req, http_resp *resp, store_room *r)
 {
-    if (!authenticate(api, req, resp))
-        return false;
-    const char *name = http_req_param(req, "room");
-    const char *bad = name_error(name, strlen(name));
-    if (bad) {
-        errorf(resp, 404, "room not found (its name %s)", bad);
-        return false;
-    }
-    int rc = store_room_get(api->st, name, r);
-    if (rc == RK_ENOTFOUND)
-        errorf(resp, 404, "room \"%s\" not found", name);
-    else if (rc)
-        store_error(resp, rc);
-    return rc == RK_OK;
+    const char *name;
+    return authenticate(api, req, resp) &&
+           path_param(req, resp, "room", "room", name_error, &name) &&
+           found(resp, store_room_get(api->st, name, r), "room", name);
 }
 
 /* room_members lists r's members into *m (caller frees) and *n, or
@@ -490,23 +564,18 @@ static int rooms_create(void *ctx, const http_req *req, http_resp *resp)
     char mode[16] = "members";
     json_t *role = json_object_get(o, "default_role");
     json_t *maxp = json_object_get(o, "max_participants");
-    bool ok = true;
-    if (!json_object_get(o, "name"))
-        ok = refuse(resp, "name is required");
-    ok = ok && get_text(o, "name", r.name, sizeof r.name, name_error, resp) &&
-         get_text(o, "alias", r.alias, sizeof r.alias, name_error, resp) &&
-         get_text(o, "mode", mode, sizeof mode, NULL, resp) &&
-         get_seconds(o, "max_ttl", MINTER_MAX_TTL, &r.max_ttl, resp);
+    bool ok = require(o, (const char *const[]){"name", NULL}, resp) &&
+              get_text(o, "name", r.name, sizeof r.name, name_error, resp) &&
+              get_text(o, "alias", r.alias, sizeof r.alias, name_error, resp) &&
+              get_text(o, "mode", mode, sizeof mode, NULL, resp) &&
+              get_seconds(o, "max_ttl", MINTER_MAX_TTL, &r.max_ttl, resp);
     if (ok && strcmp(mode, "members") && strcmp(mode, "authenticated"))
         ok = refuse(resp, "mode must be \"members\" or \"authenticated\"");
     r.mode = mode[0] == 'a' ? STORE_MODE_AUTHENTICATED : STORE_MODE_MEMBERS;
     if (ok && json_is_null(role))
         r.default_role[0] = '\0';
-    else if (ok &&
-             !get_text(o, "default_role", r.default_role, sizeof r.default_role, role_syntax, resp))
+    else if (ok && !get_role(api, o, "default_role", r.default_role, resp))
         ok = false;
-    if (ok && r.default_role[0] && role_error(api->cfg, r.default_role))
-        ok = refuse(resp, "default_role \"%s\" is not a configured role", r.default_role);
     if (ok && maxp && !json_is_null(maxp)) {
         json_int_t v = json_is_integer(maxp) ? json_integer_value(maxp) : -1;
         if (v < 0 || v > INT32_MAX)
@@ -561,11 +630,8 @@ static int room_delete(void *ctx, const http_req *req, http_resp *resp)
                       "room \"%s\" not found (it is the alias of room \"%s\"; delete "
                       "rooms by name)",
                       name, r.name);
-    int rc = store_room_delete(api->st, r.name);
-    if (rc == RK_ENOTFOUND)
-        return errorf(resp, 404, "room \"%s\" not found", name);
-    if (rc)
-        return store_error(resp, rc);
+    if (!found(resp, store_room_delete(api->st, r.name), "room", name))
+        return RK_OK;
     resp->status = 204;
     return RK_OK;
 }
@@ -586,12 +652,10 @@ static int member_put(const api_ctx *api, const store_room *r, const char *subje
     snprintf(m.room, sizeof m.room, "%s", r->name);
     snprintf(m.subject, sizeof m.subject, "%s", subject);
     snprintf(m.role, sizeof m.role, "%s", r->default_role);
-    if (!get_text(o, "role", m.role, sizeof m.role, role_syntax, resp))
+    if (!get_role(api, o, "role", m.role, resp))
         return RK_OK;
     if (!m.role[0])
         return errorf(resp, 400, "role is required (room \"%s\" has no default role)", r->name);
-    if (role_error(api->cfg, m.role))
-        return errorf(resp, 400, "role \"%s\" is not a configured role", m.role);
     bool existed = store_member_get(api->st, m.room, m.subject, &old) == RK_OK;
     int rc = store_member_set(api->st, &m);
     if (rc == RK_ENOTFOUND)
@@ -615,9 +679,8 @@ static int members_add(void *ctx, const http_req *req, http_resp *resp)
     if (!o)
         return RK_OK;
     char subject[STORE_MAX_NAME + 1] = "";
-    if (!json_object_get(o, "subject"))
-        refuse(resp, "subject is required");
-    else if (get_text(o, "subject", subject, sizeof subject, name_error, resp))
+    if (require(o, (const char *const[]){"subject", NULL}, resp) &&
+        get_text(o, "subject", subject, sizeof subject, name_error, resp))
         member_put(api, &r, subject, o, resp);
     json_decref(o);
     return RK_OK;
@@ -628,16 +691,8 @@ static int members_add(void *ctx, const http_req *req, http_resp *resp)
 static bool member_target(const api_ctx *api, const http_req *req, http_resp *resp, store_room *r,
                           const char **subject)
 {
-    if (!room_target(api, req, resp, r))
-        return false;
-    const char *s = http_req_param(req, "subject");
-    const char *bad = name_error(s, strlen(s));
-    if (bad) {
-        errorf(resp, 404, "member not found (the subject %s)", bad);
-        return false;
-    }
-    *subject = s;
-    return true;
+    return room_target(api, req, resp, r) &&
+           path_param(req, resp, "subject", "member", name_error, subject);
 }
 
 /* member_failed renders a failed membership lookup or removal (rc). */
@@ -648,6 +703,19 @@ static int member_failed(http_resp *resp, int rc, const char *subject, const sto
     return store_error(resp, rc);
 }
 
+/* member_put_body answers a PUT of subject's membership in room r: the
+ * body is {"role"?} (see member_put). */
+static int member_put_body(const api_ctx *api, const store_room *r, const char *subject,
+                           const http_req *req, http_resp *resp)
+{
+    static const char *const fields[] = {"role", NULL};
+    json_t *o = parse_body(req, resp, fields);
+    if (o)
+        member_put(api, r, subject, o, resp);
+    json_decref(o);
+    return RK_OK;
+}
+
 static int member_set(void *ctx, const http_req *req, http_resp *resp)
 {
     const api_ctx *api = ctx;
@@ -655,12 +723,7 @@ static int member_set(void *ctx, const http_req *req, http_resp *resp)
     const char *subject;
     if (!member_target(api, req, resp, &r, &subject))
         return RK_OK;
-    static const char *const fields[] = {"role", NULL};
-    json_t *o = parse_body(req, resp, fields);
-    if (o)
-        member_put(api, &r, subject, o, resp);
-    json_decref(o);
-    return RK_OK;
+    return member_put_body(api, &r, subject, req, resp);
 }
 
 static int member_show(void *ctx, const http_req *req, http_resp *resp)
@@ -711,25 +774,35 @@ static bool query_int(const http_req *req, const char *name, int64_t min, int64_
     return true;
 }
 
-/* audit_filter reads the audit query (room, subject, since, limit,
- * before_id; nothing else) into f, or renders 400. */
-static bool audit_filter(const http_req *req, store_audit_filter *f, http_resp *resp)
+/* query_known renders 400 and returns false when the query has more than
+ * MAX_QUERY parameters or one not in known (NULL-terminated). */
+static bool query_known(const http_req *req, const char *const *known, http_resp *resp)
 {
-    static const char *const known[] = {"room", "subject", "since", "limit", "before_id"};
     const char *names[MAX_QUERY];
     size_t n = http_req_query_names(req, names, MAX_QUERY);
     if (n > MAX_QUERY)
         return refuse(resp, "too many query parameters");
     for (size_t i = 0; i < n; i++) {
         size_t k = 0;
-        while (k < 5 && strcmp(names[i], known[k]) != 0)
+        while (known[k] && strcmp(names[i], known[k]) != 0)
             k++;
-        if (k == 5)
-            return refuse(resp,
-                          "unknown query parameter \"%.64s\" (known: room, subject, since, "
-                          "limit, before_id)",
-                          names[i]);
+        if (known[k])
+            continue;
+        char list[128] = "";
+        for (size_t j = 0, len = 0; known[j] && len < sizeof list; j++)
+            len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", j ? ", " : "", known[j]);
+        return refuse(resp, "unknown query parameter \"%.64s\" (known: %s)", names[i], list);
     }
+    return true;
+}
+
+/* audit_filter reads the audit query (room, subject, since, limit,
+ * before_id; nothing else) into f, or renders 400. */
+static bool audit_filter(const http_req *req, store_audit_filter *f, http_resp *resp)
+{
+    static const char *const known[] = {"room", "subject", "since", "limit", "before_id", NULL};
+    if (!query_known(req, known, resp))
+        return false;
     f->room = http_req_query(req, "room");
     f->subject = http_req_query(req, "subject");
     if ((f->room && name_error(f->room, strlen(f->room))) ||
@@ -766,6 +839,267 @@ static int audit_list(void *ctx, const http_req *req, http_resp *resp)
     return RK_OK;
 }
 
+/* ---- meetings ---------------------------------------------------------- */
+
+/* One meeting's answer: the meeting and its participants. */
+typedef struct meeting_rows {
+    const store_meeting *m;
+    rows participants; /* store_member rows of its room */
+} meeting_rows;
+
+/* write_meeting writes a meeting object; participants NULL leaves them
+ * out. */
+static void write_meeting(jsonw *w, const store_meeting *m, const rows *participants)
+{
+    jsonw_obj_open(w);
+    put_text(w, "meeting_id", m->id);
+    put_text(w, "room", m->room);
+    put_text(w, "heading", m->heading);
+    put_text(w, "description", m->description);
+    put_text(w, "status", m->status);
+    put_text(w, "creator", m->creator);
+    put_int(w, "created_at", m->created_at);
+    put_int(w, "updated_at", m->updated_at);
+    if (participants)
+        write_members(w, "participants", participants);
+    jsonw_obj_close(w);
+}
+
+static void body_meeting(jsonw *w, const void *arg)
+{
+    const meeting_rows *r = arg;
+    write_meeting(w, r->m, &r->participants);
+}
+
+/* meeting_row and meeting_cursor: a row of a meetings page, and its id. */
+static void meeting_row(jsonw *w, const void *row)
+{
+    write_meeting(w, row, NULL);
+}
+
+static void meeting_cursor(jsonw *w, const void *row)
+{
+    jsonw_str(w, ((const store_meeting *)row)->id);
+}
+
+static void body_meetings(jsonw *w, const void *arg)
+{
+    write_page(w, arg, sizeof(store_meeting), "meetings", meeting_row, "next_after_id",
+               meeting_cursor);
+}
+
+/* meeting_id_error returns why s (len bytes) is not a meeting id, or NULL. */
+static const char *meeting_id_error(const char *s, size_t len)
+{
+    if (strlen(s) != len || !meeting_id_valid(s))
+        return "must be 1-64 of A-Z, a-z, 0-9, '_', '-'";
+    return NULL;
+}
+
+static const char *description_error(const char *s, size_t len)
+{
+    if (len > STORE_MAX_DESCRIPTION)
+        return "is longer than 2048 bytes";
+    return utf8_error(s, len);
+}
+
+/* get_status reads optional field "status" of o into dst (capacity
+ * STORE_MAX_STATUS + 1): one of meeting_statuses, else 400 and false. */
+static bool get_status(json_t *o, char *dst, http_resp *resp)
+{
+    json_t *v = json_object_get(o, "status");
+    if (!v || json_is_null(v))
+        return true;
+    const char *s = json_string_value(v);
+    if (s && strlen(s) == json_string_length(v) && meeting_status_valid(s)) {
+        snprintf(dst, STORE_MAX_STATUS + 1, "%s", s);
+        return true;
+    }
+    char list[96];
+    meeting_status_list(list, sizeof list);
+    return refuse(resp, "status must be one of %s", list);
+}
+
+/* meeting_target authenticates and reads the {meeting_id} meeting into *m,
+ * or renders the error (401/403/404) and returns false. */
+static bool meeting_target(const api_ctx *api, const http_req *req, http_resp *resp,
+                           store_meeting *m)
+{
+    const char *id;
+    return authenticate(api, req, resp) &&
+           path_param(req, resp, "meeting_id", "meeting", meeting_id_error, &id) &&
+           found(resp, store_meeting_get(api->st, id, m), "meeting", id);
+}
+
+/* meeting_answer renders m with its participants, or the store error. */
+static int meeting_answer(const api_ctx *api, const store_meeting *m, int status, http_resp *resp)
+{
+    store_member *p = NULL;
+    size_t n = 0;
+    int rc = store_member_list(api->st, m->room, &p, &n);
+    if (rc)
+        return store_error(resp, rc);
+    meeting_rows out = {m, {p, n, 0, 0}};
+    respond(resp, status, body_meeting, &out);
+    free(p);
+    return RK_OK;
+}
+
+static int meetings_list(void *ctx, const http_req *req, http_resp *resp)
+{
+    const api_ctx *api = ctx;
+    static const char *const known[] = {"after_id", "limit", NULL};
+    int64_t limit = 100;
+    if (!authenticate(api, req, resp) || !query_known(req, known, resp) ||
+        !query_int(req, "limit", 1, STORE_MAX_MEETING_LIST, &limit, resp))
+        return RK_OK;
+    const char *after = http_req_query(req, "after_id");
+    const char *bad = after ? meeting_id_error(after, strlen(after)) : NULL;
+    if (bad)
+        return errorf(resp, 400, "after_id %s", bad);
+    store_meeting *list = NULL;
+    size_t n = 0;
+    int rc = store_meeting_list(api->st, after, (size_t)limit, &list, &n);
+    if (rc)
+        return store_error(resp, rc);
+    rows out = {list, n, (size_t)limit, 0};
+    respond(resp, 200, body_meetings, &out);
+    free(list);
+    return RK_OK;
+}
+
+/* meetings_create adds a meeting with its room "meeting-{id}" and the
+ * creator's membership, with the CLI's defaults (status PROCESSING, roles
+ * member). */
+static int meetings_create(void *ctx, const http_req *req, http_resp *resp)
+{
+    const api_ctx *api = ctx;
+    if (!authenticate(api, req, resp))
+        return RK_OK;
+    static const char *const fields[] = {"meeting_id", "heading",      "description",      "status",
+                                         "creator",    "creator_role", "participant_role", NULL};
+    static const char *const required[] = {"meeting_id", "heading", "creator", NULL};
+    json_t *o = parse_body(req, resp, fields);
+    if (!o)
+        return RK_OK;
+    store_meeting m = {.status = "PROCESSING"};
+    char creator_role[STORE_MAX_ROLE + 1] = "member";
+    char participant_role[STORE_MAX_ROLE + 1] = "member";
+    bool ok =
+        require(o, required, resp) &&
+        get_text(o, "meeting_id", m.id, sizeof m.id, meeting_id_error, resp) &&
+        get_text(o, "heading", m.heading, sizeof m.heading, name_error, resp) &&
+        get_text(o, "description", m.description, sizeof m.description, description_error, resp) &&
+        get_status(o, m.status, resp) &&
+        get_text(o, "creator", m.creator, sizeof m.creator, name_error, resp) &&
+        get_role(api, o, "creator_role", creator_role, resp) &&
+        get_role(api, o, "participant_role", participant_role, resp);
+    json_decref(o);
+    if (!ok)
+        return RK_OK;
+    meeting_room_name(m.id, m.room, sizeof m.room);
+    int rc = store_meeting_create(api->st, &m, creator_role, participant_role);
+    if (rc == RK_ECONFLICT) {
+        store_meeting old;
+        if (store_meeting_get(api->st, m.id, &old) == RK_OK)
+            return errorf(resp, 409, "meeting \"%s\" exists", m.id);
+        return errorf(resp, 409, "room \"%s\" exists (a meeting's room is meeting-{id})", m.room);
+    }
+    if (!rc)
+        rc = store_meeting_get(api->st, m.id, &m);
+    return rc ? store_error(resp, rc) : meeting_answer(api, &m, 201, resp);
+}
+
+static int meeting_show(void *ctx, const http_req *req, http_resp *resp)
+{
+    const api_ctx *api = ctx;
+    store_meeting m;
+    if (!meeting_target(api, req, resp, &m))
+        return RK_OK;
+    return meeting_answer(api, &m, 200, resp);
+}
+
+/* meeting_set answers PUT of a meeting: the body is {"status"}, the one
+ * thing about a meeting that changes (as with the meetings family's own
+ * status route). */
+static int meeting_set(void *ctx, const http_req *req, http_resp *resp)
+{
+    const api_ctx *api = ctx;
+    store_meeting m;
+    if (!meeting_target(api, req, resp, &m))
+        return RK_OK;
+    static const char *const fields[] = {"status", NULL};
+    json_t *o = parse_body(req, resp, fields);
+    bool ok = o && require(o, fields, resp) && get_status(o, m.status, resp);
+    json_decref(o);
+    if (!ok)
+        return RK_OK;
+    int rc = store_meeting_set_status(api->st, m.id, m.status);
+    if (!rc)
+        rc = store_meeting_get(api->st, m.id, &m);
+    return found(resp, rc, "meeting", m.id) ? meeting_answer(api, &m, 200, resp) : RK_OK;
+}
+
+static int meeting_delete(void *ctx, const http_req *req, http_resp *resp)
+{
+    const api_ctx *api = ctx;
+    store_meeting m;
+    if (!meeting_target(api, req, resp, &m))
+        return RK_OK;
+    if (!found(resp, store_meeting_delete(api->st, m.id), "meeting", m.id))
+        return RK_OK;
+    resp->status = 204;
+    return RK_OK;
+}
+
+/* participant_target authenticates and resolves the {meeting_id} and
+ * {subject} parameters, or renders the error and returns false. */
+static bool participant_target(const api_ctx *api, const http_req *req, http_resp *resp,
+                               store_meeting *m, const char **subject)
+{
+    return meeting_target(api, req, resp, m) &&
+           path_param(req, resp, "subject", "participant", name_error, subject);
+}
+
+/* participant_set adds or changes a participant: a membership of the
+ * meeting's room, with its default (participant) role unless the body's
+ * "role" says otherwise, as `roomkey meeting participant add` does. */
+static int participant_set(void *ctx, const http_req *req, http_resp *resp)
+{
+    const api_ctx *api = ctx;
+    store_meeting m;
+    store_room r;
+    const char *subject;
+    if (!participant_target(api, req, resp, &m, &subject))
+        return RK_OK;
+    if (!found(resp, store_room_get(api->st, m.room, &r), "meeting", m.id))
+        return RK_OK;
+    return member_put_body(api, &r, subject, req, resp);
+}
+
+/* participant_delete removes a participant; the creator stays (409), as
+ * with `roomkey meeting participant remove`. */
+static int participant_delete(void *ctx, const http_req *req, http_resp *resp)
+{
+    const api_ctx *api = ctx;
+    store_meeting m;
+    const char *subject;
+    if (!participant_target(api, req, resp, &m, &subject))
+        return RK_OK;
+    if (strcmp(subject, m.creator) == 0)
+        return errorf(resp, 409,
+                      "\"%s\" created meeting \"%s\" and can't be removed from it (delete the "
+                      "meeting instead)",
+                      subject, m.id);
+    int rc = store_member_remove(api->st, m.room, subject);
+    if (rc == RK_ENOTFOUND)
+        return errorf(resp, 404, "\"%s\" is not a participant of meeting \"%s\"", subject, m.id);
+    if (rc)
+        return store_error(resp, rc);
+    resp->status = 204;
+    return RK_OK;
+}
+
 int api_admin_register(http_server *s, api_ctx *api)
 {
     const http_route routes[] = {
@@ -785,6 +1119,20 @@ int api_admin_register(http_server *s, api_ctx *api)
          true, api_admin_error},
         {"DELETE", "/admin/v1/rooms/{room}/members/{subject}", "admin.members.delete",
          member_delete, api, false, api_admin_error},
+        {"GET", "/admin/v1/meetings", "admin.meetings.list", meetings_list, api, false,
+         api_admin_error},
+        {"POST", "/admin/v1/meetings", "admin.meetings.create", meetings_create, api, true,
+         api_admin_error},
+        {"GET", "/admin/v1/meetings/{meeting_id}", "admin.meetings.show", meeting_show, api, false,
+         api_admin_error},
+        {"PUT", "/admin/v1/meetings/{meeting_id}", "admin.meetings.set", meeting_set, api, true,
+         api_admin_error},
+        {"DELETE", "/admin/v1/meetings/{meeting_id}", "admin.meetings.delete", meeting_delete, api,
+         false, api_admin_error},
+        {"PUT", "/admin/v1/meetings/{meeting_id}/participants/{subject}", "admin.participants.set",
+         participant_set, api, true, api_admin_error},
+        {"DELETE", "/admin/v1/meetings/{meeting_id}/participants/{subject}",
+         "admin.participants.delete", participant_delete, api, false, api_admin_error},
         {"GET", "/admin/v1/audit", "admin.audit.list", audit_list, api, false, api_admin_error},
     };
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {

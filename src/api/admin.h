@@ -1,5 +1,5 @@
-/* admin.h - the admin API (docs/admin-api.md): rooms, memberships and the
- * audit log over HTTP, for the operator's tools.
+/* admin.h - the admin API (docs/admin-api.md): rooms, memberships,
+ * meetings (seed 004) and the audit log over HTTP, for the operator's tools.
  *
  *   GET    /admin/v1/rooms                           list rooms
  *   POST   /admin/v1/rooms                           create a room
@@ -10,6 +10,13 @@
  *   GET    /admin/v1/rooms/{room}/members/{subject}  one membership
  *   PUT    /admin/v1/rooms/{room}/members/{subject}  add or change {role}
  *   DELETE /admin/v1/rooms/{room}/members/{subject}  remove
+ *   GET    /admin/v1/meetings?after_id=&limit=       list meetings by id
+ *   POST   /admin/v1/meetings                        create (with room and creator)
+ *   GET    /admin/v1/meetings/{meeting_id}           one meeting with its participants
+ *   PUT    /admin/v1/meetings/{meeting_id}           change {status}
+ *   DELETE /admin/v1/meetings/{meeting_id}           delete with its room
+ *   PUT    /admin/v1/meetings/{meeting_id}/participants/{subject}  add or change {role}
+ *   DELETE /admin/v1/meetings/{meeting_id}/participants/{subject}  remove (not the creator)
  *   GET    /admin/v1/audit?room=&subject=&since=&limit=&before_id=
  *
  * Callers present the admin key (ROOMKEY_ADMIN_KEY / admin_key) or an API

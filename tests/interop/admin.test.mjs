@@ -1,7 +1,8 @@
 // Black-box tests of the admin API (/admin/v1/..., docs/admin-api.md) and
 // `roomkey audit list`: who may call it, room and membership round trips
-// (checked against the token route and the CLI), audit filters and paging,
-// and the admin error shape.
+// (checked against the token route and the CLI), meetings of seed 004
+// (checked against the meetings family and `roomkey meeting`), audit filters
+// and paging, and the admin error shape.
 //
 // Run:  cd tests/interop && ROOMKEY_BIN=$PWD/../../build/roomkey node --test admin.test.mjs
 
@@ -9,7 +10,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import { ADMIN_KEY, mintAs, opsServer, session, verifyToken } from './ops-lib.mjs';
-import { auditList, bearer, cli, cliOk, rand, request, roomCreate, showRes, stopChecked } from './service-lib.mjs';
+import { ROLE_GRANTS, auditList, bearer, cli, cliOk, rand, request, roomCreate, showRes, stopChecked } from './service-lib.mjs';
 
 const M = {};
 const admin = (method, p, body, headers = { authorization: `Bearer ${ADMIN_KEY}` }) =>
@@ -101,6 +102,7 @@ describe('rooms and members', () => {
     assert.equal((await admin('POST', '/admin/v1/rooms', { name: 'dup', alias: 'dup-alias' })).status, 201);
     for (const [body, msg] of [
       [{}, /name is required/],
+      [{ name: null }, /name is required/],
       [{ name: '' }, /name/],
       [{ name: 'x', mode: 'everyone' }, /mode/],
       [{ name: 'x', default_role: 'nope' }, /not a configured role/],
@@ -151,7 +153,8 @@ describe('rooms and members', () => {
     assertAdminError(await admin('GET', '/admin/v1/rooms/studio/members/zoe'), 404, 'not_found');
     assert.equal((await mintAs(M.srv, 'zoe', 'studio')).status, 403);
     // Refusals.
-    assertAdminError(await admin('POST', '/admin/v1/rooms/studio/members', { role: 'member' }), 400, 'invalid_request', /subject/);
+    assertAdminError(await admin('POST', '/admin/v1/rooms/studio/members', { role: 'member' }), 400, 'invalid_request', /subject is required/);
+    assertAdminError(await admin('POST', '/admin/v1/rooms/studio/members', { subject: null }), 400, 'invalid_request', /subject is required/);
     assertAdminError(await admin('POST', '/admin/v1/rooms/studio/members', { subject: 'q', role: 'ghost' }), 400, 'invalid_request', /role/);
     assertAdminError(await admin('PUT', '/admin/v1/rooms/studio/members/q', { role: 'member', extra: 1 }), 400, 'invalid_request', /unknown field/);
     assertAdminError(await admin('POST', '/admin/v1/rooms/nowhere/members', { subject: 'q' }), 404, 'not_found');
@@ -224,5 +227,254 @@ describe('audit', () => {
       assertAdminError(await admin('GET', `/admin/v1/audit${q}`), 400, 'invalid_request', msg);
     }
     assertAdminError(await admin('GET', '/admin/v1/audit', undefined, {}), 401, 'unauthorized');
+  });
+});
+
+describe('meetings (seed 004): managed through the admin API', () => {
+  const ID = 'standup-1';
+  const meetingPath = (id, rest = '') => `/admin/v1/meetings/${id}${rest}`;
+  const zeroTimes = (m) => ({ ...m, created_at: 0, updated_at: 0, participants: m.participants?.map((p) => ({ ...p, created_at: 0 })) });
+  const cliShow = (id) => JSON.parse(cliOk(M.db, ['meeting', 'show', id]).stdout);
+  const meetingToken = async (sub, id) => request(M.srv, 'GET', `/api/v1/meeting/token/${id}`, { headers: bearer(await session(sub)) });
+
+  /** The meetings family mints for sub in meeting id, with role's grants. */
+  async function tokenOk(sub, id, role) {
+    const r = await meetingToken(sub, id);
+    assert.equal(r.status, 200, showRes(r));
+    assert.equal(r.json.success, true);
+    assert.equal(r.json.roomName, `meeting-${id}`);
+    const claims = await verifyToken(r.json.token);
+    assert.equal(claims.sub, sub);
+    assert.equal(claims.sha256, undefined);
+    assert.equal(claims.video.room, `meeting-${id}`);
+    assert.equal(claims.video.roomJoin, true);
+    for (const [k, on] of Object.entries(ROLE_GRANTS[role])) {
+      assert.equal(claims.video[k] === true, on, `${role}: video.${k} (${JSON.stringify(claims.video)})`);
+    }
+    return r.json;
+  }
+
+  /** The meetings family refuses sub a token for meeting id with status. */
+  async function tokenRefused(sub, id, status) {
+    const r = await meetingToken(sub, id);
+    assert.equal(r.status, status, showRes(r));
+    assert.equal(r.json.success, false);
+  }
+
+  test('create with roles / show / list: the creator gets a token, the CLI sees what the API wrote', async () => {
+    const c = await admin('POST', '/admin/v1/meetings', {
+      meeting_id: ID, heading: 'Daily standup', description: 'Team sync', status: 'SCHEDULED', creator: 'owner-a',
+      creator_role: 'moderator', participant_role: 'speaker',
+    });
+    assert.equal(c.status, 201, showRes(c));
+    const want = {
+      meeting_id: ID, room: `meeting-${ID}`, heading: 'Daily standup', description: 'Team sync', status: 'SCHEDULED',
+      creator: 'owner-a', created_at: 0, updated_at: 0,
+      participants: [{ room: `meeting-${ID}`, subject: 'owner-a', role: 'moderator', created_at: 0 }],
+    };
+    assert.deepEqual(zeroTimes(c.json), want);
+    assert.ok(c.json.created_at > 0 && c.json.updated_at === c.json.created_at, showRes(c));
+    const g = await admin('GET', meetingPath(ID));
+    assert.equal(g.status, 200, showRes(g));
+    assert.deepEqual(g.json, c.json);
+    // The CLI reads the same meeting, room and participants from the store.
+    const shown = cliShow(ID);
+    const { participants, ...fields } = c.json;
+    assert.deepEqual({ ...shown, participants: undefined }, { ...fields, participants: undefined });
+    assert.deepEqual(shown.participants, [{ subject: 'owner-a', role: 'moderator' }]);
+    // Its room is a members-only room whose default role is the participant role.
+    const room = await admin('GET', `/admin/v1/rooms/meeting-${ID}`);
+    assert.equal(room.status, 200, showRes(room));
+    assert.equal(room.json.mode, 'members');
+    assert.equal(room.json.default_role, 'speaker');
+    const l = await admin('GET', '/admin/v1/meetings');
+    assert.equal(l.status, 200, showRes(l));
+    assert.deepEqual(l.json.meetings.find((m) => m.meeting_id === ID), fields, 'listed without participants');
+    assert.equal(l.json.next_after_id, null);
+    // The token route: the creator with the creator role; nobody else yet.
+    const t = await tokenOk('owner-a', ID, 'moderator');
+    assert.deepEqual(t.meeting, { meeting_id: ID, heading: 'Daily standup', description: 'Team sync', status: 'SCHEDULED' });
+    await tokenRefused('dev-b', ID, 403);
+  });
+
+  test('create with only the required fields takes the CLI\'s defaults (PROCESSING, member, member, no description)', async () => {
+    const c = await admin('POST', '/admin/v1/meetings', { meeting_id: 'Quick_2', heading: 'Quick call', creator: 'owner-q' });
+    assert.equal(c.status, 201, showRes(c));
+    assert.equal(c.json.status, 'PROCESSING');
+    assert.equal(c.json.description, '');
+    assert.deepEqual(c.json.participants.map((p) => [p.subject, p.role]), [['owner-q', 'member']]);
+    assert.equal((await admin('GET', '/admin/v1/rooms/meeting-Quick_2')).json.default_role, 'member');
+    // The CLI's own create gives the same result (its defaults are the same).
+    cliOk(M.db, ['meeting', 'create', 'Quick_3', '--creator', 'owner-q', '--heading', 'Quick call']);
+    const viaCli = await admin('GET', meetingPath('Quick_3'));
+    assert.equal(viaCli.status, 200, showRes(viaCli));
+    const same = ({ heading, description, status, creator, participants }) =>
+      ({ heading, description, status, creator, participants: participants.map((p) => [p.subject, p.role]) });
+    assert.deepEqual(same(viaCli.json), same(c.json));
+    await tokenOk('owner-q', 'Quick_2', 'member');
+  });
+
+  test('participants: added via the admin API get tokens with their role; removed ones get 403; the creator stays', async () => {
+    // PUT without a role: the meeting's participant role (speaker).
+    const a = await admin('PUT', meetingPath(ID, '/participants/dev-b'), {});
+    assert.equal(a.status, 201, showRes(a));
+    assert.deepEqual({ ...a.json, created_at: 0 }, { room: `meeting-${ID}`, subject: 'dev-b', role: 'speaker', created_at: 0 });
+    await tokenOk('dev-b', ID, 'speaker');
+    // PUT again with a role changes it: 200, and the next token follows.
+    const ch = await admin('PUT', meetingPath(ID, '/participants/dev-b'), { role: 'member' });
+    assert.equal(ch.status, 200, showRes(ch));
+    assert.equal(ch.json.role, 'member');
+    await tokenOk('dev-b', ID, 'member');
+    assert.equal((await admin('PUT', meetingPath(ID, '/participants/guest-c'), { role: 'listener' })).status, 201);
+    await tokenOk('guest-c', ID, 'listener');
+    const g = await admin('GET', meetingPath(ID));
+    const roles = [['dev-b', 'member'], ['guest-c', 'listener'], ['owner-a', 'moderator']];
+    assert.deepEqual(g.json.participants.map((p) => [p.subject, p.role]), roles);
+    assert.deepEqual(cliShow(ID).participants.map((p) => [p.subject, p.role]), roles, 'the CLI sees the same participants');
+    // Remove: 204, then the token route refuses at once (same server, its cache dropped).
+    const rm = await admin('DELETE', meetingPath(ID, '/participants/dev-b'));
+    assert.equal(rm.status, 204, showRes(rm));
+    assert.equal(rm.text, '');
+    await tokenRefused('dev-b', ID, 403);
+    assertAdminError(await admin('DELETE', meetingPath(ID, '/participants/dev-b')), 404, 'not_found', /not a participant/);
+    assert.deepEqual(cliShow(ID).participants.map((p) => p.subject), ['guest-c', 'owner-a']);
+    // The creator can't be removed (as with `roomkey meeting participant remove`).
+    assertAdminError(await admin('DELETE', meetingPath(ID, '/participants/owner-a')), 409, 'conflict', /created meeting/);
+    await tokenOk('owner-a', ID, 'moderator');
+    const cliRm = cli(M.db, ['meeting', 'participant', 'remove', ID, 'owner-a']);
+    assert.equal(cliRm.status, 1, 'the CLI refuses the same');
+    // Refusals of participant changes.
+    assertAdminError(await admin('PUT', meetingPath(ID, '/participants/q'), { role: 'ghost' }), 400, 'invalid_request', /not a configured role/);
+    assertAdminError(await admin('PUT', meetingPath(ID, '/participants/q'), { role: 'member', subject: 'x' }), 400, 'invalid_request', /unknown field/);
+    assertAdminError(await admin('PUT', meetingPath('no-such', '/participants/q'), {}), 404, 'not_found', /meeting "no-such" not found/);
+    assertAdminError(await admin('DELETE', meetingPath('bad%20id', '/participants/q')), 404, 'not_found', /meeting not found/);
+    assert.ok(!cliShow(ID).participants.some((p) => p.subject === 'q'), 'q was never added');
+  });
+
+  test('status: PUT {status} changes it (the family and the CLI see it); bad statuses are 400', async () => {
+    const before = (await admin('GET', meetingPath(ID))).json;
+    const u = await admin('PUT', meetingPath(ID), { status: 'COMPLETED' });
+    assert.equal(u.status, 200, showRes(u));
+    assert.deepEqual(zeroTimes(u.json), zeroTimes({ ...before, status: 'COMPLETED' }));
+    assert.ok(u.json.updated_at >= before.updated_at);
+    assert.equal(cliShow(ID).status, 'COMPLETED');
+    assert.equal((await tokenOk('owner-a', ID, 'moderator')).meeting.status, 'COMPLETED');
+    for (const [body, msg] of [
+      [{}, /status is required/],
+      [{ status: null }, /status is required/],
+      [{ status: 'DONE' }, /status must be one of PENDING, SCHEDULED, PROCESSING, COMPLETED, CANCELED/],
+      [{ status: 'completed' }, /status must be one of/],
+      [{ status: 3 }, /status must be one of/],
+      [{ status: 'CANCELED', heading: 'x' }, /unknown field/],
+      ['{"status":"PENDING","status":"CANCELED"}', /JSON object/],
+    ]) {
+      assertAdminError(await admin('PUT', meetingPath(ID), body), 400, 'invalid_request', msg);
+    }
+    assert.equal(cliShow(ID).status, 'COMPLETED', 'unchanged by the refusals');
+    assertAdminError(await admin('PUT', meetingPath('no-such'), { status: 'PENDING' }), 404, 'not_found');
+  });
+
+  test('list pages like `roomkey meeting list` (after_id + limit, next_after_id)', async () => {
+    for (const id of ['page-a', 'page-b', 'page-c']) {
+      assert.equal((await admin('POST', '/admin/v1/meetings', { meeting_id: id, heading: id, creator: 'pager' })).status, 201);
+    }
+    const all = JSON.parse(cliOk(M.db, ['meeting', 'list', '--json']).stdout).map((m) => m.meeting_id);
+    assert.ok(all.length >= 5, JSON.stringify(all));
+    const seen = [];
+    let after = null;
+    for (let pages = 0; pages <= all.length; pages++) {
+      const r = await admin('GET', `/admin/v1/meetings?limit=2${after ? `&after_id=${after}` : ''}`);
+      assert.equal(r.status, 200, showRes(r));
+      assert.ok(r.json.meetings.length <= 2);
+      seen.push(...r.json.meetings.map((m) => m.meeting_id));
+      assert.equal(r.json.next_after_id, r.json.meetings.length === 2 ? seen.at(-1) : null, showRes(r));
+      after = r.json.next_after_id;
+      if (!after) break;
+    }
+    assert.deepEqual(seen, all);
+    const cliPage = JSON.parse(cliOk(M.db, ['meeting', 'list', '--json', '--after', 'page-a', '--limit', '2']).stdout);
+    const apiPage = await admin('GET', '/admin/v1/meetings?after_id=page-a&limit=2');
+    assert.deepEqual(apiPage.json.meetings.map((m) => m.meeting_id), cliPage.map((m) => m.meeting_id));
+    for (const [q, msg] of [
+      ['?limit=0', /limit/], ['?limit=1001', /limit/], ['?limit=x', /limit/],
+      ['?after_id=bad%20id', /after_id/], ['?after=page-a', /unknown query parameter "after" \(known: after_id, limit\)/],
+    ]) {
+      assertAdminError(await admin('GET', `/admin/v1/meetings${q}`), 400, 'invalid_request', msg);
+    }
+  });
+
+  test('create refusals: 400 naming the field, 409 for a taken id or room, 415 without JSON; nothing is written', async () => {
+    const ok = { meeting_id: 'refused-1', heading: 'H', creator: 'c' };
+    for (const [body, msg] of [
+      [{ heading: 'H', creator: 'c' }, /meeting_id is required/],
+      [{ meeting_id: 'refused-1', creator: 'c' }, /heading is required/],
+      [{ meeting_id: 'refused-1', heading: 'H' }, /creator is required/],
+      [{ ...ok, meeting_id: null }, /meeting_id is required/],
+      [{ ...ok, meeting_id: 'bad id' }, /meeting_id must be 1-64 of A-Z, a-z, 0-9/],
+      [{ ...ok, meeting_id: 'x'.repeat(65) }, /meeting_id/],
+      [{ ...ok, meeting_id: 7 }, /meeting_id must be a string/],
+      [{ ...ok, heading: '' }, /heading must not be empty/],
+      [{ ...ok, heading: 'h'.repeat(257) }, /heading is longer than 256 bytes/],
+      [{ ...ok, description: 'd'.repeat(2049) }, /description is longer than 2048 bytes/],
+      [{ ...ok, creator: '' }, /creator must not be empty/],
+      [{ ...ok, status: 'DONE' }, /status must be one of/],
+      [{ ...ok, creator_role: 'ghost' }, /creator_role "ghost" is not a configured role/],
+      [{ ...ok, participant_role: 'Bad Role' }, /participant_role/],
+      [{ ...ok, user_id: 'c' }, /unknown field "user_id"/],
+      [[], /JSON object/],
+    ]) {
+      assertAdminError(await admin('POST', '/admin/v1/meetings', body), 400, 'invalid_request', msg);
+    }
+    assertAdminError(await admin('POST', '/admin/v1/meetings', { meeting_id: ID, heading: 'again', creator: 'x' }), 409, 'conflict', /meeting "standup-1" exists/);
+    // A plain room already named like the meeting's room: 409, and no meeting.
+    roomCreate(M.db, 'meeting-taken', { mode: 'authenticated' });
+    assertAdminError(await admin('POST', '/admin/v1/meetings', { meeting_id: 'taken', heading: 'H', creator: 'c' }), 409, 'conflict', /room "meeting-taken" exists/);
+    const noType = await request(M.srv, 'POST', '/admin/v1/meetings', { body: JSON.stringify(ok), headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': null } });
+    assertAdminError(noType, 415, 'unsupported_media_type');
+    for (const id of ['refused-1', 'taken']) assert.equal(cli(M.db, ['meeting', 'show', id]).status, 1, `no meeting ${id}`);
+    assert.equal(cli(M.db, ['room', 'show', 'meeting-refused-1']).status, 1, 'no room either');
+    assertAdminError(await admin('GET', meetingPath('bad%20id')), 404, 'not_found', /the meeting_id must be 1-64/);
+    assertAdminError(await admin('GET', meetingPath('no-such')), 404, 'not_found', /meeting "no-such" not found/);
+    assertAdminError(await admin('PATCH', meetingPath(ID), { status: 'PENDING' }), 405, 'method_not_allowed');
+  });
+
+  test('who may manage meetings: only the admin key or an admin API key; refused calls change nothing', async () => {
+    const jwt = await session('owner-a');
+    const calls = [
+      ['GET', '/admin/v1/meetings'],
+      ['POST', '/admin/v1/meetings', { meeting_id: 'sneaky', heading: 'H', creator: 'owner-a' }],
+      ['GET', meetingPath(ID)],
+      ['PUT', meetingPath(ID), { status: 'CANCELED' }],
+      ['DELETE', meetingPath(ID)],
+      ['PUT', meetingPath(ID, '/participants/intruder'), {}],
+      ['DELETE', meetingPath(ID, '/participants/guest-c')],
+    ];
+    for (const [method, p, body] of calls) {
+      assertAdminError(await admin(method, p, body, {}), 401, 'unauthorized');
+      assertAdminError(await admin(method, p, body, bearer(`${ADMIN_KEY}x`)), 401, 'unauthorized');
+      // The meeting's own creator, with a valid session JWT: still not an admin.
+      assertAdminError(await admin(method, p, body, bearer(jwt)), 403, 'forbidden');
+      assertAdminError(await admin(method, p, body, { 'x-api-key': M.mintKey }), 403, 'forbidden');
+    }
+    assert.equal(cli(M.db, ['meeting', 'show', 'sneaky']).status, 1);
+    const shown = cliShow(ID);
+    assert.equal(shown.status, 'COMPLETED');
+    assert.deepEqual(shown.participants.map((p) => p.subject), ['guest-c', 'owner-a']);
+    const viaKey = await admin('GET', meetingPath(ID), undefined, { 'x-api-key': M.adminApiKey });
+    assert.equal(viaKey.status, 200, showRes(viaKey));
+  });
+
+  test('delete: 204, then 404 from the admin API, the token route and the CLI; its room is gone too', async () => {
+    const d = await admin('DELETE', meetingPath(ID));
+    assert.equal(d.status, 204, showRes(d));
+    assert.equal(d.text, '');
+    assertAdminError(await admin('GET', meetingPath(ID)), 404, 'not_found');
+    assertAdminError(await admin('DELETE', meetingPath(ID)), 404, 'not_found');
+    assertAdminError(await admin('PUT', meetingPath(ID, '/participants/guest-c'), {}), 404, 'not_found');
+    assertAdminError(await admin('GET', `/admin/v1/rooms/meeting-${ID}`), 404, 'not_found');
+    await tokenRefused('owner-a', ID, 404);
+    await tokenRefused('guest-c', ID, 404);
+    assert.equal(cli(M.db, ['meeting', 'show', ID]).status, 1);
+    assert.ok(!(await admin('GET', '/admin/v1/meetings')).json.meetings.some((m) => m.meeting_id === ID));
   });
 });
