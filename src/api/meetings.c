@@ -4,6 +4,7 @@
 #include "../util/err.h"
 #include "../util/jsonw.h"
 #include "../util/log.h"
+#include "request.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -154,10 +155,11 @@ static bool load(const api_ctx *api, const http_req *req, http_resp *resp, calle
     auth_fail fail;
     if (authn_caller(api->auth, http_req_header(req, "Authorization"),
                      http_req_header(req, "X-API-Key"), clock_now(), who, &fail) != RK_OK) {
-        log_event("info", "auth_failed", "route", req->route, "reason", auth_fail_name(fail), NULL);
+        request_log_auth_failure(req, fail);
         api_meetings_error(resp, 401, "Authentication required");
         return false;
     }
+    http_req_set_subject(req, who->subject);
     const char *id = http_req_param(req, "meeting_id");
     if (!id || !meeting_id_valid(id)) {
         api_meetings_error(resp, 400, "Invalid meeting ID");

@@ -8,7 +8,7 @@
 
 void request_log_auth_failure(const http_req *req, auth_fail fail)
 {
-    log_event("info", "auth_failed", "route", req->route, "reason", auth_fail_name(fail), NULL);
+    http_req_set_auth_fail(req, auth_fail_name(fail));
 }
 
 int request_authenticate(const api_ctx *api, const http_req *req, bool quiet_missing, caller *who,
@@ -17,7 +17,9 @@ int request_authenticate(const api_ctx *api, const http_req *req, bool quiet_mis
     *fail = AUTH_NONE;
     int rc = authn_caller(api->auth, http_req_header(req, "Authorization"),
                           http_req_header(req, "X-API-Key"), clock_now(), who, fail);
-    if (rc != RK_OK && !(quiet_missing && *fail == AUTH_MISSING))
+    if (rc == RK_OK)
+        http_req_set_subject(req, who->subject);
+    else if (!(quiet_missing && *fail == AUTH_MISSING))
         request_log_auth_failure(req, *fail);
     return rc == RK_OK ? RK_OK : RK_EDENIED;
 }

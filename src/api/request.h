@@ -20,8 +20,9 @@
 int request_authenticate(const api_ctx *api, const http_req *req, bool quiet_missing, caller *who,
                          auth_fail *fail);
 
-/* request_log_auth_failure logs a refused caller (for a family that decided
- * later that a missing credential is refused after all). */
+/* request_log_auth_failure notes why a caller was refused, for the
+ * request's log line (also for a family that decided later that a missing
+ * credential is refused after all). */
 void request_log_auth_failure(const http_req *req, auth_fail fail);
 
 /* request_json_object parses req's body as one JSON object (duplicate keys

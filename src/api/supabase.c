@@ -5,6 +5,7 @@
 #include "../util/err.h"
 #include "../util/jsonw.h"
 #include "../util/log.h"
+#include "request.h"
 
 #include <inttypes.h>
 #include <jansson.h>
@@ -72,9 +73,11 @@ static bool authenticate(const api_ctx *api, const http_req *req, http_resp *res
             fail = AUTH_CLAIMS;
     }
     json_decref(claims);
-    if (fail == AUTH_NONE)
+    if (fail == AUTH_NONE) {
+        http_req_set_subject(req, who->subject);
         return true;
-    log_event("info", "auth_failed", "route", req->route, "reason", auth_fail_name(fail), NULL);
+    }
+    request_log_auth_failure(req, fail);
     api_supabase_error(resp, 401, msg);
     return false;
 }

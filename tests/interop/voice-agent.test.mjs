@@ -341,6 +341,19 @@ describe('POST /api/token (voice_agent family, seed 003)', () => {
       assertVaError(await post(S.srv, { roomName: 'stage', participantIdentity: 'guest-3' }), 403, 'FORBIDDEN');
     });
 
+    test('the request log line names the subject, or why the caller was refused', async () => {
+      const ok = await post(S.srv, { roomName: 'lobby', participantIdentity: 'bob' }, bearer(await sess('bob')));
+      const bad = await post(S.srv, { roomName: 'lobby', participantIdentity: 'bob' }, { authorization: 'Bearer not.a.jwt' });
+      assert.equal(ok.status, 200);
+      assert.equal(bad.status, 401);
+      const lines = S.srv.stderr().split('\n').filter((l) => l.includes('"event":"request"')).map((l) => JSON.parse(l));
+      const byId = (r) => lines.find((l) => l.request_id === r.headers.get('x-request-id'));
+      assert.equal(byId(ok)?.subject, 'bob', 'subject on the success line');
+      assert.ok(byId(ok)?.jti, 'jti on the success line');
+      assert.equal(byId(bad)?.route, 'voice_agent.token');
+      assert.ok(byId(bad)?.auth_fail, 'auth_fail on the 401 line');
+    });
+
     test('empty credentials are bad credentials, not none: 401 even in an anonymous room', async () => {
       const body = { roomName: 'lobby', participantIdentity: 'guest-4' };
       for (const headers of [{ authorization: 'Bearer ' }, { authorization: 'Bearer    ' }, { 'x-api-key': '' },
