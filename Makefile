@@ -3,7 +3,7 @@
 # `make run` starts the demo; `make bench` runs the benchmarks.
 
 CC      ?= cc
-PKGS    := jansson libcrypto libmicrohttpd sqlite3 libcurl yaml-0.1
+PKGS    := jansson libcrypto libmicrohttpd sqlite3 libcurl yaml-0.1 libpq
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c17 -Wall -Wextra -Werror -D_GNU_SOURCE -fno-strict-aliasing
 CFLAGS  += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -78,9 +78,11 @@ interop: $(B)/roomkey $(BA)/roomkey
 	@cd tests/interop && ROOMKEY_BIN=$(CURDIR)/$(BA)/roomkey ASAN_OPTIONS=detect_leaks=1 \
 		node --test --test-concurrency=1 cli.test.mjs service.test.mjs
 
+# The suites run with a throw-away PostgreSQL server (scripts/pg-test-server.sh
+# installs, starts and always stops it; ROOMKEY_TEST_PG_URL names it).
 test: deps
 	@$(MAKE) --no-print-directory all asan
-	@$(MAKE) --no-print-directory unit unit-asan interop
+	@scripts/pg-test-server.sh run $(MAKE) --no-print-directory unit unit-asan interop
 
 run: deps
 	@$(MAKE) --no-print-directory all

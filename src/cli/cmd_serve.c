@@ -156,8 +156,10 @@ int cmd_serve(int argc, char **argv)
                   "no LiveKit API key: token routes answer 500 until LIVEKIT_API_KEY and "
                   "LIVEKIT_API_SECRET are set",
                   NULL);
+    char db_shown[CONFIG_MAX_STR]; /* the database without its password */
+    store_url_redact(cfg->database, db_shown, sizeof db_shown);
     if (store_open(cfg->database, &st, why, sizeof why) != RK_OK) {
-        fprintf(stderr, "roomkey: database %s: %s\n", cfg->database, why);
+        fprintf(stderr, "roomkey: database %s: %s\n", db_shown, why);
         goto out;
     }
     if (seed_store(cfg, st) != RK_OK)
@@ -182,7 +184,7 @@ int cmd_serve(int argc, char **argv)
     printf("listening on http://%s%s%s:%u\n", v6 ? "[" : "", host, v6 ? "]" : "",
            http_server_port(srv));
     fflush(stdout);
-    log_event("info", "started", "database", cfg->database, NULL);
+    log_event("info", "started", "database", db_shown, NULL);
     int sig = 0;
     sigwait(&stop, &sig);
     log_event("info", "stopping", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);

@@ -1,7 +1,7 @@
 /* cmd_store.c - `roomkey room|member|audit`: manage the rooms, memberships
- * and audit log in the store (store.h). The database comes from
- * --database, else ROOMKEY_DATABASE, else "roomkey.db"; it may be changed
- * this way while the server runs. */
+ * and audit log in the store (store.h). The database (a SQLite file or a
+ * postgres:// URL) comes from --database, else ROOMKEY_DATABASE, else
+ * "roomkey.db"; it may be changed this way while the server runs. */
 #include "../store/store.h"
 #include "../token/minter.h"
 #include "../util/clock.h"
@@ -46,7 +46,8 @@ static const char ROOM_CREATE_HELP[] =
     "  --max-participants N     participant cap (default 0 = no limit)\n"
     "  --max-ttl DURATION       longest token lifetime for the room, Go-style: 10m, 2h\n"
     "                           (default 0 = no room-specific cap; max 720h)\n"
-    "  --database PATH          SQLite file (or ROOMKEY_DATABASE; default roomkey.db)\n";
+    "  --database DB            SQLite file or postgres:// URL (or ROOMKEY_DATABASE;\n"
+    "                           default roomkey.db)\n";
 
 static const char ROOM_LIST_HELP[] =
     "Usage: roomkey room list [OPTIONS]\n"
@@ -54,21 +55,24 @@ static const char ROOM_LIST_HELP[] =
     "List the rooms, ordered by name.\n"
     "\n"
     "  --json                   print a JSON array\n"
-    "  --database PATH          SQLite file (or ROOMKEY_DATABASE; default roomkey.db)\n";
+    "  --database DB            SQLite file or postgres:// URL (or ROOMKEY_DATABASE;\n"
+    "                           default roomkey.db)\n";
 
 static const char ROOM_SHOW_HELP[] =
     "Usage: roomkey room show NAME [OPTIONS]\n"
     "\n"
     "Print a room, found by name or alias, with its member count as JSON.\n"
     "\n"
-    "  --database PATH          SQLite file (or ROOMKEY_DATABASE; default roomkey.db)\n";
+    "  --database DB            SQLite file or postgres:// URL (or ROOMKEY_DATABASE;\n"
+    "                           default roomkey.db)\n";
 
 static const char ROOM_DELETE_HELP[] =
     "Usage: roomkey room delete NAME [OPTIONS]\n"
     "\n"
     "Delete a room (by its name, not its alias) and all its memberships.\n"
     "\n"
-    "  --database PATH          SQLite file (or ROOMKEY_DATABASE; default roomkey.db)\n";
+    "  --database DB            SQLite file or postgres:// URL (or ROOMKEY_DATABASE;\n"
+    "                           default roomkey.db)\n";
 
 static const char MEMBER_HELP[] =
     "Usage: roomkey member add|remove|list [OPTIONS]\n"
@@ -87,14 +91,16 @@ static const char MEMBER_ADD_HELP[] =
     "\n"
     "  --role ROLE              role in the room (default: the room's default role).\n"
     "                           Roles: 1-64 of a-z 0-9 _ -\n"
-    "  --database PATH          SQLite file (or ROOMKEY_DATABASE; default roomkey.db)\n";
+    "  --database DB            SQLite file or postgres:// URL (or ROOMKEY_DATABASE;\n"
+    "                           default roomkey.db)\n";
 
 static const char MEMBER_REMOVE_HELP[] =
     "Usage: roomkey member remove ROOM SUBJECT [OPTIONS]\n"
     "\n"
     "Remove SUBJECT's membership of ROOM (name or alias).\n"
     "\n"
-    "  --database PATH          SQLite file (or ROOMKEY_DATABASE; default roomkey.db)\n";
+    "  --database DB            SQLite file or postgres:// URL (or ROOMKEY_DATABASE;\n"
+    "                           default roomkey.db)\n";
 
 static const char MEMBER_LIST_HELP[] =
     "Usage: roomkey member list ROOM [OPTIONS]\n"
@@ -102,7 +108,8 @@ static const char MEMBER_LIST_HELP[] =
     "List the members of ROOM (name or alias), ordered by subject.\n"
     "\n"
     "  --json                   print a JSON array\n"
-    "  --database PATH          SQLite file (or ROOMKEY_DATABASE; default roomkey.db)\n";
+    "  --database DB            SQLite file or postgres:// URL (or ROOMKEY_DATABASE;\n"
+    "                           default roomkey.db)\n";
 
 static const char AUDIT_HELP[] = "Usage: roomkey audit list [OPTIONS]\n"
                                  "\n"
@@ -121,7 +128,8 @@ static const char AUDIT_LIST_HELP[] =
     "  --limit N                at most N records (1-10000, default 100)\n"
     "  --before-id ID           only records older than ID (to page on)\n"
     "  --json                   print a JSON array\n"
-    "  --database PATH          SQLite file (or ROOMKEY_DATABASE; default roomkey.db)\n";
+    "  --database DB            SQLite file or postgres:// URL (or ROOMKEY_DATABASE;\n"
+    "                           default roomkey.db)\n";
 
 enum {
     O_DATABASE = 256,
@@ -159,7 +167,9 @@ static int open_store(const char *db, store **out)
     const char *path = database_path(db);
     int rc = store_open(path, out, why, sizeof why);
     if (rc) {
-        fprintf(stderr, "roomkey: cannot open database \"%s\": %s\n", path,
+        char shown[512];
+        store_url_redact(path, shown, sizeof shown);
+        fprintf(stderr, "roomkey: cannot open database \"%s\": %s\n", shown,
                 why[0] ? why : rk_strerror(rc));
         return CLI_FAIL;
     }
