@@ -76,7 +76,7 @@ unit-asan: $(UNIT_BIN_A)
 interop: $(B)/roomkey $(BA)/roomkey
 	@cd tests/interop && ROOMKEY_BIN=$(CURDIR)/$(B)/roomkey node --test --test-concurrency=1 *.test.mjs
 	@cd tests/interop && ROOMKEY_BIN=$(CURDIR)/$(BA)/roomkey ASAN_OPTIONS=detect_leaks=1 \
-		node --test --test-concurrency=1 cli.test.mjs service.test.mjs
+		node --test --test-concurrency=1 cli.test.mjs service.test.mjs multi.test.mjs
 
 # The suites run with a throw-away PostgreSQL server (scripts/pg-test-server.sh
 # installs, starts and always stops it; ROOMKEY_TEST_PG_URL names it).
