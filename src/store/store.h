@@ -1,4 +1,6 @@
-/* store.h - RoomKey's persistent state: rooms, memberships, audit records.
+/* store.h - RoomKey's persistent state: rooms, memberships, audit records,
+ * seats (numbered places in a room held until a token's expiry) and
+ * meetings (a room with a heading, a status and a creator).
  *
  * One interface, several backends behind a const table of functions (the
  * shape of redis's pluggable backends): SQLite (store_sqlite.c, the
@@ -19,6 +21,14 @@
 #define STORE_MAX_IP     64
 #define STORE_MAX_ROUTE  64
 #define STORE_MAX_LIST   10000 /* rows any list call returns at most */
+
+/* Seats and meetings. */
+#define STORE_MAX_SEATS        64   /* seat numbers are 1..STORE_MAX_SEATS */
+#define STORE_MAX_MEETING_ID   64   /* meeting id as the app knows it */
+#define STORE_MAX_HEADING      256  /* meeting heading */
+#define STORE_MAX_DESCRIPTION  2048 /* meeting description */
+#define STORE_MAX_STATUS       32   /* meeting status, e.g. "PROCESSING" */
+#define STORE_MAX_MEETING_LIST 1000 /* meetings one meeting_list call returns at most */
 
 /* Access modes of a room. */
 enum store_mode {
@@ -65,6 +75,29 @@ typedef struct store_audit_filter {
     size_t limit;        /* 1..STORE_MAX_LIST; 0 means 100 */
 } store_audit_filter;
 
+/* A seat: place number `seat` of a room, held by one subject until exp. A
+ * claim whose exp has passed holds nothing. */
+typedef struct store_seat {
+    char room[STORE_MAX_NAME + 1];    /* room name */
+    int64_t seat;                     /* 1..STORE_MAX_SEATS */
+    char subject[STORE_MAX_NAME + 1]; /* who holds it */
+    int64_t exp;                      /* held until (Unix seconds), e.g. the token's exp */
+    int64_t claimed_at;               /* Unix seconds, set by the store */
+} store_seat;
+
+/* A meeting: its own room (deleting either deletes both), whose members are
+ * the meeting's creator and participants. */
+typedef struct store_meeting {
+    char id[STORE_MAX_MEETING_ID + 1]; /* the meeting's id (unique) */
+    char room[STORE_MAX_NAME + 1];     /* its room's name (unique), chosen by the caller */
+    char heading[STORE_MAX_HEADING + 1];
+    char description[STORE_MAX_DESCRIPTION + 1];
+    char status[STORE_MAX_STATUS + 1];
+    char creator[STORE_MAX_NAME + 1]; /* the creator's subject */
+    int64_t created_at;               /* Unix seconds, set by the store */
+    int64_t updated_at;               /* Unix seconds, set by the store */
+} store_meeting;
+
 typedef struct store store;
 
 /* The functions a backend provides. `self` is the backend's store. */
@@ -90,6 +123,17 @@ typedef struct store_ops {
      * whole or not at all; one refused record doesn't stop the others. */
     int (*audit_add_batch)(store *self, const store_audit *const *recs, size_t n, int *rcs);
     int (*audit_list)(store *self, const store_audit_filter *f, store_audit **out, size_t *n);
+    int (*seat_claim)(store *self, const store_seat *s, int64_t now);
+    int (*seat_release)(store *self, const char *room, int64_t seat, const char *subject,
+                        int64_t now);
+    int (*seat_list)(store *self, const char *room, int64_t now, store_seat **out, size_t *n);
+    int (*meeting_create)(store *self, const store_meeting *m, const char *creator_role,
+                          const char *participant_role);
+    int (*meeting_get)(store *self, const char *id, store_meeting *out);
+    int (*meeting_set_status)(store *self, const char *id, const char *status);
+    int (*meeting_delete)(store *self, const char *id);
+    int (*meeting_list)(store *self, const char *after_id, size_t limit, store_meeting **out,
+                        size_t *n);
 } store_ops;
 
 typedef struct store_front store_front; /* store.c's own state (cache, audit queue) */
@@ -150,5 +194,42 @@ int store_audit_list(store *st, const store_audit_filter *f, store_audit **out, 
  * this process (a backend's change feed, e.g. PostgreSQL LISTEN/NOTIFY):
  * every cached lookup is dropped. Thread-safe; cheap. */
 void store_notify_changed(store *st);
+/* Seats. A claim is live while now < exp. seat_claim gives seat s->seat of
+ * room s->room to s->subject until s->exp in one atomic step, so of two
+ * subjects racing for a free seat exactly one wins:
+ *  - RK_OK when the seat is free, its claim has expired, or s->subject
+ *    already holds it (its exp becomes the later of the two). The subject's
+ *    claims on other seats of the room are dropped in the same step: one
+ *    seat per subject and room.
+ *  - RK_ECONFLICT when another subject's claim is live; nothing changes.
+ *  - RK_ENOTFOUND when the room doesn't exist; RK_EINVAL for a seat outside
+ *    1..STORE_MAX_SEATS or exp <= now.
+ * seat_release drops live claims of room: seat N (0 = any seat) held by
+ * subject (NULL = whoever holds it; seat 0 with subject NULL is RK_EINVAL);
+ * RK_ENOTFOUND when no live claim matched. seat_list returns room's live
+ * claims by seat as a new array (caller frees with free()). Deleting a room
+ * drops its claims. */
+int store_seat_claim(store *st, const store_seat *s, int64_t now);
+int store_seat_release(store *st, const char *room, int64_t seat, const char *subject, int64_t now);
+int store_seat_list(store *st, const char *room, int64_t now, store_seat **out, size_t *n);
+
+/* Meetings. meeting_create makes, in one transaction, the room m->room
+ * (members-only, default role participant_role), the meeting, and the
+ * creator's membership with creator_role; RK_ECONFLICT when the meeting id
+ * or the room name (or alias) is taken; nothing is written then. Fields
+ * must be non-empty except description. meeting_get: RK_ENOTFOUND when
+ * absent. meeting_set_status sets status and updated_at. meeting_delete
+ * deletes the meeting with its room, memberships and seats. meeting_list
+ * returns up to limit (1..STORE_MAX_MEETING_LIST; 0 means 100) meetings
+ * with id > after_id (NULL = from the start) ordered by id, as a new array
+ * the caller frees with free(). Participants are the room's members: use
+ * store_member_set/remove/list with m->room. */
+int store_meeting_create(store *st, const store_meeting *m, const char *creator_role,
+                         const char *participant_role);
+int store_meeting_get(store *st, const char *id, store_meeting *out);
+int store_meeting_set_status(store *st, const char *id, const char *status);
+int store_meeting_delete(store *st, const char *id);
+int store_meeting_list(store *st, const char *after_id, size_t limit, store_meeting **out,
+                       size_t *n);
 
 #endif
