@@ -365,3 +365,102 @@ int store_audit_list(store *st, const store_audit_filter *f, store_audit **out, 
         g.limit = 100;
     return st->ops->audit_list(st, &g, out, n);
 }
+
+int store_seat_claim(store *st, const store_seat *s, int64_t now)
+{
+    if (!st || !s)
+        return RK_EINVAL;
+    int rc;
+    if ((rc = check_field(s->room, sizeof s->room, true)) ||
+        (rc = check_field(s->subject, sizeof s->subject, true)))
+        return rc;
+    if (s->seat < 1 || s->seat > STORE_MAX_SEATS || s->exp <= now)
+        return RK_EINVAL;
+    return st->ops->seat_claim(st, s, now);
+}
+
+int store_seat_release(store *st, const char *room, int64_t seat, const char *subject, int64_t now)
+{
+    if (!st || seat < 0 || seat > STORE_MAX_SEATS || (seat == 0 && !subject))
+        return RK_EINVAL;
+    int rc;
+    if ((rc = check_name(room, STORE_MAX_NAME)) ||
+        (subject && (rc = check_name(subject, STORE_MAX_NAME))))
+        return rc;
+    return st->ops->seat_release(st, room, seat, subject, now);
+}
+
+int store_seat_list(store *st, const char *room, int64_t now, store_seat **out, size_t *n)
+{
+    if (!st || !out || !n)
+        return RK_EINVAL;
+    *out = NULL;
+    *n = 0;
+    int rc = check_name(room, STORE_MAX_NAME);
+    if (rc)
+        return rc;
+    return st->ops->seat_list(st, room, now, out, n);
+}
+
+int store_meeting_create(store *st, const store_meeting *m, const char *creator_role,
+                         const char *participant_role)
+{
+    if (!st || !m)
+        return RK_EINVAL;
+    int rc;
+    if ((rc = check_field(m->id, sizeof m->id, true)) ||
+        (rc = check_field(m->room, sizeof m->room, true)) ||
+        (rc = check_field(m->heading, sizeof m->heading, true)) ||
+        (rc = check_field(m->description, sizeof m->description, false)) ||
+        (rc = check_field(m->status, sizeof m->status, true)) ||
+        (rc = check_field(m->creator, sizeof m->creator, true)) ||
+        (rc = check_name(creator_role, STORE_MAX_ROLE)) ||
+        (rc = check_name(participant_role, STORE_MAX_ROLE)))
+        return rc;
+    return changed(st, st->ops->meeting_create(st, m, creator_role, participant_role));
+}
+
+int store_meeting_get(store *st, const char *id, store_meeting *out)
+{
+    if (!st || !out)
+        return RK_EINVAL;
+    int rc = check_name(id, STORE_MAX_MEETING_ID);
+    if (rc)
+        return rc;
+    return st->ops->meeting_get(st, id, out);
+}
+
+int store_meeting_set_status(store *st, const char *id, const char *status)
+{
+    if (!st)
+        return RK_EINVAL;
+    int rc;
+    if ((rc = check_name(id, STORE_MAX_MEETING_ID)) || (rc = check_name(status, STORE_MAX_STATUS)))
+        return rc;
+    return st->ops->meeting_set_status(st, id, status);
+}
+
+int store_meeting_delete(store *st, const char *id)
+{
+    if (!st)
+        return RK_EINVAL;
+    int rc = check_name(id, STORE_MAX_MEETING_ID);
+    if (rc)
+        return rc;
+    return changed(st, st->ops->meeting_delete(st, id));
+}
+
+int store_meeting_list(store *st, const char *after_id, size_t limit, store_meeting **out,
+                       size_t *n)
+{
+    if (!st || !out || !n)
+        return RK_EINVAL;
+    *out = NULL;
+    *n = 0;
+    int rc;
+    if (after_id && (rc = check_name(after_id, STORE_MAX_MEETING_ID)))
+        return rc;
+    if (limit > STORE_MAX_MEETING_LIST)
+        return RK_EINVAL;
+    return st->ops->meeting_list(st, after_id, limit ? limit : 100, out, n);
+}
