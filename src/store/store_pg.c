@@ -55,8 +55,10 @@
 
 #define TEXT_KEY "TEXT COLLATE \"C\" NOT NULL" /* compared and ordered bytewise, as SQLite */
 
-#define ROOM_COLS   "name, alias, mode, default_role, max_participants, max_ttl, created_at"
-#define MEMBER_COLS "room, subject, role, created_at"
+#define ROOM_COLS    "name, alias, mode, default_role, max_participants, max_ttl, created_at"
+#define MEMBER_COLS  "room, subject, role, created_at"
+#define SEAT_COLS    "room, seat, subject, exp, claimed_at"
+#define MEETING_COLS "id, room, heading, description, status, creator, created_at, updated_at"
 #define AUDIT_COLS                                                                                 \
     "id, jti, subject, identity, room, role, grants, issued_at, exp, client_ip, route"
 
@@ -103,6 +105,24 @@ static const char *const MIGRATIONS[] = {
     /* 2: SQLite dropped AUTOINCREMENT from audit.id here; an identity
      * column needs no change. Kept so version numbers match. */
     "SELECT 1",
+    /* 3: seats and meetings */
+    "CREATE TABLE seats ("
+    " room " TEXT_KEY " REFERENCES rooms(name) ON DELETE CASCADE,"
+    " seat INTEGER NOT NULL CHECK (seat >= 1),"
+    " subject " TEXT_KEY ","
+    " exp BIGINT NOT NULL,"
+    " claimed_at BIGINT NOT NULL,"
+    " PRIMARY KEY (room, seat));"
+    "CREATE INDEX seats_room_subject ON seats (room, subject);"
+    "CREATE TABLE meetings ("
+    " id " TEXT_KEY " PRIMARY KEY,"
+    " room " TEXT_KEY " UNIQUE REFERENCES rooms(name) ON DELETE CASCADE,"
+    " heading TEXT NOT NULL,"
+    " description TEXT NOT NULL,"
+    " status TEXT NOT NULL,"
+    " creator TEXT NOT NULL,"
+    " created_at BIGINT NOT NULL,"
+    " updated_at BIGINT NOT NULL);",
 };
 #define SCHEMA_VERSION ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 
@@ -124,6 +144,15 @@ enum {
     S_MEMBER_REMOVE,
     S_MEMBER_LIST,
     S_AUDIT_ADD,
+    S_SEAT_CLAIM,
+    S_SEAT_RELEASE,
+    S_SEAT_LIST,
+    S_MEETING_ROOM,
+    S_MEETING_INSERT,
+    S_MEETING_GET,
+    S_MEETING_STATUS,
+    S_MEETING_DELETE,
+    S_MEETING_LIST,
     S_AUDIT_LIST,
     S_COUNT = S_AUDIT_LIST + 16,
 };
@@ -165,6 +194,40 @@ static const char *const SQL[S_AUDIT_LIST] = {
                     " AND room = $4 AND role = $5 AND grants = $6 AND issued_at = $7"
                     " AND exp = $8 AND client_ip = $9 AND route = $10"
                     " AND NOT EXISTS (SELECT 1 FROM ins)",
+    /* The claim is one statement: it writes the seat only when it is free,
+     * expired (exp <= now) or already the subject's (count 0: another
+     * subject holds it; a racing claim waits for the other's commit and
+     * then sees its row), and then drops the subject's other seats of the
+     * room. The same subject keeps the later exp and, while its claim is
+     * live, its claimed_at. Running it twice changes nothing more. */
+    [S_SEAT_CLAIM] =
+        "WITH claim AS (INSERT INTO seats (" SEAT_COLS ") VALUES ($1, $2, $3, $4, $5)"
+        " ON CONFLICT (room, seat) DO UPDATE SET"
+        " exp = CASE WHEN seats.subject = excluded.subject AND seats.exp > excluded.exp"
+        " THEN seats.exp ELSE excluded.exp END,"
+        " claimed_at = CASE WHEN seats.subject = excluded.subject AND seats.exp > $5"
+        " THEN seats.claimed_at ELSE excluded.claimed_at END,"
+        " subject = excluded.subject"
+        " WHERE seats.subject = excluded.subject OR seats.exp <= $5 RETURNING 1),"
+        " others AS (DELETE FROM seats WHERE room = $1 AND subject = $3 AND seat <> $2"
+        " AND EXISTS (SELECT 1 FROM claim))"
+        " SELECT count(*) FROM claim",
+    [S_SEAT_RELEASE] = "DELETE FROM seats WHERE room = $1 AND ($2 = 0 OR seat = $2)"
+                       " AND ($3::text IS NULL OR subject = $3) AND exp > $4",
+    [S_SEAT_LIST] = "SELECT " SEAT_COLS " FROM seats WHERE room = $1 AND exp > $2"
+                    " ORDER BY seat LIMIT $3",
+    /* a meeting's room: members-only, inserted only when no room has that
+     * name or alias (under the rooms lock, like room creation) */
+    [S_MEETING_ROOM] = "INSERT INTO rooms (" ROOM_COLS ") SELECT $1::text, NULL, 0, $2::text, 0, 0,"
+                       " $3::bigint WHERE NOT EXISTS (SELECT 1 FROM rooms WHERE name = $1 OR"
+                       " alias = $1)",
+    [S_MEETING_INSERT] = "INSERT INTO meetings (" MEETING_COLS ")"
+                         " VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+    [S_MEETING_GET] = "SELECT " MEETING_COLS " FROM meetings WHERE id = $1",
+    [S_MEETING_STATUS] = "UPDATE meetings SET status = $2, updated_at = $3 WHERE id = $1",
+    /* the meeting, its memberships and seats go with the room (ON DELETE CASCADE) */
+    [S_MEETING_DELETE] = "DELETE FROM rooms WHERE name = (SELECT room FROM meetings WHERE id = $1)",
+    [S_MEETING_LIST] = "SELECT " MEETING_COLS " FROM meetings WHERE id > $1 ORDER BY id LIMIT $2",
 };
 
 /* One connection with its prepared statements. */
@@ -509,6 +572,35 @@ static int audit_row(const PGresult *r, int i, void *dst)
     return RK_OK;
 }
 
+static int seat_row(const PGresult *r, int i, void *dst)
+{
+    store_seat *o = dst;
+    int rc;
+    if ((rc = cell_text(r, i, 0, o->room, sizeof o->room)) ||
+        (rc = cell_text(r, i, 2, o->subject, sizeof o->subject)))
+        return rc;
+    o->seat = cell_int(r, i, 1);
+    o->exp = cell_int(r, i, 3);
+    o->claimed_at = cell_int(r, i, 4);
+    return RK_OK;
+}
+
+static int meeting_row(const PGresult *r, int i, void *dst)
+{
+    store_meeting *m = dst;
+    int rc;
+    if ((rc = cell_text(r, i, 0, m->id, sizeof m->id)) ||
+        (rc = cell_text(r, i, 1, m->room, sizeof m->room)) ||
+        (rc = cell_text(r, i, 2, m->heading, sizeof m->heading)) ||
+        (rc = cell_text(r, i, 3, m->description, sizeof m->description)) ||
+        (rc = cell_text(r, i, 4, m->status, sizeof m->status)) ||
+        (rc = cell_text(r, i, 5, m->creator, sizeof m->creator)))
+        return rc;
+    m->created_at = cell_int(r, i, 6);
+    m->updated_at = cell_int(r, i, 7);
+    return RK_OK;
+}
+
 /* get_one reads r's first row into dst of size elem (filled only on
  * success); RK_ENOTFOUND without a row. Clears r. */
 static int get_one(PGresult *r, size_t elem, row_fn fill, void *dst)
@@ -836,55 +928,80 @@ static int pg_room_get(store *self, const char *key, store_room *out)
     return rc ? rc : get_one(r, sizeof *out, room_row, out);
 }
 
-/* room_insert runs the room creation transaction on c: under the rooms
- * lock (so two instances can't both pass the check), the name-or-alias
- * check and the insert. */
-static int room_insert(pg_conn *c, const store_room *r)
+/* tx_step runs statement id with params on c (inside its open
+ * transaction); *rows (may be NULL) gets the rows it returned or changed. */
+static int tx_step(pg_conn *c, int id, int n, const char *const *params, int *rows)
 {
-    char key[24], mode[8], maxp[24], ttl[24], now[24];
+    PGresult *r;
+    int rc = stmt_run(c, id, n, params, &r);
+    if (rc)
+        return rc;
+    if (rows)
+        *rows = PQresultStatus(r) == PGRES_TUPLES_OK ? PQntuples(r) : atoi(PQcmdTuples(r));
+    PQclear(r);
+    return RK_OK;
+}
+
+/* tx_begin_rooms begins a transaction on c holding the rooms lock, so two
+ * instances can't both find a room name free and both take it. */
+static int tx_begin_rooms(pg_conn *c)
+{
+    char key[24];
     snprintf(key, sizeof key, "%" PRId64, LOCK_ROOMS);
-    snprintf(mode, sizeof mode, "%d", r->mode);
-    snprintf(maxp, sizeof maxp, "%" PRId64, r->max_participants);
-    snprintf(ttl, sizeof ttl, "%" PRId64, r->max_ttl);
-    snprintf(now, sizeof now, "%" PRId64, clock_now());
-    const char *alias = r->alias[0] ? r->alias : NULL;
     const char *lock[] = {key};
-    const char *taken[] = {r->name, alias};
-    const char *row[] = {r->name, alias, mode, r->default_role, maxp, ttl, now};
-    PGresult *res = NULL;
-    int rc = stmt_run(c, S_BEGIN, 0, NULL, &res);
-    PQclear(res);
-    res = NULL;
-    if (rc == RK_OK && (rc = stmt_run(c, S_LOCK, 1, lock, &res)) == RK_OK) {
-        PQclear(res);
-        res = NULL;
-        rc = stmt_run(c, S_ROOM_TAKEN, 2, taken, &res);
-    }
-    if (rc == RK_OK && PQntuples(res) > 0)
-        rc = RK_ECONFLICT;
-    PQclear(res);
-    res = NULL;
+    int rc = tx_step(c, S_BEGIN, 0, NULL, NULL);
+    return rc ? rc : tx_step(c, S_LOCK, 1, lock, NULL);
+}
+
+/* tx_end commits c's transaction when rc is RK_OK, else rolls it back;
+ * returns rc, or the COMMIT's failure. */
+static int tx_end(pg_conn *c, int rc)
+{
     if (rc == RK_OK)
-        rc = stmt_run(c, S_ROOM_INSERT, 7, row, &res);
-    PQclear(res);
-    res = NULL;
-    if (rc == RK_OK)
-        rc = stmt_run(c, S_COMMIT, 0, NULL, &res);
-    PQclear(res);
+        rc = tx_step(c, S_COMMIT, 0, NULL, NULL);
     if (rc != RK_OK && !c->lost && PQtransactionStatus(c->db) != PQTRANS_IDLE)
         PQclear(PQexec(c->db, "ROLLBACK"));
     return rc;
 }
 
-/* pg_room_create inserts r (copied; the caller keeps r). Not retried when
- * the connection breaks: whether it committed is unknown (RK_EIO). */
-static int pg_room_create(store *self, const store_room *r)
+/* room_insert runs the room creation transaction on c: under the rooms
+ * lock, the name-or-alias check and the insert. */
+static int room_insert(pg_conn *c, const void *arg)
+{
+    const store_room *r = arg;
+    char mode[8], maxp[24], ttl[24], now[24];
+    snprintf(mode, sizeof mode, "%d", r->mode);
+    snprintf(maxp, sizeof maxp, "%" PRId64, r->max_participants);
+    snprintf(ttl, sizeof ttl, "%" PRId64, r->max_ttl);
+    snprintf(now, sizeof now, "%" PRId64, clock_now());
+    const char *alias = r->alias[0] ? r->alias : NULL;
+    const char *taken[] = {r->name, alias};
+    const char *row[] = {r->name, alias, mode, r->default_role, maxp, ttl, now};
+    int rows = 0;
+    int rc = tx_begin_rooms(c);
+    if (rc == RK_OK && (rc = tx_step(c, S_ROOM_TAKEN, 2, taken, &rows)) == RK_OK && rows > 0)
+        rc = RK_ECONFLICT;
+    if (rc == RK_OK)
+        rc = tx_step(c, S_ROOM_INSERT, 7, row, NULL);
+    return tx_end(c, rc);
+}
+
+/* run_tx runs transaction fn(c, arg) on this thread's connection. Not
+ * retried when the connection breaks: whether it committed is unknown
+ * (RK_EIO). */
+static int run_tx(store *self, int (*fn)(pg_conn *c, const void *arg), const void *arg)
 {
     pg_conn *c;
     int rc = conn_get((pg_store *)self, &c);
-    if (rc == RK_OK && (rc = room_insert(c, r)) != RK_OK && c->lost)
+    if (rc == RK_OK && (rc = fn(c, arg)) != RK_OK && c->lost)
         conn_drop(c);
     return rc;
+}
+
+/* pg_room_create inserts r (copied; the caller keeps r). */
+static int pg_room_create(store *self, const store_room *r)
+{
+    return run_tx(self, room_insert, r);
 }
 
 /* change runs write statement id and reports RK_ENOTFOUND when it changed
@@ -1117,6 +1234,129 @@ static int pg_audit_list(store *self, const store_audit_filter *f, store_audit *
     return rc ? rc : collect(r, sizeof **out, audit_row, (void **)out, n);
 }
 
+/* ---- seats and meetings ------------------------------------------------ */
+
+/* pg_seat_claim claims s (copied) in one statement (see S_SEAT_CLAIM);
+ * retried after a broken connection, since a second run changes nothing. */
+static int pg_seat_claim(store *self, const store_seat *s, int64_t now)
+{
+    char seat[24], exp[24], at[24];
+    snprintf(seat, sizeof seat, "%" PRId64, s->seat);
+    snprintf(exp, sizeof exp, "%" PRId64, s->exp);
+    snprintf(at, sizeof at, "%" PRId64, now);
+    const char *p[] = {s->room, seat, s->subject, exp, at};
+    PGresult *r;
+    int rc = query((pg_store *)self, S_SEAT_CLAIM, 5, p, true, &r);
+    if (rc)
+        return rc;
+    rc = cell_int(r, 0, 0) > 0 ? RK_OK : RK_ECONFLICT;
+    PQclear(r);
+    return rc;
+}
+
+/* pg_seat_release deletes the matching live claims (subject may be NULL);
+ * not retried (a second run would report RK_ENOTFOUND). */
+static int pg_seat_release(store *self, const char *room, int64_t seat, const char *subject,
+                           int64_t now)
+{
+    char num[24], at[24];
+    snprintf(num, sizeof num, "%" PRId64, seat);
+    snprintf(at, sizeof at, "%" PRId64, now);
+    const char *p[] = {room, num, subject, at};
+    return change(self, S_SEAT_RELEASE, 4, p, false);
+}
+
+/* pg_seat_list returns room's live claims by seat as a new array the caller
+ * frees with free() (*out NULL when *n is 0). */
+static int pg_seat_list(store *self, const char *room, int64_t now, store_seat **out, size_t *n)
+{
+    char at[24], lim[16];
+    snprintf(at, sizeof at, "%" PRId64, now);
+    snprintf(lim, sizeof lim, "%d", STORE_MAX_SEATS);
+    const char *p[] = {room, at, lim};
+    PGresult *r;
+    int rc = query((pg_store *)self, S_SEAT_LIST, 3, p, true, &r);
+    return rc ? rc : collect(r, sizeof **out, seat_row, (void **)out, n);
+}
+
+/* What meeting_insert writes. */
+typedef struct meeting_args {
+    const store_meeting *m;
+    const char *creator_role, *participant_role;
+} meeting_args;
+
+/* meeting_insert runs the meeting creation transaction on c: under the
+ * rooms lock, the room (only when no room has that name or alias), the
+ * meeting (its id must be new), the creator's membership. */
+static int meeting_insert(pg_conn *c, const void *arg)
+{
+    const meeting_args *a = arg;
+    const store_meeting *m = a->m;
+    char now[24];
+    snprintf(now, sizeof now, "%" PRId64, clock_now());
+    const char *room[] = {m->room, a->participant_role, now};
+    const char *row[] = {m->id, m->room, m->heading, m->description, m->status, m->creator, now};
+    const char *creator[] = {m->room, m->creator, a->creator_role, now};
+    int rows = 0;
+    int rc = tx_begin_rooms(c);
+    if (rc == RK_OK && (rc = tx_step(c, S_MEETING_ROOM, 3, room, &rows)) == RK_OK && rows == 0)
+        rc = RK_ECONFLICT;
+    if (rc == RK_OK)
+        rc = tx_step(c, S_MEETING_INSERT, 7, row, NULL);
+    if (rc == RK_OK)
+        rc = tx_step(c, S_MEMBER_SET, 4, creator, NULL);
+    return tx_end(c, rc);
+}
+
+/* pg_meeting_create writes the room, the meeting and the creator's
+ * membership (all copied) in one transaction; not retried. */
+static int pg_meeting_create(store *self, const store_meeting *m, const char *creator_role,
+                             const char *participant_role)
+{
+    meeting_args a = {m, creator_role, participant_role};
+    return run_tx(self, meeting_insert, &a);
+}
+
+/* pg_meeting_get fills the caller's *out with meeting id. */
+static int pg_meeting_get(store *self, const char *id, store_meeting *out)
+{
+    const char *p[] = {id};
+    PGresult *r;
+    int rc = query((pg_store *)self, S_MEETING_GET, 1, p, true, &r);
+    return rc ? rc : get_one(r, sizeof *out, meeting_row, out);
+}
+
+/* pg_meeting_set_status sets meeting id's status and updated_at (retried:
+ * setting it twice is harmless). */
+static int pg_meeting_set_status(store *self, const char *id, const char *status)
+{
+    char now[24];
+    snprintf(now, sizeof now, "%" PRId64, clock_now());
+    const char *p[] = {id, status, now};
+    return change(self, S_MEETING_STATUS, 3, p, true);
+}
+
+/* pg_meeting_delete deletes meeting id's room, which takes the meeting,
+ * its memberships and seats with it (not retried). */
+static int pg_meeting_delete(store *self, const char *id)
+{
+    const char *p[] = {id};
+    return change(self, S_MEETING_DELETE, 1, p, false);
+}
+
+/* pg_meeting_list returns up to limit meetings after after_id (NULL = from
+ * the first) by id, as a new array the caller frees with free(). */
+static int pg_meeting_list(store *self, const char *after_id, size_t limit, store_meeting **out,
+                           size_t *n)
+{
+    char lim[24];
+    snprintf(lim, sizeof lim, "%zu", limit);
+    const char *p[] = {after_id ? after_id : "", lim};
+    PGresult *r;
+    int rc = query((pg_store *)self, S_MEETING_LIST, 2, p, true, &r);
+    return rc ? rc : collect(r, sizeof **out, meeting_row, (void **)out, n);
+}
+
 const store_ops store_pg_ops = {
     .name = "postgres",
     .open = pg_open,
@@ -1133,4 +1373,12 @@ const store_ops store_pg_ops = {
     .member_list = pg_member_list,
     .audit_add_batch = pg_audit_add_batch,
     .audit_list = pg_audit_list,
+    .seat_claim = pg_seat_claim,
+    .seat_release = pg_seat_release,
+    .seat_list = pg_seat_list,
+    .meeting_create = pg_meeting_create,
+    .meeting_get = pg_meeting_get,
+    .meeting_set_status = pg_meeting_set_status,
+    .meeting_delete = pg_meeting_delete,
+    .meeting_list = pg_meeting_list,
 };

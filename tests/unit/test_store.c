@@ -726,6 +726,8 @@ static void test_redact(void)
 
 static char pg_base[512]; /* ROOMKEY_TEST_PG_URL */
 
+#define PG_SCHEMA 3 /* schema versions this file knows (3: seats and meetings) */
+
 /* pg_url_db writes pg_base with its database replaced by db into out. */
 static void pg_url_db(const char *db, char *out, size_t cap)
 {
@@ -803,13 +805,13 @@ static void test_open_pg(void)
     CHECK(store_ping(st) == RK_OK);
     CHECK(count_rows("SELECT count(*) FROM information_schema.tables WHERE table_schema ="
                      " current_schema() AND table_name IN"
-                     " ('rooms', 'members', 'audit', 'schema_version')") == 4);
+                     " ('rooms', 'members', 'audit', 'schema_version', 'seats', 'meetings')") == 6);
     CHECK(count_rows("SELECT count(*) FROM pg_indexes WHERE indexname IN"
                      " ('audit_room_id', 'audit_subject_id')") == 2);
     CHECK(count_rows("SELECT count(*) FROM pg_trigger WHERE tgname IN"
                      " ('rooms_notify', 'members_notify')") == 2);
-    CHECK(count_rows("SELECT count(*) FROM schema_version") == 2);
-    CHECK(count_rows("SELECT max(version) FROM schema_version") == 2);
+    CHECK(count_rows("SELECT count(*) FROM schema_version") == PG_SCHEMA);
+    CHECK(count_rows("SELECT max(version) FROM schema_version") == PG_SCHEMA);
     CHECK(wait_feed(st, 1, 0));
     store_room r = mkroom("persist", "", STORE_MODE_MEMBERS, "member");
     CHECK(store_room_create(st, &r) == RK_OK);
@@ -824,7 +826,7 @@ static void test_open_pg(void)
     CHECK(st && store_room_get(st, "persist", &got) == RK_OK);
     CHECK(st && store_room_delete(st, "persist") == RK_OK);
     store_close(st);
-    CHECK(count_rows("SELECT count(*) FROM schema_version") == 2);
+    CHECK(count_rows("SELECT count(*) FROM schema_version") == PG_SCHEMA);
 
     /* a database newer than this binary is refused */
     CHECK(pg_exec("INSERT INTO schema_version VALUES (99, 0)"));
@@ -900,8 +902,8 @@ static void test_migrate_race(void)
     PGresult *r = PQexec(c, "SELECT count(*), max(version) FROM schema_version");
     CHECK(PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1);
     if (PQntuples(r) == 1) {
-        CHECK_STR(PQgetvalue(r, 0, 0), "2");
-        CHECK_STR(PQgetvalue(r, 0, 1), "2");
+        CHECK(atoi(PQgetvalue(r, 0, 0)) == PG_SCHEMA);
+        CHECK(atoi(PQgetvalue(r, 0, 1)) == PG_SCHEMA);
     }
     PQclear(r);
     PQfinish(c);
@@ -1076,6 +1078,207 @@ static void test_restart(store *st)
     CHECK(wait_feed(st, f.connects + 1, 0));
 }
 
+#define T0 1700000000 /* "now" for seat claims */
+
+static store_seat mkseat(const char *room, int64_t seat, const char *subject, int64_t exp)
+{
+    store_seat s = {.seat = seat, .exp = exp};
+    snprintf(s.room, sizeof s.room, "%s", room);
+    snprintf(s.subject, sizeof s.subject, "%s", subject);
+    return s;
+}
+
+/* seat_holder returns who holds seat of room at time now ("" = nobody). */
+static const char *seat_holder(store *st, const char *room, int64_t seat, int64_t now)
+{
+    static char who[STORE_MAX_NAME + 1];
+    store_seat *list = NULL;
+    size_t n = 0;
+    who[0] = '\0';
+    CHECK(store_seat_list(st, room, now, &list, &n) == RK_OK);
+    for (size_t i = 0; i < n; i++)
+        if (list[i].seat == seat)
+            snprintf(who, sizeof who, "%s", list[i].subject);
+    free(list);
+    return who;
+}
+
+/* Seats on PostgreSQL: the claim rules, in one statement each. */
+static void test_pg_seats(store *st)
+{
+    store_room r = mkroom("stage", "", STORE_MODE_AUTHENTICATED, "member");
+    CHECK(store_room_create(st, &r) == RK_OK);
+    store_seat s = mkseat("stage", 1, "ann", T0 + 600);
+    CHECK(store_seat_claim(st, &s, T0) == RK_OK);
+    s.exp = T0 + 60; /* again, shorter: still hers, the later exp stays */
+    CHECK(store_seat_claim(st, &s, T0 + 10) == RK_OK);
+    store_seat *list = NULL;
+    size_t n = 0;
+    CHECK(store_seat_list(st, "stage", T0, &list, &n) == RK_OK);
+    CHECK(n == 1 && list[0].exp == T0 + 600 && list[0].claimed_at == T0);
+    free(list);
+    store_seat other = mkseat("stage", 1, "ben", T0 + 900);
+    CHECK(store_seat_claim(st, &other, T0 + 599) == RK_ECONFLICT);
+    other.seat = 2;
+    CHECK(store_seat_claim(st, &other, T0) == RK_OK);
+    s.seat = 3; /* ann moves: seat 1 is free again */
+    CHECK(store_seat_claim(st, &s, T0) == RK_OK);
+    CHECK_STR(seat_holder(st, "stage", 1, T0), "");
+    CHECK_STR(seat_holder(st, "stage", 3, T0), "ann");
+    s.seat = 2; /* a refused move keeps her seat */
+    CHECK(store_seat_claim(st, &s, T0) == RK_ECONFLICT);
+    CHECK_STR(seat_holder(st, "stage", 3, T0), "ann");
+    store_seat late = mkseat("stage", 2, "cid", T0 + 1200); /* ben's claim ran out */
+    CHECK(store_seat_claim(st, &late, T0 + 900) == RK_OK);
+    CHECK_STR(seat_holder(st, "stage", 2, T0 + 900), "cid");
+    CHECK(store_seat_release(st, "stage", 2, "ann", T0 + 900) == RK_ENOTFOUND);
+    CHECK(store_seat_release(st, "stage", 0, "cid", T0 + 900) == RK_OK);
+    CHECK(store_seat_release(st, "stage", 0, "cid", T0 + 900) == RK_ENOTFOUND);
+    CHECK(store_seat_release(st, "stage", 3, NULL, T0) == RK_OK);
+    store_seat lost = mkseat("no-such-stage", 1, "ann", T0 + 600);
+    CHECK(store_seat_claim(st, &lost, T0) == RK_ENOTFOUND);
+    CHECK(store_seat_claim(st, &other, T0) == RK_OK);
+    CHECK(store_room_delete(st, "stage") == RK_OK); /* takes the claims along */
+    CHECK(count_rows("SELECT count(*) FROM seats WHERE room = 'stage'") == 0);
+}
+
+struct seat_racer {
+    store *st;
+    pthread_barrier_t *go;
+    int id, rc;
+};
+
+static void *seat_racer_main(void *arg)
+{
+    struct seat_racer *r = arg;
+    char who[32];
+    snprintf(who, sizeof who, "racer-%d", r->id);
+    store_seat s = mkseat("race", 1, who, T0 + 600);
+    pthread_barrier_wait(r->go);
+    r->rc = store_seat_claim(r->st, &s, T0);
+    return NULL;
+}
+
+/* Eight subjects claim one free seat at once through two instances'
+ * handles: exactly one wins, every time. */
+static void test_pg_seat_race(store *a)
+{
+    char why[256];
+    store *b = NULL;
+    CHECK(store_open(url, &b, why, sizeof why) == RK_OK);
+    if (!b)
+        return;
+    enum { N = 8 };
+    for (int round = 0; round < 10; round++) {
+        store_room r = mkroom("race", "", STORE_MODE_AUTHENTICATED, "member");
+        CHECK(store_room_create(a, &r) == RK_OK);
+        pthread_barrier_t go;
+        pthread_barrier_init(&go, NULL, N);
+        pthread_t th[N];
+        struct seat_racer rs[N];
+        for (int i = 0; i < N; i++) {
+            rs[i] = (struct seat_racer){i % 2 ? b : a, &go, i, 1};
+            CHECK(pthread_create(&th[i], NULL, seat_racer_main, &rs[i]) == 0);
+        }
+        int won = 0, lost = 0, winner = -1;
+        for (int i = 0; i < N; i++) {
+            pthread_join(th[i], NULL);
+            won += rs[i].rc == RK_OK;
+            lost += rs[i].rc == RK_ECONFLICT;
+            winner = rs[i].rc == RK_OK ? i : winner;
+        }
+        pthread_barrier_destroy(&go);
+        CHECK(won == 1 && lost == N - 1);
+        char want[32];
+        snprintf(want, sizeof want, "racer-%d", winner);
+        CHECK_STR(seat_holder(a, "race", 1, T0), want);
+        CHECK(store_room_delete(a, "race") == RK_OK);
+    }
+    store_close(b);
+}
+
+static store_meeting mkmeet(const char *id, const char *room, const char *creator)
+{
+    store_meeting m = {0};
+    snprintf(m.id, sizeof m.id, "%s", id);
+    snprintf(m.room, sizeof m.room, "%s", room);
+    snprintf(m.heading, sizeof m.heading, "About %s", id);
+    snprintf(m.status, sizeof m.status, "PROCESSING");
+    snprintf(m.creator, sizeof m.creator, "%s", creator);
+    return m;
+}
+
+/* Meetings on PostgreSQL: one transaction each, cascades, bytewise id
+ * order, and the change feed seeing a meeting's room and membership. */
+static void test_pg_meetings(store *a)
+{
+    char why[256];
+    store *b = NULL;
+    CHECK(store_open(url, &b, why, sizeof why) == RK_OK);
+    if (!b)
+        return;
+    store_room room;
+    CHECK(store_room_get(a, "room-Mx", &room) == RK_ENOTFOUND); /* cached "no" in a */
+    CHECK(wait_feed(a, 1, 0));
+    store_pg_feed f = feed_now(a);
+    store_meeting m = mkmeet("Mx", "room-Mx", "hana");
+    CHECK(store_meeting_create(b, &m, "moderator", "listener") == RK_OK);
+    CHECK(wait_feed(a, 1, f.notifications + 1));
+    CHECK(store_room_get(a, "room-Mx", &room) == RK_OK);
+    CHECK(room.mode == STORE_MODE_MEMBERS);
+    CHECK_STR(room.default_role, "listener");
+    store_member mem;
+    CHECK(store_member_get(a, "room-Mx", "hana", &mem) == RK_OK);
+    CHECK_STR(mem.role, "moderator");
+    store_meeting got;
+    CHECK(store_meeting_get(a, "Mx", &got) == RK_OK);
+    CHECK_STR(got.room, "room-Mx");
+    CHECK_STR(got.heading, "About Mx");
+    CHECK_STR(got.description, "");
+    CHECK(got.created_at > 0 && got.updated_at == got.created_at);
+
+    /* taken id, taken room name or alias: nothing is written */
+    store_meeting dup = mkmeet("Mx", "room-other", "ivo");
+    CHECK(store_meeting_create(a, &dup, "member", "member") == RK_ECONFLICT);
+    CHECK(store_room_get(b, "room-other", &room) == RK_ENOTFOUND);
+    dup = mkmeet("My", "C0123", "ivo"); /* standup's alias */
+    CHECK(store_meeting_create(a, &dup, "member", "member") == RK_ECONFLICT);
+    CHECK(store_meeting_get(a, "My", &got) == RK_ENOTFOUND);
+
+    /* ids sort bytewise ("B" < "a"), as in SQLite */
+    store_meeting m2 = mkmeet("a1", "room-a1", "hana");
+    CHECK(store_meeting_create(a, &m2, "member", "member") == RK_OK);
+    m2 = mkmeet("B1", "room-B1", "hana");
+    CHECK(store_meeting_create(a, &m2, "member", "member") == RK_OK);
+    store_meeting *list = NULL;
+    size_t n = 0;
+    CHECK(store_meeting_list(a, NULL, 0, &list, &n) == RK_OK);
+    CHECK(n == 3 && strcmp(list[0].id, "B1") == 0 && strcmp(list[1].id, "Mx") == 0 &&
+          strcmp(list[2].id, "a1") == 0);
+    free(list);
+    CHECK(store_meeting_list(a, "B1", 1, &list, &n) == RK_OK);
+    CHECK(n == 1 && strcmp(list[0].id, "Mx") == 0);
+    free(list);
+
+    CHECK(store_meeting_set_status(b, "Mx", "COMPLETED") == RK_OK);
+    CHECK(store_meeting_get(a, "Mx", &got) == RK_OK);
+    CHECK_STR(got.status, "COMPLETED");
+    CHECK(store_meeting_set_status(a, "nope", "COMPLETED") == RK_ENOTFOUND);
+
+    /* delete takes the room, memberships and seats */
+    store_seat s = mkseat("room-Mx", 1, "hana", T0 + 600);
+    CHECK(store_seat_claim(a, &s, T0) == RK_OK);
+    CHECK(store_meeting_delete(b, "Mx") == RK_OK);
+    CHECK(store_meeting_delete(b, "Mx") == RK_ENOTFOUND);
+    CHECK(store_meeting_get(a, "Mx", &got) == RK_ENOTFOUND);
+    CHECK(count_rows("SELECT count(*) FROM members WHERE room = 'room-Mx'") == 0);
+    CHECK(count_rows("SELECT count(*) FROM seats WHERE room = 'room-Mx'") == 0);
+    CHECK(store_room_delete(a, "room-a1") == RK_OK); /* and a room takes its meeting */
+    CHECK(store_meeting_get(a, "a1", &got) == RK_ENOTFOUND);
+    CHECK(store_meeting_delete(a, "B1") == RK_OK);
+    store_close(b);
+}
+
 /* run_pg runs the suite and PostgreSQL's own checks in a new database on
  * the server at base, then drops it. */
 static void run_pg(const char *base)
@@ -1100,6 +1303,9 @@ static void run_pg(const char *base)
     CHECK(store_open(url, &st, why, sizeof why) == RK_OK);
     if (st) {
         test_feed(st);
+        test_pg_seats(st);
+        test_pg_seat_race(st);
+        test_pg_meetings(st);
         test_bad_text(st);
         test_lost_commit(st);
         test_restart(st);
