@@ -138,9 +138,13 @@ void store_url_redact(const char *url, char *out, size_t cap)
 static void scrub(const char *url, char *why, size_t cap)
 {
     size_t n;
-    char tmp[1024];
-    if (!why || !cap || cap > sizeof tmp)
+    if (!why || !cap)
         return;
+    char *tmp = malloc(cap);
+    if (!tmp) {
+        why[0] = '\0'; /* no message rather than one that may hold the password */
+        return;
+    }
     const char *from = url, *sec;
     while ((sec = next_secret(url, from, &n))) {
         size_t len = 0;
@@ -156,6 +160,7 @@ static void scrub(const char *url, char *why, size_t cap)
             break;
         from = sec + n + 1; /* past the '@' or '&' that ends it */
     }
+    free(tmp);
 }
 
 int store_open(const char *url, store **out, char *why, size_t why_cap)

@@ -416,7 +416,7 @@ static int conn_get(pg_store *s, pg_conn **out)
 
 /* audit_sql writes the audit list query for filter mask into buf (cap >=
  * 512) from fixed fragments, numbering the parameters in the order
- * audit_params binds them. */
+ * pg_audit_list passes them. */
 static void audit_sql(unsigned mask, char *buf, size_t cap)
 {
     static const struct {
