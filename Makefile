@@ -3,7 +3,7 @@
 # `make run` starts the demo; `make bench` runs the benchmarks.
 
 CC      ?= cc
-PKGS    := jansson libcrypto libmicrohttpd sqlite3 libcurl yaml-0.1
+PKGS    := jansson libcrypto libmicrohttpd sqlite3 libcurl yaml-0.1 libpq
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c17 -Wall -Wextra -Werror -D_GNU_SOURCE -fno-strict-aliasing
 CFLAGS  += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -77,11 +77,13 @@ interop: $(B)/roomkey $(BA)/roomkey
 	@cd tests/interop && ROOMKEY_BIN=$(CURDIR)/$(B)/roomkey node --test --test-concurrency=1 *.test.mjs
 	@cd tests/interop && ROOMKEY_BIN=$(CURDIR)/$(BA)/roomkey ASAN_OPTIONS=detect_leaks=1 \
 		node --test --test-concurrency=1 cli.test.mjs service.test.mjs voice-agent.test.mjs token-source.test.mjs \
-			supabase.test.mjs meetings.test.mjs ops.test.mjs admin.test.mjs
+			supabase.test.mjs meetings.test.mjs ops.test.mjs admin.test.mjs multi.test.mjs
 
+# The suites run with a throw-away PostgreSQL server (scripts/pg-test-server.sh
+# installs, starts and always stops it; ROOMKEY_TEST_PG_URL names it).
 test: deps
 	@$(MAKE) --no-print-directory all asan
-	@$(MAKE) --no-print-directory unit unit-asan interop
+	@scripts/pg-test-server.sh run $(MAKE) --no-print-directory unit unit-asan interop
 
 run: deps
 	@$(MAKE) --no-print-directory all

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # http.sh - HTTP figures from one run: RoomKey's POST /api/livekit/token and
-# GET /api/livekit/health, and a Fastify + livekit-server-sdk server doing
-# the token work; ratios; cold start (exec to first token) and peak RSS.
+# GET /api/livekit/health, the token route again with the store on
+# PostgreSQL (a throw-away server from scripts/pg-test-server.sh on the same
+# machine), and a Fastify + livekit-server-sdk server doing the token work;
+# ratios; cold start (exec to first token) and peak RSS.
 # All traffic stays on loopback; every load is bounded in time.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -10,8 +12,13 @@ bin=$root/build/roomkey
 dur=${BENCH_SECONDS:-5}
 conns=${BENCH_CONNS:-32}
 tmp=$(mktemp -d)
+pgdir=$(mktemp -d /tmp/rk-bench-pg-XXXXXX) # outside $tmp: the server runs as postgres
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    "$root/scripts/pg-test-server.sh" stop "$pgdir" || true
+    rm -rf "$tmp" "$pgdir"
+}
 trap cleanup EXIT
 
 export LIVEKIT_API_KEY=APIbench
@@ -27,6 +34,9 @@ export BENCH_JWT=$("$root/scripts/session-jwt.sh" "$ROOMKEY_SESSION_SECRET" "$BE
 
 "$bin" room create general --mode members >/dev/null
 "$bin" member add general "$BENCH_SUBJECT" >/dev/null
+pgurl=$("$root/scripts/pg-test-server.sh" start "$pgdir")
+ROOMKEY_DATABASE=$pgurl "$bin" room create general --mode members >/dev/null
+ROOMKEY_DATABASE=$pgurl "$bin" member add general "$BENCH_SUBJECT" >/dev/null
 
 # wait_url LOGFILE: waits for "listening on URL" and prints the URL.
 wait_url() {
@@ -67,6 +77,18 @@ r_health=$(run_wrk rk_health "$rk/api/livekit/health")
 r_token=$(run_wrk rk_token "$rk/api/livekit/token" token.lua)
 r_fy=$(run_wrk fastify_token "$fy/api/livekit/token" token.lua)
 rss_kb=$(awk '/VmHWM/ {print $2}' /proc/$rkpid/status)
+
+# The same token load with the store on PostgreSQL (one instance).
+ROOMKEY_DATABASE=$pgurl "$bin" serve >"$tmp/pg.out" 2>"$tmp/pg.err" &
+pgpid=$!
+pids+=("$pgpid")
+rkpg=$(wait_url "$tmp/pg.out")
+curl -fsS -X POST -H "Authorization: Bearer $BENCH_JWT" -H 'Content-Type: application/json' \
+    -d '{"roomId":"general"}' "$rkpg/api/livekit/token" >/dev/null
+r_pg=$(run_wrk rk_token_pg "$rkpg/api/livekit/token" token.lua)
+kill "$pgpid"
+wait "$pgpid" 2>/dev/null || true
+"$root/scripts/pg-test-server.sh" stop "$pgdir" # quiet machine for the cold start
 audit_rows=$("$bin" audit list --limit 1 --json | grep -c jti || true)
 
 # Cold start: exec to first token served (best and median of 15), measured
@@ -81,12 +103,15 @@ print(sorted(t)[7])")
 read -r _ h_rps h_p99 h_bad <<<"$r_health"
 read -r _ t_rps t_p99 t_bad <<<"$r_token"
 read -r _ f_rps f_p99 f_bad <<<"$r_fy"
+read -r _ p_rps p_p99 p_bad <<<"$r_pg"
 echo "== HTTP (wrk -t2 -c$conns -d${dur}s each, loopback, 2-core machine shared with the load generator) =="
 printf '%-44s %10s req/s  p99 %-8s non-200: %s\n' "roomkey GET /api/livekit/health" "$h_rps" "$h_p99" "$h_bad"
 printf '%-44s %10s req/s  p99 %-8s non-200: %s\n' "roomkey POST /api/livekit/token" "$t_rps" "$t_p99" "$t_bad"
+printf '%-44s %10s req/s  p99 %-8s non-200: %s\n' "roomkey POST /api/livekit/token, PostgreSQL" "$p_rps" "$p_p99" "$p_bad"
 printf '%-44s %10s req/s  p99 %-8s non-200: %s\n' "fastify+livekit-server-sdk POST token" "$f_rps" "$f_p99" "$f_bad"
-awk -v t="$t_rps" -v h="$h_rps" -v f="$f_rps" 'BEGIN {
+awk -v t="$t_rps" -v h="$h_rps" -v f="$f_rps" -v p="$p_rps" 'BEGIN {
     printf "%-44s %9.0f%%   (target >= 75%%)\n", "token / health (same server)", 100 * t / h;
+    printf "%-44s %9.0f%%\n", "token on PostgreSQL / token on SQLite", 100 * p / t;
     printf "%-44s %9.1fx   (target >= 5x)\n", "roomkey token / fastify token", t / f }'
 printf '%-44s %7d us best, %d us median of 15   (target < 20000 us)\n' "cold start (exec -> first token)" "$cold_best" "$cold_med"
 printf '%-44s %7d us median   (dynamic loading; part of the above)\n' "  of which exec of roomkey --version" "$exec_us"

@@ -219,8 +219,10 @@ int cmd_serve(int argc, char **argv)
         goto out;
     }
     warn_config(cfg);
+    char db_shown[CONFIG_MAX_STR]; /* the database without its password */
+    store_url_redact(cfg->database, db_shown, sizeof db_shown);
     if (store_open(cfg->database, &st, why, sizeof why) != RK_OK) {
-        fprintf(stderr, "roomkey: database %s: %s\n", cfg->database, why);
+        fprintf(stderr, "roomkey: database %s: %s\n", db_shown, why);
         goto out;
     }
     if (seed_store(cfg, st, why, sizeof why) != RK_OK) {
@@ -251,7 +253,7 @@ int cmd_serve(int argc, char **argv)
     printf("listening on http://%s%s%s:%u\n", v6 ? "[" : "", host, v6 ? "]" : "",
            http_server_port(srv));
     fflush(stdout);
-    log_event("info", "started", "database", c->database, NULL);
+    log_event("info", "started", "database", db_shown, NULL);
     serve_signals(rt, path, &set);
     unsigned timeout_ms = (unsigned)runtime_config(rt)->shutdown_timeout * 1000u;
     size_t left = http_server_shutdown(srv, timeout_ms);

@@ -1,7 +1,8 @@
 /* cmd_store.c - `roomkey room|member|audit|meeting`: manage the rooms,
  * memberships, audit log and meetings in the store (store.h). The database
- * comes from --database, else ROOMKEY_DATABASE, else "roomkey.db"; it may be
- * changed this way while the server runs. */
+ * (a SQLite file or a postgres:// URL) comes from --database, else
+ * ROOMKEY_DATABASE, else "roomkey.db"; it may be changed this way while the
+ * server runs. */
 #include "../api/meetings.h"
 #include "../store/store.h"
 #include "../token/minter.h"
@@ -48,7 +49,8 @@ static const char ROOM_CREATE_HELP[] =
     "  --max-participants N     participant cap (default 0 = no limit)\n"
     "  --max-ttl DURATION       longest token lifetime for the room, Go-style: 10m, 2h\n"
     "                           (default 0 = no room-specific cap; max 720h)\n"
-    "  --database PATH          SQLite file (or ROOMKEY_DATABASE; default roomkey.db)\n";
+    "  --database DB            SQLite file or postgres:// URL (or ROOMKEY_DATABASE;\n"
+    "                           default roomkey.db)\n";
 
 static const char ROOM_LIST_HELP[] =
     "Usage: roomkey room list [OPTIONS]\n"
@@ -56,21 +58,24 @@ static const char ROOM_LIST_HELP[] =
     "List the rooms, ordered by name.\n"
     "\n"
     "  --json                   print a JSON array\n"
-    "  --database PATH          SQLite file (or ROOMKEY_DATABASE; default roomkey.db)\n";
+    "  --database DB            SQLite file or postgres:// URL (or ROOMKEY_DATABASE;\n"
+    "                           default roomkey.db)\n";
 
 static const char ROOM_SHOW_HELP[] =
     "Usage: roomkey room show NAME [OPTIONS]\n"
     "\n"
     "Print a room, found by name or alias, with its member count as JSON.\n"
     "\n"
-    "  --database PATH          SQLite file (or ROOMKEY_DATABASE; default roomkey.db)\n";
+    "  --database DB            SQLite file or postgres:// URL (or ROOMKEY_DATABASE;\n"
+    "                           default roomkey.db)\n";
 
 static const char ROOM_DELETE_HELP[] =
     "Usage: roomkey room delete NAME [OPTIONS]\n"
     "\n"
     "Delete a room (by its name, not its alias) and all its memberships.\n"
     "\n"
-    "  --database PATH          SQLite file (or ROOMKEY_DATABASE; default roomkey.db)\n";
+    "  --database DB            SQLite file or postgres:// URL (or ROOMKEY_DATABASE;\n"
+    "                           default roomkey.db)\n";
 
 static const char MEMBER_HELP[] =
     "Usage: roomkey member add|remove|list [OPTIONS]\n"
@@ -89,14 +94,16 @@ static const char MEMBER_ADD_HELP[] =
     "\n"
     "  --role ROLE              role in the room (default: the room's default role).\n"
     "                           Roles: 1-64 of a-z 0-9 _ -\n"
-    "  --database PATH          SQLite file (or ROOMKEY_DATABASE; default roomkey.db)\n";
+    "  --database DB            SQLite file or postgres:// URL (or ROOMKEY_DATABASE;\n"
+    "                           default roomkey.db)\n";
 
 static const char MEMBER_REMOVE_HELP[] =
     "Usage: roomkey member remove ROOM SUBJECT [OPTIONS]\n"
     "\n"
     "Remove SUBJECT's membership of ROOM (name or alias).\n"
     "\n"
-    "  --database PATH          SQLite file (or ROOMKEY_DATABASE; default roomkey.db)\n";
+    "  --database DB            SQLite file or postgres:// URL (or ROOMKEY_DATABASE;\n"
+    "                           default roomkey.db)\n";
 
 static const char MEMBER_LIST_HELP[] =
     "Usage: roomkey member list ROOM [OPTIONS]\n"
@@ -104,7 +111,8 @@ static const char MEMBER_LIST_HELP[] =
     "List the members of ROOM (name or alias), ordered by subject.\n"
     "\n"
     "  --json                   print a JSON array\n"
-    "  --database PATH          SQLite file (or ROOMKEY_DATABASE; default roomkey.db)\n";
+    "  --database DB            SQLite file or postgres:// URL (or ROOMKEY_DATABASE;\n"
+    "                           default roomkey.db)\n";
 
 static const char AUDIT_HELP[] = "Usage: roomkey audit list [OPTIONS]\n"
                                  "\n"
@@ -123,7 +131,8 @@ static const char AUDIT_LIST_HELP[] =
     "  --limit N                at most N records (1-10000, default 100)\n"
     "  --before-id ID           only records older than ID (to page on)\n"
     "  --json                   print a JSON array\n"
-    "  --database PATH          SQLite file (or ROOMKEY_DATABASE; default roomkey.db)\n";
+    "  --database DB            SQLite file or postgres:// URL (or ROOMKEY_DATABASE;\n"
+    "                           default roomkey.db)\n";
 
 enum {
     O_DATABASE = 256,
@@ -161,7 +170,9 @@ static int open_store(const char *db, store **out)
     const char *path = database_path(db);
     int rc = store_open(path, out, why, sizeof why);
     if (rc) {
-        fprintf(stderr, "roomkey: cannot open database \"%s\": %s\n", path,
+        char shown[512];
+        store_url_redact(path, shown, sizeof shown);
+        fprintf(stderr, "roomkey: cannot open database \"%s\": %s\n", shown,
                 why[0] ? why : rk_strerror(rc));
         return CLI_FAIL;
     }
@@ -1018,7 +1029,8 @@ static const char MEETING_CREATE_HELP[] =
     "                           CANCELED\n"
     "  --creator-role ROLE      the creator's role in the room (default member)\n"
     "  --participant-role ROLE  the participants' default role (default member)\n"
-    "  --database PATH          SQLite file (or ROOMKEY_DATABASE; default roomkey.db)\n";
+    "  --database DB            SQLite file or postgres:// URL (or ROOMKEY_DATABASE;\n"
+    "                           default roomkey.db)\n";
 
 static const char MEETING_LIST_HELP[] =
     "Usage: roomkey meeting list [OPTIONS]\n"
@@ -1028,21 +1040,24 @@ static const char MEETING_LIST_HELP[] =
     "  --after ID               only meetings whose id sorts after ID (to page on)\n"
     "  --limit N                at most N meetings (1-1000, default 100)\n"
     "  --json                   print a JSON array\n"
-    "  --database PATH          SQLite file (or ROOMKEY_DATABASE; default roomkey.db)\n";
+    "  --database DB            SQLite file or postgres:// URL (or ROOMKEY_DATABASE;\n"
+    "                           default roomkey.db)\n";
 
 static const char MEETING_SHOW_HELP[] =
     "Usage: roomkey meeting show ID [OPTIONS]\n"
     "\n"
     "Print meeting ID with its room and participants as JSON.\n"
     "\n"
-    "  --database PATH          SQLite file (or ROOMKEY_DATABASE; default roomkey.db)\n";
+    "  --database DB            SQLite file or postgres:// URL (or ROOMKEY_DATABASE;\n"
+    "                           default roomkey.db)\n";
 
 static const char MEETING_DELETE_HELP[] =
     "Usage: roomkey meeting delete ID [OPTIONS]\n"
     "\n"
     "Delete meeting ID with its room, participants and seats.\n"
     "\n"
-    "  --database PATH          SQLite file (or ROOMKEY_DATABASE; default roomkey.db)\n";
+    "  --database DB            SQLite file or postgres:// URL (or ROOMKEY_DATABASE;\n"
+    "                           default roomkey.db)\n";
 
 static const char PARTICIPANT_HELP[] =
     "Usage: roomkey meeting participant add|remove ID SUBJECT [OPTIONS]\n"
@@ -1060,7 +1075,8 @@ static const char PARTICIPANT_ADD_HELP[] =
     "\n"
     "  --role ROLE              role in the meeting's room (default: the meeting's\n"
     "                           participant role)\n"
-    "  --database PATH          SQLite file (or ROOMKEY_DATABASE; default roomkey.db)\n";
+    "  --database DB            SQLite file or postgres:// URL (or ROOMKEY_DATABASE;\n"
+    "                           default roomkey.db)\n";
 
 static const char PARTICIPANT_REMOVE_HELP[] =
     "Usage: roomkey meeting participant remove ID SUBJECT [OPTIONS]\n"
@@ -1068,7 +1084,8 @@ static const char PARTICIPANT_REMOVE_HELP[] =
     "Remove participant SUBJECT from meeting ID. The creator can't be removed\n"
     "(delete the meeting instead).\n"
     "\n"
-    "  --database PATH          SQLite file (or ROOMKEY_DATABASE; default roomkey.db)\n";
+    "  --database DB            SQLite file or postgres:// URL (or ROOMKEY_DATABASE;\n"
+    "                           default roomkey.db)\n";
 
 enum {
     O_CREATOR = 512,

@@ -5,8 +5,10 @@
 #include "../util/err.h"
 #include "audit_queue.h"
 #include "lookup_cache.h"
+#include "store_pg.h"
 #include "store_sqlite.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -42,6 +44,125 @@ static int check_field(const char *s, size_t cap, bool required)
     return required && n == 0 ? RK_EINVAL : RK_OK;
 }
 
+/* is_pg_url: url names a PostgreSQL server (libpq's URL schemes). */
+static bool is_pg_url(const char *url)
+{
+    return strncasecmp(url, "postgres://", 11) == 0 || strncasecmp(url, "postgresql://", 13) == 0;
+}
+
+/* is_password_key: the n bytes at k, percent-decoded as libpq does, are
+ * the parameter name "password". */
+static bool is_password_key(const char *k, size_t n)
+{
+    static const char want[] = "password";
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++, j++) {
+        int ch = (unsigned char)k[i];
+        if (ch == '%' && i + 2 < n && isxdigit((unsigned char)k[i + 1]) &&
+            isxdigit((unsigned char)k[i + 2])) {
+            char hex[3] = {k[i + 1], k[i + 2], '\0'};
+            ch = (int)strtol(hex, NULL, 16);
+            i += 2;
+        }
+        if (j >= sizeof want - 1 || ch != want[j])
+            return false;
+    }
+    return j == sizeof want - 1;
+}
+
+/* next_secret returns the first password in PostgreSQL URL url that
+ * starts at or after from (a pointer into url), its length in *n; NULL
+ * when there is none. Passwords are the user:password@ part (libpq ends
+ * the user part at the first '@' or '/') and the values of password=
+ * parameters after the '?'. */
+static const char *next_secret(const char *url, const char *from, size_t *n)
+{
+    const char *host = strstr(url, "://") + 3;
+    size_t u = strcspn(host, "@/");
+    if (host[u] == '@') {
+        const char *colon = memchr(host, ':', u);
+        if (colon && colon + 1 >= from) {
+            *n = (size_t)(host + u - (colon + 1));
+            return colon + 1;
+        }
+        host += u + 1;
+    }
+    const char *p = strchr(host, '?');
+    while (p && *p) {
+        p++; /* past '?' or '&' */
+        size_t len = strcspn(p, "&");
+        const char *eq = memchr(p, '=', len);
+        if (eq && eq + 1 >= from && is_password_key(p, (size_t)(eq - p))) {
+            *n = (size_t)(p + len - (eq + 1));
+            return eq + 1;
+        }
+        p += len;
+    }
+    return NULL;
+}
+
+/* put appends n bytes of s to out (capacity cap > 0) at *len, cutting to
+ * fit; out stays NUL-terminated. */
+static void put(char *out, size_t cap, size_t *len, const char *s, size_t n)
+{
+    if (n > cap - 1 - *len)
+        n = cap - 1 - *len;
+    memcpy(out + *len, s, n);
+    *len += n;
+    out[*len] = '\0';
+}
+
+void store_url_redact(const char *url, char *out, size_t cap)
+{
+    if (!out || !cap)
+        return;
+    out[0] = '\0';
+    if (!url)
+        return;
+    size_t len = 0, n = 0;
+    const char *p = url, *from = url, *sec;
+    while (is_pg_url(url) && (sec = next_secret(url, from, &n))) {
+        put(out, cap, &len, p, (size_t)(sec - p));
+        put(out, cap, &len, "***", 3);
+        p = sec + n;
+        if (!*p)
+            break;
+        from = p + 1; /* past the '@' or '&' that ends it */
+    }
+    put(out, cap, &len, p, strlen(p));
+}
+
+/* scrub replaces, in why (capacity cap), every copy of a password of
+ * PostgreSQL URL url with "***": a libpq message may quote part of the URL
+ * (e.g. a bad percent-encoding). */
+static void scrub(const char *url, char *why, size_t cap)
+{
+    size_t n;
+    if (!why || !cap)
+        return;
+    char *tmp = malloc(cap);
+    if (!tmp) {
+        why[0] = '\0'; /* no message rather than one that may hold the password */
+        return;
+    }
+    const char *from = url, *sec;
+    while ((sec = next_secret(url, from, &n))) {
+        size_t len = 0;
+        const char *p = why, *hit;
+        while (n && (hit = memmem(p, strlen(p), sec, n))) {
+            put(tmp, cap, &len, p, (size_t)(hit - p));
+            put(tmp, cap, &len, "***", 3);
+            p = hit + n;
+        }
+        put(tmp, cap, &len, p, strlen(p));
+        memcpy(why, tmp, len + 1);
+        if (!sec[n])
+            break;
+        from = sec + n + 1; /* past the '@' or '&' that ends it */
+    }
+    free(tmp);
+}
+
 int store_open(const char *url, store **out, char *why, size_t why_cap)
 {
     if (why && why_cap)
@@ -51,12 +172,14 @@ int store_open(const char *url, store **out, char *why, size_t why_cap)
     *out = NULL;
     if (!url || !*url)
         return rk_fail(RK_EINVAL, why, why_cap, "empty database URL");
-    if (strncasecmp(url, "postgres://", 11) == 0 || strncasecmp(url, "postgresql://", 13) == 0)
-        return rk_fail(RK_EINVAL, why, why_cap, "PostgreSQL store not built yet");
+    bool pg = is_pg_url(url);
     store *st = NULL;
-    int rc = store_sqlite_ops.open(url, &st, why, why_cap);
-    if (rc != RK_OK)
+    int rc = (pg ? &store_pg_ops : &store_sqlite_ops)->open(url, &st, why, why_cap);
+    if (rc != RK_OK) {
+        if (pg)
+            scrub(url, why, why_cap);
         return rc;
+    }
     store_front *f = calloc(1, sizeof *f);
     if (!f || lookup_cache_new(LOOKUP_TTL_MS, &f->cache) != RK_OK ||
         audit_queue_new(st, &f->audit) != RK_OK) {
@@ -67,6 +190,11 @@ int store_open(const char *url, store **out, char *why, size_t why_cap)
         return rk_fail(RK_ENOMEM, why, why_cap, "out of memory");
     }
     st->front = f;
+    if (st->ops->start && (rc = st->ops->start(st)) != RK_OK) {
+        rk_fail(rc, why, why_cap, "cannot start the %s change feed", st->ops->name);
+        store_close(st);
+        return rc;
+    }
     *out = st;
     return RK_OK;
 }
@@ -75,13 +203,14 @@ void store_close(store *st)
 {
     if (!st)
         return;
-    if (st->front) {
-        audit_queue_free(st->front->audit); /* commits what is queued */
-        lookup_cache_free(st->front->cache);
-        free(st->front);
-        st->front = NULL;
+    store_front *f = st->front;
+    if (f)
+        audit_queue_free(f->audit); /* commits what is queued */
+    st->ops->close(st);             /* stops a change feed before the cache goes */
+    if (f) {
+        lookup_cache_free(f->cache);
+        free(f);
     }
-    st->ops->close(st);
 }
 
 void store_notify_changed(store *st)

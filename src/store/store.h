@@ -3,8 +3,8 @@
  * meetings (a room with a heading, a status and a creator).
  *
  * One interface, several backends behind a const table of functions (the
- * shape of redis's pluggable backends): SQLite now (store_sqlite.c, the
- * default), PostgreSQL next. Callers use the store_* functions below and
+ * shape of redis's pluggable backends): SQLite (store_sqlite.c, the
+ * default) and PostgreSQL (store_pg.c). Callers use the store_* functions below and
  * never see a connection: each backend keeps one connection per calling
  * thread, opened lazily and closed by store_close. All functions are safe
  * to call from several threads at once. Every string field has a hard
@@ -105,6 +105,10 @@ typedef struct store_ops {
     const char *name; /* "sqlite", "postgres" */
     int (*open)(const char *url, store **out, char *why, size_t why_cap);
     void (*close)(store *self);
+    /* Optional (NULL = nothing to do): called once store_open's front end
+     * is ready, e.g. to start a change feed that calls store_notify_changed
+     * (until close). */
+    int (*start)(store *self);
     int (*ping)(store *self);
     int (*room_get)(store *self, const char *name_or_alias, store_room *out);
     int (*room_create)(store *self, const store_room *r);
@@ -142,10 +146,17 @@ struct store {
 };
 
 /* store_open opens the store at url: a SQLite file path (the default; the
- * file is created, WAL mode, migrations applied) or, later, a postgres://
- * URL. On failure why (capacity why_cap) names the problem. Free with
- * store_close. */
+ * file is created, WAL mode, migrations applied) or a postgres:// (or
+ * postgresql://) URL (migrations applied, change feed started). On failure
+ * why (capacity why_cap) names the problem; it never holds the URL's
+ * password. Free with store_close. */
 int store_open(const char *url, store **out, char *why, size_t why_cap);
+
+/* store_url_redact copies url into out (capacity cap > 0, always
+ * NUL-terminated, cut to fit) with any password in it replaced by "***":
+ * the user:password@ part of a postgres:// URL and its password=
+ * parameter. Use it wherever a database URL is printed or logged. */
+void store_url_redact(const char *url, char *out, size_t cap);
 
 /* store_close closes every connection and frees st. NULL is fine. */
 void store_close(store *st);

@@ -2,13 +2,12 @@
  * memberships and the audit log in one database file.
  *
  * Threads: every calling thread gets its own connection, opened lazily on
- * its first call and kept in a pthread key; a thread's connection is closed
- * when the thread exits, and store_close closes whatever is left. The open
- * connections also sit in a list guarded by a mutex, which is the only
- * state threads share. Connections are opened SQLITE_OPEN_NOMUTEX (each is
- * used by one thread only). Writers wait for each other through
- * busy_timeout; WAL mode lets readers run while one thread writes, and lets
- * another process (the CLI) change the file while the server runs.
+ * its first call (conn_list.h: found through a pthread key, closed when the
+ * thread exits; store_close closes the rest). Connections are opened
+ * SQLITE_OPEN_NOMUTEX (each is used by one thread only). Writers wait for
+ * each other through busy_timeout; WAL mode lets readers run while one
+ * thread writes, and lets another process (the CLI) change the file while
+ * the server runs.
  *
  * Seats and meetings (schema version 2) live in tables of their own that
  * reference rooms(name) ON DELETE CASCADE.
@@ -22,6 +21,7 @@
 #include "store_sqlite.h"
 #include "../util/clock.h"
 #include "../util/err.h"
+#include "conn_list.h"
 
 #include <pthread.h>
 #include <sqlite3.h>
@@ -206,18 +206,15 @@ typedef struct sq_store sq_store;
 
 /* One thread's connection with its prepared statements. */
 typedef struct sq_conn {
+    conn_link link; /* first: in the store's conns (the writer: in none) */
     sqlite3 *db;
     sqlite3_stmt *stmt[S_COUNT];
-    sq_store *owner;
-    struct sq_conn *prev, *next; /* in owner->conns, under owner->mu */
 } sq_conn;
 
 struct sq_store {
     store base; /* first: a store * is a sq_store * */
     char *path;
-    pthread_key_t key; /* this thread's sq_conn */
-    pthread_mutex_t mu;
-    sq_conn *conns;      /* every open connection */
+    conn_list conns;     /* every thread's read connection */
     pthread_mutex_t wmu; /* serialises this process's writers (see WRITE_LOCKED) */
     sq_conn *writer;     /* the one connection every write uses, under wmu */
 };
@@ -264,6 +261,12 @@ static void conn_close(sq_conn *c)
         sqlite3_finalize(c->stmt[i]);
     sqlite3_close(c->db);
     free(c);
+}
+
+/* conn_free is the conn_list's way to free a connection. */
+static void conn_free(conn_link *l)
+{
+    conn_close((sq_conn *)l);
 }
 
 /* journal_mode_cb records the mode PRAGMA journal_mode reports into the
@@ -383,53 +386,17 @@ static int bind_text(sqlite3_stmt *st, int i, const char *s)
     return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
 }
 
-/* conn_release is the pthread key destructor: it closes an exiting thread's
- * connection and unlinks it from its store. */
-static void conn_release(void *p)
-{
-    sq_conn *c = p;
-    sq_store *s = c->owner;
-    pthread_mutex_lock(&s->mu);
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        s->conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    pthread_mutex_unlock(&s->mu);
-    conn_close(c);
-}
-
-/* conn_track links c into s's list and makes it this thread's connection.
- * From then on s owns c. */
-static int conn_track(sq_store *s, sq_conn *c)
-{
-    c->owner = s;
-    pthread_mutex_lock(&s->mu);
-    c->prev = NULL;
-    c->next = s->conns;
-    if (s->conns)
-        s->conns->prev = c;
-    s->conns = c;
-    pthread_mutex_unlock(&s->mu);
-    if (pthread_setspecific(s->key, c) != 0) {
-        conn_release(c);
-        return RK_ENOMEM;
-    }
-    return RK_OK;
-}
-
 /* conn_get returns this thread's connection to self, opening it on the
  * thread's first call. The store owns it. */
 static int conn_get(store *self, sq_conn **out)
 {
     sq_store *s = (sq_store *)self;
-    sq_conn *c = pthread_getspecific(s->key);
+    sq_conn *c = (sq_conn *)conn_list_mine(&s->conns);
     if (!c) {
         int rc = conn_open(s->path, false, &c, NULL, 0);
         if (rc)
             return rc;
-        if ((rc = conn_track(s, c)))
+        if ((rc = conn_list_add(&s->conns, &c->link)))
             return rc;
     }
     *out = c;
@@ -447,7 +414,6 @@ static int writer_get(store *self, sq_conn **out)
         int rc = conn_open(s->path, false, &s->writer, NULL, 0);
         if (rc)
             return rc;
-        s->writer->owner = s;
     }
     *out = s->writer;
     return RK_OK;
@@ -694,19 +660,8 @@ rollback:
 static void sq_close(store *self)
 {
     sq_store *s = (sq_store *)self;
-    pthread_key_delete(s->key); /* no destructor runs for it after this */
-    pthread_mutex_lock(&s->mu);
-    sq_conn *c = s->conns;
-    s->conns = NULL;
-    pthread_mutex_unlock(&s->mu);
-    while (c) {
-        sq_conn *next = c->next;
-        conn_close(c);
-        c = next;
-    }
-    if (s->writer)
-        conn_close(s->writer);
-    pthread_mutex_destroy(&s->mu);
+    conn_list_close(&s->conns);
+    conn_close(s->writer);
     pthread_mutex_destroy(&s->wmu);
     free(s->path);
     free(s);
@@ -740,22 +695,19 @@ static int sq_open(const char *url, store **out, char *why, size_t cap)
         free(s);
         return rk_fail(RK_ENOMEM, why, cap, "out of memory");
     }
-    pthread_mutex_init(&s->mu, NULL);
-    pthread_mutex_init(&s->wmu, NULL);
-    if (pthread_key_create(&s->key, conn_release) != 0) {
-        pthread_mutex_destroy(&s->mu);
-        pthread_mutex_destroy(&s->wmu);
+    if (conn_list_init(&s->conns, conn_free) != RK_OK) {
         free(s->path);
         free(s);
         return rk_fail(RK_ENOMEM, why, cap, "no thread-local key left");
     }
+    pthread_mutex_init(&s->wmu, NULL);
     sq_conn *c = NULL;
     int rc = conn_open(path, true, &c, why, cap);
     if (rc == RK_OK && (rc = migrate(c, why, cap)) != RK_OK) {
         conn_close(c);
         c = NULL;
     }
-    if (rc == RK_OK && (rc = conn_track(s, c)) != RK_OK)
+    if (rc == RK_OK && (rc = conn_list_add(&s->conns, &c->link)) != RK_OK)
         rk_fail(rc, why, cap, "out of memory");
     if (rc) {
         sq_close(&s->base);

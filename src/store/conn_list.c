@@ -1,0 +1,70 @@
+/* conn_list.c - per-thread connections behind a pthread key, linked in a
+ * mutex-guarded list (the only state the threads share). */
+#include "conn_list.h"
+#include "../util/err.h"
+
+#include <stddef.h>
+
+/* conn_release is the key's destructor: it unlinks an exiting thread's
+ * connection and frees it. */
+static void conn_release(void *p)
+{
+    conn_link *c = p;
+    conn_list *cl = c->list;
+    pthread_mutex_lock(&cl->mu);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        cl->head = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    pthread_mutex_unlock(&cl->mu);
+    cl->free_conn(c);
+}
+
+int conn_list_init(conn_list *cl, void (*free_conn)(conn_link *c))
+{
+    cl->head = NULL;
+    cl->free_conn = free_conn;
+    if (pthread_key_create(&cl->key, conn_release) != 0)
+        return RK_ENOMEM;
+    pthread_mutex_init(&cl->mu, NULL);
+    return RK_OK;
+}
+
+conn_link *conn_list_mine(conn_list *cl)
+{
+    return pthread_getspecific(cl->key);
+}
+
+int conn_list_add(conn_list *cl, conn_link *c)
+{
+    c->list = cl;
+    pthread_mutex_lock(&cl->mu);
+    c->prev = NULL;
+    c->next = cl->head;
+    if (cl->head)
+        cl->head->prev = c;
+    cl->head = c;
+    pthread_mutex_unlock(&cl->mu);
+    if (pthread_setspecific(cl->key, c) != 0) {
+        conn_release(c);
+        return RK_ENOMEM;
+    }
+    return RK_OK;
+}
+
+void conn_list_close(conn_list *cl)
+{
+    pthread_key_delete(cl->key); /* no destructor runs for it after this */
+    pthread_mutex_lock(&cl->mu);
+    conn_link *c = cl->head;
+    cl->head = NULL;
+    pthread_mutex_unlock(&cl->mu);
+    while (c) {
+        conn_link *next = c->next;
+        cl->free_conn(c);
+        c = next;
+    }
+    pthread_mutex_destroy(&cl->mu);
+}

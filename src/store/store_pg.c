@@ -1,0 +1,1384 @@
+/* store_pg.c - the PostgreSQL backend of the store (store.h): the same
+ * tables as SQLite in a server that several RoomKey instances share.
+ *
+ * Connections: every calling thread gets its own libpq connection, opened
+ * lazily (conn_list.h), like the SQLite backend. Before each use a connection is
+ * checked without a round trip (PQconsumeInput sees a restarted server's
+ * close); a broken one is reopened, and a read whose connection broke
+ * while it ran is run once more on a new one. After a failed connect, no
+ * thread tries again for RECONNECT_PAUSE_MS: while the server is down,
+ * requests fail at once (RK_EIO) instead of each waiting for a connect.
+ *
+ * Audit batches go in one pipelined transaction (BEGIN, one INSERT per
+ * record, COMMIT, Sync: one round trip). A batch whose connection broke is
+ * written again on a new connection, and there a record whose jti already
+ * exists with identical fields counts as committed: the lost COMMIT did
+ * commit it. So no record is lost or written twice, and none is half
+ * written (a record is one row). See docs/deploy.md.
+ *
+ * Change feed: triggers on rooms and members pg_notify STORE_PG_CHANNEL
+ * on every change, whoever makes it (another instance, the CLI, psql).
+ * One thread per store holds its own connection, LISTENs, and calls
+ * store_notify_changed on each notification and after every (re)connect,
+ * since notifications sent while it was away are lost.
+ *
+ * SQL: fixed text with $n parameters, prepared once per connection; values
+ * are only ever bound, never formatted into SQL. */
+#include "store_pg.h"
+#include "../util/clock.h"
+#include "../util/err.h"
+#include "../util/log.h"
+#include "conn_list.h"
+
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libpq-fe.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RECONNECT_PAUSE_MS  200   /* after a failed connect, fail fast this long */
+#define FEED_BACKOFF_MIN_MS 50    /* change feed: first pause after losing the server */
+#define FEED_BACKOFF_MAX_MS 2000  /* ... doubling up to this */
+#define FEED_CONNECT_MS     10000 /* change feed: bound on one connect + LISTEN */
+
+/* pg_advisory_xact_lock keys: "RKschema" (migrations) and "RKrooms\0"
+ * (room creation: the name-or-alias check and the insert). */
+#define LOCK_SCHEMA INT64_C(0x524b736368656d61)
+#define LOCK_ROOMS  INT64_C(0x524b726f6f6d7300)
+
+#define TEXT_KEY "TEXT COLLATE \"C\" NOT NULL" /* compared and ordered bytewise, as SQLite */
+
+#define ROOM_COLS    "name, alias, mode, default_role, max_participants, max_ttl, created_at"
+#define MEMBER_COLS  "room, subject, role, created_at"
+#define SEAT_COLS    "room, seat, subject, exp, claimed_at"
+#define MEETING_COLS "id, room, heading, description, status, creator, created_at, updated_at"
+#define AUDIT_COLS                                                                                 \
+    "id, jti, subject, identity, room, role, grants, issued_at, exp, client_ip, route"
+
+/* The schema, one entry per version, numbered as SQLite's so a version
+ * means the same tables in both; entry i takes the database from version i
+ * to i + 1. Applied in one transaction under an advisory lock at open;
+ * never edit an entry once released, append a new one. */
+static const char *const MIGRATIONS[] = {
+    "CREATE TABLE rooms ("
+    " name " TEXT_KEY " PRIMARY KEY,"
+    " alias TEXT COLLATE \"C\" UNIQUE," /* NULL = none */
+    " mode INTEGER NOT NULL DEFAULT 0 CHECK (mode IN (0, 1)),"
+    " default_role TEXT NOT NULL DEFAULT '',"
+    " max_participants BIGINT NOT NULL DEFAULT 0,"
+    " max_ttl BIGINT NOT NULL DEFAULT 0,"
+    " created_at BIGINT NOT NULL);"
+    "CREATE TABLE members ("
+    " room " TEXT_KEY " REFERENCES rooms(name) ON DELETE CASCADE,"
+    " subject " TEXT_KEY ","
+    " role TEXT NOT NULL,"
+    " created_at BIGINT NOT NULL,"
+    " PRIMARY KEY (room, subject));"
+    "CREATE TABLE audit ("
+    " id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY," /* only grows */
+    " jti " TEXT_KEY " UNIQUE,"
+    " subject " TEXT_KEY ","
+    " identity TEXT NOT NULL,"
+    " room " TEXT_KEY ","
+    " role TEXT NOT NULL,"
+    " grants TEXT NOT NULL,"
+    " issued_at BIGINT NOT NULL,"
+    " exp BIGINT NOT NULL,"
+    " client_ip TEXT NOT NULL,"
+    " route TEXT NOT NULL);"
+    "CREATE INDEX audit_room_id ON audit (room, id);"
+    "CREATE INDEX audit_subject_id ON audit (subject, id);"
+    /* the change feed: one notification per changing statement */
+    "CREATE FUNCTION roomkey_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " BEGIN PERFORM pg_notify('" STORE_PG_CHANNEL "', TG_TABLE_NAME); RETURN NULL; END $$;"
+    "CREATE TRIGGER rooms_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON rooms"
+    " FOR EACH STATEMENT EXECUTE FUNCTION roomkey_notify_change();"
+    "CREATE TRIGGER members_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON members"
+    " FOR EACH STATEMENT EXECUTE FUNCTION roomkey_notify_change();",
+    /* 2: SQLite dropped AUTOINCREMENT from audit.id here; an identity
+     * column needs no change. Kept so version numbers match. */
+    "SELECT 1",
+    /* 3: seats and meetings */
+    "CREATE TABLE seats ("
+    " room " TEXT_KEY " REFERENCES rooms(name) ON DELETE CASCADE,"
+    " seat INTEGER NOT NULL CHECK (seat >= 1),"
+    " subject " TEXT_KEY ","
+    " exp BIGINT NOT NULL,"
+    " claimed_at BIGINT NOT NULL,"
+    " PRIMARY KEY (room, seat));"
+    "CREATE INDEX seats_room_subject ON seats (room, subject);"
+    "CREATE TABLE meetings ("
+    " id " TEXT_KEY " PRIMARY KEY,"
+    " room " TEXT_KEY " UNIQUE REFERENCES rooms(name) ON DELETE CASCADE,"
+    " heading TEXT NOT NULL,"
+    " description TEXT NOT NULL,"
+    " status TEXT NOT NULL,"
+    " creator TEXT NOT NULL,"
+    " created_at BIGINT NOT NULL,"
+    " updated_at BIGINT NOT NULL);",
+};
+#define SCHEMA_VERSION ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
+
+/* Statements prepared per connection (named "rk<id>"). The audit list has
+ * one per combination of filters (S_AUDIT_LIST + a mask of AF_* bits). */
+enum {
+    S_BEGIN,
+    S_COMMIT,
+    S_PING,
+    S_LOCK,
+    S_ROOM_GET,
+    S_ROOM_TAKEN,
+    S_ROOM_INSERT,
+    S_ROOM_DELETE,
+    S_ROOM_LIST,
+    S_ROOM_EXISTS,
+    S_MEMBER_GET,
+    S_MEMBER_SET,
+    S_MEMBER_REMOVE,
+    S_MEMBER_LIST,
+    S_AUDIT_ADD,
+    S_SEAT_CLAIM,
+    S_SEAT_RELEASE,
+    S_SEAT_LIST,
+    S_MEETING_ROOM,
+    S_MEETING_INSERT,
+    S_MEETING_GET,
+    S_MEETING_STATUS,
+    S_MEETING_DELETE,
+    S_MEETING_LIST,
+    S_AUDIT_LIST,
+    S_COUNT = S_AUDIT_LIST + 16,
+};
+_Static_assert(S_COUNT <= 64, "prepared statements are tracked in a 64-bit mask");
+
+enum { AF_ROOM = 1, AF_SUBJECT = 2, AF_SINCE = 4, AF_BEFORE = 8 };
+
+static const char *const SQL[S_AUDIT_LIST] = {
+    [S_BEGIN] = "BEGIN",
+    [S_COMMIT] = "COMMIT",
+    [S_PING] = "SELECT max(version) FROM schema_version",
+    [S_LOCK] = "SELECT pg_advisory_xact_lock($1)",
+    /* by name first, then by alias, in one snapshot */
+    [S_ROOM_GET] = "SELECT " ROOM_COLS " FROM rooms WHERE name = $1 OR alias = $1"
+                   " ORDER BY name = $1 DESC LIMIT 1",
+    /* a new room's name and alias must not match any name or alias */
+    [S_ROOM_TAKEN] = "SELECT 1 FROM rooms WHERE name = $1 OR alias = $1 OR name = $2 OR alias = $2"
+                     " LIMIT 1",
+    [S_ROOM_INSERT] = "INSERT INTO rooms (" ROOM_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    [S_ROOM_DELETE] = "DELETE FROM rooms WHERE name = $1",
+    [S_ROOM_LIST] = "SELECT " ROOM_COLS " FROM rooms ORDER BY name LIMIT $1",
+    [S_ROOM_EXISTS] = "SELECT 1 FROM rooms WHERE name = $1",
+    [S_MEMBER_GET] = "SELECT " MEMBER_COLS " FROM members WHERE room = $1 AND subject = $2",
+    [S_MEMBER_SET] = "INSERT INTO members (" MEMBER_COLS ") VALUES ($1, $2, $3, $4)"
+                     " ON CONFLICT (room, subject) DO UPDATE SET role = excluded.role",
+    [S_MEMBER_REMOVE] = "DELETE FROM members WHERE room = $1 AND subject = $2",
+    [S_MEMBER_LIST] = "SELECT " MEMBER_COLS " FROM members WHERE room = $1"
+                      " ORDER BY subject LIMIT $2",
+    /* One row "1": inserted. One row "2": this jti is already logged with
+     * exactly these fields (after a lost COMMIT: ours). No row: this jti is
+     * logged with other fields. The outer SELECT reads the snapshot from
+     * before the INSERT, so it never sees the row it inserts. */
+    [S_AUDIT_ADD] = "WITH ins AS (INSERT INTO audit (jti, subject, identity, room, role, grants,"
+                    " issued_at, exp, client_ip, route)"
+                    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+                    " ON CONFLICT (jti) DO NOTHING RETURNING 1 AS k)"
+                    " SELECT k FROM ins UNION ALL"
+                    " SELECT 2 FROM audit WHERE jti = $1 AND subject = $2 AND identity = $3"
+                    " AND room = $4 AND role = $5 AND grants = $6 AND issued_at = $7"
+                    " AND exp = $8 AND client_ip = $9 AND route = $10"
+                    " AND NOT EXISTS (SELECT 1 FROM ins)",
+    /* The claim is one statement: it writes the seat only when it is free,
+     * expired (exp <= now) or already the subject's (count 0: another
+     * subject holds it; a racing claim waits for the other's commit and
+     * then sees its row), and then drops the subject's other seats of the
+     * room. The same subject keeps the later exp and, while its claim is
+     * live, its claimed_at. Running it twice changes nothing more. */
+    [S_SEAT_CLAIM] =
+        "WITH claim AS (INSERT INTO seats (" SEAT_COLS ") VALUES ($1, $2, $3, $4, $5)"
+        " ON CONFLICT (room, seat) DO UPDATE SET"
+        " exp = CASE WHEN seats.subject = excluded.subject AND seats.exp > excluded.exp"
+        " THEN seats.exp ELSE excluded.exp END,"
+        " claimed_at = CASE WHEN seats.subject = excluded.subject AND seats.exp > $5"
+        " THEN seats.claimed_at ELSE excluded.claimed_at END,"
+        " subject = excluded.subject"
+        " WHERE seats.subject = excluded.subject OR seats.exp <= $5 RETURNING 1),"
+        " others AS (DELETE FROM seats WHERE room = $1 AND subject = $3 AND seat <> $2"
+        " AND EXISTS (SELECT 1 FROM claim))"
+        " SELECT count(*) FROM claim",
+    [S_SEAT_RELEASE] = "DELETE FROM seats WHERE room = $1 AND ($2 = 0 OR seat = $2)"
+                       " AND ($3::text IS NULL OR subject = $3) AND exp > $4",
+    [S_SEAT_LIST] = "SELECT " SEAT_COLS " FROM seats WHERE room = $1 AND exp > $2"
+                    " ORDER BY seat LIMIT $3",
+    /* a meeting's room: members-only, inserted only when no room has that
+     * name or alias (under the rooms lock, like room creation) */
+    [S_MEETING_ROOM] = "INSERT INTO rooms (" ROOM_COLS ") SELECT $1::text, NULL, 0, $2::text, 0, 0,"
+                       " $3::bigint WHERE NOT EXISTS (SELECT 1 FROM rooms WHERE name = $1 OR"
+                       " alias = $1)",
+    [S_MEETING_INSERT] = "INSERT INTO meetings (" MEETING_COLS ")"
+                         " VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+    [S_MEETING_GET] = "SELECT " MEETING_COLS " FROM meetings WHERE id = $1",
+    [S_MEETING_STATUS] = "UPDATE meetings SET status = $2, updated_at = $3 WHERE id = $1",
+    /* the meeting, its memberships and seats go with the room (ON DELETE CASCADE) */
+    [S_MEETING_DELETE] = "DELETE FROM rooms WHERE name = (SELECT room FROM meetings WHERE id = $1)",
+    [S_MEETING_LIST] = "SELECT " MEETING_COLS " FROM meetings WHERE id > $1 ORDER BY id LIMIT $2",
+};
+
+/* One connection with its prepared statements. */
+typedef struct pg_conn {
+    conn_link link;    /* first: in the store's conns (the feed's: in none) */
+    PGconn *db;        /* NULL while not connected */
+    uint64_t prepared; /* bit i: statement i is prepared on db */
+    bool lost;         /* the server ended the session: reconnect before use */
+} pg_conn;
+
+typedef struct pg_store {
+    store base; /* first: a store * is a pg_store * */
+    char *url;
+    conn_list conns;             /* every thread's connection */
+    _Atomic int64_t retry_at_ms; /* no connect attempt before this (monotonic) */
+    pthread_t feed;              /* the change feed's thread */
+    bool feed_running;
+    int wake[2]; /* pipe: close writes a byte to stop the feed */
+    atomic_bool stopping;
+    _Atomic uint64_t feed_connects, feed_notes;
+    atomic_bool feed_up;
+} pg_store;
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- errors ------------------------------------------------------------ */
+
+/* result_err turns a failed result into an RK_* code by its SQLSTATE:
+ * uniqueness is a conflict, a missing parent row (foreign key) is
+ * RK_ENOTFOUND, bad data (e.g. text that isn't UTF-8) is RK_EINVAL; the
+ * rest, connection failures included, is RK_EIO. */
+static int result_err(const PGresult *r)
+{
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    if (!state)
+        return RK_EIO;
+    if (strcmp(state, "23505") == 0)
+        return RK_ECONFLICT;
+    if (strcmp(state, "23503") == 0)
+        return RK_ENOTFOUND;
+    if (strncmp(state, "22", 2) == 0 || strcmp(state, "23502") == 0 || strcmp(state, "23514") == 0)
+        return RK_EINVAL;
+    if (strcmp(state, "54000") == 0)
+        return RK_ETOOBIG;
+    if (strcmp(state, "53200") == 0)
+        return RK_ENOMEM;
+    return RK_EIO;
+}
+
+/* session_ended: r's SQLSTATE says the server ended or lost the session
+ * (class 08, or shutdown / crash / not yet accepting connections). */
+static bool session_ended(const PGresult *r)
+{
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    return state && (strncmp(state, "08", 2) == 0 || strncmp(state, "57P0", 4) == 0);
+}
+
+/* conn_failed records that statement result r (NULL = none) failed on c;
+ * returns its RK_* code. */
+static int conn_failed(pg_conn *c, const PGresult *r)
+{
+    if (!r || session_ended(r) || PQstatus(c->db) != CONNECTION_OK)
+        c->lost = true;
+    return r ? result_err(r) : RK_EIO;
+}
+
+/* first_line writes "what: " and libpq's message msg up to its first line
+ * break into why (capacity cap); returns rc. libpq names host and user;
+ * store_open scrubs a password it might quote from a malformed URL. */
+static int first_line(int rc, char *why, size_t cap, const char *what, const char *msg)
+{
+    size_t n = strcspn(msg ? msg : "", "\r\n");
+    return rk_fail(rc, why, cap, "%s: %.*s", what, (int)n, msg ? msg : "");
+}
+
+/* ---- connections ------------------------------------------------------ */
+
+/* on_notice is libpq's notice receiver: notices are not printed; a FATAL
+ * one (the server is ending this session) marks the connection lost. */
+static void on_notice(void *arg, const PGresult *r)
+{
+    pg_conn *c = arg;
+    const char *sev = PQresultErrorField(r, PG_DIAG_SEVERITY_NONLOCALIZED);
+    if (sev && (strcmp(sev, "FATAL") == 0 || strcmp(sev, "PANIC") == 0))
+        c->lost = true;
+}
+
+/* db_start begins a connection to url (blocking unless async). Defaults
+ * come first, so the URL may override them; client_encoding last, so it
+ * can't: every string RoomKey sends and reads is UTF-8. NULL only when out
+ * of memory; otherwise check PQstatus. */
+static PGconn *db_start(const char *url, bool async)
+{
+    static const char *const keys[] = {
+        "connect_timeout",  "application_name", "keepalives_idle", "keepalives_interval",
+        "keepalives_count", "dbname",           "client_encoding", NULL,
+    };
+    const char *vals[] = {"5", "roomkey", "30", "10", "3", url, "UTF8", NULL};
+    return async ? PQconnectStartParams(keys, vals, 1) : PQconnectdbParams(keys, vals, 1);
+}
+
+/* conn_drop closes c's session (if any); c can be connected again. */
+static void conn_drop(pg_conn *c)
+{
+    PQfinish(c->db);
+    c->db = NULL;
+    c->prepared = 0;
+    c->lost = false;
+}
+
+/* conn_connect opens a new session for c to s's server. On failure why
+ * says why, and other threads wait RECONNECT_PAUSE_MS before trying. */
+static int conn_connect(pg_store *s, pg_conn *c, char *why, size_t cap)
+{
+    if (now_ms() < atomic_load(&s->retry_at_ms))
+        return rk_fail(RK_EIO, why, cap, "database unreachable (a connect just failed)");
+    PGconn *db = db_start(s->url, false);
+    if (!db)
+        return rk_fail(RK_ENOMEM, why, cap, "out of memory");
+    if (PQstatus(db) != CONNECTION_OK) {
+        first_line(RK_EIO, why, cap, "cannot connect", PQerrorMessage(db));
+        PQfinish(db);
+        atomic_store(&s->retry_at_ms, now_ms() + RECONNECT_PAUSE_MS);
+        return RK_EIO;
+    }
+    PQsetNoticeReceiver(db, on_notice, c);
+    c->db = db;
+    c->prepared = 0;
+    c->lost = false;
+    return RK_OK;
+}
+
+/* conn_usable: c has a session the server hasn't ended, with no
+ * transaction open. Reads what the socket holds without blocking, so a
+ * restarted server's close (or its FATAL notice) is seen here, before any
+ * statement is sent. */
+static bool conn_usable(pg_conn *c)
+{
+    if (!c->db || c->lost || PQstatus(c->db) != CONNECTION_OK || !PQconsumeInput(c->db))
+        return false;
+    PQisBusy(c->db); /* parses what was read: a notice may mark c lost */
+    return !c->lost && PQstatus(c->db) == CONNECTION_OK &&
+           PQtransactionStatus(c->db) == PQTRANS_IDLE;
+}
+
+/* conn_free closes the session of the connection l heads and frees it
+ * (already unlinked; the conn_list's free_conn). NULL is fine. */
+static void conn_free(conn_link *l)
+{
+    pg_conn *c = (pg_conn *)l;
+    if (!c)
+        return;
+    PQfinish(c->db);
+    free(c);
+}
+
+/* conn_get returns this thread's connection to s, connected and idle:
+ * made on the thread's first call, reconnected when the server ended its
+ * session. The store owns it. */
+static int conn_get(pg_store *s, pg_conn **out)
+{
+    pg_conn *c = (pg_conn *)conn_list_mine(&s->conns);
+    if (!c) {
+        if (!(c = calloc(1, sizeof *c)))
+            return RK_ENOMEM;
+        int rc = conn_list_add(&s->conns, &c->link);
+        if (rc)
+            return rc;
+    }
+    if (!conn_usable(c)) {
+        conn_drop(c);
+        int rc = conn_connect(s, c, NULL, 0);
+        if (rc)
+            return rc;
+    }
+    *out = c;
+    return RK_OK;
+}
+
+/* ---- statements ------------------------------------------------------- */
+
+/* audit_sql writes the audit list query for filter mask into buf (cap >=
+ * 512) from fixed fragments, numbering the parameters in the order
+ * pg_audit_list passes them. */
+static void audit_sql(unsigned mask, char *buf, size_t cap)
+{
+    static const struct {
+        unsigned bit;
+        const char *cond;
+    } conds[] = {
+        {AF_ROOM, "room = $"},
+        {AF_SUBJECT, "subject = $"},
+        {AF_SINCE, "issued_at >= $"},
+        {AF_BEFORE, "id < $"},
+    };
+    size_t len = (size_t)snprintf(buf, cap, "SELECT " AUDIT_COLS " FROM audit");
+    const char *join = " WHERE ";
+    int p = 1;
+    for (size_t i = 0; i < sizeof conds / sizeof conds[0] && len < cap; i++) {
+        if (mask & conds[i].bit) {
+            len += (size_t)snprintf(buf + len, cap - len, "%s%s%d", join, conds[i].cond, p++);
+            join = " AND ";
+        }
+    }
+    if (len < cap)
+        snprintf(buf + len, cap - len, " ORDER BY id DESC LIMIT $%d", p);
+}
+
+/* stmt_prepare prepares statement id on c unless it already is. */
+static int stmt_prepare(pg_conn *c, int id)
+{
+    if (c->prepared & (UINT64_C(1) << id))
+        return RK_OK;
+    char name[16], buf[512];
+    snprintf(name, sizeof name, "rk%d", id);
+    const char *sql = id < S_AUDIT_LIST ? SQL[id] : buf;
+    if (id >= S_AUDIT_LIST)
+        audit_sql((unsigned)(id - S_AUDIT_LIST), buf, sizeof buf);
+    PGresult *r = PQprepare(c->db, name, sql, 0, NULL);
+    int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? RK_OK : conn_failed(c, r);
+    PQclear(r);
+    if (rc == RK_OK)
+        c->prepared |= UINT64_C(1) << id;
+    return rc;
+}
+
+/* stmt_run runs prepared statement id with n text parameters (NULL = SQL
+ * NULL) on c. On RK_OK *out is its result (caller PQclear()s it). */
+static int stmt_run(pg_conn *c, int id, int n, const char *const *params, PGresult **out)
+{
+    int rc = stmt_prepare(c, id);
+    if (rc)
+        return rc;
+    char name[16];
+    snprintf(name, sizeof name, "rk%d", id);
+    PGresult *r = PQexecPrepared(c->db, name, n, params, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(r);
+    if (r && (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)) {
+        *out = r;
+        return RK_OK;
+    }
+    rc = conn_failed(c, r);
+    PQclear(r);
+    return rc;
+}
+
+/* query runs statement id with params on this thread's connection; on
+ * RK_OK *out is its result (caller PQclear()s it). A connection the
+ * server ended is dropped; when the statement may run twice (retry: a
+ * read, or a write whose second run changes nothing more), it is run once
+ * more on a new connection. */
+static int query(pg_store *s, int id, int n, const char *const *params, bool retry, PGresult **out)
+{
+    for (int attempt = 0;; attempt++) {
+        pg_conn *c;
+        int rc = conn_get(s, &c);
+        if (rc)
+            return rc;
+        rc = stmt_run(c, id, n, params, out);
+        if (rc == RK_OK || !c->lost)
+            return rc;
+        conn_drop(c);
+        if (!retry || attempt > 0)
+            return rc;
+    }
+}
+
+/* ---- rows ------------------------------------------------------------- */
+
+/* cell_text copies cell (row, col) of r into dst (capacity cap); SQL NULL
+ * becomes "". RK_ETOOBIG when it doesn't fit. */
+static int cell_text(const PGresult *r, int row, int col, char *dst, size_t cap)
+{
+    if (PQgetisnull(r, row, col)) {
+        dst[0] = '\0';
+        return RK_OK;
+    }
+    size_t len = (size_t)PQgetlength(r, row, col);
+    if (len >= cap)
+        return RK_ETOOBIG;
+    memcpy(dst, PQgetvalue(r, row, col), len);
+    dst[len] = '\0';
+    return RK_OK;
+}
+
+static int64_t cell_int(const PGresult *r, int row, int col)
+{
+    return strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+/* A row reader: fills the record at dst from row `row` of r. */
+typedef int (*row_fn)(const PGresult *r, int row, void *dst);
+
+static int room_row(const PGresult *r, int i, void *dst)
+{
+    store_room *o = dst;
+    int rc;
+    if ((rc = cell_text(r, i, 0, o->name, sizeof o->name)) ||
+        (rc = cell_text(r, i, 1, o->alias, sizeof o->alias)) ||
+        (rc = cell_text(r, i, 3, o->default_role, sizeof o->default_role)))
+        return rc;
+    o->mode = (int)cell_int(r, i, 2);
+    o->max_participants = cell_int(r, i, 4);
+    o->max_ttl = cell_int(r, i, 5);
+    o->created_at = cell_int(r, i, 6);
+    return RK_OK;
+}
+
+static int member_row(const PGresult *r, int i, void *dst)
+{
+    store_member *m = dst;
+    int rc;
+    if ((rc = cell_text(r, i, 0, m->room, sizeof m->room)) ||
+        (rc = cell_text(r, i, 1, m->subject, sizeof m->subject)) ||
+        (rc = cell_text(r, i, 2, m->role, sizeof m->role)))
+        return rc;
+    m->created_at = cell_int(r, i, 3);
+    return RK_OK;
+}
+
+static int audit_row(const PGresult *r, int i, void *dst)
+{
+    store_audit *a = dst;
+    int rc;
+    a->id = cell_int(r, i, 0);
+    if ((rc = cell_text(r, i, 1, a->jti, sizeof a->jti)) ||
+        (rc = cell_text(r, i, 2, a->subject, sizeof a->subject)) ||
+        (rc = cell_text(r, i, 3, a->identity, sizeof a->identity)) ||
+        (rc = cell_text(r, i, 4, a->room, sizeof a->room)) ||
+        (rc = cell_text(r, i, 5, a->role, sizeof a->role)) ||
+        (rc = cell_text(r, i, 6, a->grants, sizeof a->grants)) ||
+        (rc = cell_text(r, i, 9, a->client_ip, sizeof a->client_ip)) ||
+        (rc = cell_text(r, i, 10, a->route, sizeof a->route)))
+        return rc;
+    a->issued_at = cell_int(r, i, 7);
+    a->exp = cell_int(r, i, 8);
+    return RK_OK;
+}
+
+static int seat_row(const PGresult *r, int i, void *dst)
+{
+    store_seat *o = dst;
+    int rc;
+    if ((rc = cell_text(r, i, 0, o->room, sizeof o->room)) ||
+        (rc = cell_text(r, i, 2, o->subject, sizeof o->subject)))
+        return rc;
+    o->seat = cell_int(r, i, 1);
+    o->exp = cell_int(r, i, 3);
+    o->claimed_at = cell_int(r, i, 4);
+    return RK_OK;
+}
+
+static int meeting_row(const PGresult *r, int i, void *dst)
+{
+    store_meeting *m = dst;
+    int rc;
+    if ((rc = cell_text(r, i, 0, m->id, sizeof m->id)) ||
+        (rc = cell_text(r, i, 1, m->room, sizeof m->room)) ||
+        (rc = cell_text(r, i, 2, m->heading, sizeof m->heading)) ||
+        (rc = cell_text(r, i, 3, m->description, sizeof m->description)) ||
+        (rc = cell_text(r, i, 4, m->status, sizeof m->status)) ||
+        (rc = cell_text(r, i, 5, m->creator, sizeof m->creator)))
+        return rc;
+    m->created_at = cell_int(r, i, 6);
+    m->updated_at = cell_int(r, i, 7);
+    return RK_OK;
+}
+
+/* get_one reads r's first row into dst of size elem (filled only on
+ * success); RK_ENOTFOUND without a row. Clears r. */
+static int get_one(PGresult *r, size_t elem, row_fn fill, void *dst)
+{
+    int rc = RK_ENOTFOUND;
+    if (PQntuples(r) > 0) {
+        void *tmp = calloc(1, elem);
+        rc = tmp ? fill(r, 0, tmp) : RK_ENOMEM;
+        if (rc == RK_OK)
+            memcpy(dst, tmp, elem);
+        free(tmp);
+    }
+    PQclear(r);
+    return rc;
+}
+
+/* collect returns r's rows (at most STORE_MAX_LIST) as a new array of
+ * records of size elem in *out, which the caller frees with free(); *out
+ * is NULL when *n is 0. Clears r. */
+static int collect(PGresult *r, size_t elem, row_fn fill, void **out, size_t *n)
+{
+    int rows = PQntuples(r);
+    if (rows > STORE_MAX_LIST)
+        rows = STORE_MAX_LIST;
+    char *arr = rows ? calloc((size_t)rows, elem) : NULL;
+    int rc = rows && !arr ? RK_ENOMEM : RK_OK;
+    for (int i = 0; rc == RK_OK && i < rows; i++)
+        rc = fill(r, i, arr + (size_t)i * elem);
+    PQclear(r);
+    if (rc) {
+        free(arr);
+        return rc;
+    }
+    *out = (void *)arr;
+    *n = (size_t)rows;
+    return RK_OK;
+}
+
+/* ---- schema ------------------------------------------------------------ */
+
+/* exec_step runs sql (n parameters; several statements only when n is 0)
+ * on db during migration; on failure why names what and the server's
+ * message. The result is cleared. */
+static int exec_step(PGconn *db, const char *sql, int n, const char *const *params,
+                     const char *what, char *why, size_t cap)
+{
+    PGresult *r = n ? PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0) : PQexec(db, sql);
+    ExecStatusType st = PQresultStatus(r);
+    PQclear(r);
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+        return RK_OK;
+    return first_line(RK_EIO, why, cap, what, PQerrorMessage(db));
+}
+
+/* migrate brings db's database to SCHEMA_VERSION in one transaction, under
+ * an advisory lock so instances starting together migrate one at a time
+ * (the others then find the schema current). */
+static int migrate(PGconn *db, char *why, size_t cap)
+{
+    char key[24], ver[16], now[24];
+    snprintf(key, sizeof key, "%" PRId64, LOCK_SCHEMA);
+    const char *lock[] = {key};
+    int rc = exec_step(db, "BEGIN", 0, NULL, "cannot begin the migration", why, cap);
+    if (rc == RK_OK)
+        rc = exec_step(db, "SELECT pg_advisory_xact_lock($1)", 1, lock,
+                       "cannot take the migration lock", why, cap);
+    if (rc == RK_OK)
+        rc = exec_step(db,
+                       "CREATE TABLE IF NOT EXISTS schema_version ("
+                       " version INTEGER NOT NULL PRIMARY KEY,"
+                       " applied_at BIGINT NOT NULL)",
+                       0, NULL, "cannot create schema_version", why, cap);
+    int version = 0;
+    if (rc == RK_OK) {
+        PGresult *r = PQexec(db, "SELECT coalesce(max(version), 0) FROM schema_version");
+        if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+            version = atoi(PQgetvalue(r, 0, 0));
+        else
+            rc = first_line(RK_EIO, why, cap, "cannot read the schema version", PQerrorMessage(db));
+        PQclear(r);
+    }
+    if (rc == RK_OK && version > SCHEMA_VERSION)
+        rc = rk_fail(RK_EIO, why, cap,
+                     "the database has schema version %d, newer than this roomkey knows (%d)",
+                     version, SCHEMA_VERSION);
+    for (int v = version; rc == RK_OK && v < SCHEMA_VERSION; v++) {
+        char what[64];
+        snprintf(what, sizeof what, "migration to schema version %d failed", v + 1);
+        snprintf(ver, sizeof ver, "%d", v + 1);
+        snprintf(now, sizeof now, "%" PRId64, clock_now());
+        const char *row[] = {ver, now};
+        rc = exec_step(db, MIGRATIONS[v], 0, NULL, what, why, cap);
+        if (rc == RK_OK)
+            rc = exec_step(db, "INSERT INTO schema_version (version, applied_at) VALUES ($1, $2)",
+                           2, row, what, why, cap);
+    }
+    if (rc == RK_OK)
+        rc = exec_step(db, "COMMIT", 0, NULL, "cannot commit the schema", why, cap);
+    if (rc != RK_OK && PQtransactionStatus(db) != PQTRANS_IDLE)
+        PQclear(PQexec(db, "ROLLBACK"));
+    return rc;
+}
+
+/* ---- change feed ------------------------------------------------------ */
+
+/* feed_wait waits up to timeout_ms (-1: no limit) for events on fd (-1:
+ * none, just sleep). Returns 1 when fd is ready, 0 on timeout, -1 when the
+ * store is closing. */
+static int feed_wait(pg_store *s, int fd, short events, int64_t timeout_ms)
+{
+    struct pollfd p[2] = {{.fd = s->wake[0], .events = POLLIN}, {.fd = fd, .events = events}};
+    int rc = poll(p, fd >= 0 ? 2 : 1, timeout_ms < 0 ? -1 : (int)timeout_ms);
+    if (atomic_load(&s->stopping) || (rc > 0 && p[0].revents))
+        return -1;
+    return rc > 0 && p[1].revents ? 1 : 0;
+}
+
+/* feed_connect connects c (the feed's own connection) and runs LISTEN,
+ * without blocking past FEED_CONNECT_MS or the store's closing. */
+static int feed_connect(pg_store *s, pg_conn *c)
+{
+    int64_t deadline = now_ms() + FEED_CONNECT_MS;
+    if (!(c->db = db_start(s->url, true)))
+        return RK_ENOMEM;
+    PQsetNoticeReceiver(c->db, on_notice, c);
+    PostgresPollingStatusType ps = PGRES_POLLING_WRITING;
+    while (ps != PGRES_POLLING_OK) {
+        if (ps == PGRES_POLLING_FAILED || PQstatus(c->db) == CONNECTION_BAD)
+            return RK_EIO;
+        short ev = ps == PGRES_POLLING_READING ? POLLIN : POLLOUT;
+        int64_t left = deadline - now_ms();
+        if (left <= 0 || feed_wait(s, PQsocket(c->db), ev, left) <= 0)
+            return RK_EIO;
+        ps = PQconnectPoll(c->db);
+    }
+    if (!PQsendQuery(c->db, "LISTEN " STORE_PG_CHANNEL))
+        return RK_EIO;
+    int rc = RK_OK;
+    for (;;) {
+        while (PQisBusy(c->db)) {
+            int64_t left = deadline - now_ms();
+            if (left <= 0 || feed_wait(s, PQsocket(c->db), POLLIN, left) <= 0 ||
+                !PQconsumeInput(c->db))
+                return RK_EIO;
+        }
+        PGresult *r = PQgetResult(c->db);
+        if (!r)
+            return rc;
+        if (PQresultStatus(r) != PGRES_COMMAND_OK)
+            rc = RK_EIO;
+        PQclear(r);
+    }
+}
+
+/* feed_listen drops s's cached lookups on each notification until the
+ * connection is lost (returns RK_EIO) or the store closes (RK_OK). */
+static int feed_listen(pg_store *s, pg_conn *c)
+{
+    for (;;) {
+        int w = feed_wait(s, PQsocket(c->db), POLLIN, -1);
+        if (w < 0)
+            return RK_OK;
+        if (!PQconsumeInput(c->db))
+            return RK_EIO;
+        PQisBusy(c->db); /* parses notices: a FATAL one marks c lost */
+        uint64_t got = 0;
+        PGnotify *n;
+        while ((n = PQnotifies(c->db))) {
+            got++;
+            PQfreemem(n);
+        }
+        if (got) {
+            store_notify_changed(&s->base);
+            atomic_fetch_add(&s->feed_notes, got); /* counted once the caches are dropped */
+        }
+        if (c->lost || PQstatus(c->db) != CONNECTION_OK)
+            return RK_EIO;
+    }
+}
+
+/* feed_main is the change feed's thread: connect, LISTEN, drop the caches
+ * (changes made while away were not notified), relay notifications; on a
+ * lost connection start again after a pause that doubles up to
+ * FEED_BACKOFF_MAX_MS. Ends when the store closes. */
+static void *feed_main(void *arg)
+{
+    pg_store *s = arg;
+    pg_conn c = {0};
+    int64_t pause = FEED_BACKOFF_MIN_MS;
+    bool was_up = false;
+    while (!atomic_load(&s->stopping)) {
+        if (feed_connect(s, &c) == RK_OK) {
+            store_notify_changed(&s->base);
+            atomic_store(&s->feed_up, true);
+            atomic_fetch_add(&s->feed_connects, 1);
+            if (was_up)
+                log_event("info", "store_feed_restored", NULL);
+            was_up = true;
+            pause = FEED_BACKOFF_MIN_MS;
+            if (feed_listen(s, &c) != RK_OK) {
+                char msg[256];
+                const char *e = PQerrorMessage(c.db);
+                first_line(RK_EIO, msg, sizeof msg, "connection lost",
+                           e && *e ? e : "the server ended the session");
+                log_event("warn", "store_feed_down", "error", msg, "note",
+                          "PostgreSQL unreachable: lookups are cached for at most 500 ms, "
+                          "requests that need the database fail until it is back",
+                          NULL);
+            }
+            atomic_store(&s->feed_up, false);
+        }
+        conn_drop(&c);
+        if (feed_wait(s, -1, 0, pause) < 0)
+            break;
+        pause = pause * 2 > FEED_BACKOFF_MAX_MS ? FEED_BACKOFF_MAX_MS : pause * 2;
+    }
+    conn_drop(&c);
+    return NULL;
+}
+
+/* pg_start starts the change feed (store_open calls it once the front end,
+ * whose cache the feed drops, is ready). */
+static int pg_start(store *self)
+{
+    pg_store *s = (pg_store *)self;
+    if (pipe2(s->wake, O_CLOEXEC | O_NONBLOCK) != 0) {
+        s->wake[0] = s->wake[1] = -1;
+        return RK_EIO;
+    }
+    if (pthread_create(&s->feed, NULL, feed_main, s) != 0)
+        return RK_ENOMEM;
+    s->feed_running = true;
+    return RK_OK;
+}
+
+int store_pg_feed_stats(store *st, store_pg_feed *out)
+{
+    if (!st || !out || st->ops != &store_pg_ops)
+        return RK_EINVAL;
+    pg_store *s = (pg_store *)st;
+    out->connects = atomic_load(&s->feed_connects);
+    out->notifications = atomic_load(&s->feed_notes);
+    out->up = atomic_load(&s->feed_up);
+    return RK_OK;
+}
+
+/* ---- open / close ----------------------------------------------------- */
+
+/* pg_close stops the change feed, closes every connection of self and
+ * frees it. Threads must have stopped using self. */
+static void pg_close(store *self)
+{
+    pg_store *s = (pg_store *)self;
+    atomic_store(&s->stopping, true);
+    if (s->feed_running) {
+        ssize_t w = write(s->wake[1], "x", 1);
+        (void)w; /* the flag alone stops it at its next wake-up */
+        pthread_join(s->feed, NULL);
+    }
+    if (s->wake[0] >= 0) {
+        close(s->wake[0]);
+        close(s->wake[1]);
+    }
+    conn_list_close(&s->conns);
+    free(s->url);
+    free(s);
+}
+
+/* pg_open connects to the server named by url and migrates its schema.
+ * The change feed starts later (pg_start). The caller frees *out with
+ * store_close. */
+static int pg_open(const char *url, store **out, char *why, size_t cap)
+{
+    if (!PQisthreadsafe())
+        return rk_fail(RK_EIO, why, cap, "this libpq was built without thread support");
+    pg_store *s = calloc(1, sizeof *s);
+    if (!s)
+        return rk_fail(RK_ENOMEM, why, cap, "out of memory");
+    s->base.ops = &store_pg_ops;
+    s->wake[0] = s->wake[1] = -1;
+    if (!(s->url = strdup(url))) {
+        free(s);
+        return rk_fail(RK_ENOMEM, why, cap, "out of memory");
+    }
+    if (conn_list_init(&s->conns, conn_free) != RK_OK) {
+        free(s->url);
+        free(s);
+        return rk_fail(RK_ENOMEM, why, cap, "no thread-local key left");
+    }
+    pg_conn *c = calloc(1, sizeof *c);
+    int rc = c ? conn_connect(s, c, why, cap) : rk_fail(RK_ENOMEM, why, cap, "out of memory");
+    if (rc == RK_OK)
+        rc = migrate(c->db, why, cap);
+    if (rc != RK_OK)
+        conn_free(c ? &c->link : NULL);
+    else if ((rc = conn_list_add(&s->conns, &c->link)) != RK_OK)
+        rk_fail(rc, why, cap, "out of memory");
+    if (rc) {
+        pg_close(&s->base);
+        return rc;
+    }
+    *out = &s->base;
+    return RK_OK;
+}
+
+/* ---- operations ------------------------------------------------------- */
+
+/* pg_ping runs a trivial read (for /readyz): RK_EIO while the server is
+ * unreachable. */
+static int pg_ping(store *self)
+{
+    PGresult *r;
+    int rc = query((pg_store *)self, S_PING, 0, NULL, true, &r);
+    if (rc == RK_OK)
+        PQclear(r);
+    return rc;
+}
+
+/* pg_room_get fills the caller's *out with the room named or aliased key. */
+static int pg_room_get(store *self, const char *key, store_room *out)
+{
+    const char *p[] = {key};
+    PGresult *r;
+    int rc = query((pg_store *)self, S_ROOM_GET, 1, p, true, &r);
+    return rc ? rc : get_one(r, sizeof *out, room_row, out);
+}
+
+/* tx_step runs statement id with params on c (inside its open
+ * transaction); *rows (may be NULL) gets the rows it returned or changed. */
+static int tx_step(pg_conn *c, int id, int n, const char *const *params, int *rows)
+{
+    PGresult *r;
+    int rc = stmt_run(c, id, n, params, &r);
+    if (rc)
+        return rc;
+    if (rows)
+        *rows = PQresultStatus(r) == PGRES_TUPLES_OK ? PQntuples(r) : atoi(PQcmdTuples(r));
+    PQclear(r);
+    return RK_OK;
+}
+
+/* tx_begin_rooms begins a transaction on c holding the rooms lock, so two
+ * instances can't both find a room name free and both take it. */
+static int tx_begin_rooms(pg_conn *c)
+{
+    char key[24];
+    snprintf(key, sizeof key, "%" PRId64, LOCK_ROOMS);
+    const char *lock[] = {key};
+    int rc = tx_step(c, S_BEGIN, 0, NULL, NULL);
+    return rc ? rc : tx_step(c, S_LOCK, 1, lock, NULL);
+}
+
+/* tx_end commits c's transaction when rc is RK_OK, else rolls it back;
+ * returns rc, or the COMMIT's failure. */
+static int tx_end(pg_conn *c, int rc)
+{
+    if (rc == RK_OK)
+        rc = tx_step(c, S_COMMIT, 0, NULL, NULL);
+    if (rc != RK_OK && !c->lost && PQtransactionStatus(c->db) != PQTRANS_IDLE)
+        PQclear(PQexec(c->db, "ROLLBACK"));
+    return rc;
+}
+
+/* room_insert runs the room creation transaction on c: under the rooms
+ * lock, the name-or-alias check and the insert. */
+static int room_insert(pg_conn *c, const void *arg)
+{
+    const store_room *r = arg;
+    char mode[8], maxp[24], ttl[24], now[24];
+    snprintf(mode, sizeof mode, "%d", r->mode);
+    snprintf(maxp, sizeof maxp, "%" PRId64, r->max_participants);
+    snprintf(ttl, sizeof ttl, "%" PRId64, r->max_ttl);
+    snprintf(now, sizeof now, "%" PRId64, clock_now());
+    const char *alias = r->alias[0] ? r->alias : NULL;
+    const char *taken[] = {r->name, alias};
+    const char *row[] = {r->name, alias, mode, r->default_role, maxp, ttl, now};
+    int rows = 0;
+    int rc = tx_begin_rooms(c);
+    if (rc == RK_OK && (rc = tx_step(c, S_ROOM_TAKEN, 2, taken, &rows)) == RK_OK && rows > 0)
+        rc = RK_ECONFLICT;
+    if (rc == RK_OK)
+        rc = tx_step(c, S_ROOM_INSERT, 7, row, NULL);
+    return tx_end(c, rc);
+}
+
+/* run_tx runs transaction fn(c, arg) on this thread's connection. Not
+ * retried when the connection breaks: whether it committed is unknown
+ * (RK_EIO). */
+static int run_tx(store *self, int (*fn)(pg_conn *c, const void *arg), const void *arg)
+{
+    pg_conn *c;
+    int rc = conn_get((pg_store *)self, &c);
+    if (rc == RK_OK && (rc = fn(c, arg)) != RK_OK && c->lost)
+        conn_drop(c);
+    return rc;
+}
+
+/* pg_room_create inserts r (copied; the caller keeps r). */
+static int pg_room_create(store *self, const store_room *r)
+{
+    return run_tx(self, room_insert, r);
+}
+
+/* change runs write statement id and reports RK_ENOTFOUND when it changed
+ * no row. */
+static int change(store *self, int id, int n, const char *const *p, bool retry)
+{
+    PGresult *r;
+    int rc = query((pg_store *)self, id, n, p, retry, &r);
+    if (rc)
+        return rc;
+    rc = strcmp(PQcmdTuples(r), "0") == 0 ? RK_ENOTFOUND : RK_OK;
+    PQclear(r);
+    return rc;
+}
+
+/* pg_room_delete deletes room name; its memberships go by ON DELETE
+ * CASCADE. Not retried (a second run would report RK_ENOTFOUND). */
+static int pg_room_delete(store *self, const char *name)
+{
+    const char *p[] = {name};
+    return change(self, S_ROOM_DELETE, 1, p, false);
+}
+
+/* pg_room_list returns every room (at most STORE_MAX_LIST) by name as a new
+ * array the caller frees with free(); *out is NULL when *n is 0. */
+static int pg_room_list(store *self, store_room **out, size_t *n)
+{
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", STORE_MAX_LIST);
+    const char *p[] = {lim};
+    PGresult *r;
+    int rc = query((pg_store *)self, S_ROOM_LIST, 1, p, true, &r);
+    return rc ? rc : collect(r, sizeof **out, room_row, (void **)out, n);
+}
+
+/* pg_member_get fills the caller's *out with subject's membership of room
+ * (a room name, not an alias). */
+static int pg_member_get(store *self, const char *room, const char *subject, store_member *out)
+{
+    const char *p[] = {room, subject};
+    PGresult *r;
+    int rc = query((pg_store *)self, S_MEMBER_GET, 2, p, true, &r);
+    return rc ? rc : get_one(r, sizeof *out, member_row, out);
+}
+
+/* pg_member_set inserts m or replaces its role (created_at stays that of
+ * the first insert); running it twice is harmless, so it is retried. A
+ * missing room fails the foreign key: RK_ENOTFOUND. */
+static int pg_member_set(store *self, const store_member *m)
+{
+    char now[24];
+    snprintf(now, sizeof now, "%" PRId64, clock_now());
+    const char *p[] = {m->room, m->subject, m->role, now};
+    PGresult *r;
+    int rc = query((pg_store *)self, S_MEMBER_SET, 4, p, true, &r);
+    if (rc == RK_OK)
+        PQclear(r);
+    return rc;
+}
+
+/* pg_member_remove deletes subject's membership of room (not retried). */
+static int pg_member_remove(store *self, const char *room, const char *subject)
+{
+    const char *p[] = {room, subject};
+    return change(self, S_MEMBER_REMOVE, 2, p, false);
+}
+
+/* pg_member_list returns room's memberships by subject as a new array the
+ * caller frees with free() (*out NULL when *n is 0); RK_ENOTFOUND when the
+ * room doesn't exist. */
+static int pg_member_list(store *self, const char *room, store_member **out, size_t *n)
+{
+    pg_store *s = (pg_store *)self;
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", STORE_MAX_LIST);
+    const char *p[] = {room, lim};
+    PGresult *r;
+    int rc = query(s, S_MEMBER_LIST, 2, p, true, &r);
+    if (rc || PQntuples(r) > 0)
+        return rc ? rc : collect(r, sizeof **out, member_row, (void **)out, n);
+    PQclear(r);
+    if ((rc = query(s, S_ROOM_EXISTS, 1, p, true, &r)))
+        return rc;
+    rc = PQntuples(r) > 0 ? RK_OK : RK_ENOTFOUND;
+    PQclear(r);
+    return rc;
+}
+
+/* audit_send queues record a's INSERT on c's pipeline. */
+static int audit_send(pg_conn *c, const store_audit *a)
+{
+    char iat[24], exp[24], name[16];
+    snprintf(iat, sizeof iat, "%" PRId64, a->issued_at);
+    snprintf(exp, sizeof exp, "%" PRId64, a->exp);
+    snprintf(name, sizeof name, "rk%d", S_AUDIT_ADD);
+    const char *p[] = {a->jti,    a->subject, a->identity, a->room,      a->role,
+                       a->grants, iat,        exp,         a->client_ip, a->route};
+    return PQsendQueryPrepared(c->db, name, 10, p, NULL, NULL, 0) ? RK_OK : RK_EIO;
+}
+
+/* pipe_result reads the next statement's result from c's pipeline: its
+ * status in *st and, for a row-returning one, its first cell's value
+ * ('\0' without a row) in *k. RK_EIO when the connection failed. */
+static int pipe_result(pg_conn *c, ExecStatusType *st, char *k)
+{
+    PGresult *r = PQgetResult(c->db);
+    if (!r)
+        return conn_failed(c, NULL);
+    *st = PQresultStatus(r);
+    *k = *st == PGRES_TUPLES_OK && PQntuples(r) > 0 ? PQgetvalue(r, 0, 0)[0] : '\0';
+    int rc = RK_OK;
+    if (*st == PGRES_FATAL_ERROR)
+        rc = conn_failed(c, r);
+    PQclear(r);
+    if (*st != PGRES_PIPELINE_SYNC && PQgetResult(c->db) != NULL) /* each query ends with NULL */
+        return conn_failed(c, NULL);
+    return rc;
+}
+
+/* audit_pipeline writes recs[0..n) on c in one transaction sent as one
+ * pipeline, and sets rcs[i] to each record's result: RK_OK, or
+ * RK_ECONFLICT for a jti logged already. After a lost COMMIT (retry), a
+ * jti logged with identical fields is ours: RK_OK. Returns RK_OK when the
+ * transaction committed; otherwise nothing was written (or, with c->lost
+ * set, the outcome is unknown) and rcs is unset. */
+static int audit_pipeline(pg_conn *c, const store_audit *const *recs, size_t n, int *rcs,
+                          bool retry)
+{
+    int rc;
+    if ((rc = stmt_prepare(c, S_BEGIN)) || (rc = stmt_prepare(c, S_COMMIT)) ||
+        (rc = stmt_prepare(c, S_AUDIT_ADD)))
+        return rc;
+    char begin[16], commit[16];
+    snprintf(begin, sizeof begin, "rk%d", S_BEGIN);
+    snprintf(commit, sizeof commit, "rk%d", S_COMMIT);
+    if (!PQenterPipelineMode(c->db))
+        return conn_failed(c, NULL);
+    rc = PQsendQueryPrepared(c->db, begin, 0, NULL, NULL, NULL, 0) ? RK_OK : RK_EIO;
+    for (size_t i = 0; rc == RK_OK && i < n; i++)
+        rc = audit_send(c, recs[i]);
+    if (rc == RK_OK && !PQsendQueryPrepared(c->db, commit, 0, NULL, NULL, NULL, 0))
+        rc = RK_EIO;
+    if (rc != RK_OK || !PQpipelineSync(c->db)) {
+        c->lost = true; /* a half-sent pipeline: never reuse this session */
+        return RK_EIO;
+    }
+    /* n + 2 results (BEGIN, the INSERTs, COMMIT), then the sync point;
+     * after an error the rest come back PGRES_PIPELINE_ABORTED */
+    ExecStatusType st;
+    char k;
+    int first_err = RK_OK;
+    for (size_t i = 0; i < n + 2; i++) {
+        if ((rc = pipe_result(c, &st, &k)) && c->lost)
+            return rc;
+        if (rc && !first_err)
+            first_err = rc;
+        if (i >= 1 && i <= n && st == PGRES_TUPLES_OK)
+            rcs[i - 1] = k == '1' || (k == '2' && retry) ? RK_OK : RK_ECONFLICT;
+        else if (st != PGRES_COMMAND_OK && !first_err)
+            first_err = RK_EIO;
+    }
+    if ((rc = pipe_result(c, &st, &k)) || st != PGRES_PIPELINE_SYNC || !PQexitPipelineMode(c->db)) {
+        c->lost = true;
+        return rc ? rc : RK_EIO;
+    }
+    if (PQtransactionStatus(c->db) != PQTRANS_IDLE) /* the error left the transaction open */
+        PQclear(PQexec(c->db, "ROLLBACK"));
+    return first_err;
+}
+
+/* pg_audit_add_batch writes recs[0..n) in one transaction; rcs[i] gets
+ * each record's result. When the connection breaks, the batch is written
+ * again on a new one (see audit_pipeline's retry). When the database
+ * refuses one record (e.g. text that isn't UTF-8), which fails the whole
+ * transaction, each record is written alone so only that one fails. When
+ * the batch can't be written, every rcs[i] is that failure. */
+static int pg_audit_add_batch(store *self, const store_audit *const *recs, size_t n, int *rcs)
+{
+    pg_store *s = (pg_store *)self;
+    pg_conn *c = NULL;
+    int rc = conn_get(s, &c);
+    if (rc == RK_OK)
+        rc = audit_pipeline(c, recs, n, rcs, false);
+    if (rc != RK_OK && c && c->lost) {
+        conn_drop(c);
+        if ((rc = conn_get(s, &c)) == RK_OK)
+            rc = audit_pipeline(c, recs, n, rcs, true);
+        if (rc != RK_OK && c->lost)
+            conn_drop(c);
+    } else if (rc != RK_OK && c && n > 1) {
+        for (size_t i = 0; i < n; i++) {
+            int one = c->lost ? RK_EIO : audit_pipeline(c, &recs[i], 1, &rcs[i], false);
+            if (one != RK_OK)
+                rcs[i] = one;
+        }
+        if (c->lost)
+            conn_drop(c);
+        return RK_OK;
+    }
+    if (rc != RK_OK)
+        for (size_t i = 0; i < n; i++)
+            rcs[i] = rc;
+    return rc;
+}
+
+/* pg_audit_list returns the records matching f (already checked, limit
+ * 1..STORE_MAX_LIST), newest first, as a new array the caller frees with
+ * free() (*out NULL when *n is 0). */
+static int pg_audit_list(store *self, const store_audit_filter *f, store_audit **out, size_t *n)
+{
+    unsigned mask = (f->room ? AF_ROOM : 0) | (f->subject ? AF_SUBJECT : 0) |
+                    (f->since > 0 ? AF_SINCE : 0) | (f->before_id > 0 ? AF_BEFORE : 0);
+    char since[24], before[24], lim[24];
+    snprintf(since, sizeof since, "%" PRId64, f->since);
+    snprintf(before, sizeof before, "%" PRId64, f->before_id);
+    snprintf(lim, sizeof lim, "%zu", f->limit);
+    const char *p[5];
+    int np = 0;
+    if (mask & AF_ROOM)
+        p[np++] = f->room;
+    if (mask & AF_SUBJECT)
+        p[np++] = f->subject;
+    if (mask & AF_SINCE)
+        p[np++] = since;
+    if (mask & AF_BEFORE)
+        p[np++] = before;
+    p[np++] = lim;
+    PGresult *r;
+    int rc = query((pg_store *)self, S_AUDIT_LIST + (int)mask, np, p, true, &r);
+    return rc ? rc : collect(r, sizeof **out, audit_row, (void **)out, n);
+}
+
+/* ---- seats and meetings ------------------------------------------------ */
+
+/* pg_seat_claim claims s (copied) in one statement (see S_SEAT_CLAIM);
+ * retried after a broken connection, since a second run changes nothing. */
+static int pg_seat_claim(store *self, const store_seat *s, int64_t now)
+{
+    char seat[24], exp[24], at[24];
+    snprintf(seat, sizeof seat, "%" PRId64, s->seat);
+    snprintf(exp, sizeof exp, "%" PRId64, s->exp);
+    snprintf(at, sizeof at, "%" PRId64, now);
+    const char *p[] = {s->room, seat, s->subject, exp, at};
+    PGresult *r;
+    int rc = query((pg_store *)self, S_SEAT_CLAIM, 5, p, true, &r);
+    if (rc)
+        return rc;
+    rc = cell_int(r, 0, 0) > 0 ? RK_OK : RK_ECONFLICT;
+    PQclear(r);
+    return rc;
+}
+
+/* pg_seat_release deletes the matching live claims (subject may be NULL);
+ * not retried (a second run would report RK_ENOTFOUND). */
+static int pg_seat_release(store *self, const char *room, int64_t seat, const char *subject,
+                           int64_t now)
+{
+    char num[24], at[24];
+    snprintf(num, sizeof num, "%" PRId64, seat);
+    snprintf(at, sizeof at, "%" PRId64, now);
+    const char *p[] = {room, num, subject, at};
+    return change(self, S_SEAT_RELEASE, 4, p, false);
+}
+
+/* pg_seat_list returns room's live claims by seat as a new array the caller
+ * frees with free() (*out NULL when *n is 0). */
+static int pg_seat_list(store *self, const char *room, int64_t now, store_seat **out, size_t *n)
+{
+    char at[24], lim[16];
+    snprintf(at, sizeof at, "%" PRId64, now);
+    snprintf(lim, sizeof lim, "%d", STORE_MAX_SEATS);
+    const char *p[] = {room, at, lim};
+    PGresult *r;
+    int rc = query((pg_store *)self, S_SEAT_LIST, 3, p, true, &r);
+    return rc ? rc : collect(r, sizeof **out, seat_row, (void **)out, n);
+}
+
+/* What meeting_insert writes. */
+typedef struct meeting_args {
+    const store_meeting *m;
+    const char *creator_role, *participant_role;
+} meeting_args;
+
+/* meeting_insert runs the meeting creation transaction on c: under the
+ * rooms lock, the room (only when no room has that name or alias), the
+ * meeting (its id must be new), the creator's membership. */
+static int meeting_insert(pg_conn *c, const void *arg)
+{
+    const meeting_args *a = arg;
+    const store_meeting *m = a->m;
+    char now[24];
+    snprintf(now, sizeof now, "%" PRId64, clock_now());
+    const char *room[] = {m->room, a->participant_role, now};
+    const char *row[] = {m->id, m->room, m->heading, m->description, m->status, m->creator, now};
+    const char *creator[] = {m->room, m->creator, a->creator_role, now};
+    int rows = 0;
+    int rc = tx_begin_rooms(c);
+    if (rc == RK_OK && (rc = tx_step(c, S_MEETING_ROOM, 3, room, &rows)) == RK_OK && rows == 0)
+        rc = RK_ECONFLICT;
+    if (rc == RK_OK)
+        rc = tx_step(c, S_MEETING_INSERT, 7, row, NULL);
+    if (rc == RK_OK)
+        rc = tx_step(c, S_MEMBER_SET, 4, creator, NULL);
+    return tx_end(c, rc);
+}
+
+/* pg_meeting_create writes the room, the meeting and the creator's
+ * membership (all copied) in one transaction; not retried. */
+static int pg_meeting_create(store *self, const store_meeting *m, const char *creator_role,
+                             const char *participant_role)
+{
+    meeting_args a = {m, creator_role, participant_role};
+    return run_tx(self, meeting_insert, &a);
+}
+
+/* pg_meeting_get fills the caller's *out with meeting id. */
+static int pg_meeting_get(store *self, const char *id, store_meeting *out)
+{
+    const char *p[] = {id};
+    PGresult *r;
+    int rc = query((pg_store *)self, S_MEETING_GET, 1, p, true, &r);
+    return rc ? rc : get_one(r, sizeof *out, meeting_row, out);
+}
+
+/* pg_meeting_set_status sets meeting id's status and updated_at (retried:
+ * setting it twice is harmless). */
+static int pg_meeting_set_status(store *self, const char *id, const char *status)
+{
+    char now[24];
+    snprintf(now, sizeof now, "%" PRId64, clock_now());
+    const char *p[] = {id, status, now};
+    return change(self, S_MEETING_STATUS, 3, p, true);
+}
+
+/* pg_meeting_delete deletes meeting id's room, which takes the meeting,
+ * its memberships and seats with it (not retried). */
+static int pg_meeting_delete(store *self, const char *id)
+{
+    const char *p[] = {id};
+    return change(self, S_MEETING_DELETE, 1, p, false);
+}
+
+/* pg_meeting_list returns up to limit meetings after after_id (NULL = from
+ * the first) by id, as a new array the caller frees with free(). */
+static int pg_meeting_list(store *self, const char *after_id, size_t limit, store_meeting **out,
+                           size_t *n)
+{
+    char lim[24];
+    snprintf(lim, sizeof lim, "%zu", limit);
+    const char *p[] = {after_id ? after_id : "", lim};
+    PGresult *r;
+    int rc = query((pg_store *)self, S_MEETING_LIST, 2, p, true, &r);
+    return rc ? rc : collect(r, sizeof **out, meeting_row, (void **)out, n);
+}
+
+const store_ops store_pg_ops = {
+    .name = "postgres",
+    .open = pg_open,
+    .close = pg_close,
+    .start = pg_start,
+    .ping = pg_ping,
+    .room_get = pg_room_get,
+    .room_create = pg_room_create,
+    .room_delete = pg_room_delete,
+    .room_list = pg_room_list,
+    .member_get = pg_member_get,
+    .member_set = pg_member_set,
+    .member_remove = pg_member_remove,
+    .member_list = pg_member_list,
+    .audit_add_batch = pg_audit_add_batch,
+    .audit_list = pg_audit_list,
+    .seat_claim = pg_seat_claim,
+    .seat_release = pg_seat_release,
+    .seat_list = pg_seat_list,
+    .meeting_create = pg_meeting_create,
+    .meeting_get = pg_meeting_get,
+    .meeting_set_status = pg_meeting_set_status,
+    .meeting_delete = pg_meeting_delete,
+    .meeting_list = pg_meeting_list,
+};
