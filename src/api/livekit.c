@@ -4,6 +4,7 @@
 #include "../util/err.h"
 #include "../util/jsonw.h"
 #include "../util/log.h"
+#include "request.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -222,32 +223,22 @@ static int token_handler(void *ctx, const http_req *req, http_resp *resp)
         } else {
             char expires[CLOCK_ISO_LEN] = ""; /* exp is bounded, so formatting can't fail */
             clock_iso8601(info.exp, expires, sizeof expires);
-            size_t cap = tok_len + 2048;
-            char *out = malloc(cap);
             jsonw w;
-            if (out) {
-                jsonw_init(&w, out, cap);
-                jsonw_obj_open(&w);
-                JSONW_KEY(&w, "token");
-                jsonw_strn(&w, tok, tok_len);
-                JSONW_KEY(&w, "identity");
-                jsonw_str(&w, d.identity);
-                JSONW_KEY(&w, "roomId");
-                jsonw_str(&w, b.room_id);
-                JSONW_KEY(&w, "name");
-                jsonw_str(&w, d.name[0] ? d.name : d.identity);
-                JSONW_KEY(&w, "expiresAt");
-                jsonw_str(&w, expires);
-                jsonw_obj_close(&w);
-            }
-            if (!out || w.err) {
-                free(out);
+            request_reply_open(&w, tok_len + 2048);
+            jsonw_obj_open(&w);
+            JSONW_KEY(&w, "token");
+            jsonw_strn(&w, tok, tok_len);
+            JSONW_KEY(&w, "identity");
+            jsonw_str(&w, d.identity);
+            JSONW_KEY(&w, "roomId");
+            jsonw_str(&w, b.room_id);
+            JSONW_KEY(&w, "name");
+            jsonw_str(&w, d.name[0] ? d.name : d.identity);
+            JSONW_KEY(&w, "expiresAt");
+            jsonw_str(&w, expires);
+            jsonw_obj_close(&w);
+            if (request_reply_take(&w, resp, 200) != RK_OK)
                 api_livekit_error(resp, 500, "Internal server error");
-            } else {
-                resp->status = 200;
-                resp->body = out;
-                resp->body_len = w.len;
-            }
         }
     }
     json_decref(body);

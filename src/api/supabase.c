@@ -285,26 +285,16 @@ static void seat_settled(const api_ctx *api, const caller *who, const decision *
 /* respond renders {"token", "livekitUrl"}. */
 static void respond(const api_ctx *api, const char *tok, size_t tok_len, http_resp *resp)
 {
-    size_t cap = tok_len + strlen(api->cfg->livekit_url) * 6 + 64;
-    char *out = malloc(cap);
     jsonw w;
-    if (out) {
-        jsonw_init(&w, out, cap);
-        jsonw_obj_open(&w);
-        JSONW_KEY(&w, "token");
-        jsonw_strn(&w, tok, tok_len);
-        JSONW_KEY(&w, "livekitUrl");
-        jsonw_str(&w, api->cfg->livekit_url);
-        jsonw_obj_close(&w);
-    }
-    if (!out || w.err) {
-        free(out);
+    request_reply_open(&w, tok_len + strlen(api->cfg->livekit_url) * 6 + 64);
+    jsonw_obj_open(&w);
+    JSONW_KEY(&w, "token");
+    jsonw_strn(&w, tok, tok_len);
+    JSONW_KEY(&w, "livekitUrl");
+    jsonw_str(&w, api->cfg->livekit_url);
+    jsonw_obj_close(&w);
+    if (request_reply_take(&w, resp, 200) != RK_OK)
         api_supabase_error(resp, 500, "Failed to generate LiveKit token");
-        return;
-    }
-    resp->status = 200;
-    resp->body = out;
-    resp->body_len = w.len;
 }
 
 static int token_handler(void *ctx, const http_req *req, http_resp *resp)
