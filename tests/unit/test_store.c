@@ -670,6 +670,302 @@ static void test_upgrade_v1(void)
     unlink(db_path);
 }
 
+#define T0 1700000000 /* "now" for seat claims */
+
+static store_seat mkseat(const char *room, int64_t seat, const char *subject, int64_t exp)
+{
+    store_seat s = {.seat = seat, .exp = exp};
+    snprintf(s.room, sizeof s.room, "%s", room);
+    snprintf(s.subject, sizeof s.subject, "%s", subject);
+    return s;
+}
+
+/* seat_holder returns who holds seat of room at time now ("" = nobody). */
+static const char *seat_holder(store *st, const char *room, int64_t seat, int64_t now)
+{
+    static char who[STORE_MAX_NAME + 1];
+    store_seat *list = NULL;
+    size_t n = 0;
+    who[0] = '\0';
+    CHECK(store_seat_list(st, room, now, &list, &n) == RK_OK);
+    for (size_t i = 0; i < n; i++)
+        if (list[i].seat == seat)
+            snprintf(who, sizeof who, "%s", list[i].subject);
+    free(list);
+    return who;
+}
+
+struct seat_racer {
+    store *st;
+    pthread_barrier_t *go;
+    int id, rc;
+};
+
+static void *seat_racer_main(void *arg)
+{
+    struct seat_racer *r = arg;
+    char who[32];
+    snprintf(who, sizeof who, "racer-%d", r->id);
+    store_seat s = mkseat("race", 1, who, T0 + 600);
+    pthread_barrier_wait(r->go);
+    r->rc = store_seat_claim(r->st, &s, T0);
+    return NULL;
+}
+
+static store_meeting mkmeet(const char *id, const char *room, const char *creator)
+{
+    store_meeting m = {0};
+    snprintf(m.id, sizeof m.id, "%s", id);
+    snprintf(m.room, sizeof m.room, "%s", room);
+    snprintf(m.heading, sizeof m.heading, "About %s", id);
+    snprintf(m.status, sizeof m.status, "PROCESSING");
+    snprintf(m.creator, sizeof m.creator, "%s", creator);
+    return m;
+}
+
+/* mkmeeting: meeting id in room meeting-{id}, with a heading and a
+ * description. */
+static store_meeting mkmeeting(const char *id, const char *creator)
+{
+    char room[STORE_MAX_NAME + 1];
+    snprintf(room, sizeof room, "meeting-%s", id);
+    store_meeting m = mkmeet(id, room, creator);
+    snprintf(m.heading, sizeof m.heading, "Heading %s", id);
+    snprintf(m.description, sizeof m.description, "About %s", id);
+    return m;
+}
+
+/* Seats: the claim rules, each claim one statement. */
+static void test_seats(store *st)
+{
+    store_room r = {.mode = STORE_MODE_AUTHENTICATED};
+    snprintf(r.name, sizeof r.name, "audition-room");
+    CHECK(store_room_create(st, &r) == RK_OK);
+
+    /* free seat: claimed; the same subject again keeps it, with the later exp */
+    store_seat a1 = mkseat("audition-room", 1, "judge-a", T0 + 600);
+    CHECK(store_seat_claim(st, &a1, T0) == RK_OK);
+    CHECK_STR(seat_holder(st, "audition-room", 1, T0), "judge-a");
+    store_seat a1_short = mkseat("audition-room", 1, "judge-a", T0 + 60);
+    CHECK(store_seat_claim(st, &a1_short, T0) == RK_OK);
+    store_seat *list = NULL;
+    size_t n = 0;
+    CHECK(store_seat_list(st, "audition-room", T0, &list, &n) == RK_OK);
+    CHECK(n == 1 && list[0].exp == T0 + 600 && list[0].seat == 1 && list[0].claimed_at == T0);
+    free(list);
+
+    /* another subject: conflict while the claim is live, nothing changes */
+    store_seat b1 = mkseat("audition-room", 1, "judge-b", T0 + 900);
+    CHECK(store_seat_claim(st, &b1, T0) == RK_ECONFLICT);
+    CHECK(store_seat_claim(st, &b1, T0 + 599) == RK_ECONFLICT);
+    CHECK_STR(seat_holder(st, "audition-room", 1, T0), "judge-a");
+
+    /* a second seat for judge-b; then moving judge-a to seat 3 frees seat 1 */
+    store_seat b2 = mkseat("audition-room", 2, "judge-b", T0 + 600);
+    CHECK(store_seat_claim(st, &b2, T0) == RK_OK);
+    store_seat a3 = mkseat("audition-room", 3, "judge-a", T0 + 600);
+    CHECK(store_seat_claim(st, &a3, T0) == RK_OK);
+    CHECK_STR(seat_holder(st, "audition-room", 1, T0), "");
+    CHECK_STR(seat_holder(st, "audition-room", 3, T0), "judge-a");
+    /* a conflicting claim leaves the subject's current seat alone */
+    store_seat a2 = mkseat("audition-room", 2, "judge-a", T0 + 600);
+    CHECK(store_seat_claim(st, &a2, T0) == RK_ECONFLICT);
+    CHECK_STR(seat_holder(st, "audition-room", 3, T0), "judge-a");
+
+    /* expiry: at exp the claim holds nothing and another subject takes it */
+    CHECK_STR(seat_holder(st, "audition-room", 2, T0 + 600), "");
+    store_seat c2 = mkseat("audition-room", 2, "judge-c", T0 + 1200);
+    CHECK(store_seat_claim(st, &c2, T0 + 600) == RK_OK);
+    CHECK_STR(seat_holder(st, "audition-room", 2, T0 + 600), "judge-c");
+
+    /* release: only live claims, only the holder's (or anyone's with NULL) */
+    CHECK(store_seat_release(st, "audition-room", 2, "judge-a", T0 + 600) == RK_ENOTFOUND);
+    CHECK(store_seat_release(st, "audition-room", 0, "judge-c", T0 + 600) == RK_OK);
+    CHECK_STR(seat_holder(st, "audition-room", 2, T0 + 600), "");
+    CHECK(store_seat_release(st, "audition-room", 0, "judge-c", T0 + 600) == RK_ENOTFOUND);
+    CHECK(store_seat_release(st, "audition-room", 3, NULL, T0) == RK_OK);
+    CHECK(store_seat_release(st, "audition-room", 3, "judge-a", 0) == RK_ENOTFOUND);
+
+    /* refused input */
+    store_seat bad = mkseat("audition-room", 0, "judge-a", T0 + 600);
+    CHECK(store_seat_claim(st, &bad, T0) == RK_EINVAL);
+    bad.seat = STORE_MAX_SEATS + 1;
+    CHECK(store_seat_claim(st, &bad, T0) == RK_EINVAL);
+    bad = mkseat("audition-room", 1, "judge-a", T0);
+    CHECK(store_seat_claim(st, &bad, T0) == RK_EINVAL); /* exp must be after now */
+    bad = mkseat("audition-room", 1, "", T0 + 600);
+    CHECK(store_seat_claim(st, &bad, T0) == RK_EINVAL);
+    CHECK(store_seat_release(st, "audition-room", 0, NULL, T0) == RK_EINVAL);
+    CHECK(store_seat_release(st, "audition-room", -1, "x", T0) == RK_EINVAL);
+    bad = mkseat("no-such-room", 1, "judge-a", T0 + 600);
+    CHECK(store_seat_claim(st, &bad, T0) == RK_ENOTFOUND);
+
+    /* deleting the room drops its claims */
+    CHECK(store_seat_claim(st, &b2, T0) == RK_OK);
+    CHECK(store_room_delete(st, "audition-room") == RK_OK);
+    CHECK(store_seat_list(st, "audition-room", T0, &list, &n) == RK_OK);
+    CHECK(n == 0 && list == NULL);
+    CHECK(count_rows("SELECT count(*) FROM seats WHERE room = 'audition-room'") == 0);
+}
+
+/* The race: eight subjects claim one free seat at once, through two
+ * handles on the same database (two processes or instances): exactly one
+ * wins, every round. */
+static void test_seat_race(store *a)
+{
+    char why[256];
+    store *b = NULL;
+    CHECK(store_open(url, &b, why, sizeof why) == RK_OK);
+    if (!b)
+        return;
+    enum { N = 8 };
+    for (int round = 0; round < 20; round++) {
+        store_room r = mkroom("race", "", STORE_MODE_AUTHENTICATED, "member");
+        CHECK(store_room_create(a, &r) == RK_OK);
+        pthread_barrier_t go;
+        pthread_barrier_init(&go, NULL, N);
+        pthread_t th[N];
+        struct seat_racer rs[N];
+        for (int i = 0; i < N; i++) {
+            rs[i] = (struct seat_racer){i % 2 ? b : a, &go, i, 1};
+            CHECK(pthread_create(&th[i], NULL, seat_racer_main, &rs[i]) == 0);
+        }
+        int won = 0, lost = 0, winner = -1;
+        for (int i = 0; i < N; i++) {
+            pthread_join(th[i], NULL);
+            won += rs[i].rc == RK_OK;
+            lost += rs[i].rc == RK_ECONFLICT;
+            winner = rs[i].rc == RK_OK ? i : winner;
+        }
+        pthread_barrier_destroy(&go);
+        CHECK(won == 1 && lost == N - 1);
+        char want[32];
+        snprintf(want, sizeof want, "racer-%d", winner);
+        CHECK_STR(seat_holder(a, "race", 1, T0), want);
+        CHECK(store_room_delete(a, "race") == RK_OK);
+    }
+    store_close(b);
+}
+
+/* Meetings: each change one transaction, their rooms and cascades. */
+static void test_meetings(store *st)
+{
+    store_meeting m = mkmeeting("m-123", "creator-1");
+    CHECK(store_meeting_create(st, &m, "moderator", "member") == RK_OK);
+    store_meeting got;
+    CHECK(store_meeting_get(st, "m-123", &got) == RK_OK);
+    CHECK_STR(got.id, "m-123");
+    CHECK_STR(got.room, "meeting-m-123");
+    CHECK_STR(got.heading, "Heading m-123");
+    CHECK_STR(got.description, "About m-123");
+    CHECK_STR(got.status, "PROCESSING");
+    CHECK_STR(got.creator, "creator-1");
+    CHECK(got.created_at > 0 && got.updated_at == got.created_at);
+
+    /* its room: members-only, default role = the participant role; the
+     * creator is a member with the creator role */
+    store_room r;
+    CHECK(store_room_get(st, "meeting-m-123", &r) == RK_OK);
+    CHECK(r.mode == STORE_MODE_MEMBERS);
+    CHECK_STR(r.default_role, "member");
+    store_member mem;
+    CHECK(store_member_get(st, "meeting-m-123", "creator-1", &mem) == RK_OK);
+    CHECK_STR(mem.role, "moderator");
+
+    /* taken id or room: conflict, nothing written */
+    store_meeting dup = mkmeeting("m-123", "someone");
+    CHECK(store_meeting_create(st, &dup, "member", "member") == RK_ECONFLICT);
+    store_room plain = {.mode = STORE_MODE_MEMBERS};
+    snprintf(plain.name, sizeof plain.name, "meeting-taken");
+    CHECK(store_room_create(st, &plain) == RK_OK);
+    store_meeting taken = mkmeeting("taken", "someone");
+    CHECK(store_meeting_create(st, &taken, "member", "member") == RK_ECONFLICT);
+    CHECK(store_meeting_get(st, "taken", &got) == RK_ENOTFOUND);
+    CHECK(store_member_get(st, "meeting-taken", "someone", &mem) == RK_ENOTFOUND);
+    store_meeting other_room = mkmeeting("m-123", "someone");
+    snprintf(other_room.room, sizeof other_room.room, "elsewhere");
+    CHECK(store_meeting_create(st, &other_room, "member", "member") == RK_ECONFLICT);
+    CHECK(store_room_get(st, "elsewhere", &r) == RK_ENOTFOUND); /* rolled back */
+
+    /* refused input */
+    store_meeting bad = mkmeeting("x", "c");
+    bad.heading[0] = '\0';
+    CHECK(store_meeting_create(st, &bad, "member", "member") == RK_EINVAL);
+    bad = mkmeeting("x", "");
+    CHECK(store_meeting_create(st, &bad, "member", "member") == RK_EINVAL);
+    bad = mkmeeting("x", "c");
+    CHECK(store_meeting_create(st, &bad, "", "member") == RK_EINVAL);
+    memset(bad.status, 'S', sizeof bad.status);
+    CHECK(store_meeting_create(st, &bad, "member", "member") == RK_ETOOBIG);
+    char long_id[STORE_MAX_MEETING_ID + 2];
+    memset(long_id, 'i', sizeof long_id - 1);
+    long_id[sizeof long_id - 1] = '\0';
+    CHECK(store_meeting_get(st, long_id, &got) == RK_ETOOBIG);
+    CHECK(store_meeting_get(st, "", &got) == RK_EINVAL);
+
+    /* description may be empty; a quote in values is data, not SQL */
+    store_meeting q = mkmeeting("q'1", "o'brien");
+    q.description[0] = '\0';
+    snprintf(q.heading, sizeof q.heading, "'); DROP TABLE meetings; --");
+    CHECK(store_meeting_create(st, &q, "member", "member") == RK_OK);
+    CHECK(store_meeting_get(st, "q'1", &got) == RK_OK);
+    CHECK_STR(got.heading, "'); DROP TABLE meetings; --");
+    CHECK_STR(got.description, "");
+
+    /* status */
+    CHECK(store_meeting_set_status(st, "m-123", "COMPLETED") == RK_OK);
+    CHECK(store_meeting_get(st, "m-123", &got) == RK_OK);
+    CHECK_STR(got.status, "COMPLETED");
+    CHECK(got.updated_at >= got.created_at);
+    CHECK(store_meeting_set_status(st, "nope", "COMPLETED") == RK_ENOTFOUND);
+    CHECK(store_meeting_set_status(st, "m-123", "") == RK_EINVAL);
+
+    /* list, paged by id */
+    for (int i = 0; i < 5; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "p%d", i);
+        store_meeting p = mkmeeting(id, "lister");
+        CHECK(store_meeting_create(st, &p, "member", "member") == RK_OK);
+    }
+    store_meeting *list = NULL;
+    size_t n = 0;
+    CHECK(store_meeting_list(st, NULL, 0, &list, &n) == RK_OK);
+    CHECK(n == 7);
+    for (size_t i = 1; i < n; i++)
+        CHECK(strcmp(list[i - 1].id, list[i].id) < 0);
+    free(list);
+    CHECK(store_meeting_list(st, "p1", 2, &list, &n) == RK_OK);
+    CHECK(n == 2 && !strcmp(list[0].id, "p2") && !strcmp(list[1].id, "p3"));
+    free(list);
+    CHECK(store_meeting_list(st, NULL, STORE_MAX_MEETING_LIST + 1, &list, &n) == RK_EINVAL);
+
+    /* participants are the room's members; delete takes everything */
+    store_member p = {0};
+    snprintf(p.room, sizeof p.room, "meeting-m-123");
+    snprintf(p.subject, sizeof p.subject, "guest-1");
+    snprintf(p.role, sizeof p.role, "member");
+    CHECK(store_member_set(st, &p) == RK_OK);
+    store_seat s = mkseat("meeting-m-123", 1, "guest-1", T0 + 600);
+    CHECK(store_seat_claim(st, &s, T0) == RK_OK);
+    CHECK(store_meeting_delete(st, "m-123") == RK_OK);
+    CHECK(store_meeting_get(st, "m-123", &got) == RK_ENOTFOUND);
+    CHECK(store_room_get(st, "meeting-m-123", &r) == RK_ENOTFOUND);
+    CHECK(store_member_get(st, "meeting-m-123", "guest-1", &mem) == RK_ENOTFOUND);
+    CHECK_STR(seat_holder(st, "meeting-m-123", 1, T0), "");
+    CHECK(store_meeting_delete(st, "m-123") == RK_ENOTFOUND);
+
+    /* deleting the room deletes the meeting */
+    CHECK(store_room_delete(st, "meeting-p0") == RK_OK);
+    CHECK(store_meeting_get(st, "p0", &got) == RK_ENOTFOUND);
+
+    /* leave no meeting behind for the checks that follow */
+    static const char *const rest[] = {"p1", "p2", "p3", "p4", "q'1"};
+    for (size_t i = 0; i < sizeof rest / sizeof rest[0]; i++)
+        CHECK(store_meeting_delete(st, rest[i]) == RK_OK);
+    CHECK(store_room_delete(st, "meeting-taken") == RK_OK);
+    CHECK(store_meeting_list(st, NULL, 0, &list, &n) == RK_OK && n == 0);
+}
+
 /* run_suite runs the backend-neutral checks against the database at url. */
 static void run_suite(const char *name)
 {
@@ -688,6 +984,9 @@ static void run_suite(const char *name)
     test_concurrency(st);
     test_batch(st);
     test_two_handles(st);
+    test_seats(st);
+    test_seat_race(st);
+    test_meetings(st);
     store_close(st);
 }
 
@@ -1078,136 +1377,6 @@ static void test_restart(store *st)
     CHECK(wait_feed(st, f.connects + 1, 0));
 }
 
-#define T0 1700000000 /* "now" for seat claims */
-
-static store_seat mkseat(const char *room, int64_t seat, const char *subject, int64_t exp)
-{
-    store_seat s = {.seat = seat, .exp = exp};
-    snprintf(s.room, sizeof s.room, "%s", room);
-    snprintf(s.subject, sizeof s.subject, "%s", subject);
-    return s;
-}
-
-/* seat_holder returns who holds seat of room at time now ("" = nobody). */
-static const char *seat_holder(store *st, const char *room, int64_t seat, int64_t now)
-{
-    static char who[STORE_MAX_NAME + 1];
-    store_seat *list = NULL;
-    size_t n = 0;
-    who[0] = '\0';
-    CHECK(store_seat_list(st, room, now, &list, &n) == RK_OK);
-    for (size_t i = 0; i < n; i++)
-        if (list[i].seat == seat)
-            snprintf(who, sizeof who, "%s", list[i].subject);
-    free(list);
-    return who;
-}
-
-/* Seats on PostgreSQL: the claim rules, in one statement each. */
-static void test_pg_seats(store *st)
-{
-    store_room r = mkroom("stage", "", STORE_MODE_AUTHENTICATED, "member");
-    CHECK(store_room_create(st, &r) == RK_OK);
-    store_seat s = mkseat("stage", 1, "ann", T0 + 600);
-    CHECK(store_seat_claim(st, &s, T0) == RK_OK);
-    s.exp = T0 + 60; /* again, shorter: still hers, the later exp stays */
-    CHECK(store_seat_claim(st, &s, T0 + 10) == RK_OK);
-    store_seat *list = NULL;
-    size_t n = 0;
-    CHECK(store_seat_list(st, "stage", T0, &list, &n) == RK_OK);
-    CHECK(n == 1 && list[0].exp == T0 + 600 && list[0].claimed_at == T0);
-    free(list);
-    store_seat other = mkseat("stage", 1, "ben", T0 + 900);
-    CHECK(store_seat_claim(st, &other, T0 + 599) == RK_ECONFLICT);
-    other.seat = 2;
-    CHECK(store_seat_claim(st, &other, T0) == RK_OK);
-    s.seat = 3; /* ann moves: seat 1 is free again */
-    CHECK(store_seat_claim(st, &s, T0) == RK_OK);
-    CHECK_STR(seat_holder(st, "stage", 1, T0), "");
-    CHECK_STR(seat_holder(st, "stage", 3, T0), "ann");
-    s.seat = 2; /* a refused move keeps her seat */
-    CHECK(store_seat_claim(st, &s, T0) == RK_ECONFLICT);
-    CHECK_STR(seat_holder(st, "stage", 3, T0), "ann");
-    store_seat late = mkseat("stage", 2, "cid", T0 + 1200); /* ben's claim ran out */
-    CHECK(store_seat_claim(st, &late, T0 + 900) == RK_OK);
-    CHECK_STR(seat_holder(st, "stage", 2, T0 + 900), "cid");
-    CHECK(store_seat_release(st, "stage", 2, "ann", T0 + 900) == RK_ENOTFOUND);
-    CHECK(store_seat_release(st, "stage", 0, "cid", T0 + 900) == RK_OK);
-    CHECK(store_seat_release(st, "stage", 0, "cid", T0 + 900) == RK_ENOTFOUND);
-    CHECK(store_seat_release(st, "stage", 3, NULL, T0) == RK_OK);
-    store_seat lost = mkseat("no-such-stage", 1, "ann", T0 + 600);
-    CHECK(store_seat_claim(st, &lost, T0) == RK_ENOTFOUND);
-    CHECK(store_seat_claim(st, &other, T0) == RK_OK);
-    CHECK(store_room_delete(st, "stage") == RK_OK); /* takes the claims along */
-    CHECK(count_rows("SELECT count(*) FROM seats WHERE room = 'stage'") == 0);
-}
-
-struct seat_racer {
-    store *st;
-    pthread_barrier_t *go;
-    int id, rc;
-};
-
-static void *seat_racer_main(void *arg)
-{
-    struct seat_racer *r = arg;
-    char who[32];
-    snprintf(who, sizeof who, "racer-%d", r->id);
-    store_seat s = mkseat("race", 1, who, T0 + 600);
-    pthread_barrier_wait(r->go);
-    r->rc = store_seat_claim(r->st, &s, T0);
-    return NULL;
-}
-
-/* Eight subjects claim one free seat at once through two instances'
- * handles: exactly one wins, every time. */
-static void test_pg_seat_race(store *a)
-{
-    char why[256];
-    store *b = NULL;
-    CHECK(store_open(url, &b, why, sizeof why) == RK_OK);
-    if (!b)
-        return;
-    enum { N = 8 };
-    for (int round = 0; round < 10; round++) {
-        store_room r = mkroom("race", "", STORE_MODE_AUTHENTICATED, "member");
-        CHECK(store_room_create(a, &r) == RK_OK);
-        pthread_barrier_t go;
-        pthread_barrier_init(&go, NULL, N);
-        pthread_t th[N];
-        struct seat_racer rs[N];
-        for (int i = 0; i < N; i++) {
-            rs[i] = (struct seat_racer){i % 2 ? b : a, &go, i, 1};
-            CHECK(pthread_create(&th[i], NULL, seat_racer_main, &rs[i]) == 0);
-        }
-        int won = 0, lost = 0, winner = -1;
-        for (int i = 0; i < N; i++) {
-            pthread_join(th[i], NULL);
-            won += rs[i].rc == RK_OK;
-            lost += rs[i].rc == RK_ECONFLICT;
-            winner = rs[i].rc == RK_OK ? i : winner;
-        }
-        pthread_barrier_destroy(&go);
-        CHECK(won == 1 && lost == N - 1);
-        char want[32];
-        snprintf(want, sizeof want, "racer-%d", winner);
-        CHECK_STR(seat_holder(a, "race", 1, T0), want);
-        CHECK(store_room_delete(a, "race") == RK_OK);
-    }
-    store_close(b);
-}
-
-static store_meeting mkmeet(const char *id, const char *room, const char *creator)
-{
-    store_meeting m = {0};
-    snprintf(m.id, sizeof m.id, "%s", id);
-    snprintf(m.room, sizeof m.room, "%s", room);
-    snprintf(m.heading, sizeof m.heading, "About %s", id);
-    snprintf(m.status, sizeof m.status, "PROCESSING");
-    snprintf(m.creator, sizeof m.creator, "%s", creator);
-    return m;
-}
-
 /* Meetings on PostgreSQL: one transaction each, cascades, bytewise id
  * order, and the change feed seeing a meeting's room and membership. */
 static void test_pg_meetings(store *a)
@@ -1303,8 +1472,6 @@ static void run_pg(const char *base)
     CHECK(store_open(url, &st, why, sizeof why) == RK_OK);
     if (st) {
         test_feed(st);
-        test_pg_seats(st);
-        test_pg_seat_race(st);
         test_pg_meetings(st);
         test_bad_text(st);
         test_lost_commit(st);
