@@ -5,7 +5,8 @@
  * precomputed inner/outer key state) and its own payload and token buffers,
  * so steady-state minting allocates nothing. Every token gets
  * header {"alg":"HS256","typ":"JWT"}, iss = API key, sub = identity,
- * iat = nbf = now, exp = now + ttl, and a random 128-bit jti. */
+ * iat = nbf = now, exp = now + ttl, and a jti that is a time-ordered prefix
+ * plus 96 random bits. */
 #ifndef RK_MINTER_H
 #define RK_MINTER_H
 
@@ -19,8 +20,11 @@
  * service default maximum; the CLI may ask for up to 30 days. */
 #define MINTER_MAX_TTL (30LL * 24 * 3600)
 
-/* jti: 16 random bytes, base64url (22 characters) plus NUL. */
-#define MINTER_JTI_LEN 23
+/* jti: 9 characters of issue time in microseconds (order-preserving), then
+ * 12 random bytes in base64url (16 characters), plus NUL. */
+#define MINTER_JTI_TIME_CHARS   9
+#define MINTER_JTI_RANDOM_BYTES 12
+#define MINTER_JTI_LEN          (MINTER_JTI_TIME_CHARS + 16 + 1)
 
 typedef struct mint_info {
     char jti[MINTER_JTI_LEN]; /* the token's jti, for audit and logs */

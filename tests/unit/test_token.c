@@ -9,6 +9,8 @@
 
 #include <jansson.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #define SECRET "0123456789abcdef0123456789abcdef-secret"
 #define NOW    1800000000LL
@@ -167,7 +169,7 @@ static void test_mint(void)
     CHECK(json_integer_value(json_object_get(p, "exp")) == NOW + 3600);
     CHECK(info.exp == NOW + 3600);
     CHECK_STR(json_string_value(json_object_get(p, "jti")), info.jti);
-    CHECK(strlen(info.jti) == 22);
+    CHECK(strlen(info.jti) == MINTER_JTI_LEN - 1 && MINTER_JTI_LEN - 1 == 25);
     json_t *video = json_object_get(p, "video");
     CHECK(json_is_true(json_object_get(video, "roomJoin")));
     CHECK(json_is_false(json_object_get(video, "canPublish")));
@@ -190,6 +192,32 @@ static void test_mint(void)
     json_t *p2 = mint_payload(m, &c, 60, &info2, NULL);
     CHECK(p2 && strcmp(info.jti, info2.jti) != 0);
     json_decref(p2);
+    /* jtis sort in issue order (time prefix, byte-wise), and the prefix is
+     * the wall clock in microseconds: decode it and compare with time(). */
+    CHECK(memcmp(info.jti, info2.jti, MINTER_JTI_TIME_CHARS) <= 0);
+    {
+        static const char sorted[] =
+            "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
+        for (size_t i = 1; i < sizeof sorted - 1; i++)
+            CHECK(sorted[i - 1] < sorted[i]);
+        uint64_t us = 0;
+        for (int i = 0; i < MINTER_JTI_TIME_CHARS; i++) {
+            const char *at = strchr(sorted, info2.jti[i]);
+            CHECK(at != NULL);
+            us = us * 64 + (uint64_t)(at ? at - sorted : 0);
+        }
+        int64_t secs = (int64_t)(us / 1000000u), wall = (int64_t)time(NULL);
+        CHECK(secs >= wall - 5 && secs <= wall);
+        int later = 0;
+        for (int i = 0; i < 100000 && !later; i++) {
+            mint_info info3;
+            json_t *p3 = mint_payload(m, &c, 60, &info3, NULL);
+            CHECK(p3 && memcmp(info2.jti, info3.jti, MINTER_JTI_TIME_CHARS) <= 0);
+            later = p3 && memcmp(info2.jti, info3.jti, MINTER_JTI_TIME_CHARS) < 0;
+            json_decref(p3);
+        }
+        CHECK(later); /* the clock moved on: a later prefix sorts after */
+    }
 
     /* ttl bounds */
     const char *t2;
