@@ -5,6 +5,7 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/params.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -18,7 +19,8 @@ struct keyring {
     uint64_t serial; /* unique per keyring made by this process */
 };
 
-static _Atomic uint64_t next_serial;
+static _Atomic uint64_t next_serial;    /* keyrings and entries draw from it */
+static _Atomic uint64_t keyrings_freed; /* bumped by keyring_free */
 
 int keyring_new(keyring **out)
 {
@@ -43,6 +45,7 @@ void keyring_free(keyring *kr)
         EVP_MAC_CTX_free(kr->keys[i].mac);
     OPENSSL_cleanse(kr, sizeof *kr);
     free(kr);
+    atomic_fetch_add(&keyrings_freed, 1); /* threads drop their cached copies */
 }
 
 /* API keys are identifiers: letters, digits, '-', '_' and '.' (LiveKit's
@@ -108,6 +111,7 @@ int keyring_add(keyring *kr, const char *id, const char *secret, size_t secret_l
     e->id[id_len] = '\0';
     e->id_len = id_len;
     e->mac = ctx;
+    e->serial = atomic_fetch_add(&next_serial, 1) + 1;
     return RK_OK;
 }
 
@@ -186,13 +190,85 @@ size_t keyring_count(const keyring *kr)
     return kr->n;
 }
 
+/* Each thread keeps copies of the keyed contexts it used last, so that
+ * verifying a token re-initialises a context (which reuses OpenSSL's
+ * precomputed inner and outer key state) instead of duplicating one. Slots
+ * are matched by entry serial, never by address, and all are dropped when
+ * any keyring is freed (config reload), so no copy outlives its keyring by
+ * more than one call of that thread. The thread's copies are freed (and
+ * wiped by OpenSSL) at thread exit. */
+#define HMAC_SLOTS 4
+
+typedef struct hmac_cache {
+    uint64_t serial[HMAC_SLOTS];
+    EVP_MAC_CTX *ctx[HMAC_SLOTS];
+    uint64_t freed_seen; /* keyrings_freed when the slots were filled */
+    unsigned next;       /* slot to replace next */
+} hmac_cache;
+
+static pthread_key_t hmac_key;
+static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
+
+static void hmac_cache_clear(hmac_cache *hc)
+{
+    for (int i = 0; i < HMAC_SLOTS; i++) {
+        EVP_MAC_CTX_free(hc->ctx[i]);
+        hc->ctx[i] = NULL;
+        hc->serial[i] = 0;
+    }
+}
+
+static void hmac_cache_destroy(void *p)
+{
+    hmac_cache_clear(p);
+    free(p);
+}
+
+static void hmac_key_init(void)
+{
+    if (pthread_key_create(&hmac_key, hmac_cache_destroy) != 0)
+        abort(); /* only fails when the process is out of keys: a bug */
+}
+
+/* hmac_ctx returns this thread's copy of e's keyed context (owned by the
+ * thread's cache; do not free), or NULL when out of memory. */
+static EVP_MAC_CTX *hmac_ctx(const keyring_entry *e)
+{
+    pthread_once(&hmac_once, hmac_key_init);
+    hmac_cache *hc = pthread_getspecific(hmac_key);
+    if (!hc) {
+        if (!(hc = calloc(1, sizeof *hc)))
+            return NULL;
+        if (pthread_setspecific(hmac_key, hc) != 0) {
+            free(hc);
+            return NULL;
+        }
+    }
+    uint64_t freed = atomic_load(&keyrings_freed);
+    if (hc->freed_seen != freed) {
+        hmac_cache_clear(hc);
+        hc->freed_seen = freed;
+    }
+    for (int i = 0; i < HMAC_SLOTS; i++)
+        if (hc->ctx[i] && hc->serial[i] == e->serial)
+            return hc->ctx[i];
+    EVP_MAC_CTX *c = EVP_MAC_CTX_dup(e->mac);
+    if (!c)
+        return NULL;
+    unsigned s = hc->next++ % HMAC_SLOTS;
+    EVP_MAC_CTX_free(hc->ctx[s]);
+    hc->ctx[s] = c;
+    hc->serial[s] = e->serial;
+    return c;
+}
+
 int keyring_hmac(const keyring_entry *e, const void *msg, size_t len, unsigned char out[32])
 {
-    EVP_MAC_CTX *c = EVP_MAC_CTX_dup(e->mac);
+    EVP_MAC_CTX *c = hmac_ctx(e);
     if (!c)
         return RK_ECRYPTO;
     size_t n = 0;
-    int ok = EVP_MAC_update(c, msg, len) == 1 && EVP_MAC_final(c, out, &n, 32) == 1 && n == 32;
-    EVP_MAC_CTX_free(c);
+    int ok = EVP_MAC_init(c, NULL, 0, NULL) == 1 && EVP_MAC_update(c, msg, len) == 1 &&
+             EVP_MAC_final(c, out, &n, 32) == 1 && n == 32;
     return ok ? RK_OK : RK_ECRYPTO;
 }

@@ -23,6 +23,7 @@ typedef struct keyring_entry {
     char id[KEYRING_MAX_KEY_ID + 1]; /* API key (the token's iss) */
     size_t id_len;
     EVP_MAC_CTX *mac; /* HMAC-SHA256 keyed with the secret; owned */
+    uint64_t serial;  /* unique per entry made by this process, never reused */
 } keyring_entry;
 
 typedef struct keyring keyring;
@@ -62,8 +63,10 @@ uint64_t keyring_serial(const keyring *kr);
 /* keyring_count returns the number of keys. */
 size_t keyring_count(const keyring *kr);
 
-/* keyring_hmac computes HMAC-SHA256(entry's secret, msg) into out[32] using
- * a fresh copy of the keyed context (thread-safe, allocates). */
+/* keyring_hmac computes HMAC-SHA256(entry's secret, msg) into out[32].
+ * Thread-safe: each thread re-uses its own copy of the keyed context (kept
+ * in a small per-thread cache that keyring.c owns and frees at thread exit;
+ * it is dropped whenever a keyring is freed). Allocates only on a miss. */
 int keyring_hmac(const keyring_entry *e, const void *msg, size_t len, unsigned char out[32]);
 
 #endif

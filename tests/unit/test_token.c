@@ -8,6 +8,8 @@
 #include "util/err.h"
 
 #include <jansson.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -52,6 +54,50 @@ static void test_keyring(void)
     CHECK_STR(keyring_signer(kr)->id, "k4");
     CHECK(keyring_set_signer(kr, "nope") == RK_ENOTFOUND);
     keyring_free(kr);
+}
+
+/* hmac_ref is HMAC-SHA256(secret, msg) by OpenSSL's one-shot call. */
+static void hmac_ref(const char *secret, const char *msg, unsigned char out[32])
+{
+    unsigned int n = 32;
+    HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)msg, strlen(msg), out,
+         &n);
+}
+
+/* keyring_hmac keeps per-thread copies of keyed contexts: it must give the
+ * right MAC for each of more keys than it caches, again and again, and a
+ * keyring built after another is freed (a config reload that changes a
+ * key's secret under the same id, possibly at the same address) must never
+ * be answered from the old key's copy. */
+static void test_keyring_hmac(void)
+{
+    static const char *secrets[6] = {
+        SECRET "0", SECRET "1", SECRET "2", SECRET "3", SECRET "4", SECRET "5",
+    };
+    unsigned char got[32], want[32];
+    for (int round = 0; round < 3; round++) {
+        keyring *kr;
+        CHECK(keyring_new(&kr) == RK_OK);
+        char id[8];
+        for (int i = 0; i < 6; i++) {
+            snprintf(id, sizeof id, "k%d", i);
+            /* the same ids each round, a different secret */
+            CHECK(keyring_add(kr, id, secrets[(i + round) % 6], strlen(SECRET) + 1, false, why,
+                              sizeof why) == RK_OK);
+        }
+        for (int pass = 0; pass < 3; pass++)
+            for (int i = 0; i < 6; i++) {
+                snprintf(id, sizeof id, "k%d", i);
+                const keyring_entry *e = keyring_find(kr, id, strlen(id));
+                CHECK(e != NULL);
+                if (!e)
+                    continue;
+                CHECK(keyring_hmac(e, "message", 7, got) == RK_OK);
+                hmac_ref(secrets[(i + round) % 6], "message", want);
+                CHECK(memcmp(got, want, 32) == 0);
+            }
+        keyring_free(kr);
+    }
 }
 
 static lk_claims join_claims(void)
@@ -414,6 +460,7 @@ static void test_rfc7515_vector(void)
 int main(void)
 {
     test_keyring();
+    test_keyring_hmac();
     test_claim_rules();
     test_mint();
     test_verify();

@@ -187,6 +187,17 @@ static void test_clock(void)
     CHECK_STR(out, "1970-01-01T00:00:00.000Z");
     CHECK(clock_iso8601(-1, out, sizeof out) == RK_EINVAL);
     CHECK(clock_iso8601(1, out, 10) == RK_ETOOBIG);
+    /* the per-thread last answer: same second again, then a different one,
+     * then back (each must be its own second, not the remembered one) */
+    CHECK(clock_iso8601(1704117600, out, sizeof out) == RK_OK);
+    CHECK(clock_iso8601(1704117600, out, sizeof out) == RK_OK);
+    CHECK_STR(out, "2024-01-01T14:00:00.000Z");
+    CHECK(clock_iso8601(1704117601, out, sizeof out) == RK_OK);
+    CHECK_STR(out, "2024-01-01T14:00:01.000Z");
+    CHECK(clock_iso8601(1704117600, out, sizeof out) == RK_OK);
+    CHECK_STR(out, "2024-01-01T14:00:00.000Z");
+    CHECK(clock_iso8601(253402300799LL, out, sizeof out) == RK_OK);
+    CHECK_STR(out, "9999-12-31T23:59:59.000Z");
     CHECK(clock_now() > 1700000000);
 }
 
