@@ -41,7 +41,21 @@ import {
 
 const enc = new TextEncoder();
 const HEADER = { alg: 'HS256', typ: 'JWT' };
-const JTI_RE = /^[A-Za-z0-9_-]{22}$/;
+// jti: 9 characters of issue time (microseconds, in the base64url alphabet
+// sorted by byte value), then 12 random bytes in base64url (16 characters).
+const JTI_RE = /^[A-Za-z0-9_-]{25}$/;
+const SORTED64 = '-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz';
+
+/** The jti's time prefix as microseconds since the epoch (a BigInt). */
+function jtiMicros(jti) {
+  let us = 0n;
+  for (const ch of jti.slice(0, 9)) {
+    const v = SORTED64.indexOf(ch);
+    assert.ok(v >= 0, `jti time character ${ch}`);
+    us = us * 64n + BigInt(v);
+  }
+  return us;
+}
 
 test('the roomkey binary exists and is executable', () => {
   assert.ok(fs.existsSync(BIN), `roomkey binary not found at ${BIN} (set ROOMKEY_BIN or run make build/roomkey)`);
@@ -254,7 +268,13 @@ describe('interop 1: roomkey token create matches livekit-server-sdk AccessToken
 
       // jti: 22 chars of base64url (16 random bytes, canonical encoding).
       assert.match(cliClaims.jti, JTI_RE);
-      assert.equal(b64u(Buffer.from(cliClaims.jti, 'base64url')), cliClaims.jti);
+      const rand = cliClaims.jti.slice(9);
+      assert.equal(Buffer.from(rand, 'base64url').length, 12);
+      assert.equal(b64u(Buffer.from(rand, 'base64url')), rand);
+      // the time prefix is the issue time: iat's second (or the next one,
+      // when the clock ticked between reading iat and making the jti)
+      const secs = Number(jtiMicros(cliClaims.jti) / 1000000n);
+      assert.ok(secs >= cliClaims.iat && secs <= cliClaims.iat + 1, `${secs} vs iat ${cliClaims.iat}`);
 
       // No grant is written as false unless it was asked for; never sha256.
       for (const [k, v] of Object.entries(cliClaims.video ?? {})) {
@@ -276,9 +296,13 @@ describe('interop 1: roomkey token create matches livekit-server-sdk AccessToken
 
   test('jti is unique across tokens', () => {
     const seen = new Set();
+    let prev = '';
     for (let i = 0; i < 20; i++) {
       const { jti } = jose.decodeJwt(createToken(['--list']));
       assert.match(jti, JTI_RE);
+      // one process after another: each jti sorts after the last (byte order)
+      assert.ok(Buffer.compare(Buffer.from(prev), Buffer.from(jti)) < 0, `${prev} < ${jti}`);
+      prev = jti;
       seen.add(jti);
     }
     assert.equal(seen.size, 20);
