@@ -100,6 +100,11 @@ for _ in range(15):
     t0=time.perf_counter_ns(); subprocess.run(['$bin','--version'],stdout=subprocess.DEVNULL); t.append((time.perf_counter_ns()-t0)//1000)
 print(sorted(t)[7])")
 
+# The audit row by itself (bench/audit_floor.c), on the same machine.
+floor_out=$("$root/build/bench/audit_floor" "$tmp" "${FLOOR_ROWS:-100000}")
+floor32=$(echo "$floor_out" | awk '$2 == 32 {print $3}')
+floor1k=$(echo "$floor_out" | awk '$2 == 1024 {print $3}')
+
 read -r _ h_rps h_p99 h_bad <<<"$r_health"
 read -r _ t_rps t_p99 t_bad <<<"$r_token"
 read -r _ f_rps f_p99 f_bad <<<"$r_fy"
@@ -116,3 +121,10 @@ awk -v t="$t_rps" -v h="$h_rps" -v f="$f_rps" -v p="$p_rps" 'BEGIN {
 printf '%-44s %7d us best, %d us median of 15   (target < 20000 us)\n' "cold start (exec -> first token)" "$cold_best" "$cold_med"
 printf '%-44s %7d us median   (dynamic loading; part of the above)\n' "  of which exec of roomkey --version" "$exec_us"
 printf '%-44s %7d KiB   (target < 16384 KiB)\n' "roomkey peak RSS (VmHWM) after the runs" "$rss_kb"
+echo "== what the 75% target leaves for a token request =="
+awk -v h="$h_rps" -v c="$(nproc)" -v f32="$floor32" -v f1k="$floor1k" 'BEGIN {
+    per = c * 1e6 / h; room = per * (1 / 0.75 - 1);
+    printf "%-44s %9.1f us   (%d cores / health req/s; server + load generator)\n", "machine CPU per health request", per, c;
+    printf "%-44s %9.1f us   (for JWT check, lookup, mint, audit, JSON)\n", "  75% of health leaves per token request", room;
+    printf "%-44s %9.1f us   (bench/audit_floor, groups of 32)\n", "SQLite audit row alone, CPU", f32;
+    printf "%-44s %9.1f us   (groups of 1024)\n", "", f1k }'
