@@ -5,6 +5,7 @@
 #include "../util/clock.h"
 #include "../util/err.h"
 #include "../util/log.h"
+#include "../util/text.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -67,11 +68,6 @@ void issuance_thread_exit(void)
 bool issuance_configured(const api_ctx *api)
 {
     return api->cfg->keys && keyring_count(api->cfg->keys) > 0;
-}
-
-static void copy(char *dst, size_t cap, const char *src)
-{
-    snprintf(dst, cap, "%s", src ? src : "");
 }
 
 /* A token's audit record on its way to the store, with the hold that keeps
@@ -155,11 +151,11 @@ int issuance_mint(const api_ctx *api, const caller *who, const decision *d, cons
         return rc;
     }
     store_audit *a = &p->a;
-    copy(a->jti, sizeof a->jti, info->jti);
-    copy(a->subject, sizeof a->subject, who->subject);
-    copy(a->identity, sizeof a->identity, d->identity);
-    copy(a->room, sizeof a->room, d->room.name);
-    copy(a->role, sizeof a->role, d->role->name);
+    text_copy(a->jti, sizeof a->jti, info->jti);
+    text_copy(a->subject, sizeof a->subject, who->subject);
+    text_copy(a->identity, sizeof a->identity, d->identity);
+    text_copy(a->room, sizeof a->room, d->room.name);
+    text_copy(a->role, sizeof a->role, d->role->name);
     if ((rc = policy_grants_json(d, a->grants, sizeof a->grants)) != RK_OK) {
         log_event("error", "audit_failed", "route", req->route, "jti", info->jti, "reason",
                   "grants do not fit the audit record", NULL);
@@ -168,8 +164,8 @@ int issuance_mint(const api_ctx *api, const caller *who, const decision *d, cons
     }
     a->issued_at = now;
     a->exp = info->exp;
-    copy(a->client_ip, sizeof a->client_ip, req->client_ip);
-    copy(a->route, sizeof a->route, req->route);
+    text_copy(a->client_ip, sizeof a->client_ip, req->client_ip);
+    text_copy(a->route, sizeof a->route, req->route);
 
     http_req_set_jti(req, info->jti); /* for the request's log line */
 

@@ -6,6 +6,7 @@
 #include "../util/ipnet.h"
 #include "../util/log.h"
 #include "../util/rng.h"
+#include "../util/text.h"
 #include "clientip.h"
 #include "cors.h"
 #include "metrics.h"
@@ -13,8 +14,6 @@
 
 #include <arpa/inet.h>
 #include <pthread.h>
-#include <stdatomic.h>
-#include <time.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <microhttpd.h>
@@ -242,13 +241,13 @@ size_t http_req_query_names(const http_req *req, const char **names, size_t cap)
 void http_req_set_subject(const http_req *req, const char *subject)
 {
     if (req->info && subject)
-        snprintf(req->info->subject, sizeof req->info->subject, "%s", subject);
+        text_copy(req->info->subject, sizeof req->info->subject, subject);
 }
 
 void http_req_set_jti(const http_req *req, const char *jti)
 {
     if (req->info && jti)
-        snprintf(req->info->jti, sizeof req->info->jti, "%s", jti);
+        text_copy(req->info->jti, sizeof req->info->jti, jti);
 }
 
 void http_req_set_auth_fail(const http_req *req, const char *reason)

@@ -5,11 +5,13 @@
 #include "util/duration.h"
 #include "util/err.h"
 #include "util/jsonw.h"
+#include "util/text.h"
 #include "util/utf8.h"
 
 #include <jansson.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 static const char *enc(const char *s)
 {
@@ -201,8 +203,26 @@ static void test_clock(void)
     CHECK(clock_now() > 1700000000);
 }
 
+static void test_text_copy(void)
+{
+    char buf[6];
+    memset(buf, 'x', sizeof buf);
+    CHECK(text_copy(buf, sizeof buf, "abc") == 3);
+    CHECK_STR(buf, "abc");
+    CHECK(text_copy(buf, sizeof buf, "abcdefgh") == 5); /* cut to cap - 1 */
+    CHECK_STR(buf, "abcde");
+    CHECK(text_copy(buf, sizeof buf, "") == 0);
+    CHECK_STR(buf, "");
+    CHECK(text_copy(buf, sizeof buf, NULL) == 0);
+    CHECK_STR(buf, "");
+    buf[0] = 'q';
+    CHECK(text_copy(buf, 0, "abc") == 0 && buf[0] == 'q'); /* no room: untouched */
+    CHECK(text_copy(buf, 1, "abc") == 0 && buf[0] == '\0');
+}
+
 int main(void)
 {
+    test_text_copy();
     test_b64url();
     test_utf8();
     test_jsonw();
