@@ -110,7 +110,9 @@ static const char *const MIGRATIONS[] = {
 #define SCHEMA_VERSION ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 
 /* Statements cached per connection. The audit list has one slot per
- * combination of filters (S_AUDIT_LIST + a mask of AF_* bits). */
+ * combination of filters (S_AUDIT_LIST + a mask of AF_* bits); the audit
+ * insert has one slot per multi-row size (S_AUDIT_ROWS + k inserts
+ * 2 << k rows, up to AUDIT_MAX_ROWS). */
 enum {
     S_BEGIN,
     S_COMMIT,
@@ -138,8 +140,17 @@ enum {
     S_MEETING_DELETE,
     S_MEETING_LIST,
     S_AUDIT_LIST,
-    S_COUNT = S_AUDIT_LIST + 16,
+    S_AUDIT_ROWS = S_AUDIT_LIST + 16,
+    S_COUNT = S_AUDIT_ROWS + 5,
 };
+
+/* The largest multi-row audit INSERT (a power of two: 2 << 4). One
+ * statement for many rows costs SQLite far less per row than a statement
+ * per row (bench/audit_floor). */
+#define AUDIT_MAX_ROWS 32
+#define AUDIT_INSERT_COLS                                                                          \
+    "jti, subject, identity, room, role, grants, issued_at, exp, client_ip, route"
+#define AUDIT_NCOLS 10 /* in AUDIT_INSERT_COLS */
 
 enum { AF_ROOM = 1, AF_SUBJECT = 2, AF_SINCE = 4, AF_BEFORE = 8 };
 
@@ -169,8 +180,8 @@ static const char *const SQL[S_AUDIT_LIST] = {
     [S_MEMBER_REMOVE] = "DELETE FROM members WHERE room = ?1 AND subject = ?2",
     [S_MEMBER_LIST] = "SELECT " MEMBER_COLS " FROM members WHERE room = ?1"
                       " ORDER BY subject LIMIT ?2",
-    [S_AUDIT_ADD] = "INSERT INTO audit (jti, subject, identity, room, role, grants, issued_at,"
-                    " exp, client_ip, route) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [S_AUDIT_ADD] =
+        "INSERT INTO audit (" AUDIT_INSERT_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     /* The claim is this one statement: it writes a row only when the seat is
      * free, expired (exp <= now) or already the subject's; no row changed
      * means another subject holds it. The same subject keeps the later exp
@@ -349,15 +360,32 @@ static void audit_sql(unsigned mask, char *buf, size_t cap)
     strncat(buf, " ORDER BY id DESC LIMIT :limit", cap - strlen(buf) - 1);
 }
 
+/* audit_rows_sql writes an INSERT of rows audit records (2..AUDIT_MAX_ROWS)
+ * into buf (cap >= 1024): the fixed column list and one group of
+ * AUDIT_NCOLS anonymous parameters per row, bound later by position. */
+static void audit_rows_sql(size_t rows, char *buf, size_t cap)
+{
+    static const char group[] = ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    size_t n = (size_t)snprintf(buf, cap, "INSERT INTO audit (" AUDIT_INSERT_COLS ") VALUES %s",
+                                group + 2);
+    for (size_t r = 1; r < rows && n + sizeof group <= cap; r++) {
+        memcpy(buf + n, group, sizeof group); /* with its NUL */
+        n += sizeof group - 1;
+    }
+}
+
 /* stmt_get returns connection c's cached statement id, preparing it on
  * first use. The statement stays owned by c; callers reset it with
  * stmt_done after use. */
 static int stmt_get(sq_conn *c, int id, sqlite3_stmt **out)
 {
     if (!c->stmt[id]) {
-        char buf[512];
+        char buf[1024];
         const char *sql = SQL[id < S_AUDIT_LIST ? id : 0];
-        if (id >= S_AUDIT_LIST) {
+        if (id >= S_AUDIT_ROWS) {
+            audit_rows_sql((size_t)2 << (id - S_AUDIT_ROWS), buf, sizeof buf);
+            sql = buf;
+        } else if (id >= S_AUDIT_LIST) {
             audit_sql((unsigned)(id - S_AUDIT_LIST), buf, sizeof buf);
             sql = buf;
         }
@@ -905,31 +933,51 @@ static int sq_member_list(store *self, const char *room, store_member **out, siz
     return collect(st, sizeof **out, member_row, (void **)out, n);
 }
 
-/* audit_insert writes a (copied; id is assigned) with one INSERT on c. A
- * jti already logged is RK_ECONFLICT; a failed INSERT changes nothing. */
-static int audit_insert(sq_conn *c, const store_audit *a)
+/* bind_audit binds a's fields to st's parameters first+1 .. first+10. */
+static int bind_audit(sqlite3_stmt *st, int first, const store_audit *a)
 {
+    return bind_text(st, first + 1, a->jti) || bind_text(st, first + 2, a->subject) ||
+                   bind_text(st, first + 3, a->identity) || bind_text(st, first + 4, a->room) ||
+                   bind_text(st, first + 5, a->role) || bind_text(st, first + 6, a->grants) ||
+                   sqlite3_bind_int64(st, first + 7, a->issued_at) ||
+                   sqlite3_bind_int64(st, first + 8, a->exp) ||
+                   bind_text(st, first + 9, a->client_ip) || bind_text(st, first + 10, a->route)
+               ? RK_EIO
+               : RK_OK;
+}
+
+/* audit_insert writes recs[0..n) (copied; ids are assigned) with one
+ * INSERT on c: n is 1 or a power of two up to AUDIT_MAX_ROWS. A jti
+ * already logged is RK_ECONFLICT; a failed INSERT changes nothing (SQLite
+ * undoes the statement and keeps the transaction open, unless it reports
+ * it rolled the transaction back). */
+static int audit_insert(sq_conn *c, const store_audit *const *recs, size_t n)
+{
+    int id = S_AUDIT_ADD;
+    if (n > 1)
+        id = S_AUDIT_ROWS + __builtin_ctz((unsigned)n) - 1;
     sqlite3_stmt *st;
-    int rc = stmt_get(c, S_AUDIT_ADD, &st);
+    int rc = stmt_get(c, id, &st);
     if (rc)
         return rc;
-    if (bind_text(st, 1, a->jti) || bind_text(st, 2, a->subject) || bind_text(st, 3, a->identity) ||
-        bind_text(st, 4, a->room) || bind_text(st, 5, a->role) || bind_text(st, 6, a->grants) ||
-        sqlite3_bind_int64(st, 7, a->issued_at) || sqlite3_bind_int64(st, 8, a->exp) ||
-        bind_text(st, 9, a->client_ip) || bind_text(st, 10, a->route)) {
-        stmt_done(st);
-        return RK_EIO;
-    }
+    for (size_t i = 0; i < n; i++)
+        if (bind_audit(st, (int)i * AUDIT_NCOLS, recs[i]) != RK_OK) {
+            stmt_done(st);
+            return RK_EIO;
+        }
     rc = sqlite3_step(st);
     stmt_done(st);
     return rc == SQLITE_DONE ? RK_OK : as_err(rc);
 }
 
 /* sq_audit_add_batch_unlocked writes recs[0..n) in one transaction; rcs[i]
- * gets each INSERT's result (a refused INSERT, e.g. a duplicate jti, undoes
- * only itself). When the transaction as a whole fails (it can't start, an
- * error rolls it back, or COMMIT fails), every record's result is that
- * failure and nothing was written. */
+ * gets each record's result (a refused record, e.g. a duplicate jti, undoes
+ * only itself). Records go in multi-row INSERTs of the largest power of two
+ * that fits (at most AUDIT_MAX_ROWS); when one of those is refused, its
+ * records are written again one by one so that each gets its own result.
+ * When the transaction as a whole fails (it can't start, an error rolls it
+ * back, or COMMIT fails), every record's result is that failure and nothing
+ * was written. */
 static int sq_audit_add_batch_unlocked(store *self, const store_audit *const *recs, size_t n,
                                        int *rcs)
 {
@@ -937,18 +985,33 @@ static int sq_audit_add_batch_unlocked(store *self, const store_audit *const *re
     int rc = writer_get(self, &c);
     if (rc == RK_OK)
         rc = exec_simple(c, S_BEGIN);
-    for (size_t i = 0; rc == RK_OK && i < n; i++) {
-        rcs[i] = audit_insert(c, recs[i]);
-        if (sqlite3_get_autocommit(c->db))
-            rc = rcs[i] != RK_OK ? rcs[i] : RK_EIO; /* SQLite rolled the transaction back */
+    size_t i = 0;
+    while (rc == RK_OK && i < n) {
+        size_t left = n - i, rows = 1;
+        while (rows * 2 <= left && rows * 2 <= AUDIT_MAX_ROWS)
+            rows *= 2;
+        int r = audit_insert(c, recs + i, rows);
+        if (r == RK_OK || rows == 1) {
+            for (size_t k = 0; k < rows; k++)
+                rcs[i + k] = r;
+        } else if (!sqlite3_get_autocommit(c->db)) {
+            for (size_t k = 0; k < rows && rc == RK_OK; k++) { /* who was refused? */
+                rcs[i + k] = audit_insert(c, recs + i + k, 1);
+                if (sqlite3_get_autocommit(c->db))
+                    rc = rcs[i + k] != RK_OK ? rcs[i + k] : RK_EIO;
+            }
+        }
+        if (rc == RK_OK && sqlite3_get_autocommit(c->db))
+            rc = r != RK_OK ? r : RK_EIO; /* SQLite rolled the transaction back */
+        i += rows;
     }
     if (rc == RK_OK)
         rc = exec_simple(c, S_COMMIT);
     if (rc != RK_OK) {
         if (c && !sqlite3_get_autocommit(c->db))
             exec_simple(c, S_ROLLBACK);
-        for (size_t i = 0; i < n; i++)
-            rcs[i] = rc;
+        for (size_t k = 0; k < n; k++)
+            rcs[k] = rc;
     }
     return rc;
 }

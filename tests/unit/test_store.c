@@ -576,6 +576,61 @@ static void test_batch(store *st)
     CHECK(count_rows("SELECT count(*) FROM audit WHERE jti = 'batch-1' AND issued_at = 10") == 1);
 }
 
+/* A batch longer than one multi-row INSERT (45 = 32 + 8 + 4 + 1), with a
+ * refused record inside the second INSERT: every other record is written
+ * with each of its fields in its own column, and only the refused one gets
+ * RK_ECONFLICT. */
+static void test_batch_rows(store *st)
+{
+    enum { N = 45, DUP = 37, DUP_OF = 3 };
+    static store_audit recs[N];
+    const store_audit *ptrs[N];
+    int rcs[N];
+    for (int i = 0; i < N; i++) {
+        store_audit *a = &recs[i];
+        memset(a, 0, sizeof *a);
+        snprintf(a->jti, sizeof a->jti, "rows-%02d", i == DUP ? DUP_OF : i);
+        snprintf(a->subject, sizeof a->subject, "rower");
+        snprintf(a->identity, sizeof a->identity, "ident-%d", i);
+        snprintf(a->room, sizeof a->room, "room-%d", i);
+        snprintf(a->role, sizeof a->role, "role%d", i);
+        snprintf(a->grants, sizeof a->grants, "{\"n\":%d}", i);
+        a->issued_at = 1000 + i;
+        a->exp = 5000 + i;
+        snprintf(a->client_ip, sizeof a->client_ip, "198.51.100.%d", i);
+        snprintf(a->route, sizeof a->route, "/r/%d", i);
+        ptrs[i] = a;
+        rcs[i] = 99;
+    }
+    CHECK(st->ops->audit_add_batch(st, ptrs, N, rcs) == RK_OK);
+    for (int i = 0; i < N; i++)
+        CHECK(rcs[i] == (i == DUP ? RK_ECONFLICT : RK_OK));
+    store_audit_filter f = {.subject = "rower", .limit = 100};
+    store_audit *list = NULL;
+    size_t n = 0;
+    CHECK(store_audit_list(st, &f, &list, &n) == RK_OK);
+    CHECK(n == N - 1);
+    int seen = 0;
+    for (size_t k = 0; k < n; k++) {
+        int i = atoi(list[k].jti + 5);
+        if (i < 0 || i >= N || i == DUP) {
+            CHECK(!"unexpected jti");
+            continue;
+        }
+        const store_audit *a = &recs[i];
+        seen += strcmp(list[k].identity, a->identity) == 0 && strcmp(list[k].room, a->room) == 0 &&
+                strcmp(list[k].role, a->role) == 0 && strcmp(list[k].grants, a->grants) == 0 &&
+                list[k].issued_at == a->issued_at && list[k].exp == a->exp &&
+                strcmp(list[k].client_ip, a->client_ip) == 0 &&
+                strcmp(list[k].route, a->route) == 0;
+    }
+    CHECK(seen == N - 1);
+    /* the record refused for its jti kept the first one's fields */
+    CHECK(count_rows("SELECT count(*) FROM audit WHERE jti = 'rows-03' AND identity = 'ident-3'") ==
+          1);
+    free(list);
+}
+
 static void test_two_handles(store *a)
 {
     char why[256];
@@ -983,6 +1038,7 @@ static void run_suite(const char *name)
     test_injection(st);
     test_concurrency(st);
     test_batch(st);
+    test_batch_rows(st);
     test_two_handles(st);
     test_seats(st);
     test_seat_race(st);
