@@ -552,31 +552,43 @@ static bool ip_limited(req_state *st, bool probe, http_error_renderer errors, ht
     return true;
 }
 
+/* path_methods writes the methods of every route whose path matches url
+ * into methods (capacity cap, ", "-separated, no repeats; cut to fit) and
+ * returns the first such route's index, or -1 when no route has the path. */
+static int path_methods(const http_server *s, const char *url, char *methods, size_t cap)
+{
+    size_t len = 0;
+    int first = -1;
+    route_params pp;
+    methods[0] = '\0';
+    for (size_t i = 0; i < s->n_routes; i++) {
+        const http_route *r = &s->routes[i];
+        if (!path_match(r->path, url, &pp))
+            continue;
+        if (first < 0)
+            first = (int)i;
+        if (!strstr(methods, r->method) && len + strlen(r->method) + 3 < cap)
+            len += (size_t)snprintf(methods + len, cap - len, "%s%s", len ? ", " : "", r->method);
+    }
+    return first;
+}
+
 /* preflight answers a CORS preflight for url: 204 with the CORS headers,
  * 404 when no route has the path, 403 when the origin or method is not
  * allowed. */
 static void preflight(http_server *s, req_state *st, struct MHD_Connection *c, const char *url,
                       http_resp *resp)
 {
-    char methods[128] = "";
-    size_t len = 0;
-    http_error_renderer errors = NULL;
-    route_params pp;
-    for (size_t i = 0; i < s->n_routes; i++) {
-        const http_route *r = &s->routes[i];
-        if (!path_match(r->path, url, &pp))
-            continue;
-        errors = r->errors ? r->errors : default_errors;
-        st->label = r->label;
-        st->metric = s->metric[i];
-        if (!strstr(methods, r->method) && len + strlen(r->method) + 3 < sizeof methods)
-            len += (size_t)snprintf(methods + len, sizeof methods - len, "%s%s", len ? ", " : "",
-                                    r->method);
-    }
-    if (!errors) {
+    char methods[128];
+    int i = path_methods(s, url, methods, sizeof methods);
+    if (i < 0) {
         family_errors(s, url)(resp, 404, "No route for this path");
         return;
     }
+    const http_route *r = &s->routes[i];
+    http_error_renderer errors = r->errors ? r->errors : default_errors;
+    st->label = r->label;
+    st->metric = s->metric[i];
     const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
     const char *want =
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Access-Control-Request-Method");
@@ -627,6 +639,9 @@ static void route_and_handle(http_server *s, req_state *st, struct MHD_Connectio
         if (same) {
             snprintf(msg, sizeof msg, "Method %s not allowed", strlen(method) < 16 ? method : "?");
             same->errors(resp, 405, msg);
+            char methods[128]; /* RFC 9110 section 15.5.6: a 405 lists what is allowed */
+            if (path_methods(s, url, methods, sizeof methods) >= 0)
+                http_resp_header(resp, "Allow", methods);
         } else {
             /* Echo the path only when it is plain ASCII without quotes. */
             bool plain = strlen(url) < 256;

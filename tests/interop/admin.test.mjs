@@ -162,7 +162,10 @@ describe('rooms and members', () => {
 
   test('unknown admin paths and methods answer in the admin shape', async () => {
     assertAdminError(await admin('GET', '/admin/v1/nope'), 404, 'not_found');
-    assertAdminError(await admin('PATCH', '/admin/v1/rooms'), 405, 'method_not_allowed');
+    const r = await admin('PATCH', '/admin/v1/rooms');
+    assertAdminError(r, 405, 'method_not_allowed');
+    // the Allow header lists every method the path has (RFC 9110 section 15.5.6)
+    assert.deepEqual((r.headers.get('allow') ?? '').split(', ').sort(), ['GET', 'POST']);
   });
 });
 

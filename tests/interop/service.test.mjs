@@ -501,8 +501,10 @@ describe('roomkey serve with a YAML config', () => {
       assertError(await request(M.srv, 'GET', '/api/livekit/nope', { headers: bearer(await sess('alice')) }), 404);
     });
 
-    test('GET /api/livekit/token -> 405', async () => {
-      assertError(await request(M.srv, 'GET', '/api/livekit/token', { headers: bearer(await sess('alice')) }), 405);
+    test('GET /api/livekit/token -> 405 with Allow: POST', async () => {
+      const r = await request(M.srv, 'GET', '/api/livekit/token', { headers: bearer(await sess('alice')) });
+      assertError(r, 405);
+      assert.equal(r.headers.get('allow'), 'POST'); // RFC 9110 section 15.5.6
     });
 
     test('PUT /api/livekit/token -> 405', async () => {
