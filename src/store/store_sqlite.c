@@ -442,6 +442,15 @@ static int writer_get(store *self, sq_conn **out)
         int rc = conn_open(s->path, false, &s->writer, NULL, 0);
         if (rc)
             return rc;
+        /* The writer's pages are the right edges of the audit table and
+         * its indexes plus the small policy tables: 128 KiB holds them,
+         * and the default 512 KiB would fill with audit pages it never
+         * reads again (resident memory for nothing). */
+        if (sqlite3_exec(s->writer->db, "PRAGMA cache_size=-128", NULL, NULL, NULL) != SQLITE_OK) {
+            conn_close(s->writer);
+            s->writer = NULL;
+            return RK_EIO;
+        }
     }
     *out = s->writer;
     return RK_OK;
