@@ -3,13 +3,16 @@
 # GET /api/livekit/health, the token route again with the store on
 # PostgreSQL (a throw-away server from scripts/pg-test-server.sh on the same
 # machine), and a Fastify + livekit-server-sdk server doing the token work;
-# ratios; cold start (exec to first token) and peak RSS.
+# ratios; cold start (exec to first token) and peak RSS. The loads run in
+# interleaved rounds (BENCH_ROUNDS, default 3, of BENCH_SECONDS each) and
+# each figure is its best round.
 # All traffic stays on loopback; every load is bounded in time.
 set -euo pipefail
 cd "$(dirname "$0")"
 root=$(cd .. && pwd)
 bin=$root/build/roomkey
-dur=${BENCH_SECONDS:-5}
+dur=${BENCH_SECONDS:-4}
+rounds=${BENCH_ROUNDS:-3}
 conns=${BENCH_CONNS:-32}
 tmp=$(mktemp -d)
 pgdir=$(mktemp -d /tmp/rk-bench-pg-XXXXXX) # outside $tmp: the server runs as postgres
@@ -73,23 +76,46 @@ fy=$(wait_url "$tmp/fy.out")
 curl -fsS -X POST -H "Authorization: Bearer $BENCH_JWT" -H 'Content-Type: application/json' \
     -d '{"roomId":"general"}' "$fy/api/livekit/token" >/dev/null
 
-r_health=$(run_wrk rk_health "$rk/api/livekit/health")
-r_token=$(run_wrk rk_token "$rk/api/livekit/token" token.lua)
-r_fy=$(run_wrk fastify_token "$fy/api/livekit/token" token.lua)
-rss_kb=$(awk '/VmHWM/ {print $2}' /proc/$rkpid/status)
-
-# The same token load with the store on PostgreSQL (one instance).
+# The same token load against a second instance with the store on
+# PostgreSQL (one instance); it idles while the others are measured.
 ROOMKEY_DATABASE=$pgurl "$bin" serve >"$tmp/pg.out" 2>"$tmp/pg.err" &
 pgpid=$!
 pids+=("$pgpid")
 rkpg=$(wait_url "$tmp/pg.out")
 curl -fsS -X POST -H "Authorization: Bearer $BENCH_JWT" -H 'Content-Type: application/json' \
     -d '{"roomId":"general"}' "$rkpg/api/livekit/token" >/dev/null
-r_pg=$(run_wrk rk_token_pg "$rkpg/api/livekit/token" token.lua)
+
+# Rounds: every load once per round, interleaved, so that a burst of other
+# work on this shared machine lands on all of them alike; each figure is the
+# best round (background load only ever lowers throughput), and the
+# non-200 counts are summed over all rounds.
+keep_best() { # LINE ("NAME rps p99 non200")
+    local name rps _p99 bad
+    read -r name rps _p99 bad <<<"$1"
+    echo "$bad" >>"$tmp/bad.$name"
+    if [ ! -s "$tmp/best.$name" ] || awk -v r="$rps" '{exit !(r > $2)}' "$tmp/best.$name"; then
+        echo "$1" >"$tmp/best.$name"
+    fi
+}
+best() { # NAME: the best line, with the summed non-200 count
+    local name rps p99 _bad
+    read -r name rps p99 _bad <"$tmp/best.$1"
+    echo "$name $rps $p99 $(awk '{s += $1} END {print s + 0}' "$tmp/bad.$1")"
+}
+for _ in $(seq 1 "$rounds"); do
+    keep_best "$(run_wrk rk_health "$rk/api/livekit/health")"
+    keep_best "$(run_wrk rk_token "$rk/api/livekit/token" token.lua)"
+    keep_best "$(run_wrk fastify_token "$fy/api/livekit/token" token.lua)"
+    keep_best "$(run_wrk rk_token_pg "$rkpg/api/livekit/token" token.lua)"
+done
+r_health=$(best rk_health)
+r_token=$(best rk_token)
+r_fy=$(best fastify_token)
+r_pg=$(best rk_token_pg)
+rss_kb=$(awk '/VmHWM/ {print $2}' /proc/$rkpid/status)
 kill "$pgpid"
 wait "$pgpid" 2>/dev/null || true
 "$root/scripts/pg-test-server.sh" stop "$pgdir" # quiet machine for the cold start
-audit_rows=$("$bin" audit list --limit 1 --json | grep -c jti || true)
 
 # Cold start: exec to first token served (best and median of 15), measured
 # from one Python process so no tool start-up lands inside the figure.
@@ -109,7 +135,7 @@ read -r _ h_rps h_p99 h_bad <<<"$r_health"
 read -r _ t_rps t_p99 t_bad <<<"$r_token"
 read -r _ f_rps f_p99 f_bad <<<"$r_fy"
 read -r _ p_rps p_p99 p_bad <<<"$r_pg"
-echo "== HTTP (wrk -t2 -c$conns -d${dur}s each, loopback, 2-core machine shared with the load generator) =="
+echo "== HTTP (wrk -t2 -c$conns -d${dur}s each, best of $rounds interleaved rounds, loopback, 2-core machine shared with the load generator) =="
 printf '%-44s %10s req/s  p99 %-8s non-200: %s\n' "roomkey GET /api/livekit/health" "$h_rps" "$h_p99" "$h_bad"
 printf '%-44s %10s req/s  p99 %-8s non-200: %s\n' "roomkey POST /api/livekit/token" "$t_rps" "$t_p99" "$t_bad"
 printf '%-44s %10s req/s  p99 %-8s non-200: %s\n' "roomkey POST /api/livekit/token, PostgreSQL" "$p_rps" "$p_p99" "$p_bad"
