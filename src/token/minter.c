@@ -18,7 +18,6 @@ static const char HEADER_DOT[] = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.";
 
 struct minter {
     const keyring_entry *key; /* signing key (borrowed from the keyring) */
-    EVP_MAC_CTX *mac;         /* this thread's keyed HMAC context (owned) */
     char *payload;            /* payload JSON scratch (owned) */
     size_t payload_cap;
     char *token; /* output buffer (owned) */
@@ -37,11 +36,6 @@ int minter_new(const keyring *kr, minter **out)
         return RK_ENOMEM;
     m->key = key;
     m->prefix_len = (size_t)snprintf(m->prefix, sizeof m->prefix, "{\"iss\":\"%s\"", key->id);
-    m->mac = EVP_MAC_CTX_dup(key->mac);
-    if (!m->mac) {
-        free(m);
-        return RK_ECRYPTO;
-    }
     *out = m;
     return RK_OK;
 }
@@ -50,7 +44,6 @@ void minter_free(minter *m)
 {
     if (!m)
         return;
-    EVP_MAC_CTX_free(m->mac);
     if (m->payload)
         OPENSSL_cleanse(m->payload, m->payload_cap);
     if (m->token)
@@ -165,11 +158,8 @@ int minter_mint(minter *m, const lk_claims *c, int64_t now, int64_t ttl_s, const
     n += enc;
 
     unsigned char sig[32];
-    size_t sig_len = 0;
-    if (EVP_MAC_init(m->mac, NULL, 0, NULL) != 1 ||
-        EVP_MAC_update(m->mac, (const unsigned char *)t, n) != 1 ||
-        EVP_MAC_final(m->mac, sig, &sig_len, sizeof sig) != 1 || sig_len != sizeof sig)
-        return RK_ECRYPTO;
+    if ((rc = keyring_hmac(m->key, t, n, sig)))
+        return rc;
     t[n++] = '.';
     rc = b64url_encode(sig, sizeof sig, t + n, m->token_cap - n, &enc);
     if (rc)

@@ -1,9 +1,10 @@
 /* minter.h - signs LiveKit access tokens (HS256), fast.
  *
- * A minter belongs to one thread. It holds its own copy of the signing key's
- * keyed HMAC context (re-initialised per token, which reuses OpenSSL's
- * precomputed inner/outer key state) and its own payload and token buffers,
- * so steady-state minting allocates nothing. Every token gets
+ * A minter belongs to one thread. It signs with keyring_hmac, which keeps
+ * the thread's own copy of the signing key's keyed HMAC context
+ * (re-initialised per token, reusing OpenSSL's precomputed inner/outer key
+ * state), and it has its own payload and token buffers, so steady-state
+ * minting allocates nothing. Every token gets
  * header {"alg":"HS256","typ":"JWT"}, iss = API key, sub = identity,
  * iat = nbf = now, exp = now + ttl, and a jti that is a time-ordered prefix
  * plus 96 random bits. */
