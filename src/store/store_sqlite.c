@@ -7,7 +7,8 @@
  * SQLITE_OPEN_NOMUTEX (each is used by one thread only). Writers wait for
  * each other through busy_timeout; WAL mode lets readers run while one
  * thread writes, and lets another process (the CLI) change the file while
- * the server runs.
+ * the server runs. The write connection's checkpoints run on a thread of
+ * their own (wal_checkpointer.h), not inside its commits.
  *
  * Seats and meetings (schema version 2) live in tables of their own that
  * reference rooms(name) ON DELETE CASCADE.
@@ -22,6 +23,7 @@
 #include "../util/clock.h"
 #include "../util/err.h"
 #include "conn_list.h"
+#include "wal_checkpointer.h"
 
 #include <pthread.h>
 #include <sqlite3.h>
@@ -225,9 +227,10 @@ typedef struct sq_conn {
 struct sq_store {
     store base; /* first: a store * is a sq_store * */
     char *path;
-    conn_list conns;     /* every thread's read connection */
-    pthread_mutex_t wmu; /* serialises this process's writers (see WRITE_LOCKED) */
-    sq_conn *writer;     /* the one connection every write uses, under wmu */
+    conn_list conns;        /* every thread's read connection */
+    pthread_mutex_t wmu;    /* serialises this process's writers (see WRITE_LOCKED) */
+    sq_conn *writer;        /* the one connection every write uses, under wmu */
+    wal_checkpointer *ckpt; /* the writer's checkpoints (instead of SQLite's auto-checkpoint) */
 };
 
 /* map_err turns a SQLite (extended) result code into an RK_* code.
@@ -451,6 +454,7 @@ static int writer_get(store *self, sq_conn **out)
             s->writer = NULL;
             return RK_EIO;
         }
+        wal_checkpointer_attach(s->ckpt, s->writer->db);
     }
     *out = s->writer;
     return RK_OK;
@@ -698,7 +702,8 @@ static void sq_close(store *self)
 {
     sq_store *s = (sq_store *)self;
     conn_list_close(&s->conns);
-    conn_close(s->writer);
+    conn_close(s->writer); /* no commit hook runs after this */
+    wal_checkpointer_free(s->ckpt);
     pthread_mutex_destroy(&s->wmu);
     free(s->path);
     free(s);
@@ -732,7 +737,13 @@ static int sq_open(const char *url, store **out, char *why, size_t cap)
         free(s);
         return rk_fail(RK_ENOMEM, why, cap, "out of memory");
     }
+    if (wal_checkpointer_new(path, &s->ckpt) != RK_OK) {
+        free(s->path);
+        free(s);
+        return rk_fail(RK_ENOMEM, why, cap, "out of memory");
+    }
     if (conn_list_init(&s->conns, conn_free) != RK_OK) {
+        wal_checkpointer_free(s->ckpt);
         free(s->path);
         free(s);
         return rk_fail(RK_ENOMEM, why, cap, "no thread-local key left");
