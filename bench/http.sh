@@ -130,6 +130,8 @@ print(sorted(t)[7])")
 floor_out=$("$root/build/bench/audit_floor" "$tmp" "${FLOOR_ROWS:-100000}")
 floor32=$(echo "$floor_out" | awk '$2 == 32 {print $3}')
 floor1k=$(echo "$floor_out" | awk '$2 == 1024 {print $3}')
+# And one mint (bench/mint_bench, shorter than `make bench`'s own run).
+mint_us=$("$root/build/bench/mint_bench" 200000 2>/dev/null | awk '/^roomkey_mint_us/ {print $2}')
 
 read -r _ h_rps h_p99 h_bad <<<"$r_health"
 read -r _ t_rps t_p99 t_bad <<<"$r_token"
@@ -148,9 +150,12 @@ printf '%-44s %7d us best, %d us median of 15   (target < 20000 us)\n' "cold sta
 printf '%-44s %7d us median   (dynamic loading; part of the above)\n' "  of which exec of roomkey --version" "$exec_us"
 printf '%-44s %7d KiB   (target < 16384 KiB)\n' "roomkey peak RSS (VmHWM) after the runs" "$rss_kb"
 echo "== what the 75% target leaves for a token request =="
-awk -v h="$h_rps" -v c="$(nproc)" -v f32="$floor32" -v f1k="$floor1k" 'BEGIN {
+awk -v h="$h_rps" -v c="$(nproc)" -v f32="$floor32" -v f1k="$floor1k" -v m="$mint_us" 'BEGIN {
     per = c * 1e6 / h; room = per * (1 / 0.75 - 1);
     printf "%-44s %9.1f us   (%d cores / health req/s; server + load generator)\n", "machine CPU per health request", per, c;
     printf "%-44s %9.1f us   (for JWT check, lookup, mint, audit, JSON)\n", "  75% of health leaves per token request", room;
     printf "%-44s %9.1f us   (bench/audit_floor, groups of 32)\n", "SQLite audit row alone, CPU", f32;
-    printf "%-44s %9.1f us   (groups of 1024)\n", "", f1k }'
+    printf "%-44s %9.1f us   (groups of 1024)\n", "", f1k;
+    printf "%-44s %9.1f us   (bench/mint_bench)\n", "one mint, CPU", m;
+    printf "%-44s %9.1f us   (%s the allowance, before the JWT check and JSON)\n", "audit row (groups of 32) + mint", f32 + m,
+        f32 + m > room ? "over" : "within" }'
