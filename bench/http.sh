@@ -158,4 +158,4 @@ awk -v h="$h_rps" -v c="$(nproc)" -v f32="$floor32" -v f1k="$floor1k" -v m="$min
     printf "%-44s %9.1f us   (groups of 1024)\n", "", f1k;
     printf "%-44s %9.1f us   (bench/mint_bench)\n", "one mint, CPU", m;
     printf "%-44s %9.1f us   (%s the allowance, before the JWT check and JSON)\n", "audit row (groups of 32) + mint", f32 + m,
-        f32 + m > room ? "over" : "within" }'
+        (f32 + m > room) ? "over" : "within" }'
