@@ -5,6 +5,7 @@
 #include "../util/err.h"
 #include "../util/log.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,7 +169,7 @@ static int on_commit(void *arg, sqlite3 *db, const char *schema, int frames)
         w->tail_due = false;
         act = ACT_TAIL;
     } else if (frames >= WAL_CKPT_HARD_FRAMES) {
-        act = ACT_FULL; /* the last pass failed */
+        act = ACT_FULL; /* passes did not restart the WAL: they failed, or a reader holds it */
     } else if (frames >= WAL_CKPT_FRAMES && !w->busy && !ask_pass_locked(w)) {
         act = ACT_FULL; /* no thread: what SQLite's auto-checkpoint would do */
     }

@@ -16,12 +16,12 @@
  *
  * Bounds: when the WAL reaches WAL_CKPT_HARD_FRAMES while a pass is still
  * running, the writer's commit waits for it (back-pressure), so the WAL file
- * stays below that size plus one pass's tail whatever the disk does. When
- * the thread can't start, commits checkpoint inline as SQLite would. */
+ * stays below that size plus the commit that crosses it, whatever the disk
+ * does. When the thread can't start, commits checkpoint inline as SQLite
+ * would; when its passes fail, the commits from the hard limit on do. */
 #ifndef RK_WAL_CHECKPOINTER_H
 #define RK_WAL_CHECKPOINTER_H
 
-#include <pthread.h>
 #include <sqlite3.h>
 #include <stdint.h>
 
