@@ -16,8 +16,7 @@ struct wal_checkpointer {
     pthread_cond_t work; /* the thread waits for a pass to do */
     pthread_cond_t idle; /* a commit past the hard limit waits for the pass to end */
     bool started, start_failed, stopping;
-    bool wanted;   /* a pass was asked for and the thread hasn't begun it */
-    bool busy;     /* a pass was asked for and hasn't ended */
+    bool busy;     /* a pass was asked for and hasn't ended (only the thread clears it) */
     bool tail_due; /* a pass ended: the next commit copies the tail */
     int frames;    /* the WAL's frames after the writer's last commit */
     int last_err;  /* the last failure logged (logged again only when it changes) */
@@ -112,11 +111,10 @@ static void *ckpt_main(void *arg)
     sqlite3 *db = NULL;
     pthread_mutex_lock(&w->mu);
     for (;;) {
-        while (!w->wanted && !w->stopping)
+        while (!w->busy && !w->stopping) /* waiting, so busy means: asked, not begun */
             pthread_cond_wait(&w->work, &w->mu);
-        if (!w->wanted)
+        if (!w->busy)
             break;
-        w->wanted = false;
         pthread_mutex_unlock(&w->mu);
         bool ok = run_pass(w, &db);
         pthread_mutex_lock(&w->mu);
@@ -142,7 +140,7 @@ static bool ask_pass_locked(wal_checkpointer *w)
     }
     if (!w->started || w->stopping)
         return false;
-    w->busy = w->wanted = true;
+    w->busy = true;
     pthread_cond_signal(&w->work);
     return true;
 }
