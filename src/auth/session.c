@@ -3,6 +3,7 @@
 #include "../token/keyring.h"
 #include "../util/err.h"
 #include "../util/jws.h"
+#include "../util/text.h"
 #include "jwks.h"
 
 #include <jansson.h>
@@ -136,8 +137,12 @@ static bool aud_ok(const config_issuer *is, const json_t *claims)
 /* claim_path follows a dotted path ("app_metadata.role") to a string. */
 static const char *claim_path(const json_t *claims, const char *path)
 {
-    char buf[130];
-    snprintf(buf, sizeof buf, "%s", path);
+    if (!strchr(path, '.')) { /* one segment, e.g. "sub": no copy to split */
+        const json_t *v = json_object_get(claims, path);
+        return json_is_string(v) ? json_string_value(v) : NULL;
+    }
+    char buf[130]; /* config_issuer's claim names fit */
+    text_copy(buf, sizeof buf, path);
     const json_t *cur = claims;
     char *save = NULL;
     for (char *seg = strtok_r(buf, ".", &save); seg && cur; seg = strtok_r(NULL, ".", &save))

@@ -709,6 +709,16 @@ static void sq_close(store *self)
     free(s);
 }
 
+/* no_memstatus turns off SQLite's allocation statistics, which RoomKey
+ * never reads: with them on, every SQLite malloc and free takes one
+ * process-wide mutex, so the audit writer and the worker threads' lookups
+ * contend on it. It must run before SQLite initialises; if something in the
+ * process already used SQLite, the call is refused and nothing changes. */
+static void no_memstatus(void)
+{
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 /* sq_open opens (creating and migrating) the SQLite database named by url.
  * The caller frees *out with store_close. */
 static int sq_open(const char *url, store **out, char *why, size_t cap)
@@ -727,6 +737,8 @@ static int sq_open(const char *url, store **out, char *why, size_t cap)
                        "in-memory SQLite databases are not supported (one connection per thread)");
     if (!sqlite3_threadsafe())
         return rk_fail(RK_EIO, why, cap, "this SQLite library was built without thread support");
+    static pthread_once_t memstatus_once = PTHREAD_ONCE_INIT;
+    pthread_once(&memstatus_once, no_memstatus);
 
     sq_store *s = calloc(1, sizeof *s);
     if (!s)

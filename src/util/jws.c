@@ -3,6 +3,7 @@
 #include "b64url.h"
 #include "err.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,58 @@ static int decode_json(const char *part, size_t len, json_t **out)
         rc = jws_parse_json_object((const char *)buf, n, out);
     free(buf);
     return rc;
+}
+
+/* The last header this thread parsed, by its encoded bytes. Session JWTs
+ * from one issuer carry byte-identical headers (e.g. {"alg":"HS256",
+ * "typ":"JWT"}), so most parses reuse the object instead of decoding and
+ * parsing it again. Only headers that parsed are kept; the object is shared
+ * with callers (jws.h: read-only) and released when the thread exits. */
+#define HEADER_CACHE_MAX 256 /* encoded bytes; longer headers are not kept */
+typedef struct header_cache {
+    size_t len;                 /* of enc; 0 = empty */
+    char enc[HEADER_CACHE_MAX]; /* the encoded header */
+    json_t *obj;                /* its parse (one reference held here) */
+} header_cache;
+
+static _Thread_local header_cache hcache;
+static pthread_key_t hcache_key;
+static pthread_once_t hcache_once = PTHREAD_ONCE_INIT;
+static int hcache_key_ok; /* 0 until the key exists; no caching without it */
+
+/* hcache_release drops a thread's cached header (the key's destructor). */
+static void hcache_release(void *p)
+{
+    header_cache *c = p;
+    json_decref(c->obj);
+    c->obj = NULL;
+    c->len = 0;
+}
+
+static void hcache_make_key(void)
+{
+    hcache_key_ok = pthread_key_create(&hcache_key, hcache_release) == 0;
+}
+
+/* header_parse sets *out to a new reference to the parsed header part
+ * enc[0..len), from this thread's cache when enc is the last one parsed. */
+static int header_parse(const char *enc, size_t len, json_t **out)
+{
+    if (hcache.obj && hcache.len == len && memcmp(hcache.enc, enc, len) == 0) {
+        *out = json_incref(hcache.obj);
+        return RK_OK;
+    }
+    int rc = decode_json(enc, len, out);
+    if (rc != RK_OK || len > HEADER_CACHE_MAX)
+        return rc;
+    pthread_once(&hcache_once, hcache_make_key);
+    if (!hcache_key_ok || pthread_setspecific(hcache_key, &hcache) != 0)
+        return RK_OK; /* no destructor to release it: don't keep it */
+    json_decref(hcache.obj);
+    memcpy(hcache.enc, enc, len);
+    hcache.len = len;
+    hcache.obj = json_incref(*out);
+    return RK_OK;
 }
 
 int jws_parse(const char *tok, size_t len, jws *out, const char **reason)
@@ -66,7 +119,7 @@ int jws_parse(const char *tok, size_t len, jws *out, const char **reason)
         *reason = "signature is not canonical base64url";
         return RK_EINVAL;
     }
-    int rc = decode_json(tok, hlen, &out->header);
+    int rc = header_parse(tok, hlen, &out->header);
     if (rc) {
         *reason = rc == RK_ENOMEM ? "out of memory"
                                   : "header is not canonical base64url of a JSON object";

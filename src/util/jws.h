@@ -17,7 +17,9 @@
 #define JWS_MAX_SIG_LEN    1024u              /* decoded signature */
 
 typedef struct jws {
-    json_t *header;      /* parsed protected header (owned) */
+    json_t *header;      /* parsed protected header (a reference owned; the
+                            object may be shared with a per-thread cache of
+                            the last header parsed: read it, never change it) */
     json_t *payload;     /* parsed claims (owned) */
     const char *signing; /* "header.payload" inside the caller's token */
     size_t signing_len;

@@ -5,10 +5,12 @@
 #include "util/duration.h"
 #include "util/err.h"
 #include "util/jsonw.h"
+#include "util/jws.h"
 #include "util/text.h"
 #include "util/utf8.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,8 +222,99 @@ static void test_text_copy(void)
     CHECK(text_copy(buf, 1, "abc") == 0 && buf[0] == '\0');
 }
 
+/* make_jws writes header.payload.sig (both parts base64url-encoded, the
+ * signature "c2ln") into out. */
+static void make_jws(char *out, size_t cap, const char *header, const char *payload)
+{
+    char h[1024], p[256];
+    size_t hn = 0, pn = 0;
+    b64url_encode((const uint8_t *)header, strlen(header), h, sizeof h, &hn);
+    b64url_encode((const uint8_t *)payload, strlen(payload), p, sizeof p, &pn);
+    snprintf(out, cap, "%.*s.%.*s.c2ln", (int)hn, h, (int)pn, p);
+}
+
+/* header_field parses tok and copies its header's string field key into
+ * out ("" when absent); returns jws_parse's result. */
+static int header_field(const char *tok, const char *key, char *out, size_t cap)
+{
+    jws j;
+    const char *reason;
+    out[0] = '\0';
+    int rc = jws_parse(tok, strlen(tok), &j, &reason);
+    if (rc == RK_OK) {
+        text_copy(out, cap, json_string_value(json_object_get(j.header, key)));
+        jws_clear(&j);
+    }
+    return rc;
+}
+
+static void *parse_in_thread(void *arg)
+{
+    char alg[16];
+    return (void *)(intptr_t)header_field(arg, "alg", alg, sizeof alg);
+}
+
+/* jws_parse keeps each thread's last parsed header; what it hands back must
+ * always be the parse of the header it was given. */
+static void test_jws_header_cache(void)
+{
+    char t1[2048], t2[2048], t3[2048], dup[2048], big[2048], v[400];
+    make_jws(t1, sizeof t1, "{\"alg\":\"HS256\",\"typ\":\"JWT\"}", "{\"sub\":\"a\"}");
+    make_jws(t2, sizeof t2, "{\"alg\":\"HS256\",\"typ\":\"JWS\"}", "{\"sub\":\"a\"}");
+    make_jws(t3, sizeof t3, "{\"alg\":\"ES256\"}", "{\"sub\":\"b\"}");
+    make_jws(dup, sizeof dup, "{\"alg\":\"HS256\",\"alg\":\"none\"}", "{\"sub\":\"a\"}");
+    char kid[400];
+    memset(kid, 'k', 300);
+    kid[300] = '\0';
+    char bigh[512];
+    snprintf(bigh, sizeof bigh, "{\"alg\":\"RS256\",\"kid\":\"%s\"}", kid);
+    make_jws(big, sizeof big, bigh, "{\"sub\":\"c\"}");
+
+    for (int round = 0; round < 2; round++) {
+        CHECK(header_field(t1, "typ", v, sizeof v) == RK_OK);
+        CHECK_STR(v, "JWT");
+        CHECK(header_field(t1, "typ", v, sizeof v) == RK_OK); /* the cached one */
+        CHECK_STR(v, "JWT");
+        /* same length, one byte apart: not the cached header */
+        CHECK(header_field(t2, "typ", v, sizeof v) == RK_OK);
+        CHECK_STR(v, "JWS");
+        CHECK(header_field(t3, "alg", v, sizeof v) == RK_OK);
+        CHECK_STR(v, "ES256");
+        CHECK(header_field(t3, "typ", v, sizeof v) == RK_OK);
+        CHECK_STR(v, "");
+        /* a refused header is refused every time, cached neighbour or not */
+        CHECK(header_field(dup, "alg", v, sizeof v) == RK_EINVAL);
+        CHECK(header_field(t1, "alg", v, sizeof v) == RK_OK);
+        CHECK(header_field(dup, "alg", v, sizeof v) == RK_EINVAL);
+        /* a header too long to keep still parses, and then t1 again */
+        CHECK(header_field(big, "kid", v, sizeof v) == RK_OK);
+        CHECK_STR(v, kid);
+        CHECK(header_field(big, "alg", v, sizeof v) == RK_OK);
+        CHECK_STR(v, "RS256");
+        CHECK(header_field(t1, "alg", v, sizeof v) == RK_OK);
+        CHECK_STR(v, "HS256");
+    }
+    /* A caller's reference outlives the cache's next entry. */
+    jws a;
+    const char *reason;
+    CHECK(jws_parse(t1, strlen(t1), &a, &reason) == RK_OK);
+    CHECK(header_field(t3, "alg", v, sizeof v) == RK_OK);
+    CHECK_STR(json_string_value(json_object_get(a.header, "typ")), "JWT");
+    jws_clear(&a);
+    /* Threads that parse and exit release their entry (the ASan build's
+     * leak check fails otherwise). */
+    for (int i = 0; i < 4; i++) {
+        pthread_t th;
+        void *ret = (void *)(intptr_t)-1;
+        CHECK(pthread_create(&th, NULL, parse_in_thread, i % 2 ? t1 : t3) == 0);
+        CHECK(pthread_join(th, &ret) == 0);
+        CHECK((intptr_t)ret == RK_OK);
+    }
+}
+
 int main(void)
 {
+    test_jws_header_cache();
     test_text_copy();
     test_b64url();
     test_utf8();
