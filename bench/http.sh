@@ -102,7 +102,7 @@ best() { # NAME: the best line, with the summed non-200 count
     read -r name rps p99 _bad <"$tmp/best.$1"
     echo "$name $rps $p99 $(awk '{s += $1} END {print s + 0}' "$tmp/bad.$1")"
 }
-# cpu_steal: the "cpu" line's steal and total ticks (/proc/stat): how much
+# cpu_ticks: the "cpu" line's steal and total ticks (/proc/stat): how much
 # CPU time the hypervisor gave to other guests, which no best round hides.
 cpu_ticks() { awk '/^cpu / {t = 0; for (i = 2; i <= NF; i++) t += $i; print $9, t}' /proc/stat; }
 read -r steal0 total0 < <(cpu_ticks)
