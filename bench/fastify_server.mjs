@@ -1,19 +1,17 @@
 // fastify_server.mjs - the comparison server for `make bench`: what a
 // typical hand-written Node token endpoint does for POST /api/livekit/token:
-// verify the HS256 session JWT (jose), look up the caller's membership,
-// mint with livekit-server-sdk, record an audit entry. Membership and audit
-// live in memory (cheaper than RoomKey's SQLite, which favours Fastify).
+// verify the HS256 session JWT (jose), look up the caller's membership in
+// memory, mint with livekit-server-sdk. No audit record is kept (RoomKey
+// commits one per token; the peers are measured without that work).
 // Prints "listening on http://127.0.0.1:PORT" when ready.
 import Fastify from 'fastify';
 import { jwtVerify } from 'jose';
 import { AccessToken } from 'livekit-server-sdk';
-import { randomUUID } from 'node:crypto';
 
 const secret = new TextEncoder().encode(process.env.ROOMKEY_SESSION_SECRET);
 const apiKey = process.env.LIVEKIT_API_KEY;
 const apiSecret = process.env.LIVEKIT_API_SECRET;
 const members = new Map([['general', new Map([[process.env.BENCH_SUBJECT, 'member']])]]);
-const audit = [];
 
 const app = Fastify({ logger: false });
 app.post('/api/livekit/token', async (req, reply) => {
@@ -34,9 +32,6 @@ app.post('/api/livekit/token', async (req, reply) => {
   const at = new AccessToken(apiKey, apiSecret, { identity: session.sub, name: session.name, ttl });
   at.addGrant({ roomJoin: true, room: roomId, canPublish: true, canSubscribe: true, canPublishData: true });
   const token = await at.toJwt();
-  const jti = randomUUID();
-  audit.push({ jti, subject: session.sub, room: roomId, role, at: Date.now() });
-  if (audit.length > 100000) audit.length = 0;
   return reply.code(200).send({
     token, identity: session.sub, roomId, name: session.name ?? session.sub,
     expiresAt: new Date(Date.now() + ttl * 1000).toISOString(),

@@ -1,19 +1,30 @@
 #!/usr/bin/env bash
-# http.sh - HTTP figures from one run: RoomKey's POST /api/livekit/token and
-# GET /api/livekit/health, the token route again with the store on
-# PostgreSQL (a throw-away server from scripts/pg-test-server.sh on the same
-# machine), and a Fastify + livekit-server-sdk server doing the token work;
-# ratios; cold start (exec to first token) and peak RSS. The loads run in
-# interleaved rounds (BENCH_ROUNDS, default 5, of BENCH_SECONDS each) and
-# each figure is its best round.
-# All traffic stays on loopback; every load is bounded in time.
+# http.sh - `make bench`'s figures from one run, each budget of DESIGN.md
+# with met / not met, and the chart docs/benchmarks-token.svg.
+#
+# Loads (wrk, loopback, BENCH_CONNS connections): RoomKey's
+# POST /api/livekit/token and GET /api/livekit/health on SQLite, the token
+# route again on PostgreSQL (a throw-away server from
+# scripts/pg-test-server.sh), and two peers doing the token work without an
+# audit record: bench/go_peer (net/http + golang-jwt + go-jose) and
+# bench/fastify_server.mjs (Fastify + jose + livekit-server-sdk). They run
+# in interleaved rounds (BENCH_ROUNDS of BENCH_SECONDS each): req/s and p99
+# are each load's best round; CPU per request is each server's own CPU
+# (utime + stime of its process, /proc/PID/stat) over a round divided by the
+# requests wrk completed in it, the lowest round. Then the mint (mint.sh:
+# minter vs the OpenSSL HMAC floor and the Node SDK), cold start (exec to
+# first token) and peak RSS. All traffic stays on loopback; every load is
+# bounded in time.
 set -euo pipefail
 cd "$(dirname "$0")"
 root=$(cd .. && pwd)
 bin=$root/build/roomkey
+gopeer=$root/build/bench/go_peer
 dur=${BENCH_SECONDS:-4}
 rounds=${BENCH_ROUNDS:-5}
 conns=${BENCH_CONNS:-32}
+wrk_threads=${BENCH_WRK_THREADS:-2}
+chart=${BENCH_CHART:-$root/docs/benchmarks-token.svg}
 tmp=$(mktemp -d)
 pgdir=$(mktemp -d /tmp/rk-bench-pg-XXXXXX) # outside $tmp: the server runs as postgres
 pids=()
@@ -23,6 +34,10 @@ cleanup() {
     rm -rf "$tmp" "$pgdir"
 }
 trap cleanup EXIT
+
+# Minting first, on a quiet machine (it prints its own section).
+mint_out=$(./mint.sh "$root/build/bench/mint_bench")
+echo "$mint_out"
 
 export LIVEKIT_API_KEY=APIbench
 export LIVEKIT_API_SECRET=bench-secret-bench-secret-bench-secret-0123
@@ -51,118 +66,119 @@ wait_url() {
     echo "server did not start; log:" >&2; cat "$1" >&2; exit 1
 }
 
-# run_wrk NAME URL [SCRIPT]: prints "NAME rps p99ms non200".
+# start NAME CMD...: starts a server, waits for its URL, checks that one
+# token request answers 200 (skipped for health-only use), and sets
+# url_NAME and pid_NAME.
+start() {
+    local name=$1; shift
+    "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
+    local pid=$!
+    pids+=("$pid")
+    local url
+    url=$(wait_url "$tmp/$name.out")
+    curl -fsS -X POST -H "Authorization: Bearer $BENCH_JWT" -H 'Content-Type: application/json' \
+        -d '{"roomId":"general"}' "$url/api/livekit/token" >/dev/null
+    printf -v "url_$name" '%s' "$url"
+    printf -v "pid_$name" '%s' "$pid"
+}
+start rk "$bin" serve
+start go "$gopeer"
+start fy node fastify_server.mjs
+# The same token load against a second instance whose store is PostgreSQL.
+start pg env ROOMKEY_DATABASE="$pgurl" "$bin" serve
+
+# proc_ticks PID: the process's user + system CPU ticks.
+proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+
+# run_wrk NAME URL PID [SCRIPT]: one load; appends
+# "rps p99_ms non200 cpu_us_per_request" to $tmp/NAME.rounds.
 run_wrk() {
-    local name=$1 url=$2 script=${3:-}
-    local out
-    out=$(wrk -t2 -c"$conns" -d"${dur}s" --latency ${script:+-s "$script"} "$url")
-    local rps p99 non200
-    rps=$(echo "$out" | awk '/^Requests\/sec/ {print $2}')
-    p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
-    non200=$(echo "$out" | awk '/^non200/ {print $2} /Non-2xx/ {print $NF}' | head -1)
-    echo "$name ${rps:-0} ${p99:-?} ${non200:-0}"
+    local name=$1 url=$2 pid=$3 script=${4:-}
+    local t0 t1 out
+    t0=$(proc_ticks "$pid")
+    out=$(wrk -t"$wrk_threads" -c"$conns" -d"${dur}s" --latency ${script:+-s "$script"} "$url")
+    t1=$(proc_ticks "$pid")
+    echo "$out" | awk -v dt=$((t1 - t0)) -v hz="$hz" '
+        /requests in/ { n = $1 }
+        /^Requests\/sec/ { rps = $2 }
+        $1 == "99%" { v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
+                      p99 = v * (u == "us" ? 0.001 : u == "s" ? 1000 : 1) }
+        /^non200/ { bad = $2 } /Non-2xx/ { bad = $NF }
+        END { printf "%s %.3f %d %.1f\n", rps + 0, p99, bad + 0, n ? dt * 1e6 / hz / n : 0 }' \
+        >>"$tmp/$name.rounds"
 }
 
-"$bin" serve >"$tmp/rk.out" 2>"$tmp/rk.err" &
-rkpid=$!
-pids+=("$rkpid")
-rk=$(wait_url "$tmp/rk.out")
-curl -fsS -X POST -H "Authorization: Bearer $BENCH_JWT" -H 'Content-Type: application/json' \
-    -d '{"roomId":"general"}' "$rk/api/livekit/token" >/dev/null
-
-node fastify_server.mjs >"$tmp/fy.out" 2>&1 &
-pids+=("$!")
-fy=$(wait_url "$tmp/fy.out")
-curl -fsS -X POST -H "Authorization: Bearer $BENCH_JWT" -H 'Content-Type: application/json' \
-    -d '{"roomId":"general"}' "$fy/api/livekit/token" >/dev/null
-
-# The same token load against a second instance with the store on
-# PostgreSQL (one instance); it idles while the others are measured.
-ROOMKEY_DATABASE=$pgurl "$bin" serve >"$tmp/pg.out" 2>"$tmp/pg.err" &
-pgpid=$!
-pids+=("$pgpid")
-rkpg=$(wait_url "$tmp/pg.out")
-curl -fsS -X POST -H "Authorization: Bearer $BENCH_JWT" -H 'Content-Type: application/json' \
-    -d '{"roomId":"general"}' "$rkpg/api/livekit/token" >/dev/null
-
-# Rounds: every load once per round, interleaved, so that a burst of other
-# work on this shared machine lands on all of them alike; each figure is the
-# best round (background load only ever lowers throughput), and the
-# non-200 counts are summed over all rounds.
-keep_best() { # LINE ("NAME rps p99 non200")
-    local name rps _p99 bad
-    read -r name rps _p99 bad <<<"$1"
-    echo "$bad" >>"$tmp/bad.$name"
-    if [ ! -s "$tmp/best.$name" ] || awk -v r="$rps" '{exit !(r > $2)}' "$tmp/best.$name"; then
-        echo "$1" >"$tmp/best.$name"
-    fi
-}
-best() { # NAME: the best line, with the summed non-200 count
-    local name rps p99 _bad
-    read -r name rps p99 _bad <"$tmp/best.$1"
-    echo "$name $rps $p99 $(awk '{s += $1} END {print s + 0}' "$tmp/bad.$1")"
-}
-# cpu_ticks: the "cpu" line's steal and total ticks (/proc/stat): how much
-# CPU time the hypervisor gave to other guests, which no best round hides.
+# cpu_ticks: the "cpu" line's steal and total ticks (/proc/stat): CPU time
+# the hypervisor gave to other guests, which no best round hides.
 cpu_ticks() { awk '/^cpu / {t = 0; for (i = 2; i <= NF; i++) t += $i; print $9, t}' /proc/stat; }
 read -r steal0 total0 < <(cpu_ticks)
 for _ in $(seq 1 "$rounds"); do
-    keep_best "$(run_wrk rk_health "$rk/api/livekit/health")"
-    keep_best "$(run_wrk rk_token "$rk/api/livekit/token" token.lua)"
-    keep_best "$(run_wrk fastify_token "$fy/api/livekit/token" token.lua)"
-    keep_best "$(run_wrk rk_token_pg "$rkpg/api/livekit/token" token.lua)"
+    run_wrk health "$url_rk/api/livekit/health" "$pid_rk"
+    run_wrk token "$url_rk/api/livekit/token" "$pid_rk" token.lua
+    run_wrk go "$url_go/api/livekit/token" "$pid_go" token.lua
+    run_wrk fastify "$url_fy/api/livekit/token" "$pid_fy" token.lua
+    run_wrk pg "$url_pg/api/livekit/token" "$pid_pg" token.lua
 done
 read -r steal1 total1 < <(cpu_ticks)
 steal_pct=$(awk -v s=$((steal1 - steal0)) -v t=$((total1 - total0)) 'BEGIN {printf "%.1f", t ? 100 * s / t : 0}')
-r_health=$(best rk_health)
-r_token=$(best rk_token)
-r_fy=$(best fastify_token)
-r_pg=$(best rk_token_pg)
-rss_kb=$(awk '/VmHWM/ {print $2}' /proc/$rkpid/status)
-kill "$pgpid"
-wait "$pgpid" 2>/dev/null || true
+# best NAME: "rps p99 non200_sum cpu": the best round's req/s and p99, the
+# non-200 answers of all rounds, the lowest CPU per request of any round.
+best() {
+    sort -k1,1gr "$tmp/$1.rounds" | awk 'NR == 1 {r = $1; p = $2; c = $4}
+        {bad += $3; if ($4 < c) c = $4} END {print r, p, bad, c}'
+}
+read -r h_rps h_p99 h_bad h_cpu < <(best health)
+read -r t_rps t_p99 t_bad t_cpu < <(best token)
+read -r g_rps g_p99 g_bad g_cpu < <(best go)
+read -r f_rps f_p99 f_bad f_cpu < <(best fastify)
+read -r p_rps p_p99 p_bad p_cpu < <(best pg)
+rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$pid_rk/status")
+for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+wait 2>/dev/null || true
+pids=()
 "$root/scripts/pg-test-server.sh" stop "$pgdir" # quiet machine for the cold start
 
 # Cold start: exec to first token served (best and median of 15), measured
 # from one Python process so no tool start-up lands inside the figure.
 read -r _ cold_best cold_med < <(BIN=$bin python3 coldstart.py 15)
-exec_us=$(python3 -c "import subprocess,time
-t=[]
-for _ in range(15):
-    t0=time.perf_counter_ns(); subprocess.run(['$bin','--version'],stdout=subprocess.DEVNULL); t.append((time.perf_counter_ns()-t0)//1000)
-print(sorted(t)[7])")
+# The audit row by itself (bench/audit_floor), on the same machine.
+floor32=$("$root/build/bench/audit_floor" "$tmp" "${FLOOR_ROWS:-100000}" | awk '$2 == 32 {print $3}')
+mint_us=$(echo "$mint_out" | awk '/^roomkey minter_mint/ {print $3}')
+hmac_us=$(echo "$mint_out" | awk '/of which OpenSSL/ {print $5}')
 
-# The audit row by itself (bench/audit_floor.c), on the same machine.
-floor_out=$("$root/build/bench/audit_floor" "$tmp" "${FLOOR_ROWS:-100000}")
-floor32=$(echo "$floor_out" | awk '$2 == 32 {print $3}')
-floor1k=$(echo "$floor_out" | awk '$2 == 1024 {print $3}')
-# And one mint (bench/mint_bench, shorter than `make bench`'s own run).
-mint_us=$("$root/build/bench/mint_bench" 200000 2>/dev/null | awk '/^roomkey_mint_us/ {print $2}')
+echo "== HTTP (wrk -t$wrk_threads -c$conns -d${dur}s each, $rounds interleaved rounds; req/s and p99: best round; CPU: the server's own, lowest round) =="
+printf '%-40s %6s%%   (CPU time the hypervisor gave to other guests during the loads)\n' "steal" "$steal_pct"
+printf '%-40s %10s %9s %13s %8s\n' "" "req/s" "p99 ms" "CPU us/req" "non-200"
+row() { printf '%-40s %10.0f %9.2f %13.1f %8d\n' "$@"; }
+row "roomkey GET /api/livekit/health" "$h_rps" "$h_p99" "$h_cpu" "$h_bad"
+row "roomkey POST /api/livekit/token" "$t_rps" "$t_p99" "$t_cpu" "$t_bad"
+row "roomkey token, store on PostgreSQL" "$p_rps" "$p_p99" "$p_cpu" "$p_bad"
+row "go peer (net/http+golang-jwt+go-jose)" "$g_rps" "$g_p99" "$g_cpu" "$g_bad"
+row "fastify peer (jose+livekit-server-sdk)" "$f_rps" "$f_p99" "$f_cpu" "$f_bad"
+printf '%-40s %7d us best, %d us median of 15\n' "cold start (exec -> first token)" "$cold_best" "$cold_med"
+printf '%-40s %7d KiB\n' "roomkey peak RSS (VmHWM) after the loads" "$rss_kb"
+printf '%-40s %7.1f us CPU per row (bench/audit_floor, groups of 32)\n' "SQLite audit row alone" "$floor32"
 
-read -r _ h_rps h_p99 h_bad <<<"$r_health"
-read -r _ t_rps t_p99 t_bad <<<"$r_token"
-read -r _ f_rps f_p99 f_bad <<<"$r_fy"
-read -r _ p_rps p_p99 p_bad <<<"$r_pg"
-echo "== HTTP (wrk -t2 -c$conns -d${dur}s each, best of $rounds interleaved rounds, loopback, 2-core machine shared with the load generator) =="
-printf '%-44s %9s%%   (CPU time the hypervisor gave to other guests during the loads)\n' "steal" "$steal_pct"
-printf '%-44s %10s req/s  p99 %-8s non-200: %s\n' "roomkey GET /api/livekit/health" "$h_rps" "$h_p99" "$h_bad"
-printf '%-44s %10s req/s  p99 %-8s non-200: %s\n' "roomkey POST /api/livekit/token" "$t_rps" "$t_p99" "$t_bad"
-printf '%-44s %10s req/s  p99 %-8s non-200: %s\n' "roomkey POST /api/livekit/token, PostgreSQL" "$p_rps" "$p_p99" "$p_bad"
-printf '%-44s %10s req/s  p99 %-8s non-200: %s\n' "fastify+livekit-server-sdk POST token" "$f_rps" "$f_p99" "$f_bad"
-awk -v t="$t_rps" -v h="$h_rps" -v f="$f_rps" -v p="$p_rps" 'BEGIN {
-    printf "%-44s %9.0f%%   (target >= 75%%)\n", "token / health (same server)", 100 * t / h;
-    printf "%-44s %9.0f%%\n", "token on PostgreSQL / token on SQLite", 100 * p / t;
-    printf "%-44s %9.1fx   (target >= 5x)\n", "roomkey token / fastify token", t / f }'
-printf '%-44s %7d us best, %d us median of 15   (target < 20000 us)\n' "cold start (exec -> first token)" "$cold_best" "$cold_med"
-printf '%-44s %7d us median   (dynamic loading; part of the above)\n' "  of which exec of roomkey --version" "$exec_us"
-printf '%-44s %7d KiB   (target < 16384 KiB)\n' "roomkey peak RSS (VmHWM) after the runs" "$rss_kb"
-echo "== what the 75% target leaves for a token request =="
-awk -v h="$h_rps" -v c="$(nproc)" -v f32="$floor32" -v f1k="$floor1k" -v m="$mint_us" 'BEGIN {
-    per = c * 1e6 / h; room = per * (1 / 0.75 - 1);
-    printf "%-44s %9.1f us   (%d cores / health req/s; server + load generator)\n", "machine CPU per health request", per, c;
-    printf "%-44s %9.1f us   (for JWT check, lookup, mint, audit, JSON)\n", "  75% of health leaves per token request", room;
-    printf "%-44s %9.1f us   (bench/audit_floor, groups of 32)\n", "SQLite audit row alone, CPU", f32;
-    printf "%-44s %9.1f us   (groups of 1024)\n", "", f1k;
-    printf "%-44s %9.1f us   (bench/mint_bench)\n", "one mint, CPU", m;
-    printf "%-44s %9.1f us   (%s the allowance, before the JWT check and JSON)\n", "audit row (groups of 32) + mint", f32 + m,
-        (f32 + m > room) ? "over" : "within" }'
+echo "== budgets (DESIGN.md; ratios from this run) =="
+awk -v h="$h_cpu" -v t="$t_cpu" -v g="$g_cpu" -v f="$f_cpu" -v tr="$t_rps" -v pr="$p_rps" \
+    -v m="$mint_us" -v hm="$hmac_us" -v cb="$cold_best" -v rss="$rss_kb" -v p99="$t_p99" \
+    -v sdk="$(echo "$mint_out" | awk '/^ratio sdk/ {print $3 + 0}')" 'BEGIN {
+    b("token CPU - health CPU (server, per request)", sprintf("%.1f us", t - h), "<= 15 us", t - h <= 15);
+    b("token CPU / go peer CPU", sprintf("%.0f %%", 100 * t / g), "<= 40 %", t <= 0.40 * g);
+    b("token CPU / fastify peer CPU", sprintf("%.0f %%", 100 * t / f), "<= 25 %", t <= 0.25 * f);
+    b("token req/s on PostgreSQL / on SQLite", sprintf("%.0f %%", 100 * pr / tr), ">= 75 %", pr >= 0.75 * tr);
+    b("mint / OpenSSL HMAC floor", sprintf("%.2fx", m / hm), "<= 1.5x", m <= 1.5 * hm);
+    b("Node SDK mint / roomkey mint", sprintf("%.1fx", sdk), ">= 10x", sdk >= 10);
+    b("cold start (best of 15)", sprintf("%.1f ms", cb / 1000), "< 20 ms", cb < 20000);
+    b("peak RSS under load", sprintf("%d KiB", rss), "< 16384 KiB", rss < 16384);
+    b("token p99, 32 connections (best round)", sprintf("%.2f ms", p99), "<= 5 ms", p99 <= 5) }
+    function b(name, got, want, ok) { printf "%-40s %12s   %-12s %s\n", name, got, want, ok ? "met" : "NOT MET" }'
+
+# The chart: CPU per token request and req/s, RoomKey and the two peers.
+printf '"RoomKey\\n(audited)" %s %s\n"Go\\n(no audit)" %s %s\n"Fastify\\n(no audit)" %s %s\n' \
+    "$t_cpu" "$t_rps" "$g_cpu" "$g_rps" "$f_cpu" "$f_rps" >"$tmp/chart.dat"
+if command -v gnuplot >/dev/null; then
+    gnuplot -e "datafile='$tmp/chart.dat'; outfile='$chart'; subtitle='$(date -u +%Y-%m-%d), $(git -C "$root" rev-parse --short HEAD), wrk -t$wrk_threads -c$conns, steal $steal_pct %'" chart.gp
+    echo "chart written to ${chart#"$root"/}"
+fi

@@ -11,6 +11,9 @@ DEBS=(build-essential pkg-config libssl-dev libjansson-dev libmicrohttpd-dev lib
 # scripts/pg-test-server.sh when it first needs it.
 # Only `make bench` needs these.
 [ "${ROOMKEY_BENCH_DEPS:-}" = 1 ] && DEBS+=(wrk)
+# The Go peer of `make bench` (bench/go_peer, GOPATH=/usr/share/gocode) and its chart.
+[ "${ROOMKEY_BENCH_DEPS:-}" = 1 ] && DEBS+=(golang-go golang-github-golang-jwt-jwt-dev golang-gopkg-square-go-jose.v2-dev)
+[ "${ROOMKEY_BENCH_DEPS:-}" = 1 ] && DEBS+=(gnuplot-nox)
 
 missing=()
 for p in "${DEBS[@]}"; do
