@@ -114,11 +114,27 @@ static const char MEMBER_LIST_HELP[] =
     "  --database DB            SQLite file or postgres:// URL (or ROOMKEY_DATABASE;\n"
     "                           default roomkey.db)\n";
 
-static const char AUDIT_HELP[] = "Usage: roomkey audit list [OPTIONS]\n"
-                                 "\n"
-                                 "  audit list   list issued tokens, newest first\n"
-                                 "\n"
-                                 "  roomkey audit list --help   help for the command\n";
+static const char AUDIT_HELP[] =
+    "Usage: roomkey audit list|prune [OPTIONS]\n"
+    "\n"
+    "  audit list                 list issued tokens, newest first\n"
+    "  audit prune --before DATE  delete the records issued before DATE\n"
+    "\n"
+    "  roomkey audit COMMAND --help   help for a command\n";
+
+static const char AUDIT_PRUNE_HELP[] =
+    "Usage: roomkey audit prune --before DATE [OPTIONS]\n"
+    "\n"
+    "Delete the audit records of tokens issued before DATE, oldest first, in\n"
+    "steps of at most N records. Each step is one short transaction and the\n"
+    "store's write lock is free between steps, so a running `roomkey serve`\n"
+    "keeps issuing tokens meanwhile. The prune ends at the first step that\n"
+    "finds no record older than DATE.\n"
+    "\n"
+    "  --before DATE            UTC: 2026-01-31 (midnight) or 2026-01-31T12:00:00Z\n"
+    "  --batch N                records per step (1-100000, default 500)\n"
+    "  --database DB            SQLite file or postgres:// URL (or ROOMKEY_DATABASE;\n"
+    "                           default roomkey.db)\n";
 
 static const char AUDIT_LIST_HELP[] =
     "Usage: roomkey audit list [OPTIONS]\n"
@@ -148,6 +164,8 @@ enum {
     O_SINCE,
     O_LIMIT,
     O_BEFORE_ID,
+    O_BEFORE,
+    O_BATCH,
 };
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -991,10 +1009,70 @@ static int audit_list(int argc, char **argv)
     return status;
 }
 
+static int audit_prune(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"database", required_argument, NULL, O_DATABASE},
+        {"before", required_argument, NULL, O_BEFORE},
+        {"batch", required_argument, NULL, O_BATCH},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *db = NULL, *date = NULL;
+    int64_t before = 0, batch = STORE_PRUNE_WINDOW;
+    int opt;
+    optind = 0;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (opt) {
+        case O_DATABASE:
+            db = optarg;
+            break;
+        case O_BEFORE:
+            if (clock_parse_date(optarg, &before)) {
+                fprintf(stderr,
+                        "roomkey: --before takes a UTC date such as 2026-01-31 or "
+                        "2026-01-31T12:00:00Z, not \"%s\"\n",
+                        optarg);
+                return CLI_USAGE;
+            }
+            date = optarg;
+            break;
+        case O_BATCH:
+            if (!parse_int(optarg, 1, STORE_PRUNE_MAX_WINDOW, &batch)) {
+                fprintf(stderr, "roomkey: --batch takes a number from 1 to %d, not \"%s\"\n",
+                        STORE_PRUNE_MAX_WINDOW, optarg);
+                return CLI_USAGE;
+            }
+            break;
+        case 'h':
+            fputs(AUDIT_PRUNE_HELP, stdout);
+            return CLI_OK;
+        default:
+            return bad_flag("audit prune", argv, opt);
+        }
+    }
+    if (positional(argc, argv, 0, "roomkey audit prune --before DATE [OPTIONS]"))
+        return CLI_USAGE;
+    if (!date) {
+        fprintf(stderr, "roomkey: audit prune needs --before DATE\n");
+        return CLI_USAGE;
+    }
+    store *st = NULL;
+    if (open_store(db, &st))
+        return CLI_FAIL;
+    size_t n = 0;
+    int rc = store_audit_prune(st, before, (size_t)batch, NULL, NULL, &n);
+    store_close(st);
+    printf("deleted %zu audit records issued before %s\n", n, date);
+    return rc ? store_fail("prune the audit records", rc) : CLI_OK;
+}
+
 int cmd_audit(int argc, char **argv)
 {
     static const cli_cmd cmds[] = {
         {"list", audit_list},
+        {"prune", audit_prune},
     };
     return cli_dispatch(argc, argv, AUDIT_HELP, cmds, sizeof cmds / sizeof cmds[0]);
 }

@@ -15,11 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 /* How long a cached room or membership lookup may be used. A change made
  * by another process (the CLI, another instance without a change feed) is
  * seen within this time; DESIGN.md allows one second. */
-#define LOOKUP_TTL_MS 500
+#define LOOKUP_TTL_MS     500
+#define PRUNE_REST_MAX_NS 100000000L /* 100 ms: the longest rest between two prune steps */
 
 struct store_front {
     lookup_cache *cache;
@@ -384,6 +386,39 @@ int store_audit_list(store *st, const store_audit_filter *f, store_audit **out, 
     if (g.limit == 0)
         g.limit = 100;
     return st->ops->audit_list(st, &g, out, n);
+}
+
+int store_audit_prune(store *st, int64_t before, size_t window, store_prune_step between, void *arg,
+                      size_t *deleted)
+{
+    size_t total = 0;
+    if (deleted)
+        *deleted = 0;
+    if (!st || window > STORE_PRUNE_MAX_WINDOW)
+        return RK_EINVAL;
+    if (window == 0)
+        window = STORE_PRUNE_WINDOW;
+    int64_t cursor = 0;
+    int rc;
+    for (;;) {
+        size_t n = 0;
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        rc = st->ops->audit_prune(st, before, window, &cursor, &n);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        total += n;
+        if (deleted)
+            *deleted = total;
+        if (rc || n == 0 || cursor == 0 || (between && !between(arg, total)))
+            break;
+        /* Rest as long as the step took (at most PRUNE_REST_MAX_NS): the
+         * audit writer, in this process or another, gets the lock in
+         * between, whoever the lock's wake-up order favours. */
+        int64_t ns = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000000 + (t1.tv_nsec - t0.tv_nsec);
+        struct timespec rest = {0, ns < PRUNE_REST_MAX_NS ? (long)ns : PRUNE_REST_MAX_NS};
+        nanosleep(&rest, NULL);
+    }
+    return rc;
 }
 
 int store_seat_claim(store *st, const store_seat *s, int64_t now)

@@ -12,6 +12,7 @@
 #ifndef RK_STORE_H
 #define RK_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -123,6 +124,13 @@ typedef struct store_ops {
      * whole or not at all; one refused record doesn't stop the others. */
     int (*audit_add_batch)(store *self, const store_audit *const *recs, size_t n, int *rcs);
     int (*audit_list)(store *self, const store_audit_filter *f, store_audit **out, size_t *n);
+    /* One bounded retention step, in one transaction: of the (at most)
+     * `window` records from id *cursor on, in id order, deletes those
+     * issued before `before`. *cursor moves to the first id after the
+     * window, or 0 when the window reached the newest record; *deleted
+     * gets how many went. */
+    int (*audit_prune)(store *self, int64_t before, size_t window, int64_t *cursor,
+                       size_t *deleted);
     int (*seat_claim)(store *self, const store_seat *s, int64_t now);
     int (*seat_release)(store *self, const char *room, int64_t seat, const char *subject,
                         int64_t now);
@@ -193,6 +201,23 @@ int store_member_list(store *st, const char *room, store_member **out, size_t *n
 int store_audit_submit(store *st, const store_audit *a, void (*done)(void *arg, int rc), void *arg);
 int store_audit_add(store *st, const store_audit *a);
 int store_audit_list(store *st, const store_audit_filter *f, store_audit **out, size_t *n);
+
+/* Retention: store_audit_prune deletes the audit records issued before
+ * `before` (Unix seconds) in bounded steps, oldest first: each step is one
+ * transaction over at most `window` records (1..STORE_PRUNE_MAX_WINDOW;
+ * 0 means STORE_PRUNE_WINDOW), and between steps the write lock is free
+ * for token records. Records are visited in id (commit) order and the
+ * prune ends at the first window that holds no record issued before the
+ * date, so a record is never deleted when issued at or after `before`.
+ * The newest record always stays (so ids never repeat).
+ * When `between` is not NULL it is called after each step with the total
+ * so far; returning false stops the prune (RK_OK). *deleted (may be NULL)
+ * gets how many records went, also on failure. */
+#define STORE_PRUNE_WINDOW     500
+#define STORE_PRUNE_MAX_WINDOW 100000
+typedef bool (*store_prune_step)(void *arg, size_t deleted);
+int store_audit_prune(store *st, int64_t before, size_t window, store_prune_step between, void *arg,
+                      size_t *deleted);
 
 /* store_notify_changed tells st that rooms or memberships changed outside
  * this process (a backend's change feed, e.g. PostgreSQL LISTEN/NOTIFY):

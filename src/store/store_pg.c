@@ -153,6 +153,7 @@ enum {
     S_MEETING_STATUS,
     S_MEETING_DELETE,
     S_MEETING_LIST,
+    S_AUDIT_PRUNE,
     S_AUDIT_LIST,
     S_COUNT = S_AUDIT_LIST + 16,
 };
@@ -194,6 +195,17 @@ static const char *const SQL[S_AUDIT_LIST] = {
                     " AND room = $4 AND role = $5 AND grants = $6 AND issued_at = $7"
                     " AND exp = $8 AND client_ip = $9 AND route = $10"
                     " AND NOT EXISTS (SELECT 1 FROM ins)",
+    /* One retention step (store_ops.audit_prune) in one statement: the id
+     * just past a window of $2 records from id $1 on (NULL: the window
+     * reaches the newest record), and how many records of the window
+     * issued before $3 it deleted. Both walk the primary key only. The
+     * newest record always stays, as on SQLite. */
+    [S_AUDIT_PRUNE] =
+        "WITH w AS (SELECT id FROM audit WHERE id >= $1 ORDER BY id LIMIT 1 OFFSET $2),"
+        " d AS (DELETE FROM audit WHERE id >= $1 AND issued_at < $3"
+        " AND id < COALESCE((SELECT id FROM w), 9223372036854775807)"
+        " AND id < (SELECT max(id) FROM audit) RETURNING 1)"
+        " SELECT (SELECT id FROM w), (SELECT count(*) FROM d)",
     /* The claim is one statement: it writes the seat only when it is free,
      * expired (exp <= now) or already the subject's (count 0: another
      * subject holds it; a racing claim waits for the other's commit and
@@ -1238,6 +1250,32 @@ static int pg_audit_list(store *self, const store_audit_filter *f, store_audit *
 
 /* pg_seat_claim claims s (copied) in one statement (see S_SEAT_CLAIM);
  * retried after a broken connection, since a second run changes nothing. */
+/* pg_audit_prune is one retention step (store_ops.audit_prune). Retried
+ * on a new connection when the first breaks: a second run deletes nothing
+ * the first did not. */
+static int pg_audit_prune(store *self, int64_t before, size_t window, int64_t *cursor,
+                          size_t *deleted)
+{
+    char from[24], win[24], date[24];
+    snprintf(from, sizeof from, "%" PRId64, *cursor);
+    snprintf(win, sizeof win, "%zu", window);
+    snprintf(date, sizeof date, "%" PRId64, before);
+    const char *p[] = {from, win, date};
+    PGresult *r;
+    *deleted = 0;
+    int rc = query((pg_store *)self, S_AUDIT_PRUNE, 3, p, true, &r);
+    if (rc)
+        return rc;
+    if (PQntuples(r) != 1 || PQnfields(r) != 2) {
+        PQclear(r);
+        return RK_EIO;
+    }
+    *cursor = PQgetisnull(r, 0, 0) ? 0 : cell_int(r, 0, 0);
+    *deleted = (size_t)cell_int(r, 0, 1);
+    PQclear(r);
+    return RK_OK;
+}
+
 static int pg_seat_claim(store *self, const store_seat *s, int64_t now)
 {
     char seat[24], exp[24], at[24];
@@ -1373,6 +1411,7 @@ const store_ops store_pg_ops = {
     .member_list = pg_member_list,
     .audit_add_batch = pg_audit_add_batch,
     .audit_list = pg_audit_list,
+    .audit_prune = pg_audit_prune,
     .seat_claim = pg_seat_claim,
     .seat_release = pg_seat_release,
     .seat_list = pg_seat_list,

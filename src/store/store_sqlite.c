@@ -141,6 +141,8 @@ enum {
     S_MEETING_STATUS,
     S_MEETING_DELETE,
     S_MEETING_LIST,
+    S_AUDIT_WINDOW_END,
+    S_AUDIT_PRUNE,
     S_AUDIT_LIST,
     S_AUDIT_ROWS = S_AUDIT_LIST + 16,
     S_COUNT = S_AUDIT_ROWS + 5,
@@ -197,6 +199,14 @@ static const char *const SQL[S_AUDIT_LIST] = {
         " THEN seats.claimed_at ELSE excluded.claimed_at END,"
         " subject = excluded.subject"
         " WHERE seats.subject = excluded.subject OR seats.exp <= ?5",
+    /* Retention: the id just past a window of ?2 records from id ?1 on (no
+     * row: the window reaches the newest record), then one window's delete.
+     * Both walk the rowid B-tree only; issued_at has no index. The newest
+     * record always stays: a new rowid is the largest plus one, so ids
+     * never repeat. */
+    [S_AUDIT_WINDOW_END] = "SELECT id FROM audit WHERE id >= ?1 ORDER BY id LIMIT 1 OFFSET ?2",
+    [S_AUDIT_PRUNE] = "DELETE FROM audit WHERE id >= ?1 AND id < ?2 AND issued_at < ?3"
+                      " AND id < (SELECT max(id) FROM audit)",
     [S_SEAT_DROP_OTHERS] = "DELETE FROM seats WHERE room = ?1 AND subject = ?2 AND seat <> ?3",
     [S_SEAT_RELEASE] = "DELETE FROM seats WHERE room = ?1 AND (?2 = 0 OR seat = ?2)"
                        " AND (?3 IS NULL OR subject = ?3) AND exp > ?4",
@@ -1104,6 +1114,53 @@ static int step_changed(sq_conn *c, sqlite3_stmt *st)
     return rc ? rc : sqlite3_changes(c->db) > 0 ? RK_OK : RK_ECONFLICT;
 }
 
+/* window_end sets *end to the id just past the `window` records from id
+ * from on, or to 0 when fewer remain. */
+static int window_end(sq_conn *c, int64_t from, size_t window, int64_t *end)
+{
+    sqlite3_stmt *st;
+    int rc = stmt_get(c, S_AUDIT_WINDOW_END, &st);
+    if (rc)
+        return rc;
+    if (sqlite3_bind_int64(st, 1, from) || sqlite3_bind_int64(st, 2, (int64_t)window)) {
+        stmt_done(st);
+        return RK_EIO;
+    }
+    int r = sqlite3_step(st);
+    *end = r == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    stmt_done(st);
+    return r == SQLITE_ROW || r == SQLITE_DONE ? RK_OK : as_err(r);
+}
+
+/* sq_audit_prune_unlocked is one retention step (store_ops.audit_prune)
+ * in one transaction on the writer connection. */
+static int sq_audit_prune_unlocked(store *self, int64_t before, size_t window, int64_t *cursor,
+                                   size_t *deleted)
+{
+    sq_conn *c;
+    sqlite3_stmt *st;
+    int64_t end = 0;
+    *deleted = 0;
+    int rc = writer_get(self, &c);
+    if (rc || (rc = exec_simple(c, S_BEGIN)))
+        return rc;
+    if ((rc = window_end(c, *cursor, window, &end)) || (rc = stmt_get(c, S_AUDIT_PRUNE, &st)))
+        return rollback_open(c, rc);
+    if (sqlite3_bind_int64(st, 1, *cursor) || sqlite3_bind_int64(st, 2, end ? end : INT64_MAX) ||
+        sqlite3_bind_int64(st, 3, before)) {
+        stmt_done(st);
+        return rollback_open(c, RK_EIO);
+    }
+    if ((rc = step_done(st)))
+        return rollback_open(c, rc);
+    size_t n = (size_t)sqlite3_changes(c->db);
+    if ((rc = exec_simple(c, S_COMMIT)))
+        return rollback_open(c, rc);
+    *deleted = n;
+    *cursor = end;
+    return RK_OK;
+}
+
 /* sq_seat_claim claims s (copied) in one IMMEDIATE transaction: the claim
  * statement decides, then the subject's other seats of the room are
  * dropped. */
@@ -1315,6 +1372,12 @@ static int sq_audit_add_batch(store *self, const store_audit *const *recs, size_
     WRITE_LOCKED(self, sq_audit_add_batch_unlocked(self, recs, n, rcs));
 }
 
+static int sq_audit_prune(store *self, int64_t before, size_t window, int64_t *cursor,
+                          size_t *deleted)
+{
+    WRITE_LOCKED(self, sq_audit_prune_unlocked(self, before, window, cursor, deleted));
+}
+
 static int sq_seat_claim(store *self, const store_seat *s, int64_t now)
 {
     WRITE_LOCKED(self, sq_seat_claim_unlocked(self, s, now));
@@ -1357,6 +1420,7 @@ const store_ops store_sqlite_ops = {
     .member_list = sq_member_list,
     .audit_add_batch = sq_audit_add_batch,
     .audit_list = sq_audit_list,
+    .audit_prune = sq_audit_prune,
     .seat_claim = sq_seat_claim,
     .seat_release = sq_seat_release,
     .seat_list = sq_seat_list,

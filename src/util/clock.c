@@ -2,6 +2,8 @@
 #include "clock.h"
 #include "err.h"
 
+#include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -36,5 +38,50 @@ int clock_iso8601(int64_t t, char *out, size_t cap)
              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
     memcpy(last, out, CLOCK_ISO_LEN);
     last_t = t;
+    return RK_OK;
+}
+
+/* digits reads exactly n ASCII digits at s into *v. */
+static bool digits(const char *s, int n, int *v)
+{
+    *v = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)s[i]))
+            return false;
+        *v = *v * 10 + (s[i] - '0');
+    }
+    return true;
+}
+
+int clock_parse_date(const char *s, int64_t *out)
+{
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int y, mo, d, h = 0, mi = 0, sec = 0;
+    if (!s || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' ||
+        !digits(s + 8, 2, &d))
+        return RK_EINVAL;
+    const char *p = s + 10;
+    if (*p == 'T') {
+        if (!digits(p + 1, 2, &h) || p[3] != ':' || !digits(p + 4, 2, &mi) || p[6] != ':' ||
+            !digits(p + 7, 2, &sec))
+            return RK_EINVAL;
+        p += 9;
+        if (*p == '.')
+            for (p++; isdigit((unsigned char)*p); p++)
+                ;
+        if (*p++ != 'Z')
+            return RK_EINVAL;
+    }
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (*p || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+        (mo == 2 && d == 29 && !leap) || h > 23 || mi > 59 || sec > 59)
+        return RK_EINVAL;
+    struct tm tm = {.tm_year = y - 1900,
+                    .tm_mon = mo - 1,
+                    .tm_mday = d,
+                    .tm_hour = h,
+                    .tm_min = mi,
+                    .tm_sec = sec};
+    *out = (int64_t)timegm(&tm);
     return RK_OK;
 }

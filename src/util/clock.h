@@ -17,4 +17,10 @@ int64_t clock_now(void);
  * that doesn't fit four-digit years, RK_ETOOBIG for a short buffer. */
 int clock_iso8601(int64_t t, char *out, size_t cap);
 
+/* clock_parse_date reads a UTC date "YYYY-MM-DD" (its midnight) or a UTC
+ * time "YYYY-MM-DDTHH:MM:SSZ" (fraction ".sss" allowed and dropped) into
+ * Unix seconds *out. RK_EINVAL for anything else, including a day the
+ * month doesn't have and years before 1970. */
+int clock_parse_date(const char *s, int64_t *out);
+
 #endif

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import { ADMIN_KEY, mintAs, opsServer, session, verifyToken } from './ops-lib.mjs';
-import { ROLE_GRANTS, auditList, bearer, cli, cliOk, rand, request, roomCreate, showRes, stopChecked } from './service-lib.mjs';
+import { ROLE_GRANTS, auditList, bearer, checkAuditPrune, cli, cliOk, rand, request, roomCreate, showRes, stopChecked } from './service-lib.mjs';
 
 const M = {};
 const admin = (method, p, body, headers = { authorization: `Bearer ${ADMIN_KEY}` }) =>
@@ -230,6 +230,10 @@ describe('audit', () => {
       assertAdminError(await admin('GET', `/admin/v1/audit${q}`), 400, 'invalid_request', msg);
     }
     assertAdminError(await admin('GET', '/admin/v1/audit', undefined, {}), 401, 'unauthorized');
+  });
+
+  test('`roomkey audit prune --before DATE`: older records go, later ones stay, tokens keep coming (SQLite)', async () => {
+    await checkAuditPrune(M.db, { oldSub: 'pruned-ada', newSub: 'kept-ada', mint: (sub) => mintAs(M.srv, sub, 'plaza') });
   });
 });
 

@@ -21,6 +21,7 @@ import {
   assertError,
   assertMint,
   bearer,
+  checkAuditPrune,
   cliOk,
   memberAdd,
   memberRemove,
@@ -221,6 +222,12 @@ describe('two instances on one PostgreSQL', () => {
     assertError(b.r, 403, JOIN_DENIED);
     assertError(a.r, 403, JOIN_DENIED);
     assert.ok(b.ms <= 1000 && a.ms <= 1000, `bob still admitted after ${a.ms} ms (A), ${b.ms} ms (B)`);
+  });
+
+  test('`roomkey audit prune --before DATE` on PostgreSQL: older records go, later ones stay, tokens keep coming', async () => {
+    memberAdd(M.url, ROOM, 'pruned-old');
+    memberAdd(M.url, ROOM, 'kept-new');
+    await checkAuditPrune(M.url, { oldSub: 'pruned-old', newSub: 'kept-new', mint: (sub) => mint(M.A, sub) });
   });
 
   test('the database password never reaches the instances\' output', () => {

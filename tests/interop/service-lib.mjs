@@ -138,6 +138,55 @@ export function auditList(db, { room, subject } = {}) {
   return list;
 }
 
+/**
+ * `roomkey audit prune --before DATE` on the store at db, while a server
+ * writes to it: mintOld(i) / mintNew(i) each get one token issued and
+ * audited for subject oldSub / newSub. Records issued before the date go
+ * (every one of them, in steps of one record), later ones stay, and a token
+ * request made while the prune runs is served and audited.
+ */
+export async function checkAuditPrune(db, { oldSub, newSub, mint }) {
+  const all = () => {
+    const list = JSON.parse(cliOk(db, ['audit', 'list', '--json', '--limit', '10000']).stdout);
+    assert.ok(list.length < 10000, 'the whole audit fits one page');
+    return list;
+  };
+  for (let i = 0; i < 3; i++) assert.equal((await mint(oldSub)).status, 200);
+  // the date: the second after the last old record was issued
+  const date = Math.floor(Date.now() / 1000) + 1;
+  while (Date.now() < date * 1000) await sleep(20);
+  for (let i = 0; i < 2; i++) assert.equal((await mint(newSub)).status, 200);
+  const iso = new Date(date * 1000).toISOString().replace('.000Z', 'Z');
+  const older = all().filter((a) => a.issued_at < date).length;
+  assert.ok(older >= 3, `${older} records before ${iso}`);
+
+  const args = ['audit', 'prune', '--before', iso, '--batch', '1', '--database', db];
+  const pruning = new Promise((resolve, reject) => {
+    const p = spawn(BIN, args, { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.stderr.on('data', (d) => { err += d; });
+    p.on('error', reject);
+    p.on('close', (status) => resolve({ status, stdout: out, stderr: err }));
+  });
+  const during = await mint(newSub);
+  const r = await pruning;
+  assert.equal(r.status, 0, showRun(r));
+  assert.equal(r.stdout, `deleted ${older} audit records issued before ${iso}\n`);
+  assert.equal(during.status, 200, 'a token request during the prune is served');
+
+  const left = all();
+  assert.equal(left.filter((a) => a.issued_at < date).length, 0, 'every record before the date went');
+  assert.equal(left.filter((a) => a.subject === oldSub).length, 0);
+  assert.equal(left.filter((a) => a.subject === newSub).length, 3, 'the later records and the one issued meanwhile stay');
+
+  const bad = cli(db, ['audit', 'prune', '--before', 'yesterday']);
+  assert.equal(bad.status, 2, showRun(bad));
+  assert.match(bad.stderr, /--before takes a UTC date/);
+  const none = cliOk(db, ['audit', 'prune', '--before', iso]);
+  assert.equal(none.stdout, `deleted 0 audit records issued before ${iso}\n`);
+}
+
 // ---------------------------------------------------------------------------
 // YAML (a small block-style emitter; strings double-quoted JSON-style)
 // ---------------------------------------------------------------------------

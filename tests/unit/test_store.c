@@ -1061,6 +1061,128 @@ static void test_wal_bounded(void)
 }
 
 /* run_suite runs the backend-neutral checks against the database at url. */
+/* ---- retention ----------------------------------------------------------- */
+
+#define PRUNE_T     4000000000LL /* later than every record the suite wrote before */
+#define PRUNE_OLD   60           /* records issued before the date */
+#define PRUNE_NEW   25           /* records issued at or after it */
+#define PRUNE_WIN   7            /* records per step */
+#define PRUNE_ADDER 40           /* records another thread adds during the prune */
+
+/* What the prune's step hook sees: each step's deletions, and a record
+ * written by another thread while the prune is paused inside a step
+ * boundary (if the prune kept the write lock, that write would not finish). */
+typedef struct prune_probe {
+    store *st;
+    size_t steps, last_total, max_step;
+    pthread_t adder;
+    bool adder_started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int added, add_errors;
+} prune_probe;
+
+static void *prune_adder(void *arg)
+{
+    prune_probe *p = arg;
+    for (int i = 0; i < PRUNE_ADDER; i++) {
+        char jti[32];
+        snprintf(jti, sizeof jti, "during-%02d", i);
+        store_audit a = mkaudit(jti, "during", "r", PRUNE_T + 1000 + i);
+        int rc = store_audit_add(p->st, &a);
+        pthread_mutex_lock(&p->mu);
+        p->added++;
+        p->add_errors += rc != RK_OK;
+        pthread_cond_signal(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+    }
+    return NULL;
+}
+
+/* prune_step: after the first step, starts the adder and waits (liveness
+ * bound 10 s) until its first record is committed, with the prune paused. */
+static bool prune_step(void *arg, size_t total)
+{
+    prune_probe *p = arg;
+    size_t step = total - p->last_total;
+    p->last_total = total;
+    p->steps++;
+    if (step > p->max_step)
+        p->max_step = step;
+    if (p->steps == 1 && pthread_create(&p->adder, NULL, prune_adder, p) == 0) {
+        p->adder_started = true;
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 10;
+        pthread_mutex_lock(&p->mu);
+        while (p->added == 0 && pthread_cond_timedwait(&p->cv, &p->mu, &until) == 0)
+            ;
+        pthread_mutex_unlock(&p->mu);
+    }
+    return true;
+}
+
+/* Retention: records issued before the date go, in steps of at most the
+ * window; the others stay; a token record written during the prune is
+ * committed while it runs. Runs last: it deletes the suite's older records. */
+static void test_prune(store *st)
+{
+    int before_total = count_rows("SELECT count(*) FROM audit");
+    for (int i = 0; i < PRUNE_OLD + PRUNE_NEW; i++) {
+        char jti[32];
+        snprintf(jti, sizeof jti, "prune-%03d", i);
+        int64_t at = i < PRUNE_OLD ? PRUNE_T - PRUNE_OLD + i : PRUNE_T + i;
+        store_audit a = mkaudit(jti, "pruned", "r", at);
+        CHECK(store_audit_add(st, &a) == RK_OK);
+    }
+    CHECK(count_rows("SELECT count(*) FROM audit WHERE issued_at >= 4000000000") == PRUNE_NEW);
+    int old = count_rows("SELECT count(*) FROM audit WHERE issued_at < 4000000000");
+    CHECK(old == before_total + PRUNE_OLD);
+
+    /* one step by itself: at most the window, oldest first */
+    int64_t cursor = 0;
+    size_t n = 0;
+    CHECK(st->ops->audit_prune(st, PRUNE_T, PRUNE_WIN, &cursor, &n) == RK_OK);
+    CHECK(n > 0 && n <= PRUNE_WIN && cursor > 0);
+    CHECK(count_rows("SELECT count(*) FROM audit WHERE issued_at < 4000000000") == old - (int)n);
+
+    prune_probe p = {.st = st};
+    pthread_mutex_init(&p.mu, NULL);
+    pthread_cond_init(&p.cv, NULL);
+    size_t total = 0;
+    CHECK(store_audit_prune(st, PRUNE_T, PRUNE_WIN, prune_step, &p, &total) == RK_OK);
+    CHECK(total == (size_t)old - n);
+    CHECK(p.max_step > 0 && p.max_step <= PRUNE_WIN);
+    CHECK(p.steps >= (total + PRUNE_WIN - 1) / PRUNE_WIN);
+    pthread_mutex_lock(&p.mu);
+    int added_during = p.added;
+    pthread_mutex_unlock(&p.mu);
+    CHECK(p.adder_started && added_during >= 1); /* committed while the prune was paused */
+    if (p.adder_started)
+        pthread_join(p.adder, NULL);
+    CHECK(p.added == PRUNE_ADDER && p.add_errors == 0);
+    pthread_cond_destroy(&p.cv);
+    pthread_mutex_destroy(&p.mu);
+
+    CHECK(count_rows("SELECT count(*) FROM audit WHERE issued_at < 4000000000") == 0);
+    CHECK(count_rows("SELECT count(*) FROM audit WHERE subject = 'pruned'") == PRUNE_NEW);
+    CHECK(count_rows("SELECT count(*) FROM audit WHERE subject = 'during'") == PRUNE_ADDER);
+    /* nothing left to prune; a window past the end; bad windows refused */
+    CHECK(store_audit_prune(st, PRUNE_T, 0, NULL, NULL, &total) == RK_OK && total == 0);
+    CHECK(store_audit_prune(st, PRUNE_T, STORE_PRUNE_MAX_WINDOW + 1, NULL, NULL, &total) ==
+          RK_EINVAL);
+    /* a later date takes the rest in one call, but for the newest record,
+     * and the next id is still larger than every id before */
+    CHECK(store_audit_prune(st, PRUNE_T + 100000, 3, NULL, NULL, &total) == RK_OK);
+    CHECK(total == PRUNE_NEW + PRUNE_ADDER - 1);
+    CHECK(count_rows("SELECT count(*) FROM audit") == 1);
+    CHECK(count_rows("SELECT count(*) FROM audit WHERE jti = 'during-39'") == 1);
+    store_audit a = mkaudit("after-prune", "pruned", "r", PRUNE_T + 200000);
+    CHECK(store_audit_add(st, &a) == RK_OK);
+    CHECK(count_rows("SELECT count(*) FROM audit WHERE jti = 'after-prune' AND"
+                     " id > (SELECT id FROM audit WHERE jti = 'during-39')") == 1);
+}
+
 static void run_suite(const char *name)
 {
     char why[256] = "";
@@ -1082,6 +1204,7 @@ static void run_suite(const char *name)
     test_seats(st);
     test_seat_race(st);
     test_meetings(st);
+    test_prune(st);
     store_close(st);
 }
 

@@ -203,6 +203,29 @@ static void test_clock(void)
     CHECK(clock_iso8601(253402300799LL, out, sizeof out) == RK_OK);
     CHECK_STR(out, "9999-12-31T23:59:59.000Z");
     CHECK(clock_now() > 1700000000);
+    /* clock_parse_date: a day (its midnight UTC) or a UTC time */
+    int64_t t = -1;
+    CHECK(clock_parse_date("2024-01-01", &t) == RK_OK && t == 1704067200);
+    CHECK(clock_parse_date("2024-01-01T14:00:00Z", &t) == RK_OK && t == 1704117600);
+    CHECK(clock_parse_date("2024-01-01T14:00:00.250Z", &t) == RK_OK && t == 1704117600);
+    CHECK(clock_parse_date("2024-02-29", &t) == RK_OK && t == 1709164800);
+    CHECK(clock_parse_date("1970-01-01", &t) == RK_OK && t == 0);
+    static const char *const bad[] = {"",
+                                      "2024-1-01",
+                                      "2024-01-01T14:00:00",
+                                      "2023-02-29",
+                                      "2024-04-31",
+                                      "2024-13-01",
+                                      "1969-12-31",
+                                      "2024-01-01 ",
+                                      "2024-01-01T24:00:00Z",
+                                      "1704067200",
+                                      "2024-01-01T14:00Z",
+                                      "+024-01-01",
+                                      "2024-01-00",
+                                      "2024-01-01T14:00:00+01:00"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK(clock_parse_date(bad[i], &t) == RK_EINVAL);
 }
 
 static void test_text_copy(void)
