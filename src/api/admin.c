@@ -1,6 +1,7 @@
 /* admin.c - the admin API: rooms, memberships, meetings, audit (see
  * admin.h). */
 #include "admin.h"
+#include "../auth/apikey.h"
 #include "meetings.h"
 #include "../token/minter.h"
 #include "../util/clock.h"
@@ -120,7 +121,7 @@ static bool authenticate(const api_ctx *api, const http_req *req, http_resp *res
     if (authz && strncasecmp(authz, "Bearer ", 7) == 0)
         for (cred = authz + 7; *cred == ' '; cred++)
             ;
-    if (cred && config_is_admin_key(api->cfg, cred, strnlen(cred, CONFIG_MAX_STR + 1))) {
+    if (cred && apikey_is_admin(api->cfg, cred, strnlen(cred, CONFIG_MAX_STR + 1))) {
         http_req_set_subject(req, "admin-key");
         return true;
     }

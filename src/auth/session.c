@@ -1,5 +1,6 @@
 /* session.c - session JWT and API key authentication. */
 #include "session.h"
+#include "apikey.h"
 #include "../token/keyring.h"
 #include "../util/err.h"
 #include "../util/jws.h"
@@ -316,7 +317,7 @@ static int authn_caller_uncounted(authn *a, const char *authorization, const cha
     if (!api_key_only && d1) {
         return verify_session(a, cred, len, now, out, fail, claims);
     }
-    const config_apikey *k = config_apikey_match(a->cfg, cred, len);
+    const config_apikey *k = apikey_match(a->cfg, cred, len);
     if (!k) {
         *fail = AUTH_API_KEY;
         return RK_EDENIED;

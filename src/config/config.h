@@ -5,7 +5,9 @@
  * Sources, in order (later wins): built-in defaults, the YAML file
  * (`--config FILE` or ROOMKEY_CONFIG), environment variables. Every secret
  * may come from the YAML, from an env var, or from a file (`*_file` keys).
- * A config is immutable once loaded; reload builds a new one. */
+ * A config is immutable once loaded; reload builds a new one. Each
+ * top-level key is read by its own section (section.h); the YAML reader and
+ * typed getters are in yaml.h; API keys are matched by src/auth/apikey.h. */
 #ifndef RK_CONFIG_H
 #define RK_CONFIG_H
 
@@ -22,8 +24,7 @@
 #define CONFIG_MAX_ROOMS   256 /* rooms seeded from config into the store */
 #define CONFIG_MAX_MEMBERS 1024
 #define CONFIG_MAX_ALGS    4
-#define CONFIG_MAX_STR     1024           /* any single string value, bytes */
-#define CONFIG_MAX_FILE    (1024u * 1024) /* the YAML file */
+#define CONFIG_MAX_STR     1024 /* any single string value, bytes */
 
 /* Grants a role gives in a joined room (booleans; room/identity come from
  * the request). */
@@ -235,12 +236,5 @@ void config_free(config *cfg);
 
 /* config_role_find returns the role called name, or NULL. */
 const config_role *config_role_find(const config *cfg, const char *name);
-
-/* config_apikey_match finds the API key whose SHA-256 equals that of key
- * (constant-time comparison against every configured key); NULL if none. */
-const config_apikey *config_apikey_match(const config *cfg, const char *key, size_t len);
-
-/* config_is_admin_key reports whether key is ROOMKEY_ADMIN_KEY (constant time). */
-bool config_is_admin_key(const config *cfg, const char *key, size_t len);
 
 #endif

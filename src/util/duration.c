@@ -110,14 +110,26 @@ int duration_parse(const char *s, int64_t *out_ns)
     return RK_OK;
 }
 
-int duration_parse_seconds(const char *s, int64_t *out_s)
+int duration_parse_whole_seconds(const char *s, int64_t *out_s)
 {
     int64_t ns;
     int rc = duration_parse(s, &ns);
     if (rc)
         return rc;
-    if (ns < NS_PER_S)
-        return RK_EINVAL;
+    if (ns > 0 && ns < NS_PER_S)
+        return RK_EINVAL; /* under a second and not zero */
     *out_s = ns / NS_PER_S;
+    return RK_OK;
+}
+
+int duration_parse_seconds(const char *s, int64_t *out_s)
+{
+    int64_t secs;
+    int rc = duration_parse_whole_seconds(s, &secs);
+    if (rc)
+        return rc;
+    if (secs == 0)
+        return RK_EINVAL;
+    *out_s = secs;
     return RK_OK;
 }

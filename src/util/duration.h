@@ -16,6 +16,10 @@
  * DURATION_MAX_TEXT. */
 int duration_parse(const char *s, int64_t *out_ns);
 
+/* duration_parse_whole_seconds is duration_parse rounded down to whole
+ * seconds; "0" is 0, a positive value under one second is RK_EINVAL. */
+int duration_parse_whole_seconds(const char *s, int64_t *out_s);
+
 /* duration_parse_seconds is duration_parse rounded down to whole seconds;
  * anything under one second is RK_EINVAL (a token lifetime can't be 0). */
 int duration_parse_seconds(const char *s, int64_t *out_s);

@@ -2,6 +2,7 @@
  * every env override, every validation rule, secrets and key matching.
  * YAML files are written into a mkdtemp directory; runs with cwd = repo root. */
 #include "check.h"
+#include "auth/apikey.h"
 #include "config/config.h"
 #include "store/store.h"
 #include "token/grants.h"
@@ -146,8 +147,8 @@ static void test_defaults(void)
     CHECK(mod && mod->can_publish && mod->can_subscribe && mod->can_publish_data &&
           mod->room_admin);
     CHECK(config_role_find(c, "speaker") == NULL);
-    CHECK(config_apikey_match(c, "x", 1) == NULL);
-    CHECK(!config_is_admin_key(c, "", 0));
+    CHECK(apikey_match(c, "x", 1) == NULL);
+    CHECK(!apikey_is_admin(c, "", 0));
     config_free(c);
     config_free(NULL);
 
@@ -198,14 +199,14 @@ static void test_example(void)
     CHECK_STR(c->issuers[1].subject_claim, "sub");
     CHECK(c->n_apikeys == 2);
     const char *k = "rk_live_replace-me-with-a-long-random-key";
-    const config_apikey *ak = config_apikey_match(c, k, strlen(k));
+    const config_apikey *ak = apikey_match(c, k, strlen(k));
     CHECK(ak && strcmp(ak->id, "backend") == 0 && ak->perms == (PERM_MINT_ANY | PERM_ADMIN));
-    ak = config_apikey_match(c, "foo", 3); /* key_sha256 is sha256("foo") */
+    ak = apikey_match(c, "foo", 3); /* key_sha256 is sha256("foo") */
     CHECK(ak && strcmp(ak->id, "reporting") == 0 && ak->perms == 0);
-    CHECK(config_apikey_match(c, "fo", 2) == NULL);
-    CHECK(config_apikey_match(c, k, strlen(k) - 1) == NULL);
-    CHECK(config_is_admin_key(c, "replace-me-with-the-admin-api-key", 33));
-    CHECK(!config_is_admin_key(c, "replace-me-with-the-admin-api-kez", 33));
+    CHECK(apikey_match(c, "fo", 2) == NULL);
+    CHECK(apikey_match(c, k, strlen(k) - 1) == NULL);
+    CHECK(apikey_is_admin(c, "replace-me-with-the-admin-api-key", 33));
+    CHECK(!apikey_is_admin(c, "replace-me-with-the-admin-api-kez", 33));
     CHECK(c->n_roles == 4);
     const config_role *s = config_role_find(c, "speaker");
     CHECK(s && s->can_publish && s->sources_set && s->sources == LK_SRC_MICROPHONE &&
@@ -280,7 +281,7 @@ static void test_env(void)
         CHECK_STR(c->issuers[0].aud, "env-aud");
         CHECK(c->issuers[0].hs_secret_len == strlen(HS_SECRET "-env") &&
               memcmp(c->issuers[0].hs_secret, HS_SECRET "-env", c->issuers[0].hs_secret_len) == 0);
-        CHECK(config_is_admin_key(c, "admin-key-from-env", 18));
+        CHECK(apikey_is_admin(c, "admin-key-from-env", 18));
         CHECK(c->dev_mode);
         CHECK(keyring_count(c->keys) == 3); /* envkey replaced yamlkey */
         CHECK_STR(keyring_signer(c->keys)->id, "envkey");
@@ -610,15 +611,15 @@ static void test_secrets(void)
         CHECK(c->issuers[0].hs_secret_len == strlen(HS_SECRET)); /* newline stripped */
         CHECK(memcmp(c->issuers[0].hs_secret, HS_SECRET, strlen(HS_SECRET)) == 0);
         CHECK(c->issuers[1].hs_secret_len == strlen(HS_SECRET "-from-env"));
-        const config_apikey *k = config_apikey_match(c, "backend-key-from-file", 21);
+        const config_apikey *k = apikey_match(c, "backend-key-from-file", 21);
         CHECK(k && strcmp(k->id, "a") == 0 && k->perms == PERM_MINT_ANY);
-        CHECK(config_apikey_match(c, "backend-key-from-file\n", 22) == NULL);
-        k = config_apikey_match(c, "key-from-env", 12);
+        CHECK(apikey_match(c, "backend-key-from-file\n", 22) == NULL);
+        k = apikey_match(c, "key-from-env", 12);
         CHECK(k && strcmp(k->id, "b") == 0 && k->perms == PERM_ADMIN);
-        CHECK(config_apikey_match(c, NULL, 0) == NULL);
-        CHECK(config_is_admin_key(c, "admin-from-file", 15));
-        CHECK(!config_is_admin_key(c, "admin-from-file\r", 16));
-        CHECK(!config_is_admin_key(c, NULL, 0));
+        CHECK(apikey_match(c, NULL, 0) == NULL);
+        CHECK(apikey_is_admin(c, "admin-from-file", 15));
+        CHECK(!apikey_is_admin(c, "admin-from-file\r", 16));
+        CHECK(!apikey_is_admin(c, NULL, 0));
         config_free(c);
     }
     snprintf(yaml, sizeof yaml, "admin_key_file: %s\n", empty);

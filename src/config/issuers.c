@@ -1,0 +1,371 @@
+/* issuers.c - `issuers:`, the trusted issuers of session JWTs, and
+ * ROOMKEY_SESSION_SECRET (/_ISSUER/_AUDIENCE), which adds the HS256 issuer
+ * "env". An HS secret is owned by its issuer and wiped when the config is
+ * freed; its minimum length is checked once dev mode is final. */
+#include "section.h"
+#include "../util/err.h"
+
+#include <openssl/crypto.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HS_MIN_SECRET 32 /* bytes; shorter only in dev mode */
+
+/* The keys of one issuer, in the order of names in issuer_parse. */
+enum {
+    NAME,
+    ALGS,
+    SECRET,
+    SECRET_FILE,
+    SECRET_ENV,
+    ISS,
+    AUD,
+    LEEWAY,
+    SUBJ,
+    NAMEC,
+    ROLEC,
+    JWKS,
+    HTTP,
+    NF
+};
+
+/* set_hs_secret hands secret (malloc'd, len bytes; NULL to clear) to is,
+ * wiping the one it held. */
+static void set_hs_secret(config_issuer *is, char *secret, size_t len)
+{
+    if (is->hs_secret) {
+        OPENSSL_cleanse(is->hs_secret, is->hs_secret_len);
+        free(is->hs_secret);
+    }
+    is->hs_secret = (unsigned char *)secret;
+    is->hs_secret_len = len;
+}
+
+/* issuer_defaults names nothing yet: leeway 30 s, claims "sub" and "name". */
+static void issuer_defaults(config_issuer *is)
+{
+    is->leeway = 30;
+    strcpy(is->subject_claim, "sub");
+    strcpy(is->name_claim, "name");
+}
+
+/* parse_algs reads `algorithms:` into is; *hs says it is HS256. */
+static int parse_algs(config_loader *ld, const ynode *n, const char *path, config_issuer *is,
+                      bool *hs)
+{
+    static const char *const algs[] = {"HS256", "RS256", "PS256", "ES256", "EdDSA"};
+    yaml_ctx *y = &ld->y;
+    char ap[YAML_PATH_CAP];
+    size_t na = 0;
+    yaml_sub(ap, path, "algorithms");
+    if (!n)
+        return yaml_fail(y, RK_EINVAL, "config: %s: required (e.g. [HS256] or [RS256, ES256])", ap);
+    int rc = yaml_seq_items(y, n, ap, CONFIG_MAX_ALGS, &na);
+    if (rc)
+        return rc;
+    if (na == 0)
+        return yaml_fail(y, RK_EINVAL, "config: %s: must list at least one algorithm", ap);
+    for (size_t i = 0; i < na; i++) {
+        char a[16], ip[YAML_PATH_CAP];
+        yaml_path_idx(ip, sizeof ip, ap, i);
+        if (yaml_get_str(y, n->kids[i], ip, a, sizeof a, 1))
+            return yaml_fail(y, RK_EINVAL,
+                             "config: %s: expected one of HS256, RS256, PS256, ES256, EdDSA", ip);
+        size_t k = 0;
+        while (k < 5 && strcmp(a, algs[k]) != 0)
+            k++;
+        if (k == 5)
+            return yaml_fail(y, RK_EINVAL,
+                             "config: %s: \"%s\" is not one of HS256, RS256, PS256, ES256, EdDSA",
+                             ip, a);
+        for (size_t j = 0; j < is->n_algs; j++)
+            if (strcmp(is->algs[j], a) == 0)
+                return yaml_fail(y, RK_EINVAL, "config: %s: %s is listed twice", ap, a);
+        strcpy(is->algs[is->n_algs++], a);
+        *hs = *hs || k == 0;
+    }
+    if (*hs && na > 1)
+        return yaml_fail(y, RK_EINVAL,
+                         "config: %s: HS256 cannot be mixed with asymmetric algorithms in one "
+                         "issuer (RFC 8725 key confusion); declare two issuers",
+                         ap);
+    return RK_OK;
+}
+
+/* check_key_kind refuses key sources that do not fit the algorithms: HS256
+ * needs exactly one secret and no JWKS; asymmetric needs a JWKS and issuer. */
+static int check_key_kind(config_loader *ld, const ynode *const *v, const char *path,
+                          const config_issuer *is, bool hs)
+{
+    yaml_ctx *y = &ld->y;
+    char p[YAML_PATH_CAP];
+    int nsec = !!v[SECRET] + !!v[SECRET_FILE] + !!v[SECRET_ENV];
+    if (nsec > 1)
+        return yaml_fail(y, RK_EINVAL,
+                         "config: %s: set only one of secret, secret_file, secret_env",
+                         yaml_sub(p, path, "secret"));
+    if (hs && nsec == 0)
+        return yaml_fail(y, RK_EINVAL,
+                         "config: %s: required for HS256 (or secret_file / secret_env)",
+                         yaml_sub(p, path, "secret"));
+    if (hs && v[JWKS])
+        return yaml_fail(y, RK_EINVAL,
+                         "config: %s: not allowed for an HS256 issuer (HS keys never come from "
+                         "a JWKS)",
+                         yaml_sub(p, path, "jwks"));
+    if (hs)
+        return RK_OK;
+    if (nsec)
+        return yaml_fail(y, RK_EINVAL,
+                         "config: %s: not allowed for asymmetric algorithms (use jwks)",
+                         yaml_sub(p, path,
+                                  v[SECRET]        ? "secret"
+                                  : v[SECRET_FILE] ? "secret_file"
+                                                   : "secret_env"));
+    if (!v[JWKS])
+        return yaml_fail(y, RK_EINVAL, "config: %s: required for %s (a URL or a file path)",
+                         yaml_sub(p, path, "jwks"), is->algs[0]);
+    if (!v[ISS])
+        return yaml_fail(y, RK_EINVAL, "config: %s: required for asymmetric algorithms",
+                         yaml_sub(p, path, "issuer"));
+    return RK_OK;
+}
+
+/* parse_secret reads the HS secret from secret, secret_file or secret_env
+ * into is (owned by is from then on). */
+static int parse_secret(config_loader *ld, const ynode *const *v, const char *path,
+                        config_issuer *is)
+{
+    yaml_ctx *y = &ld->y;
+    char p[YAML_PATH_CAP];
+    char *sec = NULL;
+    size_t slen = 0;
+    int rc = RK_OK;
+    if (v[SECRET])
+        rc =
+            yaml_get_secret(y, v[SECRET], yaml_sub(p, path, "secret"), CONFIG_MAX_STR, &sec, &slen);
+    if (v[SECRET_FILE]) {
+        const char *k = yaml_sub(p, path, "secret_file");
+        if ((rc = config_secret_file(ld, v[SECRET_FILE], k, &sec, &slen)))
+            return rc;
+        if (slen > CONFIG_MAX_STR) {
+            OPENSSL_cleanse(sec, slen);
+            free(sec);
+            return yaml_fail(y, RK_ETOOBIG, "config: %s: the secret is longer than %d bytes", k,
+                             CONFIG_MAX_STR);
+        }
+    }
+    if (v[SECRET_ENV])
+        rc = config_secret_env(ld, v[SECRET_ENV], yaml_sub(p, path, "secret_env"), CONFIG_MAX_STR,
+                               &sec, &slen);
+    if (sec)
+        set_hs_secret(is, sec, slen);
+    return rc;
+}
+
+/* parse_claims reads issuer, audience, leeway and the claim names. */
+static int parse_claims(config_loader *ld, const ynode *const *v, const char *path,
+                        config_issuer *is, bool hs)
+{
+    yaml_ctx *y = &ld->y;
+    char p[YAML_PATH_CAP];
+    int rc;
+    if (v[ISS]) {
+        const char *k = yaml_sub(p, path, "issuer");
+        if ((rc = yaml_get_str(y, v[ISS], k, is->iss, sizeof is->iss, 0)))
+            return rc;
+        if (!hs && !is->iss[0])
+            return yaml_fail(y, RK_EINVAL,
+                             "config: %s: must not be empty for asymmetric algorithms", k);
+    }
+    if ((v[AUD] && (rc = yaml_get_str(y, v[AUD], yaml_sub(p, path, "audience"), is->aud,
+                                      sizeof is->aud, 0))) ||
+        (v[LEEWAY] &&
+         (rc = yaml_get_dur(y, v[LEEWAY], yaml_sub(p, path, "leeway"), 0, 300, &is->leeway))) ||
+        (v[SUBJ] && (rc = yaml_get_str(y, v[SUBJ], yaml_sub(p, path, "subject_claim"),
+                                       is->subject_claim, sizeof is->subject_claim, 1))) ||
+        (v[NAMEC] && (rc = yaml_get_str(y, v[NAMEC], yaml_sub(p, path, "name_claim"),
+                                        is->name_claim, sizeof is->name_claim, 1))))
+        return rc;
+    if (v[ROLEC]) {
+        const char *k = yaml_sub(p, path, "role_claim");
+        if ((rc = yaml_get_str(y, v[ROLEC], k, is->role_claim, sizeof is->role_claim, 0)))
+            return rc;
+        const char *r = is->role_claim;
+        size_t l = strlen(r);
+        if (l && (r[0] == '.' || r[l - 1] == '.' || strstr(r, "..")))
+            return yaml_fail(y, RK_EINVAL,
+                             "config: %s: a dotted claim path such as app_metadata.role", k);
+    }
+    return RK_OK;
+}
+
+/* loopback_url reports whether an http:// URL's host is exactly a loopback
+ * name ("127.0.0.1.evil.example" is not loopback). */
+static bool loopback_url(const char *url)
+{
+    static const char *const LOOPBACK[] = {"127.0.0.1", "localhost", "[::1]"};
+    const char *h = url + 7;
+    for (size_t l = 0; l < sizeof LOOPBACK / sizeof LOOPBACK[0]; l++) {
+        size_t n = strlen(LOOPBACK[l]);
+        if (!strncmp(h, LOOPBACK[l], n) && (h[n] == ':' || h[n] == '/' || !h[n]))
+            return true;
+    }
+    return false;
+}
+
+/* parse_jwks reads allow_http_jwks and jwks (a file path or https:// URL;
+ * http:// only to loopback with allow_http_jwks). */
+static int parse_jwks(config_loader *ld, const ynode *const *v, const char *path, config_issuer *is)
+{
+    yaml_ctx *y = &ld->y;
+    char p[YAML_PATH_CAP];
+    int rc;
+    if (v[HTTP] && (rc = yaml_get_bool(y, v[HTTP], yaml_sub(p, path, "allow_http_jwks"),
+                                       &is->allow_http_jwks)))
+        return rc;
+    if (!v[JWKS])
+        return RK_OK;
+    const char *k = yaml_sub(p, path, "jwks");
+    if ((rc = yaml_get_str(y, v[JWKS], k, is->jwks, sizeof is->jwks, 1)))
+        return rc;
+    if (strncmp(is->jwks, "http://", 7) == 0) {
+        if (!is->allow_http_jwks || !loopback_url(is->jwks))
+            return yaml_fail(y, RK_EINVAL,
+                             "config: %s: http:// is refused (use https://; plain http only to "
+                             "a loopback host with allow_http_jwks)",
+                             k);
+    } else if (strstr(is->jwks, "://") && strncmp(is->jwks, "https://", 8) != 0) {
+        return yaml_fail(y, RK_EINVAL, "config: %s: expected an https:// URL or a file path", k);
+    } else if (!strcmp(is->jwks, "https://")) {
+        return yaml_fail(y, RK_EINVAL, "config: %s: the URL has no host", k);
+    }
+    return RK_OK;
+}
+
+/* issuer_parse reads one issuer into is; an HS secret it reads is owned by
+ * is (freed by config_free, even when a later key fails). */
+static int issuer_parse(config_loader *ld, const ynode *n, const char *path, config_issuer *is)
+{
+    static const char *const names[NF] = {
+        "name",       "algorithms", "secret",         "secret_file",   "secret_env",
+        "issuer",     "audience",   "leeway",         "subject_claim", "name_claim",
+        "role_claim", "jwks",       "allow_http_jwks"};
+    yaml_ctx *y = &ld->y;
+    const ynode *v[NF];
+    char p[YAML_PATH_CAP];
+    bool hs = false;
+    int rc = yaml_map_fields(y, n, path, names, NF, v);
+    if (rc)
+        return rc;
+    issuer_defaults(is);
+    if (!v[NAME])
+        return yaml_fail(y, RK_EINVAL, "config: %s: required", yaml_sub(p, path, "name"));
+    if ((rc = yaml_get_str(y, v[NAME], yaml_sub(p, path, "name"), is->name, sizeof is->name, 1)))
+        return rc;
+    if (!config_ident_ok(is->name, true))
+        return yaml_fail(y, RK_EINVAL, "config: %s: use 1-64 letters, digits, '-', '_' or '.'", p);
+    if ((rc = parse_algs(ld, v[ALGS], path, is, &hs)) ||
+        (rc = check_key_kind(ld, v, path, is, hs)) || (rc = parse_secret(ld, v, path, is)) ||
+        (rc = parse_claims(ld, v, path, is, hs)))
+        return rc;
+    return parse_jwks(ld, v, path, is);
+}
+
+/* issuer_entry reads the i-th `issuers:` entry; names are unique. */
+static int issuer_entry(config_loader *ld, const ynode *n, const char *path, size_t i)
+{
+    config *c = ld->cfg;
+    config_issuer *is = &c->issuers[c->n_issuers++];
+    int rc = issuer_parse(ld, n, path, is);
+    for (size_t j = 0; !rc && j < i; j++)
+        if (strcmp(c->issuers[j].name, is->name) == 0)
+            return yaml_fail(&ld->y, RK_EINVAL, "config: %s.name: issuer \"%s\" is defined twice",
+                             path, is->name);
+    return rc;
+}
+
+/* issuers_parse reads the `issuers:` list into ld->cfg. */
+static int issuers_parse(config_loader *ld, const ynode *n)
+{
+    return config_each(ld, n, "issuers", CONFIG_MAX_ISSUERS, issuer_entry);
+}
+
+/* issuers_env adds (or replaces) the HS256 issuer "env" from
+ * ROOMKEY_SESSION_SECRET / _ISSUER / _AUDIENCE. */
+static int issuers_env(config_loader *ld)
+{
+    yaml_ctx *y = &ld->y;
+    config *c = ld->cfg;
+    const char *secret = config_env("ROOMKEY_SESSION_SECRET");
+    if (!secret) {
+        if (config_env("ROOMKEY_SESSION_ISSUER") || config_env("ROOMKEY_SESSION_AUDIENCE"))
+            return yaml_fail(y, RK_EINVAL,
+                             "env: ROOMKEY_SESSION_ISSUER/ROOMKEY_SESSION_AUDIENCE set "
+                             "without ROOMKEY_SESSION_SECRET");
+        return RK_OK;
+    }
+    size_t slen = strlen(secret);
+    if (slen > CONFIG_MAX_STR)
+        return yaml_fail(y, RK_ETOOBIG, "env: ROOMKEY_SESSION_SECRET is longer than %d bytes",
+                         CONFIG_MAX_STR);
+    size_t i = 0;
+    while (i < c->n_issuers && strcmp(c->issuers[i].name, "env") != 0)
+        i++;
+    if (i == CONFIG_MAX_ISSUERS)
+        return yaml_fail(y, RK_ETOOBIG, "env: ROOMKEY_SESSION_SECRET: already %d issuers",
+                         CONFIG_MAX_ISSUERS);
+    config_issuer *is = &c->issuers[i];
+    set_hs_secret(is, NULL, 0);
+    memset(is, 0, sizeof *is);
+    strcpy(is->name, "env");
+    strcpy(is->algs[0], "HS256");
+    is->n_algs = 1;
+    issuer_defaults(is);
+    int rc;
+    if ((rc = config_env_str(ld, "ROOMKEY_SESSION_ISSUER", is->iss, sizeof is->iss)) ||
+        (rc = config_env_str(ld, "ROOMKEY_SESSION_AUDIENCE", is->aud, sizeof is->aud)))
+        return rc;
+    char *copy = strdup(secret);
+    if (!copy)
+        return yaml_fail(y, RK_ENOMEM, "env: out of memory");
+    set_hs_secret(is, copy, slen);
+    if (i == c->n_issuers)
+        c->n_issuers++;
+    ld->issuer_env[i] = true;
+    return RK_OK;
+}
+
+/* issuers_validate checks HS secret lengths against the final dev mode. */
+static int issuers_validate(config_loader *ld)
+{
+    config *c = ld->cfg;
+    for (size_t i = 0; i < c->n_issuers; i++) {
+        const config_issuer *is = &c->issuers[i];
+        if (!is->hs_secret || is->hs_secret_len >= HS_MIN_SECRET || c->dev_mode)
+            continue;
+        if (ld->issuer_env[i])
+            return yaml_fail(&ld->y, RK_EINVAL,
+                             "env: ROOMKEY_SESSION_SECRET is %zu bytes; at least %d are required "
+                             "(dev mode allows shorter)",
+                             is->hs_secret_len, HS_MIN_SECRET);
+        return yaml_fail(&ld->y, RK_EINVAL,
+                         "config: issuers[%zu].secret is %zu bytes; at least %d are required "
+                         "(dev mode allows shorter)",
+                         i, is->hs_secret_len, HS_MIN_SECRET);
+    }
+    return RK_OK;
+}
+
+/* issuers_release wipes and frees every issuer's HS secret. */
+static void issuers_release(config *c)
+{
+    for (size_t i = 0; i < CONFIG_MAX_ISSUERS; i++)
+        set_hs_secret(&c->issuers[i], NULL, 0);
+}
+
+const config_section config_issuers_section = {.key = "issuers",
+                                               .parse = issuers_parse,
+                                               .env = issuers_env,
+                                               .validate = issuers_validate,
+                                               .release = issuers_release};

@@ -1,0 +1,168 @@
+/* service.c - the service's own settings: `server:` (listen address, worker
+ * threads, request and connection limits), `database:`, `dev_mode:` and
+ * `shutdown_timeout:`, with ROOMKEY_LISTEN, ROOMKEY_DATABASE and
+ * ROOMKEY_DEV_MODE. */
+#include "section.h"
+#include "../util/err.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_BODY_CAP    (16LL * 1024 * 1024)
+#define LISTEN_TEXT_MAX 300
+
+/* parse_listen splits "host:port" or "[v6]:port" into host (no brackets)
+ * and port 0..65535. Returns a reason or NULL. */
+static const char *parse_listen(const char *s, char host[256], uint16_t *port)
+{
+    const char *hs, *he, *ps;
+    if (*s == '[') {
+        hs = s + 1;
+        he = strchr(hs, ']');
+        if (!he || he[1] != ':')
+            return "expected [ipv6]:port";
+        ps = he + 2;
+    } else {
+        he = strrchr(s, ':');
+        if (!he)
+            return "expected host:port";
+        hs = s;
+        ps = he + 1;
+        if (memchr(hs, ':', (size_t)(he - hs)))
+            return "an IPv6 address must be written [addr]:port";
+    }
+    size_t hl = (size_t)(he - hs);
+    if (hl == 0)
+        return "the host is empty";
+    if (hl > 255)
+        return "the host is longer than 255 bytes";
+    for (const char *c = hs; c < he; c++)
+        if ((unsigned char)*c <= 0x20 || *c == 0x7f || *c == '/' || *c == '[' || *c == ']')
+            return "the host holds an invalid character";
+    size_t pl = strspn(ps, "0123456789");
+    if (pl == 0 || pl > 5 || ps[pl] != '\0')
+        return "the port must be a number from 0 to 65535";
+    long p = strtol(ps, NULL, 10);
+    if (p > 65535)
+        return "the port must be a number from 0 to 65535";
+    memcpy(host, hs, hl);
+    host[hl] = '\0';
+    *port = (uint16_t)p;
+    return NULL;
+}
+
+/* server_defaults: 127.0.0.1:8080, roomkey.db and the documented limits. */
+static void server_defaults(config *c)
+{
+    strcpy(c->listen_host, "127.0.0.1");
+    c->listen_port = 8080;
+    strcpy(c->database, "roomkey.db");
+    c->threads = 0;
+    c->max_body = 65536;
+    c->max_header = 8192;
+    c->max_connections = 1024;
+    c->conn_timeout_s = 10;
+    c->shutdown_timeout = 10;
+}
+
+/* server_parse reads `server:` into ld->cfg (no allocation). */
+static int server_parse(config_loader *ld, const ynode *n)
+{
+    enum { LISTEN, THREADS, BODY, HEADER, CONNS, TIMEOUT, NF };
+    static const char *const names[NF] = {"listen",     "threads",         "max_body",
+                                          "max_header", "max_connections", "connection_timeout"};
+    const ynode *v[NF];
+    yaml_ctx *y = &ld->y;
+    config *c = ld->cfg;
+    char p[YAML_PATH_CAP];
+    int64_t x = 0;
+    int rc = yaml_map_fields(y, n, "server", names, NF, v);
+    if (rc)
+        return rc;
+    if (v[LISTEN]) {
+        char text[LISTEN_TEXT_MAX];
+        if ((rc =
+                 yaml_get_str(y, v[LISTEN], yaml_sub(p, "server", "listen"), text, sizeof text, 1)))
+            return rc;
+        const char *bad = parse_listen(text, c->listen_host, &c->listen_port);
+        if (bad)
+            return yaml_fail(y, RK_EINVAL, "config: server.listen: %s", bad);
+    }
+    if (v[THREADS]) {
+        if ((rc = yaml_get_int(y, v[THREADS], yaml_sub(p, "server", "threads"), 0, 256, &x)))
+            return rc;
+        c->threads = (unsigned)x;
+    }
+    if (v[BODY]) {
+        if ((rc = yaml_get_int(y, v[BODY], yaml_sub(p, "server", "max_body"), 1, MAX_BODY_CAP, &x)))
+            return rc;
+        c->max_body = (size_t)x;
+    }
+    if (v[HEADER]) {
+        if ((rc = yaml_get_int(y, v[HEADER], yaml_sub(p, "server", "max_header"), 1024, 65536, &x)))
+            return rc;
+        c->max_header = (size_t)x;
+    }
+    if (v[CONNS]) {
+        if ((rc = yaml_get_int(y, v[CONNS], yaml_sub(p, "server", "max_connections"), 1, 100000,
+                               &x)))
+            return rc;
+        c->max_connections = (unsigned)x;
+    }
+    if (v[TIMEOUT]) {
+        if ((rc = yaml_get_dur(y, v[TIMEOUT], yaml_sub(p, "server", "connection_timeout"), 1, 300,
+                               &x)))
+            return rc;
+        c->conn_timeout_s = (unsigned)x;
+    }
+    return RK_OK;
+}
+
+/* server_env overlays ROOMKEY_LISTEN, ROOMKEY_DATABASE and ROOMKEY_DEV_MODE. */
+static int server_env(config_loader *ld)
+{
+    config *c = ld->cfg;
+    const char *v;
+    int rc;
+    if ((v = config_env("ROOMKEY_LISTEN"))) {
+        const char *bad = strlen(v) > LISTEN_TEXT_MAX
+                              ? "too long"
+                              : parse_listen(v, c->listen_host, &c->listen_port);
+        if (bad)
+            return yaml_fail(&ld->y, RK_EINVAL, "env: ROOMKEY_LISTEN: %s", bad);
+    }
+    if ((rc = config_env_str(ld, "ROOMKEY_DATABASE", c->database, sizeof c->database)))
+        return rc;
+    if ((v = config_env("ROOMKEY_DEV_MODE"))) {
+        if (!strcmp(v, "1") || !strcmp(v, "true"))
+            c->dev_mode = true;
+        else if (!strcmp(v, "0") || !strcmp(v, "false"))
+            c->dev_mode = false;
+        else
+            return yaml_fail(&ld->y, RK_EINVAL, "env: ROOMKEY_DEV_MODE: expected 1 or 0");
+    }
+    return RK_OK;
+}
+
+/* dev_mode_parse, database_parse, shutdown_parse: one top-level scalar each. */
+static int dev_mode_parse(config_loader *ld, const ynode *n)
+{
+    return yaml_get_bool(&ld->y, n, "dev_mode", &ld->cfg->dev_mode);
+}
+
+static int database_parse(config_loader *ld, const ynode *n)
+{
+    config *c = ld->cfg;
+    return yaml_get_str(&ld->y, n, "database", c->database, sizeof c->database, 1);
+}
+
+static int shutdown_parse(config_loader *ld, const ynode *n)
+{
+    return yaml_get_dur(&ld->y, n, "shutdown_timeout", 0, 300, &ld->cfg->shutdown_timeout);
+}
+
+const config_section config_dev_mode_section = {.key = "dev_mode", .parse = dev_mode_parse};
+const config_section config_server_section = {
+    .key = "server", .defaults = server_defaults, .parse = server_parse, .env = server_env};
+const config_section config_database_section = {.key = "database", .parse = database_parse};
+const config_section config_shutdown_section = {.key = "shutdown_timeout", .parse = shutdown_parse};
