@@ -14,14 +14,19 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 LIB_SRC  := $(sort $(wildcard src/util/*.c src/token/*.c src/auth/*.c src/policy/*.c src/config/*.c \
                              src/store/*.c src/http/*.c src/api/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
+# The admin console's static files, compiled in as a generated C file.
+CONSOLE_DIR   := src/api/console
+CONSOLE_FILES := $(sort $(wildcard $(CONSOLE_DIR)/*))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 
 B  := build
 BA := build/asan
 
-LIB_OBJ   := $(LIB_SRC:%.c=$(B)/obj/%.o)
+GEN_SRC := $(B)/gen/console_files.c
+
+LIB_OBJ   := $(LIB_SRC:%.c=$(B)/obj/%.o) $(GEN_SRC:%.c=$(B)/obj/%.o)
 CLI_OBJ   := $(CLI_SRC:%.c=$(B)/obj/%.o)
-LIB_OBJ_A := $(LIB_SRC:%.c=$(BA)/obj/%.o)
+LIB_OBJ_A := $(LIB_SRC:%.c=$(BA)/obj/%.o) $(GEN_SRC:%.c=$(BA)/obj/%.o)
 CLI_OBJ_A := $(CLI_SRC:%.c=$(BA)/obj/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 UNIT_BIN_A := $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/%)
@@ -37,6 +42,12 @@ $(B)/obj/%.o: %.c
 $(BA)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) -MMD -MP -c $< -o $@
+
+$(B)/gen/console_files.c: scripts/embed-files.sh $(CONSOLE_DIR) $(CONSOLE_FILES)
+	@mkdir -p $(dir $@)
+	scripts/embed-files.sh $@ $(CONSOLE_DIR)
+
+$(B)/obj/$(B)/gen/%.o $(BA)/obj/$(B)/gen/%.o: CFLAGS += -Isrc
 
 $(B)/libroomkey.a: $(LIB_OBJ)
 	@rm -f $@
@@ -77,7 +88,7 @@ interop: $(B)/roomkey $(BA)/roomkey
 	@cd tests/interop && ROOMKEY_BIN=$(CURDIR)/$(B)/roomkey node --test --test-concurrency=1 *.test.mjs
 	@cd tests/interop && ROOMKEY_BIN=$(CURDIR)/$(BA)/roomkey ASAN_OPTIONS=detect_leaks=1 \
 		node --test --test-concurrency=1 cli.test.mjs service.test.mjs voice-agent.test.mjs token-source.test.mjs \
-			supabase.test.mjs meetings.test.mjs ops.test.mjs admin.test.mjs multi.test.mjs
+			supabase.test.mjs meetings.test.mjs ops.test.mjs admin.test.mjs multi.test.mjs console.test.mjs
 
 # The suites run with a throw-away PostgreSQL server (scripts/pg-test-server.sh
 # installs, starts and always stops it; ROOMKEY_TEST_PG_URL names it).

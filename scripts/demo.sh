@@ -38,6 +38,7 @@ carol is refused (403) in general, and gets a listener token in lobby:
 
 Check a minted token:  LIVEKIT_API_KEY=devkey LIVEKIT_API_SECRET=devsecret-devsecret-devsecret-0001 build/roomkey token verify TOKEN
 Who got what:          build/roomkey audit list --database run/roomkey-dev.db
+The admin console:     $url/console/  (admin key: dev-admin-key-dev-admin-key-0001)
 
 Starting the service (Ctrl-C to stop) ...
 EOT

@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 
 DEBS=(build-essential pkg-config libssl-dev libjansson-dev libmicrohttpd-dev libsqlite3-dev
       libcurl4-openssl-dev libyaml-dev sqlite3 curl clang-format python3 libpq-dev)
+# The console's browser tests drive Debian's chromium (playwright-core never downloads one).
+DEBS+=(chromium)
 # The PostgreSQL server the tests run against is installed by
 # scripts/pg-test-server.sh when it first needs it.
 # Only `make bench` needs these.

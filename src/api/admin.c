@@ -3,12 +3,14 @@
 #include "admin.h"
 #include "../auth/apikey.h"
 #include "meetings.h"
+#include "probes.h"
 #include "../token/minter.h"
 #include "../util/clock.h"
 #include "../util/duration.h"
 #include "../util/err.h"
 #include "../util/jsonw.h"
 #include "../util/utf8.h"
+#include "../util/version.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -1101,6 +1103,59 @@ static int participant_delete(void *ctx, const http_req *req, http_resp *resp)
     return RK_OK;
 }
 
+/* ---- status ------------------------------------------------------------ */
+
+/* body_status writes the service's status: version, readiness, LiveKit
+ * URL and key ids, route families, roles, console. Never a secret: key ids are
+ * the tokens' public "iss", the URL is what clients are told already. */
+static void body_status(jsonw *w, const void *arg)
+{
+    const api_ctx *api = arg;
+    const config *cfg = api->cfg;
+    bool ready;
+    jsonw_obj_open(w);
+    JSONW_KEY(w, "version");
+    jsonw_str(w, ROOMKEY_VERSION);
+    probes_checks(api, w, &ready);
+    JSONW_KEY(w, "livekit");
+    jsonw_obj_open(w);
+    JSONW_KEY(w, "url");
+    text_or_null(w, cfg->livekit_url);
+    JSONW_KEY(w, "key_ids");
+    jsonw_arr_open(w);
+    for (size_t i = 0; cfg->keys && i < keyring_count(cfg->keys); i++)
+        jsonw_str(w, keyring_at(cfg->keys, i)->id);
+    jsonw_arr_close(w);
+    JSONW_KEY(w, "signing_key_id");
+    const keyring_entry *signer = cfg->keys ? keyring_signer(cfg->keys) : NULL;
+    text_or_null(w, signer ? signer->id : "");
+    jsonw_obj_close(w);
+    JSONW_KEY(w, "families");
+    jsonw_obj_open(w);
+    for (size_t f = 0; f < FAMILY_COUNT; f++) {
+        jsonw_key(w, config_family_name((enum config_family)f));
+        jsonw_bool(w, cfg->families[f]);
+    }
+    jsonw_obj_close(w);
+    JSONW_KEY(w, "roles");
+    jsonw_arr_open(w);
+    for (size_t i = 0; i < cfg->n_roles; i++)
+        jsonw_str(w, cfg->roles[i].name);
+    jsonw_arr_close(w);
+    JSONW_KEY(w, "console");
+    jsonw_bool(w, cfg->console.enabled);
+    put_int(w, "time", clock_now());
+    jsonw_obj_close(w);
+}
+
+static int status_show(void *ctx, const http_req *req, http_resp *resp)
+{
+    const api_ctx *api = ctx;
+    if (!authenticate(api, req, resp))
+        return RK_OK;
+    return respond(resp, 200, body_status, api);
+}
+
 int api_admin_register(http_server *s, api_ctx *api)
 {
     const http_route routes[] = {
@@ -1135,6 +1190,7 @@ int api_admin_register(http_server *s, api_ctx *api)
         {"DELETE", "/admin/v1/meetings/{meeting_id}/participants/{subject}",
          "admin.participants.delete", participant_delete, api, false, api_admin_error},
         {"GET", "/admin/v1/audit", "admin.audit.list", audit_list, api, false, api_admin_error},
+        {"GET", "/admin/v1/status", "admin.status", status_show, api, false, api_admin_error},
     };
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
         int rc = http_server_add(s, &routes[i]);

@@ -18,6 +18,7 @@
  *   PUT    /admin/v1/meetings/{meeting_id}/participants/{subject}  add or change {role}
  *   DELETE /admin/v1/meetings/{meeting_id}/participants/{subject}  remove (not the creator)
  *   GET    /admin/v1/audit?room=&subject=&since=&limit=&before_id=
+ *   GET    /admin/v1/status                          version, readiness, key ids (no secret)
  *
  * Callers present the admin key (ROOMKEY_ADMIN_KEY / admin_key) or an API
  * key with the admin permission, as "Authorization: Bearer KEY" or

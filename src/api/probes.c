@@ -26,27 +26,32 @@ static void check(jsonw *w, const char *name, const char *failure, bool *ready)
         *ready = false;
 }
 
-static int readyz(void *ctx, const http_req *req, http_resp *resp)
+void probes_checks(const api_ctx *api, jsonw *w, bool *ready)
 {
-    (void)req;
-    const api_ctx *api = ctx;
-    bool ready = true;
     char jwks_why[160] = "";
     int src = store_ping(api->st);
     bool jwks_ok =
         authn_jwks_ready(api->auth, clock_now(), PROBES_JWKS_MAX_AGE, jwks_why, sizeof jwks_why);
+    *ready = true;
+    JSONW_KEY(w, "checks");
+    jsonw_obj_open(w);
+    check(w, "keys", issuance_configured(api) ? NULL : "no LiveKit API key configured", ready);
+    check(w, "store", src == RK_OK ? NULL : rk_strerror(src), ready);
+    check(w, "jwks", jwks_ok ? NULL : jwks_why, ready);
+    jsonw_obj_close(w);
+    JSONW_KEY(w, "status");
+    jsonw_str(w, *ready ? "ready" : "not_ready");
+}
+
+static int readyz(void *ctx, const http_req *req, http_resp *resp)
+{
+    (void)req;
+    bool ready;
     char buf[1024];
     jsonw w;
     jsonw_init(&w, buf, sizeof buf);
     jsonw_obj_open(&w);
-    JSONW_KEY(&w, "checks");
-    jsonw_obj_open(&w);
-    check(&w, "keys", issuance_configured(api) ? NULL : "no LiveKit API key configured", &ready);
-    check(&w, "store", src == RK_OK ? NULL : rk_strerror(src), &ready);
-    check(&w, "jwks", jwks_ok ? NULL : jwks_why, &ready);
-    jsonw_obj_close(&w);
-    JSONW_KEY(&w, "status");
-    jsonw_str(&w, ready ? "ready" : "not_ready");
+    probes_checks(ctx, &w, &ready);
     jsonw_obj_close(&w);
     if (w.err) {
         api_admin_error(resp, 500, "internal error");

@@ -11,11 +11,17 @@
 #define RK_API_PROBES_H
 
 #include "../http/server.h"
+#include "../util/jsonw.h"
 #include "issuance.h"
 
 /* PROBES_JWKS_MAX_AGE: a JWKS key set older than this (seconds since its
  * last good fetch) makes /readyz fail; stale sets are refetched first. */
 #define PROBES_JWKS_MAX_AGE (24 * 3600)
+
+/* probes_checks writes the readiness checks into the open object w:
+ * "checks": {"keys", "store", "jwks": "ok" or why not}, "status": "ready"
+ * or "not_ready" (also *ready). /readyz and GET /admin/v1/status use it. */
+void probes_checks(const api_ctx *api, jsonw *w, bool *ready);
 
 /* api_probes_register adds /healthz, /readyz and /metrics; api must
  * outlive s. */

@@ -3,6 +3,7 @@
 #define RK_CLI_H
 
 #include "../token/keyring.h"
+#include "../util/version.h"
 
 #include <stdbool.h>
 
@@ -12,8 +13,6 @@ enum {
     CLI_FAIL = 1,  /* the operation was refused or failed */
     CLI_USAGE = 2, /* bad flags or arguments */
 };
-
-#define ROOMKEY_VERSION "0.1.0"
 
 /* Each cmd_* runs one `roomkey` command; argv[0] is the command's name. */
 int cmd_token(int argc, char **argv);

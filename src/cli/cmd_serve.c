@@ -1,5 +1,6 @@
 /* cmd_serve.c - `roomkey serve` (the service) and `roomkey check-config`. */
 #include "../api/admin.h"
+#include "../api/console.h"
 #include "../api/issuance.h"
 #include "../api/livekit.h"
 #include "../api/token_source.h"
@@ -120,10 +121,12 @@ static const struct {
     {FAMILY_MEETINGS, api_meetings_register},
 };
 
-/* Route sets that are always served: probes and the admin API. */
+/* Route sets that are always served: probes, the admin API and the
+ * console (whose paths are 404 unless console.enabled). */
 static int (*const always[])(http_server *s, api_ctx *api) = {
     api_probes_register,
     api_admin_register,
+    api_console_register,
 };
 
 /* register_families adds the routes of every enabled family to srv. */

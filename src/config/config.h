@@ -174,6 +174,11 @@ typedef struct config_cors {
     int64_t max_age;         /* preflight cache, seconds; default 600 */
 } config_cors;
 
+/* `console:` - the admin console in the browser (docs/console.md). */
+typedef struct config_console {
+    bool enabled; /* serve /console/; default false */
+} config_console;
+
 typedef struct config {
     /* service */
     char listen_host[256];         /* ROOMKEY_LISTEN host part; default 127.0.0.1 */
@@ -221,6 +226,7 @@ typedef struct config {
     /* operations */
     config_rate_limit rate_limit;
     config_cors cors;
+    config_console console;
     ipnet trusted_proxies[CONFIG_MAX_PROXIES]; /* ROOMKEY_TRUSTED_PROXIES; default none */
     size_t n_trusted_proxies;
     int64_t shutdown_timeout; /* seconds to let in-flight requests finish; default 10 */

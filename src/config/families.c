@@ -1,5 +1,5 @@
 /* families.c - the route families' own settings: `families:` (which are
- * served), `voice_agent:`, `token_source:` and `supabase:`. */
+ * served), `voice_agent:`, `token_source:`, `supabase:` and `console:`. */
 #include "section.h"
 #include "../store/store.h"
 #include "../util/err.h"
@@ -201,6 +201,19 @@ static int parse_supabase(config_loader *ld, const ynode *n)
     return RK_OK;
 }
 
+/* parse_console reads `console:` (the admin console, docs/console.md). */
+static int parse_console(config_loader *ld, const ynode *n)
+{
+    static const char *const names[] = {"enabled"};
+    const ynode *v[1];
+    char p[YAML_PATH_CAP];
+    int rc = yaml_map_fields(&ld->y, n, "console", names, 1, v);
+    if (!rc && v[0])
+        rc = yaml_get_bool(&ld->y, v[0], yaml_sub(p, "console", "enabled"),
+                           &ld->cfg->console.enabled);
+    return rc;
+}
+
 /* families_defaults: every family on; the family options' defaults. */
 static void families_defaults(config *c)
 {
@@ -218,3 +231,4 @@ const config_section config_voice_agent_section = {.key = "voice_agent",
 const config_section config_token_source_section = {.key = "token_source",
                                                     .parse = parse_token_source};
 const config_section config_supabase_section = {.key = "supabase", .parse = parse_supabase};
+const config_section config_console_section = {.key = "console", .parse = parse_console};

@@ -294,13 +294,16 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, http_resp *resp, bool
                             resp->content_type ? resp->content_type
                                                : "application/json; charset=utf-8");
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (close_conn)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    bool cache_set = false; /* a handler may allow caching (console files) */
     for (size_t i = 0; i < resp->n_hdr; i++) {
+        cache_set |= strcasecmp(resp->hdr_name[i], MHD_HTTP_HEADER_CACHE_CONTROL) == 0;
         MHD_add_response_header(r, resp->hdr_name[i], resp->hdr_value[i]);
         free(resp->hdr_value[i]);
     }
+    if (!cache_set)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)resp->status, r);
     MHD_destroy_response(r);
     return ret;

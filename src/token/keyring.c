@@ -190,6 +190,11 @@ size_t keyring_count(const keyring *kr)
     return kr->n;
 }
 
+const keyring_entry *keyring_at(const keyring *kr, size_t i)
+{
+    return i < kr->n ? &kr->keys[i] : NULL;
+}
+
 /* Each thread keeps copies of the keyed contexts it used last, so that
  * verifying a token re-initialises a context (which reuses OpenSSL's
  * precomputed inner and outer key state) instead of duplicating one. Slots

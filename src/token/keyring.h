@@ -63,6 +63,10 @@ uint64_t keyring_serial(const keyring *kr);
 /* keyring_count returns the number of keys. */
 size_t keyring_count(const keyring *kr);
 
+/* keyring_at returns the i-th key (in the order added; borrowed) or NULL
+ * when i >= keyring_count: for listing key ids, never secrets. */
+const keyring_entry *keyring_at(const keyring *kr, size_t i);
+
 /* keyring_hmac computes HMAC-SHA256(entry's secret, msg) into out[32].
  * Thread-safe: each thread re-uses its own copy of the keyed context (kept
  * in a small per-thread cache that keyring.c owns and frees at thread exit;

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { ADMIN_KEY, mintAs, opsServer, session, verifyToken } from './ops-lib.mjs';
+import { ADMIN_KEY, LK_KEY, LK_SECRET, SESSION_SECRET, mintAs, opsServer, session, verifyToken } from './ops-lib.mjs';
 import { ROLE_GRANTS, auditList, bearer, checkAuditPrune, cli, cliOk, rand, request, roomCreate, showRes, stopChecked } from './service-lib.mjs';
 
 const M = {};
@@ -483,5 +483,34 @@ describe('meetings (seed 004): managed through the admin API', () => {
     await tokenRefused('guest-c', ID, 404);
     assert.equal(cli(M.db, ['meeting', 'show', ID]).status, 1);
     assert.ok(!(await admin('GET', '/admin/v1/meetings')).json.meetings.some((m) => m.meeting_id === ID));
+  });
+});
+
+describe('status', () => {
+  test('GET /admin/v1/status: version, readiness, LiveKit URL and key ids, families, roles; never a secret', async () => {
+    const r = await admin('GET', '/admin/v1/status');
+    assert.equal(r.status, 200, showRes(r));
+    assert.deepEqual(Object.keys(r.json), ['version', 'checks', 'status', 'livekit', 'families', 'roles', 'console', 'time']);
+    assert.match(r.json.version, /^\d+\.\d+\.\d+/);
+    assert.deepEqual(r.json.checks, { keys: 'ok', store: 'ok', jwks: 'ok' });
+    assert.equal(r.json.status, 'ready');
+    assert.deepEqual(r.json.livekit, { url: 'wss://lk.ops.test', key_ids: [LK_KEY], signing_key_id: LK_KEY });
+    assert.deepEqual(r.json.families, { livekit: true, voice_agent: true, supabase: true, meetings: true, token_source: true });
+    assert.deepEqual(r.json.roles, ['member', 'listener', 'moderator', 'speaker']);
+    assert.equal(r.json.console, false);
+    assert.ok(Math.abs(r.json.time - Date.now() / 1000) < 600, String(r.json.time));
+    for (const secret of [LK_SECRET, SESSION_SECRET, ADMIN_KEY, M.adminApiKey, M.mintKey]) assert.ok(!r.text.includes(secret), 'a secret leaked');
+    // The same checks as /readyz.
+    const ready = await request(M.srv, 'GET', '/readyz');
+    assert.deepEqual(ready.json, { checks: r.json.checks, status: r.json.status });
+    const viaKey = await admin('GET', '/admin/v1/status', undefined, { 'x-api-key': M.adminApiKey });
+    assert.equal(viaKey.status, 200, showRes(viaKey));
+  });
+
+  test('status needs the admin key like every admin route', async () => {
+    assertAdminError(await admin('GET', '/admin/v1/status', undefined, {}), 401, 'unauthorized');
+    assertAdminError(await admin('GET', '/admin/v1/status', undefined, bearer(await session('alice'))), 403, 'forbidden');
+    assertAdminError(await admin('GET', '/admin/v1/status', undefined, { 'x-api-key': M.mintKey }), 403, 'forbidden');
+    assertAdminError(await admin('POST', '/admin/v1/status', {}), 405, 'method_not_allowed');
   });
 });
