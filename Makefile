@@ -43,6 +43,9 @@ $(BA)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) -MMD -MP -c $< -o $@
 
+# The folder is a prerequisite too (a file removed changes its time); its
+# empty rule keeps make's built-in rules from building it from console.c.
+$(CONSOLE_DIR): ;
 $(B)/gen/console_files.c: scripts/embed-files.sh $(CONSOLE_DIR) $(CONSOLE_FILES)
 	@mkdir -p $(dir $@)
 	scripts/embed-files.sh $@ $(CONSOLE_DIR)
