@@ -1,6 +1,7 @@
 # RoomKey build. `make` builds build/roomkey; `make test` installs what the
 # tests need, builds a normal and an ASan+UBSan variant and runs every test;
-# `make run` starts the demo; `make bench` runs the benchmarks.
+# `make run` starts the demo; `make bench` runs the benchmarks (`make
+# bench-scale` the large-store ones).
 
 CC      ?= cc
 PKGS    := jansson libcrypto libmicrohttpd sqlite3 libcurl yaml-0.1 libpq
@@ -31,7 +32,7 @@ CLI_OBJ_A := $(CLI_SRC:%.c=$(BA)/obj/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 UNIT_BIN_A := $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/%)
 
-.PHONY: all asan test unit unit-asan interop deps run bench format format-check clean
+.PHONY: all asan test unit unit-asan interop deps run bench bench-scale format format-check clean
 
 all: $(B)/roomkey
 
@@ -107,6 +108,14 @@ bench:
 	@ROOMKEY_BENCH_DEPS=1 scripts/deps.sh
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory -C bench
+
+# Large stores (100k rooms, 1M memberships, 10M audit records) on SQLite and
+# PostgreSQL: token throughput, audit query, bytes per record, retention.
+# Takes many minutes and several GB in /tmp; never part of `make test`.
+bench-scale:
+	@ROOMKEY_BENCH_DEPS=1 scripts/deps.sh
+	@$(MAKE) --no-print-directory all
+	@bench/scale.sh
 
 FORMAT_FILES := $(LIB_SRC) $(CLI_SRC) $(wildcard src/*/*.h) $(UNIT_SRC) tests/unit/check.h \
                 $(wildcard bench/*.c)

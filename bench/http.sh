@@ -39,16 +39,9 @@ trap cleanup EXIT
 mint_out=$(./mint.sh "$root/build/bench/mint_bench")
 echo "$mint_out"
 
-export LIVEKIT_API_KEY=APIbench
-export LIVEKIT_API_SECRET=bench-secret-bench-secret-bench-secret-0123
-export LIVEKIT_URL=ws://127.0.0.1:7880
-export ROOMKEY_SESSION_SECRET=bench-session-secret-bench-session-01
-export BENCH_SUBJECT=bench-user
+. ./lib.sh
+bench_env
 export ROOMKEY_DATABASE=$tmp/rk.db
-export ROOMKEY_LISTEN=127.0.0.1:0
-# The load comes from one IP and one subject, far above any production limit.
-export ROOMKEY_RATE_LIMIT=off
-export BENCH_JWT=$("$root/scripts/session-jwt.sh" "$ROOMKEY_SESSION_SECRET" "$BENCH_SUBJECT" "Bench User" "" "" 86400)
 
 "$bin" room create general --mode members >/dev/null
 "$bin" member add general "$BENCH_SUBJECT" >/dev/null
@@ -56,40 +49,11 @@ pgurl=$("$root/scripts/pg-test-server.sh" start "$pgdir")
 ROOMKEY_DATABASE=$pgurl "$bin" room create general --mode members >/dev/null
 ROOMKEY_DATABASE=$pgurl "$bin" member add general "$BENCH_SUBJECT" >/dev/null
 
-# wait_url LOGFILE: waits for "listening on URL" and prints the URL.
-wait_url() {
-    for _ in $(seq 1 200); do
-        url=$(grep -m1 -o 'http://[0-9.:]*' "$1" 2>/dev/null || true)
-        [ -n "$url" ] && { echo "$url"; return; }
-        sleep 0.05
-    done
-    echo "server did not start; log:" >&2; cat "$1" >&2; exit 1
-}
-
-# start NAME CMD...: starts a server, waits for its URL, checks that one
-# token request answers 200 (skipped for health-only use), and sets
-# url_NAME and pid_NAME.
-start() {
-    local name=$1; shift
-    "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
-    local pid=$!
-    pids+=("$pid")
-    local url
-    url=$(wait_url "$tmp/$name.out")
-    curl -fsS -X POST -H "Authorization: Bearer $BENCH_JWT" -H 'Content-Type: application/json' \
-        -d '{"roomId":"general"}' "$url/api/livekit/token" >/dev/null
-    printf -v "url_$name" '%s' "$url"
-    printf -v "pid_$name" '%s' "$pid"
-}
 start rk "$bin" serve
 start go "$gopeer"
 start fy node fastify_server.mjs
 # The same token load against a second instance whose store is PostgreSQL.
 start pg env ROOMKEY_DATABASE="$pgurl" "$bin" serve
-
-# proc_ticks PID: the process's user + system CPU ticks.
-proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-hz=$(getconf CLK_TCK)
 
 # run_wrk NAME URL PID [SCRIPT]: one load; appends
 # "rps p99_ms non200 cpu_us_per_request" to $tmp/NAME.rounds.
@@ -99,14 +63,7 @@ run_wrk() {
     t0=$(proc_ticks "$pid")
     out=$(wrk -t"$wrk_threads" -c"$conns" -d"${dur}s" --latency ${script:+-s "$script"} "$url")
     t1=$(proc_ticks "$pid")
-    echo "$out" | awk -v dt=$((t1 - t0)) -v hz="$hz" '
-        /requests in/ { n = $1 }
-        /^Requests\/sec/ { rps = $2 }
-        $1 == "99%" { v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
-                      p99 = v * (u == "us" ? 0.001 : u == "s" ? 1000 : 1) }
-        /^non200/ { bad = $2 } /Non-2xx/ { bad = $NF }
-        END { printf "%s %.3f %d %.1f\n", rps + 0, p99, bad + 0, n ? dt * 1e6 / hz / n : 0 }' \
-        >>"$tmp/$name.rounds"
+    echo "$out" | wrk_stats $((t1 - t0)) >>"$tmp/$name.rounds"
 }
 
 # cpu_ticks: the "cpu" line's steal and total ticks (/proc/stat): CPU time
