@@ -22,6 +22,9 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The longest a request's log line waits in its thread's buffer (util/log.h). */
+#define REQUEST_LOG_FLUSH_MS 100
+
 static const char SERVE_HELP[] =
     "Usage: roomkey serve [--config FILE]\n"
     "\n"
@@ -257,6 +260,9 @@ int cmd_serve(int argc, char **argv)
            http_server_port(srv));
     fflush(stdout);
     log_event("info", "started", "database", db_shown, NULL);
+    /* request lines are written in batches, at most this late */
+    if (log_buffer_start(REQUEST_LOG_FLUSH_MS) != RK_OK)
+        log_event("warn", "log_unbuffered", "note", "request lines are written one by one", NULL);
     serve_signals(rt, path, &set);
     unsigned timeout_ms = (unsigned)runtime_config(rt)->shutdown_timeout * 1000u;
     size_t left = http_server_shutdown(srv, timeout_ms);
@@ -274,5 +280,6 @@ out:
     store_close(st);
     config_free(cfg);
     issuance_thread_exit();
+    log_buffer_stop(); /* after the worker threads ended: every request line is out */
     return status;
 }

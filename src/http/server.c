@@ -519,7 +519,7 @@ static enum MHD_Result finish(http_server *s, struct MHD_Connection *c, req_stat
         {in->auth_fail ? "auth_fail" : NULL, in->auth_fail, 0},
         {st->limited ? "rate_limited" : NULL, st->limited, 0},
     };
-    log_fields("info", "request", f, sizeof f / sizeof f[0]);
+    log_fields_buffered("info", "request", f, sizeof f / sizeof f[0]);
     metrics_request(st->metric, status, us);
     return send_resp(c, resp, atomic_load(&s->draining));
 }

@@ -105,6 +105,24 @@ export async function waitFor(fn, what, timeoutMs = 15_000) {
   }
 }
 
+/**
+ * Wait for the request log line of response r (by its X-Request-Id): the
+ * server writes request lines in batches, at most 100 ms late.
+ */
+export function waitRequestLine(srv, r) {
+  const id = r.headers.get('x-request-id');
+  assert.ok(id, 'X-Request-Id header');
+  return waitFor(() => logLines(srv).find((l) => l.event === 'request' && l.request_id === id), `the log line of request ${id}`);
+}
+
+/** Wait until `n` request log lines match pred; returns them. */
+export function waitRequestLines(srv, n, pred) {
+  return waitFor(() => {
+    const lines = logLines(srv).filter((l) => l.event === 'request' && pred(l));
+    return lines.length >= n && lines;
+  }, `${n} request log lines`);
+}
+
 /** Wait for a log line with this event (after `skip` such lines). */
 export function waitLog(srv, event, skip = 0) {
   return waitFor(() => logLines(srv).filter((l) => l.event === event)[skip], `log event ${event}`);

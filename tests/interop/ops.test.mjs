@@ -33,6 +33,8 @@ import {
   waitFor,
   waitInFlight,
   waitLog,
+  waitRequestLine,
+  waitRequestLines,
 } from './ops-lib.mjs';
 import {
   BIN,
@@ -99,7 +101,7 @@ describe('rate limits', () => {
       }
       const after = await scrape(srv);
       assert.equal(val(after, 'roomkey_rate_limited_total{scope="ip"}') - val(before, 'roomkey_rate_limited_total{scope="ip"}'), 3);
-      const lines = logLines(srv).filter((l) => l.event === 'request' && l.status === 429);
+      const lines = await waitRequestLines(srv, 3, (l) => l.status === 429);
       assert.equal(lines.length, 3);
       assert.ok(lines.every((l) => l.rate_limited === 'ip'), JSON.stringify(lines));
     } finally {
@@ -153,7 +155,7 @@ describe('rate limits', () => {
       assert.equal(auditList(db, { subject: 'alice' }).length, minted);
       const after = await scrape(srv);
       assert.equal(val(after, 'roomkey_rate_limited_total{scope="subject"}') - val(before, 'roomkey_rate_limited_total{scope="subject"}'), 1);
-      const line = logLines(srv).find((l) => l.event === 'request' && l.status === 429);
+      const line = (await waitRequestLines(srv, 1, (l) => l.status === 429))[0];
       assert.equal(line.rate_limited, 'subject');
       assert.equal(line.subject, 'alice');
       // Recovery.
@@ -189,7 +191,7 @@ describe('rate limits', () => {
       assert.equal(r.status, 200, showRes(r));
       const rec = auditList(db, { subject: 'carol' });
       assert.equal(rec[0].client_ip, '192.0.2.44');
-      const line = logLines(trusting).filter((l) => l.event === 'request').at(-1);
+      const line = await waitRequestLine(trusting, r);
       assert.equal(line.client_ip, '192.0.2.44');
     } finally {
       await stopChecked(trusting);
@@ -474,6 +476,27 @@ describe('lifecycle: SIGHUP reload and SIGTERM drain', () => {
     }
   });
 
+  test('request log lines are written in batches, and every one is out once SIGTERM ends the process', async () => {
+    const { tmp, db, srv } = await opsServer();
+    try {
+      roomCreate(db, 'open', { mode: 'authenticated' });
+      const rs = await Promise.all(Array.from({ length: 40 }, (_, i) =>
+        (i % 2 ? mintAs(srv, `w${i}`, 'open') : request(srv, 'GET', '/healthz'))));
+      const ids = rs.map((r) => {
+        assert.equal(r.status, 200, showRes(r));
+        return r.headers.get('x-request-id');
+      });
+      const closed = new Promise((r) => srv.proc.once('close', (code) => r(code)));
+      srv.proc.kill('SIGTERM');
+      assert.equal(await closed, 0);
+      const lines = logLines(srv).filter((l) => l.event === 'request');
+      assert.deepEqual(lines.map((l) => l.request_id).sort(), [...ids].sort());
+    } finally {
+      await stopChecked(srv);
+      tmp.cleanup();
+    }
+  });
+
   test('SIGINT exits 0 too', async () => {
     const { tmp, srv } = await opsServer();
     try {
@@ -572,7 +595,7 @@ describe('request log, probes and metrics', () => {
     const claims = await verifyToken(r.json.token);
     const id = r.headers.get('x-request-id');
     assert.ok(id, 'X-Request-Id header');
-    const line = logLines(M.srv).find((l) => l.request_id === id);
+    const line = await waitRequestLine(M.srv, r);
     assert.ok(line, `no log line for request ${id}`);
     assert.equal(line.event, 'request');
     assert.equal(line.route, 'livekit.token');
@@ -582,7 +605,7 @@ describe('request log, probes and metrics', () => {
     assert.equal(line.jti, claims.jti);
     assert.equal(line.client_ip, '127.0.0.1');
     const fail = await request(M.srv, 'GET', '/api/livekit/connection-info', { headers: bearer(jwt.slice(0, -3) + 'AAA') });
-    const fline = logLines(M.srv).find((l) => l.request_id === fail.headers.get('x-request-id'));
+    const fline = await waitRequestLine(M.srv, fail);
     assert.equal(fline.auth_fail, 'signature');
     assert.equal(logLines(M.srv).filter((l) => l.event === 'token_issued').length, 0, 'one line per request, not two');
     // Every request got exactly one line.

@@ -17,6 +17,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { ISO_MS, assertAudited, assertGrants, assertKeys, credentials, session, startFamilyServer, stopFamilyServers, verifyToken } from './family-lib.mjs';
+import { waitRequestLine } from './ops-lib.mjs';
 import { BIN, auditList, bearer, cleanEnv, nowSec, rand, request, showRes, tempDir, toYaml } from './service-lib.mjs';
 
 const VOICE = ['canPublish', 'canSubscribe'];
@@ -346,12 +347,12 @@ describe('POST /api/token (voice_agent family, seed 003)', () => {
       const bad = await post(S.srv, { roomName: 'lobby', participantIdentity: 'bob' }, { authorization: 'Bearer not.a.jwt' });
       assert.equal(ok.status, 200);
       assert.equal(bad.status, 401);
-      const lines = S.srv.stderr().split('\n').filter((l) => l.includes('"event":"request"')).map((l) => JSON.parse(l));
-      const byId = (r) => lines.find((l) => l.request_id === r.headers.get('x-request-id'));
-      assert.equal(byId(ok)?.subject, 'bob', 'subject on the success line');
-      assert.ok(byId(ok)?.jti, 'jti on the success line');
-      assert.equal(byId(bad)?.route, 'voice_agent.token');
-      assert.ok(byId(bad)?.auth_fail, 'auth_fail on the 401 line');
+      const okLine = await waitRequestLine(S.srv, ok);
+      const badLine = await waitRequestLine(S.srv, bad);
+      assert.equal(okLine?.subject, 'bob', 'subject on the success line');
+      assert.ok(okLine?.jti, 'jti on the success line');
+      assert.equal(badLine?.route, 'voice_agent.token');
+      assert.ok(badLine?.auth_fail, 'auth_fail on the 401 line');
     });
 
     test('empty credentials are bad credentials, not none: 401 even in an anonymous room', async () => {
