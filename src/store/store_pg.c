@@ -29,11 +29,13 @@
 #include "../util/err.h"
 #include "../util/log.h"
 #include "conn_list.h"
+#include "store_sql.h"
 
 #include <fcntl.h>
 #include <inttypes.h>
 #include <libpq-fe.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -53,141 +55,36 @@
 #define LOCK_SCHEMA INT64_C(0x524b736368656d61)
 #define LOCK_ROOMS  INT64_C(0x524b726f6f6d7300)
 
-#define TEXT_KEY "TEXT COLLATE \"C\" NOT NULL" /* compared and ordered bytewise, as SQLite */
+#define PG_MAX_PARAMS 8 /* of any statement but the audit insert */
 
-#define ROOM_COLS    "name, alias, mode, default_role, max_participants, max_ttl, created_at"
-#define MEMBER_COLS  "room, subject, role, created_at"
-#define SEAT_COLS    "room, seat, subject, exp, claimed_at"
-#define MEETING_COLS "id, room, heading, description, status, creator, created_at, updated_at"
-#define AUDIT_COLS                                                                                 \
-    "id, jti, subject, identity, room, role, grants, issued_at, exp, client_ip, route"
+/* The schema (store_sql.h), applied in one transaction under an advisory
+ * lock at open. */
+#define SCHEMA_VERSION STORE_SQL_VERSIONS
+#define MIGRATIONS     store_sql_pg_schema
 
-/* The schema, one entry per version, numbered as SQLite's so a version
- * means the same tables in both; entry i takes the database from version i
- * to i + 1. Applied in one transaction under an advisory lock at open;
- * never edit an entry once released, append a new one. */
-static const char *const MIGRATIONS[] = {
-    "CREATE TABLE rooms ("
-    " name " TEXT_KEY " PRIMARY KEY,"
-    " alias TEXT COLLATE \"C\" UNIQUE," /* NULL = none */
-    " mode INTEGER NOT NULL DEFAULT 0 CHECK (mode IN (0, 1)),"
-    " default_role TEXT NOT NULL DEFAULT '',"
-    " max_participants BIGINT NOT NULL DEFAULT 0,"
-    " max_ttl BIGINT NOT NULL DEFAULT 0,"
-    " created_at BIGINT NOT NULL);"
-    "CREATE TABLE members ("
-    " room " TEXT_KEY " REFERENCES rooms(name) ON DELETE CASCADE,"
-    " subject " TEXT_KEY ","
-    " role TEXT NOT NULL,"
-    " created_at BIGINT NOT NULL,"
-    " PRIMARY KEY (room, subject));"
-    "CREATE TABLE audit ("
-    " id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY," /* only grows */
-    " jti " TEXT_KEY " UNIQUE,"
-    " subject " TEXT_KEY ","
-    " identity TEXT NOT NULL,"
-    " room " TEXT_KEY ","
-    " role TEXT NOT NULL,"
-    " grants TEXT NOT NULL,"
-    " issued_at BIGINT NOT NULL,"
-    " exp BIGINT NOT NULL,"
-    " client_ip TEXT NOT NULL,"
-    " route TEXT NOT NULL);"
-    "CREATE INDEX audit_room_id ON audit (room, id);"
-    "CREATE INDEX audit_subject_id ON audit (subject, id);"
-    /* the change feed: one notification per changing statement */
-    "CREATE FUNCTION roomkey_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$"
-    " BEGIN PERFORM pg_notify('" STORE_PG_CHANNEL "', TG_TABLE_NAME); RETURN NULL; END $$;"
-    "CREATE TRIGGER rooms_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON rooms"
-    " FOR EACH STATEMENT EXECUTE FUNCTION roomkey_notify_change();"
-    "CREATE TRIGGER members_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON members"
-    " FOR EACH STATEMENT EXECUTE FUNCTION roomkey_notify_change();",
-    /* 2: SQLite dropped AUTOINCREMENT from audit.id here; an identity
-     * column needs no change. Kept so version numbers match. */
-    "SELECT 1",
-    /* 3: seats and meetings */
-    "CREATE TABLE seats ("
-    " room " TEXT_KEY " REFERENCES rooms(name) ON DELETE CASCADE,"
-    " seat INTEGER NOT NULL CHECK (seat >= 1),"
-    " subject " TEXT_KEY ","
-    " exp BIGINT NOT NULL,"
-    " claimed_at BIGINT NOT NULL,"
-    " PRIMARY KEY (room, seat));"
-    "CREATE INDEX seats_room_subject ON seats (room, subject);"
-    "CREATE TABLE meetings ("
-    " id " TEXT_KEY " PRIMARY KEY,"
-    " room " TEXT_KEY " UNIQUE REFERENCES rooms(name) ON DELETE CASCADE,"
-    " heading TEXT NOT NULL,"
-    " description TEXT NOT NULL,"
-    " status TEXT NOT NULL,"
-    " creator TEXT NOT NULL,"
-    " created_at BIGINT NOT NULL,"
-    " updated_at BIGINT NOT NULL);",
-};
-#define SCHEMA_VERSION ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
-
-/* Statements prepared per connection (named "rk<id>"). The audit list has
- * one per combination of filters (S_AUDIT_LIST + a mask of AF_* bits). */
+/* Statements prepared per connection (named "rk<id>"): the shared ones
+ * (store_sql.h), then PostgreSQL's own. The audit list has one per
+ * combination of filters (S_AUDIT_LIST + a mask of AF_* bits). */
 enum {
-    S_BEGIN,
-    S_COMMIT,
-    S_PING,
+    S_BEGIN = SQL_SHARED_COUNT,
     S_LOCK,
-    S_ROOM_GET,
-    S_ROOM_TAKEN,
-    S_ROOM_INSERT,
-    S_ROOM_DELETE,
-    S_ROOM_LIST,
-    S_ROOM_EXISTS,
-    S_MEMBER_GET,
-    S_MEMBER_SET,
-    S_MEMBER_REMOVE,
-    S_MEMBER_LIST,
     S_AUDIT_ADD,
     S_SEAT_CLAIM,
-    S_SEAT_RELEASE,
-    S_SEAT_LIST,
-    S_MEETING_ROOM,
-    S_MEETING_INSERT,
-    S_MEETING_GET,
-    S_MEETING_STATUS,
-    S_MEETING_DELETE,
-    S_MEETING_LIST,
     S_AUDIT_PRUNE,
     S_AUDIT_LIST,
-    S_COUNT = S_AUDIT_LIST + 16,
+    S_COUNT = S_AUDIT_LIST + AF_COMBINATIONS,
 };
 _Static_assert(S_COUNT <= 64, "prepared statements are tracked in a 64-bit mask");
 
-enum { AF_ROOM = 1, AF_SUBJECT = 2, AF_SINCE = 4, AF_BEFORE = 8 };
-
+/* PostgreSQL's own statements (the rest are in store_sql_text). */
 static const char *const SQL[S_AUDIT_LIST] = {
     [S_BEGIN] = "BEGIN",
-    [S_COMMIT] = "COMMIT",
-    [S_PING] = "SELECT max(version) FROM schema_version",
     [S_LOCK] = "SELECT pg_advisory_xact_lock($1)",
-    /* by name first, then by alias, in one snapshot */
-    [S_ROOM_GET] = "SELECT " ROOM_COLS " FROM rooms WHERE name = $1 OR alias = $1"
-                   " ORDER BY name = $1 DESC LIMIT 1",
-    /* a new room's name and alias must not match any name or alias */
-    [S_ROOM_TAKEN] = "SELECT 1 FROM rooms WHERE name = $1 OR alias = $1 OR name = $2 OR alias = $2"
-                     " LIMIT 1",
-    [S_ROOM_INSERT] = "INSERT INTO rooms (" ROOM_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    [S_ROOM_DELETE] = "DELETE FROM rooms WHERE name = $1",
-    [S_ROOM_LIST] = "SELECT " ROOM_COLS " FROM rooms ORDER BY name LIMIT $1",
-    [S_ROOM_EXISTS] = "SELECT 1 FROM rooms WHERE name = $1",
-    [S_MEMBER_GET] = "SELECT " MEMBER_COLS " FROM members WHERE room = $1 AND subject = $2",
-    [S_MEMBER_SET] = "INSERT INTO members (" MEMBER_COLS ") VALUES ($1, $2, $3, $4)"
-                     " ON CONFLICT (room, subject) DO UPDATE SET role = excluded.role",
-    [S_MEMBER_REMOVE] = "DELETE FROM members WHERE room = $1 AND subject = $2",
-    [S_MEMBER_LIST] = "SELECT " MEMBER_COLS " FROM members WHERE room = $1"
-                      " ORDER BY subject LIMIT $2",
     /* One row "1": inserted. One row "2": this jti is already logged with
      * exactly these fields (after a lost COMMIT: ours). No row: this jti is
      * logged with other fields. The outer SELECT reads the snapshot from
      * before the INSERT, so it never sees the row it inserts. */
-    [S_AUDIT_ADD] = "WITH ins AS (INSERT INTO audit (jti, subject, identity, room, role, grants,"
-                    " issued_at, exp, client_ip, route)"
+    [S_AUDIT_ADD] = "WITH ins AS (INSERT INTO audit (" SQL_AUDIT_INSERT_COLS ")"
                     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
                     " ON CONFLICT (jti) DO NOTHING RETURNING 1 AS k)"
                     " SELECT k FROM ins UNION ALL"
@@ -195,6 +92,14 @@ static const char *const SQL[S_AUDIT_LIST] = {
                     " AND room = $4 AND role = $5 AND grants = $6 AND issued_at = $7"
                     " AND exp = $8 AND client_ip = $9 AND route = $10"
                     " AND NOT EXISTS (SELECT 1 FROM ins)",
+    /* The claim (SQL_SEAT_UPSERT) and the drop of the subject's other seats
+     * of the room are one statement (count 0: another subject holds the
+     * seat; a racing claim waits for the other's commit and then sees its
+     * row). Running it twice changes nothing more. */
+    [S_SEAT_CLAIM] = "WITH claim AS (" SQL_SEAT_UPSERT " RETURNING 1),"
+                     " others AS (DELETE FROM seats WHERE room = $1 AND subject = $3 AND seat <> $2"
+                     " AND EXISTS (SELECT 1 FROM claim))"
+                     " SELECT count(*) FROM claim",
     /* One retention step (store_ops.audit_prune) in one statement: the id
      * just past a window of $2 records from id $1 on (NULL: the window
      * reaches the newest record), and how many records of the window
@@ -206,40 +111,6 @@ static const char *const SQL[S_AUDIT_LIST] = {
         " AND id < COALESCE((SELECT id FROM w), 9223372036854775807)"
         " AND id < (SELECT max(id) FROM audit) RETURNING 1)"
         " SELECT (SELECT id FROM w), (SELECT count(*) FROM d)",
-    /* The claim is one statement: it writes the seat only when it is free,
-     * expired (exp <= now) or already the subject's (count 0: another
-     * subject holds it; a racing claim waits for the other's commit and
-     * then sees its row), and then drops the subject's other seats of the
-     * room. The same subject keeps the later exp and, while its claim is
-     * live, its claimed_at. Running it twice changes nothing more. */
-    [S_SEAT_CLAIM] =
-        "WITH claim AS (INSERT INTO seats (" SEAT_COLS ") VALUES ($1, $2, $3, $4, $5)"
-        " ON CONFLICT (room, seat) DO UPDATE SET"
-        " exp = CASE WHEN seats.subject = excluded.subject AND seats.exp > excluded.exp"
-        " THEN seats.exp ELSE excluded.exp END,"
-        " claimed_at = CASE WHEN seats.subject = excluded.subject AND seats.exp > $5"
-        " THEN seats.claimed_at ELSE excluded.claimed_at END,"
-        " subject = excluded.subject"
-        " WHERE seats.subject = excluded.subject OR seats.exp <= $5 RETURNING 1),"
-        " others AS (DELETE FROM seats WHERE room = $1 AND subject = $3 AND seat <> $2"
-        " AND EXISTS (SELECT 1 FROM claim))"
-        " SELECT count(*) FROM claim",
-    [S_SEAT_RELEASE] = "DELETE FROM seats WHERE room = $1 AND ($2 = 0 OR seat = $2)"
-                       " AND ($3::text IS NULL OR subject = $3) AND exp > $4",
-    [S_SEAT_LIST] = "SELECT " SEAT_COLS " FROM seats WHERE room = $1 AND exp > $2"
-                    " ORDER BY seat LIMIT $3",
-    /* a meeting's room: members-only, inserted only when no room has that
-     * name or alias (under the rooms lock, like room creation) */
-    [S_MEETING_ROOM] = "INSERT INTO rooms (" ROOM_COLS ") SELECT $1::text, NULL, 0, $2::text, 0, 0,"
-                       " $3::bigint WHERE NOT EXISTS (SELECT 1 FROM rooms WHERE name = $1 OR"
-                       " alias = $1)",
-    [S_MEETING_INSERT] = "INSERT INTO meetings (" MEETING_COLS ")"
-                         " VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
-    [S_MEETING_GET] = "SELECT " MEETING_COLS " FROM meetings WHERE id = $1",
-    [S_MEETING_STATUS] = "UPDATE meetings SET status = $2, updated_at = $3 WHERE id = $1",
-    /* the meeting, its memberships and seats go with the room (ON DELETE CASCADE) */
-    [S_MEETING_DELETE] = "DELETE FROM rooms WHERE name = (SELECT room FROM meetings WHERE id = $1)",
-    [S_MEETING_LIST] = "SELECT " MEETING_COLS " FROM meetings WHERE id > $1 ORDER BY id LIMIT $2",
 };
 
 /* One connection with its prepared statements. */
@@ -426,33 +297,6 @@ static int conn_get(pg_store *s, pg_conn **out)
 
 /* ---- statements ------------------------------------------------------- */
 
-/* audit_sql writes the audit list query for filter mask into buf (cap >=
- * 512) from fixed fragments, numbering the parameters in the order
- * pg_audit_list passes them. */
-static void audit_sql(unsigned mask, char *buf, size_t cap)
-{
-    static const struct {
-        unsigned bit;
-        const char *cond;
-    } conds[] = {
-        {AF_ROOM, "room = $"},
-        {AF_SUBJECT, "subject = $"},
-        {AF_SINCE, "issued_at >= $"},
-        {AF_BEFORE, "id < $"},
-    };
-    size_t len = (size_t)snprintf(buf, cap, "SELECT " AUDIT_COLS " FROM audit");
-    const char *join = " WHERE ";
-    int p = 1;
-    for (size_t i = 0; i < sizeof conds / sizeof conds[0] && len < cap; i++) {
-        if (mask & conds[i].bit) {
-            len += (size_t)snprintf(buf + len, cap - len, "%s%s%d", join, conds[i].cond, p++);
-            join = " AND ";
-        }
-    }
-    if (len < cap)
-        snprintf(buf + len, cap - len, " ORDER BY id DESC LIMIT $%d", p);
-}
-
 /* stmt_prepare prepares statement id on c unless it already is. */
 static int stmt_prepare(pg_conn *c, int id)
 {
@@ -460,9 +304,11 @@ static int stmt_prepare(pg_conn *c, int id)
         return RK_OK;
     char name[16], buf[512];
     snprintf(name, sizeof name, "rk%d", id);
-    const char *sql = id < S_AUDIT_LIST ? SQL[id] : buf;
+    const char *sql = id < SQL_SHARED_COUNT ? store_sql_text[id]
+                      : id < S_AUDIT_LIST   ? SQL[id]
+                                            : buf;
     if (id >= S_AUDIT_LIST)
-        audit_sql((unsigned)(id - S_AUDIT_LIST), buf, sizeof buf);
+        store_sql_audit_list((unsigned)(id - S_AUDIT_LIST), buf, sizeof buf);
     PGresult *r = PQprepare(c->db, name, sql, 0, NULL);
     int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? RK_OK : conn_failed(c, r);
     PQclear(r);
@@ -491,6 +337,27 @@ static int stmt_run(pg_conn *c, int id, int n, const char *const *params, PGresu
     return rc;
 }
 
+/* Parameters as libpq takes them: text, with integers written out. */
+typedef struct pg_params {
+    const char *v[PG_MAX_PARAMS];
+    char num[PG_MAX_PARAMS][24];
+    int n;
+} pg_params;
+
+/* params_set fills p from ap, one value per letter of types: 't' a const
+ * char * (NULL = SQL NULL; borrowed), 'i' an int64_t (written into p). */
+static void params_set(pg_params *p, const char *types, va_list ap)
+{
+    for (p->n = 0; types[p->n] && p->n < PG_MAX_PARAMS; p->n++) {
+        if (types[p->n] == 't') {
+            p->v[p->n] = va_arg(ap, const char *);
+        } else {
+            snprintf(p->num[p->n], sizeof p->num[0], "%" PRId64, va_arg(ap, int64_t));
+            p->v[p->n] = p->num[p->n];
+        }
+    }
+}
+
 /* query runs statement id with params on this thread's connection; on
  * RK_OK *out is its result (caller PQclear()s it). A connection the
  * server ended is dropped; when the statement may run twice (retry: a
@@ -512,115 +379,58 @@ static int query(pg_store *s, int id, int n, const char *const *params, bool ret
     }
 }
 
+/* queryf is query with the parameters as arguments (see params_set). */
+static int queryf(store *self, int id, bool retry, PGresult **out, const char *types, ...)
+{
+    pg_params p;
+    va_list ap;
+    va_start(ap, types);
+    params_set(&p, types, ap);
+    va_end(ap);
+    return query((pg_store *)self, id, p.n, p.v, retry, out);
+}
+
 /* ---- rows ------------------------------------------------------------- */
 
-/* cell_text copies cell (row, col) of r into dst (capacity cap); SQL NULL
- * becomes "". RK_ETOOBIG when it doesn't fit. */
-static int cell_text(const PGresult *r, int row, int col, char *dst, size_t cap)
+/* A cell reader over row `row` of a result (store_sql.h). */
+typedef struct pg_cells {
+    store_cells base; /* first */
+    const PGresult *r;
+    int row;
+} pg_cells;
+
+/* cell_text copies a cell into dst (capacity cap); SQL NULL becomes "".
+ * RK_ETOOBIG when it doesn't fit. */
+static int cell_text(const store_cells *c, int col, char *dst, size_t cap)
 {
-    if (PQgetisnull(r, row, col)) {
+    const pg_cells *p = (const pg_cells *)c;
+    if (PQgetisnull(p->r, p->row, col)) {
         dst[0] = '\0';
         return RK_OK;
     }
-    size_t len = (size_t)PQgetlength(r, row, col);
+    size_t len = (size_t)PQgetlength(p->r, p->row, col);
     if (len >= cap)
         return RK_ETOOBIG;
-    memcpy(dst, PQgetvalue(r, row, col), len);
+    memcpy(dst, PQgetvalue(p->r, p->row, col), len);
     dst[len] = '\0';
     return RK_OK;
 }
 
-static int64_t cell_int(const PGresult *r, int row, int col)
+static int64_t cell_int(const store_cells *c, int col)
 {
-    return strtoll(PQgetvalue(r, row, col), NULL, 10);
-}
-
-/* A row reader: fills the record at dst from row `row` of r. */
-typedef int (*row_fn)(const PGresult *r, int row, void *dst);
-
-static int room_row(const PGresult *r, int i, void *dst)
-{
-    store_room *o = dst;
-    int rc;
-    if ((rc = cell_text(r, i, 0, o->name, sizeof o->name)) ||
-        (rc = cell_text(r, i, 1, o->alias, sizeof o->alias)) ||
-        (rc = cell_text(r, i, 3, o->default_role, sizeof o->default_role)))
-        return rc;
-    o->mode = (int)cell_int(r, i, 2);
-    o->max_participants = cell_int(r, i, 4);
-    o->max_ttl = cell_int(r, i, 5);
-    o->created_at = cell_int(r, i, 6);
-    return RK_OK;
-}
-
-static int member_row(const PGresult *r, int i, void *dst)
-{
-    store_member *m = dst;
-    int rc;
-    if ((rc = cell_text(r, i, 0, m->room, sizeof m->room)) ||
-        (rc = cell_text(r, i, 1, m->subject, sizeof m->subject)) ||
-        (rc = cell_text(r, i, 2, m->role, sizeof m->role)))
-        return rc;
-    m->created_at = cell_int(r, i, 3);
-    return RK_OK;
-}
-
-static int audit_row(const PGresult *r, int i, void *dst)
-{
-    store_audit *a = dst;
-    int rc;
-    a->id = cell_int(r, i, 0);
-    if ((rc = cell_text(r, i, 1, a->jti, sizeof a->jti)) ||
-        (rc = cell_text(r, i, 2, a->subject, sizeof a->subject)) ||
-        (rc = cell_text(r, i, 3, a->identity, sizeof a->identity)) ||
-        (rc = cell_text(r, i, 4, a->room, sizeof a->room)) ||
-        (rc = cell_text(r, i, 5, a->role, sizeof a->role)) ||
-        (rc = cell_text(r, i, 6, a->grants, sizeof a->grants)) ||
-        (rc = cell_text(r, i, 9, a->client_ip, sizeof a->client_ip)) ||
-        (rc = cell_text(r, i, 10, a->route, sizeof a->route)))
-        return rc;
-    a->issued_at = cell_int(r, i, 7);
-    a->exp = cell_int(r, i, 8);
-    return RK_OK;
-}
-
-static int seat_row(const PGresult *r, int i, void *dst)
-{
-    store_seat *o = dst;
-    int rc;
-    if ((rc = cell_text(r, i, 0, o->room, sizeof o->room)) ||
-        (rc = cell_text(r, i, 2, o->subject, sizeof o->subject)))
-        return rc;
-    o->seat = cell_int(r, i, 1);
-    o->exp = cell_int(r, i, 3);
-    o->claimed_at = cell_int(r, i, 4);
-    return RK_OK;
-}
-
-static int meeting_row(const PGresult *r, int i, void *dst)
-{
-    store_meeting *m = dst;
-    int rc;
-    if ((rc = cell_text(r, i, 0, m->id, sizeof m->id)) ||
-        (rc = cell_text(r, i, 1, m->room, sizeof m->room)) ||
-        (rc = cell_text(r, i, 2, m->heading, sizeof m->heading)) ||
-        (rc = cell_text(r, i, 3, m->description, sizeof m->description)) ||
-        (rc = cell_text(r, i, 4, m->status, sizeof m->status)) ||
-        (rc = cell_text(r, i, 5, m->creator, sizeof m->creator)))
-        return rc;
-    m->created_at = cell_int(r, i, 6);
-    m->updated_at = cell_int(r, i, 7);
-    return RK_OK;
+    const pg_cells *p = (const pg_cells *)c;
+    return strtoll(PQgetvalue(p->r, p->row, col), NULL, 10);
 }
 
 /* get_one reads r's first row into dst of size elem (filled only on
  * success); RK_ENOTFOUND without a row. Clears r. */
-static int get_one(PGresult *r, size_t elem, row_fn fill, void *dst)
+static int get_one(PGresult *r, size_t elem, store_row_fn fill, void *dst)
 {
+    pg_cells cells = {{cell_text, cell_int}, r, 0};
     int rc = RK_ENOTFOUND;
     if (PQntuples(r) > 0) {
         void *tmp = calloc(1, elem);
-        rc = tmp ? fill(r, 0, tmp) : RK_ENOMEM;
+        rc = tmp ? fill(&cells.base, tmp) : RK_ENOMEM;
         if (rc == RK_OK)
             memcpy(dst, tmp, elem);
         free(tmp);
@@ -632,15 +442,18 @@ static int get_one(PGresult *r, size_t elem, row_fn fill, void *dst)
 /* collect returns r's rows (at most STORE_MAX_LIST) as a new array of
  * records of size elem in *out, which the caller frees with free(); *out
  * is NULL when *n is 0. Clears r. */
-static int collect(PGresult *r, size_t elem, row_fn fill, void **out, size_t *n)
+static int collect(PGresult *r, size_t elem, store_row_fn fill, void **out, size_t *n)
 {
+    pg_cells cells = {{cell_text, cell_int}, r, 0};
     int rows = PQntuples(r);
     if (rows > STORE_MAX_LIST)
         rows = STORE_MAX_LIST;
     char *arr = rows ? calloc((size_t)rows, elem) : NULL;
     int rc = rows && !arr ? RK_ENOMEM : RK_OK;
-    for (int i = 0; rc == RK_OK && i < rows; i++)
-        rc = fill(r, i, arr + (size_t)i * elem);
+    for (int i = 0; rc == RK_OK && i < rows; i++) {
+        cells.row = i;
+        rc = fill(&cells.base, arr + (size_t)i * elem);
+    }
     PQclear(r);
     if (rc) {
         free(arr);
@@ -680,14 +493,11 @@ static int migrate(PGconn *db, char *why, size_t cap)
         rc = exec_step(db, "SELECT pg_advisory_xact_lock($1)", 1, lock,
                        "cannot take the migration lock", why, cap);
     if (rc == RK_OK)
-        rc = exec_step(db,
-                       "CREATE TABLE IF NOT EXISTS schema_version ("
-                       " version INTEGER NOT NULL PRIMARY KEY,"
-                       " applied_at BIGINT NOT NULL)",
-                       0, NULL, "cannot create schema_version", why, cap);
+        rc = exec_step(db, SQL_SCHEMA_VERSION_TABLE, 0, NULL, "cannot create schema_version", why,
+                       cap);
     int version = 0;
     if (rc == RK_OK) {
-        PGresult *r = PQexec(db, "SELECT coalesce(max(version), 0) FROM schema_version");
+        PGresult *r = PQexec(db, SQL_SCHEMA_VERSION_GET);
         if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
             version = atoi(PQgetvalue(r, 0, 0));
         else
@@ -706,8 +516,7 @@ static int migrate(PGconn *db, char *why, size_t cap)
         const char *row[] = {ver, now};
         rc = exec_step(db, MIGRATIONS[v], 0, NULL, what, why, cap);
         if (rc == RK_OK)
-            rc = exec_step(db, "INSERT INTO schema_version (version, applied_at) VALUES ($1, $2)",
-                           2, row, what, why, cap);
+            rc = exec_step(db, SQL_SCHEMA_VERSION_ADD, 2, row, what, why, cap);
     }
     if (rc == RK_OK)
         rc = exec_step(db, "COMMIT", 0, NULL, "cannot commit the schema", why, cap);
@@ -925,7 +734,7 @@ static int pg_open(const char *url, store **out, char *why, size_t cap)
 static int pg_ping(store *self)
 {
     PGresult *r;
-    int rc = query((pg_store *)self, S_PING, 0, NULL, true, &r);
+    int rc = queryf(self, S_PING, true, &r, "");
     if (rc == RK_OK)
         PQclear(r);
     return rc;
@@ -934,18 +743,23 @@ static int pg_ping(store *self)
 /* pg_room_get fills the caller's *out with the room named or aliased key. */
 static int pg_room_get(store *self, const char *key, store_room *out)
 {
-    const char *p[] = {key};
     PGresult *r;
-    int rc = query((pg_store *)self, S_ROOM_GET, 1, p, true, &r);
-    return rc ? rc : get_one(r, sizeof *out, room_row, out);
+    int rc = queryf(self, S_ROOM_GET, true, &r, "t", key);
+    return rc ? rc : get_one(r, sizeof *out, store_sql_room_row, out);
 }
 
-/* tx_step runs statement id with params on c (inside its open
- * transaction); *rows (may be NULL) gets the rows it returned or changed. */
-static int tx_step(pg_conn *c, int id, int n, const char *const *params, int *rows)
+/* tx_step runs statement id on c (inside its open transaction) with the
+ * parameters as arguments (see params_set); *rows (may be NULL) gets the
+ * rows it returned or changed. */
+static int tx_step(pg_conn *c, int id, int *rows, const char *types, ...)
 {
+    pg_params p;
+    va_list ap;
+    va_start(ap, types);
+    params_set(&p, types, ap);
+    va_end(ap);
     PGresult *r;
-    int rc = stmt_run(c, id, n, params, &r);
+    int rc = stmt_run(c, id, p.n, p.v, &r);
     if (rc)
         return rc;
     if (rows)
@@ -958,11 +772,8 @@ static int tx_step(pg_conn *c, int id, int n, const char *const *params, int *ro
  * instances can't both find a room name free and both take it. */
 static int tx_begin_rooms(pg_conn *c)
 {
-    char key[24];
-    snprintf(key, sizeof key, "%" PRId64, LOCK_ROOMS);
-    const char *lock[] = {key};
-    int rc = tx_step(c, S_BEGIN, 0, NULL, NULL);
-    return rc ? rc : tx_step(c, S_LOCK, 1, lock, NULL);
+    int rc = tx_step(c, S_BEGIN, NULL, "");
+    return rc ? rc : tx_step(c, S_LOCK, NULL, "i", LOCK_ROOMS);
 }
 
 /* tx_end commits c's transaction when rc is RK_OK, else rolls it back;
@@ -970,7 +781,7 @@ static int tx_begin_rooms(pg_conn *c)
 static int tx_end(pg_conn *c, int rc)
 {
     if (rc == RK_OK)
-        rc = tx_step(c, S_COMMIT, 0, NULL, NULL);
+        rc = tx_step(c, S_COMMIT, NULL, "");
     if (rc != RK_OK && !c->lost && PQtransactionStatus(c->db) != PQTRANS_IDLE)
         PQclear(PQexec(c->db, "ROLLBACK"));
     return rc;
@@ -981,20 +792,15 @@ static int tx_end(pg_conn *c, int rc)
 static int room_insert(pg_conn *c, const void *arg)
 {
     const store_room *r = arg;
-    char mode[8], maxp[24], ttl[24], now[24];
-    snprintf(mode, sizeof mode, "%d", r->mode);
-    snprintf(maxp, sizeof maxp, "%" PRId64, r->max_participants);
-    snprintf(ttl, sizeof ttl, "%" PRId64, r->max_ttl);
-    snprintf(now, sizeof now, "%" PRId64, clock_now());
     const char *alias = r->alias[0] ? r->alias : NULL;
-    const char *taken[] = {r->name, alias};
-    const char *row[] = {r->name, alias, mode, r->default_role, maxp, ttl, now};
     int rows = 0;
     int rc = tx_begin_rooms(c);
-    if (rc == RK_OK && (rc = tx_step(c, S_ROOM_TAKEN, 2, taken, &rows)) == RK_OK && rows > 0)
+    if (rc == RK_OK && (rc = tx_step(c, S_ROOM_TAKEN, &rows, "tt", r->name, alias)) == RK_OK &&
+        rows > 0)
         rc = RK_ECONFLICT;
     if (rc == RK_OK)
-        rc = tx_step(c, S_ROOM_INSERT, 7, row, NULL);
+        rc = tx_step(c, S_ROOM_INSERT, NULL, "ttitiii", r->name, alias, (int64_t)r->mode,
+                     r->default_role, r->max_participants, r->max_ttl, clock_now());
     return tx_end(c, rc);
 }
 
@@ -1016,15 +822,11 @@ static int pg_room_create(store *self, const store_room *r)
     return run_tx(self, room_insert, r);
 }
 
-/* change runs write statement id and reports RK_ENOTFOUND when it changed
- * no row. */
-static int change(store *self, int id, int n, const char *const *p, bool retry)
+/* changed reads the result r of a write (and clears it): RK_ENOTFOUND when
+ * it changed no row. */
+static int changed(PGresult *r)
 {
-    PGresult *r;
-    int rc = query((pg_store *)self, id, n, p, retry, &r);
-    if (rc)
-        return rc;
-    rc = strcmp(PQcmdTuples(r), "0") == 0 ? RK_ENOTFOUND : RK_OK;
+    int rc = strcmp(PQcmdTuples(r), "0") == 0 ? RK_ENOTFOUND : RK_OK;
     PQclear(r);
     return rc;
 }
@@ -1033,30 +835,27 @@ static int change(store *self, int id, int n, const char *const *p, bool retry)
  * CASCADE. Not retried (a second run would report RK_ENOTFOUND). */
 static int pg_room_delete(store *self, const char *name)
 {
-    const char *p[] = {name};
-    return change(self, S_ROOM_DELETE, 1, p, false);
+    PGresult *r;
+    int rc = queryf(self, S_ROOM_DELETE, false, &r, "t", name);
+    return rc ? rc : changed(r);
 }
 
 /* pg_room_list returns every room (at most STORE_MAX_LIST) by name as a new
  * array the caller frees with free(); *out is NULL when *n is 0. */
 static int pg_room_list(store *self, store_room **out, size_t *n)
 {
-    char lim[16];
-    snprintf(lim, sizeof lim, "%d", STORE_MAX_LIST);
-    const char *p[] = {lim};
     PGresult *r;
-    int rc = query((pg_store *)self, S_ROOM_LIST, 1, p, true, &r);
-    return rc ? rc : collect(r, sizeof **out, room_row, (void **)out, n);
+    int rc = queryf(self, S_ROOM_LIST, true, &r, "i", (int64_t)STORE_MAX_LIST);
+    return rc ? rc : collect(r, sizeof **out, store_sql_room_row, (void **)out, n);
 }
 
 /* pg_member_get fills the caller's *out with subject's membership of room
  * (a room name, not an alias). */
 static int pg_member_get(store *self, const char *room, const char *subject, store_member *out)
 {
-    const char *p[] = {room, subject};
     PGresult *r;
-    int rc = query((pg_store *)self, S_MEMBER_GET, 2, p, true, &r);
-    return rc ? rc : get_one(r, sizeof *out, member_row, out);
+    int rc = queryf(self, S_MEMBER_GET, true, &r, "tt", room, subject);
+    return rc ? rc : get_one(r, sizeof *out, store_sql_member_row, out);
 }
 
 /* pg_member_set inserts m or replaces its role (created_at stays that of
@@ -1064,11 +863,9 @@ static int pg_member_get(store *self, const char *room, const char *subject, sto
  * missing room fails the foreign key: RK_ENOTFOUND. */
 static int pg_member_set(store *self, const store_member *m)
 {
-    char now[24];
-    snprintf(now, sizeof now, "%" PRId64, clock_now());
-    const char *p[] = {m->room, m->subject, m->role, now};
     PGresult *r;
-    int rc = query((pg_store *)self, S_MEMBER_SET, 4, p, true, &r);
+    int rc =
+        queryf(self, S_MEMBER_SET, true, &r, "ttti", m->room, m->subject, m->role, clock_now());
     if (rc == RK_OK)
         PQclear(r);
     return rc;
@@ -1077,8 +874,9 @@ static int pg_member_set(store *self, const store_member *m)
 /* pg_member_remove deletes subject's membership of room (not retried). */
 static int pg_member_remove(store *self, const char *room, const char *subject)
 {
-    const char *p[] = {room, subject};
-    return change(self, S_MEMBER_REMOVE, 2, p, false);
+    PGresult *r;
+    int rc = queryf(self, S_MEMBER_REMOVE, false, &r, "tt", room, subject);
+    return rc ? rc : changed(r);
 }
 
 /* pg_member_list returns room's memberships by subject as a new array the
@@ -1086,16 +884,12 @@ static int pg_member_remove(store *self, const char *room, const char *subject)
  * room doesn't exist. */
 static int pg_member_list(store *self, const char *room, store_member **out, size_t *n)
 {
-    pg_store *s = (pg_store *)self;
-    char lim[16];
-    snprintf(lim, sizeof lim, "%d", STORE_MAX_LIST);
-    const char *p[] = {room, lim};
     PGresult *r;
-    int rc = query(s, S_MEMBER_LIST, 2, p, true, &r);
+    int rc = queryf(self, S_MEMBER_LIST, true, &r, "ti", room, (int64_t)STORE_MAX_LIST);
     if (rc || PQntuples(r) > 0)
-        return rc ? rc : collect(r, sizeof **out, member_row, (void **)out, n);
+        return rc ? rc : collect(r, sizeof **out, store_sql_member_row, (void **)out, n);
     PQclear(r);
-    if ((rc = query(s, S_ROOM_EXISTS, 1, p, true, &r)))
+    if ((rc = queryf(self, S_ROOM_EXISTS, true, &r, "t", room)))
         return rc;
     rc = PQntuples(r) > 0 ? RK_OK : RK_ENOTFOUND;
     PQclear(r);
@@ -1224,8 +1018,7 @@ static int pg_audit_add_batch(store *self, const store_audit *const *recs, size_
  * free() (*out NULL when *n is 0). */
 static int pg_audit_list(store *self, const store_audit_filter *f, store_audit **out, size_t *n)
 {
-    unsigned mask = (f->room ? AF_ROOM : 0) | (f->subject ? AF_SUBJECT : 0) |
-                    (f->since > 0 ? AF_SINCE : 0) | (f->before_id > 0 ? AF_BEFORE : 0);
+    unsigned mask = store_sql_audit_mask(f);
     char since[24], before[24], lim[24];
     snprintf(since, sizeof since, "%" PRId64, f->since);
     snprintf(before, sizeof before, "%" PRId64, f->before_id);
@@ -1243,51 +1036,42 @@ static int pg_audit_list(store *self, const store_audit_filter *f, store_audit *
     p[np++] = lim;
     PGresult *r;
     int rc = query((pg_store *)self, S_AUDIT_LIST + (int)mask, np, p, true, &r);
-    return rc ? rc : collect(r, sizeof **out, audit_row, (void **)out, n);
+    return rc ? rc : collect(r, sizeof **out, store_sql_audit_row, (void **)out, n);
 }
 
-/* ---- seats and meetings ------------------------------------------------ */
-
-/* pg_seat_claim claims s (copied) in one statement (see S_SEAT_CLAIM);
- * retried after a broken connection, since a second run changes nothing. */
 /* pg_audit_prune is one retention step (store_ops.audit_prune). Retried
  * on a new connection when the first breaks: a second run deletes nothing
  * the first did not. */
 static int pg_audit_prune(store *self, int64_t before, size_t window, int64_t *cursor,
                           size_t *deleted)
 {
-    char from[24], win[24], date[24];
-    snprintf(from, sizeof from, "%" PRId64, *cursor);
-    snprintf(win, sizeof win, "%zu", window);
-    snprintf(date, sizeof date, "%" PRId64, before);
-    const char *p[] = {from, win, date};
     PGresult *r;
     *deleted = 0;
-    int rc = query((pg_store *)self, S_AUDIT_PRUNE, 3, p, true, &r);
+    int rc = queryf(self, S_AUDIT_PRUNE, true, &r, "iii", *cursor, (int64_t)window, before);
     if (rc)
         return rc;
     if (PQntuples(r) != 1 || PQnfields(r) != 2) {
         PQclear(r);
         return RK_EIO;
     }
-    *cursor = PQgetisnull(r, 0, 0) ? 0 : cell_int(r, 0, 0);
-    *deleted = (size_t)cell_int(r, 0, 1);
+    *cursor = PQgetisnull(r, 0, 0) ? 0 : strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    *deleted = (size_t)strtoll(PQgetvalue(r, 0, 1), NULL, 10);
     PQclear(r);
     return RK_OK;
 }
 
+/* ---- seats and meetings ------------------------------------------------ */
+
+/* pg_seat_claim claims s (copied) in one statement (see S_SEAT_CLAIM);
+ * retried after a broken connection, since a second run changes nothing. */
 static int pg_seat_claim(store *self, const store_seat *s, int64_t now)
 {
-    char seat[24], exp[24], at[24];
-    snprintf(seat, sizeof seat, "%" PRId64, s->seat);
-    snprintf(exp, sizeof exp, "%" PRId64, s->exp);
-    snprintf(at, sizeof at, "%" PRId64, now);
-    const char *p[] = {s->room, seat, s->subject, exp, at};
     PGresult *r;
-    int rc = query((pg_store *)self, S_SEAT_CLAIM, 5, p, true, &r);
+    int rc =
+        queryf(self, S_SEAT_CLAIM, true, &r, "titii", s->room, s->seat, s->subject, s->exp, now);
     if (rc)
         return rc;
-    rc = cell_int(r, 0, 0) > 0 ? RK_OK : RK_ECONFLICT;
+    rc = strtoll(PQgetvalue(r, 0, 0), NULL, 10) > 0 ? RK_OK : RK_ECONFLICT;
     PQclear(r);
     return rc;
 }
@@ -1297,24 +1081,18 @@ static int pg_seat_claim(store *self, const store_seat *s, int64_t now)
 static int pg_seat_release(store *self, const char *room, int64_t seat, const char *subject,
                            int64_t now)
 {
-    char num[24], at[24];
-    snprintf(num, sizeof num, "%" PRId64, seat);
-    snprintf(at, sizeof at, "%" PRId64, now);
-    const char *p[] = {room, num, subject, at};
-    return change(self, S_SEAT_RELEASE, 4, p, false);
+    PGresult *r;
+    int rc = queryf(self, S_SEAT_RELEASE, false, &r, "titi", room, seat, subject, now);
+    return rc ? rc : changed(r);
 }
 
 /* pg_seat_list returns room's live claims by seat as a new array the caller
  * frees with free() (*out NULL when *n is 0). */
 static int pg_seat_list(store *self, const char *room, int64_t now, store_seat **out, size_t *n)
 {
-    char at[24], lim[16];
-    snprintf(at, sizeof at, "%" PRId64, now);
-    snprintf(lim, sizeof lim, "%d", STORE_MAX_SEATS);
-    const char *p[] = {room, at, lim};
     PGresult *r;
-    int rc = query((pg_store *)self, S_SEAT_LIST, 3, p, true, &r);
-    return rc ? rc : collect(r, sizeof **out, seat_row, (void **)out, n);
+    int rc = queryf(self, S_SEAT_LIST, true, &r, "tii", room, now, (int64_t)STORE_MAX_SEATS);
+    return rc ? rc : collect(r, sizeof **out, store_sql_seat_row, (void **)out, n);
 }
 
 /* What meeting_insert writes. */
@@ -1330,19 +1108,19 @@ static int meeting_insert(pg_conn *c, const void *arg)
 {
     const meeting_args *a = arg;
     const store_meeting *m = a->m;
-    char now[24];
-    snprintf(now, sizeof now, "%" PRId64, clock_now());
-    const char *room[] = {m->room, a->participant_role, now};
-    const char *row[] = {m->id, m->room, m->heading, m->description, m->status, m->creator, now};
-    const char *creator[] = {m->room, m->creator, a->creator_role, now};
+    int64_t now = clock_now();
     int rows = 0;
     int rc = tx_begin_rooms(c);
-    if (rc == RK_OK && (rc = tx_step(c, S_MEETING_ROOM, 3, room, &rows)) == RK_OK && rows == 0)
+    if (rc == RK_OK &&
+        (rc = tx_step(c, S_MEETING_ROOM, &rows, "tti", m->room, a->participant_role, now)) ==
+            RK_OK &&
+        rows == 0)
         rc = RK_ECONFLICT;
     if (rc == RK_OK)
-        rc = tx_step(c, S_MEETING_INSERT, 7, row, NULL);
+        rc = tx_step(c, S_MEETING_INSERT, NULL, "tttttti", m->id, m->room, m->heading,
+                     m->description, m->status, m->creator, now);
     if (rc == RK_OK)
-        rc = tx_step(c, S_MEMBER_SET, 4, creator, NULL);
+        rc = tx_step(c, S_MEMBER_SET, NULL, "ttti", m->room, m->creator, a->creator_role, now);
     return tx_end(c, rc);
 }
 
@@ -1358,28 +1136,27 @@ static int pg_meeting_create(store *self, const store_meeting *m, const char *cr
 /* pg_meeting_get fills the caller's *out with meeting id. */
 static int pg_meeting_get(store *self, const char *id, store_meeting *out)
 {
-    const char *p[] = {id};
     PGresult *r;
-    int rc = query((pg_store *)self, S_MEETING_GET, 1, p, true, &r);
-    return rc ? rc : get_one(r, sizeof *out, meeting_row, out);
+    int rc = queryf(self, S_MEETING_GET, true, &r, "t", id);
+    return rc ? rc : get_one(r, sizeof *out, store_sql_meeting_row, out);
 }
 
 /* pg_meeting_set_status sets meeting id's status and updated_at (retried:
  * setting it twice is harmless). */
 static int pg_meeting_set_status(store *self, const char *id, const char *status)
 {
-    char now[24];
-    snprintf(now, sizeof now, "%" PRId64, clock_now());
-    const char *p[] = {id, status, now};
-    return change(self, S_MEETING_STATUS, 3, p, true);
+    PGresult *r;
+    int rc = queryf(self, S_MEETING_STATUS, true, &r, "tti", id, status, clock_now());
+    return rc ? rc : changed(r);
 }
 
 /* pg_meeting_delete deletes meeting id's room, which takes the meeting,
  * its memberships and seats with it (not retried). */
 static int pg_meeting_delete(store *self, const char *id)
 {
-    const char *p[] = {id};
-    return change(self, S_MEETING_DELETE, 1, p, false);
+    PGresult *r;
+    int rc = queryf(self, S_MEETING_DELETE, false, &r, "t", id);
+    return rc ? rc : changed(r);
 }
 
 /* pg_meeting_list returns up to limit meetings after after_id (NULL = from
@@ -1387,12 +1164,9 @@ static int pg_meeting_delete(store *self, const char *id)
 static int pg_meeting_list(store *self, const char *after_id, size_t limit, store_meeting **out,
                            size_t *n)
 {
-    char lim[24];
-    snprintf(lim, sizeof lim, "%zu", limit);
-    const char *p[] = {after_id ? after_id : "", lim};
     PGresult *r;
-    int rc = query((pg_store *)self, S_MEETING_LIST, 2, p, true, &r);
-    return rc ? rc : collect(r, sizeof **out, meeting_row, (void **)out, n);
+    int rc = queryf(self, S_MEETING_LIST, true, &r, "ti", after_id ? after_id : "", (int64_t)limit);
+    return rc ? rc : collect(r, sizeof **out, store_sql_meeting_row, (void **)out, n);
 }
 
 const store_ops store_pg_ops = {

@@ -23,6 +23,7 @@
 #include "../util/clock.h"
 #include "../util/err.h"
 #include "conn_list.h"
+#include "store_sql.h"
 #include "wal_checkpointer.h"
 
 #include <pthread.h>
@@ -35,116 +36,25 @@
 
 #define BUSY_TIMEOUT_MS 5000
 
-#define AUDIT_COLS                                                                                 \
-    "id, jti, subject, identity, room, role, grants, issued_at, exp, client_ip, route"
+/* The schema (store_sql.h), applied in one transaction at open. */
+#define SCHEMA_VERSION STORE_SQL_VERSIONS
+#define MIGRATIONS     store_sql_sqlite_schema
 
-/* The schema, one entry per version; entry i takes the database from
- * version i to i + 1. Applied in one transaction at open; never edit an
- * entry once released, append a new one. */
-static const char *const MIGRATIONS[] = {
-    "CREATE TABLE rooms ("
-    " name TEXT NOT NULL PRIMARY KEY,"
-    " alias TEXT UNIQUE," /* NULL = none */
-    " mode INTEGER NOT NULL DEFAULT 0 CHECK (mode IN (0, 1)),"
-    " default_role TEXT NOT NULL DEFAULT '',"
-    " max_participants BIGINT NOT NULL DEFAULT 0,"
-    " max_ttl BIGINT NOT NULL DEFAULT 0,"
-    " created_at BIGINT NOT NULL);"
-    "CREATE TABLE members ("
-    " room TEXT NOT NULL REFERENCES rooms(name) ON DELETE CASCADE,"
-    " subject TEXT NOT NULL,"
-    " role TEXT NOT NULL,"
-    " created_at BIGINT NOT NULL,"
-    " PRIMARY KEY (room, subject));"
-    "CREATE TABLE audit ("
-    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
-    " jti TEXT NOT NULL UNIQUE,"
-    " subject TEXT NOT NULL,"
-    " identity TEXT NOT NULL,"
-    " room TEXT NOT NULL,"
-    " role TEXT NOT NULL,"
-    " grants TEXT NOT NULL,"
-    " issued_at BIGINT NOT NULL,"
-    " exp BIGINT NOT NULL,"
-    " client_ip TEXT NOT NULL,"
-    " route TEXT NOT NULL);"
-    "CREATE INDEX audit_room_id ON audit (room, id);"
-    "CREATE INDEX audit_subject_id ON audit (subject, id);",
-    /* 2: audit.id without AUTOINCREMENT. Rows are never deleted, so a plain
-     * rowid still only grows, and a commit no longer also rewrites the
-     * sqlite_sequence page (a fifth of an audit commit's page writes). */
-    "CREATE TABLE audit_v2 ("
-    " id INTEGER PRIMARY KEY,"
-    " jti TEXT NOT NULL UNIQUE,"
-    " subject TEXT NOT NULL,"
-    " identity TEXT NOT NULL,"
-    " room TEXT NOT NULL,"
-    " role TEXT NOT NULL,"
-    " grants TEXT NOT NULL,"
-    " issued_at BIGINT NOT NULL,"
-    " exp BIGINT NOT NULL,"
-    " client_ip TEXT NOT NULL,"
-    " route TEXT NOT NULL);"
-    "INSERT INTO audit_v2 (" AUDIT_COLS ") SELECT " AUDIT_COLS " FROM audit;"
-    "DROP TABLE audit;"
-    "ALTER TABLE audit_v2 RENAME TO audit;"
-    "CREATE INDEX audit_room_id ON audit (room, id);"
-    "CREATE INDEX audit_subject_id ON audit (subject, id);",
-    /* 3: seats and meetings */
-    "CREATE TABLE seats ("
-    " room TEXT NOT NULL REFERENCES rooms(name) ON DELETE CASCADE,"
-    " seat INTEGER NOT NULL CHECK (seat >= 1),"
-    " subject TEXT NOT NULL,"
-    " exp BIGINT NOT NULL,"
-    " claimed_at BIGINT NOT NULL,"
-    " PRIMARY KEY (room, seat));"
-    "CREATE INDEX seats_room_subject ON seats (room, subject);"
-    "CREATE TABLE meetings ("
-    " id TEXT NOT NULL PRIMARY KEY,"
-    " room TEXT NOT NULL UNIQUE REFERENCES rooms(name) ON DELETE CASCADE,"
-    " heading TEXT NOT NULL,"
-    " description TEXT NOT NULL,"
-    " status TEXT NOT NULL,"
-    " creator TEXT NOT NULL,"
-    " created_at BIGINT NOT NULL,"
-    " updated_at BIGINT NOT NULL);",
-};
-#define SCHEMA_VERSION ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
-
-/* Statements cached per connection. The audit list has one slot per
- * combination of filters (S_AUDIT_LIST + a mask of AF_* bits); the audit
- * insert has one slot per multi-row size (S_AUDIT_ROWS + k inserts
- * 2 << k rows, up to AUDIT_MAX_ROWS). */
+/* Statements cached per connection: the shared ones (store_sql.h), then
+ * SQLite's own. The audit list has one slot per combination of filters
+ * (S_AUDIT_LIST + a mask of AF_* bits); the audit insert has one slot per
+ * multi-row size (S_AUDIT_ROWS + k inserts 2 << k rows, up to
+ * AUDIT_MAX_ROWS). */
 enum {
-    S_BEGIN,
-    S_COMMIT,
+    S_BEGIN = SQL_SHARED_COUNT,
     S_ROLLBACK,
-    S_PING,
-    S_ROOM_GET,
-    S_ROOM_TAKEN,
-    S_ROOM_INSERT,
-    S_ROOM_DELETE,
-    S_ROOM_LIST,
-    S_ROOM_EXISTS,
-    S_MEMBER_GET,
-    S_MEMBER_SET,
-    S_MEMBER_REMOVE,
-    S_MEMBER_LIST,
     S_AUDIT_ADD,
     S_SEAT_CLAIM,
     S_SEAT_DROP_OTHERS,
-    S_SEAT_RELEASE,
-    S_SEAT_LIST,
-    S_MEETING_ROOM,
-    S_MEETING_INSERT,
-    S_MEETING_GET,
-    S_MEETING_STATUS,
-    S_MEETING_DELETE,
-    S_MEETING_LIST,
     S_AUDIT_WINDOW_END,
     S_AUDIT_PRUNE,
     S_AUDIT_LIST,
-    S_AUDIT_ROWS = S_AUDIT_LIST + 16,
+    S_AUDIT_ROWS = S_AUDIT_LIST + AF_COMBINATIONS,
     S_COUNT = S_AUDIT_ROWS + 5,
 };
 
@@ -152,53 +62,16 @@ enum {
  * statement for many rows costs SQLite far less per row than a statement
  * per row (bench/audit_floor). */
 #define AUDIT_MAX_ROWS 32
-#define AUDIT_INSERT_COLS                                                                          \
-    "jti, subject, identity, room, role, grants, issued_at, exp, client_ip, route"
-#define AUDIT_NCOLS 10 /* in AUDIT_INSERT_COLS */
 
-enum { AF_ROOM = 1, AF_SUBJECT = 2, AF_SINCE = 4, AF_BEFORE = 8 };
-
-#define ROOM_COLS    "name, alias, mode, default_role, max_participants, max_ttl, created_at"
-#define MEMBER_COLS  "room, subject, role, created_at"
-#define SEAT_COLS    "room, seat, subject, exp, claimed_at"
-#define MEETING_COLS "id, room, heading, description, status, creator, created_at, updated_at"
-
+/* SQLite's own statements (the rest are in store_sql_text). */
 static const char *const SQL[S_AUDIT_LIST] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
-    [S_COMMIT] = "COMMIT",
     [S_ROLLBACK] = "ROLLBACK",
-    [S_PING] = "SELECT max(version) FROM schema_version",
-    /* by name first, then by alias, in one snapshot */
-    [S_ROOM_GET] = "SELECT " ROOM_COLS " FROM rooms WHERE name = ?1 OR alias = ?1"
-                   " ORDER BY name = ?1 DESC LIMIT 1",
-    /* a new room's name and alias must not match any name or alias */
-    [S_ROOM_TAKEN] = "SELECT 1 FROM rooms WHERE name = ?1 OR alias = ?1 OR name = ?2 OR alias = ?2"
-                     " LIMIT 1",
-    [S_ROOM_INSERT] = "INSERT INTO rooms (" ROOM_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    [S_ROOM_DELETE] = "DELETE FROM rooms WHERE name = ?1",
-    [S_ROOM_LIST] = "SELECT " ROOM_COLS " FROM rooms ORDER BY name LIMIT ?1",
-    [S_ROOM_EXISTS] = "SELECT 1 FROM rooms WHERE name = ?1",
-    [S_MEMBER_GET] = "SELECT " MEMBER_COLS " FROM members WHERE room = ?1 AND subject = ?2",
-    [S_MEMBER_SET] = "INSERT INTO members (" MEMBER_COLS ") VALUES (?1, ?2, ?3, ?4)"
-                     " ON CONFLICT (room, subject) DO UPDATE SET role = excluded.role",
-    [S_MEMBER_REMOVE] = "DELETE FROM members WHERE room = ?1 AND subject = ?2",
-    [S_MEMBER_LIST] = "SELECT " MEMBER_COLS " FROM members WHERE room = ?1"
-                      " ORDER BY subject LIMIT ?2",
     [S_AUDIT_ADD] =
-        "INSERT INTO audit (" AUDIT_INSERT_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    /* The claim is this one statement: it writes a row only when the seat is
-     * free, expired (exp <= now) or already the subject's; no row changed
-     * means another subject holds it. The same subject keeps the later exp
-     * and, while its claim is live, its claimed_at. */
-    [S_SEAT_CLAIM] =
-        "INSERT INTO seats (" SEAT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5)"
-        " ON CONFLICT (room, seat) DO UPDATE SET"
-        " exp = CASE WHEN seats.subject = excluded.subject AND seats.exp > excluded.exp"
-        " THEN seats.exp ELSE excluded.exp END,"
-        " claimed_at = CASE WHEN seats.subject = excluded.subject AND seats.exp > ?5"
-        " THEN seats.claimed_at ELSE excluded.claimed_at END,"
-        " subject = excluded.subject"
-        " WHERE seats.subject = excluded.subject OR seats.exp <= ?5",
+        "INSERT INTO audit (" SQL_AUDIT_INSERT_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    /* The claim is this one statement (no row changed: another subject
+     * holds the seat); then the subject's other seats go. */
+    [S_SEAT_CLAIM] = SQL_SEAT_UPSERT,
     /* Retention: the id just past a window of ?2 records from id ?1 on (no
      * row: the window reaches the newest record), then one window's delete.
      * Both walk the rowid B-tree only; issued_at has no index. The newest
@@ -208,21 +81,6 @@ static const char *const SQL[S_AUDIT_LIST] = {
     [S_AUDIT_PRUNE] = "DELETE FROM audit WHERE id >= ?1 AND id < ?2 AND issued_at < ?3"
                       " AND id < (SELECT max(id) FROM audit)",
     [S_SEAT_DROP_OTHERS] = "DELETE FROM seats WHERE room = ?1 AND subject = ?2 AND seat <> ?3",
-    [S_SEAT_RELEASE] = "DELETE FROM seats WHERE room = ?1 AND (?2 = 0 OR seat = ?2)"
-                       " AND (?3 IS NULL OR subject = ?3) AND exp > ?4",
-    [S_SEAT_LIST] = "SELECT " SEAT_COLS " FROM seats WHERE room = ?1 AND exp > ?2"
-                    " ORDER BY seat LIMIT ?3",
-    /* a meeting's room: members-only, inserted only when no room has that
-     * name or alias */
-    [S_MEETING_ROOM] = "INSERT INTO rooms (" ROOM_COLS ") SELECT ?1, NULL, 0, ?2, 0, 0, ?3"
-                       " WHERE NOT EXISTS (SELECT 1 FROM rooms WHERE name = ?1 OR alias = ?1)",
-    [S_MEETING_INSERT] = "INSERT INTO meetings (" MEETING_COLS ")"
-                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
-    [S_MEETING_GET] = "SELECT " MEETING_COLS " FROM meetings WHERE id = ?1",
-    [S_MEETING_STATUS] = "UPDATE meetings SET status = ?2, updated_at = ?3 WHERE id = ?1",
-    /* the meeting, its memberships and seats go with the room (ON DELETE CASCADE) */
-    [S_MEETING_DELETE] = "DELETE FROM rooms WHERE name = (SELECT room FROM meetings WHERE id = ?1)",
-    [S_MEETING_LIST] = "SELECT " MEETING_COLS " FROM meetings WHERE id > ?1 ORDER BY id LIMIT ?2",
 };
 
 typedef struct sq_store sq_store;
@@ -348,43 +206,34 @@ static int conn_open(const char *path, bool create, sq_conn **out, char *why, si
     return RK_OK;
 }
 
-/* audit_sql writes the audit list query for filter mask into buf (cap >=
- * 512) from fixed fragments; the values are bound later by name. */
-static void audit_sql(unsigned mask, char *buf, size_t cap)
-{
-    static const struct {
-        unsigned bit;
-        const char *cond;
-    } conds[] = {
-        {AF_ROOM, "room = :room"},
-        {AF_SUBJECT, "subject = :subject"},
-        {AF_SINCE, "issued_at >= :since"},
-        {AF_BEFORE, "id < :before"},
-    };
-    snprintf(buf, cap, "SELECT " AUDIT_COLS " FROM audit");
-    const char *join = " WHERE ";
-    for (size_t i = 0; i < sizeof conds / sizeof conds[0]; i++) {
-        if (mask & conds[i].bit) {
-            strncat(buf, join, cap - strlen(buf) - 1);
-            strncat(buf, conds[i].cond, cap - strlen(buf) - 1);
-            join = " AND ";
-        }
-    }
-    strncat(buf, " ORDER BY id DESC LIMIT :limit", cap - strlen(buf) - 1);
-}
-
 /* audit_rows_sql writes an INSERT of rows audit records (2..AUDIT_MAX_ROWS)
  * into buf (cap >= 1024): the fixed column list and one group of
- * AUDIT_NCOLS anonymous parameters per row, bound later by position. */
+ * SQL_AUDIT_NCOLS anonymous parameters per row, bound later by position. */
 static void audit_rows_sql(size_t rows, char *buf, size_t cap)
 {
     static const char group[] = ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-    size_t n = (size_t)snprintf(buf, cap, "INSERT INTO audit (" AUDIT_INSERT_COLS ") VALUES %s",
+    size_t n = (size_t)snprintf(buf, cap, "INSERT INTO audit (" SQL_AUDIT_INSERT_COLS ") VALUES %s",
                                 group + 2);
     for (size_t r = 1; r < rows && n + sizeof group <= cap; r++) {
         memcpy(buf + n, group, sizeof group); /* with its NUL */
         n += sizeof group - 1;
     }
+}
+
+/* stmt_text writes the SQL of statement id into buf (cap >= 1024), in
+ * SQLite's parameter form. */
+static int stmt_text(int id, char *buf, size_t cap)
+{
+    char gen[1024];
+    const char *sql = id < SQL_SHARED_COUNT ? store_sql_text[id] : SQL[id < S_AUDIT_LIST ? id : 0];
+    if (id >= S_AUDIT_ROWS) {
+        audit_rows_sql((size_t)2 << (id - S_AUDIT_ROWS), gen, sizeof gen);
+        sql = gen;
+    } else if (id >= S_AUDIT_LIST) {
+        store_sql_audit_list((unsigned)(id - S_AUDIT_LIST), gen, sizeof gen);
+        sql = gen;
+    }
+    return store_sql_sqlite_text(sql, buf, cap);
 }
 
 /* stmt_get returns connection c's cached statement id, preparing it on
@@ -393,16 +242,11 @@ static void audit_rows_sql(size_t rows, char *buf, size_t cap)
 static int stmt_get(sq_conn *c, int id, sqlite3_stmt **out)
 {
     if (!c->stmt[id]) {
-        char buf[1024];
-        const char *sql = SQL[id < S_AUDIT_LIST ? id : 0];
-        if (id >= S_AUDIT_ROWS) {
-            audit_rows_sql((size_t)2 << (id - S_AUDIT_ROWS), buf, sizeof buf);
-            sql = buf;
-        } else if (id >= S_AUDIT_LIST) {
-            audit_sql((unsigned)(id - S_AUDIT_LIST), buf, sizeof buf);
-            sql = buf;
-        }
-        int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &c->stmt[id], NULL);
+        char sql[1024];
+        int rc = stmt_text(id, sql, sizeof sql);
+        if (rc)
+            return rc;
+        rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &c->stmt[id], NULL);
         if (rc != SQLITE_OK) {
             sqlite3_finalize(c->stmt[id]);
             c->stmt[id] = NULL;
@@ -425,6 +269,37 @@ static void stmt_done(sqlite3_stmt *st)
 static int bind_text(sqlite3_stmt *st, int i, const char *s)
 {
     return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
+}
+
+/* stmt_vbind returns connection c's cached statement id with its
+ * parameters bound from ap, one per letter of types: 't' a const char *
+ * (NULL binds SQL NULL; it must stay valid until stmt_done), 'i' an
+ * int64_t. On failure nothing is left bound. */
+static int stmt_vbind(sq_conn *c, int id, sqlite3_stmt **out, const char *types, va_list ap)
+{
+    sqlite3_stmt *st;
+    int rc = stmt_get(c, id, &st);
+    if (rc)
+        return rc;
+    for (int i = 0; rc == SQLITE_OK && types[i]; i++)
+        rc = types[i] == 't' ? bind_text(st, i + 1, va_arg(ap, const char *))
+                             : sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
+    if (rc != SQLITE_OK) {
+        stmt_done(st);
+        return RK_EIO;
+    }
+    *out = st;
+    return RK_OK;
+}
+
+/* stmt_bind is stmt_vbind with the parameters as arguments. */
+static int stmt_bind(sq_conn *c, int id, sqlite3_stmt **out, const char *types, ...)
+{
+    va_list ap;
+    va_start(ap, types);
+    int rc = stmt_vbind(c, id, out, types, ap);
+    va_end(ap);
+    return rc;
 }
 
 /* conn_get returns this thread's connection to self, opening it on the
@@ -499,96 +374,35 @@ static int col_text(sqlite3_stmt *st, int i, char *dst, size_t cap)
     return RK_OK;
 }
 
-/* A row reader fills *dst (a zeroed record) from the current row. */
-typedef int (*row_fn)(sqlite3_stmt *st, void *dst);
+/* A cell reader over the current row of a statement (store_sql.h). */
+typedef struct sq_cells {
+    store_cells base; /* first */
+    sqlite3_stmt *st;
+} sq_cells;
 
-static int room_row(sqlite3_stmt *st, void *dst)
+static int cell_text(const store_cells *c, int col, char *dst, size_t cap)
 {
-    store_room *r = dst;
-    int rc;
-    if ((rc = col_text(st, 0, r->name, sizeof r->name)) ||
-        (rc = col_text(st, 1, r->alias, sizeof r->alias)) ||
-        (rc = col_text(st, 3, r->default_role, sizeof r->default_role)))
-        return rc;
-    r->mode = sqlite3_column_int(st, 2);
-    r->max_participants = sqlite3_column_int64(st, 4);
-    r->max_ttl = sqlite3_column_int64(st, 5);
-    r->created_at = sqlite3_column_int64(st, 6);
-    return RK_OK;
+    return col_text(((const sq_cells *)c)->st, col, dst, cap);
 }
 
-static int member_row(sqlite3_stmt *st, void *dst)
+static int64_t cell_int(const store_cells *c, int col)
 {
-    store_member *m = dst;
-    int rc;
-    if ((rc = col_text(st, 0, m->room, sizeof m->room)) ||
-        (rc = col_text(st, 1, m->subject, sizeof m->subject)) ||
-        (rc = col_text(st, 2, m->role, sizeof m->role)))
-        return rc;
-    m->created_at = sqlite3_column_int64(st, 3);
-    return RK_OK;
-}
-
-static int audit_row(sqlite3_stmt *st, void *dst)
-{
-    store_audit *a = dst;
-    int rc;
-    a->id = sqlite3_column_int64(st, 0);
-    if ((rc = col_text(st, 1, a->jti, sizeof a->jti)) ||
-        (rc = col_text(st, 2, a->subject, sizeof a->subject)) ||
-        (rc = col_text(st, 3, a->identity, sizeof a->identity)) ||
-        (rc = col_text(st, 4, a->room, sizeof a->room)) ||
-        (rc = col_text(st, 5, a->role, sizeof a->role)) ||
-        (rc = col_text(st, 6, a->grants, sizeof a->grants)) ||
-        (rc = col_text(st, 9, a->client_ip, sizeof a->client_ip)) ||
-        (rc = col_text(st, 10, a->route, sizeof a->route)))
-        return rc;
-    a->issued_at = sqlite3_column_int64(st, 7);
-    a->exp = sqlite3_column_int64(st, 8);
-    return RK_OK;
-}
-
-static int seat_row(sqlite3_stmt *st, void *dst)
-{
-    store_seat *s = dst;
-    int rc;
-    if ((rc = col_text(st, 0, s->room, sizeof s->room)) ||
-        (rc = col_text(st, 2, s->subject, sizeof s->subject)))
-        return rc;
-    s->seat = sqlite3_column_int64(st, 1);
-    s->exp = sqlite3_column_int64(st, 3);
-    s->claimed_at = sqlite3_column_int64(st, 4);
-    return RK_OK;
-}
-
-static int meeting_row(sqlite3_stmt *st, void *dst)
-{
-    store_meeting *m = dst;
-    int rc;
-    if ((rc = col_text(st, 0, m->id, sizeof m->id)) ||
-        (rc = col_text(st, 1, m->room, sizeof m->room)) ||
-        (rc = col_text(st, 2, m->heading, sizeof m->heading)) ||
-        (rc = col_text(st, 3, m->description, sizeof m->description)) ||
-        (rc = col_text(st, 4, m->status, sizeof m->status)) ||
-        (rc = col_text(st, 5, m->creator, sizeof m->creator)))
-        return rc;
-    m->created_at = sqlite3_column_int64(st, 6);
-    m->updated_at = sqlite3_column_int64(st, 7);
-    return RK_OK;
+    return sqlite3_column_int64(((const sq_cells *)c)->st, col);
 }
 
 /* get_one steps bound statement st and reads its first row into dst of
  * size elem (filled only on success); RK_ENOTFOUND without a row. Resets
  * st. */
-static int get_one(sqlite3_stmt *st, size_t elem, row_fn fill, void *dst)
+static int get_one(sqlite3_stmt *st, size_t elem, store_row_fn fill, void *dst)
 {
+    sq_cells cells = {{cell_text, cell_int}, st};
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         void *tmp = calloc(1, elem);
         if (!tmp) {
             rc = RK_ENOMEM;
         } else {
-            rc = fill(st, tmp);
+            rc = fill(&cells.base, tmp);
             if (!rc)
                 memcpy(dst, tmp, elem);
             free(tmp);
@@ -603,8 +417,9 @@ static int get_one(sqlite3_stmt *st, size_t elem, row_fn fill, void *dst)
 /* collect steps bound statement st and returns its rows (at most
  * STORE_MAX_LIST) as a new array of records of size elem in *out, which the
  * caller frees with free(); *out is NULL when *n is 0. Resets st. */
-static int collect(sqlite3_stmt *st, size_t elem, row_fn fill, void **out, size_t *n)
+static int collect(sqlite3_stmt *st, size_t elem, store_row_fn fill, void **out, size_t *n)
 {
+    sq_cells cells = {{cell_text, cell_int}, st};
     char *arr = NULL;
     size_t len = 0, cap = 0;
     int rc = RK_OK, s;
@@ -622,7 +437,7 @@ static int collect(sqlite3_stmt *st, size_t elem, row_fn fill, void **out, size_
             cap = ncap;
         }
         memset(arr + len * elem, 0, elem);
-        if ((rc = fill(st, arr + len * elem)))
+        if ((rc = fill(&cells.base, arr + len * elem)))
             break;
         len++;
     }
@@ -638,45 +453,43 @@ static int collect(sqlite3_stmt *st, size_t elem, row_fn fill, void **out, size_
     return RK_OK;
 }
 
+/* schema_version reads the database's schema version into *version
+ * (0 for a new database), creating its table when missing. */
+static int schema_version(sqlite3 *db, int *version, char *why, size_t cap)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_exec(db, SQL_SCHEMA_VERSION_TABLE, NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(db, SQL_SCHEMA_VERSION_GET, -1, &st, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        *version = sqlite3_column_int(st, 0);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_OK)
+        return rk_fail(RK_EIO, why, cap, "cannot read the schema version: %s", sqlite3_errmsg(db));
+    if (*version > SCHEMA_VERSION)
+        return rk_fail(RK_EIO, why, cap,
+                       "the database has schema version %d, newer than this roomkey knows (%d)",
+                       *version, SCHEMA_VERSION);
+    return RK_OK;
+}
+
 /* migrate brings c's database to SCHEMA_VERSION in one IMMEDIATE
  * transaction; a database already there is left alone. */
 static int migrate(sq_conn *c, char *why, size_t cap)
 {
     sqlite3 *db = c->db;
-    int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-    if (rc != SQLITE_OK)
-        return rk_fail(RK_EIO, why, cap, "cannot lock the database: %s", sqlite3_errmsg(db));
-    rc = sqlite3_exec(db,
-                      "CREATE TABLE IF NOT EXISTS schema_version ("
-                      " version INTEGER NOT NULL PRIMARY KEY,"
-                      " applied_at BIGINT NOT NULL)",
-                      NULL, NULL, NULL);
-    int version = 0;
+    char add[128];
+    int version = 0, rc;
     sqlite3_stmt *st = NULL;
-    if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v2(db, "SELECT coalesce(max(version), 0) FROM schema_version", -1, &st,
-                                NULL);
-    if (rc == SQLITE_OK) {
-        rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) {
-            version = sqlite3_column_int(st, 0);
-            rc = SQLITE_OK;
-        }
-    }
-    sqlite3_finalize(st);
-    st = NULL;
-    if (rc != SQLITE_OK) {
-        rk_fail(RK_EIO, why, cap, "cannot read the schema version: %s", sqlite3_errmsg(db));
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return rk_fail(RK_EIO, why, cap, "cannot lock the database: %s", sqlite3_errmsg(db));
+    if (schema_version(db, &version, why, cap) != RK_OK)
         goto rollback;
-    }
-    if (version > SCHEMA_VERSION) {
-        rk_fail(RK_EIO, why, cap,
-                "the database has schema version %d, newer than this roomkey knows (%d)", version,
-                SCHEMA_VERSION);
-        goto rollback;
-    }
-    rc = sqlite3_prepare_v2(db, "INSERT INTO schema_version (version, applied_at) VALUES (?1, ?2)",
-                            -1, &st, NULL);
+    rc = store_sql_sqlite_text(SQL_SCHEMA_VERSION_ADD, add, sizeof add) == RK_OK
+             ? sqlite3_prepare_v2(db, add, -1, &st, NULL)
+             : SQLITE_TOOBIG;
     for (int v = version; rc == SQLITE_OK && v < SCHEMA_VERSION; v++) {
         rc = sqlite3_exec(db, MIGRATIONS[v], NULL, NULL, NULL);
         if (rc == SQLITE_OK) {
@@ -800,58 +613,32 @@ static int sq_ping(store *self)
     return rc == SQLITE_ROW ? RK_OK : as_err(rc);
 }
 
-/* sq_room_get fills the caller's *out with the room named or aliased key. */
-static int sq_room_get(store *self, const char *key, store_room *out)
+/* reader_bind returns statement id of this thread's connection, bound as
+ * stmt_bind binds it. */
+static int reader_bind(store *self, int id, sqlite3_stmt **out, const char *types, ...)
 {
     sq_conn *c;
-    sqlite3_stmt *st;
     int rc = conn_get(self, &c);
-    if (rc || (rc = stmt_get(c, S_ROOM_GET, &st)))
+    if (rc)
         return rc;
-    if (bind_text(st, 1, key) != SQLITE_OK) {
-        stmt_done(st);
-        return RK_EIO;
-    }
-    return get_one(st, sizeof *out, room_row, out);
+    va_list ap;
+    va_start(ap, types);
+    rc = stmt_vbind(c, id, out, types, ap);
+    va_end(ap);
+    return rc;
 }
 
-/* sq_room_create inserts r (copied; the caller keeps r). The name-or-alias
- * check and the insert share one IMMEDIATE transaction. */
-static int sq_room_create_unlocked(store *self, const store_room *r)
+/* writer_bind returns statement id of the write connection (*c), bound as
+ * stmt_bind binds it. Called with wmu held. */
+static int writer_bind(store *self, sq_conn **c, int id, sqlite3_stmt **out, const char *types, ...)
 {
-    sq_conn *c;
-    sqlite3_stmt *st;
-    const char *alias = r->alias[0] ? r->alias : NULL;
-    int rc = writer_get(self, &c);
-    if (rc || (rc = exec_simple(c, S_BEGIN)))
+    int rc = writer_get(self, c);
+    if (rc)
         return rc;
-    if ((rc = stmt_get(c, S_ROOM_TAKEN, &st)))
-        goto rollback;
-    if (bind_text(st, 1, r->name) || bind_text(st, 2, alias)) {
-        stmt_done(st);
-        rc = RK_EIO;
-        goto rollback;
-    }
-    rc = sqlite3_step(st);
-    stmt_done(st);
-    rc = rc == SQLITE_ROW ? RK_ECONFLICT : rc == SQLITE_DONE ? RK_OK : map_err(rc);
-    if (rc || (rc = stmt_get(c, S_ROOM_INSERT, &st)))
-        goto rollback;
-    if (bind_text(st, 1, r->name) || bind_text(st, 2, alias) || sqlite3_bind_int(st, 3, r->mode) ||
-        bind_text(st, 4, r->default_role) || sqlite3_bind_int64(st, 5, r->max_participants) ||
-        sqlite3_bind_int64(st, 6, r->max_ttl) || sqlite3_bind_int64(st, 7, clock_now())) {
-        stmt_done(st);
-        rc = RK_EIO;
-        goto rollback;
-    }
-    rc = map_err(sqlite3_step(st));
-    stmt_done(st);
-    if (rc || (rc = exec_simple(c, S_COMMIT)))
-        goto rollback;
-    return RK_OK;
-rollback:
-    if (!sqlite3_get_autocommit(c->db))
-        exec_simple(c, S_ROLLBACK);
+    va_list ap;
+    va_start(ap, types);
+    rc = stmt_vbind(*c, id, out, types, ap);
+    va_end(ap);
     return rc;
 }
 
@@ -866,52 +653,87 @@ static int run_change(sq_conn *c, sqlite3_stmt *st)
     return sqlite3_changes(c->db) > 0 ? RK_OK : RK_ENOTFOUND;
 }
 
+/* step_done steps bound statement st (no rows) and resets it. */
+static int step_done(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    stmt_done(st);
+    return rc == SQLITE_DONE ? RK_OK : as_err(rc);
+}
+
+/* step_changed is step_done for an INSERT/UPDATE that may change no row:
+ * RK_ECONFLICT then (a failed constraint keeps its own code). */
+static int step_changed(sq_conn *c, sqlite3_stmt *st)
+{
+    int rc = step_done(st);
+    return rc ? rc : sqlite3_changes(c->db) > 0 ? RK_OK : RK_ECONFLICT;
+}
+
+/* rollback_open rolls back c's transaction if one is open, returning rc. */
+static int rollback_open(sq_conn *c, int rc)
+{
+    if (!sqlite3_get_autocommit(c->db))
+        exec_simple(c, S_ROLLBACK);
+    return rc;
+}
+
+/* sq_room_get fills the caller's *out with the room named or aliased key. */
+static int sq_room_get(store *self, const char *key, store_room *out)
+{
+    sqlite3_stmt *st;
+    int rc = reader_bind(self, S_ROOM_GET, &st, "t", key);
+    return rc ? rc : get_one(st, sizeof *out, store_sql_room_row, out);
+}
+
+/* sq_room_create inserts r (copied; the caller keeps r). The name-or-alias
+ * check and the insert share one IMMEDIATE transaction. */
+static int sq_room_create_unlocked(store *self, const store_room *r)
+{
+    sq_conn *c;
+    sqlite3_stmt *st;
+    const char *alias = r->alias[0] ? r->alias : NULL;
+    int rc = writer_get(self, &c);
+    if (rc || (rc = exec_simple(c, S_BEGIN)))
+        return rc;
+    if ((rc = stmt_bind(c, S_ROOM_TAKEN, &st, "tt", r->name, alias)))
+        return rollback_open(c, rc);
+    rc = sqlite3_step(st);
+    stmt_done(st);
+    rc = rc == SQLITE_ROW ? RK_ECONFLICT : rc == SQLITE_DONE ? RK_OK : map_err(rc);
+    if (rc ||
+        (rc = stmt_bind(c, S_ROOM_INSERT, &st, "ttitiii", r->name, alias, (int64_t)r->mode,
+                        r->default_role, r->max_participants, r->max_ttl, clock_now())) ||
+        (rc = step_done(st)) || (rc = exec_simple(c, S_COMMIT)))
+        return rollback_open(c, rc);
+    return RK_OK;
+}
+
 /* sq_room_delete deletes room name; its memberships go by ON DELETE
  * CASCADE. */
 static int sq_room_delete_unlocked(store *self, const char *name)
 {
     sq_conn *c;
     sqlite3_stmt *st;
-    int rc = writer_get(self, &c);
-    if (rc || (rc = stmt_get(c, S_ROOM_DELETE, &st)))
-        return rc;
-    if (bind_text(st, 1, name)) {
-        stmt_done(st);
-        return RK_EIO;
-    }
-    return run_change(c, st);
+    int rc = writer_bind(self, &c, S_ROOM_DELETE, &st, "t", name);
+    return rc ? rc : run_change(c, st);
 }
 
 /* sq_room_list returns every room (at most STORE_MAX_LIST) by name as a new
  * array the caller frees with free(); *out is NULL when *n is 0. */
 static int sq_room_list(store *self, store_room **out, size_t *n)
 {
-    sq_conn *c;
     sqlite3_stmt *st;
-    int rc = conn_get(self, &c);
-    if (rc || (rc = stmt_get(c, S_ROOM_LIST, &st)))
-        return rc;
-    if (sqlite3_bind_int(st, 1, STORE_MAX_LIST)) {
-        stmt_done(st);
-        return RK_EIO;
-    }
-    return collect(st, sizeof **out, room_row, (void **)out, n);
+    int rc = reader_bind(self, S_ROOM_LIST, &st, "i", (int64_t)STORE_MAX_LIST);
+    return rc ? rc : collect(st, sizeof **out, store_sql_room_row, (void **)out, n);
 }
 
 /* sq_member_get fills the caller's *out with subject's membership of room
  * (a room name, not an alias). */
 static int sq_member_get(store *self, const char *room, const char *subject, store_member *out)
 {
-    sq_conn *c;
     sqlite3_stmt *st;
-    int rc = conn_get(self, &c);
-    if (rc || (rc = stmt_get(c, S_MEMBER_GET, &st)))
-        return rc;
-    if (bind_text(st, 1, room) || bind_text(st, 2, subject)) {
-        stmt_done(st);
-        return RK_EIO;
-    }
-    return get_one(st, sizeof *out, member_row, out);
+    int rc = reader_bind(self, S_MEMBER_GET, &st, "tt", room, subject);
+    return rc ? rc : get_one(st, sizeof *out, store_sql_member_row, out);
 }
 
 /* sq_member_set inserts m or replaces its role (created_at stays that of
@@ -920,17 +742,9 @@ static int sq_member_set_unlocked(store *self, const store_member *m)
 {
     sq_conn *c;
     sqlite3_stmt *st;
-    int rc = writer_get(self, &c);
-    if (rc || (rc = stmt_get(c, S_MEMBER_SET, &st)))
-        return rc;
-    if (bind_text(st, 1, m->room) || bind_text(st, 2, m->subject) || bind_text(st, 3, m->role) ||
-        sqlite3_bind_int64(st, 4, clock_now())) {
-        stmt_done(st);
-        return RK_EIO;
-    }
-    rc = sqlite3_step(st);
-    stmt_done(st);
-    return rc == SQLITE_DONE ? RK_OK : as_err(rc);
+    int rc =
+        writer_bind(self, &c, S_MEMBER_SET, &st, "ttti", m->room, m->subject, m->role, clock_now());
+    return rc ? rc : step_done(st);
 }
 
 /* sq_member_remove deletes subject's membership of room. */
@@ -938,14 +752,8 @@ static int sq_member_remove_unlocked(store *self, const char *room, const char *
 {
     sq_conn *c;
     sqlite3_stmt *st;
-    int rc = writer_get(self, &c);
-    if (rc || (rc = stmt_get(c, S_MEMBER_REMOVE, &st)))
-        return rc;
-    if (bind_text(st, 1, room) || bind_text(st, 2, subject)) {
-        stmt_done(st);
-        return RK_EIO;
-    }
-    return run_change(c, st);
+    int rc = writer_bind(self, &c, S_MEMBER_REMOVE, &st, "tt", room, subject);
+    return rc ? rc : run_change(c, st);
 }
 
 /* sq_member_list returns room's memberships by subject as a new array the
@@ -953,26 +761,17 @@ static int sq_member_remove_unlocked(store *self, const char *room, const char *
  * room doesn't exist. */
 static int sq_member_list(store *self, const char *room, store_member **out, size_t *n)
 {
-    sq_conn *c;
     sqlite3_stmt *st;
-    int rc = conn_get(self, &c);
-    if (rc || (rc = stmt_get(c, S_ROOM_EXISTS, &st)))
+    int rc = reader_bind(self, S_ROOM_EXISTS, &st, "t", room);
+    if (rc)
         return rc;
-    if (bind_text(st, 1, room)) {
-        stmt_done(st);
-        return RK_EIO;
-    }
     rc = sqlite3_step(st);
     stmt_done(st);
     if (rc != SQLITE_ROW)
         return rc == SQLITE_DONE ? RK_ENOTFOUND : as_err(rc);
-    if ((rc = stmt_get(c, S_MEMBER_LIST, &st)))
+    if ((rc = reader_bind(self, S_MEMBER_LIST, &st, "ti", room, (int64_t)STORE_MAX_LIST)))
         return rc;
-    if (bind_text(st, 1, room) || sqlite3_bind_int(st, 2, STORE_MAX_LIST)) {
-        stmt_done(st);
-        return RK_EIO;
-    }
-    return collect(st, sizeof **out, member_row, (void **)out, n);
+    return collect(st, sizeof **out, store_sql_member_row, (void **)out, n);
 }
 
 /* bind_audit binds a's fields to st's parameters first+1 .. first+10. */
@@ -1003,7 +802,7 @@ static int audit_insert(sq_conn *c, const store_audit *const *recs, size_t n)
     if (rc)
         return rc;
     for (size_t i = 0; i < n; i++)
-        if (bind_audit(st, (int)i * AUDIT_NCOLS, recs[i]) != RK_OK) {
+        if (bind_audit(st, (int)i * SQL_AUDIT_NCOLS, recs[i]) != RK_OK) {
             stmt_done(st);
             return RK_EIO;
         }
@@ -1058,74 +857,39 @@ static int sq_audit_add_batch_unlocked(store *self, const store_audit *const *re
     return rc;
 }
 
-/* bind_named binds s or v to the named parameter when the statement has it. */
-static int bind_named(sqlite3_stmt *st, const char *name, const char *s, int64_t v)
-{
-    int i = sqlite3_bind_parameter_index(st, name);
-    if (i == 0)
-        return SQLITE_OK;
-    return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) : sqlite3_bind_int64(st, i, v);
-}
-
 /* sq_audit_list returns the records matching f (already checked, limit
  * 1..STORE_MAX_LIST), newest first, as a new array the caller frees with
  * free() (*out NULL when *n is 0). */
 static int sq_audit_list(store *self, const store_audit_filter *f, store_audit **out, size_t *n)
 {
-    unsigned mask = (f->room ? AF_ROOM : 0) | (f->subject ? AF_SUBJECT : 0) |
-                    (f->since > 0 ? AF_SINCE : 0) | (f->before_id > 0 ? AF_BEFORE : 0);
     sq_conn *c;
     sqlite3_stmt *st;
+    int p = 1;
     int rc = conn_get(self, &c);
-    if (rc || (rc = stmt_get(c, S_AUDIT_LIST + (int)mask, &st)))
+    if (rc || (rc = stmt_get(c, S_AUDIT_LIST + (int)store_sql_audit_mask(f), &st)))
         return rc;
-    if (bind_named(st, ":room", f->room, 0) || bind_named(st, ":subject", f->subject, 0) ||
-        bind_named(st, ":since", NULL, f->since) || bind_named(st, ":before", NULL, f->before_id) ||
-        bind_named(st, ":limit", NULL, (int64_t)f->limit)) {
+    /* the parameters in store_sql_audit_list's order */
+    if ((f->room && bind_text(st, p++, f->room)) ||
+        (f->subject && bind_text(st, p++, f->subject)) ||
+        (f->since > 0 && sqlite3_bind_int64(st, p++, f->since)) ||
+        (f->before_id > 0 && sqlite3_bind_int64(st, p++, f->before_id)) ||
+        sqlite3_bind_int64(st, p, (int64_t)f->limit)) {
         stmt_done(st);
         return RK_EIO;
     }
-    return collect(st, sizeof **out, audit_row, (void **)out, n);
+    return collect(st, sizeof **out, store_sql_audit_row, (void **)out, n);
 }
 
 /* ---- seats and meetings ------------------------------------------------ */
-
-/* rollback_open rolls back c's transaction if one is open, returning rc. */
-static int rollback_open(sq_conn *c, int rc)
-{
-    if (!sqlite3_get_autocommit(c->db))
-        exec_simple(c, S_ROLLBACK);
-    return rc;
-}
-
-/* step_done steps bound statement st (no rows) and resets it. */
-static int step_done(sqlite3_stmt *st)
-{
-    int rc = sqlite3_step(st);
-    stmt_done(st);
-    return rc == SQLITE_DONE ? RK_OK : as_err(rc);
-}
-
-/* step_changed is step_done for an INSERT/UPDATE that may change no row:
- * RK_ECONFLICT then (a failed constraint keeps its own code). */
-static int step_changed(sq_conn *c, sqlite3_stmt *st)
-{
-    int rc = step_done(st);
-    return rc ? rc : sqlite3_changes(c->db) > 0 ? RK_OK : RK_ECONFLICT;
-}
 
 /* window_end sets *end to the id just past the `window` records from id
  * from on, or to 0 when fewer remain. */
 static int window_end(sq_conn *c, int64_t from, size_t window, int64_t *end)
 {
     sqlite3_stmt *st;
-    int rc = stmt_get(c, S_AUDIT_WINDOW_END, &st);
+    int rc = stmt_bind(c, S_AUDIT_WINDOW_END, &st, "ii", from, (int64_t)window);
     if (rc)
         return rc;
-    if (sqlite3_bind_int64(st, 1, from) || sqlite3_bind_int64(st, 2, (int64_t)window)) {
-        stmt_done(st);
-        return RK_EIO;
-    }
     int r = sqlite3_step(st);
     *end = r == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     stmt_done(st);
@@ -1144,14 +908,9 @@ static int sq_audit_prune_unlocked(store *self, int64_t before, size_t window, i
     int rc = writer_get(self, &c);
     if (rc || (rc = exec_simple(c, S_BEGIN)))
         return rc;
-    if ((rc = window_end(c, *cursor, window, &end)) || (rc = stmt_get(c, S_AUDIT_PRUNE, &st)))
-        return rollback_open(c, rc);
-    if (sqlite3_bind_int64(st, 1, *cursor) || sqlite3_bind_int64(st, 2, end ? end : INT64_MAX) ||
-        sqlite3_bind_int64(st, 3, before)) {
-        stmt_done(st);
-        return rollback_open(c, RK_EIO);
-    }
-    if ((rc = step_done(st)))
+    if ((rc = window_end(c, *cursor, window, &end)) ||
+        (rc = stmt_bind(c, S_AUDIT_PRUNE, &st, "iii", *cursor, end ? end : INT64_MAX, before)) ||
+        (rc = step_done(st)))
         return rollback_open(c, rc);
     size_t n = (size_t)sqlite3_changes(c->db);
     if ((rc = exec_simple(c, S_COMMIT)))
@@ -1171,22 +930,11 @@ static int sq_seat_claim_unlocked(store *self, const store_seat *s, int64_t now)
     int rc = writer_get(self, &c);
     if (rc || (rc = exec_simple(c, S_BEGIN)))
         return rc;
-    if ((rc = stmt_get(c, S_SEAT_CLAIM, &st)))
-        return rollback_open(c, rc);
-    if (bind_text(st, 1, s->room) || sqlite3_bind_int64(st, 2, s->seat) ||
-        bind_text(st, 3, s->subject) || sqlite3_bind_int64(st, 4, s->exp) ||
-        sqlite3_bind_int64(st, 5, now)) {
-        stmt_done(st);
-        return rollback_open(c, RK_EIO);
-    }
-    if ((rc = step_changed(c, st)) || (rc = stmt_get(c, S_SEAT_DROP_OTHERS, &st)))
-        return rollback_open(c, rc);
-    if (bind_text(st, 1, s->room) || bind_text(st, 2, s->subject) ||
-        sqlite3_bind_int64(st, 3, s->seat)) {
-        stmt_done(st);
-        return rollback_open(c, RK_EIO);
-    }
-    if ((rc = step_done(st)) || (rc = exec_simple(c, S_COMMIT)))
+    if ((rc =
+             stmt_bind(c, S_SEAT_CLAIM, &st, "titii", s->room, s->seat, s->subject, s->exp, now)) ||
+        (rc = step_changed(c, st)) ||
+        (rc = stmt_bind(c, S_SEAT_DROP_OTHERS, &st, "tti", s->room, s->subject, s->seat)) ||
+        (rc = step_done(st)) || (rc = exec_simple(c, S_COMMIT)))
         return rollback_open(c, rc);
     return RK_OK;
 }
@@ -1197,40 +945,17 @@ static int sq_seat_release_unlocked(store *self, const char *room, int64_t seat,
 {
     sq_conn *c;
     sqlite3_stmt *st;
-    int rc = writer_get(self, &c);
-    if (rc || (rc = stmt_get(c, S_SEAT_RELEASE, &st)))
-        return rc;
-    if (bind_text(st, 1, room) || sqlite3_bind_int64(st, 2, seat) || bind_text(st, 3, subject) ||
-        sqlite3_bind_int64(st, 4, now)) {
-        stmt_done(st);
-        return RK_EIO;
-    }
-    return run_change(c, st);
+    int rc = writer_bind(self, &c, S_SEAT_RELEASE, &st, "titi", room, seat, subject, now);
+    return rc ? rc : run_change(c, st);
 }
 
 /* sq_seat_list returns room's live claims by seat as a new array the caller
  * frees with free() (*out NULL when *n is 0). */
 static int sq_seat_list(store *self, const char *room, int64_t now, store_seat **out, size_t *n)
 {
-    sq_conn *c;
     sqlite3_stmt *st;
-    int rc = conn_get(self, &c);
-    if (rc || (rc = stmt_get(c, S_SEAT_LIST, &st)))
-        return rc;
-    if (bind_text(st, 1, room) || sqlite3_bind_int64(st, 2, now) ||
-        sqlite3_bind_int(st, 3, STORE_MAX_SEATS)) {
-        stmt_done(st);
-        return RK_EIO;
-    }
-    return collect(st, sizeof **out, seat_row, (void **)out, n);
-}
-
-/* meeting_bind binds m's columns to the meeting insert statement. */
-static int meeting_bind(sqlite3_stmt *st, const store_meeting *m, int64_t now)
-{
-    return bind_text(st, 1, m->id) || bind_text(st, 2, m->room) || bind_text(st, 3, m->heading) ||
-           bind_text(st, 4, m->description) || bind_text(st, 5, m->status) ||
-           bind_text(st, 6, m->creator) || sqlite3_bind_int64(st, 7, now);
+    int rc = reader_bind(self, S_SEAT_LIST, &st, "tii", room, now, (int64_t)STORE_MAX_SEATS);
+    return rc ? rc : collect(st, sizeof **out, store_sql_seat_row, (void **)out, n);
 }
 
 /* sq_meeting_create writes the room, the meeting and the creator's
@@ -1244,27 +969,13 @@ static int sq_meeting_create_unlocked(store *self, const store_meeting *m, const
     int rc = writer_get(self, &c);
     if (rc || (rc = exec_simple(c, S_BEGIN)))
         return rc;
-    if ((rc = stmt_get(c, S_MEETING_ROOM, &st)))
-        return rollback_open(c, rc);
-    if (bind_text(st, 1, m->room) || bind_text(st, 2, participant_role) ||
-        sqlite3_bind_int64(st, 3, now)) {
-        stmt_done(st);
-        return rollback_open(c, RK_EIO);
-    }
-    if ((rc = step_changed(c, st)) || (rc = stmt_get(c, S_MEETING_INSERT, &st)))
-        return rollback_open(c, rc);
-    if (meeting_bind(st, m, now)) {
-        stmt_done(st);
-        return rollback_open(c, RK_EIO);
-    }
-    if ((rc = step_done(st)) || (rc = stmt_get(c, S_MEMBER_SET, &st)))
-        return rollback_open(c, rc);
-    if (bind_text(st, 1, m->room) || bind_text(st, 2, m->creator) ||
-        bind_text(st, 3, creator_role) || sqlite3_bind_int64(st, 4, now)) {
-        stmt_done(st);
-        return rollback_open(c, RK_EIO);
-    }
-    if ((rc = step_done(st)) || (rc = exec_simple(c, S_COMMIT)))
+    if ((rc = stmt_bind(c, S_MEETING_ROOM, &st, "tti", m->room, participant_role, now)) ||
+        (rc = step_changed(c, st)) ||
+        (rc = stmt_bind(c, S_MEETING_INSERT, &st, "tttttti", m->id, m->room, m->heading,
+                        m->description, m->status, m->creator, now)) ||
+        (rc = step_done(st)) ||
+        (rc = stmt_bind(c, S_MEMBER_SET, &st, "ttti", m->room, m->creator, creator_role, now)) ||
+        (rc = step_done(st)) || (rc = exec_simple(c, S_COMMIT)))
         return rollback_open(c, rc);
     return RK_OK;
 }
@@ -1272,16 +983,9 @@ static int sq_meeting_create_unlocked(store *self, const store_meeting *m, const
 /* sq_meeting_get fills the caller's *out with meeting id. */
 static int sq_meeting_get(store *self, const char *id, store_meeting *out)
 {
-    sq_conn *c;
     sqlite3_stmt *st;
-    int rc = conn_get(self, &c);
-    if (rc || (rc = stmt_get(c, S_MEETING_GET, &st)))
-        return rc;
-    if (bind_text(st, 1, id)) {
-        stmt_done(st);
-        return RK_EIO;
-    }
-    return get_one(st, sizeof *out, meeting_row, out);
+    int rc = reader_bind(self, S_MEETING_GET, &st, "t", id);
+    return rc ? rc : get_one(st, sizeof *out, store_sql_meeting_row, out);
 }
 
 /* sq_meeting_set_status sets meeting id's status and updated_at. */
@@ -1289,15 +993,8 @@ static int sq_meeting_set_status_unlocked(store *self, const char *id, const cha
 {
     sq_conn *c;
     sqlite3_stmt *st;
-    int rc = writer_get(self, &c);
-    if (rc || (rc = stmt_get(c, S_MEETING_STATUS, &st)))
-        return rc;
-    if (bind_text(st, 1, id) || bind_text(st, 2, status) ||
-        sqlite3_bind_int64(st, 3, clock_now())) {
-        stmt_done(st);
-        return RK_EIO;
-    }
-    return run_change(c, st);
+    int rc = writer_bind(self, &c, S_MEETING_STATUS, &st, "tti", id, status, clock_now());
+    return rc ? rc : run_change(c, st);
 }
 
 /* sq_meeting_delete deletes meeting id's room, which takes the meeting,
@@ -1306,14 +1003,8 @@ static int sq_meeting_delete_unlocked(store *self, const char *id)
 {
     sq_conn *c;
     sqlite3_stmt *st;
-    int rc = writer_get(self, &c);
-    if (rc || (rc = stmt_get(c, S_MEETING_DELETE, &st)))
-        return rc;
-    if (bind_text(st, 1, id)) {
-        stmt_done(st);
-        return RK_EIO;
-    }
-    return run_change(c, st);
+    int rc = writer_bind(self, &c, S_MEETING_DELETE, &st, "t", id);
+    return rc ? rc : run_change(c, st);
 }
 
 /* sq_meeting_list returns up to limit meetings after after_id (NULL = from
@@ -1321,16 +1012,9 @@ static int sq_meeting_delete_unlocked(store *self, const char *id)
 static int sq_meeting_list(store *self, const char *after_id, size_t limit, store_meeting **out,
                            size_t *n)
 {
-    sq_conn *c;
     sqlite3_stmt *st;
-    int rc = conn_get(self, &c);
-    if (rc || (rc = stmt_get(c, S_MEETING_LIST, &st)))
-        return rc;
-    if (bind_text(st, 1, after_id ? after_id : "") || sqlite3_bind_int64(st, 2, (int64_t)limit)) {
-        stmt_done(st);
-        return RK_EIO;
-    }
-    return collect(st, sizeof **out, meeting_row, (void **)out, n);
+    int rc = reader_bind(self, S_MEETING_LIST, &st, "ti", after_id ? after_id : "", (int64_t)limit);
+    return rc ? rc : collect(st, sizeof **out, store_sql_meeting_row, (void **)out, n);
 }
 
 /* SQLite allows one writer at a time; a second writer waits in the busy
