@@ -552,6 +552,36 @@ static int rooms_list(void *ctx, const http_req *req, http_resp *resp)
     return RK_OK;
 }
 
+/* room_settings reads the optional room settings of body o (mode,
+ * default_role, max_participants, max_ttl) over r's values; renders 400
+ * and returns false on a bad one. */
+static bool room_settings(const api_ctx *api, json_t *o, store_room *r, http_resp *resp)
+{
+    char mode[16] = "";
+    json_t *has_mode = json_object_get(o, "mode");
+    json_t *role = json_object_get(o, "default_role");
+    json_t *maxp = json_object_get(o, "max_participants");
+    if (!get_text(o, "mode", mode, sizeof mode, NULL, resp) ||
+        !get_seconds(o, "max_ttl", MINTER_MAX_TTL, &r->max_ttl, resp))
+        return false;
+    if (has_mode && !json_is_null(has_mode)) {
+        if (strcmp(mode, "members") && strcmp(mode, "authenticated"))
+            return refuse(resp, "mode must be \"members\" or \"authenticated\"");
+        r->mode = mode[0] == 'a' ? STORE_MODE_AUTHENTICATED : STORE_MODE_MEMBERS;
+    }
+    if (role && json_is_null(role))
+        r->default_role[0] = '\0';
+    else if (!get_role(api, o, "default_role", r->default_role, resp))
+        return false;
+    if (maxp && !json_is_null(maxp)) {
+        json_int_t v = json_is_integer(maxp) ? json_integer_value(maxp) : -1;
+        if (v < 0 || v > INT32_MAX)
+            return refuse(resp, "max_participants must be a whole number >= 0");
+        r->max_participants = v;
+    }
+    return true;
+}
+
 static int rooms_create(void *ctx, const http_req *req, http_resp *resp)
 {
     const api_ctx *api = ctx;
@@ -564,27 +594,10 @@ static int rooms_create(void *ctx, const http_req *req, http_resp *resp)
         return RK_OK;
     store_room r = {.mode = STORE_MODE_MEMBERS};
     strcpy(r.default_role, "member");
-    char mode[16] = "members";
-    json_t *role = json_object_get(o, "default_role");
-    json_t *maxp = json_object_get(o, "max_participants");
     bool ok = require(o, (const char *const[]){"name", NULL}, resp) &&
               get_text(o, "name", r.name, sizeof r.name, name_error, resp) &&
               get_text(o, "alias", r.alias, sizeof r.alias, name_error, resp) &&
-              get_text(o, "mode", mode, sizeof mode, NULL, resp) &&
-              get_seconds(o, "max_ttl", MINTER_MAX_TTL, &r.max_ttl, resp);
-    if (ok && strcmp(mode, "members") && strcmp(mode, "authenticated"))
-        ok = refuse(resp, "mode must be \"members\" or \"authenticated\"");
-    r.mode = mode[0] == 'a' ? STORE_MODE_AUTHENTICATED : STORE_MODE_MEMBERS;
-    if (ok && json_is_null(role))
-        r.default_role[0] = '\0';
-    else if (ok && !get_role(api, o, "default_role", r.default_role, resp))
-        ok = false;
-    if (ok && maxp && !json_is_null(maxp)) {
-        json_int_t v = json_is_integer(maxp) ? json_integer_value(maxp) : -1;
-        if (v < 0 || v > INT32_MAX)
-            ok = refuse(resp, "max_participants must be a whole number >= 0");
-        r.max_participants = v;
-    }
+              room_settings(api, o, &r, resp);
     if (ok && !strcmp(r.alias, r.name))
         ok = refuse(resp, "alias must differ from the name");
     json_decref(o);
@@ -619,6 +632,25 @@ static int room_read(const api_ctx *api, const http_req *req, http_resp *resp, b
 static int room_show(void *ctx, const http_req *req, http_resp *resp)
 {
     return room_read(ctx, req, resp, false);
+}
+
+/* room_update answers PUT of a room: the body's settings (room_settings)
+ * replace the room's, the others stay; name and alias do not change. The
+ * answer is the room as GET gives it. */
+static int room_update(void *ctx, const http_req *req, http_resp *resp)
+{
+    const api_ctx *api = ctx;
+    store_room r;
+    if (!room_target(api, req, resp, &r))
+        return RK_OK;
+    static const char *const fields[] = {"mode", "default_role", "max_participants", "max_ttl",
+                                         NULL};
+    json_t *o = parse_body(req, resp, fields);
+    bool ok = o && room_settings(api, o, &r, resp);
+    json_decref(o);
+    if (!ok || !found(resp, store_room_update(api->st, &r), "room", r.name))
+        return RK_OK;
+    return room_read(api, req, resp, false);
 }
 
 static int room_delete(void *ctx, const http_req *req, http_resp *resp)
@@ -1162,6 +1194,8 @@ int api_admin_register(http_server *s, api_ctx *api)
         {"GET", "/admin/v1/rooms", "admin.rooms.list", rooms_list, api, false, api_admin_error},
         {"POST", "/admin/v1/rooms", "admin.rooms.create", rooms_create, api, true, api_admin_error},
         {"GET", "/admin/v1/rooms/{room}", "admin.rooms.show", room_show, api, false,
+         api_admin_error},
+        {"PUT", "/admin/v1/rooms/{room}", "admin.rooms.update", room_update, api, true,
          api_admin_error},
         {"DELETE", "/admin/v1/rooms/{room}", "admin.rooms.delete", room_delete, api, false,
          api_admin_error},

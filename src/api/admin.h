@@ -4,6 +4,7 @@
  *   GET    /admin/v1/rooms                           list rooms
  *   POST   /admin/v1/rooms                           create a room
  *   GET    /admin/v1/rooms/{room}                    one room (name or alias)
+ *   PUT    /admin/v1/rooms/{room}                    change {mode, default_role, max_*}
  *   DELETE /admin/v1/rooms/{room}                    delete (by name) with its members
  *   GET    /admin/v1/rooms/{room}/members            list members
  *   POST   /admin/v1/rooms/{room}/members            add or change {subject, role}

@@ -251,10 +251,9 @@ int store_room_get(store *st, const char *name_or_alias, store_room *out)
     return rc;
 }
 
-int store_room_create(store *st, const store_room *r)
+/* room_fields_valid checks what room_create and room_update store. */
+static int room_fields_valid(const store_room *r)
 {
-    if (!st || !r)
-        return RK_EINVAL;
     int rc;
     if ((rc = check_field(r->name, sizeof r->name, true)) ||
         (rc = check_field(r->alias, sizeof r->alias, false)) ||
@@ -264,7 +263,23 @@ int store_room_create(store *st, const store_room *r)
         return RK_EINVAL;
     if (r->max_participants < 0 || r->max_ttl < 0)
         return RK_EINVAL;
-    return changed(st, st->ops->room_create(st, r));
+    return RK_OK;
+}
+
+int store_room_create(store *st, const store_room *r)
+{
+    if (!st || !r)
+        return RK_EINVAL;
+    int rc = room_fields_valid(r);
+    return rc ? rc : changed(st, st->ops->room_create(st, r));
+}
+
+int store_room_update(store *st, const store_room *r)
+{
+    if (!st || !r)
+        return RK_EINVAL;
+    int rc = room_fields_valid(r);
+    return rc ? rc : changed(st, st->ops->room_update(st, r));
 }
 
 int store_room_delete(store *st, const char *name)

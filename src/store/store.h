@@ -114,6 +114,7 @@ typedef struct store_ops {
     int (*room_get)(store *self, const char *name_or_alias, store_room *out);
     int (*room_create)(store *self, const store_room *r);
     int (*room_delete)(store *self, const char *name);
+    int (*room_update)(store *self, const store_room *r);
     int (*room_list)(store *self, store_room **out, size_t *n);
     int (*member_get)(store *self, const char *room, const char *subject, store_member *out);
     int (*member_set)(store *self, const store_member *m);
@@ -180,6 +181,10 @@ int store_ping(store *st);
 int store_room_get(store *st, const char *name_or_alias, store_room *out);
 int store_room_create(store *st, const store_room *r);
 int store_room_delete(store *st, const char *name);
+/* store_room_update sets the mode, default role, max participants and max
+ * TTL of room r->name (by name only; its alias and created_at stay).
+ * RK_ENOTFOUND when there is no such room; RK_EINVAL as room_create. */
+int store_room_update(store *st, const store_room *r);
 int store_room_list(store *st, store_room **out, size_t *n);
 
 /* Memberships. member_set inserts or replaces (room must exist:

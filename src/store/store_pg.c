@@ -840,6 +840,16 @@ static int pg_room_delete(store *self, const char *name)
     return rc ? rc : changed(r);
 }
 
+/* pg_room_update sets r's mode, default role and limits (room_update);
+ * retried, as running it twice changes nothing more. */
+static int pg_room_update(store *self, const store_room *r)
+{
+    PGresult *res;
+    int rc = queryf(self, S_ROOM_UPDATE, true, &res, "titii", r->name, (int64_t)r->mode,
+                    r->default_role, r->max_participants, r->max_ttl);
+    return rc ? rc : changed(res);
+}
+
 /* pg_room_list returns every room (at most STORE_MAX_LIST) by name as a new
  * array the caller frees with free(); *out is NULL when *n is 0. */
 static int pg_room_list(store *self, store_room **out, size_t *n)
@@ -1178,6 +1188,7 @@ const store_ops store_pg_ops = {
     .room_get = pg_room_get,
     .room_create = pg_room_create,
     .room_delete = pg_room_delete,
+    .room_update = pg_room_update,
     .room_list = pg_room_list,
     .member_get = pg_member_get,
     .member_set = pg_member_set,

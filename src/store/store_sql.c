@@ -115,6 +115,8 @@ const char *const store_sql_text[SQL_SHARED_COUNT] = {
                      " LIMIT 1",
     [S_ROOM_INSERT] = "INSERT INTO rooms (" SQL_ROOM_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7)",
     [S_ROOM_DELETE] = "DELETE FROM rooms WHERE name = $1",
+    [S_ROOM_UPDATE] = "UPDATE rooms SET mode = $2, default_role = $3, max_participants = $4,"
+                      " max_ttl = $5 WHERE name = $1",
     [S_ROOM_LIST] = "SELECT " SQL_ROOM_COLS " FROM rooms ORDER BY name LIMIT $1",
     [S_ROOM_EXISTS] = "SELECT 1 FROM rooms WHERE name = $1",
     [S_MEMBER_GET] = "SELECT " SQL_MEMBER_COLS " FROM members WHERE room = $1 AND subject = $2",

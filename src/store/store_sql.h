@@ -53,6 +53,7 @@ enum {
     S_ROOM_TAKEN,
     S_ROOM_INSERT,
     S_ROOM_DELETE,
+    S_ROOM_UPDATE,
     S_ROOM_LIST,
     S_ROOM_EXISTS,
     S_MEMBER_GET,

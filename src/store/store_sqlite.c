@@ -718,6 +718,16 @@ static int sq_room_delete_unlocked(store *self, const char *name)
     return rc ? rc : run_change(c, st);
 }
 
+/* sq_room_update sets r's mode, default role and limits (room_update). */
+static int sq_room_update_unlocked(store *self, const store_room *r)
+{
+    sq_conn *c;
+    sqlite3_stmt *st;
+    int rc = writer_bind(self, &c, S_ROOM_UPDATE, &st, "titii", r->name, (int64_t)r->mode,
+                         r->default_role, r->max_participants, r->max_ttl);
+    return rc ? rc : run_change(c, st);
+}
+
 /* sq_room_list returns every room (at most STORE_MAX_LIST) by name as a new
  * array the caller frees with free(); *out is NULL when *n is 0. */
 static int sq_room_list(store *self, store_room **out, size_t *n)
@@ -1041,6 +1051,11 @@ static int sq_room_delete(store *self, const char *name)
     WRITE_LOCKED(self, sq_room_delete_unlocked(self, name));
 }
 
+static int sq_room_update(store *self, const store_room *r)
+{
+    WRITE_LOCKED(self, sq_room_update_unlocked(self, r));
+}
+
 static int sq_member_set(store *self, const store_member *m)
 {
     WRITE_LOCKED(self, sq_member_set_unlocked(self, m));
@@ -1097,6 +1112,7 @@ const store_ops store_sqlite_ops = {
     .room_get = sq_room_get,
     .room_create = sq_room_create,
     .room_delete = sq_room_delete,
+    .room_update = sq_room_update,
     .room_list = sq_room_list,
     .member_get = sq_member_get,
     .member_set = sq_member_set,

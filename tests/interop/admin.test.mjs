@@ -514,3 +514,50 @@ describe('status', () => {
     assertAdminError(await admin('POST', '/admin/v1/status', {}), 405, 'method_not_allowed');
   });
 });
+
+describe('room settings (PUT /admin/v1/rooms/{room})', () => {
+  test('changes mode, default role and limits; the rest stays; the token route sees it at once', async () => {
+    assert.equal((await admin('POST', '/admin/v1/rooms', { name: 'tunable', alias: 'tn-1', max_ttl: '1h' })).status, 201);
+    assert.equal((await admin('POST', '/admin/v1/rooms/tunable/members', { subject: 'tia' })).status, 201);
+    const before = (await admin('GET', '/admin/v1/rooms/tunable')).json;
+    assert.equal((await mintAs(M.srv, 'outsider', 'tunable')).status, 403, 'members only at first');
+    const r = await admin('PUT', '/admin/v1/rooms/tn-1', { mode: 'authenticated', default_role: 'speaker', max_participants: 5, max_ttl: '2h' });
+    assert.equal(r.status, 200, showRes(r));
+    assert.deepEqual(r.json, { ...before, mode: 'authenticated', default_role: 'speaker', max_participants: 5, max_ttl: 7200 });
+    const t = await mintAs(M.srv, 'outsider', 'tunable');
+    assert.equal(t.status, 200, showRes(t));
+    const claims = await verifyToken(t.json.token);
+    assert.equal(claims.video.canPublish, true, 'the new default role (speaker)');
+    assert.ok(claims.exp - claims.nbf <= 7200);
+    // Absent fields stay; null clears the default role.
+    const partial = await admin('PUT', '/admin/v1/rooms/tunable', { default_role: null });
+    assert.equal(partial.status, 200, showRes(partial));
+    assert.equal(partial.json.default_role, null);
+    assert.equal(partial.json.mode, 'authenticated');
+    assert.equal(partial.json.max_ttl, 7200);
+    assert.equal(partial.json.member_count, 1);
+    const shown = JSON.parse(cliOk(M.db, ['room', 'show', 'tunable']).stdout);
+    assert.equal(shown.mode, 'authenticated');
+    assert.equal((await admin('PUT', '/admin/v1/rooms/tunable', {})).status, 200, 'an empty body changes nothing');
+  });
+
+  test('refusals: 400 for bad or unknown fields (name and alias do not change), 404, 401/403, 415', async () => {
+    assertAdminError(await admin('PUT', '/admin/v1/rooms/tunable', { mode: 'everyone' }), 400, 'invalid_request', /mode must be/);
+    assertAdminError(await admin('PUT', '/admin/v1/rooms/tunable', { default_role: 'nobody' }), 400, 'invalid_request', /not a configured role/);
+    assertAdminError(await admin('PUT', '/admin/v1/rooms/tunable', { max_participants: -1 }), 400, 'invalid_request', /max_participants/);
+    assertAdminError(await admin('PUT', '/admin/v1/rooms/tunable', { max_ttl: '31d' }), 400, 'invalid_request', /max_ttl/);
+    assertAdminError(await admin('PUT', '/admin/v1/rooms/tunable', { name: 'renamed' }), 400, 'invalid_request', /unknown field "name"/);
+    assertAdminError(await admin('PUT', '/admin/v1/rooms/tunable', { alias: 'x' }), 400, 'invalid_request', /unknown field "alias"/);
+    assertAdminError(await admin('PUT', '/admin/v1/rooms/tunable', '[1]'), 400, 'invalid_request');
+    assertAdminError(await admin('PUT', '/admin/v1/rooms/no-such-room', { mode: 'members' }), 404, 'not_found');
+    assertAdminError(await admin('PUT', '/admin/v1/rooms/tunable', { mode: 'members' }, {}), 401, 'unauthorized');
+    assertAdminError(await admin('PUT', '/admin/v1/rooms/tunable', { mode: 'members' }, { 'x-api-key': M.mintKey }), 403, 'forbidden');
+    const raw = await request(M.srv, 'PUT', '/admin/v1/rooms/tunable', {
+      body: '{"mode":"members"}', headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'text/plain' },
+    });
+    assertAdminError(raw, 415, 'unsupported_media_type');
+    const after = (await admin('GET', '/admin/v1/rooms/tunable')).json;
+    assert.equal(after.mode, 'authenticated', 'a refused change changes nothing');
+    assert.equal((await admin('DELETE', '/admin/v1/rooms/tunable')).status, 204);
+  });
+});

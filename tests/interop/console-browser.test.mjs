@@ -175,6 +175,28 @@ describe('the console in chromium', () => {
     await viewIs(room);
   });
 
+  test('edit the room\'s settings', async () => {
+    const p = B.page;
+    await p.getByText('Edit settings').click();
+    const form = p.getByRole('form', { name: 'Edit room settings' });
+    await form.getByLabel('Who may join').selectOption('authenticated');
+    await form.getByLabel('Max participants').fill('3');
+    await form.getByRole('button', { name: 'Save settings' }).click();
+    await p.locator('dl.facts dd', { hasText: 'anyone signed in' }).waitFor();
+    const r = await admin('GET', `/admin/v1/rooms/${room}`);
+    assert.equal(r.json.mode, 'authenticated');
+    assert.equal(r.json.max_participants, 3);
+    assert.equal(r.json.max_ttl, 7200, 'what was not changed stays');
+    assert.equal(r.json.default_role, 'listener');
+    assert.equal(r.json.alias, `${room}-alias`);
+    // Back to members only, for the membership steps below.
+    await p.getByText('Edit settings').click();
+    await p.getByRole('form', { name: 'Edit room settings' }).getByLabel('Who may join').selectOption('members');
+    await p.getByRole('form', { name: 'Edit room settings' }).getByRole('button', { name: 'Save settings' }).click();
+    await p.locator('dl.facts dd', { hasText: 'members only' }).waitFor();
+    assert.equal((await admin('GET', `/admin/v1/rooms/${room}`)).json.mode, 'members');
+  });
+
   test('add a member', async () => {
     const p = B.page;
     const form = p.locator('form', { has: p.getByRole('heading', { name: 'Add a member' }) });

@@ -275,6 +275,57 @@ static void test_rooms(store *st)
     CHECK(store_room_delete(st, "zeta") == RK_OK);
 }
 
+/* room_update: settings change by name; alias, created_at and members stay. */
+static void test_room_update(store *st)
+{
+    store_room r = mkroom("editable", "ed-1", STORE_MODE_MEMBERS, "member");
+    CHECK(store_room_create(st, &r) == RK_OK);
+    store_member m = mkmember("editable", "ann", "member");
+    CHECK(store_member_set(st, &m) == RK_OK);
+    store_room before, got;
+    CHECK(store_room_get(st, "editable", &before) == RK_OK);
+    CHECK(store_room_get(st, "ed-1", &got) == RK_OK); /* warms the lookup cache */
+    r = before;
+    r.mode = STORE_MODE_AUTHENTICATED;
+    snprintf(r.default_role, sizeof r.default_role, "listener");
+    r.max_participants = 7;
+    r.max_ttl = 7200;
+    CHECK(store_room_update(st, &r) == RK_OK);
+    memset(&got, 0x55, sizeof got);
+    CHECK(store_room_get(st, "ed-1", &got) == RK_OK); /* the cache saw the change */
+    CHECK_STR(got.name, "editable");
+    CHECK_STR(got.alias, "ed-1");
+    CHECK(got.mode == STORE_MODE_AUTHENTICATED);
+    CHECK_STR(got.default_role, "listener");
+    CHECK(got.max_participants == 7 && got.max_ttl == 7200);
+    CHECK(got.created_at == before.created_at);
+    r.default_role[0] = '\0'; /* no default role */
+    r.max_participants = r.max_ttl = 0;
+    CHECK(store_room_update(st, &r) == RK_OK);
+    CHECK(store_room_get(st, "editable", &got) == RK_OK);
+    CHECK_STR(got.default_role, "");
+    CHECK(got.max_participants == 0 && got.max_ttl == 0);
+    store_member gm;
+    CHECK(store_member_get(st, "editable", "ann", &gm) == RK_OK);
+    /* by name only; bad fields refused before the store is asked */
+    store_room a = r;
+    snprintf(a.name, sizeof a.name, "ed-1");
+    CHECK(store_room_update(st, &a) == RK_ENOTFOUND);
+    snprintf(a.name, sizeof a.name, "nope");
+    CHECK(store_room_update(st, &a) == RK_ENOTFOUND);
+    a = r;
+    a.mode = 2;
+    CHECK(store_room_update(st, &a) == RK_EINVAL);
+    a = r;
+    a.max_ttl = -1;
+    CHECK(store_room_update(st, &a) == RK_EINVAL);
+    a = r;
+    a.name[0] = '\0';
+    CHECK(store_room_update(st, &a) == RK_EINVAL);
+    CHECK(store_room_update(NULL, &r) == RK_EINVAL && store_room_update(st, NULL) == RK_EINVAL);
+    CHECK(store_room_delete(st, "editable") == RK_OK);
+}
+
 static void test_members(store *st)
 {
     store_member m = mkmember("standup", "bob", "member");
@@ -1194,6 +1245,7 @@ static void run_suite(const char *name)
         return;
     }
     test_rooms(st);
+    test_room_update(st);
     test_members(st);
     test_audit(st);
     test_injection(st);

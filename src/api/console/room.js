@@ -5,8 +5,6 @@ import { call, seg } from './api.js';
 import { roomFields } from './rooms.js';
 import { confirmAction, errorLine, field, h, heading, showError, span, submitting, table, when } from './ui.js';
 
-const EDITABLE = false; // PUT /admin/v1/rooms/{room} is not there yet
-
 function settings(shell, room) {
   const dl = h('dl.facts', {},
     h('dt', {}, 'Alias'), h('dd', {}, room.alias ?? '-'),
@@ -37,7 +35,7 @@ function settings(shell, room) {
   });
   return h('section.card', { 'aria-labelledby': 'settings-title' },
     h('h2#settings-title', {}, 'Settings'), dl,
-    EDITABLE ? h('details', {}, h('summary', {}, 'Edit settings'), form) : null,
+    h('details', {}, h('summary', {}, 'Edit settings'), form),
     h('div.row', {}, del, h('a', { href: `#/audit?room=${seg(room.name)}` }, 'Tokens issued for this room')), delLine);
 }
 
