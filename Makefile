@@ -10,6 +10,16 @@ CFLAGS  += -std=c17 -Wall -Wextra -Werror -D_GNU_SOURCE -fno-strict-aliasing
 CFLAGS  += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lcrypto) -lm -lpthread
 
+# The version is written once, in VERSION; the commit is baked in when the
+# tree is a git checkout ("unknown" otherwise, e.g. an exported tarball).
+# build/commit.txt changes only when the commit does, so only version.o is
+# rebuilt.
+VERSION := $(shell cat VERSION)
+COMMIT  := $(shell [ -e .git ] && git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+$(shell mkdir -p build && [ "$$(cat build/commit.txt 2>/dev/null)" = "$(COMMIT)" ] || \
+        echo "$(COMMIT)" > build/commit.txt)
+VERSION_FLAGS := -DRK_VERSION='"$(VERSION)"' -DRK_COMMIT='"$(COMMIT)"'
+
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 LIB_SRC  := $(sort $(wildcard src/util/*.c src/token/*.c src/auth/*.c src/policy/*.c src/config/*.c \
@@ -23,7 +33,9 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 B  := build
 BA := build/asan
 
-GEN_SRC := $(B)/gen/console_files.c
+# Generated at build time: the console's files, and docs/openapi.yaml as JSON
+# (GET /openapi.json).
+GEN_SRC := $(B)/gen/console_files.c $(B)/gen/openapi_json.c
 
 LIB_OBJ   := $(LIB_SRC:%.c=$(B)/obj/%.o) $(GEN_SRC:%.c=$(B)/obj/%.o)
 CLI_OBJ   := $(CLI_SRC:%.c=$(B)/obj/%.o)
@@ -52,6 +64,17 @@ $(B)/gen/console_files.c: scripts/embed-files.sh $(CONSOLE_DIR) $(CONSOLE_FILES)
 	scripts/embed-files.sh $@ $(CONSOLE_DIR)
 
 $(B)/obj/$(B)/gen/%.o $(BA)/obj/$(B)/gen/%.o: CFLAGS += -Isrc
+
+$(B)/tools/embed_yaml: tools/embed_yaml.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LDLIBS)
+
+$(B)/gen/openapi_json.c: docs/openapi.yaml $(B)/tools/embed_yaml
+	@mkdir -p $(dir $@)
+	$(B)/tools/embed_yaml $< api_openapi_json > $@.tmp && mv $@.tmp $@
+
+$(B)/obj/src/util/version.o $(BA)/obj/src/util/version.o: VERSION build/commit.txt
+$(B)/obj/src/util/version.o $(BA)/obj/src/util/version.o: CFLAGS += $(VERSION_FLAGS)
 
 $(B)/libroomkey.a: $(LIB_OBJ)
 	@rm -f $@
@@ -92,7 +115,7 @@ interop: $(B)/roomkey $(BA)/roomkey
 	@cd tests/interop && ROOMKEY_BIN=$(CURDIR)/$(B)/roomkey node --test --test-concurrency=1 *.test.mjs
 	@cd tests/interop && ROOMKEY_BIN=$(CURDIR)/$(BA)/roomkey ASAN_OPTIONS=detect_leaks=1 \
 		node --test --test-concurrency=1 cli.test.mjs service.test.mjs voice-agent.test.mjs token-source.test.mjs \
-			supabase.test.mjs meetings.test.mjs ops.test.mjs admin.test.mjs multi.test.mjs console.test.mjs
+			supabase.test.mjs meetings.test.mjs ops.test.mjs admin.test.mjs multi.test.mjs console.test.mjs operator.test.mjs
 
 # The suites run with a throw-away PostgreSQL server (scripts/pg-test-server.sh
 # installs, starts and always stops it; ROOMKEY_TEST_PG_URL names it).
@@ -118,7 +141,7 @@ bench-scale:
 	@bench/scale.sh
 
 FORMAT_FILES := $(LIB_SRC) $(CLI_SRC) $(wildcard src/*/*.h) $(UNIT_SRC) tests/unit/check.h \
-                $(wildcard bench/*.c)
+                $(wildcard bench/*.c) $(wildcard tools/*.c)
 
 format:
 	clang-format -i $(FORMAT_FILES)

@@ -1147,7 +1147,7 @@ static void body_status(jsonw *w, const void *arg)
     bool ready;
     jsonw_obj_open(w);
     JSONW_KEY(w, "version");
-    jsonw_str(w, ROOMKEY_VERSION);
+    jsonw_str(w, rk_version());
     probes_checks(api, w, &ready);
     JSONW_KEY(w, "livekit");
     jsonw_obj_open(w);

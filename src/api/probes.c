@@ -1,4 +1,4 @@
-/* probes.c - /healthz, /readyz and /metrics. */
+/* probes.c - /healthz, /readyz, /metrics and /openapi.json. */
 #include "probes.h"
 #include "../auth/jwks.h"
 #include "../http/metrics.h"
@@ -6,6 +6,7 @@
 #include "../util/err.h"
 #include "../util/jsonw.h"
 #include "admin.h"
+#include "openapi.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -95,12 +96,19 @@ static int metrics(void *ctx, const http_req *req, http_resp *resp)
     return RK_OK;
 }
 
+static int openapi(void *ctx, const http_req *req, http_resp *resp)
+{
+    (void)ctx, (void)req;
+    return http_resp_json(resp, 200, api_openapi_json, api_openapi_json_len);
+}
+
 int api_probes_register(http_server *s, api_ctx *api)
 {
     const http_route routes[] = {
         {"GET", "/healthz", "ops.healthz", healthz, api, false, api_admin_error},
         {"GET", "/readyz", "ops.readyz", readyz, api, false, api_admin_error},
         {"GET", "/metrics", "ops.metrics", metrics, api, false, api_admin_error},
+        {"GET", "/openapi.json", "ops.openapi", openapi, api, false, api_admin_error},
     };
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
         int rc = http_server_add_probe(s, &routes[i]);

@@ -5,6 +5,7 @@
  *                 the failing checks (readiness)
  *   GET /metrics  the counters in the Prometheus text format (metrics.h,
  *                 plus auth failures by reason and JWKS fetches)
+ *   GET /openapi.json  the OpenAPI 3.1 document of every route (openapi.h)
  * None needs credentials, and by default none is rate limited. Errors
  * (404/405 under these paths) come in the admin API's shape. */
 #ifndef RK_API_PROBES_H
@@ -23,8 +24,8 @@
  * or "not_ready" (also *ready). /readyz and GET /admin/v1/status use it. */
 void probes_checks(const api_ctx *api, jsonw *w, bool *ready);
 
-/* api_probes_register adds /healthz, /readyz and /metrics; api must
- * outlive s. */
+/* api_probes_register adds /healthz, /readyz, /metrics and /openapi.json;
+ * api must outlive s. */
 int api_probes_register(http_server *s, api_ctx *api);
 
 #endif

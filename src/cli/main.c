@@ -1,4 +1,5 @@
 /* main.c - `roomkey`: dispatches to the subcommands. */
+#include "../util/version.h"
 #include "cli.h"
 
 #include <stdio.h>
@@ -6,8 +7,8 @@
 
 static void usage(FILE *f)
 {
-    fputs("roomkey " ROOMKEY_VERSION " - LiveKit access service\n"
-          "\n"
+    fprintf(f, "roomkey %s - LiveKit access service\n", rk_version());
+    fputs("\n"
           "Usage: roomkey COMMAND [OPTIONS]\n"
           "\n"
           "Commands:\n"
@@ -20,9 +21,11 @@ static void usage(FILE *f)
           "  token create   mint a LiveKit access token (flags follow `lk token create`)\n"
           "  token verify   verify a LiveKit access token and print its claims\n"
           "  token decode   print a token's header and claims WITHOUT verifying it\n"
+          "  healthcheck    exit 0 when a running RoomKey answers ready (--url URL)\n"
+          "  version        print the version and the commit it was built from\n"
           "\n"
           "  roomkey COMMAND --help   help for one command\n"
-          "  roomkey --version        print the version\n",
+          "  roomkey --version        the same as roomkey version\n",
           f);
 }
 
@@ -38,13 +41,18 @@ int main(int argc, char **argv)
         return CLI_OK;
     }
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
-        puts("roomkey " ROOMKEY_VERSION);
+        printf("roomkey %s (commit %s)\n", rk_version(), rk_commit());
         return CLI_OK;
     }
     static const cli_cmd cmds[] = {
-        {"token", cmd_token},     {"serve", cmd_serve},   {"check-config", cmd_check_config},
-        {"room", cmd_room},       {"member", cmd_member}, {"audit", cmd_audit},
+        {"token", cmd_token},
+        {"serve", cmd_serve},
+        {"check-config", cmd_check_config},
+        {"room", cmd_room},
+        {"member", cmd_member},
+        {"audit", cmd_audit},
         {"meeting", cmd_meeting},
+        {"healthcheck", cmd_healthcheck},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (strcmp(cmd, cmds[i].name) == 0)

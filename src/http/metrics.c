@@ -1,6 +1,7 @@
 /* metrics.c - process-wide atomic counters and their Prometheus text. */
 #include "metrics.h"
 #include "../util/err.h"
+#include "../util/version.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -318,4 +319,11 @@ void metrics_render(metrics_text *t)
     metrics_header(t, "roomkey_http_requests_in_flight", "gauge",
                    "Requests received and not yet answered (this scrape included).");
     metrics_sample(t, "roomkey_http_requests_in_flight", NULL, NULL, f > 0 ? (uint64_t)f : 0);
+    metrics_header(t, "roomkey_build_info", "gauge",
+                   "The running build: its version and commit (the value is always 1).");
+    put(t, "roomkey_build_info{", 19);
+    put_label(t, "version", rk_version());
+    put(t, ",", 1);
+    put_label(t, "commit", rk_commit());
+    put(t, "} 1\n", 4);
 }

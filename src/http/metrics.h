@@ -14,6 +14,7 @@
  *   roomkey_tokens_issued_total{route,role}          counter
  *   roomkey_rate_limited_total{scope="ip"|"subject"} counter
  *   roomkey_http_requests_in_flight                  gauge
+ *   roomkey_build_info{version,commit}               gauge, always 1
  * Other layers' counters (auth failures, JWKS fetches) are added by the
  * caller with metrics_header / metrics_sample. */
 #ifndef RK_METRICS_H

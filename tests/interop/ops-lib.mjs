@@ -10,6 +10,7 @@ import path from 'node:path';
 
 import { TokenVerifier } from 'livekit-server-sdk';
 
+import { checkRaw } from './openapi-lib.mjs';
 import {
   bearer,
   parseResponse,
@@ -164,8 +165,18 @@ export function partialRequest(port, head, body, sent) {
     sock.on('connect', () => {
       sock.write(head + body.slice(0, sent), () => resolve({
         sock,
-        finish: () => new Promise((res) => {
-          const done = (how) => { sock.destroy(); res({ how, response: parseResponse(Buffer.concat(chunks)) }); };
+        finish: () => new Promise((res, rej) => {
+          const done = (how) => {
+            sock.destroy();
+            const response = parseResponse(Buffer.concat(chunks));
+            try {
+              checkRaw(head + body, response);
+            } catch (e) {
+              rej(e);
+              return;
+            }
+            res({ how, response });
+          };
           onData = () => {
             const p = parseResponse(Buffer.concat(chunks));
             if (p && p.complete) done('response');

@@ -20,6 +20,7 @@ import * as jose from 'jose';
 import { TokenVerifier } from 'livekit-server-sdk';
 
 import { BIN } from './lib.mjs';
+import { checkRaw, watchServer } from './openapi-lib.mjs';
 
 export { BIN };
 
@@ -279,6 +280,7 @@ export function startServer({ env = {}, configPath, args = [], readyTimeoutMs = 
         proc.off('exit', onExit);
         handle.base = m[1];
         handle.port = Number(m[3]);
+        watchServer(handle.base);
         resolve(handle);
       }
     });
@@ -523,7 +525,7 @@ export function parseResponse(buf) {
  * was read), 'closed' (peer closed/reset), or 'timeout'.
  */
 export function rawExchange(port, parts, { timeoutMs = 10_000 } = {}) {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const sock = net.connect(port, '127.0.0.1');
     const chunks = [];
     let done = false;
@@ -535,7 +537,14 @@ export function rawExchange(port, parts, { timeoutMs = 10_000 } = {}) {
       clearTimeout(timer);
       sock.destroy();
       const data = Buffer.concat(chunks);
-      resolve({ how, data, text: data.toString('latin1'), response: parseResponse(data), elapsedMs: Date.now() - t0, error: sockError });
+      const response = parseResponse(data);
+      try {
+        checkRaw(parts.filter((p) => typeof p === 'string' || Buffer.isBuffer(p)).map(String).join(''), response);
+      } catch (e) {
+        reject(e);
+        return;
+      }
+      resolve({ how, data, text: data.toString('latin1'), response, elapsedMs: Date.now() - t0, error: sockError });
     };
     const timer = setTimeout(() => finish('timeout'), timeoutMs);
     sock.on('data', (d) => {

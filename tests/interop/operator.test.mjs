@@ -1,0 +1,143 @@
+// Black-box tests of what an operator asks a running RoomKey: which build
+// it is (`roomkey version`, roomkey_build_info), whether it is ready
+// (`roomkey healthcheck`), and what its API is (GET /openapi.json, the
+// document every suite's answers are checked against).
+//
+// Run:  cd tests/interop && ROOMKEY_BIN=$PWD/../../build/roomkey node --test operator.test.mjs
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+
+import { opsServer, scrape } from './ops-lib.mjs';
+import { SPEC, checkResponse } from './openapi-lib.mjs';
+import { BIN, cleanEnv, request, showRes, showRun, stopChecked } from './service-lib.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const VERSION = fs.readFileSync(path.resolve(here, '../../VERSION'), 'utf8').trim();
+
+/** Run roomkey with args and env (async: the server under test runs in this process's loop). */
+function runAsync(args, env = {}) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(BIN, args, { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => { stdout += d; });
+    p.stderr.on('data', (d) => { stderr += d; });
+    p.on('error', reject);
+    p.on('close', (status, signal) => resolve({ status, signal, stdout, stderr }));
+  });
+}
+
+describe('roomkey version and roomkey_build_info', () => {
+  let X;
+  before(async () => { X = await opsServer(); });
+  after(async () => { await stopChecked(X?.srv); X?.tmp.cleanup(); });
+
+  test('`roomkey version` and `--version` print the VERSION file and a commit', async () => {
+    for (const arg of ['version', '--version']) {
+      const r = await runAsync([arg]);
+      assert.equal(r.status, 0, showRun(r));
+      assert.match(r.stdout, new RegExp(`^roomkey ${VERSION.replace(/\./g, '\\.')} \\(commit ([0-9a-f]{7,40}|unknown)\\)\\n$`), showRun(r));
+    }
+  });
+
+  test('/metrics carries roomkey_build_info{version,commit} 1, the same build', async () => {
+    const m = await scrape(X.srv);
+    const v = await runAsync(['version']);
+    const commit = /\(commit (\S+)\)/.exec(v.stdout)[1];
+    assert.equal(m.get(`roomkey_build_info{version="${VERSION}",commit="${commit}"}`), 1,
+      `build_info sample missing: ${[...m.keys()].filter((k) => k.startsWith('roomkey_build')).join(', ')}`);
+  });
+});
+
+describe('roomkey healthcheck', () => {
+  let ready;
+  let notReady;
+  before(async () => {
+    ready = await opsServer();
+    notReady = await opsServer({ env: { LIVEKIT_API_KEY: null, LIVEKIT_API_SECRET: null } });
+  });
+  after(async () => {
+    for (const X of [ready, notReady]) { await stopChecked(X?.srv); X?.tmp.cleanup(); }
+  });
+
+  test('exits 0 when /readyz answers ready (--url and ROOMKEY_LISTEN)', async () => {
+    let r = await runAsync(['healthcheck', '--url', `${ready.srv.base}/readyz`]);
+    assert.equal(r.status, 0, showRun(r));
+    assert.match(r.stdout, /^ready: /);
+    r = await runAsync(['healthcheck'], { ROOMKEY_LISTEN: `0.0.0.0:${ready.srv.port}` });
+    assert.equal(r.status, 0, `0.0.0.0 is asked on loopback: ${showRun(r)}`);
+  });
+
+  test('exits 1 naming the failing check when not ready (no LiveKit key)', async () => {
+    const probe = await request(notReady.srv, 'GET', '/readyz');
+    assert.equal(probe.status, 503, showRes(probe));
+    const r = await runAsync(['healthcheck', `--url=${notReady.srv.base}/readyz`]);
+    assert.equal(r.status, 1, showRun(r));
+    assert.match(r.stderr, /not ready \(HTTP 503, status "not_ready"\).*no LiveKit API key configured/, showRun(r));
+  });
+
+  test('exits 1 when nothing answers, and 1 for an answer that is not /readyz', async () => {
+    const closed = await runAsync(['healthcheck', '--url', 'http://127.0.0.1:1/readyz']);
+    assert.equal(closed.status, 1, showRun(closed));
+    assert.match(closed.stderr, /127\.0\.0\.1:1\/readyz: /);
+    const wrong = await runAsync(['healthcheck', '--url', `${ready.srv.base}/healthz`]);
+    assert.equal(wrong.status, 1, `/healthz has no readiness status: ${showRun(wrong)}`);
+  });
+
+  test('bad arguments are a usage error (exit 2)', async () => {
+    for (const args of [['healthcheck', '--url'], ['healthcheck', 'extra']]) {
+      const r = await runAsync(args);
+      assert.equal(r.status, 2, showRun(r));
+      assert.equal(r.stdout, '');
+    }
+    const r = await runAsync(['healthcheck'], { ROOMKEY_LISTEN: 'no-port' });
+    assert.equal(r.status, 2, showRun(r));
+  });
+});
+
+describe('GET /openapi.json and the response validator', () => {
+  let X;
+  before(async () => { X = await opsServer(); });
+  after(async () => { await stopChecked(X?.srv); X?.tmp.cleanup(); });
+
+  test('serves docs/openapi.yaml as JSON, compiled in (same document, key order included)', async () => {
+    const r = await request(X.srv, 'GET', '/openapi.json');
+    assert.equal(r.status, 200, showRes(r));
+    assert.match(r.headers.get('content-type') ?? '', /^application\/json/);
+    assert.equal(r.json.openapi, '3.1.0');
+    assert.deepEqual(r.json, SPEC);
+    assert.equal(JSON.stringify(r.json), JSON.stringify(SPEC), 'key order');
+  });
+
+  test('documents every route family, the probes and the admin API', () => {
+    for (const p of ['/api/livekit/token', '/api/livekit/connection-info', '/api/livekit/health', '/api/token',
+      '/api/livekit/token-source', '/functions/v1/livekit-token', '/functions/v1/livekit-token/release-seat',
+      '/api/v1/meeting/token/{meeting_id}', '/api/v1/meeting/get/{meeting_id}', '/api/v1/meeting/status/{meeting_id}',
+      '/healthz', '/readyz', '/metrics', '/openapi.json', '/admin/v1/rooms', '/admin/v1/rooms/{room}',
+      '/admin/v1/rooms/{room}/members', '/admin/v1/rooms/{room}/members/{subject}', '/admin/v1/meetings',
+      '/admin/v1/meetings/{meeting_id}', '/admin/v1/meetings/{meeting_id}/participants/{subject}', '/admin/v1/audit']) {
+      assert.ok(SPEC.paths[p], `${p} is not in docs/openapi.yaml`);
+    }
+  });
+
+  test('the validator refuses what the document does not say', () => {
+    const json = 'application/json; charset=utf-8';
+    const ok = JSON.stringify({ status: 'ok' });
+    assert.equal(checkResponse('GET', '/healthz', 200, json, ok), '');
+    assert.match(checkResponse('GET', '/healthz', 201, json, ok), /status 201 is not documented/);
+    assert.match(checkResponse('GET', '/healthz', 200, json, JSON.stringify({ status: 'ok', extra: 1 })), /additional properties/);
+    assert.match(checkResponse('GET', '/healthz', 200, 'text/plain', 'ok'), /content-type/);
+    assert.match(checkResponse('GET', '/no-such-path', 200, json, ok), /undocumented path/);
+    assert.match(checkResponse('POST', '/api/livekit/token', 401, json, JSON.stringify({ error: 'x' })), /required property/);
+    assert.equal(checkResponse('DELETE', '/api/token', 405, json, JSON.stringify({ statusCode: 405,
+      errorCode: 'METHOD_NOT_ALLOWED', message: 'Method DELETE not allowed', timestamp: '2026-01-01T00:00:00.000Z' })), '');
+    assert.match(checkResponse('DELETE', '/api/token', 405, json, JSON.stringify({ statusCode: 405, message: 'x', error: 'y' })),
+      /required property 'errorCode'/, 'a 405 comes in the path\'s own family shape');
+    assert.match(checkResponse('DELETE', '/api/token', 200, json, '{}'), /DELETE is not documented/);
+  });
+});
