@@ -44,7 +44,7 @@ CLI_OBJ_A := $(CLI_SRC:%.c=$(BA)/obj/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 UNIT_BIN_A := $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/%)
 
-.PHONY: all asan test unit unit-asan interop deps run bench bench-scale format format-check clean
+.PHONY: all asan test unit unit-asan interop deps run bench bench-scale format format-check clean install deb
 
 all: $(B)/roomkey
 
@@ -139,6 +139,35 @@ bench-scale:
 	@ROOMKEY_BENCH_DEPS=1 scripts/deps.sh
 	@$(MAKE) --no-print-directory all
 	@bench/scale.sh
+
+# `make install` (PREFIX, DESTDIR): the binary, the man pages, the example
+# config and docs, the systemd unit, and /etc/roomkey/roomkey.yaml unless one
+# exists (docs/install.md). `make deb` builds build/roomkey_VERSION_ARCH.deb.
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+DOCDIR     ?= $(PREFIX)/share/doc/roomkey
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+INSTALL_DOCS := README.md docs/install.md docs/config.md docs/operations.md docs/openapi.yaml \
+                docs/reverse-proxy.md docs/first-token.md
+
+install: $(B)/roomkey
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(DOCDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/roomkey
+	install -d -m 0700 $(DESTDIR)$(SYSCONFDIR)/roomkey/credentials
+	install -m 0755 $(B)/roomkey $(DESTDIR)$(BINDIR)/roomkey
+	install -m 0644 man/roomkey.1 $(DESTDIR)$(MANDIR)/man1/roomkey.1
+	install -m 0644 man/roomkey.yaml.5 $(DESTDIR)$(MANDIR)/man5/roomkey.yaml.5
+	install -m 0644 config/roomkey.example.yaml $(wildcard $(INSTALL_DOCS)) $(DESTDIR)$(DOCDIR)/
+	sed -e 's#@BINDIR@#$(BINDIR)#g' -e 's#@SYSCONFDIR@#$(SYSCONFDIR)#g' \
+		deploy/systemd/roomkey.service.in > $(DESTDIR)$(UNITDIR)/roomkey.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/roomkey.service
+	[ -e $(DESTDIR)$(SYSCONFDIR)/roomkey/roomkey.yaml ] || \
+		install -m 0644 deploy/roomkey.yaml $(DESTDIR)$(SYSCONFDIR)/roomkey/roomkey.yaml
+
+deb: $(B)/roomkey
+	@scripts/mkdeb.sh $(B)
 
 FORMAT_FILES := $(LIB_SRC) $(CLI_SRC) $(wildcard src/*/*.h) $(UNIT_SRC) tests/unit/check.h \
                 $(wildcard bench/*.c) $(wildcard tools/*.c)

@@ -9,6 +9,13 @@ DEBS=(build-essential pkg-config libssl-dev libjansson-dev libmicrohttpd-dev lib
       libcurl4-openssl-dev libyaml-dev sqlite3 curl clang-format python3 libpq-dev)
 # The console's browser tests drive Debian's chromium (playwright-core never downloads one).
 DEBS+=(chromium)
+# make install / make deb and their checks (tests/interop/package.test.mjs):
+# man page lint, the unit's verify and security score, the package tools.
+DEBS+=(mandoc)
+DEBS+=(man-db)
+DEBS+=(systemd)
+DEBS+=(dpkg-dev)
+DEBS+=(lintian)
 # The PostgreSQL server the tests run against is installed by
 # scripts/pg-test-server.sh when it first needs it.
 # Only `make bench` needs these.

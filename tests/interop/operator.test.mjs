@@ -12,9 +12,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 
-import { opsServer, scrape } from './ops-lib.mjs';
+import { mintAs, opsServer, scrape } from './ops-lib.mjs';
 import { SPEC, checkResponse } from './openapi-lib.mjs';
-import { BIN, cleanEnv, request, showRes, showRun, stopChecked } from './service-lib.mjs';
+import { BIN, cleanEnv, request, roomCreate, showRes, showRun, stopChecked } from './service-lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const VERSION = fs.readFileSync(path.resolve(here, '../../VERSION'), 'utf8').trim();
@@ -139,5 +139,40 @@ describe('GET /openapi.json and the response validator', () => {
     assert.match(checkResponse('DELETE', '/api/token', 405, json, JSON.stringify({ statusCode: 405, message: 'x', error: 'y' })),
       /required property 'errorCode'/, 'a 405 comes in the path\'s own family shape');
     assert.match(checkResponse('DELETE', '/api/token', 200, json, '{}'), /DELETE is not documented/);
+  });
+});
+
+describe('the Grafana dashboard (deploy/grafana/roomkey.json)', () => {
+  const dash = JSON.parse(fs.readFileSync(path.resolve(here, '../../deploy/grafana/roomkey.json'), 'utf8'));
+  /** Every PromQL expression of the dashboard: panel targets and template queries. */
+  const exprs = [
+    ...dash.panels.flatMap((p) => p.targets.map((t) => t.expr)),
+    ...dash.templating.list.filter((v) => v.type === 'query').map((v) => v.definition),
+  ];
+  const used = [...new Set(exprs.flatMap((e) => e.match(/\broomkey_[a-z_]+/g) ?? []))].sort();
+  let X;
+  before(async () => { X = await opsServer(); });
+  after(async () => { await stopChecked(X?.srv); X?.tmp.cleanup(); });
+
+  test('covers requests, latency, tokens, auth failures, rate limiting and JWKS fetches', () => {
+    for (const name of ['roomkey_http_requests_total', 'roomkey_http_request_duration_seconds_bucket',
+      'roomkey_tokens_issued_total', 'roomkey_auth_failures_total', 'roomkey_rate_limited_total',
+      'roomkey_jwks_fetches_total']) {
+      assert.ok(used.includes(name), `the dashboard does not use ${name}: ${used.join(', ')}`);
+    }
+    const titles = dash.panels.map((p) => p.title).join(' | ');
+    assert.match(titles, /by route/);
+    assert.match(titles, /family and role/);
+    assert.match(titles, /by reason/);
+  });
+
+  test('every metric name it uses is on /metrics of a running instance', async () => {
+    roomCreate(X.db, 'dash-room', { mode: 'authenticated' });
+    const ok = await mintAs(X.srv, 'dash-user', 'dash-room');
+    assert.equal(ok.status, 200, showRes(ok));
+    const bad = await request(X.srv, 'POST', '/api/livekit/token', { body: { roomId: 'dash-room' } });
+    assert.equal(bad.status, 401, showRes(bad));
+    const names = new Set([...(await scrape(X.srv)).keys()].map((k) => k.replace(/\{.*$/, '')));
+    for (const name of used) assert.ok(names.has(name), `${name} (used by the dashboard) is not on /metrics`);
   });
 });

@@ -226,7 +226,8 @@ export function toYaml(obj) {
 // ---------------------------------------------------------------------------
 
 /**
- * Spawn `roomkey serve [--config FILE]` with a clean env + `env`, wait for the
+ * Spawn `roomkey serve [--config FILE]` (bin: another binary than
+ * ROOMKEY_BIN) with a clean env + `env`, wait for the
  * single "listening on http://HOST:PORT" line on stdout. Returns a handle:
  * {proc, base, port, stdout(), stderr(), stop()}.
  *
@@ -234,10 +235,10 @@ export function toYaml(obj) {
  * ROOMKEY_RATE_LIMIT itself (null: unset, so the YAML/defaults apply): the
  * suites send bursts from one IP and subject far above production limits.
  */
-export function startServer({ env = {}, configPath, args = [], readyTimeoutMs = 15_000 } = {}) {
+export function startServer({ env = {}, configPath, args = [], readyTimeoutMs = 15_000, bin = BIN } = {}) {
   const argv = ['serve', ...(configPath ? ['--config', configPath] : []), ...args];
   const limits = 'ROOMKEY_RATE_LIMIT' in env ? {} : { ROOMKEY_RATE_LIMIT: 'off' };
-  const proc = spawn(BIN, argv, { env: cleanEnv({ ...limits, ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(bin, argv, { env: cleanEnv({ ...limits, ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   proc.stdout.setEncoding('utf8');
