@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # demo.sh - what `make run` does: start RoomKey on SQLite with the
-# development config (config/dev.yaml: dev LiveKit key, an HS256 login
-# issuer, demo rooms and members) and print ready-to-paste requests.
+# development config (config/dev.yaml: `livekit-server --dev`'s key pair
+# devkey / secret, an HS256 login issuer, demo rooms and members) and print
+# ready-to-paste requests.
 # Ctrl-C stops the service. Dev secrets only: never use them in production.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +24,7 @@ Dev session JWTs (HS256, valid 24 h) for alice and carol (carol is no member of 
   ALICE=$alice
   CAROL=$carol
 
-A token for alice in the general channel (by its channel id, as seed 001's frontend sends it):
+A token for alice in the general channel (by its channel id, as the NestJS /api/livekit contract's frontend sends it):
 
   curl -s -X POST $url/api/livekit/token -H "Authorization: Bearer \$ALICE" \\
        -H 'Content-Type: application/json' -d '{"roomId":"64f7b1234567890abcdef123","ttl":3600}'
@@ -36,7 +37,7 @@ carol is refused (403) in general, and gets a listener token in lobby:
   curl -s -X POST $url/api/livekit/token -H "Authorization: Bearer \$CAROL" \\
        -H 'Content-Type: application/json' -d '{"roomId":"lobby"}'
 
-Check a minted token:  LIVEKIT_API_KEY=devkey LIVEKIT_API_SECRET=devsecret-devsecret-devsecret-0001 build/roomkey token verify TOKEN
+Check a minted token:  LIVEKIT_API_KEY=devkey LIVEKIT_API_SECRET=secret build/roomkey token verify --dev TOKEN
 Who got what:          build/roomkey audit list --database run/roomkey-dev.db
 The admin console:     $url/console/  (admin key: dev-admin-key-dev-admin-key-0001)
 

@@ -16,6 +16,10 @@ DEBS+=(man-db)
 DEBS+=(systemd)
 DEBS+=(dpkg-dev)
 DEBS+=(lintian)
+# The docs' runnable examples (tests/interop/docs.test.mjs) run in a network
+# namespace of their own (unshare, ip).
+DEBS+=(util-linux)
+DEBS+=(iproute2)
 # The PostgreSQL server the tests run against is installed by
 # scripts/pg-test-server.sh when it first needs it.
 # Only `make bench` needs these.

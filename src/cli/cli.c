@@ -71,6 +71,13 @@ int cli_keyring(const char *api_key, const char *api_secret, const char *keys_fi
     if (ek && *ek && es && *es && !keyring_find(kr, ek, strlen(ek)) &&
         (rc = keyring_add(kr, ek, es, strlen(es), dev, why, sizeof why)))
         goto bad;
+    if (keyring_count(kr) == 0 && (ek && *ek) != (es && *es)) {
+        fprintf(stderr, "roomkey: %s is set but %s is not: set both (the API key and its secret)\n",
+                ek && *ek ? "LIVEKIT_API_KEY" : "LIVEKIT_API_SECRET",
+                ek && *ek ? "LIVEKIT_API_SECRET" : "LIVEKIT_API_KEY");
+        rc = RK_ENOTFOUND;
+        goto fail;
+    }
     if (keyring_count(kr) == 0) {
         fprintf(stderr, "roomkey: no API key: use --api-key/--api-secret or set "
                         "LIVEKIT_API_KEY and LIVEKIT_API_SECRET\n");

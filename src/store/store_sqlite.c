@@ -33,6 +33,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define BUSY_TIMEOUT_MS 5000
 
@@ -161,6 +163,35 @@ static int journal_mode_cb(void *arg, int ncol, char **vals, char **names)
     return 0;
 }
 
+/* open_failure writes why sqlite3_open_v2 failed on path into why: a
+ * file that cannot be opened because its folder is missing, not a folder,
+ * or not writable says so (SQLite only says "unable to open database
+ * file"). */
+static void open_failure(const char *path, sqlite3 *db, char *why, size_t cap)
+{
+    char dir[1024];
+    const char *slash = strrchr(path, '/');
+    size_t n = slash == path ? 1 : (size_t)(slash - path);
+    struct stat st;
+    if (sqlite3_errcode(db) != SQLITE_CANTOPEN || !slash || n >= sizeof dir) {
+        rk_fail(RK_EIO, why, cap, "%s", sqlite3_errmsg(db));
+        return;
+    }
+    memcpy(dir, path, n);
+    dir[n] = '\0';
+    if (stat(dir, &st) != 0)
+        rk_fail(RK_EIO, why, cap,
+                "the folder %s does not exist: create it first (mkdir -p %s) or choose another "
+                "database path",
+                dir, dir);
+    else if (!S_ISDIR(st.st_mode))
+        rk_fail(RK_EIO, why, cap, "%s is not a folder", dir);
+    else if (access(dir, W_OK | X_OK) != 0)
+        rk_fail(RK_EIO, why, cap, "the folder %s is not writable by this user", dir);
+    else
+        rk_fail(RK_EIO, why, cap, "%s", sqlite3_errmsg(db));
+}
+
 /* conn_open opens a new connection to path and sets it up (WAL, busy
  * timeout, foreign keys). create allows creating the file. On success the
  * caller owns *out (conn_close); on failure why says why. */
@@ -176,7 +207,7 @@ static int conn_open(const char *path, bool create, sq_conn **out, char *why, si
         return rk_fail(RK_ENOMEM, why, cap, "out of memory");
     }
     if (rc != SQLITE_OK) {
-        rk_fail(RK_EIO, why, cap, "%s", sqlite3_errmsg(c->db));
+        open_failure(path, c->db, why, cap);
         conn_close(c);
         return as_err(rc);
     }

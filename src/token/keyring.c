@@ -97,7 +97,8 @@ int keyring_add(keyring *kr, const char *id, const char *secret, size_t secret_l
     if (secret_len < KEYRING_MIN_SECRET && !allow_short)
         return rk_fail(RK_EINVAL, why, cap,
                        "API secret for key %s is %zu bytes; at least %d are required "
-                       "(dev mode allows shorter)",
+                       "(for development only: the --dev flag, or dev_mode: true / "
+                       "ROOMKEY_DEV_MODE=1 for the service, allows shorter)",
                        id, secret_len, KEYRING_MIN_SECRET);
     if (keyring_find(kr, id, id_len))
         return rk_fail(RK_ECONFLICT, why, cap, "API key %s is configured twice", id);

@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
@@ -174,5 +175,52 @@ describe('the Grafana dashboard (deploy/grafana/roomkey.json)', () => {
     assert.equal(bad.status, 401, showRes(bad));
     const names = new Set([...(await scrape(X.srv)).keys()].map((k) => k.replace(/\{.*$/, '')));
     for (const name of used) assert.ok(names.has(name), `${name} (used by the dashboard) is not on /metrics`);
+  });
+});
+
+describe('a database in a folder that is not there', () => {
+  test('the store commands and serve name the missing folder (not just "unable to open")', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roomkey-nodir-'));
+    try {
+      const db = path.join(dir, 'missing', 'rk.db');
+      const r = await runAsync(['room', 'list', '--database', db]);
+      assert.equal(r.status, 1, showRun(r));
+      assert.match(r.stderr, new RegExp(`the folder ${path.join(dir, 'missing').replace(/[.*+?^$()|[\]\\]/g, '\\$&')} does not exist`), showRun(r));
+      const s = await runAsync(['serve'], { ROOMKEY_DATABASE: db, ROOMKEY_LISTEN: '127.0.0.1:0' });
+      assert.notEqual(s.status, 0, showRun(s));
+      assert.match(s.stderr, /does not exist: create it first \(mkdir -p /, showRun(s));
+      assert.equal(fs.existsSync(path.join(dir, 'missing')), false, 'nothing is created');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('messages a newcomer meets', () => {
+  test('token create with a key but no secret names the missing secret', async () => {
+    const r = await runAsync(['token', 'create', '--join', '--room', 'r', '--identity', 'a'], { LIVEKIT_API_KEY: 'devkey' });
+    assert.equal(r.status, 1, showRun(r));
+    assert.match(r.stderr, /LIVEKIT_API_KEY is set but LIVEKIT_API_SECRET is not/, showRun(r));
+    const s = await runAsync(['token', 'create', '--join', '--room', 'r', '--identity', 'a'], { LIVEKIT_API_SECRET: 'x'.repeat(40) });
+    assert.match(s.stderr, /LIVEKIT_API_SECRET is set but LIVEKIT_API_KEY is not/, showRun(s));
+  });
+
+  test('a short secret names the --dev flag and dev_mode, and `livekit-server --dev`\'s pair works with --dev', async () => {
+    const env = { LIVEKIT_API_KEY: 'devkey', LIVEKIT_API_SECRET: 'secret' };
+    const r = await runAsync(['token', 'create', '--join', '--room', 'r', '--identity', 'a'], env);
+    assert.equal(r.status, 1, showRun(r));
+    assert.match(r.stderr, /6 bytes; at least 32 are required \(for development only: the --dev flag, or dev_mode: true/, showRun(r));
+    const ok = await runAsync(['token', 'create', '--dev', '--join', '--room', 'r', '--identity', 'a', '--token-only'], env);
+    assert.equal(ok.status, 0, showRun(ok));
+    const { TokenVerifier } = await import('livekit-server-sdk');
+    const claims = await new TokenVerifier('devkey', 'secret').verify(ok.stdout.trim());
+    assert.equal(claims.sub, 'a');
+  });
+
+  test('config/dev.yaml (make run) uses livekit-server --dev\'s devkey / secret', () => {
+    const dev = fs.readFileSync(path.resolve(here, '../../config/dev.yaml'), 'utf8');
+    assert.match(dev, /^\s+api_key: devkey\b/m);
+    assert.match(dev, /^\s+api_secret: secret\b/m);
+    assert.match(dev, /^dev_mode: true$/m);
   });
 });
