@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The longest a request's log line waits in its thread's buffer (util/log.h). */
@@ -36,10 +37,13 @@ static const char SERVE_HELP[] =
     "kept); SIGINT/SIGTERM stop accepting, let requests in flight finish\n"
     "(shutdown_timeout) and exit 0. See docs/operations.md.\n";
 
-static const char CHECK_HELP[] = "Usage: roomkey check-config [--config FILE]\n"
-                                 "\n"
-                                 "Validate the configuration (file + environment) and exit:\n"
-                                 "0 when valid, 1 with the offending key named when not.\n";
+static const char CHECK_HELP[] =
+    "Usage: roomkey check-config [--config FILE]\n"
+    "\n"
+    "Validate the configuration (file + environment) and exit: 0 when valid, 1\n"
+    "with the offending key named when not. A valid configuration that can serve\n"
+    "no token (no LiveKit key or URL, no issuer or API key) gets a warning on\n"
+    "stderr for each gap.\n";
 
 /* parse_config_flag reads [--config FILE] [--help]; returns -1 to continue,
  * or an exit code. */
@@ -62,6 +66,24 @@ static int parse_config_flag(int argc, char **argv, const char *help, const char
     return -1;
 }
 
+/* check_warnings prints, for check-config, what makes a valid
+ * configuration useless: no LiveKit key or URL, or no way for anyone to
+ * authenticate. Returns how many it printed. */
+static int check_warnings(const config *cfg, size_t n_keys)
+{
+    int n = 0;
+    if (n_keys == 0 && ++n)
+        fprintf(stderr, "roomkey: warning: no LiveKit API key: every token request fails until "
+                        "LIVEKIT_API_KEY and LIVEKIT_API_SECRET (or livekit.api_key) are set\n");
+    if (!cfg->livekit_url[0] && ++n)
+        fprintf(stderr, "roomkey: warning: no LiveKit URL: set LIVEKIT_URL (or livekit.url), "
+                        "the server clients connect to\n");
+    if (cfg->n_issuers == 0 && cfg->n_apikeys == 0 && ++n)
+        fprintf(stderr, "roomkey: warning: no session issuer and no API key: every caller is "
+                        "refused (401); set ROOMKEY_SESSION_SECRET (or issuers:)\n");
+    return n;
+}
+
 int cmd_check_config(int argc, char **argv)
 {
     const char *path = NULL;
@@ -74,8 +96,10 @@ int cmd_check_config(int argc, char **argv)
         fprintf(stderr, "roomkey: %s\n", why);
         return CLI_FAIL;
     }
+    size_t n_keys = cfg->keys ? keyring_count(cfg->keys) : 0;
     printf("config ok: %zu issuer(s), %zu role(s), %zu room(s) seeded, %zu LiveKit key(s)\n",
-           cfg->n_issuers, cfg->n_roles, cfg->n_rooms, cfg->keys ? keyring_count(cfg->keys) : 0);
+           cfg->n_issuers, cfg->n_roles, cfg->n_rooms, n_keys);
+    check_warnings(cfg, n_keys);
     config_free(cfg);
     return CLI_OK;
 }
@@ -193,8 +217,9 @@ static void serve_signals(runtime *rt, const char *path, const sigset_t *set)
             continue;
         }
         warn_config(runtime_config(rt));
-        log_event("info", "reloaded", "config", path ? path : "(ROOMKEY_CONFIG or environment)",
-                  NULL);
+        const char *file = path ? path : getenv("ROOMKEY_CONFIG");
+        log_event("info", "reloaded", "config",
+                  file && *file ? file : "(no file: the environment only)", NULL);
     }
 }
 

@@ -1082,7 +1082,7 @@ int cmd_audit(int argc, char **argv)
 static const char MEETING_HELP[] =
     "Usage: roomkey meeting create|list|show|delete|participant [OPTIONS]\n"
     "\n"
-    "Meetings of the meetings family (seed 004): each one owns the room\n"
+    "Meetings of the meetings API contract (docs/api-meetings.md): each one owns the room\n"
     "\"meeting-ID\", whose members are its creator and participants.\n"
     "\n"
     "  meeting create ID                      add a meeting (and its room)\n"

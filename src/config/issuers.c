@@ -347,11 +347,13 @@ static int issuers_validate(config_loader *ld)
         if (ld->issuer_env[i])
             return yaml_fail(&ld->y, RK_EINVAL,
                              "env: ROOMKEY_SESSION_SECRET is %zu bytes; at least %d are required "
-                             "(dev mode allows shorter)",
+                             "(for development only: ROOMKEY_DEV_MODE=1 or dev_mode: true "
+                             "allows shorter)",
                              is->hs_secret_len, HS_MIN_SECRET);
         return yaml_fail(&ld->y, RK_EINVAL,
                          "config: issuers[%zu].secret is %zu bytes; at least %d are required "
-                         "(dev mode allows shorter)",
+                         "(for development only: dev_mode: true or ROOMKEY_DEV_MODE=1 allows "
+                         "shorter)",
                          i, is->hs_secret_len, HS_MIN_SECRET);
     }
     return RK_OK;

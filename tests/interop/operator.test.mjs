@@ -13,9 +13,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 
-import { mintAs, opsServer, scrape } from './ops-lib.mjs';
+import { mintAs, opsEnv, opsServer, scrape, waitLog } from './ops-lib.mjs';
 import { SPEC, checkResponse } from './openapi-lib.mjs';
-import { BIN, cleanEnv, request, roomCreate, showRes, showRun, stopChecked } from './service-lib.mjs';
+import { BIN, cleanEnv, request, roomCreate, showRes, showRun, startServer, stopChecked, tempDir } from './service-lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const VERSION = fs.readFileSync(path.resolve(here, '../../VERSION'), 'utf8').trim();
@@ -197,6 +197,35 @@ describe('a database in a folder that is not there', () => {
 });
 
 describe('messages a newcomer meets', () => {
+  test('check-config with nothing set says what is missing (exit 0: the config is valid)', async () => {
+    const r = await runAsync(['check-config']);
+    assert.equal(r.status, 0, showRun(r));
+    assert.match(r.stdout, /^config ok: 0 issuer\(s\), \d+ role\(s\), 0 room\(s\) seeded, 0 LiveKit key\(s\)\n$/);
+    assert.match(r.stderr, /warning: no LiveKit API key: .*LIVEKIT_API_KEY and LIVEKIT_API_SECRET/);
+    assert.match(r.stderr, /warning: no LiveKit URL: set LIVEKIT_URL/);
+    assert.match(r.stderr, /warning: no session issuer and no API key: every caller is refused \(401\); set ROOMKEY_SESSION_SECRET/);
+    const ok = await runAsync(['check-config'], { LIVEKIT_API_KEY: 'APIx', LIVEKIT_API_SECRET: 'x'.repeat(40),
+      LIVEKIT_URL: 'wss://lk.test', ROOMKEY_SESSION_SECRET: 'y'.repeat(40) });
+    assert.equal(ok.status, 0, showRun(ok));
+    assert.equal(ok.stderr, '', 'a usable config gets no warning');
+  });
+
+  test('the reloaded log line names the file read, also when it came from ROOMKEY_CONFIG', async () => {
+    const T = tempDir();
+    let srv;
+    try {
+      const file = path.join(T.dir, 'rk.yaml');
+      fs.writeFileSync(file, 'shutdown_timeout: 5s\n');
+      srv = await startServer({ env: { ...opsEnv(path.join(T.dir, 'rk.db')), ROOMKEY_CONFIG: file } });
+      srv.proc.kill('SIGHUP');
+      const line = await waitLog(srv, 'reloaded');
+      assert.equal(line.config, file);
+    } finally {
+      await stopChecked(srv);
+      T.cleanup();
+    }
+  });
+
   test('token create with a key but no secret names the missing secret', async () => {
     const r = await runAsync(['token', 'create', '--join', '--room', 'r', '--identity', 'a'], { LIVEKIT_API_KEY: 'devkey' });
     assert.equal(r.status, 1, showRun(r));
@@ -210,6 +239,9 @@ describe('messages a newcomer meets', () => {
     const r = await runAsync(['token', 'create', '--join', '--room', 'r', '--identity', 'a'], env);
     assert.equal(r.status, 1, showRun(r));
     assert.match(r.stderr, /6 bytes; at least 32 are required \(for development only: the --dev flag, or dev_mode: true/, showRun(r));
+    const sess = await runAsync(['check-config'], { ROOMKEY_SESSION_SECRET: 'short' });
+    assert.equal(sess.status, 1, showRun(sess));
+    assert.match(sess.stderr, /ROOMKEY_SESSION_SECRET is 5 bytes; at least 32 are required \(for development only: ROOMKEY_DEV_MODE=1 or dev_mode: true/, showRun(sess));
     const ok = await runAsync(['token', 'create', '--dev', '--join', '--room', 'r', '--identity', 'a', '--token-only'], env);
     assert.equal(ok.status, 0, showRun(ok));
     const { TokenVerifier } = await import('livekit-server-sdk');
