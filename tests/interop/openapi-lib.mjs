@@ -61,21 +61,17 @@ function schemaErrors(ptr, value) {
   return v(value) ? '' : ajv.errorsText(v.errors, { dataVar: 'body' });
 }
 
-/** The error-shape schema pointer of the family owning pathname (longest prefix). */
-function prefixSchema(pathname) {
+/** The error response (pointer) of the family owning pathname (longest prefix). */
+function prefixResponse(pathname) {
   let best = null;
   for (const x of PREFIXES) if (x.re.test(pathname) && (!best || x.p.length > best.p.length)) best = x;
   return best ? best.ref : SERVER.prefixes[''];
 }
 
-/** Check a JSON body against the schema at ptr; returns error text or ''. */
-function jsonErrors(ptr, ctype, text) {
-  if (!/^application\/json\b/i.test(ctype ?? '')) return `content-type ${JSON.stringify(ctype)} is not application/json`;
-  try {
-    return schemaErrors(ptr, JSON.parse(text));
-  } catch {
-    return `body is not JSON: ${JSON.stringify(text.slice(0, 200))}`;
-  }
+/** Check an answer against the response object at pointer ptr ("#/components/responses/X"). */
+function responseErrors(ptr, ctype, text) {
+  const { obj, ptr: at } = deref({ $ref: ptr }, ptr);
+  return checkContent(obj.content, `${at}/content`, ctype, text);
 }
 
 /** Check a body against a media type map {type: {schema}}; returns error text or ''. */
@@ -107,13 +103,13 @@ export function checkResponse(method, pathname, status, ctype, text) {
   const hit = PATHS.find((x) => x.re.test(pathname));
   if (!hit) {
     if (!SERVER.unmatched_path.includes(code)) return `undocumented path (answered ${code})`;
-    return jsonErrors(prefixSchema(pathname), ctype, text);
+    return responseErrors(prefixResponse(pathname), ctype, text);
   }
   if (code === '404' && text.includes(`Cannot ${method.toUpperCase()} ${pathname}`)) {
     // The path's family is switched off in this server's config: the path
     // answers as an unmatched one, in the shape of a family still on.
     const shapes = [...new Set(Object.values(SERVER.prefixes))];
-    const errs = shapes.map((p) => jsonErrors(p, ctype, text));
+    const errs = shapes.map((p) => responseErrors(p, ctype, text));
     return errs.includes('') ? '' : `family-off 404 in no known error shape: ${errs.join('; ')}`;
   }
   const item = SPEC.paths[hit.t];

@@ -121,7 +121,8 @@ describe('GET /openapi.json and the response validator', () => {
       '/api/v1/meeting/token/{meeting_id}', '/api/v1/meeting/get/{meeting_id}', '/api/v1/meeting/status/{meeting_id}',
       '/healthz', '/readyz', '/metrics', '/openapi.json', '/admin/v1/rooms', '/admin/v1/rooms/{room}',
       '/admin/v1/rooms/{room}/members', '/admin/v1/rooms/{room}/members/{subject}', '/admin/v1/meetings',
-      '/admin/v1/meetings/{meeting_id}', '/admin/v1/meetings/{meeting_id}/participants/{subject}', '/admin/v1/audit']) {
+      '/admin/v1/meetings/{meeting_id}', '/admin/v1/meetings/{meeting_id}/participants/{subject}', '/admin/v1/audit',
+      '/admin/v1/status', '/console', '/console/', '/console/{file}']) {
       assert.ok(SPEC.paths[p], `${p} is not in docs/openapi.yaml`);
     }
   });
