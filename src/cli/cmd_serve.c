@@ -12,6 +12,7 @@
 #include "../auth/session.h"
 #include "../config/config.h"
 #include "../http/server.h"
+#include "../store/audit_retention.h"
 #include "../store/store.h"
 #include "../util/err.h"
 #include "../util/log.h"
@@ -200,8 +201,9 @@ static int reload_prepare(const config *cfg, store *st, void *arg, char *why, si
 }
 
 /* serve_signals waits for signals: SIGHUP reloads (path: the config file
- * given at start), SIGINT/SIGTERM return. */
-static void serve_signals(runtime *rt, const char *path, const sigset_t *set)
+ * given at start; the audit retention follows the new config),
+ * SIGINT/SIGTERM return. */
+static void serve_signals(runtime *rt, audit_retention *ret, const char *path, const sigset_t *set)
 {
     for (;;) {
         int sig = 0;
@@ -217,6 +219,7 @@ static void serve_signals(runtime *rt, const char *path, const sigset_t *set)
             continue;
         }
         warn_config(runtime_config(rt));
+        audit_retention_set_days(ret, runtime_config(rt)->audit_retain_days);
         const char *file = path ? path : getenv("ROOMKEY_CONFIG");
         log_event("info", "reloaded", "config",
                   file && *file ? file : "(no file: the environment only)", NULL);
@@ -233,6 +236,7 @@ int cmd_serve(int argc, char **argv)
     store *st = NULL;
     runtime *rt = NULL;
     http_server *srv = NULL;
+    audit_retention *ret = NULL;
     int status = CLI_FAIL;
     char why[512] = "";
 
@@ -288,7 +292,11 @@ int cmd_serve(int argc, char **argv)
     /* request lines are written in batches, at most this late */
     if (log_buffer_start(REQUEST_LOG_FLUSH_MS) != RK_OK)
         log_event("warn", "log_unbuffered", "note", "request lines are written one by one", NULL);
-    serve_signals(rt, path, &set);
+    if (audit_retention_start(st, c->audit_retain_days, &ret) != RK_OK) {
+        fprintf(stderr, "roomkey: cannot start the audit retention\n");
+        goto out;
+    }
+    serve_signals(rt, ret, path, &set);
     unsigned timeout_ms = (unsigned)runtime_config(rt)->shutdown_timeout * 1000u;
     size_t left = http_server_shutdown(srv, timeout_ms);
     if (left) {
@@ -301,6 +309,7 @@ int cmd_serve(int argc, char **argv)
     status = CLI_OK;
 out:
     http_server_free(srv);
+    audit_retention_stop(ret);
     runtime_free(rt);
     store_close(st);
     config_free(cfg);

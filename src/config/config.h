@@ -230,6 +230,8 @@ typedef struct config {
     ipnet trusted_proxies[CONFIG_MAX_PROXIES]; /* ROOMKEY_TRUSTED_PROXIES; default none */
     size_t n_trusted_proxies;
     int64_t shutdown_timeout; /* seconds to let in-flight requests finish; default 10 */
+    int64_t
+        audit_retain_days; /* audit.retain_days: records older are pruned; 0 (default) keeps all */
 } config;
 
 /* config_load builds a config from the YAML file at path (NULL: none, or

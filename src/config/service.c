@@ -1,8 +1,9 @@
 /* service.c - the service's own settings: `server:` (listen address, worker
- * threads, request and connection limits), `database:`, `dev_mode:` and
- * `shutdown_timeout:`, with ROOMKEY_LISTEN, ROOMKEY_DATABASE and
- * ROOMKEY_DEV_MODE. */
+ * threads, request and connection limits), `database:`, `dev_mode:`,
+ * `shutdown_timeout:` and `audit:` (retention), with ROOMKEY_LISTEN,
+ * ROOMKEY_DATABASE, ROOMKEY_DEV_MODE and ROOMKEY_AUDIT_RETAIN_DAYS. */
 #include "section.h"
+#include "../store/audit_retention.h"
 #include "../util/err.h"
 
 #include <stdlib.h>
@@ -161,8 +162,40 @@ static int shutdown_parse(config_loader *ld, const ynode *n)
     return yaml_get_dur(&ld->y, n, "shutdown_timeout", 0, 300, &ld->cfg->shutdown_timeout);
 }
 
+/* audit_parse reads `audit:` (retain_days: how many days of audit records
+ * the service keeps; 0 keeps every one). */
+static int audit_parse(config_loader *ld, const ynode *n)
+{
+    static const char *const names[] = {"retain_days"};
+    const ynode *v[1];
+    char p[YAML_PATH_CAP];
+    int rc = yaml_map_fields(&ld->y, n, "audit", names, 1, v);
+    if (!rc && v[0])
+        rc = yaml_get_int(&ld->y, v[0], yaml_sub(p, "audit", "retain_days"), 0,
+                          AUDIT_RETAIN_MAX_DAYS, &ld->cfg->audit_retain_days);
+    return rc;
+}
+
+/* audit_env: ROOMKEY_AUDIT_RETAIN_DAYS overrides audit.retain_days. */
+static int audit_env(config_loader *ld)
+{
+    const char *v = config_env("ROOMKEY_AUDIT_RETAIN_DAYS");
+    if (!v)
+        return RK_OK;
+    char *end;
+    long long d = strtoll(v, &end, 10);
+    if (*v < '0' || *v > '9' || *end || d > AUDIT_RETAIN_MAX_DAYS)
+        return yaml_fail(&ld->y, RK_EINVAL,
+                         "env: ROOMKEY_AUDIT_RETAIN_DAYS: expected a number of days from 0 to %d",
+                         AUDIT_RETAIN_MAX_DAYS);
+    ld->cfg->audit_retain_days = d;
+    return RK_OK;
+}
+
 const config_section config_dev_mode_section = {.key = "dev_mode", .parse = dev_mode_parse};
 const config_section config_server_section = {
     .key = "server", .defaults = server_defaults, .parse = server_parse, .env = server_env};
 const config_section config_database_section = {.key = "database", .parse = database_parse};
 const config_section config_shutdown_section = {.key = "shutdown_timeout", .parse = shutdown_parse};
+const config_section config_audit_section = {
+    .key = "audit", .parse = audit_parse, .env = audit_env};

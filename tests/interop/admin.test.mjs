@@ -7,10 +7,15 @@
 // Run:  cd tests/interop && ROOMKEY_BIN=$PWD/../../build/roomkey node --test admin.test.mjs
 
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { ADMIN_KEY, LK_KEY, LK_SECRET, SESSION_SECRET, mintAs, opsServer, session, verifyToken } from './ops-lib.mjs';
-import { ROLE_GRANTS, auditList, bearer, checkAuditPrune, cli, cliOk, rand, request, roomCreate, showRes, stopChecked } from './service-lib.mjs';
+import { ADMIN_KEY, LK_KEY, LK_SECRET, SESSION_SECRET, logLines, mintAs, opsEnv, opsServer, session, verifyToken, waitFor } from './ops-lib.mjs';
+import {
+  ROLE_GRANTS, auditList, bearer, checkAuditPrune, cli, cliOk, nowSec, rand, request, roomCreate, showRes, startServer, stopChecked, tempDir, toYaml,
+} from './service-lib.mjs';
 
 const M = {};
 const admin = (method, p, body, headers = { authorization: `Bearer ${ADMIN_KEY}` }) =>
@@ -230,6 +235,38 @@ describe('audit', () => {
       assertAdminError(await admin('GET', `/admin/v1/audit${q}`), 400, 'invalid_request', msg);
     }
     assertAdminError(await admin('GET', '/admin/v1/audit', undefined, {}), 401, 'unauthorized');
+  });
+
+  test('audit.retain_days: roomkey serve prunes what is older at start, and again when a reload shortens it', async () => {
+    const tmp = tempDir();
+    const db = path.join(tmp.dir, 'rk.db');
+    const conf = path.join(tmp.dir, 'rk.yaml');
+    roomCreate(db, 'kept', { mode: 'authenticated' });
+    /** Records issued `days` ago, written straight into the file (nothing else makes old ones). */
+    const aged = (jti, days) => {
+      const at = nowSec() - days * 86400;
+      const r = spawnSync('sqlite3', [db, `INSERT INTO audit (jti, subject, identity, room, role, grants, issued_at, exp, client_ip, route)
+        VALUES ('${jti}', 'old-sub', 'old-sub', 'kept', 'member', '{}', ${at}, ${at + 3600}, '192.0.2.1', 'livekit.token')`], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+    };
+    for (const [jti, days] of [['d40a', 40], ['d40b', 40], ['d31', 31], ['d10', 10], ['d1', 1]]) aged(jti, days);
+    fs.writeFileSync(conf, toYaml({ audit: { retain_days: 30 } }));
+    const srv = await startServer({ configPath: conf, env: opsEnv(db) });
+    try {
+      const pruned = (skip) => waitFor(() => logLines(srv).filter((l) => l.event === 'audit_pruned')[skip], 'audit_pruned');
+      assert.equal((await pruned(0)).deleted, '3');
+      assert.deepEqual(auditList(db).map((a) => a.jti).sort(), ['d1', 'd10']);
+      const r = await mintAs(srv, 'fresh', 'kept');
+      assert.equal(r.status, 200, showRes(r));
+      fs.writeFileSync(conf, toYaml({ audit: { retain_days: 5 } }));
+      srv.proc.kill('SIGHUP');
+      assert.equal((await pruned(1)).deleted, '1');
+      assert.deepEqual(auditList(db).map((a) => a.subject).sort(), ['fresh', 'old-sub']);
+      assert.equal(auditList(db).find((a) => a.subject === 'old-sub').jti, 'd1');
+    } finally {
+      await stopChecked(srv);
+      tmp.cleanup();
+    }
   });
 
   test('`roomkey audit prune --before DATE`: older records go, later ones stay, tokens keep coming (SQLite)', async () => {

@@ -36,6 +36,7 @@ static const char *const ENV_VARS[] = {
     "LIVEKIT_SERVER_URL",
     "LIVEKIT_HOST",
     "LIVEKIT_DEFAULT_TOKEN_TTL",
+    "ROOMKEY_AUDIT_RETAIN_DAYS",
     "RK_TEST_SECRET",
     "RK_TEST_KEY",
 };
@@ -697,6 +698,35 @@ static void test_family_options(void)
     REFUSED(yaml, "more than 64 entries");
 }
 
+/* audit.retain_days: 0 (keep every record) by default, 0..36500 from the
+ * YAML, ROOMKEY_AUDIT_RETAIN_DAYS over it; anything else refused by name. */
+static void test_audit_retention(void)
+{
+    clear_env();
+    config *c = NULL;
+    CHECK(load("{}\n", &c) == RK_OK && c && c->audit_retain_days == 0);
+    config_free(c);
+    CHECK(load("audit: { retain_days: 90 }\n", &c) == RK_OK && c && c->audit_retain_days == 90);
+    config_free(c);
+    CHECK(load("audit: { retain_days: 36500 }\n", &c) == RK_OK && c &&
+          c->audit_retain_days == 36500);
+    config_free(c);
+    REFUSED("audit: { retain_days: 36501 }\n", "audit.retain_days");
+    REFUSED("audit: { retain_days: -1 }\n", "audit.retain_days");
+    REFUSED("audit: { retain_days: 30d }\n", "audit.retain_days");
+    REFUSED("audit: { retain: 30 }\n", "unknown key \"audit.retain\"");
+    REFUSED("audit: 30\n", "audit");
+    setenv("ROOMKEY_AUDIT_RETAIN_DAYS", "7", 1);
+    CHECK(load("audit: { retain_days: 90 }\n", &c) == RK_OK && c && c->audit_retain_days == 7);
+    config_free(c);
+    static const char *const bad[] = {"-1", "36501", "7d", " 7", "x"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        setenv("ROOMKEY_AUDIT_RETAIN_DAYS", bad[i], 1);
+        ENV_REFUSED("ROOMKEY_AUDIT_RETAIN_DAYS");
+    }
+    clear_env();
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/rk-config-XXXXXX");
@@ -712,6 +742,7 @@ int main(void)
     test_roles_and_members();
     test_secrets();
     test_family_options();
+    test_audit_retention();
     clear_env();
     for (size_t i = 0; i < n_files; i++)
         unlink(files[i]);
