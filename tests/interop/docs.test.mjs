@@ -112,6 +112,9 @@ describe('documentation examples run as written', () => {
     { page: 'docs/first-token.md', buildOnPath: true, min: 5, expect: /^200$/m },
     { page: 'docs/admin-api.md', buildOnPath: true, min: 2, expect: /"meeting_id":"123"/ },
     { page: 'docs/api-livekit.md', cwd: REPO, buildOnPath: true, min: 2, expect: /"roomId":"64f7b1234567890abcdef123"/ },
+    { page: 'docs/api-voice-agent.md', cwd: REPO, buildOnPath: true, min: 2, expect: /"roomName":"consultation-room-123"/ },
+    { page: 'docs/api-token-source.md', cwd: REPO, buildOnPath: true, min: 2, expect: /"participant_token":"eyJ/ },
+    { page: 'docs/api-meetings.md', cwd: REPO, buildOnPath: true, min: 2, expect: /"status":"COMPLETED"/ },
   ];
   for (const p of pages) {
     test(`${p.page}: every marked block succeeds`, () => {
