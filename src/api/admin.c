@@ -1148,6 +1148,8 @@ static void body_status(jsonw *w, const void *arg)
     jsonw_obj_open(w);
     JSONW_KEY(w, "version");
     jsonw_str(w, rk_version());
+    JSONW_KEY(w, "commit");
+    jsonw_str(w, rk_commit());
     probes_checks(api, w, &ready);
     JSONW_KEY(w, "livekit");
     jsonw_obj_open(w);

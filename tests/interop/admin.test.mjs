@@ -16,6 +16,7 @@ import { ADMIN_KEY, LK_KEY, LK_SECRET, SESSION_SECRET, logLines, mintAs, opsEnv,
 import {
   ROLE_GRANTS, auditList, bearer, checkAuditPrune, cli, cliOk, nowSec, rand, request, roomCreate, showRes, startServer, stopChecked, tempDir, toYaml,
 } from './service-lib.mjs';
+import { run } from './lib.mjs';
 
 const M = {};
 const admin = (method, p, body, headers = { authorization: `Bearer ${ADMIN_KEY}` }) =>
@@ -527,8 +528,10 @@ describe('status', () => {
   test('GET /admin/v1/status: version, readiness, LiveKit URL and key ids, families, roles; never a secret', async () => {
     const r = await admin('GET', '/admin/v1/status');
     assert.equal(r.status, 200, showRes(r));
-    assert.deepEqual(Object.keys(r.json), ['version', 'checks', 'status', 'livekit', 'families', 'roles', 'console', 'time']);
+    assert.deepEqual(Object.keys(r.json), ['version', 'commit', 'checks', 'status', 'livekit', 'families', 'roles', 'console', 'time']);
     assert.match(r.json.version, /^\d+\.\d+\.\d+/);
+    const built = run(['version']).stdout.trim();
+    assert.equal(built, `roomkey ${r.json.version} (commit ${r.json.commit})`, 'the same build as roomkey version');
     assert.deepEqual(r.json.checks, { keys: 'ok', store: 'ok', jwks: 'ok' });
     assert.equal(r.json.status, 'ready');
     assert.deepEqual(r.json.livekit, { url: 'wss://lk.ops.test', key_ids: [LK_KEY], signing_key_id: LK_KEY });

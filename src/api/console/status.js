@@ -13,7 +13,7 @@ export async function statusView(shell) {
   const families = Object.entries(s.families).map(([k, on]) => h('li', {}, `${k}: `, h(on ? 'span.ok' : 'span.off', {}, on ? 'on' : 'off')));
   return h('section', {},
     heading('Status'),
-    h('p', {}, 'RoomKey ', h('strong', {}, s.version), ' is ', h(s.status === 'ready' ? 'strong.ok' : 'strong.bad', {}, s.status === 'ready' ? 'ready' : 'not ready'),
+    h('p', {}, 'RoomKey ', h('strong', {}, s.version), ` (commit ${s.commit}) is `, h(s.status === 'ready' ? 'strong.ok' : 'strong.bad', {}, s.status === 'ready' ? 'ready' : 'not ready'),
       ` (as of ${when(s.time)}).`),
     h('div.columns', {},
       h('section.card', { 'aria-labelledby': 'checks-title' }, h('h2#checks-title', {}, 'Readiness'), table('Readiness checks', ['Check', 'Result'], checks)),
