@@ -181,6 +181,61 @@ static int verify_sig(authn *a, size_t i, const char *alg, const char *kid, cons
                : RK_EVERIFY;
 }
 
+/* times_ok checks a verified payload's exp (required), nbf and iat
+ * against now with is's leeway; on false *fail says why. */
+static bool times_ok(const config_issuer *is, json_t *payload, int64_t now, auth_fail *fail)
+{
+    int64_t exp, nbf, iat;
+    int e = date(payload, "exp", &exp);
+    if (e != RK_OK) {
+        *fail = AUTH_CLAIMS;
+        return false;
+    }
+    if (now > exp + is->leeway) {
+        *fail = AUTH_EXPIRED;
+        return false;
+    }
+    e = date(payload, "nbf", &nbf);
+    if (e == RK_EINVAL || (e == RK_OK && now + is->leeway < nbf)) {
+        *fail = e == RK_EINVAL ? AUTH_CLAIMS : AUTH_NOT_YET;
+        return false;
+    }
+    e = date(payload, "iat", &iat);
+    if (e == RK_EINVAL || (e == RK_OK && now + is->leeway < iat)) {
+        *fail = e == RK_EINVAL ? AUTH_CLAIMS : AUTH_NOT_YET;
+        return false;
+    }
+    return true;
+}
+
+/* aud_checked is aud_ok that says AUTH_AUDIENCE in *fail on false. */
+static bool aud_checked(const config_issuer *is, json_t *payload, auth_fail *fail)
+{
+    if (aud_ok(is, payload))
+        return true;
+    *fail = AUTH_AUDIENCE;
+    return false;
+}
+
+/* fill_caller fills *out from a verified payload: subject (required), name
+ * and role by is's claim names, and is's name; AUTH_CLAIMS when one is
+ * unusable. */
+static bool fill_caller(const config_issuer *is, json_t *payload, caller *out, auth_fail *fail)
+{
+    const char *sub = claim_path(payload, is->subject_claim);
+    const char *name = is->name_claim[0] ? claim_path(payload, is->name_claim) : NULL;
+    const char *role = is->role_claim[0] ? claim_path(payload, is->role_claim) : NULL;
+    memset(out, 0, sizeof *out);
+    if (!sub || !sub[0] || !copy_str(out->subject, sizeof out->subject, sub) ||
+        (name && !copy_str(out->name, sizeof out->name, name)) ||
+        (role && !copy_str(out->role, sizeof out->role, role))) {
+        *fail = AUTH_CLAIMS;
+        return false;
+    }
+    copy_str(out->issuer, sizeof out->issuer, is->name);
+    return true;
+}
+
 /* verify_session checks session JWT tok and fills *out; with claims
  * non-NULL, *claims gets a new reference to its verified payload on RK_OK. */
 static int verify_session(authn *a, const char *tok, size_t len, int64_t now, caller *out,
@@ -218,45 +273,13 @@ static int verify_session(authn *a, const char *tok, size_t len, int64_t now, ca
             *fail = AUTH_SIGNATURE;
             continue;
         }
-        int64_t exp, nbf, iat;
-        int e = date(j.payload, "exp", &exp);
-        if (e != RK_OK) {
-            *fail = AUTH_CLAIMS;
-            goto out;
+        if (times_ok(is, j.payload, now, fail) && aud_checked(is, j.payload, fail) &&
+            fill_caller(is, j.payload, out, fail)) {
+            if (claims)
+                *claims = json_incref(j.payload);
+            *fail = AUTH_NONE;
+            rc = RK_OK;
         }
-        if (now > exp + is->leeway) {
-            *fail = AUTH_EXPIRED;
-            goto out;
-        }
-        e = date(j.payload, "nbf", &nbf);
-        if (e == RK_EINVAL || (e == RK_OK && now + is->leeway < nbf)) {
-            *fail = e == RK_EINVAL ? AUTH_CLAIMS : AUTH_NOT_YET;
-            goto out;
-        }
-        e = date(j.payload, "iat", &iat);
-        if (e == RK_EINVAL || (e == RK_OK && now + is->leeway < iat)) {
-            *fail = e == RK_EINVAL ? AUTH_CLAIMS : AUTH_NOT_YET;
-            goto out;
-        }
-        if (!aud_ok(is, j.payload)) {
-            *fail = AUTH_AUDIENCE;
-            goto out;
-        }
-        const char *sub = claim_path(j.payload, is->subject_claim);
-        const char *name = is->name_claim[0] ? claim_path(j.payload, is->name_claim) : NULL;
-        const char *role = is->role_claim[0] ? claim_path(j.payload, is->role_claim) : NULL;
-        memset(out, 0, sizeof *out);
-        if (!sub || !sub[0] || !copy_str(out->subject, sizeof out->subject, sub) ||
-            (name && !copy_str(out->name, sizeof out->name, name)) ||
-            (role && !copy_str(out->role, sizeof out->role, role))) {
-            *fail = AUTH_CLAIMS;
-            goto out;
-        }
-        copy_str(out->issuer, sizeof out->issuer, is->name);
-        if (claims)
-            *claims = json_incref(j.payload);
-        *fail = AUTH_NONE;
-        rc = RK_OK;
         goto out;
     }
 out:

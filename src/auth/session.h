@@ -57,7 +57,7 @@ void authn_free(authn *a);
  * ("Bearer <jwt or api key>") and X-API-Key header (either may be NULL).
  * On RK_OK *out is filled; otherwise RK_EDENIED with *fail saying why. */
 int authn_caller(authn *a, const char *authorization, const char *x_api_key, int64_t now,
-                 caller *out, auth_fail *fail);
+                 caller *out, auth_fail *fail) __attribute__((warn_unused_result));
 
 /* authn_caller_claims is authn_caller that also hands back the verified
  * session JWT's claims, for a route family that reads claims the caller
@@ -65,7 +65,8 @@ int authn_caller(authn *a, const char *authorization, const char *x_api_key, int
  * reference the caller json_decref()s; for an API key, or on failure, it
  * is NULL. claims may be NULL (then it is authn_caller). */
 int authn_caller_claims(authn *a, const char *authorization, const char *x_api_key, int64_t now,
-                        caller *out, auth_fail *fail, json_t **claims);
+                        caller *out, auth_fail *fail, json_t **claims)
+    __attribute__((warn_unused_result));
 
 /* auth_fail_name returns a short static label ("expired", ...). */
 const char *auth_fail_name(auth_fail f);
@@ -81,6 +82,7 @@ void authn_fail_counts(uint64_t out[AUTH_FAIL_COUNT]);
  * not older than max_age_s seconds (a URL set past its refresh interval is
  * refetched first, at most once per cooldown; see jwks_refresh). On false,
  * why names the issuer. */
-bool authn_jwks_ready(authn *a, int64_t now, int64_t max_age_s, char *why, size_t why_cap);
+bool authn_jwks_ready(authn *a, int64_t now, int64_t max_age_s, char *why, size_t why_cap)
+    __attribute__((warn_unused_result));
 
 #endif

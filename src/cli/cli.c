@@ -3,7 +3,9 @@
 #include "cli.h"
 #include "../util/err.h"
 
+#include <getopt.h>
 #include <openssl/crypto.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,4 +109,112 @@ int cli_dispatch(int argc, char **argv, const char *help, const cli_cmd *cmds, s
         fprintf(stderr, "%s%s", i ? ", " : "", cmds[i].name);
     fputs(")\n", stderr);
     return CLI_USAGE;
+}
+
+/* flag_value applies flag f to its value v (NULL for a switch). */
+static int flag_value(const cli_flag *f, char *v)
+{
+    if (f->str)
+        *f->str = v;
+    else if (f->on)
+        *f->on = true;
+    else if (f->grant)
+        *f->grant = TRI_TRUE;
+    else if (f->fn)
+        return f->fn(f->ctx, f->name, v);
+    return CLI_OK;
+}
+
+/* bad_flag reports the flag getopt stopped at (opterr is off). */
+static int bad_flag(const char *cmd, char **argv, int opt)
+{
+    if (opt == ':')
+        fprintf(stderr, "roomkey: %s: flag \"%s\" needs a value\n", cmd, argv[optind - 1]);
+    else
+        fprintf(stderr, "roomkey: %s: unknown flag \"%s\"\n", cmd, argv[optind - 1]);
+    fprintf(stderr, "(see roomkey %s --help)\n", cmd);
+    return CLI_USAGE;
+}
+
+int cli_flags(int argc, char **argv, const char *cmd, const char *help, const cli_flag *flags,
+              size_t n, int *first)
+{
+    struct option opts[CLI_MAX_FLAGS + 2];
+    char letters[2 * CLI_MAX_FLAGS + 4] = ":h";
+    size_t nl = 2;
+    if (n > CLI_MAX_FLAGS)
+        return CLI_USAGE;
+    for (size_t i = 0; i < n; i++) {
+        bool value = flags[i].str || flags[i].fn;
+        opts[i] = (struct option){flags[i].name, value ? required_argument : no_argument, NULL,
+                                  256 + (int)i};
+        if (flags[i].letter) {
+            letters[nl++] = flags[i].letter;
+            if (value)
+                letters[nl++] = ':';
+        }
+    }
+    letters[nl] = '\0';
+    opts[n] = (struct option){"help", no_argument, NULL, 'h'};
+    opts[n + 1] = (struct option){NULL, 0, NULL, 0};
+    int opt;
+    optind = 0;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, letters, opts, NULL)) != -1) {
+        if (opt == 'h') {
+            fputs(help, stdout);
+            return CLI_DONE;
+        }
+        size_t i = opt >= 256 ? (size_t)opt - 256 : 0;
+        while (opt < 256 && i < n && flags[i].letter != opt)
+            i++;
+        if (opt == '?' || opt == ':' || i >= n)
+            return bad_flag(cmd, argv, opt);
+        int rc = flag_value(&flags[i], optarg);
+        if (rc)
+            return rc;
+    }
+    *first = optind;
+    return CLI_OK;
+}
+
+int cli_positional(int argc, char **argv, int first, int want, const char *usage)
+{
+    int have = argc - first;
+    if (have == want)
+        return CLI_OK;
+    if (have > want)
+        fprintf(stderr, "roomkey: unexpected argument \"%s\"\n", argv[first + want]);
+    else
+        fprintf(stderr, "roomkey: missing arguments\n");
+    fprintf(stderr, "usage: %s\n", usage);
+    return CLI_USAGE;
+}
+
+int cli_usage(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("roomkey: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    return CLI_USAGE;
+}
+
+int cli_exit(int status)
+{
+    return status == CLI_DONE ? CLI_OK : status;
+}
+
+int cli_print_json(json_t *v)
+{
+    char *s = v ? json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(v);
+    if (!s) {
+        fprintf(stderr, "roomkey: out of memory\n");
+        return CLI_FAIL;
+    }
+    printf("%s\n", s);
+    free(s);
+    return CLI_OK;
 }

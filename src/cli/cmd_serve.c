@@ -226,6 +226,34 @@ static void serve_signals(runtime *rt, audit_retention *ret, const char *path, c
     }
 }
 
+/* block_signals blocks SIGINT, SIGTERM and SIGHUP (set) in every thread
+ * started from here on, so that the main thread waits for them, and ignores
+ * SIGPIPE. */
+static void block_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+/* drain stops srv, letting requests in flight finish for up to the
+ * configured shutdown_timeout, and logs what was cut off. */
+static void drain(runtime *rt, http_server *srv)
+{
+    unsigned timeout_ms = (unsigned)runtime_config(rt)->shutdown_timeout * 1000u;
+    size_t left = http_server_shutdown(srv, timeout_ms);
+    if (left) {
+        char n[24];
+        snprintf(n, sizeof n, "%zu", left);
+        log_event("warn", "shutdown_timeout", "in_flight", n, "note",
+                  "requests still running when shutdown_timeout ran out were cut off", NULL);
+    }
+    log_event("info", "stopped", NULL);
+}
+
 int cmd_serve(int argc, char **argv)
 {
     const char *path = NULL;
@@ -240,14 +268,8 @@ int cmd_serve(int argc, char **argv)
     int status = CLI_FAIL;
     char why[512] = "";
 
-    /* Block the signals in every thread; the main thread waits for them. */
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    block_signals(&set);
 
     if (config_load(path, &cfg, why, sizeof why) != RK_OK) {
         fprintf(stderr, "roomkey: %s\n", why);
@@ -297,15 +319,7 @@ int cmd_serve(int argc, char **argv)
         goto out;
     }
     serve_signals(rt, ret, path, &set);
-    unsigned timeout_ms = (unsigned)runtime_config(rt)->shutdown_timeout * 1000u;
-    size_t left = http_server_shutdown(srv, timeout_ms);
-    if (left) {
-        char n[24];
-        snprintf(n, sizeof n, "%zu", left);
-        log_event("warn", "shutdown_timeout", "in_flight", n, "note",
-                  "requests still running when shutdown_timeout ran out were cut off", NULL);
-    }
-    log_event("info", "stopped", NULL);
+    drain(rt, srv);
     status = CLI_OK;
 out:
     http_server_free(srv);

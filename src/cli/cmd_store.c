@@ -13,7 +13,6 @@
 #include "cli.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -149,24 +148,6 @@ static const char AUDIT_LIST_HELP[] =
     "  --json                   print a JSON array\n"
     "  --database DB            SQLite file or postgres:// URL (or ROOMKEY_DATABASE;\n"
     "                           default roomkey.db)\n";
-
-enum {
-    O_DATABASE = 256,
-    O_JSON,
-    O_ALIAS,
-    O_MODE,
-    O_DEFAULT_ROLE,
-    O_MAX_PARTICIPANTS,
-    O_MAX_TTL,
-    O_ROLE,
-    O_ROOM,
-    O_SUBJECT,
-    O_SINCE,
-    O_LIMIT,
-    O_BEFORE_ID,
-    O_BEFORE,
-    O_BATCH,
-};
 
 /* ---- helpers ---------------------------------------------------------- */
 
@@ -330,19 +311,21 @@ static json_t *jstr(const char *s)
     return v ? v : json_null();
 }
 
-/* print_json prints v indented and releases it (v may be NULL: out of
- * memory). */
-static int print_json(json_t *v)
+/* A row-to-JSON function: a new object for rows[i]; NULL when out of memory. */
+typedef json_t *(*row_json_fn)(const void *rows, size_t i);
+
+/* json_rows returns a new JSON array of fn(rows, i) for every i < n; NULL
+ * when out of memory. */
+static json_t *json_rows(const void *rows, size_t n, row_json_fn fn)
 {
-    char *s = v ? json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
-    json_decref(v);
-    if (!s) {
-        fprintf(stderr, "roomkey: out of memory\n");
-        return CLI_FAIL;
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++) {
+        if (json_array_append_new(arr, fn(rows, i))) {
+            json_decref(arr);
+            arr = NULL;
+        }
     }
-    printf("%s\n", s);
-    free(s);
-    return CLI_OK;
+    return arr;
 }
 
 static const char *mode_name(int mode)
@@ -360,6 +343,12 @@ static json_t *room_json(const store_room *r)
                      (json_int_t)r->max_ttl, "created_at", (json_int_t)r->created_at);
 }
 
+/* room_row_json is room_json for rows[i] of a store_room array. */
+static json_t *room_row_json(const void *rows, size_t i)
+{
+    return room_json((const store_room *)rows + i);
+}
+
 /* find_room looks ROOM up by name or alias into *r, printing why not. */
 static int find_room(store *st, const char *name, store_room *r)
 {
@@ -371,129 +360,115 @@ static int find_room(store *st, const char *name, store_room *r)
     return rc ? store_fail("read the room", rc) : CLI_OK;
 }
 
-/* bad_flag reports the flag getopt stopped at (opterr is off) and ends
- * option parsing with a usage error. */
-static int bad_flag(const char *cmd, char **argv, int opt)
+/* role_flag takes a --*role value: a role name (CLI_USAGE with the reason
+ * when it is not; "" is allowed for --default-role, meaning none). */
+static int role_flag(void *ctx, const char *name, char *value)
 {
-    if (opt == ':')
-        fprintf(stderr, "roomkey: %s: flag \"%s\" needs a value\n", cmd, argv[optind - 1]);
-    else
-        fprintf(stderr, "roomkey: %s: unknown flag \"%s\"\n", cmd, argv[optind - 1]);
-    fprintf(stderr, "(see roomkey %s --help)\n", cmd);
-    return CLI_USAGE;
+    char flag[32];
+    snprintf(flag, sizeof flag, "--%s", name);
+    if ((*value || strcmp(name, "default-role") != 0) && check_role(flag, value))
+        return CLI_USAGE;
+    *(const char **)ctx = value;
+    return CLI_OK;
 }
 
-/* positional checks the count of positional arguments getopt left. */
-static int positional(int argc, char **argv, int want, const char *usage)
+/* simple_opts parses the flags of commands that take only --database (and
+ * --json when json is not NULL); *first gets the first positional
+ * argument. Returns cli_flags's status. */
+static int simple_opts(int argc, char **argv, const char *cmd, const char *help, const char **db,
+                       bool *json, int *first)
 {
-    int have = argc - optind;
-    if (have == want)
-        return CLI_OK;
-    if (have > want)
-        fprintf(stderr, "roomkey: unexpected argument \"%s\"\n", argv[optind + want]);
-    else
-        fprintf(stderr, "roomkey: missing arguments\n");
-    fprintf(stderr, "usage: %s\n", usage);
-    return CLI_USAGE;
+    const cli_flag flags[] = {{"database", .str = db}, {"json", .on = json}};
+    return cli_flags(argc, argv, cmd, help, flags, json ? 2 : 1, first);
 }
 
 /* ---- room ------------------------------------------------------------- */
 
+/* mode_flag takes --mode members|authenticated into the store_room at ctx. */
+static int mode_flag(void *ctx, const char *name, char *value)
+{
+    store_room *r = ctx;
+    (void)name;
+    if (strcmp(value, "members") == 0)
+        r->mode = STORE_MODE_MEMBERS;
+    else if (strcmp(value, "authenticated") == 0)
+        r->mode = STORE_MODE_AUTHENTICATED;
+    else
+        return cli_usage("--mode is members or authenticated, not \"%s\"\n", value);
+    return CLI_OK;
+}
+
+/* max_participants_flag takes --max-participants N into the store_room at ctx. */
+static int max_participants_flag(void *ctx, const char *name, char *value)
+{
+    store_room *r = ctx;
+    (void)name;
+    if (!parse_int(value, 0, INT32_MAX, &r->max_participants))
+        return cli_usage("--max-participants takes a whole number >= 0, not \"%s\"\n", value);
+    return CLI_OK;
+}
+
+/* max_ttl_flag takes --max-ttl DURATION (0: none) into the store_room at ctx. */
+static int max_ttl_flag(void *ctx, const char *name, char *value)
+{
+    store_room *r = ctx;
+    (void)name;
+    if (strcmp(value, "0") == 0)
+        r->max_ttl = 0;
+    else if (duration_parse_seconds(value, &r->max_ttl) || r->max_ttl > MINTER_MAX_TTL)
+        return cli_usage("--max-ttl \"%s\" is not a duration between 1s and 720h "
+                         "(examples: 90s, 10m, 1h30m)\n",
+                         value);
+    return CLI_OK;
+}
+
+/* room_taken prints why room name (with alias, "" for none) could not be
+ * created: its name or alias is already a room's name or alias. */
+static void room_taken(store *st, const char *name, const char *alias)
+{
+    store_room old;
+    if (store_room_get(st, name, &old) == RK_OK && strcmp(old.name, name) == 0)
+        fprintf(stderr, "roomkey: room \"%s\" already exists\n", name);
+    else if (store_room_get(st, name, &old) == RK_OK)
+        fprintf(stderr, "roomkey: \"%s\" is already the alias of room \"%s\"\n", name, old.name);
+    else if (*alias && store_room_get(st, alias, &old) == RK_OK && strcmp(old.name, alias) == 0)
+        fprintf(stderr, "roomkey: alias \"%s\" is already the name of a room\n", alias);
+    else if (*alias && store_room_get(st, alias, &old) == RK_OK)
+        fprintf(stderr, "roomkey: alias \"%s\" is taken by room \"%s\"\n", alias, old.name);
+    else
+        fprintf(stderr, "roomkey: room \"%s\" already exists\n", name);
+}
+
 static int room_create(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"database", required_argument, NULL, O_DATABASE},
-        {"alias", required_argument, NULL, O_ALIAS},
-        {"mode", required_argument, NULL, O_MODE},
-        {"default-role", required_argument, NULL, O_DEFAULT_ROLE},
-        {"max-participants", required_argument, NULL, O_MAX_PARTICIPANTS},
-        {"max-ttl", required_argument, NULL, O_MAX_TTL},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *db = NULL, *alias = "", *role = "member";
     store_room r = {.mode = STORE_MODE_MEMBERS};
-    int opt;
-    optind = 0;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        switch (opt) {
-        case O_DATABASE:
-            db = optarg;
-            break;
-        case O_ALIAS:
-            alias = optarg;
-            break;
-        case O_MODE:
-            if (strcmp(optarg, "members") == 0) {
-                r.mode = STORE_MODE_MEMBERS;
-            } else if (strcmp(optarg, "authenticated") == 0) {
-                r.mode = STORE_MODE_AUTHENTICATED;
-            } else {
-                fprintf(stderr, "roomkey: --mode is members or authenticated, not \"%s\"\n",
-                        optarg);
-                return CLI_USAGE;
-            }
-            break;
-        case O_DEFAULT_ROLE:
-            role = optarg;
-            if (*role && check_role("--default-role", role))
-                return CLI_USAGE;
-            break;
-        case O_MAX_PARTICIPANTS:
-            if (!parse_int(optarg, 0, INT32_MAX, &r.max_participants)) {
-                fprintf(stderr,
-                        "roomkey: --max-participants takes a whole number >= 0, not "
-                        "\"%s\"\n",
-                        optarg);
-                return CLI_USAGE;
-            }
-            break;
-        case O_MAX_TTL:
-            if (strcmp(optarg, "0") == 0) {
-                r.max_ttl = 0;
-            } else if (duration_parse_seconds(optarg, &r.max_ttl) || r.max_ttl > MINTER_MAX_TTL) {
-                fprintf(stderr,
-                        "roomkey: --max-ttl \"%s\" is not a duration between 1s and 720h "
-                        "(examples: 90s, 10m, 1h30m)\n",
-                        optarg);
-                return CLI_USAGE;
-            }
-            break;
-        case 'h':
-            fputs(ROOM_CREATE_HELP, stdout);
-            return CLI_OK;
-        default:
-            return bad_flag("room create", argv, opt);
-        }
-    }
-    if (positional(argc, argv, 1, "roomkey room create NAME [OPTIONS]"))
-        return CLI_USAGE;
-    const char *name = argv[optind];
+    const cli_flag flags[] = {
+        {"database", .str = &db},
+        {"alias", .str = &alias},
+        {"mode", .fn = mode_flag, .ctx = &r},
+        {"default-role", .fn = role_flag, .ctx = &role},
+        {"max-participants", .fn = max_participants_flag, .ctx = &r},
+        {"max-ttl", .fn = max_ttl_flag, .ctx = &r},
+    };
+    int first = 0;
+    int status = cli_flags(argc, argv, "room create", ROOM_CREATE_HELP, flags,
+                           sizeof flags / sizeof flags[0], &first);
+    if (status ||
+        (status = cli_positional(argc, argv, first, 1, "roomkey room create NAME [OPTIONS]")))
+        return cli_exit(status);
+    const char *name = argv[first];
     if (check_name("room name", name) || (*alias && check_name("alias", alias)))
         return CLI_USAGE;
     snprintf(r.name, sizeof r.name, "%s", name);
     snprintf(r.alias, sizeof r.alias, "%s", alias);
     snprintf(r.default_role, sizeof r.default_role, "%s", role);
-
     store *st = NULL;
     if (open_store(db, &st))
         return CLI_FAIL;
     int rc = store_room_create(st, &r);
-    int status = CLI_OK;
     if (rc == RK_ECONFLICT) {
-        store_room old;
-        if (store_room_get(st, name, &old) == RK_OK && strcmp(old.name, name) == 0)
-            fprintf(stderr, "roomkey: room \"%s\" already exists\n", name);
-        else if (store_room_get(st, name, &old) == RK_OK)
-            fprintf(stderr, "roomkey: \"%s\" is already the alias of room \"%s\"\n", name,
-                    old.name);
-        else if (*alias && store_room_get(st, alias, &old) == RK_OK && strcmp(old.name, alias) == 0)
-            fprintf(stderr, "roomkey: alias \"%s\" is already the name of a room\n", alias);
-        else if (*alias && store_room_get(st, alias, &old) == RK_OK)
-            fprintf(stderr, "roomkey: alias \"%s\" is taken by room \"%s\"\n", alias, old.name);
-        else
-            fprintf(stderr, "roomkey: room \"%s\" already exists\n", name);
+        room_taken(st, name, alias);
         status = CLI_FAIL;
     } else if (rc) {
         status = store_fail("create the room", rc);
@@ -532,52 +507,14 @@ static void room_cell(const void *rows, size_t i, size_t col, char *buf, size_t 
     }
 }
 
-/* simple_opts parses the options of list/show/delete (--database, --json
- * when json is non-NULL, --help). Returns -1 to go on, else an exit code. */
-static int simple_opts(int argc, char **argv, const char *cmd, const char *help, const char **db,
-                       bool *json)
-{
-    static const struct option with_json[] = {
-        {"database", required_argument, NULL, O_DATABASE},
-        {"json", no_argument, NULL, O_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    static const struct option no_json[] = {
-        {"database", required_argument, NULL, O_DATABASE},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int opt;
-    optind = 0;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":h", json ? with_json : no_json, NULL)) != -1) {
-        switch (opt) {
-        case O_DATABASE:
-            *db = optarg;
-            break;
-        case O_JSON:
-            *json = true;
-            break;
-        case 'h':
-            fputs(help, stdout);
-            return CLI_OK;
-        default:
-            return bad_flag(cmd, argv, opt);
-        }
-    }
-    return -1;
-}
-
 static int room_list(int argc, char **argv)
 {
     const char *db = NULL;
     bool json = false;
-    int status = simple_opts(argc, argv, "room list", ROOM_LIST_HELP, &db, &json);
-    if (status >= 0)
-        return status;
-    if (positional(argc, argv, 0, "roomkey room list [--json]"))
-        return CLI_USAGE;
+    int first = 0;
+    int status = simple_opts(argc, argv, "room list", ROOM_LIST_HELP, &db, &json, &first);
+    if (status || (status = cli_positional(argc, argv, first, 0, "roomkey room list [--json]")))
+        return cli_exit(status);
     store *st = NULL;
     if (open_store(db, &st))
         return CLI_FAIL;
@@ -588,14 +525,7 @@ static int room_list(int argc, char **argv)
     if (rc)
         return store_fail("list the rooms", rc);
     if (json) {
-        json_t *arr = json_array();
-        for (size_t i = 0; arr && i < n; i++) {
-            if (json_array_append_new(arr, room_json(&rooms[i]))) {
-                json_decref(arr);
-                arr = NULL;
-            }
-        }
-        status = print_json(arr);
+        status = cli_print_json(json_rows(rooms, n, room_row_json));
     } else {
         static const char *const hdr[] = {"NAME",         "ALIAS",   "MODE",
                                           "DEFAULT ROLE", "MAX TTL", "MAX PARTICIPANTS"};
@@ -609,13 +539,13 @@ static int room_list(int argc, char **argv)
 static int room_show(int argc, char **argv)
 {
     const char *db = NULL;
-    int status = simple_opts(argc, argv, "room show", ROOM_SHOW_HELP, &db, NULL);
-    if (status >= 0)
-        return status;
-    if (positional(argc, argv, 1, "roomkey room show NAME") ||
-        check_name("room name", argv[optind]))
+    int first = 0;
+    int status = simple_opts(argc, argv, "room show", ROOM_SHOW_HELP, &db, NULL, &first);
+    if (status || (status = cli_positional(argc, argv, first, 1, "roomkey room show NAME")))
+        return cli_exit(status);
+    if (check_name("room name", argv[first]))
         return CLI_USAGE;
-    const char *name = argv[optind];
+    const char *name = argv[first];
     store *st = NULL;
     if (open_store(db, &st))
         return CLI_FAIL;
@@ -637,19 +567,19 @@ static int room_show(int argc, char **argv)
         json_decref(o);
         o = NULL;
     }
-    return print_json(o);
+    return cli_print_json(o);
 }
 
 static int room_delete(int argc, char **argv)
 {
     const char *db = NULL;
-    int status = simple_opts(argc, argv, "room delete", ROOM_DELETE_HELP, &db, NULL);
-    if (status >= 0)
-        return status;
-    if (positional(argc, argv, 1, "roomkey room delete NAME") ||
-        check_name("room name", argv[optind]))
+    int first = 0;
+    int status = simple_opts(argc, argv, "room delete", ROOM_DELETE_HELP, &db, NULL, &first);
+    if (status || (status = cli_positional(argc, argv, first, 1, "roomkey room delete NAME")))
+        return cli_exit(status);
+    if (check_name("room name", argv[first]))
         return CLI_USAGE;
-    const char *name = argv[optind];
+    const char *name = argv[first];
     store *st = NULL;
     if (open_store(db, &st))
         return CLI_FAIL;
@@ -689,42 +619,21 @@ int cmd_room(int argc, char **argv)
 
 static int member_add(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"database", required_argument, NULL, O_DATABASE},
-        {"role", required_argument, NULL, O_ROLE},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *db = NULL, *role = NULL;
-    int opt;
-    optind = 0;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        switch (opt) {
-        case O_DATABASE:
-            db = optarg;
-            break;
-        case O_ROLE:
-            if (check_role("--role", optarg))
-                return CLI_USAGE;
-            role = optarg;
-            break;
-        case 'h':
-            fputs(MEMBER_ADD_HELP, stdout);
-            return CLI_OK;
-        default:
-            return bad_flag("member add", argv, opt);
-        }
-    }
-    if (positional(argc, argv, 2, "roomkey member add ROOM SUBJECT [--role ROLE]") ||
-        check_name("room name", argv[optind]) || check_name("subject", argv[optind + 1]))
+    const cli_flag flags[] = {{"database", .str = &db}, {"role", .fn = role_flag, .ctx = &role}};
+    int first = 0;
+    int status = cli_flags(argc, argv, "member add", MEMBER_ADD_HELP, flags, 2, &first);
+    if (status || (status = cli_positional(argc, argv, first, 2,
+                                           "roomkey member add ROOM SUBJECT [--role ROLE]")))
+        return cli_exit(status);
+    if (check_name("room name", argv[first]) || check_name("subject", argv[first + 1]))
         return CLI_USAGE;
-    const char *room = argv[optind], *subject = argv[optind + 1];
+    const char *room = argv[first], *subject = argv[first + 1];
     store *st = NULL;
     if (open_store(db, &st))
         return CLI_FAIL;
     store_room r;
-    int status = find_room(st, room, &r);
+    status = find_room(st, room, &r);
     if (status)
         goto out;
     if (!role && !r.default_role[0]) {
@@ -756,13 +665,14 @@ out:
 static int member_remove(int argc, char **argv)
 {
     const char *db = NULL;
-    int status = simple_opts(argc, argv, "member remove", MEMBER_REMOVE_HELP, &db, NULL);
-    if (status >= 0)
-        return status;
-    if (positional(argc, argv, 2, "roomkey member remove ROOM SUBJECT") ||
-        check_name("room name", argv[optind]) || check_name("subject", argv[optind + 1]))
+    int first = 0;
+    int status = simple_opts(argc, argv, "member remove", MEMBER_REMOVE_HELP, &db, NULL, &first);
+    if (status ||
+        (status = cli_positional(argc, argv, first, 2, "roomkey member remove ROOM SUBJECT")))
+        return cli_exit(status);
+    if (check_name("room name", argv[first]) || check_name("subject", argv[first + 1]))
         return CLI_USAGE;
-    const char *room = argv[optind], *subject = argv[optind + 1];
+    const char *room = argv[first], *subject = argv[first + 1];
     store *st = NULL;
     if (open_store(db, &st))
         return CLI_FAIL;
@@ -783,6 +693,15 @@ static int member_remove(int argc, char **argv)
     return status;
 }
 
+/* member_json returns a new JSON object for membership rows[i]; NULL when
+ * out of memory. */
+static json_t *member_json(const void *rows, size_t i)
+{
+    const store_member *m = (const store_member *)rows + i;
+    return json_pack("{s:o, s:o, s:o, s:I}", "room", jstr(m->room), "subject", jstr(m->subject),
+                     "role", jstr(m->role), "created_at", (json_int_t)m->created_at);
+}
+
 static void member_cell(const void *rows, size_t i, size_t col, char *buf, size_t cap)
 {
     const store_member *m = (const store_member *)rows + i;
@@ -798,13 +717,14 @@ static int member_list(int argc, char **argv)
 {
     const char *db = NULL;
     bool json = false;
-    int status = simple_opts(argc, argv, "member list", MEMBER_LIST_HELP, &db, &json);
-    if (status >= 0)
-        return status;
-    if (positional(argc, argv, 1, "roomkey member list ROOM [--json]") ||
-        check_name("room name", argv[optind]))
+    int first = 0;
+    int status = simple_opts(argc, argv, "member list", MEMBER_LIST_HELP, &db, &json, &first);
+    if (status ||
+        (status = cli_positional(argc, argv, first, 1, "roomkey member list ROOM [--json]")))
+        return cli_exit(status);
+    if (check_name("room name", argv[first]))
         return CLI_USAGE;
-    const char *room = argv[optind];
+    const char *room = argv[first];
     store *st = NULL;
     if (open_store(db, &st))
         return CLI_FAIL;
@@ -825,17 +745,7 @@ static int member_list(int argc, char **argv)
     if (status)
         return status;
     if (json) {
-        json_t *arr = json_array();
-        for (size_t i = 0; arr && i < n; i++) {
-            json_t *o = json_pack("{s:o, s:o, s:o, s:I}", "room", jstr(members[i].room), "subject",
-                                  jstr(members[i].subject), "role", jstr(members[i].role),
-                                  "created_at", (json_int_t)members[i].created_at);
-            if (json_array_append_new(arr, o)) {
-                json_decref(arr);
-                arr = NULL;
-            }
-        }
-        status = print_json(arr);
+        status = cli_print_json(json_rows(members, n, member_json));
     } else {
         static const char *const hdr[] = {"SUBJECT", "ROLE", "ADDED"};
         print_table(hdr, 3, members, n, member_cell);
@@ -888,10 +798,11 @@ static void audit_cell(const void *rows, size_t i, size_t col, char *buf, size_t
     }
 }
 
-/* audit_json returns a new JSON object for a; grants are embedded as JSON
+/* audit_json returns a new JSON object for rows[i]; grants are embedded as JSON
  * when they parse, else as a string. NULL when out of memory. */
-static json_t *audit_json(const store_audit *a)
+static json_t *audit_json(const void *rows, size_t i)
 {
+    const store_audit *a = (const store_audit *)rows + i;
     json_t *grants = json_loads(a->grants, JSON_DECODE_ANY, NULL);
     if (!grants)
         grants = a->grants[0] ? jstr(a->grants) : json_null();
@@ -902,82 +813,88 @@ static json_t *audit_json(const store_audit *a)
                      (json_int_t)a->exp, "client_ip", jstr(a->client_ip), "route", jstr(a->route));
 }
 
+/* name_flag takes --room / --subject (a room name or subject) into *ctx. */
+static int name_flag(void *ctx, const char *name, char *value)
+{
+    if (check_name(strcmp(name, "room") == 0 ? "room name" : name, value))
+        return CLI_USAGE;
+    *(const char **)ctx = value;
+    return CLI_OK;
+}
+
+/* since_flag takes --since DURATION (ago) into the filter at ctx. */
+static int since_flag(void *ctx, const char *name, char *value)
+{
+    store_audit_filter *f = ctx;
+    int64_t v;
+    (void)name;
+    if (duration_parse_seconds(value, &v))
+        return cli_usage("--since takes a duration ago such as 30m, 1h or 24h, not \"%s\"\n",
+                         value);
+    f->since = clock_now() - v;
+    if (f->since < 1)
+        f->since = 1;
+    return CLI_OK;
+}
+
+/* limit_flag takes --limit N (1..STORE_MAX_LIST) into the filter at ctx. */
+static int limit_flag(void *ctx, const char *name, char *value)
+{
+    store_audit_filter *f = ctx;
+    int64_t v;
+    (void)name;
+    if (!parse_int(value, 1, STORE_MAX_LIST, &v))
+        return cli_usage("--limit takes a number from 1 to %d, not \"%s\"\n", STORE_MAX_LIST,
+                         value);
+    f->limit = (size_t)v;
+    return CLI_OK;
+}
+
+/* before_flag takes --before-id ID into the filter at ctx. */
+static int before_flag(void *ctx, const char *name, char *value)
+{
+    store_audit_filter *f = ctx;
+    (void)name;
+    if (!parse_int(value, 1, INT64_MAX, &f->before_id))
+        return cli_usage("--before-id takes a record id (a number >= 1), not \"%s\"\n", value);
+    return CLI_OK;
+}
+
+/* audit_print prints recs[0..n) as JSON or a table (with a hint to page on
+ * when the limit was reached). */
+static int audit_print(const store_audit *recs, size_t n, bool json, size_t limit)
+{
+    if (json) {
+        return cli_print_json(json_rows(recs, n, audit_json));
+    }
+    static const char *const hdr[] = {"ID",   "ISSUED", "SUBJECT", "IDENTITY",
+                                      "ROOM", "ROLE",   "ROUTE",   "CLIENT IP"};
+    print_table(hdr, 8, recs, n, audit_cell);
+    if (n == limit)
+        fprintf(stderr, "roomkey: more records may follow: add --before-id %" PRId64 "\n",
+                recs[n - 1].id);
+    return CLI_OK;
+}
+
 static int audit_list(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"database", required_argument, NULL, O_DATABASE},
-        {"room", required_argument, NULL, O_ROOM},
-        {"subject", required_argument, NULL, O_SUBJECT},
-        {"since", required_argument, NULL, O_SINCE},
-        {"limit", required_argument, NULL, O_LIMIT},
-        {"before-id", required_argument, NULL, O_BEFORE_ID},
-        {"json", no_argument, NULL, O_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *db = NULL;
     bool json = false;
     store_audit_filter f = {.limit = 100};
-    int64_t v;
-    int opt;
-    optind = 0;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        switch (opt) {
-        case O_DATABASE:
-            db = optarg;
-            break;
-        case O_ROOM:
-            if (check_name("room name", optarg))
-                return CLI_USAGE;
-            f.room = optarg;
-            break;
-        case O_SUBJECT:
-            if (check_name("subject", optarg))
-                return CLI_USAGE;
-            f.subject = optarg;
-            break;
-        case O_SINCE:
-            if (duration_parse_seconds(optarg, &v)) {
-                fprintf(stderr,
-                        "roomkey: --since takes a duration ago such as 30m, 1h or 24h, not "
-                        "\"%s\"\n",
-                        optarg);
-                return CLI_USAGE;
-            }
-            f.since = clock_now() - v;
-            if (f.since < 1)
-                f.since = 1;
-            break;
-        case O_LIMIT:
-            if (!parse_int(optarg, 1, STORE_MAX_LIST, &v)) {
-                fprintf(stderr, "roomkey: --limit takes a number from 1 to %d, not \"%s\"\n",
-                        STORE_MAX_LIST, optarg);
-                return CLI_USAGE;
-            }
-            f.limit = (size_t)v;
-            break;
-        case O_BEFORE_ID:
-            if (!parse_int(optarg, 1, INT64_MAX, &f.before_id)) {
-                fprintf(stderr,
-                        "roomkey: --before-id takes a record id (a number >= 1), not "
-                        "\"%s\"\n",
-                        optarg);
-                return CLI_USAGE;
-            }
-            break;
-        case O_JSON:
-            json = true;
-            break;
-        case 'h':
-            fputs(AUDIT_LIST_HELP, stdout);
-            return CLI_OK;
-        default:
-            return bad_flag("audit list", argv, opt);
-        }
-    }
-    if (positional(argc, argv, 0, "roomkey audit list [OPTIONS]"))
-        return CLI_USAGE;
+    const cli_flag flags[] = {
+        {"database", .str = &db},
+        {"room", .fn = name_flag, .ctx = &f.room},
+        {"subject", .fn = name_flag, .ctx = &f.subject},
+        {"since", .fn = since_flag, .ctx = &f},
+        {"limit", .fn = limit_flag, .ctx = &f},
+        {"before-id", .fn = before_flag, .ctx = &f},
+        {"json", .on = &json},
+    };
+    int first = 0;
+    int status = cli_flags(argc, argv, "audit list", AUDIT_LIST_HELP, flags,
+                           sizeof flags / sizeof flags[0], &first);
+    if (status || (status = cli_positional(argc, argv, first, 0, "roomkey audit list [OPTIONS]")))
+        return cli_exit(status);
     store *st = NULL;
     if (open_store(db, &st))
         return CLI_FAIL;
@@ -987,84 +904,65 @@ static int audit_list(int argc, char **argv)
     store_close(st);
     if (rc)
         return store_fail("list the audit records", rc);
-    int status = CLI_OK;
-    if (json) {
-        json_t *arr = json_array();
-        for (size_t i = 0; arr && i < n; i++) {
-            if (json_array_append_new(arr, audit_json(&recs[i]))) {
-                json_decref(arr);
-                arr = NULL;
-            }
-        }
-        status = print_json(arr);
-    } else {
-        static const char *const hdr[] = {"ID",   "ISSUED", "SUBJECT", "IDENTITY",
-                                          "ROOM", "ROLE",   "ROUTE",   "CLIENT IP"};
-        print_table(hdr, 8, recs, n, audit_cell);
-        if (n == f.limit)
-            fprintf(stderr, "roomkey: more records may follow: add --before-id %" PRId64 "\n",
-                    recs[n - 1].id);
-    }
+    status = audit_print(recs, n, json, f.limit);
     free(recs);
     return status;
 }
 
+/* A prune's --before date: the text (for the report) and the time. */
+typedef struct prune_date {
+    const char *text;
+    int64_t at;
+} prune_date;
+
+/* date_flag takes --before DATE (UTC) into the prune_date at ctx. */
+static int date_flag(void *ctx, const char *name, char *value)
+{
+    prune_date *d = ctx;
+    (void)name;
+    if (clock_parse_date(value, &d->at))
+        return cli_usage("--before takes a UTC date such as 2026-01-31 or "
+                         "2026-01-31T12:00:00Z, not \"%s\"\n",
+                         value);
+    d->text = value;
+    return CLI_OK;
+}
+
+/* batch_flag takes --batch N (1..STORE_PRUNE_MAX_WINDOW) into *ctx. */
+static int batch_flag(void *ctx, const char *name, char *value)
+{
+    (void)name;
+    if (!parse_int(value, 1, STORE_PRUNE_MAX_WINDOW, ctx))
+        return cli_usage("--batch takes a number from 1 to %d, not \"%s\"\n",
+                         STORE_PRUNE_MAX_WINDOW, value);
+    return CLI_OK;
+}
+
 static int audit_prune(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"database", required_argument, NULL, O_DATABASE},
-        {"before", required_argument, NULL, O_BEFORE},
-        {"batch", required_argument, NULL, O_BATCH},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+    const char *db = NULL;
+    prune_date date = {0};
+    int64_t batch = STORE_PRUNE_WINDOW;
+    const cli_flag flags[] = {
+        {"database", .str = &db},
+        {"before", .fn = date_flag, .ctx = &date},
+        {"batch", .fn = batch_flag, .ctx = &batch},
     };
-    const char *db = NULL, *date = NULL;
-    int64_t before = 0, batch = STORE_PRUNE_WINDOW;
-    int opt;
-    optind = 0;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        switch (opt) {
-        case O_DATABASE:
-            db = optarg;
-            break;
-        case O_BEFORE:
-            if (clock_parse_date(optarg, &before)) {
-                fprintf(stderr,
-                        "roomkey: --before takes a UTC date such as 2026-01-31 or "
-                        "2026-01-31T12:00:00Z, not \"%s\"\n",
-                        optarg);
-                return CLI_USAGE;
-            }
-            date = optarg;
-            break;
-        case O_BATCH:
-            if (!parse_int(optarg, 1, STORE_PRUNE_MAX_WINDOW, &batch)) {
-                fprintf(stderr, "roomkey: --batch takes a number from 1 to %d, not \"%s\"\n",
-                        STORE_PRUNE_MAX_WINDOW, optarg);
-                return CLI_USAGE;
-            }
-            break;
-        case 'h':
-            fputs(AUDIT_PRUNE_HELP, stdout);
-            return CLI_OK;
-        default:
-            return bad_flag("audit prune", argv, opt);
-        }
-    }
-    if (positional(argc, argv, 0, "roomkey audit prune --before DATE [OPTIONS]"))
-        return CLI_USAGE;
-    if (!date) {
-        fprintf(stderr, "roomkey: audit prune needs --before DATE\n");
-        return CLI_USAGE;
-    }
+    int first = 0;
+    int status = cli_flags(argc, argv, "audit prune", AUDIT_PRUNE_HELP, flags,
+                           sizeof flags / sizeof flags[0], &first);
+    if (status || (status = cli_positional(argc, argv, first, 0,
+                                           "roomkey audit prune --before DATE [OPTIONS]")))
+        return cli_exit(status);
+    if (!date.text)
+        return cli_usage("audit prune needs --before DATE\n");
     store *st = NULL;
     if (open_store(db, &st))
         return CLI_FAIL;
     size_t n = 0;
-    int rc = store_audit_prune(st, before, (size_t)batch, NULL, NULL, &n);
+    int rc = store_audit_prune(st, date.at, (size_t)batch, NULL, NULL, &n);
     store_close(st);
-    printf("deleted %zu audit records issued before %s\n", n, date);
+    printf("deleted %zu audit records issued before %s\n", n, date.text);
     return rc ? store_fail("prune the audit records", rc) : CLI_OK;
 }
 
@@ -1165,16 +1063,6 @@ static const char PARTICIPANT_REMOVE_HELP[] =
     "  --database DB            SQLite file or postgres:// URL (or ROOMKEY_DATABASE;\n"
     "                           default roomkey.db)\n";
 
-enum {
-    O_CREATOR = 512,
-    O_HEADING,
-    O_DESCRIPTION,
-    O_STATUS,
-    O_CREATOR_ROLE,
-    O_PARTICIPANT_ROLE,
-    O_AFTER,
-};
-
 /* check_meeting_id prints why id is not a meeting id; CLI_OK when it is. */
 static int check_meeting_id(const char *id)
 {
@@ -1212,116 +1100,87 @@ static int find_meeting(store *st, const char *id, store_meeting *m)
     return rc ? store_fail("read the meeting", rc) : CLI_OK;
 }
 
-static int meeting_create(int argc, char **argv)
+/* What `meeting create` was asked for (strings borrowed from argv). */
+typedef struct meeting_args {
+    const char *db, *id, *creator, *heading, *description, *status, *creator_role,
+        *participant_role;
+} meeting_args;
+
+/* meeting_check checks a's values (CLI_USAGE with the reason when one is
+ * unusable). */
+static int meeting_check(const meeting_args *a)
 {
-    static const struct option opts[] = {
-        {"database", required_argument, NULL, O_DATABASE},
-        {"creator", required_argument, NULL, O_CREATOR},
-        {"heading", required_argument, NULL, O_HEADING},
-        {"description", required_argument, NULL, O_DESCRIPTION},
-        {"status", required_argument, NULL, O_STATUS},
-        {"creator-role", required_argument, NULL, O_CREATOR_ROLE},
-        {"participant-role", required_argument, NULL, O_PARTICIPANT_ROLE},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *db = NULL, *creator = NULL, *heading = NULL, *description = "";
-    const char *status = "PROCESSING", *creator_role = "member", *participant_role = "member";
-    int opt;
-    optind = 0;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        switch (opt) {
-        case O_DATABASE:
-            db = optarg;
-            break;
-        case O_CREATOR:
-            creator = optarg;
-            break;
-        case O_HEADING:
-            heading = optarg;
-            break;
-        case O_DESCRIPTION:
-            description = optarg;
-            break;
-        case O_STATUS:
-            status = optarg;
-            break;
-        case O_CREATOR_ROLE:
-            creator_role = optarg;
-            break;
-        case O_PARTICIPANT_ROLE:
-            participant_role = optarg;
-            break;
-        case 'h':
-            fputs(MEETING_CREATE_HELP, stdout);
-            return CLI_OK;
-        default:
-            return bad_flag("meeting create", argv, opt);
-        }
-    }
-    if (positional(argc, argv, 1, "roomkey meeting create ID --creator SUBJECT --heading TEXT"))
+    if (!a->creator || !a->heading)
+        return cli_usage("meeting create needs --creator and --heading\n");
+    if (check_meeting_id(a->id) || check_name("creator", a->creator) ||
+        check_text("--heading", a->heading, STORE_MAX_HEADING, true) ||
+        check_text("--description", a->description, STORE_MAX_DESCRIPTION, false) ||
+        check_role("--creator-role", a->creator_role) ||
+        check_role("--participant-role", a->participant_role))
         return CLI_USAGE;
-    if (!creator || !heading) {
-        fprintf(stderr, "roomkey: meeting create needs --creator and --heading\n");
-        return CLI_USAGE;
-    }
-    const char *id = argv[optind];
-    if (check_meeting_id(id) || check_name("creator", creator) ||
-        check_text("--heading", heading, STORE_MAX_HEADING, true) ||
-        check_text("--description", description, STORE_MAX_DESCRIPTION, false) ||
-        check_role("--creator-role", creator_role) ||
-        check_role("--participant-role", participant_role))
-        return CLI_USAGE;
-    if (!meeting_status_valid(status)) {
+    if (!meeting_status_valid(a->status)) {
         char list[96];
         meeting_status_list(list, sizeof list);
-        fprintf(stderr, "roomkey: --status \"%s\" is not one of %s\n", status, list);
-        return CLI_USAGE;
+        return cli_usage("--status \"%s\" is not one of %s\n", a->status, list);
     }
-    store_meeting m = {0};
-    snprintf(m.id, sizeof m.id, "%s", id);
-    meeting_room_name(id, m.room, sizeof m.room);
-    snprintf(m.heading, sizeof m.heading, "%s", heading);
-    snprintf(m.description, sizeof m.description, "%s", description);
-    snprintf(m.status, sizeof m.status, "%s", status);
-    snprintf(m.creator, sizeof m.creator, "%s", creator);
-    store *st = NULL;
-    if (open_store(db, &st))
-        return CLI_FAIL;
-    int rc = store_meeting_create(st, &m, creator_role, participant_role);
-    int status_code = CLI_OK;
-    if (rc == RK_ECONFLICT) {
-        store_meeting old;
-        if (store_meeting_get(st, id, &old) == RK_OK)
-            fprintf(stderr, "roomkey: meeting \"%s\" already exists\n", id);
-        else
-            fprintf(stderr, "roomkey: room \"%s\" already exists\n", m.room);
-        status_code = CLI_FAIL;
-    } else if (rc) {
-        status_code = store_fail("create the meeting", rc);
-    } else {
-        printf("created meeting %s (room %s)\n", id, m.room);
-    }
-    store_close(st);
-    return status_code;
+    return CLI_OK;
 }
 
-/* A row-to-JSON function: a new object for rows[i]; NULL when out of memory. */
-typedef json_t *(*row_json_fn)(const void *rows, size_t i);
-
-/* json_rows returns a new JSON array of fn(rows, i) for every i < n; NULL
- * when out of memory. */
-static json_t *json_rows(const void *rows, size_t n, row_json_fn fn)
+/* meeting_store writes the meeting a describes (already checked). */
+static int meeting_store(const meeting_args *a)
 {
-    json_t *arr = json_array();
-    for (size_t i = 0; arr && i < n; i++) {
-        if (json_array_append_new(arr, fn(rows, i))) {
-            json_decref(arr);
-            arr = NULL;
-        }
+    store_meeting m = {0};
+    snprintf(m.id, sizeof m.id, "%s", a->id);
+    meeting_room_name(a->id, m.room, sizeof m.room);
+    snprintf(m.heading, sizeof m.heading, "%s", a->heading);
+    snprintf(m.description, sizeof m.description, "%s", a->description);
+    snprintf(m.status, sizeof m.status, "%s", a->status);
+    snprintf(m.creator, sizeof m.creator, "%s", a->creator);
+    store *st = NULL;
+    if (open_store(a->db, &st))
+        return CLI_FAIL;
+    int rc = store_meeting_create(st, &m, a->creator_role, a->participant_role);
+    int status = CLI_OK;
+    if (rc == RK_ECONFLICT) {
+        store_meeting old;
+        if (store_meeting_get(st, a->id, &old) == RK_OK)
+            fprintf(stderr, "roomkey: meeting \"%s\" already exists\n", a->id);
+        else
+            fprintf(stderr, "roomkey: room \"%s\" already exists\n", m.room);
+        status = CLI_FAIL;
+    } else if (rc) {
+        status = store_fail("create the meeting", rc);
+    } else {
+        printf("created meeting %s (room %s)\n", a->id, m.room);
     }
-    return arr;
+    store_close(st);
+    return status;
+}
+
+static int meeting_create(int argc, char **argv)
+{
+    meeting_args a = {.description = "",
+                      .status = "PROCESSING",
+                      .creator_role = "member",
+                      .participant_role = "member"};
+    const cli_flag flags[] = {
+        {"database", .str = &a.db},
+        {"creator", .str = &a.creator},
+        {"heading", .str = &a.heading},
+        {"description", .str = &a.description},
+        {"status", .str = &a.status},
+        {"creator-role", .str = &a.creator_role},
+        {"participant-role", .str = &a.participant_role},
+    };
+    int first = 0;
+    int status = cli_flags(argc, argv, "meeting create", MEETING_CREATE_HELP, flags,
+                           sizeof flags / sizeof flags[0], &first);
+    if (status || (status = cli_positional(argc, argv, first, 1,
+                                           "roomkey meeting create ID --creator SUBJECT "
+                                           "--heading TEXT")))
+        return cli_exit(status);
+    a.id = argv[first];
+    return meeting_check(&a) ? CLI_USAGE : meeting_store(&a);
 }
 
 /* participant_json returns a new {subject, role} for membership rows[i]. */
@@ -1350,51 +1209,42 @@ static void meeting_cell(const void *rows, size_t i, size_t col, char *buf, size
     cell(col == 0 ? m->id : col == 1 ? m->status : col == 2 ? m->creator : m->heading, buf, cap);
 }
 
+/* after_flag takes --after ID (a meeting id) into *ctx. */
+static int after_flag(void *ctx, const char *name, char *value)
+{
+    (void)name;
+    if (check_meeting_id(value))
+        return CLI_USAGE;
+    *(const char **)ctx = value;
+    return CLI_OK;
+}
+
+/* meeting_limit_flag takes --limit N (1..STORE_MAX_MEETING_LIST) into *ctx. */
+static int meeting_limit_flag(void *ctx, const char *name, char *value)
+{
+    (void)name;
+    if (!parse_int(value, 1, STORE_MAX_MEETING_LIST, ctx))
+        return cli_usage("--limit takes a number from 1 to %d, not \"%s\"\n",
+                         STORE_MAX_MEETING_LIST, value);
+    return CLI_OK;
+}
+
 static int meeting_list(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"database", required_argument, NULL, O_DATABASE},
-        {"after", required_argument, NULL, O_AFTER},
-        {"limit", required_argument, NULL, O_LIMIT},
-        {"json", no_argument, NULL, O_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *db = NULL, *after = NULL;
     bool json = false;
     int64_t limit = 100;
-    int opt;
-    optind = 0;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        switch (opt) {
-        case O_DATABASE:
-            db = optarg;
-            break;
-        case O_AFTER:
-            if (check_meeting_id(optarg))
-                return CLI_USAGE;
-            after = optarg;
-            break;
-        case O_LIMIT:
-            if (!parse_int(optarg, 1, STORE_MAX_MEETING_LIST, &limit)) {
-                fprintf(stderr, "roomkey: --limit takes a number from 1 to %d, not \"%s\"\n",
-                        STORE_MAX_MEETING_LIST, optarg);
-                return CLI_USAGE;
-            }
-            break;
-        case O_JSON:
-            json = true;
-            break;
-        case 'h':
-            fputs(MEETING_LIST_HELP, stdout);
-            return CLI_OK;
-        default:
-            return bad_flag("meeting list", argv, opt);
-        }
-    }
-    if (positional(argc, argv, 0, "roomkey meeting list [--json]"))
-        return CLI_USAGE;
+    const cli_flag flags[] = {
+        {"database", .str = &db},
+        {"after", .fn = after_flag, .ctx = &after},
+        {"limit", .fn = meeting_limit_flag, .ctx = &limit},
+        {"json", .on = &json},
+    };
+    int first = 0;
+    int status = cli_flags(argc, argv, "meeting list", MEETING_LIST_HELP, flags,
+                           sizeof flags / sizeof flags[0], &first);
+    if (status || (status = cli_positional(argc, argv, first, 0, "roomkey meeting list [--json]")))
+        return cli_exit(status);
     store *st = NULL;
     if (open_store(db, &st))
         return CLI_FAIL;
@@ -1404,9 +1254,8 @@ static int meeting_list(int argc, char **argv)
     store_close(st);
     if (rc)
         return store_fail("list the meetings", rc);
-    int status = CLI_OK;
     if (json) {
-        status = print_json(json_rows(list, n, meeting_json));
+        status = cli_print_json(json_rows(list, n, meeting_json));
     } else {
         static const char *const hdr[] = {"ID", "STATUS", "CREATOR", "HEADING"};
         print_table(hdr, 4, list, n, meeting_cell);
@@ -1420,10 +1269,11 @@ static int meeting_list(int argc, char **argv)
 static int meeting_show(int argc, char **argv)
 {
     const char *db = NULL;
-    int status = simple_opts(argc, argv, "meeting show", MEETING_SHOW_HELP, &db, NULL);
-    if (status >= 0)
-        return status;
-    if (positional(argc, argv, 1, "roomkey meeting show ID") || check_meeting_id(argv[optind]))
+    int first = 0;
+    int status = simple_opts(argc, argv, "meeting show", MEETING_SHOW_HELP, &db, NULL, &first);
+    if (status || (status = cli_positional(argc, argv, first, 1, "roomkey meeting show ID")))
+        return cli_exit(status);
+    if (check_meeting_id(argv[first]))
         return CLI_USAGE;
     store *st = NULL;
     if (open_store(db, &st))
@@ -1431,7 +1281,7 @@ static int meeting_show(int argc, char **argv)
     store_meeting m;
     store_member *members = NULL;
     size_t n = 0;
-    status = find_meeting(st, argv[optind], &m);
+    status = find_meeting(st, argv[first], &m);
     if (status == CLI_OK) {
         int rc = store_member_list(st, m.room, &members, &n);
         if (rc)
@@ -1449,45 +1299,46 @@ static int meeting_show(int argc, char **argv)
         json_decref(o);
         o = NULL;
     }
-    return print_json(o);
+    return cli_print_json(o);
 }
 
 static int meeting_delete(int argc, char **argv)
 {
     const char *db = NULL;
-    int status = simple_opts(argc, argv, "meeting delete", MEETING_DELETE_HELP, &db, NULL);
-    if (status >= 0)
-        return status;
-    if (positional(argc, argv, 1, "roomkey meeting delete ID") || check_meeting_id(argv[optind]))
+    int first = 0;
+    int status = simple_opts(argc, argv, "meeting delete", MEETING_DELETE_HELP, &db, NULL, &first);
+    if (status || (status = cli_positional(argc, argv, first, 1, "roomkey meeting delete ID")))
+        return cli_exit(status);
+    if (check_meeting_id(argv[first]))
         return CLI_USAGE;
     store *st = NULL;
     if (open_store(db, &st))
         return CLI_FAIL;
-    int rc = store_meeting_delete(st, argv[optind]);
+    int rc = store_meeting_delete(st, argv[first]);
     if (rc == RK_ENOTFOUND) {
-        fprintf(stderr, "roomkey: meeting \"%s\" not found\n", argv[optind]);
+        fprintf(stderr, "roomkey: meeting \"%s\" not found\n", argv[first]);
         status = CLI_FAIL;
     } else if (rc) {
         status = store_fail("delete the meeting", rc);
     } else {
-        printf("deleted meeting %s\n", argv[optind]);
+        printf("deleted meeting %s\n", argv[first]);
         status = CLI_OK;
     }
     store_close(st);
     return status;
 }
 
-/* participant_target checks ID SUBJECT and reads the meeting; on CLI_OK the
- * caller closes *st. */
-static int participant_target(int argc, char **argv, const char *usage, const char *db, store **st,
-                              store_meeting *m)
+/* participant_target checks ID SUBJECT (argv[first], argv[first + 1]) and
+ * reads the meeting; on CLI_OK the caller closes *st. */
+static int participant_target(int argc, char **argv, int first, const char *usage, const char *db,
+                              store **st, store_meeting *m)
 {
-    if (positional(argc, argv, 2, usage) || check_meeting_id(argv[optind]) ||
-        check_name("subject", argv[optind + 1]))
+    int status = cli_positional(argc, argv, first, 2, usage);
+    if (status || check_meeting_id(argv[first]) || check_name("subject", argv[first + 1]))
         return CLI_USAGE;
     if (open_store(db, st))
         return CLI_FAIL;
-    int status = find_meeting(*st, argv[optind], m);
+    status = find_meeting(*st, argv[first], m);
     if (status)
         store_close(*st);
     return status;
@@ -1495,37 +1346,20 @@ static int participant_target(int argc, char **argv, const char *usage, const ch
 
 static int participant_add(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"database", required_argument, NULL, O_DATABASE},
-        {"role", required_argument, NULL, O_ROLE},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *db = NULL, *role = NULL;
-    int opt;
-    optind = 0;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        if (opt == O_DATABASE) {
-            db = optarg;
-        } else if (opt == O_ROLE) {
-            if (check_role("--role", optarg))
-                return CLI_USAGE;
-            role = optarg;
-        } else if (opt == 'h') {
-            fputs(PARTICIPANT_ADD_HELP, stdout);
-            return CLI_OK;
-        } else {
-            return bad_flag("meeting participant add", argv, opt);
-        }
-    }
+    const cli_flag flags[] = {{"database", .str = &db}, {"role", .fn = role_flag, .ctx = &role}};
+    int first = 0;
+    int status =
+        cli_flags(argc, argv, "meeting participant add", PARTICIPANT_ADD_HELP, flags, 2, &first);
+    if (status)
+        return cli_exit(status);
     store *st;
     store_meeting m;
-    int status = participant_target(
-        argc, argv, "roomkey meeting participant add ID SUBJECT [--role ROLE]", db, &st, &m);
+    status = participant_target(
+        argc, argv, first, "roomkey meeting participant add ID SUBJECT [--role ROLE]", db, &st, &m);
     if (status)
         return status;
-    const char *subject = argv[optind + 1];
+    const char *subject = argv[first + 1];
     store_room r;
     store_member mem = {0};
     int rc = store_room_get(st, m.room, &r);
@@ -1545,17 +1379,18 @@ static int participant_add(int argc, char **argv)
 static int participant_remove(int argc, char **argv)
 {
     const char *db = NULL;
-    int status =
-        simple_opts(argc, argv, "meeting participant remove", PARTICIPANT_REMOVE_HELP, &db, NULL);
-    if (status >= 0)
-        return status;
+    int first = 0;
+    int status = simple_opts(argc, argv, "meeting participant remove", PARTICIPANT_REMOVE_HELP, &db,
+                             NULL, &first);
+    if (status)
+        return cli_exit(status);
     store *st;
     store_meeting m;
-    status = participant_target(argc, argv, "roomkey meeting participant remove ID SUBJECT", db,
-                                &st, &m);
+    status = participant_target(argc, argv, first, "roomkey meeting participant remove ID SUBJECT",
+                                db, &st, &m);
     if (status)
         return status;
-    const char *subject = argv[optind + 1];
+    const char *subject = argv[first + 1];
     int rc =
         strcmp(subject, m.creator) == 0 ? RK_EDENIED : store_member_remove(st, m.room, subject);
     if (rc == RK_EDENIED) {

@@ -8,7 +8,6 @@
 #include "../util/jws.h"
 #include "cli.h"
 
-#include <getopt.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -70,32 +69,6 @@ static const char DECODE_HELP[] =
     "Print a token's header and claims WITHOUT checking its signature or times.\n"
     "The output is marked \"verified\": false; use `roomkey token verify` to trust it.\n";
 
-/* Options shared by the subcommands. */
-enum {
-    O_API_KEY = 256,
-    O_API_SECRET,
-    O_KEYS_FILE,
-    O_DEV,
-    O_VALID_FOR,
-    O_JOIN,
-    O_ADMIN,
-    O_LIST,
-    O_CREATE,
-    O_EGRESS,
-    O_INGRESS,
-    O_ALLOW_SOURCE,
-    O_ALLOW_UPDATE_MD,
-    O_HIDDEN,
-    O_RECORDER,
-    O_AGENT,
-    O_JOB_MD,
-    O_GRANT,
-    O_JSON,
-    O_TOKEN_ONLY,
-    O_LEEWAY,
-    O_HELP,
-};
-
 #define MAX_TOKEN_INPUT JWS_MAX_LEN
 
 /* read_token takes the token from argv or stdin ("-"), trims white space.
@@ -130,326 +103,255 @@ static int read_token(const char *arg, char **out, size_t *len)
     return RK_OK;
 }
 
-static int create(int argc, char **argv)
-{
-    static const struct option opts[] = {
-        {"api-key", required_argument, NULL, O_API_KEY},
-        {"api-secret", required_argument, NULL, O_API_SECRET},
-        {"dev", no_argument, NULL, O_DEV},
-        {"room", required_argument, NULL, 'r'},
-        {"identity", required_argument, NULL, 'i'},
-        {"name", required_argument, NULL, 'n'},
-        {"metadata", required_argument, NULL, 'm'},
-        {"attribute", required_argument, NULL, 'a'},
-        {"valid-for", required_argument, NULL, O_VALID_FOR},
-        {"join", no_argument, NULL, O_JOIN},
-        {"admin", no_argument, NULL, O_ADMIN},
-        {"list", no_argument, NULL, O_LIST},
-        {"create", no_argument, NULL, O_CREATE},
-        {"egress", no_argument, NULL, O_EGRESS},
-        {"ingress", no_argument, NULL, O_INGRESS},
-        {"allow-source", required_argument, NULL, O_ALLOW_SOURCE},
-        {"allow-update-metadata", no_argument, NULL, O_ALLOW_UPDATE_MD},
-        {"hidden", no_argument, NULL, O_HIDDEN},
-        {"recorder", no_argument, NULL, O_RECORDER},
-        {"agent", required_argument, NULL, O_AGENT},
-        {"job-metadata", required_argument, NULL, O_JOB_MD},
-        {"grant", required_argument, NULL, O_GRANT},
-        {"json", no_argument, NULL, O_JSON},
-        {"token-only", no_argument, NULL, O_TOKEN_ONLY},
-        {"help", no_argument, NULL, O_HELP},
-        {NULL, 0, NULL, 0},
-    };
-    const char *api_key = NULL, *api_secret = NULL, *valid_for = "5m", *grant_json = NULL;
-    const char *agent = NULL, *job_md = NULL;
-    bool dev = false, as_json = false, token_only = false;
-    lk_claims c = {0};
+/* What `token create` was asked for (strings borrowed from argv). */
+typedef struct create_args {
+    const char *api_key, *api_secret, *valid_for, *grant_json, *agent, *job_md;
+    bool dev, as_json, token_only;
+    lk_claims c;
     lk_attr attrs[GRANTS_MAX_ATTR_COUNT];
-    size_t n_attrs = 0;
-    int status = CLI_USAGE;
-    json_t *grant = NULL;
-    keyring *kr = NULL;
-    minter *m = NULL;
+    json_t *grant; /* --grant, parsed (owned) */
+    lk_agent_dispatch dispatch;
+    lk_room_config rcfg;
+    int64_t ttl;
+} create_args;
 
-    int opt;
-    optind = 1;
-    opterr = 1;
-    while ((opt = getopt_long(argc, argv, "r:i:n:m:a:", opts, NULL)) != -1) {
-        switch (opt) {
-        case O_API_KEY:
-            api_key = optarg;
-            break;
-        case O_API_SECRET:
-            api_secret = optarg;
-            break;
-        case O_DEV:
-            dev = true;
-            break;
-        case 'r':
-            c.video.room = optarg;
-            break;
-        case 'i':
-            c.identity = optarg;
-            break;
-        case 'n':
-            c.name = optarg;
-            break;
-        case 'm':
-            c.metadata = optarg;
-            break;
-        case 'a': {
-            char *eq = strchr(optarg, '=');
-            if (!eq || eq == optarg) {
-                fprintf(stderr, "roomkey: --attribute takes KEY=VALUE, got \"%s\"\n", optarg);
-                goto out;
-            }
-            if (n_attrs == GRANTS_MAX_ATTR_COUNT) {
-                fprintf(stderr, "roomkey: more than %d attributes\n", GRANTS_MAX_ATTR_COUNT);
-                goto out;
-            }
-            *eq = '\0';
-            attrs[n_attrs].key = optarg;
-            attrs[n_attrs].value = eq + 1;
-            n_attrs++;
-            break;
-        }
-        case O_VALID_FOR:
-            valid_for = optarg;
-            break;
-        case O_JOIN:
-            c.video.room_join = TRI_TRUE;
-            break;
-        case O_ADMIN:
-            c.video.room_admin = TRI_TRUE;
-            break;
-        case O_LIST:
-            c.video.room_list = TRI_TRUE;
-            break;
-        case O_CREATE:
-            c.video.room_create = TRI_TRUE;
-            break;
-        case O_EGRESS:
-            c.video.room_record = TRI_TRUE;
-            break;
-        case O_INGRESS:
-            c.video.ingress_admin = TRI_TRUE;
-            break;
-        case O_ALLOW_SOURCE: {
-            char *save = NULL;
-            for (char *s = strtok_r(optarg, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
-                unsigned bit;
-                if (lk_source_parse(s, &bit)) {
-                    fprintf(stderr,
-                            "roomkey: unknown source \"%s\" (camera, microphone, "
-                            "screen_share, screen_share_audio)\n",
-                            s);
-                    goto out;
-                }
-                c.video.sources |= bit;
-                c.video.sources_set = true;
-            }
-            break;
-        }
-        case O_ALLOW_UPDATE_MD:
-            c.video.can_update_own_metadata = TRI_TRUE;
-            break;
-        case O_HIDDEN:
-            c.video.hidden = TRI_TRUE;
-            break;
-        case O_RECORDER:
-            c.video.recorder = TRI_TRUE;
-            break;
-        case O_AGENT:
-            agent = optarg;
-            break;
-        case O_JOB_MD:
-            job_md = optarg;
-            break;
-        case O_GRANT:
-            grant_json = optarg;
-            break;
-        case O_JSON:
-            as_json = true;
-            break;
-        case O_TOKEN_ONLY:
-            token_only = true;
-            break;
-        case O_HELP:
-            fputs(CREATE_HELP, stdout);
-            return CLI_OK;
-        default:
-            fputs("(see roomkey token create --help)\n", stderr);
+/* add_attribute takes --attribute KEY=VALUE (value is argv's, split in place). */
+static int add_attribute(void *ctx, const char *name, char *value)
+{
+    create_args *a = ctx;
+    (void)name;
+    char *eq = strchr(value, '=');
+    if (!eq || eq == value) {
+        fprintf(stderr, "roomkey: --attribute takes KEY=VALUE, got \"%s\"\n", value);
+        return CLI_USAGE;
+    }
+    if (a->c.n_attrs == GRANTS_MAX_ATTR_COUNT) {
+        fprintf(stderr, "roomkey: more than %d attributes\n", GRANTS_MAX_ATTR_COUNT);
+        return CLI_USAGE;
+    }
+    *eq = '\0';
+    a->attrs[a->c.n_attrs++] = (lk_attr){.key = value, .value = eq + 1};
+    return CLI_OK;
+}
+
+/* allow_sources takes --allow-source SRC[,SRC...]. */
+static int allow_sources(void *ctx, const char *name, char *value)
+{
+    create_args *a = ctx;
+    (void)name;
+    char *save = NULL;
+    for (char *s = strtok_r(value, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
+        unsigned bit;
+        if (lk_source_parse(s, &bit)) {
+            fprintf(stderr,
+                    "roomkey: unknown source \"%s\" (camera, microphone, "
+                    "screen_share, screen_share_audio)\n",
+                    s);
             return CLI_USAGE;
         }
+        a->c.video.sources |= bit;
+        a->c.video.sources_set = true;
     }
-    if (optind < argc) {
-        fprintf(stderr, "roomkey: unexpected argument \"%s\"\n", argv[optind]);
-        goto out;
+    return CLI_OK;
+}
+
+/* create_flags parses `token create`'s flags into a (CLI_DONE after --help). */
+static int create_flags(int argc, char **argv, create_args *a)
+{
+    lk_video_grant *v = &a->c.video;
+    const cli_flag flags[] = {
+        {"api-key", .str = &a->api_key},
+        {"api-secret", .str = &a->api_secret},
+        {"dev", .on = &a->dev},
+        {"room", 'r', .str = &v->room},
+        {"identity", 'i', .str = &a->c.identity},
+        {"name", 'n', .str = &a->c.name},
+        {"metadata", 'm', .str = &a->c.metadata},
+        {"attribute", 'a', .fn = add_attribute, .ctx = a},
+        {"valid-for", .str = &a->valid_for},
+        {"join", .grant = &v->room_join},
+        {"admin", .grant = &v->room_admin},
+        {"list", .grant = &v->room_list},
+        {"create", .grant = &v->room_create},
+        {"egress", .grant = &v->room_record},
+        {"ingress", .grant = &v->ingress_admin},
+        {"allow-source", .fn = allow_sources, .ctx = a},
+        {"allow-update-metadata", .grant = &v->can_update_own_metadata},
+        {"hidden", .grant = &v->hidden},
+        {"recorder", .grant = &v->recorder},
+        {"agent", .str = &a->agent},
+        {"job-metadata", .str = &a->job_md},
+        {"grant", .str = &a->grant_json},
+        {"json", .on = &a->as_json},
+        {"token-only", .on = &a->token_only},
+    };
+    int first = 0;
+    int rc = cli_flags(argc, argv, "token create", CREATE_HELP, flags,
+                       sizeof flags / sizeof flags[0], &first);
+    if (rc == CLI_OK && first < argc) {
+        fprintf(stderr, "roomkey: unexpected argument \"%s\"\n", argv[first]);
+        rc = CLI_USAGE;
     }
-    if (as_json && token_only) {
-        fprintf(stderr, "roomkey: --json and --token-only exclude each other\n");
-        goto out;
-    }
-    if (job_md && !agent) {
-        fprintf(stderr, "roomkey: --job-metadata needs --agent\n");
-        goto out;
-    }
+    return rc;
+}
+
+/* create_check checks the flags' combination, parses --grant into a->grant
+ * (owned by a) and --valid-for into a->ttl, and links the attributes and
+ * the agent dispatch into a->c. Prints why and returns CLI_USAGE when not. */
+static int create_check(create_args *a)
+{
     char why[256] = "";
-    if (grant_json) {
+    lk_claims *c = &a->c;
+    if (a->as_json && a->token_only)
+        return cli_usage("--json and --token-only exclude each other\n");
+    if (a->job_md && !a->agent)
+        return cli_usage("--job-metadata needs --agent\n");
+    if (a->grant_json) {
         json_error_t jerr;
-        grant = json_loads(grant_json, JSON_REJECT_DUPLICATES, &jerr);
-        if (!grant) {
-            fprintf(stderr, "roomkey: --grant is not valid JSON: %s\n", jerr.text);
-            goto out;
-        }
-        if (lk_video_grant_from_json(grant, &c.video, why, sizeof why)) {
-            fprintf(stderr, "roomkey: --grant: %s\n", why);
-            goto out;
-        }
+        a->grant = json_loads(a->grant_json, JSON_REJECT_DUPLICATES, &jerr);
+        if (!a->grant)
+            return cli_usage("--grant is not valid JSON: %s\n", jerr.text);
+        if (lk_video_grant_from_json(a->grant, &c->video, why, sizeof why))
+            return cli_usage("--grant: %s\n", why);
     }
-    lk_agent_dispatch dispatch = {agent, job_md};
-    lk_room_config rcfg = {0};
-    if (agent) {
-        rcfg.agents = &dispatch;
-        rcfg.n_agents = 1;
-        c.room_config = &rcfg;
+    if (a->agent) {
+        a->dispatch = (lk_agent_dispatch){a->agent, a->job_md};
+        a->rcfg = (lk_room_config){.agents = &a->dispatch, .n_agents = 1};
+        c->room_config = &a->rcfg;
     }
     /* A permission must be asked for: a token naming only a room (or only
      * an identity) grants nothing and is almost certainly a mistake. */
-    bool permission = c.video.room_join || c.video.room_admin || c.video.room_list ||
-                      c.video.room_create || c.video.room_record || c.video.ingress_admin ||
-                      agent || (grant && json_object_size(grant) > 0);
-    if (!permission) {
-        fprintf(stderr, "roomkey: no grant given: use at least one of --join, --admin, --list, "
-                        "--create, --egress, --ingress, --agent or --grant\n");
-        goto out;
-    }
-    int64_t ttl;
-    int rc = duration_parse_seconds(valid_for, &ttl);
-    if (rc || ttl > MINTER_MAX_TTL) {
-        fprintf(stderr,
-                "roomkey: --valid-for \"%s\" is not a duration between 1s and 720h "
-                "(examples: 90s, 10m, 1h30m)\n",
-                valid_for);
-        goto out;
-    }
-    c.attrs = attrs;
-    c.n_attrs = n_attrs;
+    if (!(c->video.room_join || c->video.room_admin || c->video.room_list || c->video.room_create ||
+          c->video.room_record || c->video.ingress_admin || a->agent ||
+          (a->grant && json_object_size(a->grant) > 0)))
+        return cli_usage("no grant given: use at least one of --join, --admin, "
+                         "--list, --create, --egress, --ingress, --agent or --grant\n");
+    if (duration_parse_seconds(a->valid_for, &a->ttl) || a->ttl > MINTER_MAX_TTL)
+        return cli_usage("--valid-for \"%s\" is not a duration between 1s and 720h "
+                         "(examples: 90s, 10m, 1h30m)\n",
+                         a->valid_for);
+    c->attrs = a->attrs;
+    return CLI_OK;
+}
 
-    status = CLI_FAIL;
-    if (cli_keyring(api_key, api_secret, NULL, dev, &kr))
-        goto out;
+/* token_json prints the minted token and what it is for as a JSON object. */
+static int token_json(const create_args *a, const char *tok, const mint_info *info,
+                      const char *expires, const char *api_key)
+{
+    json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:s}", "token", tok, "jti", info->jti, "expires_at",
+                          expires, "exp", (json_int_t)info->exp, "api_key", api_key);
+    if (o && a->c.identity)
+        json_object_set_new(o, "identity", json_string(a->c.identity));
+    if (o && a->c.name)
+        json_object_set_new(o, "name", json_string(a->c.name));
+    if (o && a->c.video.room)
+        json_object_set_new(o, "room", json_string(a->c.video.room));
+    const char *url = getenv("LIVEKIT_URL");
+    if (o && url && *url)
+        json_object_set_new(o, "server_url", json_string(url));
+    return cli_print_json(o);
+}
+
+/* print_token prints the minted token in the form a asks for. */
+static int print_token(const create_args *a, const char *tok, const mint_info *info,
+                       const char *api_key)
+{
+    char expires[CLOCK_ISO_LEN];
+    clock_iso8601(info->exp, expires, sizeof expires);
+    if (a->token_only) {
+        printf("%s\n", tok);
+        return CLI_OK;
+    }
+    if (a->as_json)
+        return token_json(a, tok, info, expires, api_key);
+    printf("identity:   %s\n", a->c.identity ? a->c.identity : "(none)");
+    if (a->c.video.room)
+        printf("room:       %s\n", a->c.video.room);
+    printf("api key:    %s\n", api_key);
+    printf("expires:    %s\n", expires);
+    printf("jti:        %s\n", info->jti);
+    printf("token:      %s\n", tok);
+    return CLI_OK;
+}
+
+/* mint_and_print signs a's claims with the configured key and prints them. */
+static int mint_and_print(const create_args *a)
+{
+    keyring *kr = NULL;
+    minter *m = NULL;
+    char why[256] = "";
+    int status = CLI_FAIL;
+    if (cli_keyring(a->api_key, a->api_secret, NULL, a->dev, &kr))
+        return CLI_FAIL;
     if (minter_new(kr, &m)) {
         fprintf(stderr, "roomkey: cannot set up signing\n");
-        goto out;
-    }
-    const char *tok;
-    size_t tok_len;
-    mint_info info;
-    rc = minter_mint(m, &c, clock_now(), ttl, &tok, &tok_len, &info, why, sizeof why);
-    if (rc) {
-        fprintf(stderr, "roomkey: cannot mint: %s\n", why[0] ? why : rk_strerror(rc));
-        status = rc == RK_EINVAL || rc == RK_ETOOBIG ? CLI_USAGE : CLI_FAIL;
-        goto out;
-    }
-    char expires[CLOCK_ISO_LEN];
-    clock_iso8601(info.exp, expires, sizeof expires);
-    if (token_only) {
-        printf("%s\n", tok);
-    } else if (as_json) {
-        json_t *o =
-            json_pack("{s:s, s:s, s:s, s:I, s:s}", "token", tok, "jti", info.jti, "expires_at",
-                      expires, "exp", (json_int_t)info.exp, "api_key", keyring_signer(kr)->id);
-        if (o && c.identity)
-            json_object_set_new(o, "identity", json_string(c.identity));
-        if (o && c.name)
-            json_object_set_new(o, "name", json_string(c.name));
-        if (o && c.video.room)
-            json_object_set_new(o, "room", json_string(c.video.room));
-        const char *url = getenv("LIVEKIT_URL");
-        if (o && url && *url)
-            json_object_set_new(o, "server_url", json_string(url));
-        char *s = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
-        json_decref(o);
-        if (!s) {
-            fprintf(stderr, "roomkey: out of memory\n");
-            goto out;
-        }
-        printf("%s\n", s);
-        free(s);
     } else {
-        printf("identity:   %s\n", c.identity ? c.identity : "(none)");
-        if (c.video.room)
-            printf("room:       %s\n", c.video.room);
-        printf("api key:    %s\n", keyring_signer(kr)->id);
-        printf("expires:    %s\n", expires);
-        printf("jti:        %s\n", info.jti);
-        printf("token:      %s\n", tok);
+        const char *tok;
+        size_t tok_len;
+        mint_info info;
+        int rc = minter_mint(m, &a->c, clock_now(), a->ttl, &tok, &tok_len, &info, why, sizeof why);
+        if (rc) {
+            fprintf(stderr, "roomkey: cannot mint: %s\n", why[0] ? why : rk_strerror(rc));
+            status = rc == RK_EINVAL || rc == RK_ETOOBIG ? CLI_USAGE : CLI_FAIL;
+        } else {
+            status = print_token(a, tok, &info, keyring_signer(kr)->id);
+        }
     }
-    status = CLI_OK;
-out:
     minter_free(m);
     keyring_free(kr);
-    json_decref(grant);
     return status;
+}
+
+static int create(int argc, char **argv)
+{
+    create_args a = {.valid_for = "5m"};
+    int status = create_flags(argc, argv, &a);
+    if (status == CLI_OK)
+        status = create_check(&a);
+    if (status == CLI_OK)
+        status = mint_and_print(&a);
+    json_decref(a.grant);
+    return cli_exit(status);
+}
+
+/* leeway_flag takes --leeway SECONDS (0..VERIFIER_MAX_LEEWAY) into *ctx. */
+static int leeway_flag(void *ctx, const char *name, char *value)
+{
+    char *end;
+    (void)name;
+    long v = strtol(value, &end, 10);
+    if (*value == '\0' || *end || v < 0 || v > VERIFIER_MAX_LEEWAY) {
+        fprintf(stderr, "roomkey: --leeway takes seconds from 0 to %d\n", VERIFIER_MAX_LEEWAY);
+        return CLI_USAGE;
+    }
+    *(int64_t *)ctx = v;
+    return CLI_OK;
 }
 
 static int verify(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"api-key", required_argument, NULL, O_API_KEY},
-        {"api-secret", required_argument, NULL, O_API_SECRET},
-        {"keys-file", required_argument, NULL, O_KEYS_FILE},
-        {"leeway", required_argument, NULL, O_LEEWAY},
-        {"dev", no_argument, NULL, O_DEV},
-        {"help", no_argument, NULL, O_HELP},
-        {NULL, 0, NULL, 0},
-    };
     const char *api_key = NULL, *api_secret = NULL, *keys_file = NULL;
     bool dev = false;
     int64_t leeway = 10;
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (opt) {
-        case O_API_KEY:
-            api_key = optarg;
-            break;
-        case O_API_SECRET:
-            api_secret = optarg;
-            break;
-        case O_KEYS_FILE:
-            keys_file = optarg;
-            break;
-        case O_DEV:
-            dev = true;
-            break;
-        case O_LEEWAY: {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (*optarg == '\0' || *end || v < 0 || v > VERIFIER_MAX_LEEWAY) {
-                fprintf(stderr, "roomkey: --leeway takes seconds from 0 to %d\n",
-                        VERIFIER_MAX_LEEWAY);
-                return CLI_USAGE;
-            }
-            leeway = v;
-            break;
-        }
-        case O_HELP:
-            fputs(VERIFY_HELP, stdout);
-            return CLI_OK;
-        default:
-            fputs("(see roomkey token verify --help)\n", stderr);
-            return CLI_USAGE;
-        }
-    }
-    if (argc - optind != 1) {
+    const cli_flag flags[] = {
+        {"api-key", .str = &api_key},
+        {"api-secret", .str = &api_secret},
+        {"keys-file", .str = &keys_file},
+        {"leeway", .fn = leeway_flag, .ctx = &leeway},
+        {"dev", .on = &dev},
+    };
+    int first = 0;
+    int rc = cli_flags(argc, argv, "token verify", VERIFY_HELP, flags,
+                       sizeof flags / sizeof flags[0], &first);
+    if (rc)
+        return cli_exit(rc);
+    if (argc - first != 1) {
         fputs("roomkey: token verify takes exactly one TOKEN (or - for stdin)\n", stderr);
         return CLI_USAGE;
     }
     char *tok;
     size_t len;
-    if (read_token(argv[optind], &tok, &len)) {
+    if (read_token(argv[first], &tok, &len)) {
         fputs("roomkey: cannot read the token\n", stderr);
         return CLI_USAGE;
     }
@@ -461,7 +363,7 @@ static int verify(int argc, char **argv)
     }
     json_t *claims = NULL;
     const char *reason = "";
-    int rc = lktoken_verify(kr, tok, len, clock_now(), leeway, &claims, &reason);
+    rc = lktoken_verify(kr, tok, len, clock_now(), leeway, &claims, &reason);
     if (rc) {
         fprintf(stderr, "roomkey: token rejected: %s\n", reason);
     } else {

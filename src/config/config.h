@@ -11,6 +11,7 @@
 #ifndef RK_CONFIG_H
 #define RK_CONFIG_H
 
+#include "../http/cors.h"
 #include "../token/keyring.h"
 #include "../util/ipnet.h"
 
@@ -145,7 +146,6 @@ typedef struct config_token_source {
 /* config_family_name returns the YAML name of family f ("livekit", ...). */
 const char *config_family_name(enum config_family f);
 
-#define CONFIG_MAX_ORIGINS 32 /* cors.origins */
 #define CONFIG_MAX_PROXIES 32 /* trusted_proxies */
 
 /* A token-bucket rule: `requests` per `per_s` seconds on average, bursts
@@ -167,9 +167,9 @@ typedef struct config_rate_limit {
 
 /* `cors:` (and ROOMKEY_CORS_ORIGINS). */
 typedef struct config_cors {
-    char origins[CONFIG_MAX_ORIGINS][257]; /* exact origins, or "*" */
-    size_t n_origins;                      /* 0 = CORS off */
-    bool allow_credentials;                /* default false; never with "*" */
+    char origins[CORS_MAX_ORIGINS][CORS_MAX_ORIGIN + 1]; /* exact origins, or "*" */
+    size_t n_origins;                                    /* 0 = CORS off */
+    bool allow_credentials;                              /* default false; never with "*" */
     char allow_headers[512]; /* Access-Control-Allow-Headers; default see docs/config.md */
     int64_t max_age;         /* preflight cache, seconds; default 600 */
 } config_cors;

@@ -55,8 +55,8 @@ static int add_origin(config_loader *ld, const char *where, const char *o, size_
     for (size_t i = 0; i < c->n_origins; i++)
         if (strcmp(c->origins[i], buf) == 0)
             return yaml_fail(&ld->y, RK_EINVAL, "%s: \"%.64s\" is listed twice", where, buf);
-    if (c->n_origins == CONFIG_MAX_ORIGINS)
-        return yaml_fail(&ld->y, RK_ETOOBIG, "%s: more than %d origins", where, CONFIG_MAX_ORIGINS);
+    if (c->n_origins == CORS_MAX_ORIGINS)
+        return yaml_fail(&ld->y, RK_ETOOBIG, "%s: more than %d origins", where, CORS_MAX_ORIGINS);
     memcpy(c->origins[c->n_origins++], buf, len + 1);
     return RK_OK;
 }
@@ -73,7 +73,7 @@ static int cors_parse(config_loader *ld, const ynode *n)
     char p[YAML_PATH_CAP];
     int rc = yaml_map_fields(y, n, "cors", names, NF, v);
     if (!rc && v[ORIGINS])
-        rc = config_str_list(ld, v[ORIGINS], "cors.origins", CONFIG_MAX_ORIGINS, add_origin);
+        rc = config_str_list(ld, v[ORIGINS], "cors.origins", CORS_MAX_ORIGINS, add_origin);
     if (!rc && v[CREDS])
         rc = yaml_get_bool(y, v[CREDS], yaml_sub(p, "cors", "allow_credentials"),
                            &c->allow_credentials);

@@ -602,6 +602,64 @@ static void preflight(http_server *s, req_state *st, struct MHD_Connection *c, c
                    : "CORS: origin not allowed");
 }
 
+/* no_route answers a request no route takes: 405 (with Allow) when another
+ * method of the path has a route (same), else 404. */
+static void no_route(http_server *s, const http_route *same, const char *method, const char *url,
+                     http_resp *resp)
+{
+    char msg[HTTP_MAX_PATH + 64];
+    if (same) {
+        snprintf(msg, sizeof msg, "Method %s not allowed", strlen(method) < 16 ? method : "?");
+        same->errors(resp, 405, msg);
+        char methods[128]; /* RFC 9110 section 15.5.6: a 405 lists what is allowed */
+        if (path_methods(s, url, methods, sizeof methods) >= 0)
+            http_resp_header(resp, "Allow", methods);
+        return;
+    }
+    /* Echo the path only when it is plain ASCII without quotes. */
+    bool plain = strlen(url) < 256;
+    for (const char *p = url; plain && *p; p++)
+        plain = *p > 0x20 && *p < 0x7f && *p != '"' && *p != '\\';
+    snprintf(msg, sizeof msg, "Cannot %s %s", strlen(method) < 16 ? method : "?",
+             plain ? url : "(path)");
+    family_errors(s, url)(resp, 404, msg);
+}
+
+/* handle runs route r's handler on the request (its path parameters in pp)
+ * and answers 500 when it gave no answer, 429 when the per-subject limit
+ * refused it. */
+static void handle(req_state *st, struct MHD_Connection *c, const http_route *r,
+                   const route_params *pp, const char *method, const char *url, http_resp *resp)
+{
+    http_req req = {
+        .method = method,
+        .path = url,
+        .body = st->body ? st->body : "",
+        .body_len = st->len,
+        .client_ip = st->ip,
+        .route = r->label,
+        .conn = c,
+        .priv = st,
+        .n_params = pp->n,
+        .request_id = st->id,
+        .info = &st->info,
+    };
+    for (size_t i = 0; i < pp->n; i++) {
+        req.param_name[i] = pp->name[i];
+        req.param_value[i] = pp->value[i];
+    }
+    st->route = r; /* a held response that fails answers in r's shape */
+    const http_policy *p = st->pol;
+    void *ctx = p && p->ctx && r->ctx == p->base_ctx ? p->ctx : r->ctx;
+    int rc = r->fn(ctx, &req, resp);
+    if (!st->info.retry_after && (!resp->status || (rc != RK_OK && !resp->body)))
+        r->errors(resp, 500, "Internal server error");
+    if (st->info.retry_after) {
+        st->limited = "subject";
+        too_many(r->errors, resp, st->info.retry_after);
+    }
+}
+
 /* route_and_handle answers a complete request: Host check, preflight,
  * per-IP limit, routing (404/405/415), the handler, the per-subject 429. */
 static void route_and_handle(http_server *s, req_state *st, struct MHD_Connection *c,
@@ -637,57 +695,13 @@ static void route_and_handle(http_server *s, req_state *st, struct MHD_Connectio
                           : family_errors(s, url),
                    resp))
         return;
-    if (!r) {
-        char msg[HTTP_MAX_PATH + 64];
-        if (same) {
-            snprintf(msg, sizeof msg, "Method %s not allowed", strlen(method) < 16 ? method : "?");
-            same->errors(resp, 405, msg);
-            char methods[128]; /* RFC 9110 section 15.5.6: a 405 lists what is allowed */
-            if (path_methods(s, url, methods, sizeof methods) >= 0)
-                http_resp_header(resp, "Allow", methods);
-        } else {
-            /* Echo the path only when it is plain ASCII without quotes. */
-            bool plain = strlen(url) < 256;
-            for (const char *p = url; plain && *p; p++)
-                plain = *p > 0x20 && *p < 0x7f && *p != '"' && *p != '\\';
-            snprintf(msg, sizeof msg, "Cannot %s %s", strlen(method) < 16 ? method : "?",
-                     plain ? url : "(path)");
-            family_errors(s, url)(resp, 404, msg);
-        }
-        return;
-    }
-    if (r->json_body &&
-        !json_content_type(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type"))) {
+    if (!r)
+        no_route(s, same, method, url, resp);
+    else if (r->json_body &&
+             !json_content_type(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type")))
         r->errors(resp, 415, "Content-Type must be application/json");
-        return;
-    }
-    http_req req = {
-        .method = method,
-        .path = url,
-        .body = st->body ? st->body : "",
-        .body_len = st->len,
-        .client_ip = st->ip,
-        .route = r->label,
-        .conn = c,
-        .priv = st,
-        .n_params = pp.n,
-        .request_id = st->id,
-        .info = &st->info,
-    };
-    for (size_t i = 0; i < pp.n; i++) {
-        req.param_name[i] = pp.name[i];
-        req.param_value[i] = pp.value[i];
-    }
-    st->route = r; /* a held response that fails answers in r's shape */
-    const http_policy *p = st->pol;
-    void *ctx = p && p->ctx && r->ctx == p->base_ctx ? p->ctx : r->ctx;
-    int rc = r->fn(ctx, &req, resp);
-    if (!st->info.retry_after && (!resp->status || (rc != RK_OK && !resp->body)))
-        r->errors(resp, 500, "Internal server error");
-    if (st->info.retry_after) {
-        st->limited = "subject";
-        too_many(r->errors, resp, st->info.retry_after);
-    }
+    else
+        handle(st, c, r, &pp, method, url, resp);
 }
 
 /* begin sets up a request's state on libmicrohttpd's first call: policy,

@@ -50,10 +50,11 @@ int keyring_parse(keyring *kr, const char *text, bool allow_short, char *why, si
 int keyring_set_signer(keyring *kr, const char *id);
 
 /* keyring_signer returns the signing entry (borrowed) or NULL when empty. */
-const keyring_entry *keyring_signer(const keyring *kr);
+const keyring_entry *keyring_signer(const keyring *kr) __attribute__((warn_unused_result));
 
 /* keyring_find looks up id[0..len) (borrowed result; NULL when absent). */
-const keyring_entry *keyring_find(const keyring *kr, const char *id, size_t len);
+const keyring_entry *keyring_find(const keyring *kr, const char *id, size_t len)
+    __attribute__((warn_unused_result));
 
 /* keyring_serial returns a number unique to kr among the keyrings this
  * process made (never reused, unlike its address), so a cache built for
@@ -71,6 +72,7 @@ const keyring_entry *keyring_at(const keyring *kr, size_t i);
  * Thread-safe: each thread re-uses its own copy of the keyed context (kept
  * in a small per-thread cache that keyring.c owns and frees at thread exit;
  * it is dropped whenever a keyring is freed). Allocates only on a miss. */
-int keyring_hmac(const keyring_entry *e, const void *msg, size_t len, unsigned char out[32]);
+int keyring_hmac(const keyring_entry *e, const void *msg, size_t len, unsigned char out[32])
+    __attribute__((warn_unused_result));
 
 #endif
