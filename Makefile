@@ -23,7 +23,7 @@ VERSION_FLAGS := -DRK_VERSION='"$(VERSION)"' -DRK_COMMIT='"$(COMMIT)"'
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 LIB_SRC  := $(sort $(wildcard src/util/*.c src/token/*.c src/auth/*.c src/policy/*.c src/config/*.c \
-                             src/store/*.c src/http/*.c src/api/*.c))
+                             src/store/*.c src/http/*.c src/livekit/*.c src/api/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 # The admin console's static files, compiled in as a generated C file.
 CONSOLE_DIR   := src/api/console
@@ -115,7 +115,8 @@ interop: $(B)/roomkey $(BA)/roomkey
 	@cd tests/interop && ROOMKEY_BIN=$(CURDIR)/$(B)/roomkey node --test --test-concurrency=1 *.test.mjs
 	@cd tests/interop && ROOMKEY_BIN=$(CURDIR)/$(BA)/roomkey ASAN_OPTIONS=detect_leaks=1 \
 		node --test --test-concurrency=1 cli.test.mjs service.test.mjs voice-agent.test.mjs token-source.test.mjs \
-			supabase.test.mjs meetings.test.mjs ops.test.mjs admin.test.mjs multi.test.mjs console.test.mjs operator.test.mjs
+			supabase.test.mjs meetings.test.mjs ops.test.mjs admin.test.mjs multi.test.mjs console.test.mjs operator.test.mjs \
+			livekit-api.test.mjs
 
 # The suites run with a throw-away PostgreSQL server (scripts/pg-test-server.sh
 # installs, starts and always stops it; ROOMKEY_TEST_PG_URL names it).

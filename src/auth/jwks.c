@@ -16,8 +16,8 @@
 #include "../util/b64url.h"
 #include "../util/clock.h"
 #include "../util/err.h"
+#include "../util/httpc.h"
 
-#include <curl/curl.h>
 #include <jansson.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -544,101 +544,32 @@ out:
 
 /* ---- fetching ---------------------------------------------------------- */
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_rc = CURLE_FAILED_INIT;
-
-static void curl_init(void)
-{
-    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-/* A response body being received: buf is malloc'd, grows up to
- * JWKS_MAX_DOC bytes, and is freed by the fetcher. */
-typedef struct body {
-    char *buf;
-    size_t len, cap;
-    int too_big;
-} body;
-
-/* on_data is libcurl's write callback: appends to the body, aborting the
- * transfer (by returning less than given) past JWKS_MAX_DOC bytes. */
-static size_t on_data(char *p, size_t size, size_t nmemb, void *ud)
-{
-    body *b = ud;
-    size_t n = size * nmemb; /* size is 1 for write callbacks */
-    if (n > JWKS_MAX_DOC - b->len) {
-        b->too_big = 1;
-        return 0;
-    }
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 16384;
-        if (cap < b->len + n)
-            cap = b->len + n;
-        if (cap > JWKS_MAX_DOC)
-            cap = JWKS_MAX_DOC;
-        char *nb = realloc(b->buf, cap);
-        if (!nb)
-            return 0;
-        b->buf = nb;
-        b->cap = cap;
-    }
-    memcpy(b->buf + b->len, p, n);
-    b->len += n;
-    return n;
-}
-
-/* fetch_doc GETs j->url. On RK_OK *out (malloc'd, may be NULL when empty)
- * and *out_len hold the body; the caller frees *out. j's settings are only
+/* fetch_doc GETs j->url (through httpc). On RK_OK *out (malloc'd) and
+ * *out_len hold the body; the caller frees *out. j's settings are only
  * read, so no lock is needed. */
 static int fetch_doc(const jwks *j, char **out, size_t *out_len, char *why, size_t cap)
 {
-    pthread_once(&curl_once, curl_init);
-    if (curl_init_rc != CURLE_OK)
-        return rk_fail(RK_EIO, why, cap, "curl init failed: %s", curl_easy_strerror(curl_init_rc));
-    CURL *c = curl_easy_init();
-    if (!c)
-        return rk_fail(RK_ENOMEM, why, cap, "curl_easy_init failed");
-    char err[CURL_ERROR_SIZE] = "";
-    body b = {0};
-    const char *protos = j->allow_http ? "http,https" : "https";
-    int rc = RK_EIO;
-    if (curl_easy_setopt(c, CURLOPT_URL, j->url) != CURLE_OK ||
-        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, protos) != CURLE_OK ||
-        curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, protos) != CURLE_OK ||
-        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
-        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)j->timeout_ms) != CURLE_OK ||
-        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-        curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L) != CURLE_OK ||
-        curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)JWKS_MAX_DOC) != CURLE_OK ||
-        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
-        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
-        curl_easy_setopt(c, CURLOPT_USERAGENT, "roomkey-jwks") != CURLE_OK ||
-        curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err) != CURLE_OK ||
-        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data) != CURLE_OK ||
-        curl_easy_setopt(c, CURLOPT_WRITEDATA, &b) != CURLE_OK ||
-        (j->ca_file && curl_easy_setopt(c, CURLOPT_CAINFO, j->ca_file) != CURLE_OK)) {
-        rc = rk_fail(RK_EIO, why, cap, "curl setup failed");
-        goto out;
+    httpc_req r = {
+        .url = j->url,
+        .timeout_ms = (long)j->timeout_ms,
+        .max_answer = JWKS_MAX_DOC,
+        .allow_http = j->allow_http,
+        .ca_file = j->ca_file,
+        .user_agent = "roomkey-jwks",
+    };
+    httpc_answer a;
+    int rc = httpc_do(&r, &a);
+    if (rc == RK_ETOOBIG)
+        return rk_fail(rc, why, cap, "JWKS fetch: body over %u bytes", JWKS_MAX_DOC);
+    if (rc)
+        return rk_fail(rc, why, cap, "JWKS fetch: %s", a.error[0] ? a.error : rk_strerror(rc));
+    if (a.status < 200 || a.status > 299) {
+        httpc_answer_clear(&a);
+        return rk_fail(RK_EIO, why, cap, "JWKS fetch: HTTP status %ld", a.status);
     }
-    CURLcode cr = curl_easy_perform(c);
-    long status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    if (b.too_big || cr == CURLE_FILESIZE_EXCEEDED) {
-        rc = rk_fail(RK_ETOOBIG, why, cap, "JWKS fetch: body over %u bytes", JWKS_MAX_DOC);
-    } else if (cr != CURLE_OK) {
-        rc = rk_fail(RK_EIO, why, cap, "JWKS fetch: %s", err[0] ? err : curl_easy_strerror(cr));
-    } else if (status < 200 || status > 299) {
-        rc = rk_fail(RK_EIO, why, cap, "JWKS fetch: HTTP status %ld", status);
-    } else {
-        *out = b.buf;
-        *out_len = b.len;
-        b.buf = NULL;
-        rc = RK_OK;
-    }
-out:
-    free(b.buf);
-    curl_easy_cleanup(c);
-    return rc;
+    *out = a.body;
+    *out_len = a.len;
+    return RK_OK;
 }
 
 /* elapsed says whether at least s seconds passed from then (NEVER: always)

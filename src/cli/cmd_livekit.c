@@ -1,0 +1,185 @@
+/* cmd_livekit.c - `roomkey livekit`: LiveKit's server API (RoomService) from
+ * a shell, through the same client the service uses (src/livekit/). */
+#include "../livekit/roomservice.h"
+#include "../util/clock.h"
+#include "../util/err.h"
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LIVEKIT_HELP                                                                               \
+    "Usage: roomkey livekit COMMAND [OPTIONS]\n"                                                   \
+    "\n"                                                                                           \
+    "Calls LiveKit's server API (Twirp RoomService) at --host or LIVEKIT_HOST, each call\n"        \
+    "with a 60-second service token carrying only the grant it needs.\n"                           \
+    "\n"                                                                                           \
+    "Commands:\n"                                                                                  \
+    "  rooms                      list the server's rooms (name, sid, participants)\n"             \
+    "  participants ROOM          list a room's participants (identity, sid, kind, name)\n"        \
+    "  remove ROOM IDENTITY       remove a participant (--revoke-before UNIX_TS also sends\n"      \
+    "                             revoke_token_ts)\n"                                              \
+    "\n"                                                                                           \
+    "Options: --host URL, --api-key KEY --api-secret SECRET, --keys-file FILE\n"                   \
+    "(else LIVEKIT_KEYS or LIVEKIT_API_KEY/LIVEKIT_API_SECRET), --timeout MS (default 5000).\n"
+
+typedef struct lk_opts {
+    const char *host, *key, *secret, *keys_file;
+    long timeout_ms;
+    long long revoke_before;
+} lk_opts;
+
+/* parse_opts reads the flags; returns -1 to go on, else an exit status. */
+static int parse_opts(int argc, char **argv, lk_opts *o)
+{
+    static const struct option opts[] = {
+        {"host", required_argument, NULL, 'H'},
+        {"api-key", required_argument, NULL, 'k'},
+        {"api-secret", required_argument, NULL, 's'},
+        {"keys-file", required_argument, NULL, 'f'},
+        {"timeout", required_argument, NULL, 't'},
+        {"revoke-before", required_argument, NULL, 'r'},
+        {"help", no_argument, NULL, 'h'},
+        {0, 0, 0, 0},
+    };
+    *o = (lk_opts){.host = getenv("LIVEKIT_HOST"), .timeout_ms = 5000};
+    opterr = 0;
+    optind = 1;
+    int opt;
+    char *end;
+    while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'H':
+            o->host = optarg;
+            break;
+        case 'k':
+            o->key = optarg;
+            break;
+        case 's':
+            o->secret = optarg;
+            break;
+        case 'f':
+            o->keys_file = optarg;
+            break;
+        case 't':
+            o->timeout_ms = strtol(optarg, &end, 10);
+            if (*end || o->timeout_ms < 1 || o->timeout_ms > 600000)
+                goto usage;
+            break;
+        case 'r':
+            o->revoke_before = strtoll(optarg, &end, 10);
+            if (*end || o->revoke_before < 1)
+                goto usage;
+            break;
+        case 'h':
+            fputs(LIVEKIT_HELP, stdout);
+            return CLI_OK;
+        default:
+            goto usage;
+        }
+    }
+    if (!o->host || !*o->host) {
+        fprintf(stderr, "roomkey: no LiveKit server API URL: use --host or set LIVEKIT_HOST\n");
+        return CLI_USAGE;
+    }
+    return -1;
+usage:
+    fprintf(stderr, "roomkey: bad option for livekit %s (see roomkey livekit --help)\n", argv[0]);
+    return CLI_USAGE;
+}
+
+/* A call: args are the positional arguments; returns the outcome. */
+typedef lk_outcome (*lk_call)(roomservice *rs, const lk_opts *o, char **args, char *why,
+                              size_t cap);
+
+/* run parses flags, checks the positional count, opens a client, makes the
+ * call and reports a failure. */
+static int run(int argc, char **argv, int npos, lk_call call)
+{
+    lk_opts o;
+    int status = parse_opts(argc, argv, &o);
+    if (status >= 0)
+        return status;
+    if (argc - optind != npos) {
+        fprintf(stderr, "roomkey: livekit %s takes %d argument(s) (see roomkey livekit --help)\n",
+                argv[0], npos);
+        return CLI_USAGE;
+    }
+    keyring *kr = NULL;
+    roomservice *rs = NULL;
+    char why[256] = "";
+    if (cli_keyring(o.key, o.secret, o.keys_file, false, &kr))
+        return CLI_USAGE;
+    if (roomservice_new(o.host, kr, o.timeout_ms, &rs, why, sizeof why)) {
+        fprintf(stderr, "roomkey: %s\n", why);
+        keyring_free(kr);
+        return CLI_USAGE;
+    }
+    lk_outcome out = call(rs, &o, argv + optind, why, sizeof why);
+    if (out != LK_OK)
+        fprintf(stderr, "roomkey: LiveKit answered %s: %s\n", lk_outcome_name(out), why);
+    roomservice_free(rs);
+    keyring_free(kr);
+    return out == LK_OK ? CLI_OK : CLI_FAIL;
+}
+
+static lk_outcome list_rooms(roomservice *rs, const lk_opts *o, char **args, char *why, size_t cap)
+{
+    (void)o, (void)args;
+    lk_room_info *r = NULL;
+    size_t n = 0;
+    lk_outcome out = roomservice_list_rooms(rs, clock_now(), &r, &n, why, cap);
+    for (size_t i = 0; out == LK_OK && i < n; i++)
+        printf("%s\t%s\t%u\n", r[i].name, r[i].sid, r[i].num_participants);
+    free(r);
+    return out;
+}
+
+static lk_outcome list_participants(roomservice *rs, const lk_opts *o, char **args, char *why,
+                                    size_t cap)
+{
+    (void)o;
+    lk_participant_info *p = NULL;
+    size_t n = 0;
+    lk_outcome out = roomservice_list_participants(rs, clock_now(), args[0], &p, &n, why, cap);
+    for (size_t i = 0; out == LK_OK && i < n; i++)
+        printf("%s\t%s\t%s\t%s\n", p[i].identity, p[i].sid, p[i].kind, p[i].name);
+    free(p);
+    return out;
+}
+
+static lk_outcome remove_one(roomservice *rs, const lk_opts *o, char **args, char *why, size_t cap)
+{
+    lk_outcome out = roomservice_remove_participant(rs, clock_now(), args[0], args[1],
+                                                    o->revoke_before, why, cap);
+    if (out == LK_OK)
+        printf("removed %s from room %s\n", args[1], args[0]);
+    return out;
+}
+
+static int rooms(int argc, char **argv)
+{
+    return run(argc, argv, 0, list_rooms);
+}
+
+static int participants(int argc, char **argv)
+{
+    return run(argc, argv, 1, list_participants);
+}
+
+static int remove_participant(int argc, char **argv)
+{
+    return run(argc, argv, 2, remove_one);
+}
+
+int cmd_livekit(int argc, char **argv)
+{
+    static const cli_cmd cmds[] = {
+        {"rooms", rooms},
+        {"participants", participants},
+        {"remove", remove_participant},
+    };
+    return cli_dispatch(argc, argv, LIVEKIT_HELP, cmds, sizeof cmds / sizeof cmds[0]);
+}

@@ -1,0 +1,272 @@
+/* worker.c - the RoomService worker thread and its bounded queue. */
+#include "worker.h"
+#include "../util/clock.h"
+#include "../util/err.h"
+#include "../util/log.h"
+#include "../util/text.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct slot {
+    lk_job job;
+    int attempts;
+    int64_t due_ms; /* monotonic ms when it may run */
+} slot;
+
+struct lk_worker {
+    lk_worker_cfg cfg;
+    char host[ROOMSERVICE_MAX_HOST + 1];
+    lk_worker_hooks hooks;
+    roomservice *rs;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    slot q[LK_WORKER_MAX_QUEUE];
+    size_t n;
+    bool stop, reconcile;
+    int64_t next_reconcile_ms;
+    uint64_t calls[LK_METHOD_COUNT][LK_OUTCOME_COUNT];
+};
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* count records one call's outcome (the caller does not hold w->mu). */
+static void count(lk_worker *w, lk_method m, lk_outcome o)
+{
+    pthread_mutex_lock(&w->mu);
+    w->calls[m][o]++;
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* run_job makes job's call once. */
+static lk_outcome run_job(lk_worker *w, const lk_job *j, char *why, size_t cap)
+{
+    int64_t now = clock_now();
+    lk_outcome o =
+        j->method == LK_UPDATE_PARTICIPANT
+            ? roomservice_update_participant(w->rs, now, j->room, j->identity, &j->perm, why, cap)
+            : roomservice_remove_participant(w->rs, now, j->room, j->identity, j->revoke_ts, why,
+                                             cap);
+    count(w, j->method, o);
+    return o;
+}
+
+/* reconcile lists every room, then each room's participants, and hands them
+ * to the hooks. A failed ListRooms skips the pass (the next one retries). */
+static void reconcile(lk_worker *w)
+{
+    char why[256] = "";
+    lk_room_info *rooms = NULL;
+    size_t nrooms = 0;
+    int64_t now = clock_now();
+    lk_outcome o = roomservice_list_rooms(w->rs, now, &rooms, &nrooms, why, sizeof why);
+    count(w, LK_LIST_ROOMS, o);
+    if (o != LK_OK) {
+        log_event("warn", "livekit_reconcile", "call", "ListRooms", "outcome", lk_outcome_name(o),
+                  "detail", why, NULL);
+        return;
+    }
+    for (size_t i = 0; i < nrooms; i++) {
+        lk_participant_info *ps = NULL;
+        size_t n = 0;
+        o = roomservice_list_participants(w->rs, clock_now(), rooms[i].name, &ps, &n, why,
+                                          sizeof why);
+        count(w, LK_LIST_PARTICIPANTS, o);
+        if ((o == LK_OK || o == LK_NOT_FOUND) && w->hooks.participants)
+            w->hooks.participants(w->hooks.ud, rooms[i].name, ps, n, clock_now());
+        else if (o != LK_OK && o != LK_NOT_FOUND)
+            log_event("warn", "livekit_reconcile", "call", "ListParticipants", "room",
+                      rooms[i].name, "outcome", lk_outcome_name(o), "detail", why, NULL);
+        free(ps);
+    }
+    if (w->hooks.rooms)
+        w->hooks.rooms(w->hooks.ud, rooms, nrooms, now);
+    free(rooms);
+}
+
+/* take_due removes the due job with the earliest due time into *out; when
+ * none is due, *wait_ms gets the time until the first one (-1: none). The
+ * caller holds w->mu. */
+static bool take_due(lk_worker *w, int64_t now, slot *out, int64_t *wait_ms)
+{
+    size_t best = w->n;
+    for (size_t i = 0; i < w->n; i++)
+        if (best == w->n || w->q[i].due_ms < w->q[best].due_ms)
+            best = i;
+    *wait_ms = -1;
+    if (best == w->n)
+        return false;
+    if (w->q[best].due_ms > now) {
+        *wait_ms = w->q[best].due_ms - now;
+        return false;
+    }
+    *out = w->q[best];
+    w->q[best] = w->q[--w->n];
+    return true;
+}
+
+/* retry_or_finish requeues s after a failed try when attempts remain, else
+ * reports it through the done hook. */
+static void retry_or_finish(lk_worker *w, slot *s, lk_outcome o, const char *why)
+{
+    if (o == LK_UNAVAILABLE && s->attempts < w->cfg.max_attempts) {
+        long wait = w->cfg.backoff_ms;
+        for (int i = 1; i < s->attempts && wait < w->cfg.backoff_max_ms; i++)
+            wait *= 2;
+        if (wait > w->cfg.backoff_max_ms)
+            wait = w->cfg.backoff_max_ms;
+        s->due_ms = mono_ms() + wait;
+        pthread_mutex_lock(&w->mu);
+        if (w->n < LK_WORKER_MAX_QUEUE) {
+            w->q[w->n++] = *s;
+            pthread_mutex_unlock(&w->mu);
+            return;
+        }
+        pthread_mutex_unlock(&w->mu);
+    }
+    if (w->hooks.done)
+        w->hooks.done(w->hooks.ud, &s->job, o, s->attempts, why);
+}
+
+/* wait_for sleeps on w->cv for up to ms (-1: until signalled). The caller
+ * holds w->mu. */
+static void wait_for(lk_worker *w, int64_t ms)
+{
+    if (ms < 0) {
+        pthread_cond_wait(&w->cv, &w->mu);
+        return;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int64_t ns = ts.tv_nsec + (ms % 1000) * 1000000;
+    ts.tv_sec += (time_t)(ms / 1000 + ns / 1000000000);
+    ts.tv_nsec = (long)(ns % 1000000000);
+    pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+}
+
+static void *loop(void *arg)
+{
+    lk_worker *w = arg;
+    pthread_mutex_lock(&w->mu);
+    while (!w->stop) {
+        int64_t now = mono_ms(), wait;
+        slot s;
+        if (w->reconcile || now >= w->next_reconcile_ms) {
+            w->reconcile = false;
+            w->next_reconcile_ms = w->cfg.reconcile_s ? now + w->cfg.reconcile_s * 1000 : INT64_MAX;
+            pthread_mutex_unlock(&w->mu);
+            reconcile(w);
+            pthread_mutex_lock(&w->mu);
+        } else if (take_due(w, now, &s, &wait)) {
+            pthread_mutex_unlock(&w->mu);
+            char why[256] = "";
+            s.attempts++;
+            lk_outcome o = run_job(w, &s.job, why, sizeof why);
+            retry_or_finish(w, &s, o, why);
+            pthread_mutex_lock(&w->mu);
+        } else {
+            int64_t until = w->next_reconcile_ms - now;
+            wait_for(w, wait < 0 || wait > until ? until : wait);
+        }
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+int lk_worker_start(const lk_worker_cfg *cfg, const keyring *kr, const lk_worker_hooks *hooks,
+                    lk_worker **out, char *why, size_t cap)
+{
+    if (cfg->max_attempts < 1 || cfg->timeout_ms < 1 || cfg->backoff_ms < 1 ||
+        cfg->backoff_max_ms < cfg->backoff_ms || cfg->reconcile_s < 0)
+        return rk_fail(RK_EINVAL, why, cap, "livekit worker: bad settings");
+    lk_worker *w = calloc(1, sizeof *w);
+    if (!w)
+        return RK_ENOMEM;
+    w->cfg = *cfg;
+    text_copy(w->host, sizeof w->host, cfg->host);
+    w->cfg.host = w->host;
+    w->hooks = *hooks;
+    w->reconcile = true;
+    w->next_reconcile_ms = INT64_MAX;
+    int rc = roomservice_new(cfg->host, kr, cfg->timeout_ms, &w->rs, why, cap);
+    if (rc) {
+        free(w);
+        return rc;
+    }
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    if (pthread_create(&w->thread, NULL, loop, w) != 0) {
+        pthread_cond_destroy(&w->cv);
+        pthread_mutex_destroy(&w->mu);
+        roomservice_free(w->rs);
+        free(w);
+        return rk_fail(RK_ENOMEM, why, cap, "livekit worker: cannot start its thread");
+    }
+    *out = w;
+    return RK_OK;
+}
+
+int lk_worker_submit(lk_worker *w, const lk_job *job)
+{
+    pthread_mutex_lock(&w->mu);
+    int rc = RK_ETOOBIG;
+    if (w->n < LK_WORKER_MAX_QUEUE) {
+        w->q[w->n++] = (slot){.job = *job, .attempts = 0, .due_ms = mono_ms()};
+        pthread_cond_signal(&w->cv);
+        rc = RK_OK;
+    }
+    pthread_mutex_unlock(&w->mu);
+    return rc;
+}
+
+void lk_worker_reconcile_now(lk_worker *w)
+{
+    pthread_mutex_lock(&w->mu);
+    w->reconcile = true;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+void lk_worker_stop(lk_worker *w)
+{
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->mu);
+    w->stop = true;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->thread, NULL);
+    pthread_cond_destroy(&w->cv);
+    pthread_mutex_destroy(&w->mu);
+    roomservice_free(w->rs);
+    free(w);
+}
+
+void lk_worker_calls(lk_worker *w, uint64_t out[LK_METHOD_COUNT][LK_OUTCOME_COUNT])
+{
+    pthread_mutex_lock(&w->mu);
+    memcpy(out, w->calls, sizeof w->calls);
+    pthread_mutex_unlock(&w->mu);
+}
+
+size_t lk_worker_queued(lk_worker *w)
+{
+    pthread_mutex_lock(&w->mu);
+    size_t n = w->n;
+    pthread_mutex_unlock(&w->mu);
+    return n;
+}

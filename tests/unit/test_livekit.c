@@ -1,0 +1,237 @@
+/* test_livekit.c - src/livekit/: webhook verification and reading with
+ * vectors made by livekit-server-sdk (AccessToken with sha256 over a body
+ * from @livekit/protocol's WebhookEvent.toJsonString, as livekit-server's
+ * notifier builds them), and the protojson model readers. */
+#include "check.h"
+#include "livekit/models.h"
+#include "livekit/roomservice.h"
+#include "livekit/webhook.h"
+#include "livekit/worker.h"
+#include "util/err.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KEY    "APIunitWebhook"
+#define SECRET "unit-webhook-secret-0123456789-abcdefghijklmnop"
+
+/* Made by the SDK (see the file comment); nbf = NBF, exp = NBF + 300. */
+static const char BODY[] =
+    "{\"event\":\"participant_joined\",\"room\":{\"sid\":\"RM_abc\",\"name\":\"blue\","
+    "\"maxParticipants\":5,\"creationTime\":\"1766999990\",\"numParticipants\":1},"
+    "\"participant\":{\"sid\":\"PA_xyz\",\"identity\":\"alice\",\"joinedAt\":\"1767000000\","
+    "\"name\":\"Alice A\",\"kind\":\"AGENT\",\"joinedAtMs\":\"1767000000123\"},"
+    "\"id\":\"EV_unit1\",\"createdAt\":\"1767000000\"}";
+static const char TOK[] =
+    "eyJhbGciOiJIUzI1NiJ9.eyJzaGEyNTYiOiJKMFNSWXlIaXBvV004K2VaS0UyYi9kNkpEckNVUU9pVXpZS0liV1lzSU"
+    "pjPSIsImlzcyI6IkFQSXVuaXRXZWJob29rIiwiZXhwIjoxNzk2NDg5MTA1LCJuYmYiOjE3OTY0ODg4MDV9.U-fDKyZR"
+    "YStt1T7n6SkJBvYjOSYz2ujry50S502efgk";
+static const char TOK_NO_SHA[] =
+    "eyJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJBUEl1bml0V2ViaG9vayIsImV4cCI6MTc5NjQ4OTEwNSwibmJmIjoxNzk2ND"
+    "g4ODA1fQ.9DIdDho_Z408rCbaQYQPGPH1-j5ffBKbGBBcDENZMgs";
+#define NBF 1796488805LL
+
+static keyring *ring(const char *key, const char *secret)
+{
+    keyring *kr = NULL;
+    char why[128];
+    if (keyring_new(&kr) || keyring_add(kr, key, secret, strlen(secret), false, why, sizeof why))
+        abort();
+    return kr;
+}
+
+static void test_verify(void)
+{
+    keyring *kr = ring(KEY, SECRET);
+    const char *reason = NULL;
+    size_t len = sizeof BODY - 1;
+    CHECK(lk_webhook_verify(kr, TOK, BODY, len, NBF + 5, &reason) == RK_OK);
+    CHECK(lk_webhook_verify(kr, TOK, BODY, len, NBF + 299, &reason) == RK_OK);
+    /* stale: past exp (and past the 5-minute age) */
+    CHECK(lk_webhook_verify(kr, TOK, BODY, len, NBF + 400, &reason) == RK_EEXPIRED);
+    CHECK(lk_webhook_verify(kr, TOK, BODY, len, NBF - 100, &reason) == RK_ENOTYET);
+    /* tampered body: one byte changed */
+    char *t = strdup(BODY);
+    t[strlen(t) - 3] = '1';
+    CHECK(lk_webhook_verify(kr, TOK, t, len, NBF + 5, &reason) == RK_EVERIFY);
+    CHECK_STR(reason, "sha256 of the body does not match");
+    free(t);
+    CHECK(lk_webhook_verify(kr, TOK, BODY, len - 1, NBF + 5, &reason) == RK_EVERIFY);
+    /* a token without sha256, a Bearer prefix, none, a bad signature */
+    CHECK(lk_webhook_verify(kr, TOK_NO_SHA, BODY, len, NBF + 5, &reason) == RK_EVERIFY);
+    CHECK_STR(reason, "sha256 claim missing");
+    char bearer[sizeof TOK + 8] = "Bearer ";
+    strcat(bearer, TOK);
+    CHECK(lk_webhook_verify(kr, bearer, BODY, len, NBF + 5, &reason) == RK_EVERIFY);
+    CHECK(lk_webhook_verify(kr, "", BODY, len, NBF + 5, &reason) == RK_EVERIFY);
+    CHECK(lk_webhook_verify(kr, NULL, BODY, len, NBF + 5, &reason) == RK_EVERIFY);
+    char *badsig = strdup(TOK);
+    badsig[strlen(badsig) - 2] = badsig[strlen(badsig) - 2] == 'A' ? 'B' : 'A';
+    CHECK(lk_webhook_verify(kr, badsig, BODY, len, NBF + 5, &reason) == RK_EVERIFY);
+    free(badsig);
+    CHECK(lk_webhook_verify(kr, "not-a-jwt", BODY, len, NBF + 5, &reason) == RK_EVERIFY);
+    keyring_free(kr);
+    /* the right key id with another secret; another key id */
+    kr = ring(KEY, "another-secret-0123456789-abcdefghijklmnopqrstuv");
+    CHECK(lk_webhook_verify(kr, TOK, BODY, len, NBF + 5, &reason) == RK_EVERIFY);
+    keyring_free(kr);
+    kr = ring("APIother", SECRET);
+    CHECK(lk_webhook_verify(kr, TOK, BODY, len, NBF + 5, &reason) == RK_EVERIFY);
+    CHECK_STR(reason, "unknown API key");
+    /* limits */
+    CHECK(lk_webhook_verify(kr, TOK, BODY, WEBHOOK_MAX_BODY + 1, NBF + 5, &reason) == RK_ETOOBIG);
+    char *huge = malloc(WEBHOOK_MAX_AUTH + 10);
+    memset(huge, 'a', WEBHOOK_MAX_AUTH + 9);
+    huge[WEBHOOK_MAX_AUTH + 9] = '\0';
+    CHECK(lk_webhook_verify(kr, huge, BODY, len, NBF + 5, &reason) == RK_ETOOBIG);
+    free(huge);
+    keyring_free(kr);
+}
+
+static void test_parse(void)
+{
+    lk_webhook_event ev;
+    const char *reason = NULL;
+    CHECK(lk_webhook_parse(BODY, sizeof BODY - 1, &ev, &reason) == RK_OK);
+    CHECK_STR(ev.event, "participant_joined");
+    CHECK_STR(ev.id, "EV_unit1");
+    CHECK(ev.created_at == 1767000000);
+    CHECK(ev.has_room && ev.has_participant);
+    CHECK_STR(ev.room.name, "blue");
+    CHECK_STR(ev.room.sid, "RM_abc");
+    CHECK(ev.room.max_participants == 5 && ev.room.num_participants == 1);
+    CHECK(ev.room.creation_time == 1766999990);
+    CHECK_STR(ev.participant.sid, "PA_xyz");
+    CHECK_STR(ev.participant.identity, "alice");
+    CHECK_STR(ev.participant.name, "Alice A");
+    CHECK_STR(ev.participant.kind, "agent");
+    CHECK(ev.participant.joined_at == 1767000000);
+    CHECK(ev.participant.joined_at_ms == 1767000000123LL);
+
+    /* room_started: no participant; proto names and numbers are read too */
+    static const char started[] = "{\"event\":\"room_started\",\"id\":\"EV_2\",\"created_at\":17,"
+                                  "\"room\":{\"name\":\"r\",\"creation_time\":\"5\"}}";
+    CHECK(lk_webhook_parse(started, sizeof started - 1, &ev, &reason) == RK_OK);
+    CHECK(!ev.has_participant && ev.has_room && ev.created_at == 17 && ev.room.creation_time == 5);
+
+    static const char *const bad[] = {
+        "",
+        "[]",
+        "{\"event\":\"x\"}",                                                /* no id */
+        "{\"id\":\"EV\"}",                                                  /* no event */
+        "{\"event\":\"x\",\"id\":\"EV\",\"event\":\"y\"}",                  /* duplicate key */
+        "{\"event\":1,\"id\":\"EV\"}",                                      /* mistyped */
+        "{\"event\":\"a b\",\"id\":\"EV\"}",                                /* a space */
+        "{\"event\":\"x\",\"id\":\"EV\",\"createdAt\":\"12a\"}",            /* not an int64 */
+        "{\"event\":\"x\",\"id\":\"EV\",\"room\":{\"sid\":\"RM\"}}",        /* room without name */
+        "{\"event\":\"x\",\"id\":\"EV\",\"participant\":{\"sid\":\"PA\"}}", /* no identity */
+        "{\"event\":\"x\",\"id\":\"EV\",\"participant\":{\"sid\":\"P\",\"identity\":\"a\","
+        "\"kind\":99}}",
+        "{\"event\":\"x\",\"id\":\"EV\"", /* truncated */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK(lk_webhook_parse(bad[i], strlen(bad[i]), &ev, &reason) == RK_EINVAL);
+    /* over-long identity */
+    char big[600];
+    int n =
+        snprintf(big, sizeof big,
+                 "{\"event\":\"x\",\"id\":\"EV\",\"participant\":{\"sid\":\"P\",\"identity\":\"");
+    memset(big + n, 'a', 300);
+    strcpy(big + n + 300, "\"}}");
+    CHECK(lk_webhook_parse(big, strlen(big), &ev, &reason) == RK_EINVAL);
+    CHECK(lk_webhook_parse(BODY, WEBHOOK_MAX_BODY + 1, &ev, &reason) == RK_ETOOBIG);
+}
+
+static void test_content_type(void)
+{
+    CHECK(lk_webhook_content_type_ok("application/webhook+json"));
+    CHECK(lk_webhook_content_type_ok("Application/Webhook+JSON; charset=utf-8"));
+    CHECK(!lk_webhook_content_type_ok("application/json"));
+    CHECK(!lk_webhook_content_type_ok("application/webhook+jsonx"));
+    CHECK(!lk_webhook_content_type_ok(NULL));
+}
+
+static void test_names(void)
+{
+    CHECK_STR(lk_method_name(LK_REMOVE_PARTICIPANT), "RemoveParticipant");
+    CHECK_STR(lk_method_name(LK_LIST_ROOMS), "ListRooms");
+    CHECK_STR(lk_outcome_name(LK_UNAVAILABLE), "unavailable");
+    int64_t v;
+    json_t *s = json_string("-42");
+    CHECK(lk_json_int64(s, &v) == RK_OK && v == -42);
+    json_decref(s);
+    s = json_string("99999999999999999999");
+    CHECK(lk_json_int64(s, &v) == RK_EINVAL);
+    json_decref(s);
+}
+
+/* A worker against a port nobody listens on: each job is tried
+ * max_attempts times, then reported unavailable; submit never waits. */
+typedef struct seen {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int done, attempts;
+    lk_outcome o;
+    char reason[LK_REASON_MAX + 1];
+} seen;
+
+static void on_done(void *ud, const lk_job *job, lk_outcome o, int attempts, const char *why)
+{
+    (void)why;
+    seen *s = ud;
+    pthread_mutex_lock(&s->mu);
+    s->done++;
+    s->attempts = attempts;
+    s->o = o;
+    strcpy(s->reason, job->reason);
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void test_worker_retries(void)
+{
+    seen s = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    keyring *kr = ring(KEY, SECRET);
+    lk_worker_cfg cfg = {.host = "http://127.0.0.1:1",
+                         .timeout_ms = 2000,
+                         .max_attempts = 3,
+                         .backoff_ms = 1,
+                         .backoff_max_ms = 4,
+                         .reconcile_s = 0};
+    lk_worker_hooks hooks = {.ud = &s, .done = on_done};
+    lk_worker *w = NULL;
+    char why[128];
+    CHECK(lk_worker_start(&cfg, kr, &hooks, &w, why, sizeof why) == RK_OK);
+    lk_job job = {.method = LK_REMOVE_PARTICIPANT,
+                  .room = "blue",
+                  .identity = "alice",
+                  .reason = "admin_kick"};
+    CHECK(lk_worker_submit(w, &job) == RK_OK);
+    pthread_mutex_lock(&s.mu);
+    while (s.done == 0)
+        pthread_cond_wait(&s.cv, &s.mu);
+    pthread_mutex_unlock(&s.mu);
+    CHECK(s.o == LK_UNAVAILABLE && s.attempts == 3);
+    CHECK_STR(s.reason, "admin_kick");
+    uint64_t calls[LK_METHOD_COUNT][LK_OUTCOME_COUNT];
+    lk_worker_calls(w, calls);
+    CHECK(calls[LK_REMOVE_PARTICIPANT][LK_UNAVAILABLE] == 3);
+    CHECK(calls[LK_LIST_ROOMS][LK_UNAVAILABLE] == 1); /* the pass at start */
+    CHECK(lk_worker_queued(w) == 0);
+    lk_worker_stop(w);
+    /* bad settings are refused */
+    cfg.max_attempts = 0;
+    CHECK(lk_worker_start(&cfg, kr, &hooks, &w, why, sizeof why) == RK_EINVAL);
+    keyring_free(kr);
+}
+
+int main(void)
+{
+    test_worker_retries();
+    test_verify();
+    test_parse();
+    test_content_type();
+    test_names();
+    return check_summary();
+}
