@@ -534,3 +534,95 @@ int store_meeting_list(store *st, const char *after_id, size_t limit, store_meet
         return RK_EINVAL;
     return st->ops->meeting_list(st, after_id, limit ? limit : 100, out, n);
 }
+
+/* ---- live rooms ------------------------------------------------------ */
+
+int store_presence_apply(store *st, const store_presence *p)
+{
+    if (!st || !p || p->left_at < STORE_PRESENT)
+        return RK_EINVAL;
+    int rc;
+    if ((rc = check_field(p->sid, sizeof p->sid, true)) ||
+        (rc = check_field(p->room, sizeof p->room, true)) ||
+        (rc = check_field(p->identity, sizeof p->identity, true)) ||
+        (rc = check_field(p->name, sizeof p->name, false)) ||
+        (rc = check_field(p->kind, sizeof p->kind, false)))
+        return rc;
+    return st->ops->presence_apply(st, p);
+}
+
+int store_presence_list(store *st, const char *room, store_presence **out, size_t *n)
+{
+    if (!st || !out || !n)
+        return RK_EINVAL;
+    *out = NULL;
+    *n = 0;
+    int rc;
+    if (room && (rc = check_name(room, STORE_MAX_NAME)))
+        return rc;
+    return st->ops->presence_list(st, room, out, n);
+}
+
+int store_occupancy(store *st, const char *room, int64_t since, int64_t *present, int64_t *pending)
+{
+    if (!st || !present || !pending)
+        return RK_EINVAL;
+    int rc = check_name(room, STORE_MAX_NAME);
+    return rc ? rc : st->ops->occupancy(st, room, since, present, pending);
+}
+
+int store_event_record(store *st, const char *id, int64_t now)
+{
+    if (!st)
+        return RK_EINVAL;
+    int rc = check_name(id, STORE_MAX_EVENT);
+    return rc ? rc : st->ops->event_record(st, id, now);
+}
+
+int store_action_add(store *st, const store_action *a)
+{
+    if (!st || !a || a->until < 0 || a->ban_until < 0)
+        return RK_EINVAL;
+    if (strcmp(a->kind, "kick") != 0 && strcmp(a->kind, "update") != 0)
+        return RK_EINVAL;
+    int rc;
+    if ((rc = check_field(a->room, sizeof a->room, true)) ||
+        (rc = check_field(a->identity, sizeof a->identity, true)) ||
+        (rc = check_field(a->role, sizeof a->role, false)) ||
+        (rc = check_field(a->reason, sizeof a->reason, true)))
+        return rc;
+    return st->ops->action_add(st, a);
+}
+
+int store_action_list(store *st, const store_action_filter *f, store_action **out, size_t *n)
+{
+    if (!st || !f || !out || !n)
+        return RK_EINVAL;
+    *out = NULL;
+    *n = 0;
+    int rc;
+    if ((f->room && (rc = check_name(f->room, STORE_MAX_NAME))) ||
+        (f->identity && (rc = check_name(f->identity, STORE_MAX_NAME))))
+        return rc;
+    return st->ops->action_list(st, f, out, n);
+}
+
+int store_action_claim(store *st, int64_t id, int64_t now)
+{
+    return st && id > 0 ? st->ops->action_claim(st, id, now) : RK_EINVAL;
+}
+
+int store_audit_last_issued(store *st, const char *room, const char *identity, int64_t *at)
+{
+    if (!st || !at)
+        return RK_EINVAL;
+    int rc;
+    if ((rc = check_name(room, STORE_MAX_NAME)) || (rc = check_name(identity, STORE_MAX_NAME)))
+        return rc;
+    return st->ops->audit_last_issued(st, room, identity, at);
+}
+
+int store_live_prune(store *st, int64_t before)
+{
+    return st ? st->ops->live_prune(st, before) : RK_EINVAL;
+}

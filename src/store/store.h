@@ -99,6 +99,54 @@ typedef struct store_meeting {
     int64_t updated_at;               /* Unix seconds, set by the store */
 } store_meeting;
 
+/* Live rooms (docs/live-rooms.md). Presence: one row per participant
+ * session, keyed by LiveKit's participant SID, so a late "left" for an old
+ * session never touches the same identity's new one. */
+#define STORE_MAX_SID    128
+#define STORE_MAX_KIND   32
+#define STORE_MAX_EVENT  128 /* webhook event id */
+#define STORE_MAX_REASON 32
+
+/* presence_apply's left_at for "LiveKit lists this SID": in the room, also
+ * when a webhook had marked it left (reconciliation is the authority). */
+#define STORE_PRESENT (-1)
+
+typedef struct store_presence {
+    char sid[STORE_MAX_SID + 1];
+    char room[STORE_MAX_NAME + 1];
+    char identity[STORE_MAX_NAME + 1];
+    char name[STORE_MAX_NAME + 1];
+    char kind[STORE_MAX_KIND + 1]; /* "standard", "agent", ... */
+    int64_t joined_at;             /* Unix seconds */
+    int64_t left_at;               /* Unix seconds; 0 = in the room */
+} store_presence;
+
+/* A decision to carry into a live room: kick (RemoveParticipant) or
+ * update (UpdateParticipant to `role`'s permissions). Written by whoever
+ * decides (the CLI, the admin API), carried out by one serving instance,
+ * which claims it (done_at). A kick is also remembered until `until`: a
+ * join by that identity with a token issued before created_at is kicked
+ * again. ban_until > 0: no new token for the identity before then. */
+typedef struct store_action {
+    int64_t id; /* set by the store */
+    char room[STORE_MAX_NAME + 1];
+    char identity[STORE_MAX_NAME + 1];
+    char kind[16]; /* "kick" or "update" */
+    char role[STORE_MAX_ROLE + 1];
+    char reason[STORE_MAX_REASON + 1];
+    int64_t created_at;
+    int64_t until;
+    int64_t ban_until;
+    int64_t done_at; /* 0 = not yet carried out */
+} store_action;
+
+typedef struct store_action_filter {
+    int pending;          /* only actions not carried out yet */
+    const char *room;     /* NULL = any */
+    const char *identity; /* NULL = any */
+    int64_t live_after;   /* until > live_after */
+} store_action_filter;
+
 typedef struct store store;
 
 /* The functions a backend provides. `self` is the backend's store. */
@@ -143,6 +191,16 @@ typedef struct store_ops {
     int (*meeting_delete)(store *self, const char *id);
     int (*meeting_list)(store *self, const char *after_id, size_t limit, store_meeting **out,
                         size_t *n);
+    int (*presence_apply)(store *self, const store_presence *p);
+    int (*presence_list)(store *self, const char *room, store_presence **out, size_t *n);
+    int (*occupancy)(store *self, const char *room, int64_t since, int64_t *present,
+                     int64_t *pending);
+    int (*event_record)(store *self, const char *id, int64_t now);
+    int (*action_add)(store *self, const store_action *a);
+    int (*action_list)(store *self, const store_action_filter *f, store_action **out, size_t *n);
+    int (*action_claim)(store *self, int64_t id, int64_t now);
+    int (*audit_last_issued)(store *self, const char *room, const char *identity, int64_t *at);
+    int (*live_prune)(store *self, int64_t before);
 } store_ops;
 
 typedef struct store_front store_front; /* store.c's own state (cache, audit queue) */
@@ -265,5 +323,36 @@ int store_meeting_set_status(store *st, const char *id, const char *status);
 int store_meeting_delete(store *st, const char *id);
 int store_meeting_list(store *st, const char *after_id, size_t limit, store_meeting **out,
                        size_t *n);
+
+/* Live rooms.
+ * presence_apply records a join (p->left_at 0: inserted once per SID; a SID
+ * already known changes nothing), a listing (p->left_at STORE_PRESENT: the
+ * SID is in the room, inserted or marked back in) or a leave (p->left_at > 0:
+ * sets left_at of the SID's row while it is in the room; RK_ENOTFOUND when
+ * no such row).
+ * presence_list returns who is in room (NULL: in every room), by room then
+ * joined_at, as a new array the caller frees.
+ * occupancy counts room's participants in the room (*present) and the
+ * identities issued a token for room since `since` that are not in it
+ * (*pending).
+ * event_record remembers webhook event id: RK_OK the first time,
+ * RK_ECONFLICT for an id already recorded.
+ * action_add records a (its id is assigned); action_list returns the
+ * actions f selects, oldest first (a new array, caller frees);
+ * action_claim marks action id carried out at now: RK_OK for the one
+ * caller that claims it, RK_ECONFLICT when it was already claimed.
+ * audit_last_issued sets *at to the issue time of the newest token for
+ * (room, identity), 0 when none.
+ * live_prune drops webhook event ids received, presence rows left and
+ * carried-out actions whose `until` passed, all before `before`. */
+int store_presence_apply(store *st, const store_presence *p);
+int store_presence_list(store *st, const char *room, store_presence **out, size_t *n);
+int store_occupancy(store *st, const char *room, int64_t since, int64_t *present, int64_t *pending);
+int store_event_record(store *st, const char *id, int64_t now);
+int store_action_add(store *st, const store_action *a);
+int store_action_list(store *st, const store_action_filter *f, store_action **out, size_t *n);
+int store_action_claim(store *st, int64_t id, int64_t now);
+int store_audit_last_issued(store *st, const char *room, const char *identity, int64_t *at);
+int store_live_prune(store *st, int64_t before);
 
 #endif

@@ -1179,6 +1179,109 @@ static int pg_meeting_list(store *self, const char *after_id, size_t limit, stor
     return rc ? rc : collect(r, sizeof **out, store_sql_meeting_row, (void **)out, n);
 }
 
+/* ---- live rooms ------------------------------------------------------ */
+
+/* pg_presence_apply records a join or a listing (retried: a second run
+ * changes nothing more) or a leave (not retried). */
+static int pg_presence_apply(store *self, const store_presence *p)
+{
+    PGresult *r;
+    if (p->left_at > 0) {
+        int rc = queryf(self, S_PRESENCE_LEAVE, false, &r, "ti", p->sid, p->left_at);
+        return rc ? rc : changed(r);
+    }
+    int id = p->left_at == STORE_PRESENT ? S_PRESENCE_LISTED : S_PRESENCE_JOIN;
+    int rc = queryf(self, id, true, &r, "ttttti", p->sid, p->room, p->identity, p->name, p->kind,
+                    p->joined_at);
+    if (rc == RK_OK)
+        rc = changed(r);
+    return rc == RK_ENOTFOUND ? RK_OK : rc;
+}
+
+static int pg_presence_list(store *self, const char *room, store_presence **out, size_t *n)
+{
+    PGresult *r;
+    int rc = queryf(self, S_PRESENCE_LIST, true, &r, "ti", room, (int64_t)STORE_MAX_LIST);
+    return rc ? rc : collect(r, sizeof **out, store_sql_presence_row, (void **)out, n);
+}
+
+/* two_cells reads the two integer cells of r's one row (b may be NULL). */
+static int two_cells(PGresult *r, int64_t *a, int64_t *b)
+{
+    int rc = PQntuples(r) == 1 && PQnfields(r) == 2 ? RK_OK : RK_EIO;
+    if (rc == RK_OK) {
+        *a = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        if (b)
+            *b = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+    }
+    PQclear(r);
+    return rc;
+}
+
+static int pg_occupancy(store *self, const char *room, int64_t since, int64_t *present,
+                        int64_t *pending)
+{
+    PGresult *r;
+    int rc = queryf(self, S_OCCUPANCY, true, &r, "ti", room, since);
+    return rc ? rc : two_cells(r, present, pending);
+}
+
+static int pg_audit_last_issued(store *self, const char *room, const char *identity, int64_t *at)
+{
+    PGresult *r;
+    int rc = queryf(self, S_AUDIT_LAST, true, &r, "tt", room, identity);
+    return rc ? rc : two_cells(r, at, NULL);
+}
+
+/* pg_event_record inserts event id once (not retried: a second run would
+ * see its own row): RK_ECONFLICT when known. */
+static int pg_event_record(store *self, const char *id, int64_t now)
+{
+    PGresult *r;
+    int rc = queryf(self, S_EVENT_RECORD, false, &r, "ti", id, now);
+    if (rc == RK_OK)
+        rc = changed(r);
+    return rc == RK_ENOTFOUND ? RK_ECONFLICT : rc;
+}
+
+static int pg_action_add(store *self, const store_action *a)
+{
+    PGresult *r;
+    int rc = queryf(self, S_ACTION_ADD, false, &r, "tttttiii", a->room, a->identity, a->kind,
+                    a->role, a->reason, a->created_at, a->until, a->ban_until);
+    return rc ? rc : changed(r);
+}
+
+static int pg_action_list(store *self, const store_action_filter *f, store_action **out, size_t *n)
+{
+    PGresult *r;
+    int rc = queryf(self, S_ACTION_LIST, true, &r, "ittii", (int64_t)(f->pending ? 1 : 0), f->room,
+                    f->identity, f->live_after, (int64_t)STORE_MAX_LIST);
+    return rc ? rc : collect(r, sizeof **out, store_sql_action_row, (void **)out, n);
+}
+
+static int pg_action_claim(store *self, int64_t id, int64_t now)
+{
+    PGresult *r;
+    int rc = queryf(self, S_ACTION_CLAIM, false, &r, "ii", id, now);
+    if (rc == RK_OK)
+        rc = changed(r);
+    return rc == RK_ENOTFOUND ? RK_ECONFLICT : rc;
+}
+
+static int pg_live_prune(store *self, int64_t before)
+{
+    static const int ids[] = {S_PRUNE_EVENTS, S_PRUNE_PRESENCE, S_PRUNE_ACTIONS};
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+        PGresult *r;
+        int rc = queryf(self, ids[i], true, &r, "i", before);
+        if (rc)
+            return rc;
+        PQclear(r);
+    }
+    return RK_OK;
+}
+
 const store_ops store_pg_ops = {
     .name = "postgres",
     .open = pg_open,
@@ -1197,6 +1300,15 @@ const store_ops store_pg_ops = {
     .audit_add_batch = pg_audit_add_batch,
     .audit_list = pg_audit_list,
     .audit_prune = pg_audit_prune,
+    .presence_apply = pg_presence_apply,
+    .presence_list = pg_presence_list,
+    .occupancy = pg_occupancy,
+    .event_record = pg_event_record,
+    .action_add = pg_action_add,
+    .action_list = pg_action_list,
+    .action_claim = pg_action_claim,
+    .audit_last_issued = pg_audit_last_issued,
+    .live_prune = pg_live_prune,
     .seat_claim = pg_seat_claim,
     .seat_release = pg_seat_release,
     .seat_list = pg_seat_list,

@@ -71,6 +71,36 @@
     " created_at BIGINT NOT NULL,"                                                                 \
     " updated_at BIGINT NOT NULL);"
 
+/* version 4: live rooms (presence by participant SID, webhook event ids,
+ * decisions to carry into rooms) */
+#define LIVE_ROOMS(key, id_decl)                                                                   \
+    "CREATE TABLE presence ("                                                                      \
+    " sid " key " PRIMARY KEY,"                                                                    \
+    " room " key ","                                                                               \
+    " identity " key ","                                                                           \
+    " name TEXT NOT NULL,"                                                                         \
+    " kind TEXT NOT NULL,"                                                                         \
+    " joined_at BIGINT NOT NULL,"                                                                  \
+    " left_at BIGINT NOT NULL DEFAULT 0);"                                                         \
+    "CREATE INDEX presence_room ON presence (left_at, room, joined_at);"                           \
+    "CREATE TABLE webhook_events ("                                                                \
+    " id " key " PRIMARY KEY,"                                                                     \
+    " received_at BIGINT NOT NULL);"                                                               \
+    "CREATE INDEX webhook_events_at ON webhook_events (received_at);"                              \
+    "CREATE TABLE live_actions ("                                                                  \
+    " id " id_decl ","                                                                             \
+    " room " key ","                                                                               \
+    " identity " key ","                                                                           \
+    " kind TEXT NOT NULL,"                                                                         \
+    " role TEXT NOT NULL,"                                                                         \
+    " reason TEXT NOT NULL,"                                                                       \
+    " created_at BIGINT NOT NULL,"                                                                 \
+    " until BIGINT NOT NULL,"                                                                      \
+    " ban_until BIGINT NOT NULL,"                                                                  \
+    " done_at BIGINT NOT NULL DEFAULT 0);"                                                         \
+    "CREATE INDEX live_actions_pending ON live_actions (done_at, id);"                             \
+    "CREATE INDEX live_actions_who ON live_actions (room, identity, id);"
+
 const char *const store_sql_sqlite_schema[STORE_SQL_VERSIONS] = {
     ROOMS_MEMBERS(KEY_SQLITE, "TEXT")
         AUDIT_TABLE(KEY_SQLITE, "audit", "INTEGER PRIMARY KEY AUTOINCREMENT") AUDIT_INDEXES,
@@ -83,6 +113,7 @@ const char *const store_sql_sqlite_schema[STORE_SQL_VERSIONS] = {
                                        "DROP TABLE audit;"
                                        "ALTER TABLE audit_v2 RENAME TO audit;" AUDIT_INDEXES,
     SEATS_MEETINGS(KEY_SQLITE),
+    LIVE_ROOMS(KEY_SQLITE, "INTEGER PRIMARY KEY"),
 };
 
 const char *const store_sql_pg_schema[STORE_SQL_VERSIONS] = {
@@ -100,6 +131,7 @@ const char *const store_sql_pg_schema[STORE_SQL_VERSIONS] = {
      * column needs no change. Kept so version numbers match. */
     "SELECT 1",
     SEATS_MEETINGS(KEY_PG),
+    LIVE_ROOMS(KEY_PG, "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"),
 };
 
 /* ---- statements ---------------------------------------------------------- */
@@ -142,6 +174,37 @@ const char *const store_sql_text[SQL_SHARED_COUNT] = {
     [S_MEETING_DELETE] = "DELETE FROM rooms WHERE name = (SELECT room FROM meetings WHERE id = $1)",
     [S_MEETING_LIST] =
         "SELECT " SQL_MEETING_COLS " FROM meetings WHERE id > $1 ORDER BY id LIMIT $2",
+    /* a SID is one session: a join for a known SID (even one that left)
+     * changes nothing; a SID LiveKit lists is in the room, whatever a
+     * webhook said */
+    [S_PRESENCE_JOIN] = "INSERT INTO presence (" SQL_PRESENCE_COLS ")"
+                        " VALUES ($1, $2, $3, $4, $5, $6, 0) ON CONFLICT (sid) DO NOTHING",
+    [S_PRESENCE_LISTED] = "INSERT INTO presence (" SQL_PRESENCE_COLS ")"
+                          " VALUES ($1, $2, $3, $4, $5, $6, 0)"
+                          " ON CONFLICT (sid) DO UPDATE SET left_at = 0",
+    [S_PRESENCE_LEAVE] = "UPDATE presence SET left_at = $2 WHERE sid = $1 AND left_at = 0",
+    [S_PRESENCE_LIST] = "SELECT " SQL_PRESENCE_COLS " FROM presence WHERE left_at = 0"
+                        " AND (CAST($1 AS TEXT) IS NULL OR room = $1)"
+                        " ORDER BY room, joined_at, sid LIMIT $2",
+    /* in the room; issued a token since $2 and not in it */
+    [S_OCCUPANCY] = "SELECT (SELECT count(*) FROM presence WHERE left_at = 0 AND room = $1),"
+                    " (SELECT count(DISTINCT identity) FROM audit WHERE room = $1"
+                    " AND issued_at >= $2 AND identity NOT IN"
+                    " (SELECT identity FROM presence WHERE left_at = 0 AND room = $1))",
+    [S_EVENT_RECORD] = "INSERT INTO webhook_events (id, received_at) VALUES ($1, $2)"
+                       " ON CONFLICT (id) DO NOTHING",
+    [S_ACTION_ADD] = "INSERT INTO live_actions (room, identity, kind, role, reason, created_at,"
+                     " until, ban_until) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    [S_ACTION_LIST] = "SELECT " SQL_ACTION_COLS " FROM live_actions WHERE ($1 = 0 OR done_at = 0)"
+                      " AND (CAST($2 AS TEXT) IS NULL OR room = $2)"
+                      " AND (CAST($3 AS TEXT) IS NULL OR identity = $3)"
+                      " AND until > $4 ORDER BY id LIMIT $5",
+    [S_ACTION_CLAIM] = "UPDATE live_actions SET done_at = $2 WHERE id = $1 AND done_at = 0",
+    [S_AUDIT_LAST] = "SELECT coalesce(max(issued_at), 0), 0 FROM audit WHERE room = $1"
+                     " AND identity = $2",
+    [S_PRUNE_EVENTS] = "DELETE FROM webhook_events WHERE received_at < $1",
+    [S_PRUNE_PRESENCE] = "DELETE FROM presence WHERE left_at > 0 AND left_at < $1",
+    [S_PRUNE_ACTIONS] = "DELETE FROM live_actions WHERE done_at > 0 AND until < $1",
 };
 
 int store_sql_sqlite_text(const char *sql, char *buf, size_t cap)
@@ -258,6 +321,17 @@ static const col_spec MEETING[] = {
     TEXT(store_meeting, description), TEXT(store_meeting, status),    TEXT(store_meeting, creator),
     I64(store_meeting, created_at),   I64(store_meeting, updated_at),
 };
+static const col_spec PRESENCE[] = {
+    TEXT(store_presence, sid),    TEXT(store_presence, room), TEXT(store_presence, identity),
+    TEXT(store_presence, name),   TEXT(store_presence, kind), I64(store_presence, joined_at),
+    I64(store_presence, left_at),
+};
+static const col_spec ACTION[] = {
+    I64(store_action, id),         TEXT(store_action, room), TEXT(store_action, identity),
+    TEXT(store_action, kind),      TEXT(store_action, role), TEXT(store_action, reason),
+    I64(store_action, created_at), I64(store_action, until), I64(store_action, ban_until),
+    I64(store_action, done_at),
+};
 #define N(cols) (sizeof cols / sizeof cols[0])
 
 int store_sql_room_row(const store_cells *c, void *dst)
@@ -283,4 +357,14 @@ int store_sql_seat_row(const store_cells *c, void *dst)
 int store_sql_meeting_row(const store_cells *c, void *dst)
 {
     return decode(c, MEETING, N(MEETING), dst);
+}
+
+int store_sql_presence_row(const store_cells *c, void *dst)
+{
+    return decode(c, PRESENCE, N(PRESENCE), dst);
+}
+
+int store_sql_action_row(const store_cells *c, void *dst)
+{
+    return decode(c, ACTION, N(ACTION), dst);
 }

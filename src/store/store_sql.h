@@ -23,7 +23,10 @@
 #define SQL_MEETING_COLS "id, room, heading, description, status, creator, created_at, updated_at"
 #define SQL_AUDIT_INSERT_COLS                                                                      \
     "jti, subject, identity, room, role, grants, issued_at, exp, client_ip, route"
-#define SQL_AUDIT_COLS  "id, " SQL_AUDIT_INSERT_COLS
+#define SQL_AUDIT_COLS    "id, " SQL_AUDIT_INSERT_COLS
+#define SQL_PRESENCE_COLS "sid, room, identity, name, kind, joined_at, left_at"
+#define SQL_ACTION_COLS                                                                            \
+    "id, room, identity, kind, role, reason, created_at, until, ban_until, done_at"
 #define SQL_AUDIT_NCOLS 10 /* in SQL_AUDIT_INSERT_COLS */
 
 /* ---- schema -------------------------------------------------------------- */
@@ -38,7 +41,7 @@
 /* The schema versions, one entry per version, numbered alike in both
  * engines (so a version means the same tables): entry i takes a database
  * from version i to i + 1. Never edit an entry once released; append. */
-#define STORE_SQL_VERSIONS 3
+#define STORE_SQL_VERSIONS 4
 extern const char *const store_sql_sqlite_schema[STORE_SQL_VERSIONS];
 extern const char *const store_sql_pg_schema[STORE_SQL_VERSIONS];
 
@@ -68,6 +71,19 @@ enum {
     S_MEETING_STATUS,
     S_MEETING_DELETE,
     S_MEETING_LIST,
+    S_PRESENCE_JOIN,
+    S_PRESENCE_LISTED,
+    S_PRESENCE_LEAVE,
+    S_PRESENCE_LIST,
+    S_OCCUPANCY,
+    S_EVENT_RECORD,
+    S_ACTION_ADD,
+    S_ACTION_LIST,
+    S_ACTION_CLAIM,
+    S_AUDIT_LAST,
+    S_PRUNE_EVENTS,
+    S_PRUNE_PRESENCE,
+    S_PRUNE_ACTIONS,
     SQL_SHARED_COUNT
 };
 
@@ -122,10 +138,12 @@ struct store_cells {
  * column order of its SQL_*_COLS. */
 typedef int (*store_row_fn)(const store_cells *c, void *dst);
 
-int store_sql_room_row(const store_cells *c, void *dst);    /* store_room */
-int store_sql_member_row(const store_cells *c, void *dst);  /* store_member */
-int store_sql_audit_row(const store_cells *c, void *dst);   /* store_audit */
-int store_sql_seat_row(const store_cells *c, void *dst);    /* store_seat */
-int store_sql_meeting_row(const store_cells *c, void *dst); /* store_meeting */
+int store_sql_room_row(const store_cells *c, void *dst);     /* store_room */
+int store_sql_member_row(const store_cells *c, void *dst);   /* store_member */
+int store_sql_audit_row(const store_cells *c, void *dst);    /* store_audit */
+int store_sql_seat_row(const store_cells *c, void *dst);     /* store_seat */
+int store_sql_meeting_row(const store_cells *c, void *dst);  /* store_meeting */
+int store_sql_presence_row(const store_cells *c, void *dst); /* store_presence */
+int store_sql_action_row(const store_cells *c, void *dst);   /* store_action */
 
 #endif

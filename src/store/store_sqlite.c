@@ -1058,6 +1058,109 @@ static int sq_meeting_list(store *self, const char *after_id, size_t limit, stor
     return rc ? rc : collect(st, sizeof **out, store_sql_meeting_row, (void **)out, n);
 }
 
+/* ---- live rooms ------------------------------------------------------ */
+
+/* sq_presence_apply records a join, a listing or a leave (store.h). */
+static int sq_presence_apply_unlocked(store *self, const store_presence *p)
+{
+    sq_conn *c;
+    sqlite3_stmt *st;
+    if (p->left_at > 0) {
+        int rc = writer_bind(self, &c, S_PRESENCE_LEAVE, &st, "ti", p->sid, p->left_at);
+        return rc ? rc : run_change(c, st);
+    }
+    int id = p->left_at == STORE_PRESENT ? S_PRESENCE_LISTED : S_PRESENCE_JOIN;
+    int rc = writer_bind(self, &c, id, &st, "ttttti", p->sid, p->room, p->identity, p->name,
+                         p->kind, p->joined_at);
+    if (rc == RK_OK)
+        rc = run_change(c, st);
+    return rc == RK_ENOTFOUND ? RK_OK : rc;
+}
+
+static int sq_presence_list(store *self, const char *room, store_presence **out, size_t *n)
+{
+    sqlite3_stmt *st;
+    int rc = reader_bind(self, S_PRESENCE_LIST, &st, "ti", room, (int64_t)STORE_MAX_LIST);
+    return rc ? rc : collect(st, sizeof **out, store_sql_presence_row, (void **)out, n);
+}
+
+/* two_ints steps bound st and reads its row's first two integers (b may
+ * be NULL). */
+static int two_ints(sqlite3_stmt *st, int64_t *a, int64_t *b)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *a = sqlite3_column_int64(st, 0);
+        if (b)
+            *b = sqlite3_column_int64(st, 1);
+    }
+    stmt_done(st);
+    return rc == SQLITE_ROW ? RK_OK : as_err(rc);
+}
+
+static int sq_occupancy(store *self, const char *room, int64_t since, int64_t *present,
+                        int64_t *pending)
+{
+    sqlite3_stmt *st;
+    int rc = reader_bind(self, S_OCCUPANCY, &st, "ti", room, since);
+    return rc ? rc : two_ints(st, present, pending);
+}
+
+static int sq_audit_last_issued(store *self, const char *room, const char *identity, int64_t *at)
+{
+    sqlite3_stmt *st;
+    int rc = reader_bind(self, S_AUDIT_LAST, &st, "tt", room, identity);
+    return rc ? rc : two_ints(st, at, NULL);
+}
+
+static int sq_event_record_unlocked(store *self, const char *id, int64_t now)
+{
+    sq_conn *c;
+    sqlite3_stmt *st;
+    int rc = writer_bind(self, &c, S_EVENT_RECORD, &st, "ti", id, now);
+    return rc ? rc : step_changed(c, st);
+}
+
+static int sq_action_add_unlocked(store *self, const store_action *a)
+{
+    sq_conn *c;
+    sqlite3_stmt *st;
+    int rc = writer_bind(self, &c, S_ACTION_ADD, &st, "tttttiii", a->room, a->identity, a->kind,
+                         a->role, a->reason, a->created_at, a->until, a->ban_until);
+    return rc ? rc : step_done(st);
+}
+
+static int sq_action_list(store *self, const store_action_filter *f, store_action **out, size_t *n)
+{
+    sqlite3_stmt *st;
+    int rc = reader_bind(self, S_ACTION_LIST, &st, "ittii", (int64_t)(f->pending ? 1 : 0), f->room,
+                         f->identity, f->live_after, (int64_t)STORE_MAX_LIST);
+    return rc ? rc : collect(st, sizeof **out, store_sql_action_row, (void **)out, n);
+}
+
+static int sq_action_claim_unlocked(store *self, int64_t id, int64_t now)
+{
+    sq_conn *c;
+    sqlite3_stmt *st;
+    int rc = writer_bind(self, &c, S_ACTION_CLAIM, &st, "ii", id, now);
+    if (rc == RK_OK)
+        rc = run_change(c, st);
+    return rc == RK_ENOTFOUND ? RK_ECONFLICT : rc;
+}
+
+static int sq_live_prune_unlocked(store *self, int64_t before)
+{
+    static const int ids[] = {S_PRUNE_EVENTS, S_PRUNE_PRESENCE, S_PRUNE_ACTIONS};
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+        sq_conn *c;
+        sqlite3_stmt *st;
+        int rc = writer_bind(self, &c, ids[i], &st, "i", before);
+        if (rc || (rc = step_done(st)))
+            return rc;
+    }
+    return RK_OK;
+}
+
 /* SQLite allows one writer at a time; a second writer waits in the busy
  * handler, which sleeps in steps of milliseconds. Writers of this process
  * therefore queue on a mutex instead (microseconds), and only writers of
@@ -1135,6 +1238,31 @@ static int sq_meeting_delete(store *self, const char *id)
     WRITE_LOCKED(self, sq_meeting_delete_unlocked(self, id));
 }
 
+static int sq_presence_apply(store *self, const store_presence *p)
+{
+    WRITE_LOCKED(self, sq_presence_apply_unlocked(self, p));
+}
+
+static int sq_event_record(store *self, const char *id, int64_t now)
+{
+    WRITE_LOCKED(self, sq_event_record_unlocked(self, id, now));
+}
+
+static int sq_action_add(store *self, const store_action *a)
+{
+    WRITE_LOCKED(self, sq_action_add_unlocked(self, a));
+}
+
+static int sq_action_claim(store *self, int64_t id, int64_t now)
+{
+    WRITE_LOCKED(self, sq_action_claim_unlocked(self, id, now));
+}
+
+static int sq_live_prune(store *self, int64_t before)
+{
+    WRITE_LOCKED(self, sq_live_prune_unlocked(self, before));
+}
+
 const store_ops store_sqlite_ops = {
     .name = "sqlite",
     .open = sq_open,
@@ -1152,6 +1280,15 @@ const store_ops store_sqlite_ops = {
     .audit_add_batch = sq_audit_add_batch,
     .audit_list = sq_audit_list,
     .audit_prune = sq_audit_prune,
+    .presence_apply = sq_presence_apply,
+    .presence_list = sq_presence_list,
+    .occupancy = sq_occupancy,
+    .event_record = sq_event_record,
+    .action_add = sq_action_add,
+    .action_list = sq_action_list,
+    .action_claim = sq_action_claim,
+    .audit_last_issued = sq_audit_last_issued,
+    .live_prune = sq_live_prune,
     .seat_claim = sq_seat_claim,
     .seat_release = sq_seat_release,
     .seat_list = sq_seat_list,

@@ -1234,6 +1234,128 @@ static void test_prune(store *st)
                      " id > (SELECT id FROM audit WHERE jti = 'during-39')") == 1);
 }
 
+static store_presence mkpresence(const char *sid, const char *room, const char *identity,
+                                 int64_t joined, int64_t left)
+{
+    store_presence p = {.joined_at = joined, .left_at = left};
+    snprintf(p.sid, sizeof p.sid, "%s", sid);
+    snprintf(p.room, sizeof p.room, "%s", room);
+    snprintf(p.identity, sizeof p.identity, "%s", identity);
+    snprintf(p.name, sizeof p.name, "%s N", identity);
+    snprintf(p.kind, sizeof p.kind, "standard");
+    return p;
+}
+
+/* Presence by SID, webhook ids, live actions and occupancy. */
+static void test_live(store *st)
+{
+    store_presence a1 = mkpresence("PA_a1", "live-room", "alice", T0, 0);
+    store_presence b1 = mkpresence("PA_b1", "live-room", "bob", T0 + 1, 0);
+    store_presence c1 = mkpresence("PA_c1", "other-room", "carol", T0 + 2, 0);
+    CHECK(store_presence_apply(st, &a1) == RK_OK);
+    CHECK(store_presence_apply(st, &a1) == RK_OK); /* a duplicate join: nothing changes */
+    CHECK(store_presence_apply(st, &b1) == RK_OK);
+    CHECK(store_presence_apply(st, &c1) == RK_OK);
+    store_presence *list = NULL;
+    size_t n = 0;
+    CHECK(store_presence_list(st, "live-room", &list, &n) == RK_OK && n == 2);
+    if (n == 2) {
+        CHECK_STR(list[0].identity, "alice");
+        CHECK_STR(list[0].name, "alice N");
+        CHECK(list[0].joined_at == T0 && list[0].left_at == 0);
+        CHECK_STR(list[1].sid, "PA_b1");
+    }
+    free(list);
+    CHECK(store_presence_list(st, NULL, &list, &n) == RK_OK && n == 3);
+    free(list);
+
+    /* alice rejoins (new SID), then the old session's late "left" arrives */
+    store_presence a2 = mkpresence("PA_a2", "live-room", "alice", T0 + 5, 0);
+    CHECK(store_presence_apply(st, &a2) == RK_OK);
+    store_presence a1_left = mkpresence("PA_a1", "live-room", "alice", T0, T0 + 6);
+    CHECK(store_presence_apply(st, &a1_left) == RK_OK);
+    CHECK(store_presence_apply(st, &a1_left) == RK_ENOTFOUND); /* already left */
+    CHECK(store_presence_apply(st, &a1) == RK_OK);             /* a replayed join: stays left */
+    CHECK(store_presence_list(st, "live-room", &list, &n) == RK_OK && n == 2);
+    if (n == 2) {
+        CHECK_STR(list[0].sid, "PA_b1");
+        CHECK_STR(list[1].sid, "PA_a2");
+    }
+    free(list);
+    store_presence bad = a2;
+    bad.sid[0] = '\0';
+    CHECK(store_presence_apply(st, &bad) == RK_EINVAL);
+    memset(bad.sid, 'x', sizeof bad.sid);
+    CHECK(store_presence_apply(st, &bad) == RK_ETOOBIG);
+
+    /* occupancy: 2 in the room; tokens issued since T0 to dave (not in) count as pending */
+    store_audit t = mkaudit("jti-live-1", "dave", "live-room", T0 + 3);
+    snprintf(t.identity, sizeof t.identity, "dave");
+    CHECK(store_audit_add(st, &t) == RK_OK);
+    store_audit t2 = mkaudit("jti-live-2", "alice", "live-room", T0 + 3);
+    snprintf(t2.identity, sizeof t2.identity, "alice");
+    CHECK(store_audit_add(st, &t2) == RK_OK);
+    int64_t present = -1, pending = -1;
+    CHECK(store_occupancy(st, "live-room", T0, &present, &pending) == RK_OK);
+    CHECK(present == 2 && pending == 1);
+    CHECK(store_occupancy(st, "live-room", T0 + 100, &present, &pending) == RK_OK);
+    CHECK(present == 2 && pending == 0);
+    int64_t at = -1;
+    CHECK(store_audit_last_issued(st, "live-room", "dave", &at) == RK_OK && at == T0 + 3);
+    CHECK(store_audit_last_issued(st, "live-room", "nobody", &at) == RK_OK && at == 0);
+
+    /* webhook event ids: once */
+    CHECK(store_event_record(st, "EV_1", T0) == RK_OK);
+    CHECK(store_event_record(st, "EV_1", T0 + 1) == RK_ECONFLICT);
+    CHECK(store_event_record(st, "EV_2", T0 + 1) == RK_OK);
+
+    /* actions: pending until claimed once; found by (room, identity) while live */
+    store_action k = {.created_at = T0 + 10, .until = T0 + 100, .ban_until = T0 + 50};
+    snprintf(k.room, sizeof k.room, "live-room");
+    snprintf(k.identity, sizeof k.identity, "bob");
+    snprintf(k.kind, sizeof k.kind, "kick");
+    snprintf(k.reason, sizeof k.reason, "admin_kick");
+    CHECK(store_action_add(st, &k) == RK_OK);
+    store_action u = k;
+    snprintf(u.kind, sizeof u.kind, "update");
+    snprintf(u.role, sizeof u.role, "listener");
+    u.ban_until = 0;
+    CHECK(store_action_add(st, &u) == RK_OK);
+    store_action wrong = k;
+    snprintf(wrong.kind, sizeof wrong.kind, "explode");
+    CHECK(store_action_add(st, &wrong) == RK_EINVAL);
+    store_action *acts = NULL;
+    store_action_filter pend = {.pending = 1, .live_after = T0};
+    CHECK(store_action_list(st, &pend, &acts, &n) == RK_OK && n == 2);
+    int64_t id0 = n == 2 ? acts[0].id : 0;
+    if (n == 2) {
+        CHECK_STR(acts[0].kind, "kick");
+        CHECK_STR(acts[0].reason, "admin_kick");
+        CHECK(acts[0].ban_until == T0 + 50 && acts[0].until == T0 + 100 && acts[0].done_at == 0);
+        CHECK_STR(acts[1].role, "listener");
+    }
+    free(acts);
+    CHECK(store_action_claim(st, id0, T0 + 11) == RK_OK);
+    CHECK(store_action_claim(st, id0, T0 + 12) == RK_ECONFLICT); /* claimed once */
+    CHECK(store_action_list(st, &pend, &acts, &n) == RK_OK && n == 1);
+    free(acts);
+    store_action_filter who = {.room = "live-room", .identity = "bob", .live_after = T0 + 20};
+    CHECK(store_action_list(st, &who, &acts, &n) == RK_OK && n == 2);
+    if (n == 2)
+        CHECK(acts[0].done_at == T0 + 11);
+    free(acts);
+    who.live_after = T0 + 100; /* past `until`: forgotten */
+    CHECK(store_action_list(st, &who, &acts, &n) == RK_OK && n == 0);
+    free(acts);
+
+    /* prune: old event ids, left rows and carried-out actions go */
+    CHECK(store_live_prune(st, T0 + 200) == RK_OK);
+    CHECK(store_event_record(st, "EV_1", T0 + 300) == RK_OK);
+    CHECK(count_rows("SELECT count(*) FROM presence WHERE sid = 'PA_a1'") == 0);
+    CHECK(count_rows("SELECT count(*) FROM presence") == 3);
+    CHECK(count_rows("SELECT count(*) FROM live_actions") == 1);
+}
+
 static void run_suite(const char *name)
 {
     char why[256] = "";
@@ -1256,6 +1378,7 @@ static void run_suite(const char *name)
     test_seats(st);
     test_seat_race(st);
     test_meetings(st);
+    test_live(st);
     test_prune(st);
     store_close(st);
 }
@@ -1295,7 +1418,7 @@ static void test_redact(void)
 
 static char pg_base[512]; /* ROOMKEY_TEST_PG_URL */
 
-#define PG_SCHEMA 3 /* schema versions this file knows (3: seats and meetings) */
+#define PG_SCHEMA 4 /* schema versions this file knows (3: seats and meetings, 4: live rooms) */
 
 /* pg_url_db writes pg_base with its database replaced by db into out. */
 static void pg_url_db(const char *db, char *out, size_t cap)
