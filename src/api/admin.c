@@ -2,6 +2,7 @@
  * admin.h). */
 #include "admin.h"
 #include "../auth/apikey.h"
+#include "live.h"
 #include "meetings.h"
 #include "probes.h"
 #include "../token/minter.h"
@@ -9,6 +10,7 @@
 #include "../util/duration.h"
 #include "../util/err.h"
 #include "../util/jsonw.h"
+#include "../util/log.h"
 #include "../util/utf8.h"
 #include "../util/version.h"
 
@@ -678,6 +680,18 @@ static int members_list(void *ctx, const http_req *req, http_resp *resp)
     return room_read(ctx, req, resp, true);
 }
 
+/* member_gone carries a removed membership into the live room: the
+ * subject's participants there are kicked (live.h). */
+static void member_gone(const api_ctx *api, const char *room, const char *subject)
+{
+    int rc = live_member_removed(api->st, room, subject, api->cfg->max_ttl, clock_now());
+    if (rc == RK_OK)
+        live_wake(api->live);
+    else
+        log_event("error", "live_action", "room", room, "subject", subject, "detail",
+                  rk_strerror(rc), NULL);
+}
+
 /* member_put sets subject's role in room r from the body's "role" (the
  * room's default role when absent): 201 when new, 200 when changed. */
 static int member_put(const api_ctx *api, const store_room *r, const char *subject, json_t *o,
@@ -699,6 +713,10 @@ static int member_put(const api_ctx *api, const store_room *r, const char *subje
         return store_error(resp, rc);
     if (store_member_get(api->st, m.room, m.subject, &m) != RK_OK)
         return store_error(resp, RK_EIO);
+    if (existed && strcmp(old.role, m.role) != 0 &&
+        live_member_role_changed(api->st, m.room, m.subject, m.role, api->cfg->max_ttl,
+                                 clock_now()) == RK_OK)
+        live_wake(api->live);
     rows out = {&m, 1, 0, 0};
     return respond(resp, existed ? 200 : 201, body_member, &out);
 }
@@ -786,6 +804,7 @@ static int member_delete(void *ctx, const http_req *req, http_resp *resp)
     int rc = store_member_remove(api->st, r.name, subject);
     if (rc)
         return member_failed(resp, rc, subject, &r);
+    member_gone(api, r.name, subject);
     resp->status = 204;
     return RK_OK;
 }
@@ -1131,6 +1150,7 @@ static int participant_delete(void *ctx, const http_req *req, http_resp *resp)
         return errorf(resp, 404, "\"%s\" is not a participant of meeting \"%s\"", subject, m.id);
     if (rc)
         return store_error(resp, rc);
+    member_gone(api, m.room, subject);
     resp->status = 204;
     return RK_OK;
 }
@@ -1190,6 +1210,85 @@ static int status_show(void *ctx, const http_req *req, http_resp *resp)
     return respond(resp, 200, body_status, api);
 }
 
+/* ---- live participants ------------------------------------------------ */
+
+static void body_presence(jsonw *w, const void *arg)
+{
+    const rows *r = arg;
+    const store_presence *p = r->v;
+    jsonw_obj_open(w);
+    jsonw_key(w, "participants");
+    jsonw_arr_open(w);
+    for (size_t i = 0; i < r->n; i++) {
+        jsonw_obj_open(w);
+        put_text(w, "sid", p[i].sid);
+        put_text(w, "identity", p[i].identity);
+        put_text(w, "name", p[i].name);
+        put_text(w, "kind", p[i].kind);
+        put_int(w, "joined_at", p[i].joined_at);
+        jsonw_obj_close(w);
+    }
+    jsonw_arr_close(w);
+    jsonw_obj_close(w);
+}
+
+/* participants_list answers who is in the room (presence). */
+static int participants_list(void *ctx, const http_req *req, http_resp *resp)
+{
+    const api_ctx *api = ctx;
+    store_room r;
+    if (!room_target(api, req, resp, &r))
+        return RK_OK;
+    store_presence *p = NULL;
+    size_t n = 0;
+    int rc = store_presence_list(api->st, r.name, &p, &n);
+    if (rc)
+        return store_error(resp, rc);
+    rows out = {p, n, 0, 0};
+    respond(resp, 200, body_presence, &out);
+    free(p);
+    return RK_OK;
+}
+
+/* participant_kick records a kick (and a ban for the body's "ban"
+ * duration) and answers 202: the worker carries it out. */
+static int participant_kick(void *ctx, const http_req *req, http_resp *resp)
+{
+    const api_ctx *api = ctx;
+    store_room r;
+    const char *identity;
+    if (!room_target(api, req, resp, &r) ||
+        !path_param(req, resp, "identity", "participant", name_error, &identity))
+        return RK_OK;
+    int64_t ban = 0, now = clock_now();
+    if (req->body_len) {
+        static const char *const fields[] = {"ban", NULL};
+        json_t *o = parse_body(req, resp, fields);
+        if (!o)
+            return RK_OK;
+        const char *b = json_string_value(json_object_get(o, "ban"));
+        bool ok = !json_object_get(o, "ban") ||
+                  (b && duration_parse_seconds(b, &ban) == RK_OK && ban > 0 && ban <= 31536000);
+        json_decref(o);
+        if (!ok)
+            return errorf(resp, 400, "ban must be a duration such as \"10m\" (at most a year)");
+    }
+    if (!api->live)
+        return errorf(resp, 503, "live rooms are not running");
+    int rc = live_kick(api->live, r.name, identity, "admin_kick", ban ? now + ban : 0, now);
+    if (rc)
+        return store_error(resp, rc);
+    char body[STORE_MAX_NAME * 2 + 128];
+    jsonw w;
+    jsonw_init(&w, body, sizeof body);
+    jsonw_obj_open(&w);
+    put_text(&w, "room", r.name);
+    put_text(&w, "identity", identity);
+    put_int(&w, "ban_until", ban ? now + ban : 0);
+    jsonw_obj_close(&w);
+    return w.err ? store_error(resp, w.err) : http_resp_json(resp, 202, body, w.len);
+}
+
 int api_admin_register(http_server *s, api_ctx *api)
 {
     const http_route routes[] = {
@@ -1227,6 +1326,10 @@ int api_admin_register(http_server *s, api_ctx *api)
          "admin.participants.delete", participant_delete, api, false, api_admin_error},
         {"GET", "/admin/v1/audit", "admin.audit.list", audit_list, api, false, api_admin_error},
         {"GET", "/admin/v1/status", "admin.status", status_show, api, false, api_admin_error},
+        {"GET", "/admin/v1/rooms/{room}/participants", "admin.live.list", participants_list, api,
+         false, api_admin_error},
+        {"POST", "/admin/v1/rooms/{room}/participants/{identity}/kick", "admin.live.kick",
+         participant_kick, api, false, api_admin_error},
     };
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
         int rc = http_server_add(s, &routes[i]);

@@ -20,6 +20,7 @@
 #include "../token/minter.h"
 
 struct ratelimit;
+struct live;
 
 /* Everything a route family needs; shared by all families, read-only.
  * Handlers get the api_ctx of the configuration snapshot their request
@@ -30,6 +31,7 @@ typedef struct api_ctx {
     store *st;                        /* borrowed */
     authn *auth;                      /* borrowed */
     struct ratelimit *subject_limits; /* per-subject buckets; NULL = no limit */
+    struct live *live;                /* live rooms (live.h); NULL in tools without a service */
 } api_ctx;
 
 /* issuance_limit takes one token from who's per-subject bucket (a no-op

@@ -245,6 +245,72 @@ static int token_handler(void *ctx, const http_req *req, http_resp *resp)
     return RK_OK;
 }
 
+/* write_participants writes {"roomId", "participants": [...]} for ps. */
+static void write_participants(jsonw *w, const char *room_id, const store_presence *ps, size_t n)
+{
+    jsonw_obj_open(w);
+    JSONW_KEY(w, "roomId");
+    jsonw_str(w, room_id);
+    JSONW_KEY(w, "participants");
+    jsonw_arr_open(w);
+    for (size_t i = 0; i < n; i++) {
+        char joined[CLOCK_ISO_LEN] = "";
+        clock_iso8601(ps[i].joined_at, joined, sizeof joined);
+        jsonw_obj_open(w);
+        JSONW_KEY(w, "identity");
+        jsonw_str(w, ps[i].identity);
+        JSONW_KEY(w, "name");
+        jsonw_str(w, ps[i].name[0] ? ps[i].name : ps[i].identity);
+        JSONW_KEY(w, "sid");
+        jsonw_str(w, ps[i].sid);
+        JSONW_KEY(w, "kind");
+        jsonw_str(w, ps[i].kind);
+        JSONW_KEY(w, "joinedAt");
+        jsonw_str(w, joined);
+        jsonw_obj_close(w);
+    }
+    jsonw_arr_close(w);
+    jsonw_obj_close(w);
+}
+
+/* participants_handler answers who is in a voice channel's room, to a
+ * caller who may join it (the same policy as a token, without minting). */
+static int participants_handler(void *ctx, const http_req *req, http_resp *resp)
+{
+    const api_ctx *api = ctx;
+    caller who;
+    if (!authenticate(api, req, resp, &who))
+        return RK_OK;
+    const char *room_id = http_req_param(req, "roomId");
+    policy_ask ask = {.room = room_id};
+    decision d;
+    const char *why = "";
+    int rc = policy_decide(api->cfg, api->st, &who, &ask, &d, &why);
+    char msg[400];
+    store_presence *ps = NULL;
+    size_t n = 0;
+    if (rc == RK_ENOTFOUND) {
+        snprintf(msg, sizeof msg, "Channel with ID %s not found", room_id);
+        api_livekit_error(resp, 404, msg);
+        return RK_OK;
+    }
+    if (rc == RK_EDENIED) {
+        api_livekit_error(resp, 403, "Insufficient permissions. Required: JOIN_CHANNEL");
+        return RK_OK;
+    }
+    if (rc || store_presence_list(api->st, d.room.name, &ps, &n) != RK_OK) {
+        api_livekit_error(resp, 500, "Internal server error");
+        return RK_OK;
+    }
+    jsonw w;
+    request_reply_open(&w, 1024 + n * 1400);
+    write_participants(&w, room_id, ps, n);
+    free(ps);
+    if (request_reply_take(&w, resp, 200) != RK_OK)
+        api_livekit_error(resp, 500, "Internal server error");
+    return RK_OK;
+}
+
 static int connection_info_handler(void *ctx, const http_req *req, http_resp *resp)
 {
     const api_ctx *api = ctx;
@@ -286,6 +352,8 @@ int api_livekit_register(http_server *s, api_ctx *api)
     const http_route routes[] = {
         {"POST", "/api/livekit/token", "livekit.token", token_handler, api, true,
          api_livekit_error},
+        {"GET", "/api/livekit/rooms/{roomId}/participants", "livekit.participants",
+         participants_handler, api, false, api_livekit_error},
         {"GET", "/api/livekit/connection-info", "livekit.connection-info", connection_info_handler,
          api, false, api_livekit_error},
         {"GET", "/api/livekit/health", "livekit.health", health_handler, api, false,

@@ -2,6 +2,7 @@
 #include "probes.h"
 #include "../auth/jwks.h"
 #include "../http/metrics.h"
+#include "live.h"
 #include "../util/clock.h"
 #include "../util/err.h"
 #include "../util/jsonw.h"
@@ -80,10 +81,12 @@ static void render_auth(metrics_text *t)
 
 static int metrics(void *ctx, const http_req *req, http_resp *resp)
 {
-    (void)ctx, (void)req;
+    (void)req;
+    const api_ctx *api = ctx;
     metrics_text t = {0};
     metrics_render(&t);
     render_auth(&t);
+    live_metrics(api->live, &t);
     if (t.err || !t.buf) {
         metrics_text_free(&t);
         api_admin_error(resp, 500, "internal error");

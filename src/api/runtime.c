@@ -25,6 +25,7 @@ struct runtime {
     pthread_mutex_t mu; /* guards cur and every snapshot's refs */
     snapshot *cur;
     store *st;             /* borrowed */
+    struct live *live;     /* borrowed; NULL until runtime_set_live */
     ratelimit *ip_limits;  /* owned; outlive snapshots */
     ratelimit *sub_limits; /* owned */
     api_ctx base;          /* what families register with (the first snapshot's) */
@@ -60,7 +61,11 @@ static int snapshot_new(runtime *rt, config *cfg, snapshot **out, char *why, siz
     s->cors.allow_headers = cc->allow_headers;
     s->cors.max_age_s = (unsigned)cc->max_age;
     const config_rate_limit *rl = &cfg->rate_limit;
-    s->api = (api_ctx){.cfg = cfg, .st = rt->st, .auth = s->auth, .subject_limits = rt->sub_limits};
+    s->api = (api_ctx){.cfg = cfg,
+                       .st = rt->st,
+                       .auth = s->auth,
+                       .subject_limits = rt->sub_limits,
+                       .live = rt->live};
     s->pol = (http_policy){
         .cors = s->cors.n_origins ? &s->cors : NULL,
         .ip_limits = rl->enabled ? rt->ip_limits : NULL,
@@ -123,6 +128,15 @@ void runtime_free(runtime *rt)
     ratelimit_free(rt->sub_limits);
     pthread_mutex_destroy(&rt->mu);
     free(rt);
+}
+
+void runtime_set_live(runtime *rt, struct live *l)
+{
+    pthread_mutex_lock(&rt->mu);
+    rt->live = l;
+    rt->cur->api.live = l;
+    rt->base.live = l;
+    pthread_mutex_unlock(&rt->mu);
 }
 
 api_ctx *runtime_api(runtime *rt)

@@ -38,6 +38,11 @@ void runtime_free(runtime *rt);
  * request's handler receives the api_ctx of its snapshot instead. */
 api_ctx *runtime_api(runtime *rt);
 
+/* runtime_set_live makes l (live rooms; it must outlive the runtime's
+ * requests) reachable from every request's api_ctx. Call before the server
+ * starts. */
+void runtime_set_live(runtime *rt, struct live *l);
+
 /* runtime_install sets rt's policy hooks on srv (before it starts). */
 void runtime_install(runtime *rt, http_server *srv);
 

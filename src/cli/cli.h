@@ -27,6 +27,7 @@ int cmd_audit(int argc, char **argv);
 int cmd_meeting(int argc, char **argv);
 int cmd_healthcheck(int argc, char **argv);
 int cmd_livekit(int argc, char **argv);
+int cmd_participant(int argc, char **argv);
 
 /* cli_keyring builds a keyring from, in order: api_key/api_secret (flags),
  * keys_file ("key: secret" lines), LIVEKIT_KEYS, and

@@ -9,6 +9,8 @@
 #include "../api/supabase.h"
 #include "../api/probes.h"
 #include "../api/runtime.h"
+#include "../api/live.h"
+#include "../api/webhook.h"
 #include "../auth/session.h"
 #include "../config/config.h"
 #include "../http/server.h"
@@ -263,6 +265,7 @@ int cmd_serve(int argc, char **argv)
     config *cfg = NULL;
     store *st = NULL;
     runtime *rt = NULL;
+    live *lv = NULL;
     http_server *srv = NULL;
     audit_retention *ret = NULL;
     int status = CLI_FAIL;
@@ -293,10 +296,16 @@ int cmd_serve(int argc, char **argv)
         goto out;
     }
     const config *c = runtime_config(rt);
+    if (live_start(c, st, &lv, why, sizeof why) != RK_OK) {
+        fprintf(stderr, "roomkey: %s\n", why);
+        goto out;
+    }
+    runtime_set_live(rt, lv);
     http_limits lim = {c->threads, c->max_body, c->max_header, c->max_connections,
                        c->conn_timeout_s};
     if (http_server_new(&lim, &srv) != RK_OK ||
-        register_families(c, srv, runtime_api(rt)) != RK_OK) {
+        register_families(c, srv, runtime_api(rt)) != RK_OK ||
+        api_webhook_register(srv, runtime_api(rt), c->live.webhook_path) != RK_OK) {
         fprintf(stderr, "roomkey: cannot set up routes\n");
         goto out;
     }
@@ -324,6 +333,7 @@ int cmd_serve(int argc, char **argv)
 out:
     http_server_free(srv);
     audit_retention_stop(ret);
+    live_stop(lv);
     runtime_free(rt);
     store_close(st);
     config_free(cfg);

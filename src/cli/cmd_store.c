@@ -3,6 +3,7 @@
  * (a SQLite file or a postgres:// URL) comes from --database, else
  * ROOMKEY_DATABASE, else "roomkey.db"; it may be changed this way while the
  * server runs. */
+#include "../api/live.h"
 #include "../api/meetings.h"
 #include "../store/store.h"
 #include "../token/minter.h"
@@ -25,6 +26,10 @@ int cmd_audit(int argc, char **argv);
 int cmd_meeting(int argc, char **argv);
 
 #define DEFAULT_DATABASE "roomkey.db"
+
+/* How long a kick recorded here is remembered (a re-join with an older
+ * token is kicked again): the default max_ttl, the longest a token lives. */
+#define CLI_KICK_MEMORY 86400
 
 static const char ROOM_HELP[] = "Usage: roomkey room create|list|show|delete [OPTIONS]\n"
                                 "\n"
@@ -652,6 +657,10 @@ static int member_add(int argc, char **argv)
         status = CLI_FAIL;
     } else if (rc) {
         status = store_fail("set the membership", rc);
+    } else if (existed && strcmp(old.role, m.role) != 0 &&
+               (rc = live_member_role_changed(st, m.room, m.subject, m.role, CLI_KICK_MEMORY,
+                                              clock_now()))) {
+        status = store_fail("record the permission update", rc);
     } else if (existed) {
         printf("changed role of %s in room %s to %s\n", subject, m.room, m.role);
     } else {
@@ -685,6 +694,8 @@ static int member_remove(int argc, char **argv)
             status = CLI_FAIL;
         } else if (rc) {
             status = store_fail("remove the membership", rc);
+        } else if ((rc = live_member_removed(st, r.name, subject, CLI_KICK_MEMORY, clock_now()))) {
+            status = store_fail("record the kick of the removed member", rc);
         } else {
             printf("removed %s from room %s\n", subject, r.name);
         }
@@ -752,6 +763,148 @@ static int member_list(int argc, char **argv)
     }
     free(members);
     return status;
+}
+
+/* ---- participant (live rooms) ----------------------------------------- */
+
+static const char LIVE_PARTICIPANT_HELP[] =
+    "Usage: roomkey participant list|kick [OPTIONS]\n"
+    "\n"
+    "  participant list ROOM [--json]        who is in the LiveKit room now (from webhooks)\n"
+    "  participant kick ROOM IDENTITY [--ban DURATION]\n"
+    "                                        remove IDENTITY from the room; with --ban, no\n"
+    "                                        new token for it until DURATION (e.g. 10m) passed\n"
+    "\n"
+    "A running `roomkey serve` with LIVEKIT_HOST carries a kick out within a second.\n"
+    "Options: --database URL (else ROOMKEY_DATABASE, else roomkey.db)\n";
+
+static void presence_cell(const void *rows, size_t i, size_t col, char *buf, size_t cap)
+{
+    const store_presence *p = (const store_presence *)rows + i;
+    const char *cells[] = {p->identity, p->sid, p->kind, p->name};
+    if (col < 4)
+        snprintf(buf, cap, "%s", cells[col]);
+    else
+        snprintf(buf, cap, "%lld", (long long)p->joined_at);
+}
+
+static int presence_json(const store_presence *p, size_t n)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++) {
+        json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:I}", "identity", jstr(p[i].identity), "sid",
+                              jstr(p[i].sid), "kind", jstr(p[i].kind), "name", jstr(p[i].name),
+                              "joined_at", (json_int_t)p[i].joined_at);
+        if (json_array_append_new(arr, o)) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    }
+    char *text = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
+    json_decref(arr);
+    if (!text)
+        return store_fail("print the participants", RK_ENOMEM);
+    puts(text);
+    free(text);
+    return CLI_OK;
+}
+
+static int presence_list(int argc, char **argv)
+{
+    const char *db = NULL;
+    bool json = false;
+    int status = simple_opts(argc, argv, "participant list", LIVE_PARTICIPANT_HELP, &db, &json);
+    if (status >= 0)
+        return status;
+    if (positional(argc, argv, 1, "roomkey participant list ROOM [--json]") ||
+        check_name("room name", argv[optind]))
+        return CLI_USAGE;
+    store *st = NULL;
+    if (open_store(db, &st))
+        return CLI_FAIL;
+    store_room r;
+    store_presence *ps = NULL;
+    size_t n = 0;
+    status = find_room(st, argv[optind], &r);
+    int rc = status ? RK_OK : store_presence_list(st, r.name, &ps, &n);
+    if (rc)
+        status = store_fail("list the participants", rc);
+    store_close(st);
+    if (status == CLI_OK && json)
+        status = presence_json(ps, n);
+    else if (status == CLI_OK) {
+        static const char *const hdr[] = {"IDENTITY", "SID", "KIND", "NAME", "JOINED_AT"};
+        print_table(hdr, 5, ps, n, presence_cell);
+    }
+    free(ps);
+    return status;
+}
+
+/* kick_opts reads --database and --ban; returns -1 to go on. */
+static int kick_opts(int argc, char **argv, const char **db, int64_t *ban)
+{
+    static const struct option opts[] = {
+        {"database", required_argument, NULL, O_DATABASE},
+        {"ban", required_argument, NULL, 'b'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int opt;
+    optind = 0;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        if (opt == O_DATABASE) {
+            *db = optarg;
+        } else if (opt == 'b') {
+            if (duration_parse_seconds(optarg, ban) != RK_OK || *ban <= 0 || *ban > 31536000) {
+                fprintf(stderr, "roomkey: --ban takes a duration such as 10m (at most a year)\n");
+                return CLI_USAGE;
+            }
+        } else if (opt == 'h') {
+            fputs(LIVE_PARTICIPANT_HELP, stdout);
+            return CLI_OK;
+        } else {
+            return bad_flag("participant kick", argv, opt);
+        }
+    }
+    return -1;
+}
+
+static int presence_kick(int argc, char **argv)
+{
+    const char *db = NULL;
+    int64_t ban = 0, now = clock_now();
+    int status = kick_opts(argc, argv, &db, &ban);
+    if (status >= 0)
+        return status;
+    if (positional(argc, argv, 2, "roomkey participant kick ROOM IDENTITY [--ban DURATION]") ||
+        check_name("room name", argv[optind]) || check_name("identity", argv[optind + 1]))
+        return CLI_USAGE;
+    const char *identity = argv[optind + 1];
+    store *st = NULL;
+    if (open_store(db, &st))
+        return CLI_FAIL;
+    store_room r;
+    status = find_room(st, argv[optind], &r);
+    int rc = status ? RK_OK
+                    : live_kick_record(st, r.name, identity, "admin_kick", ban ? now + ban : 0,
+                                       CLI_KICK_MEMORY, now);
+    if (rc)
+        status = store_fail("record the kick", rc);
+    else if (status == CLI_OK)
+        printf("kick of %s from room %s recorded%s\n", identity, r.name,
+               ban ? " (banned for the duration given)" : "");
+    store_close(st);
+    return status;
+}
+
+int cmd_participant(int argc, char **argv)
+{
+    static const cli_cmd cmds[] = {
+        {"list", presence_list},
+        {"kick", presence_kick},
+    };
+    return cli_dispatch(argc, argv, LIVE_PARTICIPANT_HELP, cmds, sizeof cmds / sizeof cmds[0]);
 }
 
 int cmd_member(int argc, char **argv)
@@ -1402,6 +1555,8 @@ static int participant_remove(int argc, char **argv)
         status = CLI_FAIL;
     } else if (rc) {
         status = store_fail("remove the participant", rc);
+    } else if ((rc = live_member_removed(st, m.room, subject, CLI_KICK_MEMORY, clock_now()))) {
+        status = store_fail("record the kick of the removed participant", rc);
     } else {
         printf("removed %s from meeting %s\n", subject, m.id);
     }

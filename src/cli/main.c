@@ -23,6 +23,7 @@ static void usage(FILE *f)
           "  token decode   print a token's header and claims WITHOUT verifying it\n"
           "  healthcheck    exit 0 when a running RoomKey answers ready (--url URL)\n"
           "  version        print the version and the commit it was built from\n"
+          "  participant    list|kick: who is in a LiveKit room; remove someone from it\n"
           "  livekit        rooms|participants|remove: LiveKit's server API (LIVEKIT_HOST)\n"
           "\n"
           "  roomkey COMMAND --help   help for one command\n"
@@ -55,6 +56,7 @@ int main(int argc, char **argv)
         {"meeting", cmd_meeting},
         {"healthcheck", cmd_healthcheck},
         {"livekit", cmd_livekit},
+        {"participant", cmd_participant},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (strcmp(cmd, cmds[i].name) == 0)

@@ -22,7 +22,8 @@ extern const config_section config_dev_mode_section, config_server_section, conf
     config_rooms_section, config_members_section, config_families_section,
     config_voice_agent_section, config_token_source_section, config_supabase_section,
     config_rate_limit_section, config_cors_section, config_trusted_proxies_section,
-    config_shutdown_section, config_audit_section, config_keyring_section, config_console_section;
+    config_shutdown_section, config_audit_section, config_keyring_section, config_console_section,
+    config_live_rooms_section;
 
 static const config_section *const SECTIONS[] = {
     &config_dev_mode_section,    &config_server_section,         &config_database_section,
@@ -32,7 +33,7 @@ static const config_section *const SECTIONS[] = {
     &config_voice_agent_section, &config_token_source_section,   &config_supabase_section,
     &config_rate_limit_section,  &config_cors_section,           &config_trusted_proxies_section,
     &config_shutdown_section,    &config_audit_section,          &config_keyring_section,
-    &config_console_section,
+    &config_console_section,     &config_live_rooms_section,
 };
 #define N_SECTIONS (sizeof SECTIONS / sizeof SECTIONS[0])
 

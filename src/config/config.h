@@ -179,6 +179,16 @@ typedef struct config_console {
     bool enabled; /* serve /console/; default false */
 } config_console;
 
+/* live_rooms: what RoomKey does with LiveKit's webhooks and server API
+ * (docs/live-rooms.md). */
+typedef struct config_live {
+    char webhook_path[256];   /* POST route of LiveKit's webhooks; default /livekit/webhook */
+    int64_t reconcile_s;      /* presence vs ListParticipants, seconds; default 60; 0 = at start */
+    int64_t poll_ms;          /* decisions made elsewhere (CLI, other instances); default 250 */
+    char status_started[33];  /* meeting status on room_started; default PROCESSING; "" = keep */
+    char status_finished[33]; /* meeting status on room_finished; default COMPLETED; "" = keep */
+} config_live;
+
 typedef struct config {
     /* service */
     char listen_host[256];         /* ROOMKEY_LISTEN host part; default 127.0.0.1 */
@@ -232,6 +242,7 @@ typedef struct config {
     int64_t shutdown_timeout; /* seconds to let in-flight requests finish; default 10 */
     int64_t
         audit_retain_days; /* audit.retain_days: records older are pruned; 0 (default) keeps all */
+    config_live live;      /* live_rooms: */
 } config;
 
 /* config_load builds a config from the YAML file at path (NULL: none, or

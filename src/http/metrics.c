@@ -237,6 +237,17 @@ void metrics_sample(metrics_text *t, const char *name, const char *label, const 
     putf(t, " %llu\n", (unsigned long long)v);
 }
 
+void metrics_sample2(metrics_text *t, const char *name, const char *l1, const char *v1,
+                     const char *l2, const char *v2, uint64_t v)
+{
+    put(t, name, strlen(name));
+    put(t, "{", 1);
+    put_label(t, l1, v1);
+    put(t, ",", 1);
+    put_label(t, l2, v2);
+    putf(t, "} %llu\n", (unsigned long long)v);
+}
+
 /* status_label writes the code label of status index i into buf. */
 static void status_label(size_t i, char *buf, size_t cap)
 {

@@ -70,6 +70,10 @@ void metrics_header(metrics_text *t, const char *name, const char *type, const c
 void metrics_sample(metrics_text *t, const char *name, const char *label, const char *value,
                     uint64_t v);
 
+/* metrics_sample2 writes `name{l1="v1",l2="v2"} v` (values escaped). */
+void metrics_sample2(metrics_text *t, const char *name, const char *l1, const char *v1,
+                     const char *l2, const char *v2, uint64_t v);
+
 /* metrics_render appends every metric this module counts to t. */
 void metrics_render(metrics_text *t);
 

@@ -32,6 +32,29 @@ int keyring_new(keyring **out)
     return RK_OK;
 }
 
+int keyring_dup(const keyring *kr, keyring **out)
+{
+    keyring *d;
+    int rc = keyring_new(&d);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < kr->n; i++) {
+        keyring_entry *e = &d->keys[i];
+        *e = kr->keys[i];
+        e->mac = EVP_MAC_CTX_dup(kr->keys[i].mac);
+        e->serial = atomic_fetch_add(&next_serial, 1) + 1;
+        d->n = i + 1;
+        if (!e->mac) {
+            d->n = i;
+            keyring_free(d);
+            return RK_ECRYPTO;
+        }
+    }
+    d->signer = kr->signer;
+    *out = d;
+    return RK_OK;
+}
+
 uint64_t keyring_serial(const keyring *kr)
 {
     return kr ? kr->serial : 0;

@@ -31,6 +31,12 @@ typedef struct keyring keyring;
 /* keyring_new creates an empty keyring; free with keyring_free. */
 int keyring_new(keyring **out);
 
+/* keyring_dup makes *out a keyring with the same keys and signer as kr
+ * (each keyed context duplicated: no secret is ever copied in the clear),
+ * for a component that must outlive kr (a config reload frees it). Free
+ * with keyring_free. */
+int keyring_dup(const keyring *kr, keyring **out);
+
 /* keyring_free releases kr and every key context. NULL is fine. */
 void keyring_free(keyring *kr);
 

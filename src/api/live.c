@@ -1,0 +1,681 @@
+/* live.c - live rooms: presence from webhooks, decisions carried into
+ * rooms through the RoomService worker, bans in memory. */
+#include "live.h"
+#include "../livekit/worker.h"
+#include "../util/clock.h"
+#include "../util/err.h"
+#include "../util/log.h"
+#include "../util/text.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define LIVE_PRUNE_EVERY 600   /* seconds between prunes */
+#define LIVE_KEEP        86400 /* event ids and left presence rows are kept a day */
+
+/* Webhook events by name, for metrics (a bounded label set). */
+enum { EV_ROOM_STARTED, EV_ROOM_FINISHED, EV_JOINED, EV_LEFT, EV_ABORTED, EV_OTHER, EV_COUNT };
+static const char *const event_names[EV_COUNT] = {
+    "room_started",
+    "room_finished",
+    "participant_joined",
+    "participant_left",
+    "participant_connection_aborted",
+    "other",
+};
+
+/* Kick reasons, for metrics. */
+enum { KR_REMOVED, KR_ROLE, KR_ADMIN, KR_REJOIN, KR_BANNED, KR_OTHER, KR_COUNT };
+static const char *const kick_reasons[KR_COUNT] = {
+    "membership_removed", "role_changed", "admin_kick", "revoked_rejoin", "banned_rejoin", "other",
+};
+
+typedef struct ban {
+    char room[STORE_MAX_NAME + 1];
+    char identity[STORE_MAX_NAME + 1];
+    int64_t until;
+} ban;
+
+struct live {
+    store *st;
+    keyring *kr;
+    lk_worker *w; /* NULL without a LiveKit host */
+    config_live cfg;
+    int64_t max_ttl;
+    config_role roles[CONFIG_MAX_ROLES];
+    size_t n_roles;
+    pthread_t poller;
+    bool poller_running;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stop, wake;
+    ban *bans; /* under mu */
+    size_t n_bans;
+    uint64_t webhooks[EV_COUNT][LIVE_OUTCOME_COUNT]; /* under mu */
+    uint64_t kicks[KR_COUNT];                        /* under mu */
+};
+
+static const char *const outcome_names[LIVE_OUTCOME_COUNT] = {"applied", "duplicate", "ignored",
+                                                              "failed"};
+
+const char *live_outcome_name(live_outcome o)
+{
+    return (unsigned)o < LIVE_OUTCOME_COUNT ? outcome_names[o] : "?";
+}
+
+static int event_index(const char *name)
+{
+    for (int i = 0; i < EV_OTHER; i++)
+        if (strcmp(name, event_names[i]) == 0)
+            return i;
+    return EV_OTHER;
+}
+
+static int reason_index(const char *reason)
+{
+    for (int i = 0; i < KR_OTHER; i++)
+        if (strcmp(reason, kick_reasons[i]) == 0)
+            return i;
+    return KR_OTHER;
+}
+
+/* ---- decisions (no service needed) ------------------------------------ */
+
+/* add_action records one action of kind for (room, identity). */
+static int add_action(store *st, const char *kind, const char *room, const char *identity,
+                      const char *role, const char *reason, int64_t ban_until, int64_t max_ttl,
+                      int64_t now)
+{
+    store_action a = {.created_at = now, .ban_until = ban_until, .until = now + max_ttl};
+    if (a.until < ban_until)
+        a.until = ban_until;
+    text_copy(a.kind, sizeof a.kind, kind);
+    text_copy(a.reason, sizeof a.reason, reason);
+    text_copy(a.role, sizeof a.role, role ? role : "");
+    if (text_copy(a.room, sizeof a.room, room) >= sizeof a.room - 1 ||
+        text_copy(a.identity, sizeof a.identity, identity) >= sizeof a.identity - 1)
+        return RK_ETOOBIG;
+    return store_action_add(st, &a);
+}
+
+int live_kick_record(store *st, const char *room, const char *identity, const char *reason,
+                     int64_t ban_until, int64_t max_ttl, int64_t now)
+{
+    return add_action(st, "kick", room, identity, NULL, reason, ban_until, max_ttl, now);
+}
+
+/* for_identities calls fn for subject and for every other identity subject
+ * was issued a token for in room within max_ttl seconds (from the audit). */
+static int for_identities(store *st, const char *room, const char *subject, int64_t max_ttl,
+                          int64_t now, int (*fn)(store *, const char *, void *), void *arg)
+{
+    int rc = fn(st, subject, arg);
+    store_audit *recs = NULL;
+    size_t n = 0;
+    store_audit_filter f = {
+        .room = room, .subject = subject, .since = now - max_ttl, .limit = STORE_MAX_LIST};
+    if (rc || (rc = store_audit_list(st, &f, &recs, &n)))
+        return rc;
+    for (size_t i = 0; i < n && !rc; i++) {
+        bool seen = strcmp(recs[i].identity, subject) == 0;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = strcmp(recs[j].identity, recs[i].identity) == 0;
+        if (!seen)
+            rc = fn(st, recs[i].identity, arg);
+    }
+    free(recs);
+    return rc;
+}
+
+typedef struct member_change {
+    const char *room, *role;
+    int64_t max_ttl, now;
+} member_change;
+
+static int kick_one(store *st, const char *identity, void *arg)
+{
+    const member_change *m = arg;
+    return add_action(st, "kick", m->room, identity, NULL, "membership_removed", 0, m->max_ttl,
+                      m->now);
+}
+
+static int update_one(store *st, const char *identity, void *arg)
+{
+    const member_change *m = arg;
+    return add_action(st, "update", m->room, identity, m->role, "role_changed", 0, m->max_ttl,
+                      m->now);
+}
+
+int live_member_removed(store *st, const char *room, const char *subject, int64_t max_ttl,
+                        int64_t now)
+{
+    member_change m = {room, NULL, max_ttl, now};
+    return for_identities(st, room, subject, max_ttl, now, kick_one, &m);
+}
+
+int live_member_role_changed(store *st, const char *room, const char *subject, const char *role,
+                             int64_t max_ttl, int64_t now)
+{
+    member_change m = {room, role, max_ttl, now};
+    return for_identities(st, room, subject, max_ttl, now, update_one, &m);
+}
+
+/* ---- carrying decisions out ------------------------------------------- */
+
+/* submit_kick hands a RemoveParticipant to the worker (revoke_ts: tokens
+ * issued before it stop working where LiveKit honours it). */
+static void submit_kick(live *l, const char *room, const char *identity, const char *reason,
+                        int64_t revoke_ts)
+{
+    if (!l->w)
+        return;
+    lk_job j = {.method = LK_REMOVE_PARTICIPANT, .revoke_ts = revoke_ts};
+    text_copy(j.room, sizeof j.room, room);
+    text_copy(j.identity, sizeof j.identity, identity);
+    text_copy(j.reason, sizeof j.reason, reason);
+    pthread_mutex_lock(&l->mu);
+    l->kicks[reason_index(reason)]++;
+    pthread_mutex_unlock(&l->mu);
+    if (lk_worker_submit(l->w, &j) != RK_OK)
+        log_event("error", "livekit_kick", "room", room, "identity", identity, "reason", reason,
+                  "outcome", "queue_full", NULL);
+}
+
+/* submit_update hands an UpdateParticipant with role's permissions. */
+static void submit_update(live *l, const store_action *a)
+{
+    const config_role *r = NULL;
+    for (size_t i = 0; i < l->n_roles && !r; i++)
+        if (strcmp(l->roles[i].name, a->role) == 0)
+            r = &l->roles[i];
+    if (!l->w || !r)
+        return;
+    lk_job j = {.method = LK_UPDATE_PARTICIPANT,
+                .perm = {.can_subscribe = r->can_subscribe,
+                         .can_publish = r->can_publish,
+                         .can_publish_data = r->can_publish_data,
+                         .can_update_metadata = r->can_update_own_metadata,
+                         .sources = r->sources_set ? r->sources : 0}};
+    text_copy(j.room, sizeof j.room, a->room);
+    text_copy(j.identity, sizeof j.identity, a->identity);
+    text_copy(j.reason, sizeof j.reason, a->reason);
+    if (lk_worker_submit(l->w, &j) != RK_OK)
+        log_event("error", "livekit_update", "room", a->room, "identity", a->identity, "outcome",
+                  "queue_full", NULL);
+}
+
+/* on_done logs each finished RoomService job: one line per kick. */
+static void on_done(void *ud, const lk_job *job, lk_outcome o, int attempts, const char *why)
+{
+    (void)ud;
+    char n[16];
+    snprintf(n, sizeof n, "%d", attempts);
+    bool ok = o == LK_OK || o == LK_NOT_FOUND;
+    log_event(ok ? "info" : "error",
+              job->method == LK_REMOVE_PARTICIPANT ? "livekit_kick" : "livekit_update", "room",
+              job->room, "identity", job->identity, "reason", job->reason, "outcome",
+              lk_outcome_name(o), "attempts", n, "detail", ok ? NULL : why, NULL);
+}
+
+/* rekick_if_revoked kicks identity again when a kick of it already carried
+ * out is newer than its newest token from RoomKey, or a ban holds. */
+static void rekick_if_revoked(live *l, const char *room, const char *identity, int64_t now)
+{
+    store_action_filter f = {.room = room, .identity = identity, .live_after = now};
+    store_action *acts = NULL;
+    size_t n = 0;
+    if (store_action_list(l->st, &f, &acts, &n) != RK_OK || n == 0) {
+        free(acts);
+        return;
+    }
+    int64_t issued = 0;
+    bool lookup = store_audit_last_issued(l->st, room, identity, &issued) == RK_OK;
+    for (size_t i = n; i-- > 0;) {
+        const store_action *a = &acts[i];
+        if (strcmp(a->kind, "kick") != 0 || (a->done_at == 0 && a->ban_until <= now))
+            continue; /* a pending kick is the poller's to carry out */
+        bool banned = a->ban_until > now;
+        if (banned || (lookup && issued <= a->created_at)) {
+            submit_kick(l, room, identity, banned ? "banned_rejoin" : "revoked_rejoin",
+                        a->created_at);
+            break;
+        }
+    }
+    free(acts);
+}
+
+/* ---- webhook events --------------------------------------------------- */
+
+/* presence_of fills *p from ev's room and participant. */
+static void presence_of(const lk_webhook_event *ev, store_presence *p)
+{
+    memset(p, 0, sizeof *p);
+    text_copy(p->sid, sizeof p->sid, ev->participant.sid);
+    text_copy(p->room, sizeof p->room, ev->room.name);
+    text_copy(p->identity, sizeof p->identity, ev->participant.identity);
+    text_copy(p->name, sizeof p->name, ev->participant.name);
+    text_copy(p->kind, sizeof p->kind, ev->participant.kind);
+    p->joined_at = ev->participant.joined_at;
+}
+
+static live_outcome on_joined(live *l, const lk_webhook_event *ev, int64_t now)
+{
+    store_presence p;
+    presence_of(ev, &p);
+    if (!p.joined_at)
+        p.joined_at = now;
+    if (store_presence_apply(l->st, &p) != RK_OK)
+        return LIVE_FAILED;
+    rekick_if_revoked(l, p.room, p.identity, now);
+    return LIVE_APPLIED;
+}
+
+/* still_present says whether identity has a session in room. */
+static bool still_present(store *st, const char *room, const char *identity)
+{
+    store_presence *ps = NULL;
+    size_t n = 0;
+    bool found = false;
+    if (store_presence_list(st, room, &ps, &n) == RK_OK)
+        for (size_t i = 0; i < n && !found; i++)
+            found = strcmp(ps[i].identity, identity) == 0;
+    free(ps);
+    return found;
+}
+
+/* on_left records the leave and frees the seat (seed 002's judges) the
+ * identity held in the room, unless it is still there in another session. */
+static live_outcome on_left(live *l, const lk_webhook_event *ev, int64_t now)
+{
+    store_presence p;
+    presence_of(ev, &p);
+    p.left_at = now;
+    int rc = store_presence_apply(l->st, &p);
+    if (rc != RK_OK && rc != RK_ENOTFOUND)
+        return LIVE_FAILED;
+    if (!still_present(l->st, p.room, p.identity)) {
+        rc = store_seat_release(l->st, p.room, 0, p.identity, now);
+        if (rc == RK_OK)
+            log_event("info", "seat_released", "room", p.room, "subject", p.identity, "reason",
+                      "participant_left", NULL);
+    }
+    return LIVE_APPLIED;
+}
+
+/* meeting_status moves the status of the meeting whose room is room
+ * ("meeting-{id}") on room_started (from PENDING or SCHEDULED) or
+ * room_finished (unless COMPLETED or CANCELED already). */
+static int meeting_status(live *l, const char *room, bool started)
+{
+    static const char prefix[] = "meeting-";
+    const char *to = started ? l->cfg.status_started : l->cfg.status_finished;
+    if (!to[0] || strncmp(room, prefix, sizeof prefix - 1) != 0)
+        return RK_OK;
+    store_meeting m;
+    int rc = store_meeting_get(l->st, room + sizeof prefix - 1, &m);
+    if (rc == RK_ENOTFOUND || (rc == RK_OK && strcmp(m.room, room) != 0))
+        return RK_OK;
+    if (rc)
+        return rc;
+    bool from_ok = started
+                       ? strcmp(m.status, "PENDING") == 0 || strcmp(m.status, "SCHEDULED") == 0
+                       : strcmp(m.status, "COMPLETED") != 0 && strcmp(m.status, "CANCELED") != 0;
+    if (!from_ok || strcmp(m.status, to) == 0)
+        return RK_OK;
+    rc = store_meeting_set_status(l->st, m.id, to);
+    if (rc == RK_OK)
+        log_event("info", "meeting_status", "meeting", m.id, "from", m.status, "to", to, "webhook",
+                  started ? "room_started" : "room_finished", NULL);
+    return rc;
+}
+
+/* close_room marks everyone in room (or, with keep, everyone not listed in
+ * keep[0..nkeep)) as left at now. */
+static int close_room(store *st, const char *room, const lk_participant_info *keep, size_t nkeep,
+                      int64_t now)
+{
+    store_presence *ps = NULL;
+    size_t n = 0;
+    int rc = store_presence_list(st, room, &ps, &n);
+    for (size_t i = 0; rc == RK_OK && i < n; i++) {
+        bool kept = false;
+        for (size_t j = 0; j < nkeep && !kept; j++)
+            kept = strcmp(keep[j].sid, ps[i].sid) == 0;
+        if (kept)
+            continue;
+        ps[i].left_at = now;
+        rc = store_presence_apply(st, &ps[i]);
+        if (rc == RK_ENOTFOUND)
+            rc = RK_OK;
+    }
+    free(ps);
+    return rc;
+}
+
+live_outcome live_on_event(live *l, const lk_webhook_event *ev, int64_t now)
+{
+    int e = event_index(ev->event);
+    live_outcome o = LIVE_IGNORED;
+    int rc = store_event_record(l->st, ev->id, now);
+    if (rc == RK_ECONFLICT)
+        o = LIVE_DUPLICATE;
+    else if (rc != RK_OK)
+        o = LIVE_FAILED;
+    else if ((e == EV_JOINED || e == EV_LEFT || e == EV_ABORTED) && ev->has_room &&
+             ev->has_participant)
+        o = e == EV_JOINED ? on_joined(l, ev, now) : on_left(l, ev, now);
+    else if ((e == EV_ROOM_STARTED || e == EV_ROOM_FINISHED) && ev->has_room) {
+        rc = meeting_status(l, ev->room.name, e == EV_ROOM_STARTED);
+        if (rc == RK_OK && e == EV_ROOM_FINISHED)
+            rc = close_room(l->st, ev->room.name, NULL, 0, now);
+        o = rc == RK_OK ? LIVE_APPLIED : LIVE_FAILED;
+    }
+    pthread_mutex_lock(&l->mu);
+    l->webhooks[e][o]++;
+    pthread_mutex_unlock(&l->mu);
+    return o;
+}
+
+/* ---- reconciliation (worker thread) ----------------------------------- */
+
+/* on_participants: room lists ps; presence follows, and anyone listed whose
+ * access was taken away is kicked again. */
+static void on_participants(void *ud, const char *room, const lk_participant_info *ps, size_t n,
+                            int64_t now)
+{
+    live *l = ud;
+    if (close_room(l->st, room, ps, n, now) != RK_OK)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        store_presence p = {.joined_at = ps[i].joined_at ? ps[i].joined_at : now};
+        text_copy(p.sid, sizeof p.sid, ps[i].sid);
+        text_copy(p.room, sizeof p.room, room);
+        text_copy(p.identity, sizeof p.identity, ps[i].identity);
+        text_copy(p.name, sizeof p.name, ps[i].name);
+        text_copy(p.kind, sizeof p.kind, ps[i].kind);
+        if (store_presence_apply(l->st, &p) == RK_OK)
+            rekick_if_revoked(l, room, p.identity, now);
+    }
+}
+
+/* on_rooms: presence in a room LiveKit no longer has is closed. */
+static void on_rooms(void *ud, const lk_room_info *rooms, size_t n, int64_t now)
+{
+    live *l = ud;
+    store_presence *ps = NULL;
+    size_t np = 0;
+    if (store_presence_list(l->st, NULL, &ps, &np) != RK_OK)
+        return;
+    for (size_t i = 0; i < np; i++) {
+        bool listed = false;
+        for (size_t j = 0; j < n && !listed; j++)
+            listed = strcmp(rooms[j].name, ps[i].room) == 0;
+        if (listed)
+            continue;
+        ps[i].left_at = now;
+        (void)store_presence_apply(l->st, &ps[i]);
+    }
+    free(ps);
+}
+
+/* ---- the poller ------------------------------------------------------- */
+
+/* carry_out claims the pending actions (one instance wins each) and hands
+ * them to the worker. Without a worker they stay pending. */
+static void carry_out(live *l, int64_t now)
+{
+    store_action_filter f = {.pending = 1, .live_after = now};
+    store_action *acts = NULL;
+    size_t n = 0;
+    if (!l->w || store_action_list(l->st, &f, &acts, &n) != RK_OK) {
+        free(acts);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (store_action_claim(l->st, acts[i].id, now) != RK_OK)
+            continue;
+        if (strcmp(acts[i].kind, "kick") == 0)
+            submit_kick(l, acts[i].room, acts[i].identity, acts[i].reason, acts[i].created_at);
+        else
+            submit_update(l, &acts[i]);
+    }
+    free(acts);
+}
+
+/* refresh_bans reloads the bans that hold at now into memory. */
+static void refresh_bans(live *l, int64_t now)
+{
+    store_action_filter f = {.live_after = now};
+    store_action *acts = NULL;
+    size_t n = 0, k = 0;
+    if (store_action_list(l->st, &f, &acts, &n) != RK_OK) {
+        free(acts);
+        return;
+    }
+    ban *bans = calloc(n ? n : 1, sizeof *bans);
+    for (size_t i = 0; bans && i < n; i++) {
+        if (acts[i].ban_until <= now)
+            continue;
+        text_copy(bans[k].room, sizeof bans[k].room, acts[i].room);
+        text_copy(bans[k].identity, sizeof bans[k].identity, acts[i].identity);
+        bans[k++].until = acts[i].ban_until;
+    }
+    free(acts);
+    if (!bans)
+        return;
+    pthread_mutex_lock(&l->mu);
+    free(l->bans);
+    l->bans = bans;
+    l->n_bans = k;
+    pthread_mutex_unlock(&l->mu);
+}
+
+static void *poll_main(void *arg)
+{
+    live *l = arg;
+    int64_t last_prune = 0;
+    pthread_mutex_lock(&l->mu);
+    while (!l->stop) {
+        l->wake = false;
+        pthread_mutex_unlock(&l->mu);
+        int64_t now = clock_now();
+        carry_out(l, now);
+        refresh_bans(l, now);
+        if (now - last_prune >= LIVE_PRUNE_EVERY) {
+            (void)store_live_prune(l->st, now - LIVE_KEEP);
+            last_prune = now;
+        }
+        pthread_mutex_lock(&l->mu);
+        if (l->stop || l->wake)
+            continue;
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        int64_t ns = ts.tv_nsec + l->cfg.poll_ms % 1000 * 1000000;
+        ts.tv_sec += (time_t)(l->cfg.poll_ms / 1000 + ns / 1000000000);
+        ts.tv_nsec = (long)(ns % 1000000000);
+        pthread_cond_timedwait(&l->cv, &l->mu, &ts);
+    }
+    pthread_mutex_unlock(&l->mu);
+    return NULL;
+}
+
+/* ---- life cycle -------------------------------------------------------- */
+
+/* start_worker starts the RoomService worker when a LiveKit host and a
+ * key are configured. */
+static int start_worker(live *l, const config *cfg, char *why, size_t cap)
+{
+    if (!cfg->livekit_host[0] || !cfg->keys || keyring_count(cfg->keys) == 0)
+        return RK_OK;
+    int rc = keyring_dup(cfg->keys, &l->kr);
+    if (rc)
+        return rk_fail(rc, why, cap, "live rooms: cannot copy the LiveKit keys");
+    lk_worker_cfg wc = {.host = cfg->livekit_host,
+                        .timeout_ms = 5000,
+                        .max_attempts = 30,
+                        .backoff_ms = 100,
+                        .backoff_max_ms = 2000,
+                        .reconcile_s = cfg->live.reconcile_s};
+    lk_worker_hooks hooks = {
+        .ud = l, .done = on_done, .participants = on_participants, .rooms = on_rooms};
+    return lk_worker_start(&wc, l->kr, &hooks, &l->w, why, cap);
+}
+
+int live_start(const config *cfg, store *st, live **out, char *why, size_t cap)
+{
+    live *l = calloc(1, sizeof *l);
+    if (!l)
+        return RK_ENOMEM;
+    l->st = st;
+    l->cfg = cfg->live;
+    l->max_ttl = cfg->max_ttl;
+    l->n_roles = cfg->n_roles;
+    memcpy(l->roles, cfg->roles, sizeof l->roles);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_mutex_init(&l->mu, NULL);
+    pthread_cond_init(&l->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    int rc = start_worker(l, cfg, why, cap);
+    if (rc == RK_OK && pthread_create(&l->poller, NULL, poll_main, l) != 0)
+        rc = rk_fail(RK_ENOMEM, why, cap, "live rooms: cannot start the poller thread");
+    l->poller_running = rc == RK_OK;
+    if (rc) {
+        live_stop(l);
+        return rc;
+    }
+    *out = l;
+    return RK_OK;
+}
+
+void live_stop(live *l)
+{
+    if (!l)
+        return;
+    if (l->poller_running) {
+        pthread_mutex_lock(&l->mu);
+        l->stop = true;
+        pthread_cond_signal(&l->cv);
+        pthread_mutex_unlock(&l->mu);
+        pthread_join(l->poller, NULL);
+    }
+    lk_worker_stop(l->w);
+    keyring_free(l->kr);
+    pthread_cond_destroy(&l->cv);
+    pthread_mutex_destroy(&l->mu);
+    free(l->bans);
+    free(l);
+}
+
+void live_wake(live *l)
+{
+    if (!l)
+        return;
+    pthread_mutex_lock(&l->mu);
+    l->wake = true;
+    pthread_cond_signal(&l->cv);
+    pthread_mutex_unlock(&l->mu);
+}
+
+int64_t live_max_ttl(const live *l)
+{
+    return l->max_ttl;
+}
+
+int live_kick(live *l, const char *room, const char *identity, const char *reason,
+              int64_t ban_until, int64_t now)
+{
+    int rc = live_kick_record(l->st, room, identity, reason, ban_until, l->max_ttl, now);
+    if (rc == RK_OK)
+        live_wake(l);
+    return rc;
+}
+
+bool live_banned(live *l, const char *room, const char *identity, int64_t now)
+{
+    bool banned = false;
+    pthread_mutex_lock(&l->mu);
+    for (size_t i = 0; i < l->n_bans && !banned; i++)
+        banned = l->bans[i].until > now && strcmp(l->bans[i].room, room) == 0 &&
+                 strcmp(l->bans[i].identity, identity) == 0;
+    pthread_mutex_unlock(&l->mu);
+    return banned;
+}
+
+/* ---- metrics ---------------------------------------------------------- */
+
+typedef struct room_count {
+    const char *room;
+    uint64_t n;
+} room_count;
+
+static int by_count(const void *a, const void *b)
+{
+    const room_count *x = a, *y = b;
+    return x->n < y->n ? 1 : x->n > y->n ? -1 : strcmp(x->room, y->room);
+}
+
+/* render_presence writes participants by room (the fullest rooms only, so
+ * the label set stays bounded) and in all. */
+static void render_presence(live *l, metrics_text *t)
+{
+    store_presence *ps = NULL;
+    size_t n = 0, nr = 0;
+    if (store_presence_list(l->st, NULL, &ps, &n) != RK_OK)
+        return;
+    room_count *rc = calloc(n ? n : 1, sizeof *rc);
+    for (size_t i = 0; rc && i < n; i++) { /* rows come ordered by room */
+        if (nr == 0 || strcmp(rc[nr - 1].room, ps[i].room) != 0)
+            rc[nr++].room = ps[i].room;
+        rc[nr - 1].n++;
+    }
+    const char *name = "roomkey_live_participants";
+    metrics_header(t, name, "gauge",
+                   "Participants in LiveKit rooms (presence), by room: the 100 fullest rooms.");
+    if (rc) {
+        qsort(rc, nr, sizeof *rc, by_count);
+        for (size_t i = 0; i < nr && i < LIVE_METRIC_ROOMS; i++)
+            metrics_sample(t, name, "room", rc[i].room, rc[i].n);
+    }
+    name = "roomkey_live_participants_all";
+    metrics_header(t, name, "gauge", "Participants in LiveKit rooms (presence), in all rooms.");
+    metrics_sample(t, name, NULL, NULL, n);
+    free(rc);
+    free(ps);
+}
+
+void live_metrics(live *l, metrics_text *t)
+{
+    if (!l)
+        return;
+    uint64_t hooks[EV_COUNT][LIVE_OUTCOME_COUNT], kicks[KR_COUNT];
+    pthread_mutex_lock(&l->mu);
+    memcpy(hooks, l->webhooks, sizeof hooks);
+    memcpy(kicks, l->kicks, sizeof kicks);
+    pthread_mutex_unlock(&l->mu);
+    const char *name = "roomkey_live_webhooks_total";
+    metrics_header(t, name, "counter", "LiveKit webhooks verified, by event and outcome.");
+    for (int e = 0; e < EV_COUNT; e++)
+        for (int o = 0; o < LIVE_OUTCOME_COUNT; o++)
+            metrics_sample2(t, name, "event", event_names[e], "outcome", outcome_names[o],
+                            hooks[e][o]);
+    name = "roomkey_live_kicks_total";
+    metrics_header(t, name, "counter", "Participants removed from rooms by RoomKey, by reason.");
+    for (int r = 0; r < KR_COUNT; r++)
+        metrics_sample(t, name, "reason", kick_reasons[r], kicks[r]);
+    if (l->w) {
+        uint64_t calls[LK_METHOD_COUNT][LK_OUTCOME_COUNT];
+        lk_worker_calls(l->w, calls);
+        name = "roomkey_livekit_calls_total";
+        metrics_header(t, name, "counter", "LiveKit RoomService calls, by method and outcome.");
+        for (int m = 0; m < LK_METHOD_COUNT; m++)
+            for (int o = 0; o < LK_OUTCOME_COUNT; o++)
+                metrics_sample2(t, name, "method", lk_method_name(m), "outcome", lk_outcome_name(o),
+                                calls[m][o]);
+    }
+    render_presence(l, t);
+}

@@ -1,0 +1,392 @@
+// Black-box tests of live rooms (docs/live-rooms.md): `roomkey serve` with
+// LIVEKIT_HOST pointed at the LiveKit stand-in (livekit-standin.mjs, proven
+// against livekit-server-sdk), whose webhooks go to RoomKey's
+// /livekit/webhook. Every RoomService call RoomKey makes is checked by the
+// stand-in with TokenVerifier and livekit-server's grant rules.
+//
+// The suite runs on SQLite and on a throw-away PostgreSQL
+// (scripts/pg-test-server.sh), and two instances on one PostgreSQL.
+//
+// Run:  cd tests/interop && ROOMKEY_BIN=$PWD/../../build/roomkey node --test live-rooms.test.mjs
+
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import * as jose from 'jose';
+import { AccessToken } from 'livekit-server-sdk';
+
+import { LiveKitStandin } from './livekit-standin.mjs';
+import {
+  auditList,
+  bearer,
+  cli,
+  cliOk,
+  memberAdd,
+  postToken,
+  rand,
+  request,
+  roomCreate,
+  sessionClaims,
+  showRes,
+  showRun,
+  signJwt,
+  sleep,
+  startServer,
+  stopChecked,
+  tempDir,
+  toYaml,
+} from './service-lib.mjs';
+
+const CTL = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../scripts/pg-test-server.sh');
+const LK_KEY = 'APIliveRoomsKey';
+const LK_SECRET = `live-secret-${rand(20)}`;
+const SESSION_SECRET = `session-secret-${rand(20)}`;
+const ADMIN_KEY = `admin-key-${rand(16)}`;
+const JOIN_DENIED = 'Insufficient permissions. Required: JOIN_CHANNEL';
+
+/** Wait until cond() is truthy (polled every 10 ms); returns {value, ms}. */
+async function until(what, cond, ms = 10_000) {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await cond();
+    if (v) return { value: v, ms: Date.now() - t0 };
+    if (Date.now() - t0 > ms) assert.fail(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+const admin = (srv, method, p, body) =>
+  request(srv, method, p, { body, headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+
+async function presence(srv, room) {
+  const r = await admin(srv, 'GET', `/admin/v1/rooms/${room}/participants`);
+  assert.equal(r.status, 200, showRes(r));
+  return r.json.participants.map((p) => p.identity).sort();
+}
+
+const session = (sub) => signJwt({ alg: 'HS256', key: SESSION_SECRET, claims: sessionClaims({ sub }) });
+
+/** A token for sub in room through the livekit family; returns the response. */
+async function token(srv, sub, room) {
+  return postToken(srv, { roomId: room }, bearer(await session(sub)));
+}
+
+/** Start the stand-in and a roomkey serve on db that it sends webhooks to. */
+async function startPair(db, { config = {}, lk } = {}) {
+  const standin = lk ?? await new LiveKitStandin({ keys: { [LK_KEY]: LK_SECRET } }).start();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rk-live-cfg-'));
+  const configPath = path.join(dir, 'roomkey.yaml');
+  fs.writeFileSync(configPath, toYaml({ live_rooms: { reconcile_interval: '1s', ...config } }));
+  const env = {
+    ROOMKEY_LISTEN: '127.0.0.1:0',
+    ROOMKEY_DATABASE: db,
+    ROOMKEY_SESSION_SECRET: SESSION_SECRET,
+    ROOMKEY_ADMIN_KEY: ADMIN_KEY,
+    LIVEKIT_API_KEY: LK_KEY,
+    LIVEKIT_API_SECRET: LK_SECRET,
+    LIVEKIT_URL: 'wss://lk.example.test',
+    LIVEKIT_HOST: standin.url,
+  };
+  const srv = await startServer({ env, configPath });
+  standin.webhookUrls.push(`${srv.base}/livekit/webhook`);
+  return { lk: standin, srv, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A webhook signed like livekit-server's, with parts overridable. */
+async function signedHook(body, { secret = LK_SECRET, sha, ttl = '5m', nbf } = {}) {
+  const claims = { sha256: sha ?? createHash('sha256').update(body).digest('base64') };
+  if (sha === null) delete claims.sha256;
+  const jwt = new jose.SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuer(LK_KEY);
+  const now = Math.floor(Date.now() / 1000);
+  jwt.setNotBefore(nbf ?? now).setExpirationTime(nbf !== undefined ? nbf + 300 : ttl);
+  return jwt.sign(new TextEncoder().encode(secret));
+}
+
+function liveSuite(name, makeDb) {
+  describe(`live rooms (${name})`, () => {
+    const M = {};
+    before(async () => {
+      M.db = await makeDb();
+      roomCreate(M.db, 'blue', { mode: 'members' });
+      memberAdd(M.db, 'blue', 'alice');
+      memberAdd(M.db, 'blue', 'bob');
+      roomCreate(M.db, 'open', { mode: 'authenticated', defaultRole: 'member' });
+      Object.assign(M, await startPair(M.db));
+    });
+    after(async () => {
+      await stopChecked(M.srv);
+      await M.lk?.stop();
+      M.cleanup?.();
+    });
+
+    test('alice: joins, her membership is removed, she is kicked within 1 s and again when her old token returns', async (t) => {
+      const r = await token(M.srv, 'alice', 'blue');
+      assert.equal(r.status, 200, showRes(r));
+      const old = r.json.token;
+      const joined = await M.lk.join(old);
+      assert.equal(joined.ok, true, joined.reason);
+      await until('alice in presence', async () => (await presence(M.srv, 'blue')).includes('alice'));
+
+      const before = M.lk.callsOf('RemoveParticipant').length;
+      const cliRun = cli(M.db, ['member', 'remove', 'blue', 'alice']);
+      assert.equal(cliRun.status, 0, showRun(cliRun));
+      const t0 = Date.now();
+      const kicked = await until('RemoveParticipant(blue, alice)', () =>
+        M.lk.callsOf('RemoveParticipant').slice(before).find((c) => c.body.identity === 'alice' && c.status === 200));
+      t.diagnostic(`RemoveParticipant ${Date.now() - t0} ms after the CLI returned`);
+      assert.ok(Date.now() - t0 <= 1000, `kick took ${Date.now() - t0} ms`);
+      assert.deepEqual(kicked.value.claims.video, { roomAdmin: true, room: 'blue' }, 'only roomAdmin for that room');
+      assert.match(kicked.value.body.revokeTokenTs, /^\d+$/);
+      assert.ok(!M.lk.rooms.get('blue').participants.has('alice'));
+      await until('alice gone from presence', async () => !(await presence(M.srv, 'blue')).includes('alice'));
+
+      // the old token is still valid for LiveKit: she re-joins; RoomKey kicks her again
+      const n = M.lk.callsOf('RemoveParticipant').length;
+      assert.equal((await M.lk.join(old)).ok, true);
+      await until('the second kick', () => M.lk.callsOf('RemoveParticipant').length > n);
+      await until('alice gone again', () => !M.lk.rooms.get('blue').participants.has('alice'));
+      await until('presence agrees', async () => !(await presence(M.srv, 'blue')).includes('alice'));
+
+      const again = await token(M.srv, 'alice', 'blue');
+      assert.equal(again.status, 403, showRes(again));
+      assert.equal(again.json.message, JOIN_DENIED);
+      const audit = auditList(M.db, { room: 'blue', subject: 'alice' });
+      assert.equal(audit.length, 1, 'one token issued to alice, and it was her only way in');
+      const metrics = (await request(M.srv, 'GET', '/metrics')).text;
+      assert.match(metrics, /roomkey_live_kicks_total\{reason="membership_removed"\} 1\n/);
+      assert.match(metrics, /roomkey_live_kicks_total\{reason="revoked_rejoin"\} [1-9]/);
+      assert.match(metrics, /roomkey_livekit_calls_total\{method="RemoveParticipant",outcome="ok"\} [2-9]/);
+      await until('one log line per kick, with its reason', () => /"event":"livekit_kick","room":"blue","identity":"alice","reason":"membership_removed","outcome":"ok"/.test(M.srv.stderr()));
+    });
+
+    test('presence: CLI, admin API, livekit family route and metric agree; a late leave never removes a rejoin', async () => {
+      const t1 = (await token(M.srv, 'bob', 'blue')).json.token;
+      const first = await M.lk.join(t1);
+      await until('bob present', async () => (await presence(M.srv, 'blue')).includes('bob'));
+      // a rejoin: LiveKit gives a new SID and sends left for the old one
+      const second = await M.lk.join(t1);
+      assert.notEqual(first.participant.sid, second.participant.sid);
+      await until('bob present once', async () => {
+        const r = await admin(M.srv, 'GET', '/admin/v1/rooms/blue/participants');
+        return r.json.participants.length === 1 && r.json.participants[0].sid === second.participant.sid;
+      });
+      const list = cliOk(M.db, ['participant', 'list', 'blue', '--json']);
+      const rows = JSON.parse(list.stdout);
+      assert.deepEqual(rows.map((p) => [p.identity, p.sid, p.kind]), [['bob', second.participant.sid, 'standard']]);
+      const metrics = (await request(M.srv, 'GET', '/metrics')).text;
+      assert.match(metrics, /roomkey_live_participants\{room="blue"\} 1\n/);
+      assert.match(metrics, /roomkey_live_webhooks_total\{event="participant_joined",outcome="applied"\} [1-9]/);
+      const app = await request(M.srv, 'GET', '/api/livekit/rooms/blue/participants', { headers: bearer(await session('bob')) });
+      assert.equal(app.status, 200, showRes(app));
+      assert.deepEqual(app.json.participants.map((p) => p.identity), ['bob']);
+      const outsider = await request(M.srv, 'GET', '/api/livekit/rooms/blue/participants', { headers: bearer(await session('mallory')) });
+      assert.equal(outsider.status, 403, showRes(outsider));
+      const anon = await request(M.srv, 'GET', '/api/livekit/rooms/blue/participants');
+      assert.equal(anon.status, 401, showRes(anon));
+    });
+
+    test('admin kick with a ban, and the CLI kick', async () => {
+      const tok = (await token(M.srv, 'carol', 'open')).json.token;
+      await M.lk.join(tok);
+      await until('carol present', async () => (await presence(M.srv, 'open')).includes('carol'));
+      const k = await admin(M.srv, 'POST', '/admin/v1/rooms/open/participants/carol/kick', { ban: '10m' });
+      assert.equal(k.status, 202, showRes(k));
+      assert.ok(k.json.ban_until > Math.floor(Date.now() / 1000) + 500);
+      await until('carol kicked', () => !M.lk.rooms.get('open').participants.has('carol'));
+      await until('carol gone from presence', async () => !(await presence(M.srv, 'open')).includes('carol'));
+      const n = M.lk.callsOf('RemoveParticipant').length;
+      await M.lk.join(tok); // banned: back out at once
+      await until('banned carol kicked again', () => M.lk.callsOf('RemoveParticipant').length > n && !M.lk.rooms.get('open').participants.has('carol'));
+
+      const dtok = (await token(M.srv, 'dave', 'open')).json.token;
+      assert.equal((await M.lk.join(dtok)).ok, true);
+      await until('dave present', async () => (await presence(M.srv, 'open')).includes('dave'));
+      const run = cli(M.db, ['participant', 'kick', 'open', 'dave']);
+      assert.equal(run.status, 0, showRun(run));
+      await until('dave kicked', () => !M.lk.rooms.get('open').participants.has('dave'));
+      await until('one log line for the kick', () => /"event":"livekit_kick","room":"open","identity":"dave","reason":"admin_kick","outcome":"(ok|not_found)"/.test(M.srv.stderr()));
+      const bad = await admin(M.srv, 'POST', '/admin/v1/rooms/open/participants/dave/kick', { ban: 'soon' });
+      assert.equal(bad.status, 400, showRes(bad));
+      const none = await admin(M.srv, 'POST', '/admin/v1/rooms/nowhere/participants/dave/kick');
+      assert.equal(none.status, 404, showRes(none));
+    });
+
+    test('webhook negatives: refused or ignored, nothing changed', async () => {
+      // its own instance and store, reconciling only at start: the webhooks below
+      // name a participant the stand-in does not have, which reconciliation removes
+      const db = await makeDb(); // its own store: the suite's instance reconciles presence
+      roomCreate(db, 'blue', { mode: 'members' });
+      const N = await startPair(db, { config: { reconcile_interval: '0s' } });
+      try {
+        await webhookNegatives(N.srv);
+      } finally {
+        await stopChecked(N.srv);
+        await N.lk.stop();
+        N.cleanup();
+      }
+    });
+
+    test('LiveKit down or slow: tokens keep their answers; the kick lands once it is back', async () => {
+      const tok = (await token(M.srv, 'erin', 'open')).json.token;
+      await M.lk.join(tok);
+      await until('erin present', async () => (await presence(M.srv, 'open')).includes('erin'));
+      await M.lk.setDown(true);
+      try {
+        const k = await admin(M.srv, 'POST', '/admin/v1/rooms/open/participants/erin/kick');
+        assert.equal(k.status, 202, showRes(k));
+        for (let i = 0; i < 5; i++) {
+          const r = await token(M.srv, `user-${i}`, 'open');
+          assert.equal(r.status, 200, showRes(r));
+          assertJoinToken(r.json.token, 'open');
+        }
+      } finally {
+        await M.lk.setDown(false);
+      }
+      await until('the kick, retried, lands', () => !M.lk.rooms.get('open').participants.has('erin'), 20_000);
+      M.lk.delayMs = 1500;
+      try {
+        const fin = (await token(M.srv, 'fred', 'open')).json.token;
+        const k2 = await admin(M.srv, 'POST', '/admin/v1/rooms/open/participants/fred/kick');
+        assert.equal(k2.status, 202);
+        const r = await token(M.srv, 'gina', 'open');
+        assert.equal(r.status, 200, 'a slow LiveKit does not hold a token request');
+        assert.ok(fin);
+      } finally {
+        M.lk.delayMs = 0;
+      }
+    });
+
+    test('reconciliation: a participant whose webhooks were lost appears, one who left silently goes', async () => {
+      const urls = M.lk.webhookUrls.splice(0); // webhooks lost
+      try {
+        await M.lk.join((await token(M.srv, 'hank', 'open')).json.token);
+      } finally {
+        M.lk.webhookUrls.push(...urls);
+      }
+      await until('hank from ListParticipants', async () => (await presence(M.srv, 'open')).includes('hank'));
+      const lost = M.lk.webhookUrls.splice(0);
+      try {
+        await M.lk.leave('open', 'hank');
+      } finally {
+        M.lk.webhookUrls.push(...lost);
+      }
+      await until('hank gone after reconciliation', async () => !(await presence(M.srv, 'open')).includes('hank'));
+    });
+  });
+}
+
+/** Webhooks that must be refused (or ignored) by srv, and one replay. */
+async function webhookNegatives(srv) {
+  const url = `${srv.base}/livekit/webhook`;
+  const ev = { event: 'participant_joined', id: `EV_${rand(6)}`, createdAt: '1', room: { name: 'blue', sid: 'RM_x' }, participant: { sid: `PA_${rand(6)}`, identity: 'mallory' } };
+  const body = JSON.stringify(ev);
+  const hdr = (auth, ct = 'application/webhook+json') => ({ 'Content-Type': ct, Authorization: auth });
+  const post = (b, h) => LiveKitStandin.deliver(url, b, h);
+  const cases = [
+    ['bad signature', body, hdr(await signedHook(body, { secret: `${LK_SECRET}x` })), 401],
+    ['tampered body', body.replace('mallory', 'mallorz'), hdr(await signedHook(body)), 401],
+    ['absent sha256', body, hdr(await signedHook(body, { sha: null })), 401],
+    ['wrong sha256', body, hdr(await signedHook(body, { sha: createHash('sha256').update('x').digest('base64') })), 401],
+    ['unpadded sha256', body, hdr(await signedHook(body, { sha: createHash('sha256').update(body).digest('base64').replace(/=+$/, '') })), 401],
+    ['stale token', body, hdr(await signedHook(body, { nbf: Math.floor(Date.now() / 1000) - 900 })), 401],
+    ['Bearer prefix', body, hdr(`Bearer ${await signedHook(body)}`), 401],
+    ['no Authorization', body, { 'Content-Type': 'application/webhook+json' }, 401],
+    ['wrong content type', body, hdr(await signedHook(body), 'application/json'), 415],
+    ['garbled body', '{"event":', hdr(await signedHook('{"event":')), 400],
+    ['no id', '{"event":"participant_joined"}', hdr(await signedHook('{"event":"participant_joined"}')), 400],
+  ];
+  const big = JSON.stringify({ ...ev, pad: 'x'.repeat(300 * 1024) });
+  cases.push(['oversized body', big, hdr(await signedHook(big)), 413]);
+  for (const [what, b, h, status] of cases) {
+    const r = await post(b, h);
+    assert.equal(r.status, status, `${what}: ${r.text}`);
+    if (status !== 413) assert.match(r.text, /"error":\{"code":/, `${what}: the error shape`);
+  }
+  assert.ok(!(await presence(srv, 'blue')).includes('mallory'), 'no refused webhook changed presence');
+
+  // the genuine one is applied once; a replay of its id changes nothing
+  const ok = await post(body, hdr(await signedHook(body)));
+  assert.equal(ok.status, 200, ok.text);
+  assert.equal(JSON.parse(ok.text).outcome, 'applied');
+  const left = JSON.stringify({ ...ev, event: 'participant_left' });
+  await post(left, hdr(await signedHook(left))); // same id as the join: a duplicate
+  const dup = await post(body, hdr(await signedHook(body)));
+  assert.equal(JSON.parse(dup.text).outcome, 'duplicate');
+  assert.ok((await presence(srv, 'blue')).includes('mallory'), 'a replayed id did not undo the join');
+  const fresh = JSON.stringify({ ...ev, id: `EV_${rand(6)}`, event: 'participant_left' });
+  assert.equal((await post(fresh, hdr(await signedHook(fresh)))).status, 200);
+  assert.ok(!(await presence(srv, 'blue')).includes('mallory'));
+  const other = JSON.stringify({ event: 'track_published', id: `EV_${rand(6)}` });
+  assert.equal(JSON.parse((await post(other, hdr(await signedHook(other)))).text).outcome, 'ignored');
+}
+
+function assertJoinToken(tok, room) {
+  const claims = JSON.parse(Buffer.from(tok.split('.')[1], 'base64url'));
+  assert.equal(claims.video.room, room);
+  assert.equal(claims.video.roomJoin, true);
+}
+
+const sqliteDirs = [];
+liveSuite('SQLite', async () => {
+  const t = tempDir();
+  sqliteDirs.push(t);
+  return path.join(t.dir, 'roomkey.db');
+});
+
+describe('live rooms on PostgreSQL', () => {
+  const P = {};
+  before(() => {
+    P.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rk-live-pg-'));
+    P.url = execFileSync(CTL, ['start', P.dir], { encoding: 'utf8', timeout: 120_000 }).trim();
+  });
+  after(() => {
+    for (const t of sqliteDirs) t.cleanup();
+    if (P.dir) {
+      try { execFileSync(CTL, ['stop', P.dir], { timeout: 120_000 }); } finally { fs.rmSync(P.dir, { recursive: true, force: true }); }
+    }
+  });
+
+  // a fresh database on the test server for each store the suite asks for
+  liveSuite('PostgreSQL', async () => {
+    const name = `rk_live_${rand(6)}`;
+    execFileSync('psql', [P.url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', `CREATE DATABASE ${name}`], { timeout: 30_000 });
+    const u = new URL(P.url);
+    u.pathname = `/${name}`;
+    return u.toString();
+  });
+
+  test('two instances on one PostgreSQL: a webhook delivered to A is in presence on B within 1 s', async (t) => {
+    roomCreate(P.url, 'shared', { mode: 'authenticated', defaultRole: 'member' });
+    const a = await startPair(P.url);
+    const b = await startPair(P.url, { lk: a.lk });
+    a.lk.webhookUrls.splice(1); // webhooks go to A only
+    try {
+      const tok = (await token(b.srv, 'ivy', 'shared')).json.token;
+      // every serving thread of B has its PostgreSQL connection open
+      await Promise.all(Array.from({ length: 16 }, () => presence(b.srv, 'shared')));
+      const t0 = Date.now();
+      await a.lk.join(tok);
+      const seen = await until('ivy on B', async () => (await presence(b.srv, 'shared')).includes('ivy'));
+      t.diagnostic(`visible on B ${Date.now() - t0} ms after the webhook was sent`);
+      assert.ok(seen.ms <= 1000, `presence reached B after ${seen.ms} ms`);
+      // a kick asked of B is carried out once, by one of them
+      const n = a.lk.callsOf('RemoveParticipant').length;
+      const k = await admin(b.srv, 'POST', '/admin/v1/rooms/shared/participants/ivy/kick');
+      assert.equal(k.status, 202);
+      await until('ivy kicked', () => !a.lk.rooms.get('shared').participants.has('ivy'));
+      await sleep(600); // both pollers have looked at least twice
+      assert.equal(a.lk.callsOf('RemoveParticipant').slice(n).filter((c) => c.body.identity === 'ivy').length, 1);
+    } finally {
+      await stopChecked(a.srv);
+      await stopChecked(b.srv);
+      await a.lk.stop();
+      a.cleanup();
+      b.cleanup();
+    }
+  });
+});
