@@ -1,5 +1,6 @@
 /* issuance.c - mint + audit + log, with one minter per worker thread. */
 #include "issuance.h"
+#include "live.h"
 #include "../http/metrics.h"
 #include "../http/ratelimit.h"
 #include "../util/clock.h"
@@ -63,6 +64,22 @@ void issuance_thread_exit(void)
     thread_minter *tm = pthread_getspecific(minter_key);
     thread_minter_free(tm);
     pthread_setspecific(minter_key, NULL);
+}
+
+/* live_ban adapts live_banned to policy_ask.banned. */
+static bool live_ban(void *arg, const char *room, const char *identity, int64_t now)
+{
+    return live_banned(arg, room, identity, now);
+}
+
+int issuance_decide(const api_ctx *api, const caller *who, policy_ask *ask, decision *d,
+                    const char **why)
+{
+    if (api->live) {
+        ask->banned = live_ban;
+        ask->banned_arg = api->live;
+    }
+    return policy_decide(api->cfg, api->st, who, ask, d, why);
 }
 
 bool issuance_configured(const api_ctx *api)

@@ -57,6 +57,11 @@ int issuance_limit(const api_ctx *api, const caller *who, const http_req *req);
 int issuance_mint(const api_ctx *api, const caller *who, const decision *d, const http_req *req,
                   const char **tok, size_t *tok_len, mint_info *info);
 
+/* issuance_decide runs policy_decide for ask with api's config and store,
+ * and with live rooms' bans (api->live) applied. Same results. */
+int issuance_decide(const api_ctx *api, const caller *who, policy_ask *ask, decision *d,
+                    const char **why);
+
 /* issuance_configured reports whether LiveKit keys are configured. */
 bool issuance_configured(const api_ctx *api);
 

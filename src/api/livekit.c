@@ -195,11 +195,13 @@ static int token_handler(void *ctx, const http_req *req, http_resp *resp)
     policy_ask ask = {.room = b.room_id, .identity = b.identity, .name = b.name, .ttl = b.ttl};
     decision d;
     const char *why = "";
-    int rc = policy_decide(api->cfg, api->st, &who, &ask, &d, &why);
+    int rc = issuance_decide(api, &who, &ask, &d, &why);
     char msg[400];
     if (rc == RK_ENOTFOUND) {
         snprintf(msg, sizeof msg, "Channel with ID %s not found", b.room_id);
         api_livekit_error(resp, 404, msg);
+    } else if (rc == RK_EFULL) {
+        api_livekit_error(resp, 403, "Room is full");
     } else if (rc == RK_EDENIED) {
         if (b.identity && strcmp(b.identity, who.subject) != 0)
             api_livekit_error(resp, 403, "Forbidden: identity must be the authenticated user");
@@ -285,7 +287,9 @@ static int participants_handler(void *ctx, const http_req *req, http_resp *resp)
     policy_ask ask = {.room = room_id};
     decision d;
     const char *why = "";
-    int rc = policy_decide(api->cfg, api->st, &who, &ask, &d, &why);
+    int rc = issuance_decide(api, &who, &ask, &d, &why);
+    if (rc == RK_EFULL) /* may join once there is room: may see who is in it */
+        rc = RK_OK;
     char msg[400];
     store_presence *ps = NULL;
     size_t n = 0;

@@ -199,12 +199,24 @@ static int token_handler(void *ctx, const http_req *req, http_resp *resp)
         api_meetings_error(resp, 500, "LiveKit is not configured");
         return RK_OK;
     }
+    /* An ended meeting gets no tokens (its status moves on room_finished,
+     * or by its creator). */
+    if (strcmp(m.status, "COMPLETED") == 0 || strcmp(m.status, "CANCELED") == 0) {
+        api_meetings_error(resp, 409,
+                           strcmp(m.status, "COMPLETED") == 0 ? "This meeting has ended"
+                                                              : "This meeting was canceled");
+        return RK_OK;
+    }
     /* The room is members-only: the policy lets in exactly the creator (a
      * member since creation) and the participants, with their roles. */
     policy_ask ask = {.room = m.room};
     decision d;
     const char *why = "";
-    int rc = policy_decide(api->cfg, api->st, &who, &ask, &d, &why);
+    int rc = issuance_decide(api, &who, &ask, &d, &why);
+    if (rc == RK_EFULL) {
+        api_meetings_error(resp, 403, "This meeting is full");
+        return RK_OK;
+    }
     if (rc == RK_EDENIED) {
         api_meetings_error(resp, 403, "You don't have permission to join this meeting");
         return RK_OK;

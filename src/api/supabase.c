@@ -215,7 +215,7 @@ static bool decide(const api_ctx *api, const caller *who, const sb_ask *a, decis
     in_room(a->type, &in);
     policy_ask ask = {.room = a->type->room, .name = a->user_name};
     const char *why = "";
-    int rc = policy_decide(api->cfg, api->st, &in, &ask, d, &why);
+    int rc = issuance_decide(api, &in, &ask, d, &why);
     if (rc == RK_OK && a->seat && strcmp(d->role->name, a->type->seat_role) != 0) {
         char msg[128];
         snprintf(msg, sizeof msg, "Only a %s can take a seat", a->type->seat_role);
@@ -224,7 +224,9 @@ static bool decide(const api_ctx *api, const caller *who, const sb_ask *a, decis
     }
     if (rc == RK_OK)
         return true;
-    if (rc == RK_EDENIED)
+    if (rc == RK_EFULL)
+        api_supabase_error(resp, 409, "Room is full");
+    else if (rc == RK_EDENIED)
         api_supabase_error(resp, 403, "Not allowed to join this room");
     else if (rc == RK_EINVAL)
         api_supabase_error(resp, 400, why);

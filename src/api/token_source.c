@@ -287,6 +287,8 @@ static void refuse(http_resp *resp, int rc, const caller *who, const ts_body *b,
     bool mint_any = who->is_api_key && (who->perms & PERM_MINT_ANY);
     if (rc == RK_ENOTFOUND) {
         api_token_source_error(resp, 404, "room not found");
+    } else if (rc == RK_EFULL) {
+        api_token_source_error(resp, 403, "room is full");
     } else if (rc == RK_EDENIED) {
         if (b->identity && !mint_any && strcmp(b->identity, who->subject) != 0)
             snprintf(msg, sizeof msg, "participant_identity must be the authenticated caller");
@@ -319,7 +321,7 @@ static void mint(const api_ctx *api, const http_req *req, http_resp *resp, const
                       .n_agents = b->n_agents};
     decision d;
     const char *why = "";
-    int rc = policy_decide(api->cfg, api->st, who, &ask, &d, &why);
+    int rc = issuance_decide(api, who, &ask, &d, &why);
     if (rc) {
         refuse(resp, rc, who, b, why);
         return;

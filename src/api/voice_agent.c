@@ -225,6 +225,8 @@ static void refuse(http_resp *resp, int rc, const caller *who, bool anonymous, c
     char msg[160];
     if (rc == RK_ENOTFOUND) {
         api_voice_agent_error(resp, 404, "Room not found");
+    } else if (rc == RK_EFULL) {
+        api_voice_agent_error(resp, 403, "Room is full");
     } else if (rc == RK_EDENIED) {
         bool mint_any = who->is_api_key && (who->perms & PERM_MINT_ANY);
         if (!anonymous && !mint_any && strcmp(b->identity, who->subject) != 0)
@@ -296,7 +298,7 @@ static void mint(const api_ctx *api, const http_req *req, http_resp *resp, calle
                       .anonymous = anonymous};
     decision d;
     const char *why = "";
-    int rc = policy_decide(api->cfg, api->st, who, &ask, &d, &why);
+    int rc = issuance_decide(api, who, &ask, &d, &why);
     if (rc) {
         refuse(resp, rc, who, anonymous, &d, why, b);
         return;

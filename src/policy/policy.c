@@ -1,9 +1,11 @@
 /* policy.c - rooms, memberships and roles to grants and lifetimes. */
 #include "policy.h"
+#include "../util/clock.h"
 #include "../util/err.h"
 #include "../util/jsonw.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* fill_claims builds d's claims from its role and the ask's extras. */
@@ -132,6 +134,45 @@ static int choose_role(const config *cfg, store *st, const caller *who, const po
     return RK_OK;
 }
 
+/* already_in says whether identity is in room or was issued a token for it
+ * since `since` (it holds its place already). */
+static bool already_in(store *st, const char *room, const char *identity, int64_t since)
+{
+    int64_t last = 0;
+    if (store_audit_last_issued(st, room, identity, &last) == RK_OK && last >= since)
+        return true;
+    store_presence *ps = NULL;
+    size_t n = 0;
+    bool in = false;
+    if (store_presence_list(st, room, &ps, &n) == RK_OK)
+        for (size_t i = 0; i < n && !in; i++)
+            in = strcmp(ps[i].identity, identity) == 0;
+    free(ps);
+    return in;
+}
+
+/* check_live refuses a banned identity and a full room (see policy.h). */
+static int check_live(store *st, const policy_ask *ask, const decision *d, const char **why)
+{
+    int64_t now = clock_now();
+    if (ask->banned && ask->banned(ask->banned_arg, d->room.name, d->identity, now)) {
+        *why = "banned from this room";
+        return RK_EDENIED;
+    }
+    if (d->room.max_participants <= 0)
+        return RK_OK;
+    int64_t present = 0, pending = 0, since = now - POLICY_PENDING_S;
+    int rc = store_occupancy(st, d->room.name, since, &present, &pending);
+    if (rc)
+        return rc;
+    if (present + pending >= d->room.max_participants &&
+        !already_in(st, d->room.name, d->identity, since)) {
+        *why = "room is full";
+        return RK_EFULL;
+    }
+    return RK_OK;
+}
+
 int policy_decide(const config *cfg, store *st, const caller *who, const policy_ask *ask,
                   decision *d, const char **why)
 {
@@ -165,7 +206,13 @@ int policy_decide(const config *cfg, store *st, const caller *who, const policy_
         *why = "ttl above the maximum";
         return RK_EINVAL;
     }
+    if ((rc = check_live(st, ask, d, why)))
+        return rc;
     fill_claims(d, ask);
+    if (d->room.max_participants > 0) {
+        d->room_config.max_participants = (uint32_t)d->room.max_participants;
+        d->claims.room_config = &d->room_config;
+    }
     return RK_OK;
 }
 

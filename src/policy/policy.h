@@ -17,6 +17,12 @@
  *    with can_update_own_metadata (it could set them once joined anyway);
  *    roomConfig.agents only by a role with may_dispatch_agents: else
  *    RK_EDENIED, never silently dropped;
+ *  - an identity banned from the room (ask->banned, live rooms) is refused
+ *    (RK_EDENIED);
+ *  - a room with max_participants is refused when that many are in it or
+ *    were issued a token in the last POLICY_PENDING_S seconds and have not
+ *    joined yet (RK_EFULL), unless the identity is one of them; the token
+ *    carries roomConfig.maxParticipants so LiveKit applies it too;
  *  - an anonymous ask (a family's configured anonymous room, no caller
  *    credentials) names the room exactly (no alias), gets identity
  *    "anon:<identity>" (so it can never take an authenticated user's seat),
@@ -30,6 +36,10 @@
 #include "../token/grants.h"
 
 #include <stdint.h>
+
+/* Tokens issued this long ago and not yet used to join count as taking a
+ * place in a room with max_participants. */
+#define POLICY_PENDING_S 60
 
 /* Prefix of every anonymous participant's identity. */
 #define POLICY_ANON_PREFIX "anon:"
@@ -46,6 +56,9 @@ typedef struct policy_ask {
     const lk_agent_dispatch *agents; /* roomConfig.agents to dispatch */
     size_t n_agents;                 /* 0 = none (no roomConfig in the token) */
     bool anonymous;                  /* no credentials: see the rules above */
+    /* Live rooms (may be NULL): whether identity is banned from room now. */
+    bool (*banned)(void *arg, const char *room, const char *identity, int64_t now);
+    void *banned_arg;
 } policy_ask;
 
 typedef struct decision {
@@ -60,10 +73,10 @@ typedef struct decision {
 } decision;
 
 /* policy_decide fills *d. Returns RK_OK, RK_ENOTFOUND (no such room),
- * RK_EDENIED (not allowed: *why says what), RK_EINVAL (ttl above the cap,
- * d->max_ttl set; or an identity/name too long, d->max_ttl 0: *why explains),
- * or a store error (RK_EIO...). *why is a static or d-owned message. The
- * decision must not be moved after the call (claims point into it). */
+ * RK_EDENIED (not allowed: *why says what), RK_EFULL (the room is full), RK_EINVAL (ttl above the
+ * cap, d->max_ttl set; or an identity/name too long, d->max_ttl 0: *why explains), or a store error
+ * (RK_EIO...). *why is a static or d-owned message. The decision must not be moved after the call
+ * (claims point into it). */
 int policy_decide(const config *cfg, store *st, const caller *who, const policy_ask *ask,
                   decision *d, const char **why);
 

@@ -33,6 +33,8 @@ const char *rk_strerror(int err)
         return "denied";
     case RK_ELIMITED:
         return "rate limited";
+    case RK_EFULL:
+        return "room is full";
     default:
         return "unknown error";
     }

@@ -19,6 +19,7 @@ enum rk_err {
     RK_ECONFLICT = -10,
     RK_EDENIED = -11,
     RK_ELIMITED = -12, /* a rate limit refused the request */
+    RK_EFULL = -13,    /* a room holds its max_participants */
 };
 
 /* rk_strerror returns a static, human-readable name for an error code. */

@@ -216,6 +216,64 @@ function liveSuite(name, makeDb) {
       assert.equal(none.status, 404, showRes(none));
     });
 
+    test('a role narrowed with the CLI reaches the live participant (UpdateParticipant) within 1 s', async (t) => {
+      memberAdd(M.db, 'blue', 'zoe');
+      assert.equal((await M.lk.join((await token(M.srv, 'zoe', 'blue')).json.token)).ok, true);
+      await until('zoe present', async () => (await presence(M.srv, 'blue')).includes('zoe'));
+      const run = cli(M.db, ['member', 'add', 'blue', 'zoe', '--role', 'listener']);
+      assert.equal(run.status, 0, showRun(run));
+      const t0 = Date.now();
+      const upd = await until('UpdateParticipant(blue, zoe)', () =>
+        M.lk.callsOf('UpdateParticipant').find((c) => c.body.identity === 'zoe' && c.status === 200));
+      t.diagnostic(`UpdateParticipant ${Date.now() - t0} ms after the CLI returned`);
+      assert.ok(Date.now() - t0 <= 1000, `update took ${Date.now() - t0} ms`);
+      assert.deepEqual(upd.value.claims.video, { roomAdmin: true, room: 'blue' });
+      assert.equal(upd.value.body.permission.canPublish, false);
+      assert.equal(upd.value.body.permission.canSubscribe, true);
+      const p = M.lk.rooms.get('blue').participants.get('zoe').info.permission;
+      assert.equal(p.canPublish, false);
+      assert.equal(p.canPublishData, false);
+      assert.ok(M.lk.rooms.get('blue').participants.has('zoe'), 'narrowed, not kicked');
+    });
+
+    test('issuance: max_participants (presence + tokens not yet used) refuses, and goes into roomConfig; a ban refuses', async () => {
+      cliOk(M.db, ['room', 'create', 'small', '--mode', 'authenticated', '--default-role', 'member', '--max-participants', '2']);
+      const r1 = await token(M.srv, 'p1', 'small');
+      assert.equal(r1.status, 200, showRes(r1));
+      const claims = JSON.parse(Buffer.from(r1.json.token.split('.')[1], 'base64url'));
+      assert.equal(claims.roomConfig.maxParticipants, 2, 'LiveKit applies it when it creates the room');
+      assert.equal((await M.lk.join(r1.json.token)).ok, true);
+      await until('p1 present', async () => (await presence(M.srv, 'small')).includes('p1'));
+      assert.equal((await token(M.srv, 'p2', 'small')).status, 200); // not joined yet: holds a place
+      const full = await token(M.srv, 'p3', 'small');
+      assert.equal(full.status, 403, showRes(full));
+      assert.equal(full.json.message, 'Room is full');
+      assert.equal((await token(M.srv, 'p2', 'small')).status, 200, 'p2 already holds a place');
+      assert.equal((await token(M.srv, 'p1', 'small')).status, 200, 'p1 is in the room');
+      const seen = await request(M.srv, 'GET', '/api/livekit/rooms/small/participants', { headers: bearer(await session('p3')) });
+      assert.equal(seen.status, 200, 'a full room still shows who is in it');
+
+      const k = await admin(M.srv, 'POST', '/admin/v1/rooms/open/participants/banned-bo/kick', { ban: '1h' });
+      assert.equal(k.status, 202);
+      await until('the ban refuses a token', async () => (await token(M.srv, 'banned-bo', 'open')).status === 403);
+      assert.equal((await token(M.srv, 'not-banned', 'open')).status, 200);
+    });
+
+    test('meetings: room_started and room_finished move the status; a COMPLETED meeting gets 409', async () => {
+      cliOk(M.db, ['meeting', 'create', 'weekly', '--creator', 'owner', '--heading', 'Weekly', '--status', 'SCHEDULED']);
+      const show = () => JSON.parse(cliOk(M.db, ['meeting', 'show', 'weekly']).stdout).status;
+      const get = async () => request(M.srv, 'GET', '/api/v1/meeting/token/weekly', { headers: bearer(await session('owner')) });
+      const r = await get();
+      assert.equal(r.status, 200, showRes(r));
+      assert.equal((await M.lk.join(r.json.token)).ok, true); // LiveKit creates the room: room_started
+      await until('PROCESSING', () => show() === 'PROCESSING');
+      await M.lk.finish('meeting-weekly'); // everyone leaves, room_finished
+      await until('COMPLETED', () => show() === 'COMPLETED');
+      const ended = await get();
+      assert.equal(ended.status, 409, showRes(ended));
+      assert.deepEqual(ended.json, { success: false, message: 'This meeting has ended' });
+    });
+
     test('webhook negatives: refused or ignored, nothing changed', async () => {
       // its own instance and store, reconciling only at start: the webhooks below
       // name a participant the stand-in does not have, which reconciliation removes

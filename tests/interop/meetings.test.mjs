@@ -251,7 +251,12 @@ describe('meetings family (seed 004), env-only set-up', () => {
         const d = await get('/api/v1/meeting/get/lifecycle', 'dev-2');
         assert.equal(d.json.meeting.status, status);
       }
-      await tokenOk('lifecycle', 'dev-2', 'member', { heading: 'Heading lifecycle', description: '', status: 'CANCELED' });
+      // issue 14: an ended meeting gets no tokens (409 in the contract's shape)
+      assertFail(await get('/api/v1/meeting/token/lifecycle', 'dev-2'), 409, 'This meeting was canceled');
+      assert.equal((await put('/api/v1/meeting/status/lifecycle', { status: 'COMPLETED' }, 'owner-1')).status, 200);
+      assertFail(await get('/api/v1/meeting/token/lifecycle', 'owner-1'), 409, 'This meeting has ended');
+      assert.equal((await put('/api/v1/meeting/status/lifecycle', { status: 'PROCESSING' }, 'owner-1')).status, 200);
+      await tokenOk('lifecycle', 'dev-2', 'member', { heading: 'Heading lifecycle', description: '', status: 'PROCESSING' });
     });
 
     test('400 for an unknown status, with the valid ones listed; the status is unchanged', async () => {
