@@ -15,6 +15,8 @@
 
 #define LIVE_PRUNE_EVERY 600   /* seconds between prunes */
 #define LIVE_KEEP        86400 /* event ids and left presence rows are kept a day */
+#define LIVE_KICK_SETTLE                                                                           \
+    10 /* seconds a carried-out kick has to land before a reconciliation repeats it */
 
 /* Webhook events by name, for metrics (a bounded label set). */
 enum { EV_ROOM_STARTED, EV_ROOM_FINISHED, EV_JOINED, EV_LEFT, EV_ABORTED, EV_OTHER, EV_COUNT };
@@ -220,9 +222,11 @@ static void on_done(void *ud, const lk_job *job, lk_outcome o, int attempts, con
               lk_outcome_name(o), "attempts", n, "detail", ok ? NULL : why, NULL);
 }
 
-/* rekick_if_revoked kicks identity again when a kick of it already carried
- * out is newer than its newest token from RoomKey, or a ban holds. */
-static void rekick_if_revoked(live *l, const char *room, const char *identity, int64_t now)
+/* rekick_if_revoked kicks identity again when a kick of it carried out at
+ * least `settle` seconds ago (one still in flight is left to land) is newer
+ * than its newest token from RoomKey, or a ban holds. */
+static void rekick_if_revoked(live *l, const char *room, const char *identity, int64_t now,
+                              int64_t settle)
 {
     store_action_filter f = {.room = room, .identity = identity, .live_after = now};
     store_action *acts = NULL;
@@ -235,8 +239,8 @@ static void rekick_if_revoked(live *l, const char *room, const char *identity, i
     bool lookup = store_audit_last_issued(l->st, room, identity, &issued) == RK_OK;
     for (size_t i = n; i-- > 0;) {
         const store_action *a = &acts[i];
-        if (strcmp(a->kind, "kick") != 0 || (a->done_at == 0 && a->ban_until <= now))
-            continue; /* a pending kick is the poller's to carry out */
+        if (strcmp(a->kind, "kick") != 0 || a->done_at == 0 || a->done_at > now - settle)
+            continue; /* pending or in flight: the poller's kick will land */
         bool banned = a->ban_until > now;
         if (banned || (lookup && issued <= a->created_at)) {
             submit_kick(l, room, identity, banned ? "banned_rejoin" : "revoked_rejoin",
@@ -269,7 +273,7 @@ static live_outcome on_joined(live *l, const lk_webhook_event *ev, int64_t now)
         p.joined_at = now;
     if (store_presence_apply(l->st, &p) != RK_OK)
         return LIVE_FAILED;
-    rekick_if_revoked(l, p.room, p.identity, now);
+    rekick_if_revoked(l, p.room, p.identity, now, 0);
     return LIVE_APPLIED;
 }
 
@@ -332,16 +336,17 @@ static int meeting_status(live *l, const char *room, bool started)
     return rc;
 }
 
-/* close_room marks everyone in room (or, with keep, everyone not listed in
- * keep[0..nkeep)) as left at now. */
+/* close_room marks everyone in room who joined before `before` and is not
+ * listed in keep[0..nkeep) as left at now (a list taken at `before` cannot
+ * know who joined after it). */
 static int close_room(store *st, const char *room, const lk_participant_info *keep, size_t nkeep,
-                      int64_t now)
+                      int64_t before, int64_t now)
 {
     store_presence *ps = NULL;
     size_t n = 0;
     int rc = store_presence_list(st, room, &ps, &n);
     for (size_t i = 0; rc == RK_OK && i < n; i++) {
-        bool kept = false;
+        bool kept = ps[i].joined_at >= before;
         for (size_t j = 0; j < nkeep && !kept; j++)
             kept = strcmp(keep[j].sid, ps[i].sid) == 0;
         if (kept)
@@ -370,7 +375,7 @@ live_outcome live_on_event(live *l, const lk_webhook_event *ev, int64_t now)
     else if ((e == EV_ROOM_STARTED || e == EV_ROOM_FINISHED) && ev->has_room) {
         rc = meeting_status(l, ev->room.name, e == EV_ROOM_STARTED);
         if (rc == RK_OK && e == EV_ROOM_FINISHED)
-            rc = close_room(l->st, ev->room.name, NULL, 0, now);
+            rc = close_room(l->st, ev->room.name, NULL, 0, INT64_MAX, now);
         o = rc == RK_OK ? LIVE_APPLIED : LIVE_FAILED;
     }
     pthread_mutex_lock(&l->mu);
@@ -387,17 +392,20 @@ static void on_participants(void *ud, const char *room, const lk_participant_inf
                             int64_t now)
 {
     live *l = ud;
-    if (close_room(l->st, room, ps, n, now) != RK_OK)
+    if (close_room(l->st, room, ps, n, now, clock_now()) != RK_OK)
         return;
     for (size_t i = 0; i < n; i++) {
-        store_presence p = {.joined_at = ps[i].joined_at ? ps[i].joined_at : now};
+        /* LiveKit lists them: in the room, even if a lost or reordered
+         * webhook marked the SID left */
+        store_presence p = {.joined_at = ps[i].joined_at ? ps[i].joined_at : now,
+                            .left_at = STORE_PRESENT};
         text_copy(p.sid, sizeof p.sid, ps[i].sid);
         text_copy(p.room, sizeof p.room, room);
         text_copy(p.identity, sizeof p.identity, ps[i].identity);
         text_copy(p.name, sizeof p.name, ps[i].name);
         text_copy(p.kind, sizeof p.kind, ps[i].kind);
         if (store_presence_apply(l->st, &p) == RK_OK)
-            rekick_if_revoked(l, room, p.identity, now);
+            rekick_if_revoked(l, room, p.identity, now, LIVE_KICK_SETTLE);
     }
 }
 
@@ -410,12 +418,12 @@ static void on_rooms(void *ud, const lk_room_info *rooms, size_t n, int64_t now)
     if (store_presence_list(l->st, NULL, &ps, &np) != RK_OK)
         return;
     for (size_t i = 0; i < np; i++) {
-        bool listed = false;
+        bool listed = ps[i].joined_at >= now; /* joined after the list was taken */
         for (size_t j = 0; j < n && !listed; j++)
             listed = strcmp(rooms[j].name, ps[i].room) == 0;
         if (listed)
             continue;
-        ps[i].left_at = now;
+        ps[i].left_at = clock_now();
         (void)store_presence_apply(l->st, &ps[i]);
     }
     free(ps);

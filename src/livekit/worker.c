@@ -79,11 +79,11 @@ static void reconcile(lk_worker *w)
     for (size_t i = 0; i < nrooms; i++) {
         lk_participant_info *ps = NULL;
         size_t n = 0;
-        o = roomservice_list_participants(w->rs, clock_now(), rooms[i].name, &ps, &n, why,
-                                          sizeof why);
+        int64_t asked = clock_now();
+        o = roomservice_list_participants(w->rs, asked, rooms[i].name, &ps, &n, why, sizeof why);
         count(w, LK_LIST_PARTICIPANTS, o);
         if ((o == LK_OK || o == LK_NOT_FOUND) && w->hooks.participants)
-            w->hooks.participants(w->hooks.ud, rooms[i].name, ps, n, clock_now());
+            w->hooks.participants(w->hooks.ud, rooms[i].name, ps, n, asked);
         else if (o != LK_OK && o != LK_NOT_FOUND)
             log_event("warn", "livekit_reconcile", "call", "ListParticipants", "room",
                       rooms[i].name, "outcome", lk_outcome_name(o), "detail", why, NULL);

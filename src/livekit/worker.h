@@ -33,11 +33,12 @@ typedef struct lk_worker_hooks {
     /* done: job finished with outcome o after attempts calls (LK_UNAVAILABLE
      * when the attempts ran out). */
     void (*done)(void *ud, const lk_job *job, lk_outcome o, int attempts, const char *why);
-    /* participants: reconciliation listed room's participants (n may be 0). */
+    /* participants: reconciliation listed room's participants (n may be 0);
+     * now is when it asked (who joined later may be missing from the list). */
     void (*participants)(void *ud, const char *room, const lk_participant_info *ps, size_t n,
                          int64_t now);
     /* rooms: a reconciliation pass listed every room (called after the
-     * participants of each). */
+     * participants of each); now is when it asked for the rooms. */
     void (*rooms)(void *ud, const lk_room_info *rooms, size_t n, int64_t now);
 } lk_worker_hooks;
 

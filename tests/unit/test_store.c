@@ -1282,6 +1282,13 @@ static void test_live(store *st)
         CHECK_STR(list[1].sid, "PA_a2");
     }
     free(list);
+    /* reconciliation is the authority: LiveKit lists PA_a1, so it is back in */
+    store_presence a1_listed = mkpresence("PA_a1", "live-room", "alice", T0, STORE_PRESENT);
+    CHECK(store_presence_apply(st, &a1_listed) == RK_OK);
+    CHECK(store_presence_list(st, "live-room", &list, &n) == RK_OK && n == 3);
+    free(list);
+    a1_left.left_at = T0 + 7;
+    CHECK(store_presence_apply(st, &a1_left) == RK_OK);
     store_presence bad = a2;
     bad.sid[0] = '\0';
     CHECK(store_presence_apply(st, &bad) == RK_EINVAL);
@@ -1351,7 +1358,7 @@ static void test_live(store *st)
     /* prune: old event ids, left rows and carried-out actions go */
     CHECK(store_live_prune(st, T0 + 200) == RK_OK);
     CHECK(store_event_record(st, "EV_1", T0 + 300) == RK_OK);
-    CHECK(count_rows("SELECT count(*) FROM presence WHERE sid = 'PA_a1'") == 0);
+    CHECK(count_rows("SELECT count(*) FROM presence WHERE sid = 'PA_a1'") == 0); /* left: pruned */
     CHECK(count_rows("SELECT count(*) FROM presence") == 3);
     CHECK(count_rows("SELECT count(*) FROM live_actions") == 1);
 }
