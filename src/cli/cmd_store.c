@@ -813,11 +813,13 @@ static int presence_list(int argc, char **argv)
 {
     const char *db = NULL;
     bool json = false;
-    int status = simple_opts(argc, argv, "participant list", LIVE_PARTICIPANT_HELP, &db, &json);
-    if (status >= 0)
-        return status;
-    if (positional(argc, argv, 1, "roomkey participant list ROOM [--json]") ||
-        check_name("room name", argv[optind]))
+    int first = 0;
+    int status =
+        simple_opts(argc, argv, "participant list", LIVE_PARTICIPANT_HELP, &db, &json, &first);
+    if (status ||
+        (status = cli_positional(argc, argv, first, 1, "roomkey participant list ROOM [--json]")))
+        return cli_exit(status);
+    if (check_name("room name", argv[first]))
         return CLI_USAGE;
     store *st = NULL;
     if (open_store(db, &st))
@@ -825,7 +827,7 @@ static int presence_list(int argc, char **argv)
     store_room r;
     store_presence *ps = NULL;
     size_t n = 0;
-    status = find_room(st, argv[optind], &r);
+    status = find_room(st, argv[first], &r);
     int rc = status ? RK_OK : store_presence_list(st, r.name, &ps, &n);
     if (rc)
         status = store_fail("list the participants", rc);
@@ -840,52 +842,35 @@ static int presence_list(int argc, char **argv)
     return status;
 }
 
-/* kick_opts reads --database and --ban; returns -1 to go on. */
-static int kick_opts(int argc, char **argv, const char **db, int64_t *ban)
+/* ban_flag takes --ban DURATION (at most a year) into the int64_t at ctx. */
+static int ban_flag(void *ctx, const char *name, char *value)
 {
-    static const struct option opts[] = {
-        {"database", required_argument, NULL, O_DATABASE},
-        {"ban", required_argument, NULL, 'b'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int opt;
-    optind = 0;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        if (opt == O_DATABASE) {
-            *db = optarg;
-        } else if (opt == 'b') {
-            if (duration_parse_seconds(optarg, ban) != RK_OK || *ban <= 0 || *ban > 31536000) {
-                fprintf(stderr, "roomkey: --ban takes a duration such as 10m (at most a year)\n");
-                return CLI_USAGE;
-            }
-        } else if (opt == 'h') {
-            fputs(LIVE_PARTICIPANT_HELP, stdout);
-            return CLI_OK;
-        } else {
-            return bad_flag("participant kick", argv, opt);
-        }
-    }
-    return -1;
+    (void)name;
+    int64_t *ban = ctx;
+    if (duration_parse_seconds(value, ban) != RK_OK || *ban <= 0 || *ban > 31536000)
+        return cli_usage("--ban takes a duration such as 10m (at most a year)");
+    return CLI_OK;
 }
 
 static int presence_kick(int argc, char **argv)
 {
     const char *db = NULL;
     int64_t ban = 0, now = clock_now();
-    int status = kick_opts(argc, argv, &db, &ban);
-    if (status >= 0)
-        return status;
-    if (positional(argc, argv, 2, "roomkey participant kick ROOM IDENTITY [--ban DURATION]") ||
-        check_name("room name", argv[optind]) || check_name("identity", argv[optind + 1]))
+    int first = 0;
+    const cli_flag flags[] = {{"database", .str = &db}, {"ban", .fn = ban_flag, .ctx = &ban}};
+    int status = cli_flags(argc, argv, "participant kick", LIVE_PARTICIPANT_HELP, flags, 2, &first);
+    if (status ||
+        (status = cli_positional(argc, argv, first, 2,
+                                 "roomkey participant kick ROOM IDENTITY [--ban DURATION]")))
+        return cli_exit(status);
+    if (check_name("room name", argv[first]) || check_name("identity", argv[first + 1]))
         return CLI_USAGE;
-    const char *identity = argv[optind + 1];
+    const char *identity = argv[first + 1];
     store *st = NULL;
     if (open_store(db, &st))
         return CLI_FAIL;
     store_room r;
-    status = find_room(st, argv[optind], &r);
+    status = find_room(st, argv[first], &r);
     int rc = status ? RK_OK
                     : live_kick_record(st, r.name, identity, "admin_kick", ban ? now + ban : 0,
                                        CLI_KICK_MEMORY, now);
