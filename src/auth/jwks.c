@@ -27,6 +27,7 @@
 #include <openssl/param_build.h>
 #include <openssl/rsa.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -284,6 +285,45 @@ static int ed_key(const json_t *jwk, EVP_PKEY **out)
     return *out ? RK_OK : RK_EINVAL;
 }
 
+/* for_signatures says whether a JWK may verify signatures: "use", when
+ * present, is "sig", and "key_ops" (RFC 7517 4.3), when present, allows
+ * "verify". */
+static bool for_signatures(const json_t *jwk)
+{
+    const char *s;
+    size_t len;
+    int r = get_str(jwk, "use", &s, &len);
+    if (r < 0 || (r == 1 && strcmp(s, "sig") != 0))
+        return false;
+    json_t *ops = json_object_get(jwk, "key_ops");
+    if (!ops)
+        return true;
+    if (!json_is_array(ops))
+        return false;
+    size_t i;
+    json_t *op;
+    json_array_foreach(ops, i, op)
+    {
+        if (json_is_string(op) && strcmp(json_string_value(op), "verify") == 0)
+            return true;
+    }
+    return false;
+}
+
+/* jwk_pkey reads the public key of k's type (RSA; EC on P-256; OKP
+ * Ed25519) from jwk into k->pkey. */
+static int jwk_pkey(const json_t *jwk, jkey *k)
+{
+    const char *crv;
+    size_t crvlen;
+    if (k->kty == KTY_RSA)
+        return rsa_key(jwk, &k->pkey);
+    const char *want = k->kty == KTY_EC ? "P-256" : "Ed25519";
+    if (get_str(jwk, "crv", &crv, &crvlen) != 1 || strcmp(crv, want) != 0)
+        return RK_EINVAL;
+    return k->kty == KTY_EC ? ec_key(jwk, &k->pkey) : ed_key(jwk, &k->pkey);
+}
+
 /* parse_jwk turns one JWK into *k (kid and pkey owned by the caller).
  * Returns RK_OK, RK_EINVAL for a key to skip (unsupported or malformed), or
  * RK_ENOMEM. */
@@ -292,8 +332,8 @@ static int parse_jwk(const json_t *jwk, jkey *k)
     memset(k, 0, sizeof *k);
     if (!json_is_object(jwk))
         return RK_EINVAL;
-    const char *s, *crv;
-    size_t len, crvlen;
+    const char *s;
+    size_t len;
     if (get_str(jwk, "kty", &s, &len) != 1)
         return RK_EINVAL;
     if (strcmp(s, "RSA") == 0)
@@ -305,26 +345,9 @@ static int parse_jwk(const json_t *jwk, jkey *k)
     else
         return RK_EINVAL; /* "oct" (RFC 8725: no HS keys from a JWKS) or unknown */
 
-    int r = get_str(jwk, "use", &s, &len);
-    if (r < 0 || (r == 1 && strcmp(s, "sig") != 0))
+    if (!for_signatures(jwk))
         return RK_EINVAL;
-    /* key_ops (RFC 7517 4.3), when present, must allow "verify". */
-    json_t *ops = json_object_get(jwk, "key_ops");
-    if (ops) {
-        size_t i;
-        json_t *op;
-        int verify = 0;
-        if (!json_is_array(ops))
-            return RK_EINVAL;
-        json_array_foreach(ops, i, op)
-        {
-            if (json_is_string(op) && strcmp(json_string_value(op), "verify") == 0)
-                verify = 1;
-        }
-        if (!verify)
-            return RK_EINVAL;
-    }
-    r = get_str(jwk, "alg", &s, &len);
+    int r = get_str(jwk, "alg", &s, &len);
     if (r < 0)
         return RK_EINVAL;
     if (r == 1) {
@@ -338,22 +361,7 @@ static int parse_jwk(const json_t *jwk, jkey *k)
     if (r < 0 || kidlen > KID_MAX)
         return RK_EINVAL;
 
-    int rc;
-    switch (k->kty) {
-    case KTY_RSA:
-        rc = rsa_key(jwk, &k->pkey);
-        break;
-    case KTY_EC:
-        if (get_str(jwk, "crv", &crv, &crvlen) != 1 || strcmp(crv, "P-256") != 0)
-            return RK_EINVAL;
-        rc = ec_key(jwk, &k->pkey);
-        break;
-    default:
-        if (get_str(jwk, "crv", &crv, &crvlen) != 1 || strcmp(crv, "Ed25519") != 0)
-            return RK_EINVAL;
-        rc = ed_key(jwk, &k->pkey);
-        break;
-    }
+    int rc = jwk_pkey(jwk, k);
     ERR_clear_error(); /* a refused key may leave OpenSSL errors queued */
     if (rc != RK_OK)
         return rc == RK_ENOMEM ? RK_ENOMEM : RK_EINVAL;

@@ -78,12 +78,11 @@ int authn_new(const config *cfg, authn **out, char *why, size_t cap)
             rc = jwks_new(is->jwks, &o, &a->keys[i], why, cap);
         }
     }
-    if (rc) {
+    if (rc)
         authn_free(a);
-        return rc;
-    }
-    *out = a;
-    return RK_OK;
+    else
+        *out = a;
+    return rc;
 }
 
 void authn_free(authn *a)

@@ -208,12 +208,11 @@ int config_load(const char *path, config **out, char *why, size_t why_cap)
         if (SECTIONS[i]->wipe)
             SECTIONS[i]->wipe(&ld);
     OPENSSL_cleanse(&ld, sizeof ld);
-    if (rc) {
+    if (rc == RK_OK)
+        *out = c;
+    else
         config_free(c);
-        return rc;
-    }
-    *out = c;
-    return RK_OK;
+    return rc;
 }
 
 /* config_free lets each section free what it owns, then wipes the struct. */

@@ -195,10 +195,10 @@ int store_open(const char *url, store **out, char *why, size_t why_cap)
     if (st->ops->start && (rc = st->ops->start(st)) != RK_OK) {
         rk_fail(rc, why, why_cap, "cannot start the %s change feed", st->ops->name);
         store_close(st);
-        return rc;
+    } else {
+        *out = st;
     }
-    *out = st;
-    return RK_OK;
+    return rc;
 }
 
 void store_close(store *st)

@@ -128,12 +128,11 @@ int duration_parse_whole_seconds(const char *s, int64_t *out_s)
 
 int duration_parse_seconds(const char *s, int64_t *out_s)
 {
-    int64_t secs;
+    int64_t secs = 0;
     int rc = duration_parse_whole_seconds(s, &secs);
-    if (rc)
-        return rc;
-    if (secs == 0)
-        return RK_EINVAL;
-    *out_s = secs;
-    return RK_OK;
+    if (rc == RK_OK && secs == 0)
+        rc = RK_EINVAL; /* a token lifetime can't be 0 */
+    if (rc == RK_OK)
+        *out_s = secs;
+    return rc;
 }
