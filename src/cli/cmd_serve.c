@@ -256,6 +256,17 @@ static void drain(runtime *rt, http_server *srv)
     log_event("info", "stopped", NULL);
 }
 
+/* announce prints the address srv listens on and logs the start. */
+static void announce(const config *c, http_server *srv, const char *db_shown)
+{
+    const char *host = c->listen_host;
+    bool v6 = strchr(host, ':') != NULL;
+    printf("listening on http://%s%s%s:%u\n", v6 ? "[" : "", host, v6 ? "]" : "",
+           http_server_port(srv));
+    fflush(stdout);
+    log_event("info", "started", "database", db_shown, NULL);
+}
+
 int cmd_serve(int argc, char **argv)
 {
     const char *path = NULL;
@@ -314,12 +325,7 @@ int cmd_serve(int argc, char **argv)
         fprintf(stderr, "roomkey: %s\n", why);
         goto out;
     }
-    const char *host = c->listen_host;
-    bool v6 = strchr(host, ':') != NULL;
-    printf("listening on http://%s%s%s:%u\n", v6 ? "[" : "", host, v6 ? "]" : "",
-           http_server_port(srv));
-    fflush(stdout);
-    log_event("info", "started", "database", db_shown, NULL);
+    announce(c, srv, db_shown);
     /* request lines are written in batches, at most this late */
     if (log_buffer_start(REQUEST_LOG_FLUSH_MS) != RK_OK)
         log_event("warn", "log_unbuffered", "note", "request lines are written one by one", NULL);
