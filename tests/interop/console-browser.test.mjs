@@ -17,7 +17,9 @@ import { fileURLToPath } from 'node:url';
 
 import { chromium } from 'playwright-core';
 
-import { ADMIN_KEY, LK_SECRET, mintAs, opsServer, SESSION_SECRET, verifyToken } from './ops-lib.mjs';
+import { LiveKitStandin } from './livekit-standin.mjs';
+
+import { ADMIN_KEY, LK_KEY, LK_SECRET, mintAs, opsServer, SESSION_SECRET, verifyToken, waitFor } from './ops-lib.mjs';
 import { rand, request, showRes, stopChecked } from './service-lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -31,12 +33,16 @@ const admin = (method, p, body) => request(B.srv, method, p, { body, headers: { 
 
 before(async () => {
   B.opsKey = `rk_console_${rand(16)}`;
+  // The LiveKit stand-in: RoomKey's RoomService calls go to it, its webhooks come back.
+  B.lk = await new LiveKitStandin({ keys: { [LK_KEY]: LK_SECRET } }).start();
   ({ tmp: B.tmp, srv: B.srv } = await opsServer({
+    env: { LIVEKIT_HOST: B.lk.url },
     yaml: {
       console: { enabled: true },
       api_keys: [{ id: 'console-ops', key: B.opsKey, permissions: ['admin'] }],
     },
   }));
+  B.lk.webhookUrls.push(`${B.srv.base}/livekit/webhook`);
   B.profile = fs.mkdtempSync(path.join(os.tmpdir(), 'roomkey-chromium-'));
   B.ctx = await chromium.launchPersistentContext(B.profile, {
     executablePath: CHROMIUM,
@@ -61,6 +67,7 @@ after(async () => {
   await B.ctx?.close();
   if (B.profile) fs.rmSync(B.profile, { recursive: true, force: true });
   await stopChecked(B.srv);
+  await B.lk?.stop();
   B.tmp?.cleanup();
 });
 
@@ -274,6 +281,37 @@ describe('the console in chromium', () => {
     const res = await mintAs(B.srv, subject, room);
     const claims = await verifyToken(res.json.token);
     assert.equal(claims.video.roomAdmin, true, 'the next token carries the new role');
+  });
+
+  test('see who is in the call (a participant joined through the LiveKit stand-in) and kick them', async () => {
+    const p = B.page;
+    const res = await mintAs(B.srv, subject, room);
+    assert.equal(res.status, 200, showRes(res));
+    const joined = await B.lk.join(res.json.token);
+    assert.equal(joined.ok, true, joined.reason);
+    const row = p.locator(`section[aria-labelledby="live-title"] tr[data-identity="${subject}"]`);
+    await waitFor(async () => {
+      await p.getByRole('button', { name: 'Refresh' }).click();
+      await viewIs(room);
+      return (await row.count()) === 1;
+    }, 'the participant in the room view');
+    assert.match(await row.textContent(), /standard|STANDARD|\d{4}-\d\d-\d\d/i);
+    await shot('room-live');
+    const before = B.lk.callsOf('RemoveParticipant').length;
+    await row.getByRole('button', { name: 'Kick' }).click();
+    await answerConfirm(new RegExp(`Kick ${subject} out of the call in "${room}"`), false);
+    assert.equal(B.lk.callsOf('RemoveParticipant').length, before, 'cancel kicks nobody');
+    await row.getByRole('button', { name: 'Kick' }).click();
+    await answerConfirm(/Kick/, true);
+    await waitFor(() => B.lk.callsOf('RemoveParticipant').slice(before).some((c) => c.body.identity === subject && c.status === 200),
+      'RemoveParticipant for the kicked identity');
+    await waitFor(async () => {
+      await p.getByRole('button', { name: 'Refresh' }).click();
+      await viewIs(room);
+      return (await row.count()) === 0;
+    }, 'the participant gone from the room view');
+    const m = await admin('GET', `/admin/v1/rooms/${room}/members/${subject}`);
+    assert.equal(m.status, 200, 'a kick keeps the membership');
   });
 
   test('remove the member, after a confirmation (cancel keeps them)', async () => {

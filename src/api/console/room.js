@@ -91,37 +91,39 @@ function members(shell, room, list) {
     line, form);
 }
 
-/** The live participants section, or null when the server has no presence routes. */
+const BANS = [['', 'no ban'], ['10m', '10 minutes'], ['1h', '1 hour'], ['24h', '24 hours']];
+
+/** Who is in the call now (from LiveKit's webhooks), with kick. */
 async function participants(shell, room) {
-  if (!shell.status?.presence) return null;
-  let data;
-  try {
-    data = await call('GET', `/rooms/${seg(room.name)}/participants`);
-  } catch (e) {
-    return h('section.card', {}, h('h2', {}, 'In the call'), h('p.error', { role: 'alert' }, e.message));
-  }
-  const list = data.participants ?? [];
+  const { participants: list } = await call('GET', `/rooms/${seg(room.name)}/participants`);
   const line = errorLine();
+  const ban = field('After a kick, keep them out for', { tag: 'select', options: BANS, value: '' });
+  ban.wrap.classList.add('ban');
   const rows = list.map((p) => {
     const kick = h('button.danger', { type: 'button' }, 'Kick');
     kick.addEventListener('click', async () => {
-      if (!(await confirmAction(`Kick ${p.identity} out of the call in "${room.name}"? Their membership stays; they may join again.`, 'Kick'))) return;
+      const banned = ban.input.value;
+      const text = `Kick ${p.identity} out of the call in "${room.name}"?` +
+        (banned ? ` They cannot join again for ${ban.input.selectedOptions[0].textContent}.` : ' Their membership stays.');
+      if (!(await confirmAction(text, 'Kick'))) return;
       showError(line, null);
       try {
-        await call('POST', `/rooms/${seg(room.name)}/participants/${seg(p.identity)}/kick`, { body: {} });
+        await call('POST', `/rooms/${seg(room.name)}/participants/${seg(p.identity)}/kick`, banned ? { body: { ban: banned } } : {});
         shell.go(location.hash);
       } catch (e) {
         showError(line, e);
       }
     });
     return h('tr', { 'data-identity': p.identity },
-      h('th', { scope: 'row' }, p.identity), h('td', {}, p.subject ?? '-'), h('td', {}, p.role ?? '-'),
+      h('th', { scope: 'row' }, p.identity), h('td', {}, p.name || '-'), h('td', {}, p.kind ?? '-'),
       h('td', {}, when(p.joined_at)), h('td', {}, kick));
   });
+  const refresh = h('button.quiet', { type: 'button' }, 'Refresh');
+  refresh.addEventListener('click', () => shell.go(location.hash));
   return h('section.card', { 'aria-labelledby': 'live-title' },
-    h('h2#live-title', {}, `In the call (${list.length})`),
-    list.length ? table(`Participants in ${room.name}`, ['Identity', 'Subject', 'Role', 'Joined', ''], rows) : h('p', {}, 'Nobody is in the call.'),
-    line);
+    h('div.row.spread', {}, h('h2#live-title', {}, `In the call (${list.length})`), refresh),
+    list.length ? table(`Participants in ${room.name}`, ['Identity', 'Name', 'Kind', 'Joined', ''], rows) : h('p', {}, 'Nobody is in the call.'),
+    list.length ? ban.wrap : null, line);
 }
 
 export async function roomView(shell, name) {

@@ -77,7 +77,7 @@ export async function roomsView(shell, query) {
   filter();
   return h('section', {},
     heading('Rooms'),
-    h('div.toolbar', {}, search.wrap, count),
+    h('div.toolbar', { role: 'search' }, search.wrap, count),
     rooms.length ? table('Rooms', ['Name', 'Alias', 'Mode', 'Default role', 'Max participants', 'Max TTL', 'Created'], tbody)
       : h('p', {}, 'No rooms yet.'),
     createForm(shell));
