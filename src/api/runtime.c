@@ -185,6 +185,9 @@ static void note_fixed(const config *o, const config *n)
         {o->max_header != n->max_header, "server.max_header"},
         {o->max_connections != n->max_connections, "server.max_connections"},
         {o->conn_timeout_s != n->conn_timeout_s, "server.connection_timeout"},
+        {o->max_conns_per_ip != n->max_conns_per_ip, "server.max_connections_per_ip"},
+        {o->head_timeout_s != n->head_timeout_s, "server.head_timeout"},
+        {o->body_timeout_s != n->body_timeout_s, "server.body_timeout"},
         {memcmp(o->families, n->families, sizeof o->families) != 0, "families"},
         {o->rate_limit.max_entries != n->rate_limit.max_entries, "rate_limit.max_entries"},
     };

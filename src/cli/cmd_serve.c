@@ -312,8 +312,9 @@ int cmd_serve(int argc, char **argv)
         goto out;
     }
     runtime_set_live(rt, lv);
-    http_limits lim = {c->threads, c->max_body, c->max_header, c->max_connections,
-                       c->conn_timeout_s};
+    http_limits lim = {c->threads,         c->max_body,       c->max_header,
+                       c->max_connections, c->conn_timeout_s, c->max_conns_per_ip,
+                       c->head_timeout_s,  c->body_timeout_s};
     if (http_server_new(&lim, &srv) != RK_OK ||
         register_families(c, srv, runtime_api(rt)) != RK_OK ||
         api_webhook_register(srv, runtime_api(rt), c->live.webhook_path) != RK_OK) {

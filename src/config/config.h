@@ -200,6 +200,9 @@ typedef struct config {
     size_t max_header;             /* bytes; default 8192 */
     unsigned max_connections;      /* default 1024 */
     unsigned conn_timeout_s;       /* idle/slow connection cut-off; default 10 */
+    unsigned max_conns_per_ip;     /* open connections per client address; default 64; 0 = off */
+    unsigned head_timeout_s;       /* whole request head deadline; default 10 */
+    unsigned body_timeout_s;       /* whole request body deadline; default 30 */
     bool dev_mode;                 /* allow short LiveKit secrets (never in production) */
     bool families[FAMILY_COUNT];   /* which route families are served; default all */
 

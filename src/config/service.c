@@ -63,15 +63,52 @@ static void server_defaults(config *c)
     c->max_header = 8192;
     c->max_connections = 1024;
     c->conn_timeout_s = 10;
+    c->max_conns_per_ip = 64;
+    c->head_timeout_s = 10;
+    c->body_timeout_s = 30;
     c->shutdown_timeout = 10;
+}
+
+/* server_guard_parse reads server.max_connections_per_ip, head_timeout and
+ * body_timeout (any may be NULL: absent) into c. */
+static int server_guard_parse(yaml_ctx *y, config *c, const ynode *per_ip, const ynode *head,
+                              const ynode *body)
+{
+    char p[YAML_PATH_CAP];
+    int64_t x = 0;
+    int rc;
+    if (per_ip) {
+        if ((rc = yaml_get_int(y, per_ip, yaml_sub(p, "server", "max_connections_per_ip"), 0,
+                               100000, &x)))
+            return rc;
+        c->max_conns_per_ip = (unsigned)x;
+    }
+    if (head) {
+        if ((rc = yaml_get_dur(y, head, yaml_sub(p, "server", "head_timeout"), 1, 300, &x)))
+            return rc;
+        c->head_timeout_s = (unsigned)x;
+    }
+    if (body) {
+        if ((rc = yaml_get_dur(y, body, yaml_sub(p, "server", "body_timeout"), 1, 300, &x)))
+            return rc;
+        c->body_timeout_s = (unsigned)x;
+    }
+    return RK_OK;
 }
 
 /* server_parse reads `server:` into ld->cfg (no allocation). */
 static int server_parse(config_loader *ld, const ynode *n)
 {
-    enum { LISTEN, THREADS, BODY, HEADER, CONNS, TIMEOUT, NF };
-    static const char *const names[NF] = {"listen",     "threads",         "max_body",
-                                          "max_header", "max_connections", "connection_timeout"};
+    enum { LISTEN, THREADS, BODY, HEADER, CONNS, TIMEOUT, PER_IP, HEAD_T, BODY_T, NF };
+    static const char *const names[NF] = {"listen",
+                                          "threads",
+                                          "max_body",
+                                          "max_header",
+                                          "max_connections",
+                                          "connection_timeout",
+                                          "max_connections_per_ip",
+                                          "head_timeout",
+                                          "body_timeout"};
     const ynode *v[NF];
     yaml_ctx *y = &ld->y;
     config *c = ld->cfg;
@@ -116,7 +153,7 @@ static int server_parse(config_loader *ld, const ynode *n)
             return rc;
         c->conn_timeout_s = (unsigned)x;
     }
-    return RK_OK;
+    return server_guard_parse(y, c, v[PER_IP], v[HEAD_T], v[BODY_T]);
 }
 
 /* server_env overlays ROOMKEY_LISTEN, ROOMKEY_DATABASE and ROOMKEY_DEV_MODE. */

@@ -8,11 +8,14 @@
 #include "../util/rng.h"
 #include "../util/text.h"
 #include "clientip.h"
+#include "connguard.h"
 #include "cors.h"
+#include "head.h"
 #include "metrics.h"
 #include "ratelimit.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -27,7 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define XFF_MAX_HEADERS 8 /* X-Forwarded-For headers read at most */
+#define XFF_MAX_HEADERS 8   /* X-Forwarded-For headers read at most */
+#define HEAD_MAX_FIELDS 128 /* header fields in one request head */
 
 struct http_server {
     http_limits lim;
@@ -36,6 +40,7 @@ struct http_server {
     bool probe[HTTP_MAX_ROUTES]; /* registered with http_server_add_probe */
     size_t n_routes;
     struct MHD_Daemon *d;
+    connguard *guard; /* per-IP cap and deadlines, while started */
     uint16_t port;
     http_policy_acquire acquire; /* NULL: no policy */
     http_policy_release release;
@@ -62,7 +67,12 @@ struct http_hold {
 /* Per-request state kept between libmicrohttpd's calls (owned, freed in
  * on_done). */
 typedef struct req_state {
-    char *body; /* NUL-terminated, at most lim.max_body bytes */
+    connguard_conn *gc; /* the connection's guard record (NULL: none) */
+    const char *target; /* raw request target in libmicrohttpd's buffer */
+    size_t target_len;  /* its length up to the first NUL */
+    bool target_bad;    /* it holds %00 */
+    bool close;         /* close the connection after the answer */
+    char *body;         /* NUL-terminated, at most lim.max_body bytes */
     size_t len;
     size_t cap;
     bool too_large;
@@ -337,17 +347,29 @@ static enum MHD_Result finish_held(http_server *s, struct MHD_Connection *c, req
 }
 
 /* after_handler finishes resp, or, when the handler took a hold, keeps it
- * and suspends the connection until the release (unless it already came). */
+ * for hold_wait. It does not suspend the connection itself: libmicrohttpd
+ * 0.9.75 keeps a connection suspended in this call waiting to read, and
+ * after the resume it reads the end of a half-closed client's stream and
+ * closes without answering. Returning without a response makes it wait for
+ * the application instead and call again at once (hold_wait). */
 static enum MHD_Result after_handler(http_server *s, struct MHD_Connection *c, req_state *st,
                                      const char *method, http_resp *resp)
 {
     if (!st->hold)
         return finish(s, c, st, method, resp);
     st->held = *resp;
+    return MHD_YES;
+}
+
+/* hold_wait runs on the calls after a handler took a hold: it sends the
+ * held response once released, else suspends the connection until then. */
+static enum MHD_Result hold_wait(http_server *s, struct MHD_Connection *c, req_state *st,
+                                 const char *method)
+{
     http_hold *h = st->hold;
     pthread_mutex_lock(&h->mu);
     bool done = h->done;
-    if (!done) {
+    if (!done && !h->suspended) {
         h->suspended = true;
         MHD_suspend_connection(c);
     }
@@ -521,7 +543,7 @@ static enum MHD_Result finish(http_server *s, struct MHD_Connection *c, req_stat
     };
     log_fields_buffered("info", "request", f, sizeof f / sizeof f[0]);
     metrics_request(st->metric, status, us);
-    return send_resp(c, resp, atomic_load(&s->draining));
+    return send_resp(c, resp, st->close || atomic_load(&s->draining));
 }
 
 /* too_many renders a 429 with Retry-After in the family's shape. */
@@ -704,13 +726,14 @@ static void route_and_handle(http_server *s, req_state *st, struct MHD_Connectio
         handle(st, c, r, &pp, method, url, resp);
 }
 
-/* begin sets up a request's state on libmicrohttpd's first call: policy,
- * id, client address. NULL when out of memory. */
-static req_state *begin(http_server *s, struct MHD_Connection *c)
+/* begin sets up a request's state on libmicrohttpd's first call to the
+ * handler: policy, id, client address. st is what on_target made (NULL:
+ * allocate here). NULL when out of memory. */
+static req_state *begin(http_server *s, struct MHD_Connection *c, req_state *st)
 {
-    req_state *st = calloc(1, sizeof *st);
-    if (!st)
+    if (!st && !(st = calloc(1, sizeof *st)))
         return NULL;
+    st->srv = s;
     atomic_fetch_add(&s->in_flight, 1);
     metrics_in_flight(1);
     st->t0_us = now_us();
@@ -723,6 +746,93 @@ static req_state *begin(http_server *s, struct MHD_Connection *c)
     return st;
 }
 
+/* on_target runs when libmicrohttpd has read a request line, before it
+ * decodes the target: it keeps the raw target's place and length and
+ * checks it for %00 (head.h). Its result is the request's state. */
+static void *on_target(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    (void)cls, (void)c;
+    req_state *st = calloc(1, sizeof *st);
+    if (st && uri) {
+        head_verdict v;
+        st->target = uri;
+        st->target_len = strlen(uri);
+        st->target_bad = head_check_target(uri, st->target_len, &v) != RK_OK;
+    }
+    return st;
+}
+
+/* Header fields collected for head_refused. */
+typedef struct field_list {
+    head_field f[HEAD_MAX_FIELDS];
+    size_t n;
+} field_list;
+
+static enum MHD_Result collect_field(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     size_t key_size, const char *value, size_t value_size)
+{
+    (void)kind;
+    field_list *l = cls;
+    if (l->n < HEAD_MAX_FIELDS)
+        l->f[l->n] = (head_field){key, key_size, value ? value : "", value ? value_size : 0};
+    l->n++;
+    return MHD_YES;
+}
+
+/* head_framed says whether the head read by libmicrohttpd 0.9.75 was framed
+ * as RoomKey accepts: every line ended by CRLF and nothing hidden in it.
+ * That version cuts a line at a NUL byte, accepts a bare LF as a line end
+ * and joins folded lines without a word; what it does leave is its buffer,
+ * where the request line and the fields lie in order, each line end turned
+ * into two NULs. So the head is framed when each field starts two bytes
+ * after the end of the line before it and the head ends four bytes after
+ * the last one. */
+static bool head_framed(const char *start, size_t size, const char *version, const field_list *l)
+{
+    uintptr_t end = (uintptr_t)start + size;
+    uintptr_t at = (uintptr_t)version + strlen(version); /* end of the request line */
+    for (size_t i = 0; i < l->n; i++) {
+        const head_field *f = &l->f[i];
+        if ((uintptr_t)f->name != at + 2 || (uintptr_t)f->value < (uintptr_t)f->name ||
+            (uintptr_t)f->value + f->value_len >= end)
+            return false;
+        at = (uintptr_t)f->value + f->value_len;
+    }
+    return at + 4 == end;
+}
+
+/* head_refused applies head.h's rules and the header size limit to the
+ * head libmicrohttpd read; true with the answer's status and message in v
+ * when the request is refused. */
+static bool head_refused(http_server *s, struct MHD_Connection *c, const req_state *st,
+                         const char *method, const char *version, head_verdict *v)
+{
+    field_list *l = malloc(sizeof *l);
+    const union MHD_ConnectionInfo *hs =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    size_t size = hs ? hs->header_size : 0;
+    uint64_t cl;
+    *v = (head_verdict){400, "Malformed request head"};
+    if (!l) {
+        *v = (head_verdict){503, "Out of memory"};
+        return true;
+    }
+    l->n = 0;
+    MHD_get_connection_values_n(c, MHD_HEADER_KIND, collect_field, l);
+    bool bad = true;
+    if (size > s->lim.max_header || l->n > HEAD_MAX_FIELDS)
+        *v = (head_verdict){431, "Request header fields too large"};
+    else if (st->target_bad || (st->target && *version &&
+                                (uintptr_t)version - 1 - (uintptr_t)st->target != st->target_len))
+        *v = (head_verdict){400, "The request target must not contain a NUL byte"};
+    else if (!st->target || !head_framed(method, size, version, l))
+        *v = (head_verdict){400, "Malformed header field"};
+    else
+        bad = head_check_fields(l->f, l->n, s->lim.max_body, &cl, v) != RK_OK;
+    free(l);
+    return bad;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_size, void **con_cls)
@@ -730,28 +840,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     http_server *s = cls;
     req_state *st = *con_cls;
     http_resp resp = {0};
-    if (!st) {
-        st = begin(s, c);
+    if (!st || !st->srv) {
+        st = begin(s, c, st);
         if (!st)
             return MHD_NO;
-        st->srv = s;
         *con_cls = st;
-        /* Refuse a declared oversized body before reading any of it. */
-        const char *cl =
-            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl) {
-            char *end;
-            unsigned long long v = strtoull(cl, &end, 10);
-            if (*end == '\0' && v > s->lim.max_body) {
-                st->too_large = true;
-                family_errors(s, url)(&resp, 413, "Request body too large");
-                return finish(s, c, st, method, &resp);
-            }
+        head_verdict v;
+        if (head_refused(s, c, st, method, version, &v)) {
+            /* One answer, then the connection is closed (head.h). */
+            st->close = true;
+            st->too_large = v.status == 413;
+            family_errors(s, url)(&resp, v.status, v.message);
+            return finish(s, c, st, method, &resp);
         }
+        const union MHD_ConnectionInfo *sc =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        st->gc = sc ? sc->socket_context : NULL;
+        connguard_enter(s->guard, st->gc, CONNGUARD_BODY);
         return MHD_YES;
     }
-    if (st->hold) /* resumed: the hold was released */
-        return st->hold->done ? finish_held(s, c, st, method) : MHD_YES;
+    if (st->hold)
+        return hold_wait(s, c, st, method);
     if (*upload_size) {
         size_t n = *upload_size;
         *upload_size = 0;
@@ -776,6 +885,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         st->body[st->len] = '\0';
         return MHD_YES;
     }
+    connguard_enter(s->guard, st->gc, CONNGUARD_ANSWER);
     if (st->too_large)
         family_errors(s, url)(&resp, 413, "Request body too large");
     else
@@ -801,6 +911,11 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)c, (void)code;
     http_server *s = cls;
     req_state *st = *con_cls;
+    if (st && !st->srv) { /* a request line only: the handler never ran */
+        free(st);
+        *con_cls = NULL;
+        return;
+    }
     if (st) {
         if (st->hold) {
             pthread_mutex_lock(&st->hold->mu);
@@ -813,12 +928,73 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
         }
         if (st->pol && s->release)
             s->release(s->policy_arg, st->pol);
+        connguard_enter(s->guard, st->gc, CONNGUARD_HEAD); /* the next request's */
         free(st->body);
         free(st);
         *con_cls = NULL;
         atomic_fetch_sub(&s->in_flight, 1);
         metrics_in_flight(-1);
     }
+}
+
+/* peer_trusted says whether addr is a trusted proxy of the current policy
+ * (its connections are not counted against the per-IP cap). */
+static bool peer_trusted(http_server *s, const uint8_t addr[16])
+{
+    const http_policy *p = s->acquire ? s->acquire(s->policy_arg) : NULL;
+    bool trusted = false;
+    for (size_t i = 0; p && i < p->n_trusted && !trusted; i++)
+        trusted = ipnet_contains(&p->trusted[i], addr);
+    if (p && s->release)
+        s->release(s->policy_arg, p);
+    return trusted;
+}
+
+/* on_connection tells the guard about connections opened and closed. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    http_server *s = cls;
+    if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        connguard_close(s->guard, *socket_context);
+        *socket_context = NULL;
+        return;
+    }
+    const union MHD_ConnectionInfo *fd =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    uint8_t addr[16];
+    peer_addr(c, addr);
+    connguard_conn *gc = NULL;
+    if (fd)
+        connguard_open(s->guard, fd->connect_fd, addr, peer_trusted(s, addr), &gc);
+    *socket_context = gc;
+}
+
+/* listen_on makes the listening socket for ai: SO_REUSEADDR (a restart may
+ * bind while old connections linger in TIME_WAIT) but never SO_REUSEPORT,
+ * so a port another process listens on is refused, not shared. */
+static int listen_on(const struct addrinfo *ai, const char *host, uint16_t port, int *fd_out,
+                     char *why, size_t cap)
+{
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0)
+        return rk_fail(RK_EIO, why, cap, "cannot listen on %s:%u: %s", host, port, strerror(errno));
+    int on = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    if (ai->ai_family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, SOMAXCONN) != 0) {
+        int e = errno;
+        close(fd);
+        if (e == EADDRINUSE)
+            return rk_fail(RK_EIO, why, cap,
+                           "cannot listen on %s:%u: the address is already in use (is another "
+                           "roomkey or another server running on this port?)",
+                           host, port);
+        return rk_fail(RK_EIO, why, cap, "cannot listen on %s:%u: %s", host, port, strerror(e));
+    }
+    *fd_out = fd;
+    return RK_OK;
 }
 
 int http_server_start(http_server *s, const char *host, uint16_t port, char *why, size_t cap)
@@ -839,29 +1015,45 @@ int http_server_start(http_server *s, const char *host, uint16_t port, char *why
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         threads = n > 0 ? (unsigned)n : 1;
     }
-    /* The per-connection memory pool holds the request line and headers:
-     * a request whose headers exceed it is refused by libmicrohttpd. */
-    size_t pool = s->lim.max_header + 4096;
-    /* MHD_USE_ITC: required by MHD_quiesce_daemon (graceful shutdown);
-     * suspend/resume: held responses (http_req_hold). */
+    int fd = -1;
+    int rc = listen_on(ai, host, port, &fd, why, cap);
     unsigned flags =
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    s->d = MHD_start_daemon(flags, port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
-                            mhd_log, NULL, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-                            MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
-                            s->lim.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-                            s->lim.conn_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool,
-                            MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
-                            MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
     freeaddrinfo(ai);
+    connguard_limits gl = {s->lim.max_conns_per_ip, s->lim.head_timeout_s, s->lim.body_timeout_s};
+    if (rc == RK_OK && (rc = connguard_new(&gl, &s->guard)) != RK_OK) {
+        close(fd);
+        snprintf(why, cap, "cannot start the connection watchdog");
+    }
+    if (rc != RK_OK)
+        return rc;
+    /* The per-connection memory pool holds the request line and headers:
+     * a request whose headers exceed it is refused by libmicrohttpd.
+     * MHD_USE_ITC: required by MHD_quiesce_daemon (graceful shutdown);
+     * suspend/resume: held responses (http_req_hold). */
+    size_t pool = s->lim.max_header + 4096;
+    s->d = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_CONNECTION_LIMIT, s->lim.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+        s->lim.conn_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool,
+        MHD_OPTION_NOTIFY_COMPLETED, on_done, s, MHD_OPTION_URI_LOG_CALLBACK, on_target, s,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_END);
     if (!s->d) {
-        snprintf(why, cap, "cannot listen on %s:%u (address in use or not permitted?)", host, port);
+        close(fd);
+        connguard_free(s->guard);
+        s->guard = NULL;
+        snprintf(why, cap, "cannot start the HTTP server on %s:%u", host, port);
         return RK_EIO;
     }
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = di ? di->port : port;
+    struct sockaddr_storage sa;
+    socklen_t salen = sizeof sa;
+    s->port = port;
+    if (getsockname(fd, (struct sockaddr *)&sa, &salen) == 0)
+        s->port = ntohs(sa.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&sa)->sin6_port
+                                                 : ((struct sockaddr_in *)&sa)->sin_port);
     return RK_OK;
 }
 
@@ -905,6 +1097,8 @@ void http_server_stop(http_server *s)
             nanosleep(&(struct timespec){0, 1000000}, NULL);
         MHD_stop_daemon(s->d);
         s->d = NULL;
+        connguard_free(s->guard);
+        s->guard = NULL;
     }
 }
 

@@ -91,7 +91,10 @@ typedef struct http_limits {
     size_t max_body;   /* bytes */
     size_t max_header; /* bytes of request line + headers */
     unsigned max_connections;
-    unsigned conn_timeout_s; /* idle or slow connections are cut off */
+    unsigned conn_timeout_s;   /* idle or slow connections are cut off */
+    unsigned max_conns_per_ip; /* open connections per client address; 0 = no cap */
+    unsigned head_timeout_s;   /* a whole request head (connguard.h); 0 = none */
+    unsigned body_timeout_s;   /* a whole request body; 0 = none */
 } http_limits;
 
 typedef struct http_server http_server;

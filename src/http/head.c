@@ -1,0 +1,114 @@
+/* head.c - the request head's rules (see head.h). */
+#include "head.h"
+#include "../util/err.h"
+
+#include <stdbool.h>
+#include <strings.h>
+
+#define CL_MAX_DIGITS 19 /* every 19-digit number fits in a uint64_t */
+
+static int refuse(head_verdict *out, int status, const char *message)
+{
+    out->status = status;
+    out->message = message;
+    return RK_EINVAL;
+}
+
+int head_check_target(const char *target, size_t len, head_verdict *out)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (target[i] == '\0' ||
+            (target[i] == '%' && i + 2 < len && target[i + 1] == '0' && target[i + 2] == '0'))
+            return refuse(out, 400, "The request target must not contain a NUL byte");
+    }
+    return RK_OK;
+}
+
+/* is_tchar says whether c may appear in a field name (RFC 9110 5.6.2). */
+static bool is_tchar(unsigned char c)
+{
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+        return true;
+    for (const char *p = "!#$%&'*+-.^_`|~"; *p; p++)
+        if (c == (unsigned char)*p)
+            return true;
+    return false;
+}
+
+/* field_ok: a token name and a value of HTAB, SP, VCHAR and obs-text only
+ * (RFC 9110 5.5): no CR, LF, NUL, other controls or DEL. */
+static bool field_ok(const head_field *f)
+{
+    if (f->name_len == 0)
+        return false;
+    for (size_t i = 0; i < f->name_len; i++)
+        if (!is_tchar((unsigned char)f->name[i]))
+            return false;
+    for (size_t i = 0; i < f->value_len; i++) {
+        unsigned char c = (unsigned char)f->value[i];
+        if ((c < 0x20 && c != '\t') || c == 0x7f)
+            return false;
+    }
+    return true;
+}
+
+static bool name_is(const head_field *f, const char *name, size_t len)
+{
+    return f->name_len == len && strncasecmp(f->name, name, len) == 0;
+}
+
+/* parse_length reads a Content-Length value: 1 to 19 digits, nothing else
+ * (no sign, no list, no spaces). RK_ETOOBIG for more digits. */
+static int parse_length(const head_field *f, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (f->value_len == 0)
+        return RK_EINVAL;
+    for (size_t i = 0; i < f->value_len; i++) {
+        char c = f->value[i];
+        if (c < '0' || c > '9')
+            return RK_EINVAL;
+        if (i == CL_MAX_DIGITS)
+            return RK_ETOOBIG;
+        v = v * 10 + (uint64_t)(c - '0');
+    }
+    *out = v;
+    return RK_OK;
+}
+
+int head_check_fields(const head_field *f, size_t n, uint64_t max_body, uint64_t *content_length,
+                      head_verdict *out)
+{
+    const head_field *cl = NULL, *te = NULL;
+    bool host = false;
+    *content_length = UINT64_MAX;
+    for (size_t i = 0; i < n; i++) {
+        if (!field_ok(&f[i]))
+            return refuse(out, 400, "Malformed header field");
+        if (name_is(&f[i], "Content-Length", 14)) {
+            if (cl)
+                return refuse(out, 400, "More than one Content-Length header");
+            cl = &f[i];
+        } else if (name_is(&f[i], "Transfer-Encoding", 17)) {
+            if (te)
+                return refuse(out, 400, "More than one Transfer-Encoding header");
+            te = &f[i];
+        } else if (name_is(&f[i], "Host", 4)) {
+            if (host)
+                return refuse(out, 400, "More than one Host header");
+            host = true;
+        }
+    }
+    if (te && cl)
+        return refuse(out, 400, "Transfer-Encoding and Content-Length together");
+    if (te && !(te->value_len == 7 && strncasecmp(te->value, "chunked", 7) == 0))
+        return refuse(out, 501, "Transfer-Encoding other than chunked is not implemented");
+    if (cl) {
+        int rc = parse_length(cl, content_length);
+        if (rc == RK_ETOOBIG || (rc == RK_OK && *content_length > max_body))
+            return refuse(out, 413, "Request body too large");
+        if (rc != RK_OK)
+            return refuse(out, 400, "Malformed Content-Length header");
+    }
+    return RK_OK;
+}

@@ -1,0 +1,294 @@
+// Black-box tests of the server's hardening: HTTP/1.1 message framing
+// (RFC 9112 sections 6.1-6.3: one answer, in the family's JSON shape, then
+// close), NUL bytes in the request target, half-closed clients, the
+// per-client-IP connection cap and head deadline (slowloris), and a port
+// already in use. Raw sockets (node:net) talk to the real binary.
+//
+// Run:  cd tests/interop && ROOMKEY_BIN=$PWD/../../build/roomkey node --test hardening.test.mjs
+
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, before, describe, test } from 'node:test';
+
+import { opsEnv, opsServer, session, verifyToken } from './ops-lib.mjs';
+import { cliOk, roomCreate, startServer, stopChecked, tempDir } from './service-lib.mjs';
+
+/**
+ * Write data on a fresh connection (optionally half-closing after it) and
+ * read until the server closes or timeoutMs passes. Returns {closed, text,
+ * statuses}: every HTTP status line the server sent, in order.
+ */
+function exchange(port, data, { half = false, timeoutMs = 5000, host = '127.0.0.1', localAddress } = {}) {
+  return new Promise((resolve) => {
+    const sock = net.connect({ port, host, localAddress });
+    const chunks = [];
+    let closed = false;
+    const done = () => {
+      clearTimeout(timer);
+      sock.destroy();
+      const text = Buffer.concat(chunks).toString('latin1');
+      resolve({ closed, text, statuses: [...text.matchAll(/HTTP\/1\.[01] (\d{3})/g)].map((m) => Number(m[1])) });
+    };
+    const timer = setTimeout(done, timeoutMs);
+    sock.on('data', (d) => chunks.push(d));
+    sock.on('error', () => {});
+    sock.on('close', () => { closed = true; done(); });
+    sock.on('connect', () => {
+      sock.write(data);
+      if (half) sock.end();
+    });
+  });
+}
+
+/** The JSON body of the first response in text. */
+function firstBody(text) {
+  const head = text.indexOf('\r\n\r\n');
+  const m = /content-length: (\d+)/i.exec(text.slice(0, head));
+  return JSON.parse(text.slice(head + 4, head + 4 + Number(m[1])));
+}
+
+describe('HTTP framing (RFC 9112 6.1-6.3)', () => {
+  let env;
+  let jwt;
+  before(async () => {
+    env = await opsServer();
+    jwt = await session('alice');
+  });
+  after(async () => {
+    await stopChecked(env.srv);
+    env.tmp.cleanup();
+  });
+
+  const body = '{"roomId":"r1"}';
+  const post = () => `POST /api/livekit/token HTTP/1.1\r\nHost: rk.test\r\nAuthorization: Bearer ${jwt}\r\n` +
+    'Content-Type: application/json\r\n';
+  const next = 'GET /healthz HTTP/1.1\r\nHost: rk.test\r\n\r\n';
+  // Each shape: the request bytes, the status wanted. A pipelined /healthz
+  // follows where a server that kept the connection would answer it.
+  const shapes = {
+    'Content-Length twice, differing': () => [post() + `Content-Length: ${body.length}\r\nContent-Length: 0\r\n\r\n${body}${next}`, 400],
+    'Content-Length twice, reversed': () => [post() + `Content-Length: 0\r\nContent-Length: ${body.length}\r\n\r\n${body}${next}`, 400],
+    'Content-Length twice, equal': () => [post() + `Content-Length: ${body.length}\r\nContent-Length: ${body.length}\r\n\r\n${body}${next}`, 400],
+    'Transfer-Encoding with Content-Length': () => [post() + `Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n` +
+      `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n${next}`, 400],
+    'Transfer-Encoding: xchunked': () => [post() + `Transfer-Encoding: xchunked\r\n\r\n${body}${next}`, 501],
+    'Transfer-Encoding: chunked, identity': () => [post() + `Transfer-Encoding: chunked, identity\r\n\r\n${body}${next}`, 501],
+    'Transfer-Encoding twice': () => [post() + `Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${next}`, 400],
+    'a declared body over max_body': () => [post() + `Content-Length: 999999999\r\n\r\n${body}${next}`, 413],
+    'two Host headers': () => [`GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n${next}`, 400],
+    'a bare CR in a value': () => [`GET /healthz HTTP/1.1\r\nHost: a\r\nX-A: b\rc\r\n\r\n${next}`, 400],
+    'a NUL in a value': () => [`GET /healthz HTTP/1.1\r\nHost: a\r\nX-A: b\0c\r\n\r\n${next}`, 400],
+    'a NUL in the Content-Length value': () => [post() + `Content-Length: 0\0${body.length}\r\n\r\n${body}${next}`, 400],
+    'a space in a header name': () => [`GET /healthz HTTP/1.1\r\nHost: a\r\nX A: b\r\n\r\n${next}`, 400],
+    'a space before the colon': () => [post() + `Content-Length : ${body.length}\r\n\r\n${body}${next}`, 400],
+    'a folded header line': () => [`GET /healthz HTTP/1.1\r\nHost: a\r\nX-A: b\r\n c\r\n\r\n${next}`, 400],
+    'bare LF line ends': () => [`GET /healthz HTTP/1.1\nHost: a\n\n${next}`, 400],
+    'header fields over max_header': () => [`GET /healthz HTTP/1.1\r\nHost: a\r\nX-A: ${'a'.repeat(9000)}\r\n\r\n${next}`, 431],
+  };
+  for (const [name, make] of Object.entries(shapes)) {
+    test(`${name}: one answer in the family's shape, then close`, async () => {
+      const [data, status] = make();
+      const r = await exchange(env.srv.port, data);
+      assert.deepEqual(r.statuses, [status], r.text.slice(0, 600));
+      assert.ok(r.closed, 'the connection must be closed after the answer');
+      assert.equal(typeof firstBody(r.text), 'object');
+      assert.match(r.text, /content-type: application\/json/i);
+    });
+  }
+
+  test('the livekit family answers in its own shape', async () => {
+    const r = await exchange(env.srv.port, post() + `Content-Length: ${body.length}\r\nContent-Length: 0\r\n\r\n${body}${next}`);
+    assert.deepEqual(firstBody(r.text), { statusCode: 400, message: 'More than one Content-Length header', error: 'Bad Request' });
+  });
+
+  // libmicrohttpd 0.9.75 refuses a Content-Length that is not a number
+  // itself, before RoomKey sees the request (docs/operations.md): what is
+  // asserted is that nothing is served and the connection is closed.
+  for (const cl of ['17, 17', '+17', '-1', '0x11', '99999999999999999999999']) {
+    test(`Content-Length: ${cl} serves nothing and closes`, async () => {
+      const r = await exchange(env.srv.port, post() + `Content-Length: ${cl}\r\n\r\n${body}${next}`);
+      assert.ok(r.closed);
+      assert.ok(r.statuses.length > 0 && r.statuses.every((s) => s === 400 || s === 413), r.text.slice(0, 300));
+    });
+  }
+
+  test('a well-framed request on the same connection still works (keep-alive)', async () => {
+    const r = await exchange(env.srv.port, next + next, { timeoutMs: 1500 });
+    assert.deepEqual(r.statuses, [200, 200]);
+  });
+});
+
+describe('NUL in the request target', () => {
+  let env;
+  let jwt;
+  before(async () => {
+    env = await opsServer();
+    jwt = await session('alice');
+  });
+  after(async () => {
+    await stopChecked(env.srv);
+    env.tmp.cleanup();
+  });
+  const cases = {
+    '%00 in a path segment': '/api/v1/meeting/token/m1%00x',
+    '%00 at the end of the path': '/api/v1/meeting/token/m1%00',
+    'a raw NUL in the path': '/api/v1/meeting/token/m1\0x',
+    '%00 in a query parameter': '/api/livekit/connection-info?x=a%00b',
+    '%00 in a query name': '/api/livekit/connection-info?a%00b=1',
+  };
+  for (const [name, target] of Object.entries(cases)) {
+    test(`${name}: 400`, async () => {
+      const r = await exchange(env.srv.port, `GET ${target} HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer ${jwt}\r\n\r\n`);
+      assert.deepEqual(r.statuses, [400], r.text.slice(0, 400));
+      const json = firstBody(r.text);
+      assert.match(JSON.stringify(json), /NUL/);
+    });
+  }
+  test('the meetings family answers in its shape', async () => {
+    const r = await exchange(env.srv.port, `GET /api/v1/meeting/token/m1%00x HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer ${jwt}\r\n\r\n`);
+    assert.deepEqual(firstBody(r.text), { success: false, message: 'The request target must not contain a NUL byte' });
+  });
+});
+
+describe('half-closed clients', () => {
+  let env;
+  before(async () => {
+    // 200 connections from one address: above the default per-IP cap.
+    env = await opsServer({ yaml: { server: { max_connections_per_ip: 256 } } });
+    roomCreate(env.db, 'half', { mode: 'authenticated' });
+  });
+  after(async () => {
+    await stopChecked(env.srv);
+    env.tmp.cleanup();
+  });
+
+  test('200 concurrent token requests, each followed by shutdown(SHUT_WR), all get their token', async () => {
+    const N = 200;
+    const body = '{"roomId":"half"}';
+    const reqs = await Promise.all(Array.from({ length: N }, async (_, i) => {
+      const jwt = await session(`half-${i}`);
+      return `POST /api/livekit/token HTTP/1.1\r\nHost: rk.test\r\nAuthorization: Bearer ${jwt}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+    }));
+    const res = await Promise.all(reqs.map((r) => exchange(env.srv.port, r, { half: true, timeoutMs: 30_000 })));
+    const jtis = [];
+    for (const r of res) {
+      assert.deepEqual(r.statuses, [200], r.text.slice(0, 300));
+      const claims = await verifyToken(firstBody(r.text).token);
+      jtis.push(claims.jti);
+    }
+    const rows = JSON.parse(cliOk(env.db, ['audit', 'list', '--json', '--room', 'half', '--limit', '1000']).stdout);
+    const audited = new Set(rows.map((a) => a.jti));
+    for (const j of jtis) assert.ok(audited.has(j), `jti ${j} has no audit row`);
+  });
+});
+
+describe('a port already in use', () => {
+  test('a second roomkey serve on the same port refuses to start, and the first keeps the port', async () => {
+    const first = await opsServer();
+    const tmp = tempDir();
+    try {
+      const env = opsEnv(`${tmp.dir}/rk.db`, { ROOMKEY_LISTEN: `127.0.0.1:${first.srv.port}` });
+      await assert.rejects(startServer({ env }).then(async (second) => {
+        await second.stop();
+        throw new Error('the second server started');
+      }), (e) => {
+        assert.match(e.message, /exited before ready \(code=1/);
+        assert.match(e.message, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${first.srv.port}: the address is already in use`));
+        return true;
+      });
+      // Every connection still reaches the first server.
+      for (let i = 0; i < 20; i++) {
+        const r = await exchange(first.srv.port, 'GET /readyz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+        assert.deepEqual(r.statuses, [200], r.text);
+      }
+    } finally {
+      tmp.cleanup();
+      await stopChecked(first.srv);
+      first.tmp.cleanup();
+    }
+  });
+});
+
+describe('slow clients (slowloris)', () => {
+  let env;
+  const PER_IP = 32;
+  before(async () => {
+    env = await opsServer({
+      yaml: { server: { max_connections: 256, max_connections_per_ip: PER_IP, head_timeout: '2s', body_timeout: '2s' } },
+    });
+  });
+  after(async () => {
+    await stopChecked(env.srv);
+    env.tmp.cleanup();
+  });
+
+  /** A socket from 127.0.0.1 that sends a request line, then a header line every 300 ms, forever. */
+  function trickler(port, localAddress = '127.0.0.1') {
+    const t = { closed: false, sent: 0 };
+    t.sock = net.connect({ port, host: '127.0.0.1', localAddress });
+    t.sock.on('error', () => {});
+    t.sock.on('close', () => { t.closed = true; clearInterval(t.timer); });
+    t.sock.on('connect', () => {
+      t.sock.write('GET /healthz HTTP/1.1\r\nHost: a\r\n');
+      t.timer = setInterval(() => { t.sent += 1; t.sock.write(`X-Slow-${t.sent}: x\r\n`); }, 300);
+    });
+    return t;
+  }
+  const waitUntil = async (fn, what, ms = 30_000) => {
+    const until = Date.now() + ms;
+    while (!fn()) {
+      if (Date.now() > until) assert.fail(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+
+  test('1,000 trickling sockets from 127.0.0.1 hold at most the per-IP cap; 127.0.0.2 is answered', async () => {
+    const socks = Array.from({ length: 1000 }, () => trickler(env.srv.port));
+    try {
+      // Every socket is either refused (closed) or kept and trickling.
+      await waitUntil(() => socks.every((t) => t.closed || t.sent > 0), 'the sockets to connect');
+      const open = socks.filter((t) => !t.closed).length;
+      assert.ok(open <= PER_IP, `${open} trickling connections kept, cap ${PER_IP}`);
+      for (let i = 0; i < 20; i++) {
+        const r = await exchange(env.srv.port, 'GET /healthz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',
+          { localAddress: '127.0.0.2' });
+        assert.deepEqual(r.statuses, [200], r.text);
+      }
+      // The kept ones go at the head deadline although each sends a line every 300 ms.
+      await waitUntil(() => socks.every((t) => t.closed), 'the head deadline to close every trickling socket');
+    } finally {
+      for (const t of socks) { clearInterval(t.timer); t.sock.destroy(); }
+    }
+  });
+
+  test('a head trickled a line at a time is cut at the head deadline, not kept by each line', async () => {
+    // The idle timeout (10 s) never fires: a line comes every 300 ms.
+    const t = trickler(env.srv.port, '127.0.0.3');
+    try {
+      await waitUntil(() => t.closed, 'the head deadline');
+      assert.ok(t.sent >= 1, 'the socket was accepted and trickled before it was cut');
+    } finally {
+      clearInterval(t.timer);
+      t.sock.destroy();
+    }
+  });
+
+  test('a body trickled a byte at a time is cut at the body deadline', async () => {
+    const t = { closed: false };
+    const sock = net.connect({ port: env.srv.port, host: '127.0.0.1' });
+    sock.on('error', () => {});
+    sock.on('close', () => { t.closed = true; });
+    let timer;
+    sock.on('connect', () => {
+      sock.write('POST /api/livekit/token HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n');
+      timer = setInterval(() => sock.write(' '), 300);
+    });
+    try {
+      await waitUntil(() => t.closed, 'the body deadline');
+    } finally {
+      clearInterval(timer);
+      sock.destroy();
+    }
+  });
+});
