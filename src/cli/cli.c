@@ -36,22 +36,69 @@ int cli_read_file(const char *path, size_t max, char **out, size_t *len)
     return RK_OK;
 }
 
-int cli_keyring(const char *api_key, const char *api_secret, const char *keys_file, bool dev,
-                keyring **out)
+/* read_secret_file reads an API secret from path ("-" = stdin), without one
+ * trailing newline. Caller wipes and frees *out. */
+static int read_secret_file(const char *path, char **out, size_t *len)
+{
+    int rc = cli_read_file(path, KEYRING_MAX_TEXT, out, len);
+    if (rc) {
+        fprintf(stderr, "roomkey: cannot read the API secret file %s: %s\n", path, rk_strerror(rc));
+        return rc;
+    }
+    char *s = *out;
+    if (*len && s[*len - 1] == '\n')
+        s[--*len] = '\0';
+    if (*len && s[*len - 1] == '\r')
+        s[--*len] = '\0';
+    if (*len == 0 || strlen(s) != *len) {
+        fprintf(stderr, "roomkey: the API secret file %s is empty or holds a NUL byte\n", path);
+        OPENSSL_cleanse(s, *len);
+        free(s);
+        return RK_EINVAL;
+    }
+    return RK_OK;
+}
+
+/* add_arg_key adds the key given on the command line (--api-key with
+ * --api-secret or --api-secret-file) to kr; why gets a keyring error. */
+static int add_arg_key(keyring *kr, const char *api_key, const char *api_secret,
+                       const char *api_secret_file, bool dev, char *why, size_t cap)
+{
+    if (api_secret && api_secret_file) {
+        fprintf(stderr, "roomkey: --api-secret and --api-secret-file exclude each other\n");
+        return RK_EINVAL;
+    }
+    if ((api_key == NULL) != (api_secret == NULL && api_secret_file == NULL)) {
+        fprintf(stderr, "roomkey: --api-key and --api-secret(-file) go together\n");
+        return RK_EINVAL;
+    }
+    if (!api_key)
+        return RK_OK;
+    char *file = NULL;
+    size_t len = api_secret ? strlen(api_secret) : 0;
+    int rc = api_secret_file ? read_secret_file(api_secret_file, &file, &len) : RK_OK;
+    if (rc == RK_OK) {
+        rc = keyring_add(kr, api_key, file ? file : api_secret, len, dev, why, cap);
+        if (rc)
+            fprintf(stderr, "roomkey: %s\n", why);
+    }
+    if (file) {
+        OPENSSL_cleanse(file, len);
+        free(file);
+    }
+    return rc;
+}
+
+int cli_keyring(const char *api_key, const char *api_secret, const char *api_secret_file,
+                const char *keys_file, bool dev, keyring **out)
 {
     keyring *kr;
     char why[256] = "";
     int rc = keyring_new(&kr);
     if (rc)
         return rc;
-    if ((api_key == NULL) != (api_secret == NULL)) {
-        fprintf(stderr, "roomkey: --api-key and --api-secret go together\n");
-        rc = RK_EINVAL;
+    if ((rc = add_arg_key(kr, api_key, api_secret, api_secret_file, dev, why, sizeof why)))
         goto fail;
-    }
-    if (api_key &&
-        (rc = keyring_add(kr, api_key, api_secret, strlen(api_secret), dev, why, sizeof why)))
-        goto bad;
     if (keys_file) {
         char *text;
         size_t len;

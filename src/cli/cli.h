@@ -29,13 +29,13 @@ int cmd_healthcheck(int argc, char **argv);
 int cmd_livekit(int argc, char **argv);
 int cmd_participant(int argc, char **argv);
 
-/* cli_keyring builds a keyring from, in order: api_key/api_secret (flags),
- * keys_file ("key: secret" lines), LIVEKIT_KEYS, and
+/* cli_keyring builds a keyring from, in order: api_key with api_secret or
+ * the contents of api_secret_file (flags; at most one of the two), keys_file ("key: secret" lines), LIVEKIT_KEYS, and
  * LIVEKIT_API_KEY/LIVEKIT_API_SECRET. The first key found signs. Prints the
  * reason and returns non-zero when no key is configured or one is invalid.
  * The caller frees *out with keyring_free. */
-int cli_keyring(const char *api_key, const char *api_secret, const char *keys_file, bool dev,
-                keyring **out);
+int cli_keyring(const char *api_key, const char *api_secret, const char *api_secret_file,
+                const char *keys_file, bool dev, keyring **out);
 
 /* A subcommand: name and entry point (argv[0] is the subcommand's name). */
 typedef struct cli_cmd {

@@ -110,7 +110,7 @@ static int run(int argc, char **argv, int npos, lk_call call)
     keyring *kr = NULL;
     roomservice *rs = NULL;
     char why[256] = "";
-    if (cli_keyring(o.key, o.secret, o.keys_file, false, &kr))
+    if (cli_keyring(o.key, o.secret, NULL, o.keys_file, false, &kr))
         return CLI_USAGE;
     if (roomservice_new(o.host, kr, o.timeout_ms, &rs, why, sizeof why)) {
         fprintf(stderr, "roomkey: %s\n", why);

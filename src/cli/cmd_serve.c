@@ -13,6 +13,7 @@
 #include "../api/webhook.h"
 #include "../auth/session.h"
 #include "../config/config.h"
+#include "../config/envsecret.h"
 #include "../http/server.h"
 #include "../store/audit_retention.h"
 #include "../store/store.h"
@@ -285,6 +286,12 @@ int cmd_serve(int argc, char **argv)
     sigset_t set;
     block_signals(&set);
 
+    /* Secrets leave the environment before anything else runs (and before
+     * any thread exists): /proc/PID/environ must not show them. */
+    if (envsecret_take() != RK_OK) {
+        fprintf(stderr, "roomkey: out of memory\n");
+        goto out;
+    }
     if (config_load(path, &cfg, why, sizeof why) != RK_OK) {
         fprintf(stderr, "roomkey: %s\n", why);
         goto out;

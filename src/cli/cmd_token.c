@@ -20,7 +20,11 @@ static const char CREATE_HELP[] =
     "Mint a LiveKit access token. Flags follow `lk token create`.\n"
     "\n"
     "Keys:\n"
-    "  --api-key KEY, --api-secret SECRET   (or LIVEKIT_API_KEY / LIVEKIT_API_SECRET)\n"
+    "  --api-key KEY          (or LIVEKIT_API_KEY)\n"
+    "  --api-secret-file FILE its secret, read from FILE (- = stdin; one trailing\n"
+    "                         newline dropped), or LIVEKIT_API_SECRET: use one of these\n"
+    "  --api-secret SECRET    the secret on the command line: every user of the machine\n"
+    "                         can read it (ps, /proc/PID/cmdline); avoid\n"
     "  --dev                  allow API secrets shorter than 32 bytes (development only)\n"
     "\n"
     "Participant:\n"
@@ -57,7 +61,11 @@ static const char VERIFY_HELP[] =
     "Verify a LiveKit access token (HS256) and print its claims as JSON.\n"
     "Exit 0 when valid; 1 with the reason on stderr when not.\n"
     "\n"
-    "  --api-key KEY, --api-secret SECRET   (or LIVEKIT_API_KEY / LIVEKIT_API_SECRET)\n"
+    "  --api-key KEY          (or LIVEKIT_API_KEY)\n"
+    "  --api-secret-file FILE its secret, read from FILE (- = stdin; one trailing\n"
+    "                         newline dropped), or LIVEKIT_API_SECRET: use one of these\n"
+    "  --api-secret SECRET    the secret on the command line: every user of the machine\n"
+    "                         can read it (ps, /proc/PID/cmdline); avoid\n"
     "  --keys-file FILE       \"key: secret\" per line; every key verifies\n"
     "                         (LIVEKIT_KEYS=\"k1: s1, k2: s2\" works too)\n"
     "  --leeway SECONDS       clock skew allowed for exp/nbf (default 10, max 300)\n"
@@ -105,7 +113,7 @@ static int read_token(const char *arg, char **out, size_t *len)
 
 /* What `token create` was asked for (strings borrowed from argv). */
 typedef struct create_args {
-    const char *api_key, *api_secret, *valid_for, *grant_json, *agent, *job_md;
+    const char *api_key, *api_secret, *api_secret_file, *valid_for, *grant_json, *agent, *job_md;
     bool dev, as_json, token_only;
     lk_claims c;
     lk_attr attrs[GRANTS_MAX_ATTR_COUNT];
@@ -162,6 +170,7 @@ static int create_flags(int argc, char **argv, create_args *a)
     const cli_flag flags[] = {
         {"api-key", .str = &a->api_key},
         {"api-secret", .str = &a->api_secret},
+        {"api-secret-file", .str = &a->api_secret_file},
         {"dev", .on = &a->dev},
         {"room", 'r', .str = &v->room},
         {"identity", 'i', .str = &a->c.identity},
@@ -281,7 +290,7 @@ static int mint_and_print(const create_args *a)
     minter *m = NULL;
     char why[256] = "";
     int status = CLI_FAIL;
-    if (cli_keyring(a->api_key, a->api_secret, NULL, a->dev, &kr))
+    if (cli_keyring(a->api_key, a->api_secret, a->api_secret_file, NULL, a->dev, &kr))
         return CLI_FAIL;
     if (minter_new(kr, &m)) {
         fprintf(stderr, "roomkey: cannot set up signing\n");
@@ -330,12 +339,13 @@ static int leeway_flag(void *ctx, const char *name, char *value)
 
 static int verify(int argc, char **argv)
 {
-    const char *api_key = NULL, *api_secret = NULL, *keys_file = NULL;
+    const char *api_key = NULL, *api_secret = NULL, *api_secret_file = NULL, *keys_file = NULL;
     bool dev = false;
     int64_t leeway = 10;
     const cli_flag flags[] = {
         {"api-key", .str = &api_key},
         {"api-secret", .str = &api_secret},
+        {"api-secret-file", .str = &api_secret_file},
         {"keys-file", .str = &keys_file},
         {"leeway", .fn = leeway_flag, .ctx = &leeway},
         {"dev", .on = &dev},
@@ -357,7 +367,7 @@ static int verify(int argc, char **argv)
     }
     keyring *kr = NULL;
     int status = CLI_FAIL;
-    if (cli_keyring(api_key, api_secret, keys_file, dev, &kr)) {
+    if (cli_keyring(api_key, api_secret, api_secret_file, keys_file, dev, &kr)) {
         free(tok);
         return CLI_FAIL;
     }

@@ -4,6 +4,7 @@
  * section.h); this file only runs them in order. Every refusal names the
  * key; on failure nothing stays allocated. */
 #include "config.h"
+#include "envsecret.h"
 #include "section.h"
 #include "../util/err.h"
 
@@ -41,7 +42,10 @@ static const config_section *const SECTIONS[] = {
 
 const char *config_env(const char *name)
 {
-    const char *v = getenv(name);
+    /* Secrets taken out of the environment at start come from envsecret.h. */
+    const char *v = envsecret_get(name);
+    if (!v)
+        v = getenv(name);
     return v && *v ? v : NULL;
 }
 

@@ -59,7 +59,8 @@ typedef struct config_section {
 } config_section;
 
 /* config_env returns the value of env var name, or NULL when unset or
- * empty (borrowed from the environment). */
+ * empty (borrowed from the environment, or from envsecret.h for the
+ * secrets taken out of it at start). */
 const char *config_env(const char *name);
 
 /* config_env_str copies env var name (when set) into dst[0..cap). */

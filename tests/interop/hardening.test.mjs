@@ -7,11 +7,14 @@
 // Run:  cd tests/interop && ROOMKEY_BIN=$PWD/../../build/roomkey node --test hardening.test.mjs
 
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { opsEnv, opsServer, session, verifyToken } from './ops-lib.mjs';
-import { cliOk, roomCreate, startServer, stopChecked, tempDir } from './service-lib.mjs';
+import { ADMIN_KEY, LK_KEY, LK_SECRET, SESSION_SECRET, mintAs, opsEnv, opsServer, session, verifyToken, waitLog } from './ops-lib.mjs';
+import { BIN, bearer, cliOk, request, roomCreate, startServer, stopChecked, tempDir } from './service-lib.mjs';
+import { run } from './lib.mjs';
 
 /**
  * Write data on a fresh connection (optionally half-closing after it) and
@@ -289,6 +292,53 @@ describe('slow clients (slowloris)', () => {
     } finally {
       clearInterval(timer);
       sock.destroy();
+    }
+  });
+});
+
+describe('secrets do not linger', () => {
+  test('env-only secrets leave /proc/PID/environ; a reload keeps them working', async () => {
+    const env = await opsServer();
+    try {
+      roomCreate(env.db, 'env-room', { mode: 'authenticated' });
+      const environ = fs.readFileSync(`/proc/${env.srv.proc.pid}/environ`).toString('latin1');
+      assert.ok(environ.includes(`LIVEKIT_API_KEY=${LK_KEY}`), 'non-secret variables stay');
+      for (const secret of [LK_SECRET, SESSION_SECRET, ADMIN_KEY]) assert.ok(!environ.includes(secret), 'a secret is still in the environment');
+      for (let round = 0; round < 2; round++) {
+        const r = await mintAs(env.srv, 'alice', 'env-room');
+        assert.equal(r.status, 200, JSON.stringify(r.json ?? r.text));
+        await verifyToken(r.json.token);
+        const a = await request(env.srv, 'GET', '/admin/v1/rooms', { headers: bearer(ADMIN_KEY) });
+        assert.equal(a.status, 200);
+        if (round === 0) {
+          env.srv.proc.kill('SIGHUP');
+          await waitLog(env.srv, 'reloaded');
+        }
+      }
+    } finally {
+      await stopChecked(env.srv);
+      env.tmp.cleanup();
+    }
+  });
+
+  test('token create --api-secret-file signs with the file\'s secret; --help points to it', () => {
+    const tmp = tempDir();
+    try {
+      const file = path.join(tmp.dir, 'secret');
+      fs.writeFileSync(file, `${LK_SECRET}\n`, { mode: 0o600 });
+      const r = run(['token', 'create', '--api-key', LK_KEY, '--api-secret-file', file, '--join', '-r', 'r', '-i', 'u', '--token-only']);
+      assert.equal(r.status, 0, r.stderr);
+      return verifyToken(r.stdout.trim()).then((claims) => {
+        assert.equal(claims.sub, 'u');
+        const both = run(['token', 'create', '--api-key', LK_KEY, '--api-secret-file', file, '--api-secret', LK_SECRET, '--join', '-r', 'r', '-i', 'u']);
+        assert.equal(both.status, 1);
+        assert.match(both.stderr, /exclude each other/);
+        const help = run(['token', 'create', '--help']).stdout;
+        assert.match(help, /--api-secret-file FILE/);
+        assert.match(help, /--api-secret SECRET +the secret on the command line: every user of the machine/);
+      });
+    } finally {
+      tmp.cleanup();
     }
   });
 });
