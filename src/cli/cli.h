@@ -30,8 +30,8 @@ int cmd_livekit(int argc, char **argv);
 int cmd_participant(int argc, char **argv);
 
 /* cli_keyring builds a keyring from, in order: api_key with api_secret or
- * the contents of api_secret_file (flags; at most one of the two), keys_file ("key: secret" lines), LIVEKIT_KEYS, and
- * LIVEKIT_API_KEY/LIVEKIT_API_SECRET. The first key found signs. Prints the
+ * the contents of api_secret_file (flags; at most one of the two), keys_file ("key: secret" lines),
+ * LIVEKIT_KEYS, and LIVEKIT_API_KEY/LIVEKIT_API_SECRET. The first key found signs. Prints the
  * reason and returns non-zero when no key is configured or one is invalid.
  * The caller frees *out with keyring_free. */
 int cli_keyring(const char *api_key, const char *api_secret, const char *api_secret_file,
