@@ -179,6 +179,13 @@ static int register_families(const config *cfg, http_server *srv, api_ctx *api)
 }
 
 /* warn_config logs what an operator should know about cfg. */
+/* store_down tells the HTTP server that the database server is unreachable
+ * (its 500s become 503s with Retry-After). */
+static bool store_down(void *arg)
+{
+    return store_unreachable(arg);
+}
+
 static void warn_config(const config *cfg)
 {
     if (cfg->dev_mode)
@@ -329,6 +336,7 @@ int cmd_serve(int argc, char **argv)
         goto out;
     }
     runtime_install(rt, srv);
+    http_server_set_unavailable(srv, store_down, st);
     if (http_server_start(srv, c->listen_host, c->listen_port, why, sizeof why) != RK_OK) {
         fprintf(stderr, "roomkey: %s\n", why);
         goto out;

@@ -42,6 +42,8 @@ struct http_server {
     struct MHD_Daemon *d;
     connguard *guard; /* per-IP cap and deadlines, while started */
     uint16_t port;
+    http_unavailable_fn unavailable; /* NULL: never */
+    void *unavailable_arg;
     http_policy_acquire acquire; /* NULL: no policy */
     http_policy_release release;
     void *policy_arg;
@@ -172,6 +174,12 @@ int http_server_add_probe(http_server *s, const http_route *r)
     if (rc == RK_OK)
         s->probe[s->n_routes - 1] = true;
     return rc;
+}
+
+void http_server_set_unavailable(http_server *s, http_unavailable_fn fn, void *arg)
+{
+    s->unavailable = fn;
+    s->unavailable_arg = arg;
 }
 
 void http_server_set_policy(http_server *s, http_policy_acquire acquire,
@@ -328,6 +336,46 @@ static void discard_resp(http_resp *resp)
     *resp = (http_resp){0};
 }
 
+/* server_error renders the route's 500 into resp (replacing what it
+ * held), or its 503 with Retry-After while a dependency is unavailable
+ * (http_server_set_unavailable). */
+static void server_error(http_server *s, http_error_renderer errors, http_resp *resp)
+{
+    bool down = s->unavailable && s->unavailable(s->unavailable_arg);
+    for (size_t i = 0; i < resp->n_hdr; i++)
+        free(resp->hdr_value[i]);
+    resp->n_hdr = 0;
+    free(resp->body);
+    resp->body = NULL;
+    if (!down) {
+        errors(resp, 500, "Internal server error");
+        return;
+    }
+    char secs[16];
+    snprintf(secs, sizeof secs, "%u", HTTP_RETRY_UNAVAILABLE_S);
+    errors(resp, 503, "Service temporarily unavailable, retry later");
+    http_resp_header(resp, "Retry-After", secs);
+}
+
+/* when_down: while a dependency is unavailable, a handler's own 500
+ * becomes the route's 503, and a handler's 503 gets its Retry-After. */
+static void when_down(http_server *s, http_error_renderer errors, http_resp *resp)
+{
+    if ((resp->status != 500 && resp->status != 503) || !s->unavailable ||
+        !s->unavailable(s->unavailable_arg))
+        return;
+    if (resp->status == 500) {
+        server_error(s, errors, resp);
+        return;
+    }
+    for (size_t i = 0; i < resp->n_hdr; i++)
+        if (strcasecmp(resp->hdr_name[i], "Retry-After") == 0)
+            return;
+    char secs[16];
+    snprintf(secs, sizeof secs, "%u", HTTP_RETRY_UNAVAILABLE_S);
+    http_resp_header(resp, "Retry-After", secs);
+}
+
 static enum MHD_Result finish(http_server *s, struct MHD_Connection *c, req_state *st,
                               const char *method, http_resp *resp);
 
@@ -340,7 +388,7 @@ static enum MHD_Result finish_held(http_server *s, struct MHD_Connection *c, req
     st->held = (http_resp){0};
     if (!st->hold->ok) {
         discard_resp(&resp);
-        st->route->errors(&resp, 500, "Internal server error");
+        server_error(s, st->route->errors, &resp);
     }
     atomic_fetch_sub(&s->holds, 1);
     return finish(s, c, st, method, &resp);
@@ -675,7 +723,9 @@ static void handle(req_state *st, struct MHD_Connection *c, const http_route *r,
     void *ctx = p && p->ctx && r->ctx == p->base_ctx ? p->ctx : r->ctx;
     int rc = r->fn(ctx, &req, resp);
     if (!st->info.retry_after && (!resp->status || (rc != RK_OK && !resp->body)))
-        r->errors(resp, 500, "Internal server error");
+        server_error(st->srv, r->errors, resp);
+    else
+        when_down(st->srv, r->errors, resp);
     if (st->info.retry_after) {
         st->limited = "subject";
         too_many(r->errors, resp, st->info.retry_after);

@@ -138,6 +138,19 @@ int http_server_add_probe(http_server *s, const http_route *r);
  * http_server_port). why gets the reason on failure. */
 int http_server_start(http_server *s, const char *host, uint16_t port, char *why, size_t cap);
 
+/* A dependency check: true while something every route needs (the store's
+ * database server) can't be reached. */
+typedef bool (*http_unavailable_fn)(void *arg);
+
+#define HTTP_RETRY_UNAVAILABLE_S 5 /* Retry-After of a 503 for a dependency down */
+
+/* http_server_set_unavailable installs the check (before start). An answer
+ * that would be a 500 (a handler's, or a held response released as failed)
+ * is then, while fn(arg) says true, a 503 in the route's error shape with
+ * Retry-After: HTTP_RETRY_UNAVAILABLE_S, so clients and load balancers
+ * retry rather than give up. */
+void http_server_set_unavailable(http_server *s, http_unavailable_fn fn, void *arg);
+
 /* http_server_port returns the bound port once started. */
 uint16_t http_server_port(const http_server *s);
 

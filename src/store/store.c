@@ -229,6 +229,11 @@ static int changed(store *st, int rc)
     return rc;
 }
 
+bool store_unreachable(store *st)
+{
+    return st && st->ops->unreachable && st->ops->unreachable(st);
+}
+
 int store_ping(store *st)
 {
     if (!st)

@@ -159,6 +159,9 @@ typedef struct store_ops {
      * (until close). */
     int (*start)(store *self);
     int (*ping)(store *self);
+    /* Optional (NULL = never): true while the last attempt to reach the
+     * database server failed (a shared server down or unreachable). */
+    bool (*unreachable)(store *self);
     int (*room_get)(store *self, const char *name_or_alias, store_room *out);
     int (*room_create)(store *self, const store_room *r);
     int (*room_delete)(store *self, const char *name);
@@ -230,6 +233,11 @@ void store_close(store *st);
 
 /* store_ping checks the store answers (for /readyz). */
 int store_ping(store *st);
+
+/* store_unreachable says whether the store's database server could not be
+ * reached at the last attempt (PostgreSQL down; never for SQLite): errors
+ * meanwhile are the server's absence, not the request's fault. */
+bool store_unreachable(store *st);
 
 /* Rooms. room_get finds by name first, then by alias; RK_ENOTFOUND when
  * neither matches. room_create: RK_ECONFLICT when the name or alias exists;

@@ -132,6 +132,7 @@ typedef struct pg_store {
     atomic_bool stopping;
     _Atomic uint64_t feed_connects, feed_notes;
     atomic_bool feed_up;
+    atomic_bool down; /* the last connect attempt failed */
 } pg_store;
 
 static int64_t now_ms(void)
@@ -239,8 +240,10 @@ static int conn_connect(pg_store *s, pg_conn *c, char *why, size_t cap)
         first_line(RK_EIO, why, cap, "cannot connect", PQerrorMessage(db));
         PQfinish(db);
         atomic_store(&s->retry_at_ms, now_ms() + RECONNECT_PAUSE_MS);
+        atomic_store(&s->down, true);
         return RK_EIO;
     }
+    atomic_store(&s->down, false);
     PQsetNoticeReceiver(db, on_notice, c);
     c->db = db;
     c->prepared = 0;
@@ -728,6 +731,12 @@ static int pg_open(const char *url, store **out, char *why, size_t cap)
 }
 
 /* ---- operations ------------------------------------------------------- */
+
+/* pg_unreachable: the last connect attempt failed (store_unreachable). */
+static bool pg_unreachable(store *self)
+{
+    return atomic_load(&((pg_store *)self)->down);
+}
 
 /* pg_ping runs a trivial read (for /readyz): RK_EIO while the server is
  * unreachable. */
@@ -1288,6 +1297,7 @@ const store_ops store_pg_ops = {
     .close = pg_close,
     .start = pg_start,
     .ping = pg_ping,
+    .unreachable = pg_unreachable,
     .room_get = pg_room_get,
     .room_create = pg_room_create,
     .room_delete = pg_room_delete,

@@ -7,8 +7,10 @@
 // Run:  cd tests/interop && ROOMKEY_BIN=$PWD/../../build/roomkey node --test hardening.test.mjs
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
@@ -340,5 +342,51 @@ describe('secrets do not linger', () => {
     } finally {
       tmp.cleanup();
     }
+  });
+});
+
+describe('the database down', () => {
+  const CTL = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../scripts/pg-test-server.sh');
+  const ctl = (verb, dir) => execFileSync(CTL, [verb, dir], { encoding: 'utf8', timeout: 120_000 }).trim();
+  let pgDir;
+  let url;
+  let srv;
+  before(async () => {
+    // Not inside a private temp dir: the server runs as the postgres user.
+    pgDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rk-hard-pg-'));
+    url = ctl('start', pgDir);
+    roomCreate(url, 'pg-room', { mode: 'authenticated' });
+    srv = await startServer({ env: opsEnv(url) });
+  });
+  after(async () => {
+    await stopChecked(srv);
+    try { ctl('stop', pgDir); } finally { fs.rmSync(pgDir, { recursive: true, force: true }); }
+  });
+
+  test('answers 503 with Retry-After in each family\'s shape and /readyz is unready; back to 200 after a restart', async () => {
+    assert.equal((await mintAs(srv, 'alice', 'pg-room')).status, 200);
+    assert.equal((await request(srv, 'GET', '/readyz')).status, 200);
+    ctl('kill', pgDir);
+    const lk = await mintAs(srv, 'alice', 'pg-room');
+    assert.equal(lk.status, 503, JSON.stringify(lk.json));
+    assert.equal(lk.headers.get('retry-after'), '5');
+    assert.deepEqual(Object.keys(lk.json).sort(), ['error', 'message', 'statusCode']);
+    assert.equal(lk.json.statusCode, 503);
+    const adm = await request(srv, 'GET', '/admin/v1/rooms', { headers: bearer(ADMIN_KEY) });
+    assert.equal(adm.status, 503, JSON.stringify(adm.json));
+    assert.equal(adm.headers.get('retry-after'), '5');
+    assert.equal(typeof adm.json.error?.message, 'string');
+    const mt = await request(srv, 'GET', '/api/v1/meeting/token/some-meeting', { headers: bearer(await session('alice')) });
+    assert.equal(mt.status, 503, JSON.stringify(mt.json));
+    assert.equal(mt.headers.get('retry-after'), '5');
+    assert.equal(mt.json.success, false);
+    const ready = await request(srv, 'GET', '/readyz');
+    assert.equal(ready.status, 503);
+    assert.equal(ready.json.status, 'not_ready');
+    ctl('start', pgDir);
+    let ok;
+    for (let i = 0; i < 100 && !(ok = (await mintAs(srv, 'alice', 'pg-room')).status === 200); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(ok, 'tokens again after the restart');
+    assert.equal((await request(srv, 'GET', '/readyz')).status, 200);
   });
 });
