@@ -44,7 +44,7 @@ CLI_OBJ_A := $(CLI_SRC:%.c=$(BA)/obj/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 UNIT_BIN_A := $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/%)
 
-.PHONY: all asan test unit unit-asan interop deps run bench bench-scale format format-check clean install deb
+.PHONY: all asan test unit unit-asan interop deps run bench bench-scale format format-check clean install deb fuzz fuzz-smoke
 
 all: $(B)/roomkey
 
@@ -100,6 +100,36 @@ $(BA)/tests/%: tests/unit/%.c tests/unit/check.h $(BA)/libroomkey.a
 
 asan: $(BA)/roomkey $(UNIT_BIN_A)
 
+# Fuzz targets (tests/fuzz/fuzz_*.c): clang's libFuzzer with ASan+UBSan, over
+# the library built the same way. `make fuzz FUZZ_SECONDS=N` runs each target
+# N seconds (new inputs kept in build/fuzz/work/, crashes in build/fuzz/);
+# `make fuzz-smoke` (part of `make test`) runs each a few seconds on its
+# committed corpus (tests/fuzz/corpus/<target>/).
+BF          := build/fuzz
+FUZZ_CC     ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SAN    := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+FUZZ_SRC    := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN    := $(FUZZ_SRC:tests/fuzz/%.c=$(BF)/%)
+LIB_OBJ_F   := $(LIB_SRC:%.c=$(BF)/obj/%.o)
+
+$(BF)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+$(BF)/libroomkey.a: $(LIB_OBJ_F)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BF)/fuzz_%: tests/fuzz/fuzz_%.c $(BF)/libroomkey.a
+	$(FUZZ_CC) $(CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer -Isrc -o $@ $< $(BF)/libroomkey.a $(LDLIBS)
+
+fuzz: $(FUZZ_BIN)
+	@scripts/fuzz.sh run $(FUZZ_SECONDS) $(FUZZ_BIN)
+
+fuzz-smoke: $(FUZZ_BIN)
+	@scripts/fuzz.sh run 3 $(FUZZ_BIN)
+
 # Installs missing Debian and npm packages (idempotent; quiet when present).
 deps:
 	@scripts/deps.sh
@@ -122,7 +152,7 @@ interop: $(B)/roomkey $(BA)/roomkey
 # installs, starts and always stops it; ROOMKEY_TEST_PG_URL names it).
 test: deps
 	@$(MAKE) --no-print-directory all asan
-	@scripts/pg-test-server.sh run $(MAKE) --no-print-directory unit unit-asan interop
+	@scripts/pg-test-server.sh run $(MAKE) --no-print-directory unit unit-asan interop fuzz-smoke
 
 run: deps
 	@$(MAKE) --no-print-directory all
@@ -170,7 +200,7 @@ install: $(B)/roomkey
 deb: $(B)/roomkey
 	@scripts/mkdeb.sh $(B)
 
-FORMAT_FILES := $(LIB_SRC) $(CLI_SRC) $(wildcard src/*/*.h) $(UNIT_SRC) tests/unit/check.h \
+FORMAT_FILES := $(LIB_SRC) $(CLI_SRC) $(wildcard src/*/*.h) $(UNIT_SRC) tests/unit/check.h $(FUZZ_SRC) \
                 $(wildcard bench/*.c) $(wildcard tools/*.c)
 
 format:
@@ -182,4 +212,4 @@ format-check:
 clean:
 	rm -rf $(B)
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(LIB_OBJ_A:.o=.d) $(CLI_OBJ_A:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(LIB_OBJ_A:.o=.d) $(CLI_OBJ_A:.o=.d) $(LIB_OBJ_F:.o=.d)

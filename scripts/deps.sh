@@ -20,6 +20,8 @@ DEBS+=(lintian)
 # namespace of their own (unshare, ip).
 DEBS+=(util-linux)
 DEBS+=(iproute2)
+# The fuzz targets (tests/fuzz) build with clang's libFuzzer.
+DEBS+=(clang libclang-rt-dev)
 # The PostgreSQL server the tests run against is installed by
 # scripts/pg-test-server.sh when it first needs it.
 # Only `make bench` needs these.
