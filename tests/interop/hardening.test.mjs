@@ -52,20 +52,25 @@ function firstBody(text) {
   return JSON.parse(text.slice(head + 4, head + 4 + Number(m[1])));
 }
 
-describe('HTTP framing (RFC 9112 6.1-6.3)', () => {
-  let env;
-  let jwt;
+/** An env-only server for the suite (before/after hooks) and a session JWT for alice. */
+function suiteServer() {
+  const ctx = {};
   before(async () => {
-    env = await opsServer();
-    jwt = await session('alice');
+    ctx.env = await opsServer();
+    ctx.jwt = await session('alice');
   });
   after(async () => {
-    await stopChecked(env.srv);
-    env.tmp.cleanup();
+    await stopChecked(ctx.env.srv);
+    ctx.env.tmp.cleanup();
   });
+  return ctx;
+}
+
+describe('HTTP framing (RFC 9112 6.1-6.3)', () => {
+  const ctx = suiteServer();
 
   const body = '{"roomId":"r1"}';
-  const post = () => `POST /api/livekit/token HTTP/1.1\r\nHost: rk.test\r\nAuthorization: Bearer ${jwt}\r\n` +
+  const post = () => `POST /api/livekit/token HTTP/1.1\r\nHost: rk.test\r\nAuthorization: Bearer ${ctx.jwt}\r\n` +
     'Content-Type: application/json\r\n';
   const next = 'GET /healthz HTTP/1.1\r\nHost: rk.test\r\n\r\n';
   // Each shape: the request bytes, the status wanted. A pipelined /healthz
@@ -93,7 +98,7 @@ describe('HTTP framing (RFC 9112 6.1-6.3)', () => {
   for (const [name, make] of Object.entries(shapes)) {
     test(`${name}: one answer in the family's shape, then close`, async () => {
       const [data, status] = make();
-      const r = await exchange(env.srv.port, data);
+      const r = await exchange(ctx.env.srv.port, data);
       assert.deepEqual(r.statuses, [status], r.text.slice(0, 600));
       assert.ok(r.closed, 'the connection must be closed after the answer');
       assert.equal(typeof firstBody(r.text), 'object');
@@ -102,7 +107,7 @@ describe('HTTP framing (RFC 9112 6.1-6.3)', () => {
   }
 
   test('the livekit family answers in its own shape', async () => {
-    const r = await exchange(env.srv.port, post() + `Content-Length: ${body.length}\r\nContent-Length: 0\r\n\r\n${body}${next}`);
+    const r = await exchange(ctx.env.srv.port, post() + `Content-Length: ${body.length}\r\nContent-Length: 0\r\n\r\n${body}${next}`);
     assert.deepEqual(firstBody(r.text), { statusCode: 400, message: 'More than one Content-Length header', error: 'Bad Request' });
   });
 
@@ -111,29 +116,20 @@ describe('HTTP framing (RFC 9112 6.1-6.3)', () => {
   // asserted is that nothing is served and the connection is closed.
   for (const cl of ['17, 17', '+17', '-1', '0x11', '99999999999999999999999']) {
     test(`Content-Length: ${cl} serves nothing and closes`, async () => {
-      const r = await exchange(env.srv.port, post() + `Content-Length: ${cl}\r\n\r\n${body}${next}`);
+      const r = await exchange(ctx.env.srv.port, post() + `Content-Length: ${cl}\r\n\r\n${body}${next}`);
       assert.ok(r.closed);
       assert.ok(r.statuses.length > 0 && r.statuses.every((s) => s === 400 || s === 413), r.text.slice(0, 300));
     });
   }
 
   test('a well-framed request on the same connection still works (keep-alive)', async () => {
-    const r = await exchange(env.srv.port, next + next, { timeoutMs: 1500 });
+    const r = await exchange(ctx.env.srv.port, next + next, { timeoutMs: 1500 });
     assert.deepEqual(r.statuses, [200, 200]);
   });
 });
 
 describe('NUL in the request target', () => {
-  let env;
-  let jwt;
-  before(async () => {
-    env = await opsServer();
-    jwt = await session('alice');
-  });
-  after(async () => {
-    await stopChecked(env.srv);
-    env.tmp.cleanup();
-  });
+  const ctx = suiteServer();
   const cases = {
     '%00 in a path segment': '/api/v1/meeting/token/m1%00x',
     '%00 at the end of the path': '/api/v1/meeting/token/m1%00',
@@ -143,14 +139,14 @@ describe('NUL in the request target', () => {
   };
   for (const [name, target] of Object.entries(cases)) {
     test(`${name}: 400`, async () => {
-      const r = await exchange(env.srv.port, `GET ${target} HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer ${jwt}\r\n\r\n`);
+      const r = await exchange(ctx.env.srv.port, `GET ${target} HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer ${ctx.jwt}\r\n\r\n`);
       assert.deepEqual(r.statuses, [400], r.text.slice(0, 400));
       const json = firstBody(r.text);
       assert.match(JSON.stringify(json), /NUL/);
     });
   }
   test('the meetings family answers in its shape', async () => {
-    const r = await exchange(env.srv.port, `GET /api/v1/meeting/token/m1%00x HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer ${jwt}\r\n\r\n`);
+    const r = await exchange(ctx.env.srv.port, `GET /api/v1/meeting/token/m1%00x HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer ${ctx.jwt}\r\n\r\n`);
     assert.deepEqual(firstBody(r.text), { success: false, message: 'The request target must not contain a NUL byte' });
   });
 });
