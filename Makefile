@@ -32,6 +32,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 
 B  := build
 BA := build/asan
+BF := build/fuzz
 
 # Generated at build time: the console's files, and docs/openapi.yaml as JSON
 # (GET /openapi.json).
@@ -73,8 +74,8 @@ $(B)/gen/openapi_json.c: docs/openapi.yaml $(B)/tools/embed_yaml
 	@mkdir -p $(dir $@)
 	$(B)/tools/embed_yaml $< api_openapi_json > $@.tmp && mv $@.tmp $@
 
-$(B)/obj/src/util/version.o $(BA)/obj/src/util/version.o: VERSION build/commit.txt
-$(B)/obj/src/util/version.o $(BA)/obj/src/util/version.o: CFLAGS += $(VERSION_FLAGS)
+$(B)/obj/src/util/version.o $(BA)/obj/src/util/version.o $(BF)/obj/src/util/version.o: VERSION build/commit.txt
+$(B)/obj/src/util/version.o $(BA)/obj/src/util/version.o $(BF)/obj/src/util/version.o: CFLAGS += $(VERSION_FLAGS)
 
 $(B)/libroomkey.a: $(LIB_OBJ)
 	@rm -f $@
@@ -105,7 +106,6 @@ asan: $(BA)/roomkey $(UNIT_BIN_A)
 # N seconds (new inputs kept in build/fuzz/work/, crashes in build/fuzz/);
 # `make fuzz-smoke` (part of `make test`) runs each a few seconds on its
 # committed corpus (tests/fuzz/corpus/<target>/).
-BF          := build/fuzz
 FUZZ_CC     ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_SAN    := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all

@@ -59,7 +59,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_t *claims = NULL;
     if (authn_caller_claims(auth, h, NULL, FUZZ_NOW, &who, &fail, &claims) == RK_OK)
         json_decref(claims);
-    authn_caller(auth, NULL, h, FUZZ_NOW, &who, &fail);
+    if (authn_caller(auth, NULL, h, FUZZ_NOW, &who, &fail) != RK_OK)
+        fail = AUTH_NONE; /* the outcome itself is not checked */
     free(h);
     return 0;
 }
