@@ -432,7 +432,8 @@ static void on_rooms(void *ud, const lk_room_info *rooms, size_t n, int64_t now)
 /* ---- the poller ------------------------------------------------------- */
 
 /* carry_out claims the pending actions (one instance wins each) and hands
- * them to the worker. Without a worker they stay pending. */
+ * them to the worker; cached room and membership lookups are dropped first.
+ * Without a worker they stay pending. */
 static void carry_out(live *l, int64_t now)
 {
     store_action_filter f = {.pending = 1, .live_after = now};
@@ -442,6 +443,11 @@ static void carry_out(live *l, int64_t now)
         free(acts);
         return;
     }
+    /* A pending action means a decision changed, perhaps in another
+     * process (the CLI): drop cached lookups now rather than after their
+     * time-to-live, so a new token request already sees the change. */
+    if (n)
+        store_notify_changed(l->st);
     for (size_t i = 0; i < n; i++) {
         if (store_action_claim(l->st, acts[i].id, now) != RK_OK)
             continue;
