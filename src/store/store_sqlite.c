@@ -65,12 +65,26 @@ enum {
  * per row (bench/audit_floor). */
 #define AUDIT_MAX_ROWS 32
 
-/* SQLite's own statements (the rest are in store_sql_text). */
+/* The multi-row audit INSERT's text: AUDIT_ROWS_HEAD, then one group of
+ * SQL_AUDIT_NCOLS anonymous parameters per row, "(?, ?, ..., ?)" (3 bytes
+ * per parameter, less the last one's ", ", plus the parentheses), the
+ * groups joined by ", ". AUDIT_ROWS_SQL_MAX bounds the largest with its
+ * NUL. */
+#define AUDIT_ROWS_HEAD      "INSERT INTO audit (" SQL_AUDIT_INSERT_COLS ") VALUES "
+#define AUDIT_ROWS_GROUP_LEN (3 * SQL_AUDIT_NCOLS)
+#define AUDIT_ROWS_SQL_MAX                                                                         \
+    (sizeof AUDIT_ROWS_HEAD + AUDIT_MAX_ROWS * (AUDIT_ROWS_GROUP_LEN + 2) - 2)
+
+/* Every statement's text fits this (stmt_text). */
+#define STMT_SQL_MAX 2048
+_Static_assert(AUDIT_ROWS_SQL_MAX <= STMT_SQL_MAX,
+               "the largest audit INSERT must fit STMT_SQL_MAX");
+
+/* SQLite's own statements (the rest are in store_sql_text; the audit
+ * inserts are made by audit_rows_sql). */
 static const char *const SQL[S_AUDIT_LIST] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
     [S_ROLLBACK] = "ROLLBACK",
-    [S_AUDIT_ADD] =
-        "INSERT INTO audit (" SQL_AUDIT_INSERT_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     /* The claim is this one statement (no row changed: another subject
      * holds the seat); then the subject's other seats go. */
     [S_SEAT_CLAIM] = SQL_SEAT_UPSERT,
@@ -237,28 +251,43 @@ static int conn_open(const char *path, bool create, sq_conn **out, char *why, si
     return RK_OK;
 }
 
-/* audit_rows_sql writes an INSERT of rows audit records (2..AUDIT_MAX_ROWS)
- * into buf (cap >= 1024): the fixed column list and one group of
- * SQL_AUDIT_NCOLS anonymous parameters per row, bound later by position. */
-static void audit_rows_sql(size_t rows, char *buf, size_t cap)
+/* audit_rows_sql writes an INSERT of rows audit records (1..AUDIT_MAX_ROWS)
+ * into buf (cap >= AUDIT_ROWS_SQL_MAX): the fixed column list and one group
+ * of SQL_AUDIT_NCOLS anonymous parameters per row, bound later by position.
+ * RK_ETOOBIG when it does not fit. */
+static int audit_rows_sql(size_t rows, char *buf, size_t cap)
 {
-    static const char group[] = ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-    size_t n = (size_t)snprintf(buf, cap, "INSERT INTO audit (" SQL_AUDIT_INSERT_COLS ") VALUES %s",
-                                group + 2);
-    for (size_t r = 1; r < rows && n + sizeof group <= cap; r++) {
-        memcpy(buf + n, group, sizeof group); /* with its NUL */
-        n += sizeof group - 1;
+    size_t n = sizeof AUDIT_ROWS_HEAD - 1;
+    if (rows < 1 || rows > AUDIT_MAX_ROWS || cap < AUDIT_ROWS_SQL_MAX)
+        return RK_ETOOBIG;
+    memcpy(buf, AUDIT_ROWS_HEAD, n);
+    for (size_t r = 0; r < rows; r++) {
+        if (r) {
+            memcpy(buf + n, ", ", 2);
+            n += 2;
+        }
+        buf[n++] = '(';
+        for (int k = 0; k < SQL_AUDIT_NCOLS; k++) {
+            memcpy(buf + n, k ? ", ?" : "?", k ? 3 : 1);
+            n += k ? 3 : 1;
+        }
+        buf[n++] = ')';
     }
+    buf[n] = '\0';
+    return RK_OK;
 }
 
-/* stmt_text writes the SQL of statement id into buf (cap >= 1024), in
- * SQLite's parameter form. */
+/* stmt_text writes the SQL of statement id into buf (cap >= STMT_SQL_MAX),
+ * in SQLite's parameter form. */
 static int stmt_text(int id, char *buf, size_t cap)
 {
-    char gen[1024];
+    char gen[STMT_SQL_MAX];
     const char *sql = id < SQL_SHARED_COUNT ? store_sql_text[id] : SQL[id < S_AUDIT_LIST ? id : 0];
-    if (id >= S_AUDIT_ROWS) {
-        audit_rows_sql((size_t)2 << (id - S_AUDIT_ROWS), gen, sizeof gen);
+    if (id >= S_AUDIT_ROWS || id == S_AUDIT_ADD) {
+        size_t rows = id == S_AUDIT_ADD ? 1 : (size_t)2 << (id - S_AUDIT_ROWS);
+        int rc = audit_rows_sql(rows, gen, sizeof gen);
+        if (rc)
+            return rc;
         sql = gen;
     } else if (id >= S_AUDIT_LIST) {
         store_sql_audit_list((unsigned)(id - S_AUDIT_LIST), gen, sizeof gen);
@@ -273,7 +302,7 @@ static int stmt_text(int id, char *buf, size_t cap)
 static int stmt_get(sq_conn *c, int id, sqlite3_stmt **out)
 {
     if (!c->stmt[id]) {
-        char sql[1024];
+        char sql[STMT_SQL_MAX];
         int rc = stmt_text(id, sql, sizeof sql);
         if (rc)
             return rc;

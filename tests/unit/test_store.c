@@ -1363,6 +1363,66 @@ static void test_live(store *st)
     CHECK(count_rows("SELECT count(*) FROM live_actions") == 1);
 }
 
+/* Statements the SQLite store runs, counted through a trace installed on
+ * every connection the process opens from now on (sqlite3_auto_extension):
+ * audit_inserts counts the INSERTs into audit, audit_insert_params the
+ * parameters the largest of them had. */
+static atomic_int audit_inserts, audit_insert_params;
+
+static int trace_stmt(unsigned type, void *ctx, void *p, void *x)
+{
+    (void)type, (void)ctx, (void)x;
+    sqlite3_stmt *st = p;
+    if (strncmp(sqlite3_sql(st), "INSERT INTO audit ", 18) == 0) {
+        atomic_fetch_add(&audit_inserts, 1);
+        int n = sqlite3_bind_parameter_count(st);
+        if (n > atomic_load(&audit_insert_params))
+            atomic_store(&audit_insert_params, n);
+    }
+    return 0;
+}
+
+static int trace_on_open(sqlite3 *db, char **err, const void *api)
+{
+    (void)err, (void)api;
+    sqlite3_trace_v2(db, SQLITE_TRACE_STMT, trace_stmt, NULL);
+    return SQLITE_OK;
+}
+
+/* A group of 32 records, the largest multi-row INSERT, goes into SQLite as
+ * that one statement with a parameter for each of its 320 fields, not as
+ * 32 statements of one record each. */
+static void test_rows_one_statement(void)
+{
+    char why[256] = "";
+    store *st = NULL;
+    sqlite3_auto_extension((void (*)(void))trace_on_open);
+    CHECK(store_open(db_path, &st, why, sizeof why) == RK_OK);
+    if (st) {
+        enum { N = 32 };
+        static store_audit recs[N];
+        const store_audit *ptrs[N];
+        int rcs[N], ok = 0;
+        for (int i = 0; i < N; i++) {
+            char jti[32];
+            snprintf(jti, sizeof jti, "group-%02d", i);
+            recs[i] = mkaudit(jti, "grouper", "group-room", 3000 + i);
+            ptrs[i] = &recs[i];
+        }
+        atomic_store(&audit_inserts, 0);
+        atomic_store(&audit_insert_params, 0);
+        CHECK(st->ops->audit_add_batch(st, ptrs, N, rcs) == RK_OK);
+        for (int i = 0; i < N; i++)
+            ok += rcs[i] == RK_OK;
+        CHECK(ok == N);
+        CHECK(atomic_load(&audit_inserts) == 1);
+        CHECK(atomic_load(&audit_insert_params) == N * 10);
+        CHECK(count_rows("SELECT count(*) FROM audit WHERE subject = 'grouper'") == N);
+        store_close(st);
+    }
+    sqlite3_reset_auto_extension();
+}
+
 static void run_suite(const char *name)
 {
     char why[256] = "";
@@ -1899,6 +1959,7 @@ int main(void)
     test_open_sqlite();
     run_suite("sqlite");
     test_wal_bounded();
+    test_rows_one_statement();
 
     char p[160];
     static const char *const suffix[] = {"", "-wal", "-shm"};
