@@ -5,6 +5,7 @@
 #include "live.h"
 #include "meetings.h"
 #include "probes.h"
+#include "request.h"
 #include "../token/minter.h"
 #include "../util/clock.h"
 #include "../util/duration.h"
@@ -258,10 +259,7 @@ static int respond(http_resp *resp, int status, body_fn fn, const void *arg)
         jsonw_init(&w, buf, cap);
         fn(&w, arg);
         if (!w.err) {
-            free(resp->body);
-            resp->status = status;
-            resp->body = buf;
-            resp->body_len = w.len;
+            request_reply_adopt(resp, status, buf, w.len);
             return RK_OK;
         }
         free(buf);

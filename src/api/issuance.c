@@ -1,6 +1,5 @@
 /* issuance.c - mint + audit + log, with one minter per worker thread. */
 #include "issuance.h"
-#include "live.h"
 #include "../http/metrics.h"
 #include "../http/ratelimit.h"
 #include "../util/clock.h"
@@ -66,22 +65,6 @@ void issuance_thread_exit(void)
     pthread_setspecific(minter_key, NULL);
 }
 
-/* live_ban adapts live_banned to policy_ask.banned. */
-static bool live_ban(void *arg, const char *room, const char *identity, int64_t now)
-{
-    return live_banned(arg, room, identity, now);
-}
-
-int issuance_decide(const api_ctx *api, const caller *who, policy_ask *ask, decision *d,
-                    const char **why)
-{
-    if (api->live) {
-        ask->banned = live_ban;
-        ask->banned_arg = api->live;
-    }
-    return policy_decide(api->cfg, api->st, who, ask, d, why);
-}
-
 bool issuance_configured(const api_ctx *api)
 {
     return api->cfg->keys && keyring_count(api->cfg->keys) > 0;
@@ -145,6 +128,29 @@ int issuance_limit(const api_ctx *api, const caller *who, const http_req *req)
     return RK_ELIMITED;
 }
 
+/* fill_audit sets every field of a, the record of the token info says
+ * was minted at now for d. RK_ETOOBIG (logged) when the grants don't fit. */
+static int fill_audit(store_audit *a, const caller *who, const decision *d, const http_req *req,
+                      const mint_info *info, int64_t now)
+{
+    text_copy(a->jti, sizeof a->jti, info->jti);
+    text_copy(a->subject, sizeof a->subject, who->subject);
+    text_copy(a->identity, sizeof a->identity, d->identity);
+    text_copy(a->room, sizeof a->room, d->room.name);
+    text_copy(a->role, sizeof a->role, d->role->name);
+    int rc = policy_grants_json(d, a->grants, sizeof a->grants);
+    if (rc != RK_OK) {
+        log_event("error", "audit_failed", "route", req->route, "jti", info->jti, "reason",
+                  "grants do not fit the audit record", NULL);
+        return rc;
+    }
+    a->issued_at = now;
+    a->exp = info->exp;
+    text_copy(a->client_ip, sizeof a->client_ip, req->client_ip);
+    text_copy(a->route, sizeof a->route, req->route);
+    return RK_OK;
+}
+
 int issuance_mint(const api_ctx *api, const caller *who, const decision *d, const http_req *req,
                   const char **tok, size_t *tok_len, mint_info *info)
 {
@@ -154,7 +160,7 @@ int issuance_mint(const api_ctx *api, const caller *who, const decision *d, cons
     if (!issuance_configured(api))
         return RK_ENOTFOUND;
     minter *m = this_minter(api->cfg->keys);
-    /* Not zeroed (the record is 3 KiB): every field is set below, the
+    /* Not zeroed (the record is 3 KiB): fill_audit sets every field, the
      * strings NUL-terminated, before the record leaves this function. */
     pending_audit *p = malloc(sizeof *p);
     if (p) {
@@ -168,28 +174,15 @@ int issuance_mint(const api_ctx *api, const caller *who, const decision *d, cons
     char why[128];
     int64_t now = clock_now();
     rc = minter_mint(m, &d->claims, now, d->ttl, tok, tok_len, info, why, sizeof why);
-    if (rc) {
+    if (rc)
         log_event("error", "mint_failed", "route", req->route, "reason", why, NULL);
+    else
+        rc = fill_audit(&p->a, who, d, req, info, now);
+    if (rc) {
         free(p);
         return rc;
     }
     store_audit *a = &p->a;
-    text_copy(a->jti, sizeof a->jti, info->jti);
-    text_copy(a->subject, sizeof a->subject, who->subject);
-    text_copy(a->identity, sizeof a->identity, d->identity);
-    text_copy(a->room, sizeof a->room, d->room.name);
-    text_copy(a->role, sizeof a->role, d->role->name);
-    if ((rc = policy_grants_json(d, a->grants, sizeof a->grants)) != RK_OK) {
-        log_event("error", "audit_failed", "route", req->route, "jti", info->jti, "reason",
-                  "grants do not fit the audit record", NULL);
-        free(p);
-        return rc;
-    }
-    a->issued_at = now;
-    a->exp = info->exp;
-    text_copy(a->client_ip, sizeof a->client_ip, req->client_ip);
-    text_copy(a->route, sizeof a->route, req->route);
-
     http_req_set_jti(req, info->jti); /* for the request's log line */
 
     /* Served over HTTP: queue the record and hold the response until it is

@@ -32,6 +32,7 @@ typedef struct api_ctx {
     authn *auth;                      /* borrowed */
     struct ratelimit *subject_limits; /* per-subject buckets; NULL = no limit */
     struct live *live;                /* live rooms (live.h); NULL in tools without a service */
+    const policy_rules *rules;        /* the rooms' own rules (families_rules); may be NULL */
 } api_ctx;
 
 /* issuance_limit takes one token from who's per-subject bucket (a no-op
@@ -40,7 +41,8 @@ typedef struct api_ctx {
  * RK_ELIMITED: refused, and the request is marked so that the server
  * answers 429 in the route's error shape with Retry-After (the handler
  * just returns RK_OK). */
-int issuance_limit(const api_ctx *api, const caller *who, const http_req *req);
+__attribute__((warn_unused_result)) int issuance_limit(const api_ctx *api, const caller *who,
+                                                       const http_req *req);
 
 /* issuance_mint mints d's claims and records them. On RK_OK *tok (borrowed
  * from this thread's minter: valid until this thread mints again) and *info
@@ -54,16 +56,13 @@ int issuance_limit(const api_ctx *api, const caller *who, const http_req *req);
  * committed (the token then counts as issued in the metrics), or answers
  * 500 instead if the store refused it. Without a server (req->priv NULL)
  * the call waits for the commit. */
-int issuance_mint(const api_ctx *api, const caller *who, const decision *d, const http_req *req,
-                  const char **tok, size_t *tok_len, mint_info *info);
-
-/* issuance_decide runs policy_decide for ask with api's config and store,
- * and with live rooms' bans (api->live) applied. Same results. */
-int issuance_decide(const api_ctx *api, const caller *who, policy_ask *ask, decision *d,
-                    const char **why);
+__attribute__((warn_unused_result)) int issuance_mint(const api_ctx *api, const caller *who,
+                                                      const decision *d, const http_req *req,
+                                                      const char **tok, size_t *tok_len,
+                                                      mint_info *info);
 
 /* issuance_configured reports whether LiveKit keys are configured. */
-bool issuance_configured(const api_ctx *api);
+__attribute__((warn_unused_result)) bool issuance_configured(const api_ctx *api);
 
 /* issuance_thread_exit frees this thread's minter (called at shutdown for
  * the main thread; worker threads free theirs automatically). */

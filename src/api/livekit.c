@@ -1,5 +1,7 @@
 /* livekit.c - seeds 000/001: /api/livekit/{token,connection-info,health}. */
 #include "livekit.h"
+#include "families.h"
+#include "pipeline.h"
 #include "../util/clock.h"
 #include "../util/err.h"
 #include "../util/jsonw.h"
@@ -70,21 +72,6 @@ static void render(http_resp *resp, int status, const char *const *msgs, size_t 
 void api_livekit_error(http_resp *resp, int status, const char *message)
 {
     render(resp, status, &message, 1, false);
-}
-
-/* authenticate fills *who (noting the subject for the request log) or
- * renders 401 (noting why) and returns false. */
-static bool authenticate(const api_ctx *api, const http_req *req, http_resp *resp, caller *who)
-{
-    auth_fail fail;
-    if (authn_caller(api->auth, http_req_header(req, "Authorization"),
-                     http_req_header(req, "X-API-Key"), clock_now(), who, &fail) == RK_OK) {
-        http_req_set_subject(req, who->subject);
-        return true;
-    }
-    http_req_set_auth_fail(req, auth_fail_name(fail));
-    api_livekit_error(resp, 401, "Unauthorized");
-    return false;
 }
 
 /* Validation of the token request, collecting every message as
@@ -161,90 +148,43 @@ static void parse_body(json_t *body, token_body *b)
     }
 }
 
-static int token_handler(void *ctx, const http_req *req, http_resp *resp)
+/* read validates the body (every message at once, as a list) into ask. */
+static bool read_request(family_call *c, json_t *body, policy_ask *ask)
 {
-    const api_ctx *api = ctx;
-    caller who;
-    if (!authenticate(api, req, resp, &who))
-        return RK_OK;
-    /* Per-subject limit: a refused request is answered 429 by the server. */
-    int lim = issuance_limit(api, &who, req);
-    if (lim != RK_OK)
-        return lim == RK_ELIMITED ? RK_OK : lim;
-    json_error_t jerr;
-    json_t *body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!body || !json_is_object(body)) {
-        json_decref(body);
-        api_livekit_error(resp, 400,
-                          body ? "Request body must be a JSON object"
-                               : "Request body is not valid JSON");
-        return RK_OK;
-    }
     token_body b = {0};
     parse_body(body, &b);
     if (b.n) {
-        render(resp, 400, b.msgs, b.n, true);
-        json_decref(body);
-        return RK_OK;
+        render(c->resp, 400, b.msgs, b.n, true);
+        return false;
     }
-    if (!issuance_configured(api)) {
-        api_livekit_error(resp, 500, "LiveKit service not configured properly");
-        json_decref(body);
-        return RK_OK;
-    }
-    policy_ask ask = {.room = b.room_id, .identity = b.identity, .name = b.name, .ttl = b.ttl};
-    decision d;
-    const char *why = "";
-    int rc = issuance_decide(api, &who, &ask, &d, &why);
-    char msg[400];
-    if (rc == RK_ENOTFOUND) {
-        snprintf(msg, sizeof msg, "Channel with ID %s not found", b.room_id);
-        api_livekit_error(resp, 404, msg);
-    } else if (rc == RK_EFULL) {
-        api_livekit_error(resp, 403, "Room is full");
-    } else if (rc == RK_EDENIED) {
-        if (b.identity && strcmp(b.identity, who.subject) != 0)
-            api_livekit_error(resp, 403, "Forbidden: identity must be the authenticated user");
-        else
-            api_livekit_error(resp, 403, "Insufficient permissions. Required: JOIN_CHANNEL");
-    } else if (rc == RK_EINVAL) {
-        snprintf(msg, sizeof msg, "ttl must not be greater than %lld", (long long)d.max_ttl);
-        const char *m = d.max_ttl ? msg : why;
-        render(resp, 400, &m, 1, true);
-    } else if (rc) {
-        api_livekit_error(resp, 500, "Internal server error");
-    } else {
-        const char *tok;
-        size_t tok_len;
-        mint_info info;
-        rc = issuance_mint(api, &who, &d, req, &tok, &tok_len, &info);
-        if (rc) {
-            api_livekit_error(resp, 500,
-                              rc == RK_ENOTFOUND ? "LiveKit service not configured properly"
-                                                 : "Internal server error");
-        } else {
-            char expires[CLOCK_ISO_LEN] = ""; /* exp is bounded, so formatting can't fail */
-            clock_iso8601(info.exp, expires, sizeof expires);
-            jsonw w;
-            request_reply_open(&w, tok_len + 2048);
-            jsonw_obj_open(&w);
-            JSONW_KEY(&w, "token");
-            jsonw_strn(&w, tok, tok_len);
-            JSONW_KEY(&w, "identity");
-            jsonw_str(&w, d.identity);
-            JSONW_KEY(&w, "roomId");
-            jsonw_str(&w, b.room_id);
-            JSONW_KEY(&w, "name");
-            jsonw_str(&w, d.name[0] ? d.name : d.identity);
-            JSONW_KEY(&w, "expiresAt");
-            jsonw_str(&w, expires);
-            jsonw_obj_close(&w);
-            if (request_reply_take(&w, resp, 200) != RK_OK)
-                api_livekit_error(resp, 500, "Internal server error");
-        }
-    }
-    json_decref(body);
-    return RK_OK;
+    *ask = (policy_ask){.room = b.room_id, .identity = b.identity, .name = b.name, .ttl = b.ttl};
+    c->room_shown = b.room_id;
+    return true;
+}
+
+/* render_token writes {token, identity, roomId, name, expiresAt}. */
+static int render_token(family_call *c, const decision *d, const char *tok, size_t tok_len,
+                        const mint_info *info)
+{
+    char expires[CLOCK_ISO_LEN] = ""; /* exp is bounded, so formatting can't fail */
+    clock_iso8601(info->exp, expires, sizeof expires);
+    const request_field f[] = {{"token", tok, tok_len},
+                               {"identity", d->identity, 0},
+                               {"roomId", c->room_shown, 0},
+                               {"name", d->name[0] ? d->name : d->identity, 0},
+                               {"expiresAt", expires, 0}};
+    return request_reply_fields(c->resp, 200, f, sizeof f / sizeof f[0]);
+}
+
+/* render_answer: a validation answer (with a field) lists its message. */
+static void render_answer(http_resp *resp, const family_answer *a, const char *message)
+{
+    render(resp, a->status, &message, 1, a->field != NULL);
+}
+
+static int token_handler(void *ctx, const http_req *req, http_resp *resp)
+{
+    return pipeline_run(&family_livekit, ctx, req, resp);
 }
 
 /* write_participants writes {"roomId", "participants": [...]} for ps. */
@@ -279,65 +219,48 @@ static void write_participants(jsonw *w, const char *room_id, const store_presen
  * caller who may join it (the same policy as a token, without minting). */
 static int participants_handler(void *ctx, const http_req *req, http_resp *resp)
 {
-    const api_ctx *api = ctx;
-    caller who;
-    if (!authenticate(api, req, resp, &who))
-        return RK_OK;
-    const char *room_id = http_req_param(req, "roomId");
-    policy_ask ask = {.room = room_id};
+    family_call c = {.f = &family_livekit, .api = ctx, .req = req, .resp = resp};
+    int out = pipeline_authenticate(&c);
+    if (out)
+        return pipeline_answer(&c, out, NULL);
+    c.room_shown = http_req_param(req, "roomId");
+    policy_ask ask = {.room = c.room_shown};
     decision d;
-    const char *why = "";
-    int rc = issuance_decide(api, &who, &ask, &d, &why);
-    if (rc == RK_EFULL) /* may join once there is room: may see who is in it */
-        rc = RK_OK;
-    char msg[400];
+    verdict_detail why;
+    verdict v = pipeline_decide(&c, &ask, &d, &why);
+    if (v && v != VERDICT_ROOM_FULL) /* a full room: may join once there is room, may look */
+        return pipeline_answer(&c, v, &why);
     store_presence *ps = NULL;
     size_t n = 0;
-    if (rc == RK_ENOTFOUND) {
-        snprintf(msg, sizeof msg, "Channel with ID %s not found", room_id);
-        api_livekit_error(resp, 404, msg);
-        return RK_OK;
-    }
-    if (rc == RK_EDENIED) {
-        api_livekit_error(resp, 403, "Insufficient permissions. Required: JOIN_CHANNEL");
-        return RK_OK;
-    }
-    if (rc || store_presence_list(api->st, d.room.name, &ps, &n) != RK_OK) {
-        api_livekit_error(resp, 500, "Internal server error");
-        return RK_OK;
-    }
+    if (store_presence_list(c.api->st, d.room.name, &ps, &n) != RK_OK)
+        return pipeline_answer(&c, OUTCOME_INTERNAL, NULL);
     jsonw w;
     request_reply_open(&w, 1024 + n * 1400);
-    write_participants(&w, room_id, ps, n);
+    write_participants(&w, c.room_shown, ps, n);
     free(ps);
     if (request_reply_take(&w, resp, 200) != RK_OK)
-        api_livekit_error(resp, 500, "Internal server error");
+        return pipeline_answer(&c, OUTCOME_INTERNAL, NULL);
     return RK_OK;
 }
 
 static int connection_info_handler(void *ctx, const http_req *req, http_resp *resp)
 {
-    const api_ctx *api = ctx;
-    caller who;
-    if (!authenticate(api, req, resp, &who))
-        return RK_OK;
-    if (!issuance_configured(api) || !api->cfg->livekit_url[0]) {
-        api_livekit_error(resp, 500, "LiveKit service not configured properly");
-        return RK_OK;
-    }
+    family_call c = {.f = &family_livekit, .api = ctx, .req = req, .resp = resp};
+    const api_ctx *api = c.api;
+    int out = pipeline_authenticate(&c);
+    if (!out && (!issuance_configured(api) || !api->cfg->livekit_url[0]))
+        out = OUTCOME_NOT_CONFIGURED;
+    if (out)
+        return pipeline_answer(&c, out, NULL);
     json_t *o =
         json_pack("{s:s, s:s, s:s, s:b, s:{s:b, s:b, s:b, s:b}}", "url", api->cfg->livekit_url,
                   "serverUrl", api->cfg->livekit_url, "region", api->cfg->region, "configured", 1,
                   "features", "audio", 1, "video", 1, "screenShare", 1, "recording", 0);
     char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(o);
-    if (!s) {
-        api_livekit_error(resp, 500, "Internal server error");
-        return RK_OK;
-    }
-    resp->status = 200;
-    resp->body = s;
-    resp->body_len = strlen(s);
+    if (!s)
+        return pipeline_answer(&c, OUTCOME_INTERNAL, NULL);
+    request_reply_adopt(resp, 200, s, strlen(s));
     return RK_OK;
 }
 
@@ -351,22 +274,47 @@ static int health_handler(void *ctx, const http_req *req, http_resp *resp)
     return http_resp_json(resp, 200, body, strlen(body));
 }
 
-int api_livekit_register(http_server *s, api_ctx *api)
-{
-    const http_route routes[] = {
-        {"POST", "/api/livekit/token", "livekit.token", token_handler, api, true,
-         api_livekit_error},
-        {"GET", "/api/livekit/rooms/{roomId}/participants", "livekit.participants",
-         participants_handler, api, false, api_livekit_error},
-        {"GET", "/api/livekit/connection-info", "livekit.connection-info", connection_info_handler,
-         api, false, api_livekit_error},
-        {"GET", "/api/livekit/health", "livekit.health", health_handler, api, false,
-         api_livekit_error},
-    };
-    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
-        int rc = http_server_add(s, &routes[i]);
-        if (rc)
-            return rc;
-    }
-    return RK_OK;
-}
+const family family_livekit = {
+    .name = "livekit",
+    .id = FAMILY_LIVEKIT,
+    .routes =
+        {
+            {.method = "POST",
+             .path = "/api/livekit/token",
+             .label = "livekit.token",
+             .handler = token_handler,
+             .json_body = true},
+            {.method = "GET",
+             .path = "/api/livekit/rooms/{roomId}/participants",
+             .label = "livekit.participants",
+             .handler = participants_handler},
+            {.method = "GET",
+             .path = "/api/livekit/connection-info",
+             .label = "livekit.connection-info",
+             .handler = connection_info_handler},
+            {.method = "GET",
+             .path = "/api/livekit/health",
+             .label = "livekit.health",
+             .handler = health_handler},
+        },
+    .auth = FAMILY_AUTH_CALLER,
+    .body = FAMILY_BODY_OBJECT,
+    .read = read_request,
+    .render = render_token,
+    .error = render_answer,
+    .plain_error = api_livekit_error,
+    .answers =
+        {
+            [OUTCOME_BAD_CREDENTIALS] = {401, "Unauthorized"},
+            [OUTCOME_NOT_CONFIGURED] = {500, "LiveKit service not configured properly"},
+            [OUTCOME_INTERNAL] = {500, "Internal server error"},
+            [VERDICT_ROOM_NOT_FOUND] = {404, "Channel with ID {room} not found"},
+            [VERDICT_IDENTITY_NOT_CALLER] = {403,
+                                             "Forbidden: identity must be the authenticated user"},
+            [VERDICT_IDENTITY_TOO_LONG] = {400, "{why}", "identity"},
+            [VERDICT_NAME_TOO_LONG] = {400, "{why}", "name"},
+            [VERDICT_TTL_ABOVE_CAP] = {400, "ttl must not be greater than {max_ttl}", "ttl"},
+            [VERDICT_ROOM_FULL] = {403, "Room is full"},
+        },
+    .refused = {403, "Insufficient permissions. Required: JOIN_CHANNEL"},
+};

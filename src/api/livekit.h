@@ -11,9 +11,6 @@
 #include "../http/server.h"
 #include "issuance.h"
 
-/* api_livekit_register adds the family's routes; api must outlive s. */
-int api_livekit_register(http_server *s, api_ctx *api);
-
 /* api_livekit_error renders a NestJS-style error body. */
 void api_livekit_error(http_resp *resp, int status, const char *message);
 

@@ -1,5 +1,7 @@
 /* meetings.c - seed 004: meeting tokens, details and status by meeting id. */
 #include "meetings.h"
+#include "families.h"
+#include "pipeline.h"
 #include "../util/clock.h"
 #include "../util/err.h"
 #include "../util/jsonw.h"
@@ -141,117 +143,97 @@ static void respond(const answer *a, http_resp *resp)
         api_meetings_error(resp, 500, "Internal server error");
         return;
     }
-    resp->status = 200;
-    resp->body = out;
-    resp->body_len = w.len;
+    request_reply_adopt(resp, 200, out, w.len);
 }
 
-/* load authenticates the caller (session JWT or API key) and reads the
- * meeting named by the path into *m; renders 401/400/404/500 and returns
- * false when it can't. */
-static bool load(const api_ctx *api, const http_req *req, http_resp *resp, caller *who,
-                 store_meeting *m)
+/* load_meeting reads the meeting named by the path into *m; renders
+ * 400/404/500 and returns false when it can't. */
+static bool load_meeting(family_call *c, store_meeting *m)
 {
-    auth_fail fail;
-    if (authn_caller(api->auth, http_req_header(req, "Authorization"),
-                     http_req_header(req, "X-API-Key"), clock_now(), who, &fail) != RK_OK) {
-        request_log_auth_failure(req, fail);
-        api_meetings_error(resp, 401, "Authentication required");
-        return false;
-    }
-    http_req_set_subject(req, who->subject);
-    const char *id = http_req_param(req, "meeting_id");
+    const char *id = http_req_param(c->req, "meeting_id");
     if (!id || !meeting_id_valid(id)) {
-        api_meetings_error(resp, 400, "Invalid meeting ID");
+        family_fail(c, 400, "Invalid meeting ID");
         return false;
     }
-    int rc = store_meeting_get(api->st, id, m);
+    int rc = store_meeting_get(c->api->st, id, m);
     if (rc == RK_ENOTFOUND)
-        api_meetings_error(resp, 404, "Meeting not found");
+        family_fail(c, 404, "Meeting not found");
     else if (rc)
-        api_meetings_error(resp, 500, "Internal server error");
+        family_fail(c, 500, "Internal server error");
     return rc == RK_OK;
 }
 
-/* participates reports whether who is m's creator or one of its
- * participants (a member of its room); an API key with mint_any, which the
- * policy lets into any room, counts as one too. */
-static int participates(const api_ctx *api, const caller *who, const store_meeting *m, bool *yes)
+/* load authenticates the caller (session JWT or API key) into c and reads
+ * the meeting; false when it has answered. */
+static bool load(family_call *c, store_meeting *m)
 {
-    store_member mem;
-    *yes =
-        who->is_api_key ? (who->perms & PERM_MINT_ANY) != 0 : strcmp(who->subject, m->creator) == 0;
-    if (*yes)
-        return RK_OK;
-    int rc = store_member_get(api->st, m->room, who->subject, &mem);
-    *yes = rc == RK_OK;
-    return rc == RK_ENOTFOUND ? RK_OK : rc;
+    int out = pipeline_authenticate(c);
+    if (out) {
+        pipeline_answer(c, out, NULL);
+        return false;
+    }
+    return load_meeting(c, m);
+}
+
+/* read_request: the meeting's room, whose members-only rule lets in
+ * exactly the creator (a member since creation) and the participants. */
+static bool read_request(family_call *c, json_t *body, policy_ask *ask)
+{
+    (void)body;
+    store_meeting *m = c->state;
+    if (!load_meeting(c, m))
+        return false;
+    /* An ended meeting gets no tokens (its status moves on room_finished,
+     * or by its creator). */
+    if (strcmp(m->status, "COMPLETED") == 0 || strcmp(m->status, "CANCELED") == 0) {
+        family_fail(c, 409,
+                    strcmp(m->status, "COMPLETED") == 0 ? "This meeting has ended"
+                                                        : "This meeting was canceled");
+        return false;
+    }
+    *ask = (policy_ask){.room = m->room};
+    c->room_shown = m->id;
+    return true;
+}
+
+static int render_token(family_call *c, const decision *d, const char *tok, size_t tok_len,
+                        const mint_info *info)
+{
+    (void)info;
+    answer a = {.token = tok,
+                .token_len = tok_len,
+                .room = d->room.name,
+                .server_url = c->api->cfg->livekit_url,
+                .meeting = c->state};
+    respond(&a, c->resp);
+    return RK_OK;
+}
+
+static void render_answer(http_resp *resp, const family_answer *a, const char *message)
+{
+    api_meetings_error(resp, a->status, message);
 }
 
 static int token_handler(void *ctx, const http_req *req, http_resp *resp)
 {
-    const api_ctx *api = ctx;
-    caller who;
-    store_meeting m;
-    if (!load(api, req, resp, &who, &m))
-        return RK_OK;
-    if (!issuance_configured(api) || !api->cfg->livekit_url[0]) {
-        api_meetings_error(resp, 500, "LiveKit is not configured");
-        return RK_OK;
-    }
-    /* An ended meeting gets no tokens (its status moves on room_finished,
-     * or by its creator). */
-    if (strcmp(m.status, "COMPLETED") == 0 || strcmp(m.status, "CANCELED") == 0) {
-        api_meetings_error(resp, 409,
-                           strcmp(m.status, "COMPLETED") == 0 ? "This meeting has ended"
-                                                              : "This meeting was canceled");
-        return RK_OK;
-    }
-    /* The room is members-only: the policy lets in exactly the creator (a
-     * member since creation) and the participants, with their roles. */
-    policy_ask ask = {.room = m.room};
-    decision d;
-    const char *why = "";
-    int rc = issuance_decide(api, &who, &ask, &d, &why);
-    if (rc == RK_EFULL) {
-        api_meetings_error(resp, 403, "This meeting is full");
-        return RK_OK;
-    }
-    if (rc == RK_EDENIED) {
-        api_meetings_error(resp, 403, "You don't have permission to join this meeting");
-        return RK_OK;
-    }
-    if (rc == RK_ENOTFOUND) {
-        api_meetings_error(resp, 404, "Meeting not found");
-        return RK_OK;
-    }
-    const char *tok = NULL;
-    size_t tok_len = 0;
-    mint_info info;
-    if (rc == RK_OK)
-        rc = issuance_mint(api, &who, &d, req, &tok, &tok_len, &info);
-    if (rc) {
-        api_meetings_error(resp, 500, "Failed to generate meeting token.");
-        return RK_OK;
-    }
-    answer a = {.token = tok,
-                .token_len = tok_len,
-                .room = d.room.name,
-                .server_url = api->cfg->livekit_url,
-                .meeting = &m};
-    respond(&a, resp);
-    return RK_OK;
+    return pipeline_run(&family_meetings, ctx, req, resp);
+}
+
+/* call starts a non-token request of this family. */
+static family_call call(void *ctx, const http_req *req, http_resp *resp)
+{
+    return (family_call){.f = &family_meetings, .api = ctx, .req = req, .resp = resp};
 }
 
 static int get_handler(void *ctx, const http_req *req, http_resp *resp)
 {
-    const api_ctx *api = ctx;
-    caller who;
+    family_call c = call(ctx, req, resp);
     store_meeting m;
-    if (!load(api, req, resp, &who, &m))
+    if (!load(&c, &m))
         return RK_OK;
+    policy_ctx pc = {.cfg = c.api->cfg, .st = c.api->st, .rules = c.api->rules};
     bool ok = false;
-    if (participates(api, &who, &m, &ok) != RK_OK)
+    if (policy_participant(&pc, &c.who, m.room, m.creator, &ok) != RK_OK)
         api_meetings_error(resp, 500, "Internal server error");
     else if (!ok)
         api_meetings_error(resp, 403, "You don't have access to this meeting");
@@ -284,10 +266,11 @@ static const char *status_of(json_t *body, char *msg, size_t cap)
 
 static int status_handler(void *ctx, const http_req *req, http_resp *resp)
 {
-    const api_ctx *api = ctx;
-    caller who;
+    family_call c = call(ctx, req, resp);
+    const api_ctx *api = c.api;
+    const caller *who = &c.who;
     store_meeting m;
-    if (!load(api, req, resp, &who, &m))
+    if (!load(&c, &m))
         return RK_OK;
     json_error_t jerr;
     json_t *body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
@@ -295,7 +278,7 @@ static int status_handler(void *ctx, const http_req *req, http_resp *resp)
     const char *status = status_of(body, msg, sizeof msg);
     if (!status) {
         api_meetings_error(resp, 400, msg);
-    } else if (who.is_api_key || strcmp(who.subject, m.creator) != 0) {
+    } else if (who->is_api_key || strcmp(who->subject, m.creator) != 0) {
         api_meetings_error(resp, 403, "Only the meeting creator can update its status");
     } else {
         int rc = store_meeting_set_status(api->st, m.id, status);
@@ -307,7 +290,7 @@ static int status_handler(void *ctx, const http_req *req, http_resp *resp)
             api_meetings_error(resp, 500, "Internal server error");
         } else {
             log_event("info", "meeting_status", "route", req->route, "meeting", m.id, "status",
-                      m.status, "subject", who.subject, NULL);
+                      m.status, "subject", who->subject, NULL);
             answer a = {
                 .message = "Meeting status updated successfully", .meeting = &m, .full = true};
             respond(&a, resp);
@@ -317,20 +300,43 @@ static int status_handler(void *ctx, const http_req *req, http_resp *resp)
     return RK_OK;
 }
 
-int api_meetings_register(http_server *s, api_ctx *api)
-{
-    const http_route routes[] = {
-        {"GET", "/api/v1/meeting/token/{meeting_id}", "meetings.token", token_handler, api, false,
-         api_meetings_error},
-        {"GET", "/api/v1/meeting/get/{meeting_id}", "meetings.get", get_handler, api, false,
-         api_meetings_error},
-        {"PUT", "/api/v1/meeting/status/{meeting_id}", "meetings.status", status_handler, api, true,
-         api_meetings_error},
-    };
-    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
-        int rc = http_server_add(s, &routes[i]);
-        if (rc)
-            return rc;
-    }
-    return RK_OK;
-}
+const family family_meetings = {
+    .name = "meetings",
+    .id = FAMILY_MEETINGS,
+    .routes =
+        {
+            {.method = "GET",
+             .path = "/api/v1/meeting/token/{meeting_id}",
+             .label = "meetings.token",
+             .handler = token_handler},
+            {.method = "GET",
+             .path = "/api/v1/meeting/get/{meeting_id}",
+             .label = "meetings.get",
+             .handler = get_handler},
+            {.method = "PUT",
+             .path = "/api/v1/meeting/status/{meeting_id}",
+             .label = "meetings.status",
+             .handler = status_handler,
+             .json_body = true},
+        },
+    .auth = FAMILY_AUTH_CALLER,
+    .body = FAMILY_BODY_NONE,
+    .needs_url = true,
+    .state_size = sizeof(store_meeting),
+    .read = read_request,
+    .render = render_token,
+    .error = render_answer,
+    .plain_error = api_meetings_error,
+    .answers =
+        {
+            [OUTCOME_BAD_CREDENTIALS] = {401, "Authentication required"},
+            [OUTCOME_NOT_CONFIGURED] = {500, "LiveKit is not configured"},
+            [OUTCOME_INTERNAL] = {500, "Failed to generate meeting token."},
+            [VERDICT_ROOM_NOT_FOUND] = {404, "Meeting not found"},
+            [VERDICT_IDENTITY_TOO_LONG] = {500, "Failed to generate meeting token."},
+            [VERDICT_NAME_TOO_LONG] = {500, "Failed to generate meeting token."},
+            [VERDICT_TTL_ABOVE_CAP] = {500, "Failed to generate meeting token."},
+            [VERDICT_ROOM_FULL] = {403, "This meeting is full"},
+        },
+    .refused = {403, "You don't have permission to join this meeting"},
+};

@@ -25,10 +25,10 @@
 extern const char *const meeting_statuses[];
 
 /* meeting_id_valid: 1..STORE_MAX_MEETING_ID (64) of A-Z a-z 0-9 '_' '-'. */
-bool meeting_id_valid(const char *id);
+__attribute__((warn_unused_result)) bool meeting_id_valid(const char *id);
 
 /* meeting_status_valid: one of meeting_statuses, exactly. */
-bool meeting_status_valid(const char *status);
+__attribute__((warn_unused_result)) bool meeting_status_valid(const char *status);
 
 /* meeting_status_list writes the statuses as "PENDING, SCHEDULED, ..."
  * into out (capacity cap, at least 64; cut short when smaller). */
@@ -37,9 +37,6 @@ void meeting_status_list(char *out, size_t cap);
 /* meeting_room_name writes "meeting-{id}" into out (capacity cap);
  * RK_EINVAL for an invalid id. */
 int meeting_room_name(const char *id, char *out, size_t cap);
-
-/* api_meetings_register adds the family's routes; api must outlive s. */
-int api_meetings_register(http_server *s, api_ctx *api);
 
 /* api_meetings_error renders {"success": false, "message": message}. */
 void api_meetings_error(http_resp *resp, int status, const char *message);

@@ -1,5 +1,6 @@
 /* probes.c - /healthz, /readyz, /metrics and /openapi.json. */
 #include "probes.h"
+#include "request.h"
 #include "../auth/jwks.h"
 #include "../http/metrics.h"
 #include "live.h"
@@ -92,9 +93,7 @@ static int metrics(void *ctx, const http_req *req, http_resp *resp)
         api_admin_error(resp, 500, "internal error");
         return RK_OK;
     }
-    resp->status = 200;
-    resp->body = t.buf; /* handed to the response */
-    resp->body_len = t.len;
+    request_reply_adopt(resp, 200, t.buf, t.len);
     resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
     return RK_OK;
 }

@@ -5,6 +5,7 @@
 #include "../util/log.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 void request_log_auth_failure(const http_req *req, auth_fail fail)
 {
@@ -34,7 +35,7 @@ int request_json_object(const http_req *req, bool empty_ok, json_t **out, const 
     json_error_t jerr;
     json_t *body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
     if (!body || !json_is_object(body)) {
-        *why = body ? "Request body must be a JSON object" : "Request body is not valid JSON";
+        *why = body ? REQUEST_NOT_OBJECT : REQUEST_NOT_JSON;
         json_decref(body);
         return RK_EINVAL;
     }
@@ -55,10 +56,31 @@ int request_reply_take(jsonw *w, http_resp *resp, int status)
         w->buf = NULL;
         return w->err ? w->err : RK_ENOMEM;
     }
-    free(resp->body);
-    resp->status = status;
-    resp->body = w->buf;
-    resp->body_len = w->len;
+    request_reply_adopt(resp, status, w->buf, w->len);
     w->buf = NULL;
     return RK_OK;
+}
+
+void request_reply_adopt(http_resp *resp, int status, char *body, size_t len)
+{
+    free(resp->body);
+    resp->status = status;
+    resp->body = body;
+    resp->body_len = len;
+}
+
+int request_reply_fields(http_resp *resp, int status, const request_field *f, size_t n)
+{
+    size_t cap = 16;
+    for (size_t i = 0; i < n; i++)
+        cap += 6 * (strlen(f[i].key) + (f[i].len ? f[i].len : strlen(f[i].value))) + 8;
+    jsonw w;
+    request_reply_open(&w, cap);
+    jsonw_obj_open(&w);
+    for (size_t i = 0; i < n; i++) {
+        jsonw_key(&w, f[i].key);
+        jsonw_strn(&w, f[i].value, f[i].len ? f[i].len : strlen(f[i].value));
+    }
+    jsonw_obj_close(&w);
+    return request_reply_take(&w, resp, status);
 }

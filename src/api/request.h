@@ -17,19 +17,26 @@
  * the failure is logged (reason only, never the credential) unless it is
  * AUTH_MISSING and quiet_missing is set (the family may still admit an
  * anonymous caller). */
-int request_authenticate(const api_ctx *api, const http_req *req, bool quiet_missing, caller *who,
-                         auth_fail *fail);
+__attribute__((warn_unused_result)) int request_authenticate(const api_ctx *api,
+                                                             const http_req *req,
+                                                             bool quiet_missing, caller *who,
+                                                             auth_fail *fail);
 
 /* request_log_auth_failure notes why a caller was refused, for the
  * request's log line (also for a family that decided later that a missing
  * credential is refused after all). */
 void request_log_auth_failure(const http_req *req, auth_fail fail);
 
+/* The messages request_json_object gives (compare with strcmp). */
+#define REQUEST_NOT_JSON   "Request body is not valid JSON"
+#define REQUEST_NOT_OBJECT "Request body must be a JSON object"
+
 /* request_json_object parses req's body as one JSON object (duplicate keys
  * refused). An empty body is an empty object when empty_ok. On RK_OK *out
- * is a new reference the caller json_decref()s; on RK_EINVAL *why is a
- * static message for the client. */
-int request_json_object(const http_req *req, bool empty_ok, json_t **out, const char **why);
+ * is a new reference the caller json_decref()s; on RK_EINVAL *why is
+ * REQUEST_NOT_JSON or REQUEST_NOT_OBJECT, for the client. */
+__attribute__((warn_unused_result)) int request_json_object(const http_req *req, bool empty_ok,
+                                                            json_t **out, const char **why);
 
 /* request_reply_open points w at a new buffer of cap bytes for a response
  * body. When allocation fails, w is a writer that already failed (writes do
@@ -39,6 +46,23 @@ void request_reply_open(jsonw *w, size_t cap);
 /* request_reply_take hands w's buffer to resp as the body with status when
  * everything was written (RK_OK); otherwise frees the buffer, leaves resp
  * untouched and returns w's error for the caller to render. */
-int request_reply_take(jsonw *w, http_resp *resp, int status);
+__attribute__((warn_unused_result)) int request_reply_take(jsonw *w, http_resp *resp, int status);
+
+/* One string field of a reply; len 0 = strlen(value). */
+typedef struct request_field {
+    const char *key;
+    const char *value;
+    size_t len;
+} request_field;
+
+/* request_reply_fields answers status with a JSON object of the n string
+ * fields, in order (the body is sized to fit them). RK_OK, or RK_ENOMEM
+ * with resp untouched. */
+__attribute__((warn_unused_result)) int request_reply_fields(http_resp *resp, int status,
+                                                             const request_field *f, size_t n);
+
+/* request_reply_adopt hands body (malloc'd, len bytes) to resp as its body
+ * with status; resp frees it (a body resp held before is freed now). */
+void request_reply_adopt(http_resp *resp, int status, char *body, size_t len);
 
 #endif

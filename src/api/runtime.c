@@ -4,6 +4,7 @@
 #include "../http/ratelimit.h"
 #include "../util/err.h"
 #include "../util/log.h"
+#include "families.h"
 
 #include <pthread.h>
 #include <stddef.h>
@@ -17,7 +18,8 @@ typedef struct snapshot {
     config *cfg; /* owned */
     authn *auth; /* owned */
     cors_policy cors;
-    http_policy pol; /* what the server sees; pol.ctx = &api */
+    http_policy pol;    /* what the server sees; pol.ctx = &api */
+    policy_rules rules; /* the rooms' own rules; strings borrowed from cfg */
     api_ctx api;
 } snapshot;
 
@@ -49,7 +51,9 @@ static int snapshot_new(runtime *rt, config *cfg, snapshot **out, char *why, siz
         return rk_fail(RK_ENOMEM, why, cap, "out of memory");
     }
     s->cfg = cfg;
-    int rc = authn_new(cfg, &s->auth, why, cap);
+    int rc = families_rules(cfg, &s->rules, why, cap);
+    if (!rc)
+        rc = authn_new(cfg, &s->auth, why, cap);
     if (rc) {
         snapshot_free(s);
         return rc;
@@ -65,7 +69,8 @@ static int snapshot_new(runtime *rt, config *cfg, snapshot **out, char *why, siz
                        .st = rt->st,
                        .auth = s->auth,
                        .subject_limits = rt->sub_limits,
-                       .live = rt->live};
+                       .live = rt->live,
+                       .rules = &s->rules};
     s->pol = (http_policy){
         .cors = s->cors.n_origins ? &s->cors : NULL,
         .ip_limits = rl->enabled ? rt->ip_limits : NULL,

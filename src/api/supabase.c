@@ -1,6 +1,8 @@
 /* supabase.c - seed 002: POST /functions/v1/livekit-token, the judge seat
  * release next to it, and the function's CORS preflight. */
 #include "supabase.h"
+#include "families.h"
+#include "pipeline.h"
 #include "../util/clock.h"
 #include "../util/err.h"
 #include "../util/jsonw.h"
@@ -38,50 +40,6 @@ void api_supabase_error(http_resp *resp, int status, const char *message)
         http_resp_json(resp, status, buf, w.len);
 }
 
-/* session_refusal checks what a Supabase user session has and the
- * project's API keys lack, on claims authn already verified: role
- * "authenticated" (the anon and service_role keys say "anon" /
- * "service_role" and name no user), and is_anonymous only when
- * supabase.allow_anonymous is set. Returns NULL when fine, else the
- * message for the 401. */
-static const char *session_refusal(const config *cfg, const json_t *claims)
-{
-    json_t *role = json_object_get(claims, "role");
-    if (!json_is_string(role) || strcmp(json_string_value(role), "authenticated") != 0)
-        return "A signed-in user session is required";
-    if (json_is_true(json_object_get(claims, "is_anonymous")) && !cfg->supabase.allow_anonymous)
-        return "Anonymous sessions are not allowed";
-    return NULL;
-}
-
-/* authenticate fills *who from a Supabase user session or renders 401.
- * API keys are not callers of this family. */
-static bool authenticate(const api_ctx *api, const http_req *req, http_resp *resp, caller *who)
-{
-    const char *authz = http_req_header(req, "Authorization");
-    if (!authz || !*authz) {
-        api_supabase_error(resp, 401, "Missing authorization header");
-        return false;
-    }
-    auth_fail fail = AUTH_NONE;
-    json_t *claims = NULL;
-    const char *msg = "Invalid or expired session";
-    if (authn_caller_claims(api->auth, authz, NULL, clock_now(), who, &fail, &claims) == RK_OK) {
-        if (!claims)
-            fail = AUTH_API_KEY;
-        else if ((msg = session_refusal(api->cfg, claims)))
-            fail = AUTH_CLAIMS;
-    }
-    json_decref(claims);
-    if (fail == AUTH_NONE) {
-        http_req_set_subject(req, who->subject);
-        return true;
-    }
-    request_log_auth_failure(req, fail);
-    api_supabase_error(resp, 401, msg);
-    return false;
-}
-
 static const config_room_type *room_type_find(const config *cfg, const char *type)
 {
     for (size_t i = 0; i < cfg->supabase.n_room_types; i++)
@@ -94,6 +52,7 @@ static const config_room_type *room_type_find(const config *cfg, const char *typ
 typedef struct sb_ask {
     const config_room_type *type;
     const char *user_name; /* NULL = the session's name */
+    const char *identity;  /* NULL = none named (the caller's own) */
     int64_t seat;          /* 0 = none asked */
 } sb_ask;
 
@@ -145,13 +104,25 @@ static bool seat_of(json_t *body, sb_ask *a, sb_fail *f)
     return true;
 }
 
-/* parse_ask reads the body (an object; unknown fields such as "role" are
- * ignored, never obeyed). An identity field ("identity", "userId") must be
- * the caller's own subject: identity comes from the session. */
-static bool parse_ask(const config *cfg, const caller *who, json_t *body, sb_ask *a, sb_fail *f)
+/* identity_of reads the identity fields ("identity", "userId"): policy
+ * checks the one named is the caller's. One that is not a string, or two
+ * that differ, name "" (never a subject: policy refuses it). */
+static void identity_of(json_t *body, sb_ask *a)
 {
-    if (!json_is_object(body))
-        return bad(f, 400, body ? "Request body must be a JSON object" : "Invalid JSON body");
+    static const char *const ids[] = {"identity", "userId"};
+    for (size_t i = 0; i < 2; i++) {
+        json_t *v = json_object_get(body, ids[i]);
+        if (!v || json_is_null(v))
+            continue;
+        const char *s = json_is_string(v) ? json_string_value(v) : "";
+        a->identity = a->identity && strcmp(a->identity, s) != 0 ? "" : s;
+    }
+}
+
+/* parse_ask reads the body (unknown fields such as "role" are ignored,
+ * never obeyed). */
+static bool parse_ask(const config *cfg, json_t *body, sb_ask *a, sb_fail *f)
+{
     if (!room_type_of(cfg, body, a, f) || !seat_of(body, a, f))
         return false;
     json_t *name = json_object_get(body, "userName");
@@ -161,192 +132,72 @@ static bool parse_ask(const config *cfg, const caller *who, json_t *body, sb_ask
         if (json_string_length(name) > 0)
             a->user_name = json_string_value(name);
     }
-    static const char *const ids[] = {"identity", "userId"};
-    for (size_t i = 0; i < 2; i++) {
-        json_t *v = json_object_get(body, ids[i]);
-        if (v && !json_is_null(v) &&
-            (!json_is_string(v) || strcmp(json_string_value(v), who->subject) != 0))
-            return bad(f, 403, "identity must be the authenticated user");
-    }
+    identity_of(body, a);
     return true;
 }
 
-/* read_ask authenticates and parses the request; on false the answer is
- * already in resp and *body is NULL. Otherwise the caller frees *body. */
-static bool read_ask(const api_ctx *api, const http_req *req, http_resp *resp, caller *who,
-                     json_t **body, sb_ask *a)
+/* read_request turns the body into ask: the room type's room, the
+ * caller's own identity, the seat asked. */
+static bool read_request(family_call *c, json_t *body, policy_ask *ask)
 {
-    *body = NULL;
-    if (!authenticate(api, req, resp, who))
-        return false;
-    json_error_t jerr;
-    *body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    sb_ask a = {0};
     sb_fail f = {0};
-    memset(a, 0, sizeof *a);
-    if (parse_ask(api->cfg, who, *body, a, &f))
-        return true;
-    json_decref(*body);
-    *body = NULL;
-    api_supabase_error(resp, f.status, f.msg);
-    return false;
-}
-
-/* in_room maps the caller's session role through t's roles (when t has a
- * mapping): an unmapped session role gives no role in this room. */
-static void in_room(const config_room_type *t, caller *who)
-{
-    if (t->n_roles == 0 || !who->role[0])
-        return;
-    for (size_t i = 0; i < t->n_roles; i++) {
-        if (strcmp(t->roles[i].session_role, who->role) == 0) {
-            snprintf(who->role, sizeof who->role, "%s", t->roles[i].role);
-            return;
-        }
-    }
-    who->role[0] = '\0';
-}
-
-/* decide runs the policy for the caller in a's room; renders the refusal
- * and returns false when there is none to mint. */
-static bool decide(const api_ctx *api, const caller *who, const sb_ask *a, decision *d,
-                   http_resp *resp)
-{
-    caller in = *who;
-    in_room(a->type, &in);
-    policy_ask ask = {.room = a->type->room, .name = a->user_name};
-    const char *why = "";
-    int rc = issuance_decide(api, &in, &ask, d, &why);
-    if (rc == RK_OK && a->seat && strcmp(d->role->name, a->type->seat_role) != 0) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "Only a %s can take a seat", a->type->seat_role);
-        api_supabase_error(resp, 403, msg);
+    if (!parse_ask(c->api->cfg, body, &a, &f)) {
+        family_fail(c, f.status, f.msg);
         return false;
     }
-    if (rc == RK_OK)
-        return true;
-    if (rc == RK_EFULL)
-        api_supabase_error(resp, 409, "Room is full");
-    else if (rc == RK_EDENIED)
-        api_supabase_error(resp, 403, "Not allowed to join this room");
-    else if (rc == RK_EINVAL)
-        api_supabase_error(resp, 400, why);
-    else if (rc == RK_ENOTFOUND)
-        api_supabase_error(resp, 500, "Room not configured");
-    else
-        api_supabase_error(resp, 500, "Failed to generate LiveKit token");
-    return false;
-}
-
-/* take_seat claims a->seat for who until now + d->ttl and puts it into the
- * token's attributes (attr/buf hold the attribute; they must outlive d's
- * use). Renders 409/500 and returns false when the seat can't be had. */
-static bool take_seat(const api_ctx *api, const caller *who, const sb_ask *a, decision *d,
-                      lk_attr *attr, char *buf, size_t cap, http_resp *resp)
-{
-    int64_t now = clock_now();
-    store_seat s = {.seat = a->seat, .exp = now + d->ttl};
-    snprintf(s.room, sizeof s.room, "%s", d->room.name);
-    snprintf(s.subject, sizeof s.subject, "%s", who->subject);
-    int rc = store_seat_claim(api->st, &s, now);
-    snprintf(buf, cap, "%" PRId64, a->seat);
-    if (rc == RK_ECONFLICT) {
-        char msg[64];
-        snprintf(msg, sizeof msg, "Seat %" PRId64 " is taken", a->seat);
-        log_event("info", "seat_taken", "room", d->room.name, "seat", buf, "subject", who->subject,
-                  NULL);
-        api_supabase_error(resp, 409, msg);
-        return false;
-    }
-    if (rc) {
-        api_supabase_error(resp, 500, "Failed to generate LiveKit token");
-        return false;
-    }
-    *attr = (lk_attr){"seat", buf};
-    d->claims.attrs = attr;
-    d->claims.n_attrs = 1;
+    *ask = (policy_ask){
+        .room = a.type->room, .identity = a.identity, .name = a.user_name, .seat = a.seat};
+    c->room_shown = a.type->room;
     return true;
 }
 
-/* seat_settled runs after the mint: a failed mint gives the seat back; a
- * token whose exp came out a second later than the claim extends it. */
-static void seat_settled(const api_ctx *api, const caller *who, const decision *d, int64_t seat,
-                         int minted, const mint_info *info)
+/* render_token writes {"token", "livekitUrl"}. */
+static int render_token(family_call *c, const decision *d, const char *tok, size_t tok_len,
+                        const mint_info *info)
 {
-    if (minted != RK_OK) {
-        store_seat_release(api->st, d->room.name, seat, who->subject, clock_now());
-        return;
-    }
-    int64_t now = clock_now();
-    store_seat s = {.seat = seat, .exp = info->exp};
-    snprintf(s.room, sizeof s.room, "%s", d->room.name);
-    snprintf(s.subject, sizeof s.subject, "%s", who->subject);
-    if (info->exp > now && store_seat_claim(api->st, &s, now) != RK_OK)
-        log_event("warn", "seat_extend_failed", "room", d->room.name, "jti", info->jti, NULL);
+    (void)d, (void)info;
+    const request_field f[] = {{"token", tok, tok_len},
+                               {"livekitUrl", c->api->cfg->livekit_url, 0}};
+    return request_reply_fields(c->resp, 200, f, 2);
 }
 
-/* respond renders {"token", "livekitUrl"}. */
-static void respond(const api_ctx *api, const char *tok, size_t tok_len, http_resp *resp)
+static void render_answer(http_resp *resp, const family_answer *a, const char *message)
 {
-    jsonw w;
-    request_reply_open(&w, tok_len + strlen(api->cfg->livekit_url) * 6 + 64);
-    jsonw_obj_open(&w);
-    JSONW_KEY(&w, "token");
-    jsonw_strn(&w, tok, tok_len);
-    JSONW_KEY(&w, "livekitUrl");
-    jsonw_str(&w, api->cfg->livekit_url);
-    jsonw_obj_close(&w);
-    if (request_reply_take(&w, resp, 200) != RK_OK)
-        api_supabase_error(resp, 500, "Failed to generate LiveKit token");
+    api_supabase_error(resp, a->status, message);
 }
 
 static int token_handler(void *ctx, const http_req *req, http_resp *resp)
 {
-    const api_ctx *api = ctx;
-    caller who;
-    json_t *body;
-    sb_ask a;
-    if (!read_ask(api, req, resp, &who, &body, &a))
-        return RK_OK;
-    decision d;
-    lk_attr attr;
-    char seat_buf[24];
-    if (!issuance_configured(api) || !api->cfg->livekit_url[0]) {
-        api_supabase_error(resp, 500, "LiveKit credentials not configured on server");
-    } else if (decide(api, &who, &a, &d, resp) &&
-               (!a.seat || take_seat(api, &who, &a, &d, &attr, seat_buf, sizeof seat_buf, resp))) {
-        const char *tok;
-        size_t tok_len;
-        mint_info info;
-        int rc = issuance_mint(api, &who, &d, req, &tok, &tok_len, &info);
-        if (a.seat)
-            seat_settled(api, &who, &d, a.seat, rc, &info);
-        if (rc)
-            api_supabase_error(resp, 500, "Failed to generate LiveKit token");
-        else
-            respond(api, tok, tok_len, resp);
-    }
-    json_decref(body);
-    return RK_OK;
+    return pipeline_run(&family_supabase, ctx, req, resp);
 }
 
+/* release_handler gives the caller's seat in a room type's room back. */
 static int release_handler(void *ctx, const http_req *req, http_resp *resp)
 {
-    const api_ctx *api = ctx;
-    caller who;
-    json_t *body;
-    sb_ask a;
-    if (!read_ask(api, req, resp, &who, &body, &a))
-        return RK_OK;
-    store_room room;
-    int rc = store_room_get(api->st, a.type->room, &room);
-    if (rc == RK_OK)
-        rc = store_seat_release(api->st, room.name, a.seat, who.subject, clock_now());
-    if (rc == RK_OK) {
-        http_resp_json(resp, 200, "{\"released\":true}", 17);
-    } else if (rc == RK_ENOTFOUND) {
-        api_supabase_error(resp, 404, "No seat held");
+    family_call c = {.f = &family_supabase, .api = ctx, .req = req, .resp = resp};
+    int out = pipeline_authenticate(&c);
+    json_t *body = NULL;
+    const char *why = "";
+    if (!out && request_json_object(req, false, &body, &why) != RK_OK)
+        out = strcmp(why, REQUEST_NOT_OBJECT) == 0 ? OUTCOME_NOT_OBJECT : OUTCOME_BAD_JSON;
+    sb_ask a = {0};
+    sb_fail f = {0};
+    if (!out && !parse_ask(c.api->cfg, body, &a, &f)) {
+        family_fail(&c, f.status, f.msg);
+    } else if (out || (out = policy_session_rule(policy_room_rules_find(c.api->rules, a.type->room),
+                                                 &c.who))) {
+        pipeline_answer(&c, out, NULL);
     } else {
-        api_supabase_error(resp, 500, "Failed to release the seat");
+        store_room room;
+        int rc = store_room_get(c.api->st, a.type->room, &room);
+        if (rc == RK_OK)
+            rc = store_seat_release(c.api->st, room.name, a.seat, c.who.subject, clock_now());
+        if (rc == RK_OK)
+            http_resp_json(resp, 200, "{\"released\":true}", 17);
+        else
+            family_fail(&c, rc == RK_ENOTFOUND ? 404 : 500,
+                        rc == RK_ENOTFOUND ? "No seat held" : "Failed to release the seat");
     }
     json_decref(body);
     return RK_OK;
@@ -366,7 +217,7 @@ static int preflight_handler(void *ctx, const http_req *req, http_resp *resp)
 /* ensure_rooms creates each room type's room that the store lacks: any
  * authenticated caller may ask, no default role (so the role must come
  * from the session or a membership). */
-static int ensure_rooms(const api_ctx *api)
+static int ensure_rooms(api_ctx *api)
 {
     for (size_t i = 0; i < api->cfg->supabase.n_room_types; i++) {
         const config_room_type *t = &api->cfg->supabase.room_types[i];
@@ -387,23 +238,78 @@ static int ensure_rooms(const api_ctx *api)
     return RK_OK;
 }
 
-int api_supabase_register(http_server *s, api_ctx *api)
+/* rules gives each room type's room its rules: the role map, the seats,
+ * signed-in user sessions only (anonymous sign-ins when allowed). */
+static int rules(const config *cfg, policy_rules *out, char *why, size_t cap)
 {
-    int rc = ensure_rooms(api);
-    if (rc)
-        return rc;
-    const http_route routes[] = {
-        {"POST", TOKEN_PATH, "supabase.livekit-token", token_handler, api, true,
-         api_supabase_error},
-        {"OPTIONS", TOKEN_PATH, "supabase.preflight", preflight_handler, api, false,
-         api_supabase_error},
-        {"POST", RELEASE_PATH, "supabase.release-seat", release_handler, api, true,
-         api_supabase_error},
-        {"OPTIONS", RELEASE_PATH, "supabase.preflight", preflight_handler, api, false,
-         api_supabase_error},
-    };
-    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
-        if ((rc = http_server_add(s, &routes[i])))
-            return rc;
+    const config_supabase *sb = &cfg->supabase;
+    for (size_t i = 0; i < sb->n_room_types; i++) {
+        const config_room_type *t = &sb->room_types[i];
+        if (out->n >= POLICY_MAX_RULED_ROOMS)
+            return rk_fail(RK_ETOOBIG, why, cap, "config: too many rooms with rules");
+        policy_room_rules *r = &out->rooms[out->n++];
+        *r = (policy_room_rules){.room = t->room,
+                                 .seats = t->seats,
+                                 .seat_role = t->seat_role,
+                                 .user_sessions = true,
+                                 .allow_anonymous = sb->allow_anonymous};
+        for (size_t j = 0; j < t->n_roles && j < POLICY_MAX_ROLE_MAP; j++)
+            r->roles[r->n_roles++] = (policy_role_map){t->roles[j].session_role, t->roles[j].role};
+    }
     return RK_OK;
 }
+
+const family family_supabase = {
+    .name = "supabase",
+    .id = FAMILY_SUPABASE,
+    .routes =
+        {
+            {.method = "POST",
+             .path = TOKEN_PATH,
+             .label = "supabase.livekit-token",
+             .handler = token_handler,
+             .json_body = true},
+            {.method = "OPTIONS",
+             .path = TOKEN_PATH,
+             .label = "supabase.preflight",
+             .handler = preflight_handler},
+            {.method = "POST",
+             .path = RELEASE_PATH,
+             .label = "supabase.release-seat",
+             .handler = release_handler,
+             .json_body = true},
+            {.method = "OPTIONS",
+             .path = RELEASE_PATH,
+             .label = "supabase.preflight",
+             .handler = preflight_handler},
+        },
+    .auth = FAMILY_AUTH_USER_SESSION,
+    .body = FAMILY_BODY_OBJECT,
+    .needs_url = true,
+    .read = read_request,
+    .render = render_token,
+    .error = render_answer,
+    .plain_error = api_supabase_error,
+    .answers =
+        {
+            [OUTCOME_NO_CREDENTIALS] = {401, "Missing authorization header"},
+            [OUTCOME_BAD_CREDENTIALS] = {401, "Invalid or expired session"},
+            [VERDICT_SESSION_REQUIRED] = {401, "A signed-in user session is required"},
+            [VERDICT_ANON_REFUSED] = {401, "Anonymous sessions are not allowed"},
+            [OUTCOME_BAD_JSON] = {400, "Invalid JSON body"},
+            [OUTCOME_NOT_CONFIGURED] = {500, "LiveKit credentials not configured on server"},
+            [OUTCOME_INTERNAL] = {500, "Failed to generate LiveKit token"},
+            [VERDICT_ROOM_NOT_FOUND] = {500, "Room not configured"},
+            [VERDICT_IDENTITY_NOT_CALLER] = {403, "identity must be the authenticated user"},
+            [VERDICT_IDENTITY_TOO_LONG] = {400, "{why}"},
+            [VERDICT_NAME_TOO_LONG] = {400, "{why}"},
+            [VERDICT_TTL_ABOVE_CAP] = {400, "{why}"},
+            [VERDICT_NO_SEATS] = {400, "seat must be an integer from 1 to {seats}"},
+            [VERDICT_SEAT_ROLE] = {403, "Only a {seat_role} can take a seat"},
+            [VERDICT_SEAT_TAKEN] = {409, "Seat {seat} is taken"},
+            [VERDICT_ROOM_FULL] = {409, "Room is full"},
+        },
+    .refused = {403, "Not allowed to join this room"},
+    .setup = ensure_rooms,
+    .rules = rules,
+};

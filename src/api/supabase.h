@@ -15,11 +15,6 @@
 #include "../http/server.h"
 #include "issuance.h"
 
-/* api_supabase_register creates the room types' rooms that are not in the
- * store yet (any authenticated caller, no default role) and adds the
- * family's routes; api must outlive s. */
-int api_supabase_register(http_server *s, api_ctx *api);
-
 /* api_supabase_error renders {"error": message} with the CORS headers. */
 void api_supabase_error(http_resp *resp, int status, const char *message);
 

@@ -1,6 +1,8 @@
 /* token_source.c - LiveKit's standard POST /api/livekit/token-source (see
  * token_source.h). */
 #include "token_source.h"
+#include "families.h"
+#include "pipeline.h"
 #include "../token/grants.h"
 #include "../util/err.h"
 #include "../util/jsonw.h"
@@ -263,118 +265,80 @@ static void parse_body(json_t *body, const config_token_source *lim, ts_body *b)
         bad(b, 400, "room_name is required: RoomKey mints tokens only for rooms it knows");
 }
 
-/* ---- minting ------------------------------------------------------------ */
+/* ---- the family ------------------------------------------------------- */
 
-/* respond writes the 201 body {"server_url", "participant_token"}. */
-static void respond(const api_ctx *api, http_resp *resp, const char *tok, size_t tok_len)
+/* render_token writes the 201 body {"server_url", "participant_token"}. */
+static int render_token(family_call *c, const decision *d, const char *tok, size_t tok_len,
+                        const mint_info *info)
 {
-    jsonw w;
-    request_reply_open(&w, tok_len + strlen(api->cfg->livekit_url) * 6 + 128);
-    jsonw_obj_open(&w);
-    JSONW_KEY(&w, "server_url");
-    jsonw_str(&w, api->cfg->livekit_url);
-    JSONW_KEY(&w, "participant_token");
-    jsonw_strn(&w, tok, tok_len);
-    jsonw_obj_close(&w);
-    if (request_reply_take(&w, resp, 201) != RK_OK)
-        api_token_source_error(resp, 500, "internal error");
+    (void)d, (void)info;
+    const request_field f[] = {{"server_url", c->api->cfg->livekit_url, 0},
+                               {"participant_token", tok, tok_len}};
+    return request_reply_fields(c->resp, 201, f, 2);
 }
 
-/* refuse renders policy's refusal rc for the caller who asked for b. */
-static void refuse(http_resp *resp, int rc, const caller *who, const ts_body *b, const char *why)
+/* read_request checks the TokenSourceRequest into ask. */
+static bool read_request(family_call *c, json_t *body, policy_ask *ask)
 {
-    char msg[200];
-    bool mint_any = who->is_api_key && (who->perms & PERM_MINT_ANY);
-    if (rc == RK_ENOTFOUND) {
-        api_token_source_error(resp, 404, "room not found");
-    } else if (rc == RK_EFULL) {
-        api_token_source_error(resp, 403, "room is full");
-    } else if (rc == RK_EDENIED) {
-        if (b->identity && !mint_any && strcmp(b->identity, who->subject) != 0)
-            snprintf(msg, sizeof msg, "participant_identity must be the authenticated caller");
-        else
-            snprintf(msg, sizeof msg, "not allowed: %s", why);
-        api_token_source_error(resp, 403, msg);
-    } else if (rc == RK_EINVAL) {
-        api_token_source_error(resp, 400, why);
-    } else {
-        api_token_source_error(resp, 500, "internal error");
+    ts_body *b = c->state;
+    parse_body(body, &c->api->cfg->token_source, b);
+    if (b->status) {
+        family_fail(c, b->status, b->msg);
+        return false;
     }
+    *ask = (policy_ask){.room = b->room,
+                        .identity = b->identity,
+                        .name = b->name,
+                        .metadata = b->metadata,
+                        .attrs = b->attrs,
+                        .n_attrs = b->n_attrs,
+                        .agents = b->agents,
+                        .n_agents = b->n_agents,
+                        .room_config_name = b->config_name};
+    c->room_shown = b->room;
+    return true;
 }
 
-static void mint(const api_ctx *api, const http_req *req, http_resp *resp, const caller *who,
-                 const ts_body *b)
+static void render_answer(http_resp *resp, const family_answer *a, const char *message)
 {
-    if (!issuance_configured(api) || !api->cfg->livekit_url[0]) {
-        api_token_source_error(resp, 500,
-                               "LiveKit is not configured (LIVEKIT_API_KEY, LIVEKIT_API_SECRET "
-                               "and LIVEKIT_URL are required)");
-        return;
-    }
-    policy_ask ask = {.room = b->room,
-                      .identity = b->identity,
-                      .name = b->name,
-                      .metadata = b->metadata,
-                      .attrs = b->attrs,
-                      .n_attrs = b->n_attrs,
-                      .agents = b->agents,
-                      .n_agents = b->n_agents};
-    decision d;
-    const char *why = "";
-    int rc = issuance_decide(api, who, &ask, &d, &why);
-    if (rc) {
-        refuse(resp, rc, who, b, why);
-        return;
-    }
-    if (b->config_name && strcmp(b->config_name, d.room.name) != 0 &&
-        strcmp(b->config_name, b->room) != 0) {
-        api_token_source_error(resp, 400, "room_config.name must be the room of room_name");
-        return;
-    }
-    const char *tok;
-    size_t tok_len;
-    mint_info info;
-    rc = issuance_mint(api, who, &d, req, &tok, &tok_len, &info);
-    if (rc)
-        api_token_source_error(resp, 500, "internal error");
-    else
-        respond(api, resp, tok, tok_len);
+    api_token_source_error(resp, a->status, message);
 }
 
 static int token_source_handler(void *ctx, const http_req *req, http_resp *resp)
 {
-    const api_ctx *api = ctx;
-    caller who;
-    auth_fail fail;
-    if (request_authenticate(api, req, false, &who, &fail) != RK_OK) {
-        api_token_source_error(resp, 401, "unauthenticated: a session or API key is required");
-        return RK_OK;
-    }
-    json_t *body;
-    const char *why = "";
-    if (request_json_object(req, true, &body, &why) != RK_OK) {
-        api_token_source_error(resp, 400, why);
-        return RK_OK;
-    }
-    ts_body *b = calloc(1, sizeof *b);
-    if (!b) {
-        json_decref(body);
-        return RK_ENOMEM;
-    }
-    parse_body(body, &api->cfg->token_source, b);
-    if (b->status)
-        api_token_source_error(resp, b->status, b->msg);
-    else
-        mint(api, req, resp, &who, b);
-    free(b);
-    json_decref(body);
-    return RK_OK;
+    return pipeline_run(&family_token_source, ctx, req, resp);
 }
 
-int api_token_source_register(http_server *s, api_ctx *api)
-{
-    const http_route r = {
-        "POST", "/api/livekit/token-source", "token_source.token", token_source_handler, api,
-        true,   api_token_source_error};
-    return http_server_add(s, &r);
-}
+const family family_token_source = {
+    .name = "token_source",
+    .id = FAMILY_TOKEN_SOURCE,
+    .routes = {{.method = "POST",
+                .path = "/api/livekit/token-source",
+                .label = "token_source.token",
+                .handler = token_source_handler,
+                .json_body = true}},
+    .auth = FAMILY_AUTH_CALLER,
+    .body = FAMILY_BODY_OBJECT_EMPTY,
+    .needs_url = true,
+    .state_size = sizeof(ts_body),
+    .read = read_request,
+    .render = render_token,
+    .error = render_answer,
+    .plain_error = api_token_source_error,
+    .answers =
+        {
+            [OUTCOME_BAD_CREDENTIALS] = {401, "unauthenticated: a session or API key is required"},
+            [OUTCOME_NOT_CONFIGURED] = {500, "LiveKit is not configured (LIVEKIT_API_KEY, "
+                                             "LIVEKIT_API_SECRET and LIVEKIT_URL are required)"},
+            [OUTCOME_INTERNAL] = {500, "internal error"},
+            [VERDICT_ROOM_NOT_FOUND] = {404, "room not found"},
+            [VERDICT_IDENTITY_NOT_CALLER] =
+                {403, "participant_identity must be the authenticated caller"},
+            [VERDICT_IDENTITY_TOO_LONG] = {400, "{why}"},
+            [VERDICT_NAME_TOO_LONG] = {400, "{why}"},
+            [VERDICT_TTL_ABOVE_CAP] = {400, "{why}"},
+            [VERDICT_ROOM_CONFIG_NAME] = {400, "{why}"},
+            [VERDICT_ROOM_FULL] = {403, "room is full"},
+        },
+    .refused = {403, "not allowed: {why}"},
+};

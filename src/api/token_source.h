@@ -14,9 +14,6 @@
 #include "../http/server.h"
 #include "issuance.h"
 
-/* api_token_source_register adds the family's route; api must outlive s. */
-int api_token_source_register(http_server *s, api_ctx *api);
-
 /* api_token_source_error renders {"code", "msg"} with the Twirp code of
  * status (invalid_argument, unauthenticated, permission_denied, not_found,
  * bad_route, resource_exhausted, unavailable, internal). */

@@ -1,5 +1,7 @@
 /* voice_agent.c - seed 003: POST /api/token (see voice_agent.h). */
 #include "voice_agent.h"
+#include "families.h"
+#include "pipeline.h"
 #include "../util/clock.h"
 #include "../util/err.h"
 #include "../util/jsonw.h"
@@ -130,7 +132,6 @@ typedef struct va_body {
     int64_t ttl;      /* 0 = not given */
     field_error errs[VA_MAX_ERRORS];
     size_t n;
-    char own[96]; /* storage for one formatted message */
 } va_body;
 
 static void add_err(va_body *b, const char *field, const char *message)
@@ -208,7 +209,7 @@ static void parse_body(json_t *body, va_body *b)
     check_string(b, body, &NAME, &b->name);
 }
 
-/* ---- minting ------------------------------------------------------------ */
+/* ---- the family ------------------------------------------------------- */
 
 static bool anonymous_room(const config_voice_agent *va, const char *room)
 {
@@ -218,141 +219,70 @@ static bool anonymous_room(const config_voice_agent *va, const char *room)
     return false;
 }
 
-/* refuse renders policy's refusal rc (with d and why) for request b. */
-static void refuse(http_resp *resp, int rc, const caller *who, bool anonymous, const decision *d,
-                   const char *why, va_body *b)
-{
-    char msg[160];
-    if (rc == RK_ENOTFOUND) {
-        api_voice_agent_error(resp, 404, "Room not found");
-    } else if (rc == RK_EFULL) {
-        api_voice_agent_error(resp, 403, "Room is full");
-    } else if (rc == RK_EDENIED) {
-        bool mint_any = who->is_api_key && (who->perms & PERM_MINT_ANY);
-        if (!anonymous && !mint_any && strcmp(b->identity, who->subject) != 0)
-            snprintf(msg, sizeof msg, "participantIdentity must be the authenticated user");
-        else
-            snprintf(msg, sizeof msg, "Not allowed in this room: %s", why);
-        api_voice_agent_error(resp, 403, msg);
-    } else if (rc == RK_EINVAL) {
-        b->n = 0;
-        if (d->max_ttl) {
-            snprintf(b->own, sizeof b->own, "Expiration must be at most %lld seconds in this room",
-                     (long long)d->max_ttl);
-            add_err(b, "expirationSeconds", b->own);
-        } else if (anonymous) { /* "anon:" + the identity must fit the token's 256 bytes */
-            add_err(b, "participantIdentity",
-                    "Participant identity must be at most 251 characters in an anonymous room");
-        } else {
-            snprintf(b->own, sizeof b->own, "Request refused: %s", why);
-            add_err(b, "participantIdentity", b->own);
-        }
-        render(resp, 400, "VALIDATION_ERROR", "Request validation failed", b->errs, b->n);
-    } else {
-        api_voice_agent_error(resp, 500, "Internal server error");
-    }
-}
-
-/* respond writes the success body for the minted token. */
-static void respond(http_resp *resp, const va_body *b, const decision *d, const char *tok,
-                    size_t tok_len, const mint_info *info)
+/* render_token writes {token, expiresAt, roomName, participantIdentity}. */
+static int render_token(family_call *c, const decision *d, const char *tok, size_t tok_len,
+                        const mint_info *info)
 {
     char expires[CLOCK_ISO_LEN] = ""; /* exp is bounded, so formatting can't fail */
     clock_iso8601(info->exp, expires, sizeof expires);
-    jsonw w;
-    request_reply_open(&w, tok_len + 2048);
-    jsonw_obj_open(&w);
-    JSONW_KEY(&w, "token");
-    jsonw_strn(&w, tok, tok_len);
-    JSONW_KEY(&w, "expiresAt");
-    jsonw_str(&w, expires);
-    JSONW_KEY(&w, "roomName");
-    jsonw_str(&w, b->room);
-    JSONW_KEY(&w, "participantIdentity");
-    jsonw_str(&w, d->identity);
-    jsonw_obj_close(&w);
-    if (request_reply_take(&w, resp, 200) != RK_OK)
-        api_voice_agent_error(resp, 500, "Internal server error");
+    const request_field f[] = {{"token", tok, tok_len},
+                               {"expiresAt", expires, 0},
+                               {"roomName", c->room_shown, 0},
+                               {"participantIdentity", d->identity, 0}};
+    return request_reply_fields(c->resp, 200, f, sizeof f / sizeof f[0]);
 }
 
-/* mint decides and mints for b; who is the caller, or an anonymous one. */
-static void mint(const api_ctx *api, const http_req *req, http_resp *resp, caller *who,
-                 bool anonymous, va_body *b)
+/* read_request validates the body into ask; a caller without credentials
+ * is admitted only for an anonymous room. */
+static bool read_request(family_call *c, json_t *body, policy_ask *ask)
 {
-    if (!issuance_configured(api)) {
-        render(resp, 500, "MISSING_CREDENTIALS",
-               "LiveKit API credentials are not configured (LIVEKIT_API_KEY, LIVEKIT_API_SECRET)",
-               NULL, 0);
-        return;
+    va_body *b = c->state;
+    b->subject = c->anonymous ? NULL : c->who.subject;
+    parse_body(body, b);
+    if (b->n) {
+        render(c->resp, 400, "VALIDATION_ERROR", "Request validation failed", b->errs, b->n);
+        return false;
     }
-    if (anonymous) {
-        memset(who, 0, sizeof *who);
-        snprintf(who->issuer, sizeof who->issuer, "anonymous");
+    if (c->anonymous && !anonymous_room(&c->api->cfg->voice_agent, b->room)) {
+        request_log_auth_failure(c->req, AUTH_MISSING);
+        api_voice_agent_error(c->resp, 401, "Unauthorized");
+        return false;
     }
-    policy_ask ask = {.room = b->room,
-                      .identity = b->identity,
-                      .name = b->name     ? b->name
-                              : anonymous ? NULL
-                                          : b->identity,
-                      .ttl = b->ttl,
-                      .anonymous = anonymous};
-    decision d;
-    const char *why = "";
-    int rc = issuance_decide(api, who, &ask, &d, &why);
-    if (rc) {
-        refuse(resp, rc, who, anonymous, &d, why, b);
-        return;
+    *ask = (policy_ask){.room = b->room,
+                        .identity = b->identity,
+                        .name = b->name        ? b->name
+                                : c->anonymous ? NULL
+                                               : b->identity,
+                        .ttl = b->ttl,
+                        .anonymous = c->anonymous};
+    c->room_shown = b->room;
+    return true;
+}
+
+/* render_answer renders a: a validation answer (with a field) as the
+ * seed's validationErrors, the others with their errorCode. */
+static void render_answer(http_resp *resp, const family_answer *a, const char *message)
+{
+    if (a->status == 400 && a->field) {
+        field_error e = {a->field, message};
+        render(resp, 400, "VALIDATION_ERROR", "Request validation failed", &e, 1);
+    } else {
+        render(resp, a->status, a->code ? a->code : error_code(a->status), message, NULL, 0);
     }
-    if (anonymous) /* audited as who it is: its own "anon:..." identity */
-        snprintf(who->subject, sizeof who->subject, "%s", d.identity);
-    const char *tok;
-    size_t tok_len;
-    mint_info info;
-    rc = issuance_mint(api, who, &d, req, &tok, &tok_len, &info);
-    if (rc == RK_ENOTFOUND)
-        render(resp, 500, "MISSING_CREDENTIALS", "LiveKit API credentials are not configured", NULL,
-               0);
-    else if (rc)
-        api_voice_agent_error(resp, 500, "Internal server error");
-    else
-        respond(resp, b, &d, tok, tok_len, &info);
+}
+
+static bool anonymous_ok(const api_ctx *api)
+{
+    return api->cfg->voice_agent.n_anonymous_rooms > 0;
 }
 
 static int token_handler(void *ctx, const http_req *req, http_resp *resp)
 {
-    const api_ctx *api = ctx;
-    const config_voice_agent *va = &api->cfg->voice_agent;
-    caller who;
-    auth_fail fail;
-    bool anonymous = false;
-    if (request_authenticate(api, req, va->n_anonymous_rooms > 0, &who, &fail) != RK_OK) {
-        if (fail != AUTH_MISSING || va->n_anonymous_rooms == 0) {
-            api_voice_agent_error(resp, 401, "Unauthorized");
-            return RK_OK;
-        }
-        anonymous = true;
-    }
-    json_t *body;
-    const char *why = "";
-    if (request_json_object(req, false, &body, &why) != RK_OK) {
-        render(resp, 400, "VALIDATION_ERROR", why, NULL, 0);
-        return RK_OK;
-    }
-    va_body b = {.subject = anonymous ? NULL : who.subject};
-    parse_body(body, &b);
-    if (b.n) {
-        render(resp, 400, "VALIDATION_ERROR", "Request validation failed", b.errs, b.n);
-    } else if (anonymous && !anonymous_room(va, b.room)) {
-        request_log_auth_failure(req, AUTH_MISSING);
-        api_voice_agent_error(resp, 401, "Unauthorized");
-    } else {
-        mint(api, req, resp, &who, anonymous, &b);
-    }
-    json_decref(body);
-    return RK_OK;
+    return pipeline_run(&family_voice_agent, ctx, req, resp);
 }
 
-int api_voice_agent_register(http_server *s, api_ctx *api)
+/* setup warns (one line per room) when anonymous rooms are configured. */
+static int setup(api_ctx *api)
 {
     const config_voice_agent *va = &api->cfg->voice_agent;
     for (size_t i = 0; i < va->n_anonymous_rooms; i++)
@@ -361,7 +291,46 @@ int api_voice_agent_register(http_server *s, api_ctx *api)
                   "ANONYMOUS callers (no credentials at all) can mint tokens for this room, "
                   "with its default role; set voice_agent.anonymous_rooms: [] to turn this off",
                   NULL);
-    const http_route r = {"POST", "/api/token", "voice_agent.token",  token_handler,
-                          api,    true,         api_voice_agent_error};
-    return http_server_add(s, &r);
+    return RK_OK;
 }
+
+const family family_voice_agent = {
+    .name = "voice_agent",
+    .id = FAMILY_VOICE_AGENT,
+    .routes = {{.method = "POST",
+                .path = "/api/token",
+                .label = "voice_agent.token",
+                .handler = token_handler,
+                .json_body = true}},
+    .auth = FAMILY_AUTH_ANON_ROOMS,
+    .body = FAMILY_BODY_OBJECT,
+    .state_size = sizeof(va_body),
+    .anonymous_ok = anonymous_ok,
+    .setup = setup,
+    .read = read_request,
+    .render = render_token,
+    .error = render_answer,
+    .plain_error = api_voice_agent_error,
+    .answers =
+        {
+            [OUTCOME_BAD_CREDENTIALS] = {401, "Unauthorized"},
+            [OUTCOME_NOT_CONFIGURED] = {500,
+                                        "LiveKit API credentials are not configured "
+                                        "(LIVEKIT_API_KEY, LIVEKIT_API_SECRET)",
+                                        NULL, "MISSING_CREDENTIALS"},
+            [OUTCOME_INTERNAL] = {500, "Internal server error"},
+            [VERDICT_ROOM_NOT_FOUND] = {404, "Room not found"},
+            [VERDICT_IDENTITY_NOT_CALLER] = {403,
+                                             "participantIdentity must be the authenticated user"},
+            [VERDICT_IDENTITY_TOO_LONG] = {400,
+                                           "Participant identity must be at most 251 characters "
+                                           "in an anonymous room",
+                                           "participantIdentity"},
+            [VERDICT_NAME_TOO_LONG] = {400, "Request refused: {why}", "participantName"},
+            [VERDICT_TTL_ABOVE_CAP] = {400,
+                                       "Expiration must be at most {max_ttl} seconds in this room",
+                                       "expirationSeconds"},
+            [VERDICT_ROOM_FULL] = {403, "Room is full"},
+        },
+    .refused = {403, "Not allowed in this room: {why}"},
+};

@@ -12,11 +12,6 @@
 #include "../http/server.h"
 #include "issuance.h"
 
-/* api_voice_agent_register adds the family's route and warns (log level
- * warn, one line per room) when anonymous rooms are configured; api must
- * outlive s. */
-int api_voice_agent_register(http_server *s, api_ctx *api);
-
 /* api_voice_agent_error renders the seed's error body for status (errorCode
  * from the status: VALIDATION_ERROR, UNAUTHORIZED, FORBIDDEN, NOT_FOUND,
  * METHOD_NOT_ALLOWED, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE,

@@ -216,6 +216,16 @@ static bool aud_checked(const config_issuer *is, json_t *payload, auth_fail *fai
     return false;
 }
 
+/* session_kind notes what the verified payload says of the session itself:
+ * a signed-in user (role "authenticated") and an anonymous sign-in. */
+static void session_kind(const json_t *payload, caller *out)
+{
+    json_t *role = json_object_get(payload, "role");
+    out->user_session =
+        json_is_string(role) && strcmp(json_string_value(role), "authenticated") == 0;
+    out->is_anonymous = json_is_true(json_object_get(payload, "is_anonymous"));
+}
+
 /* fill_caller fills *out from a verified payload: subject (required), name
  * and role by is's claim names, and is's name; AUTH_CLAIMS when one is
  * unusable. */
@@ -232,6 +242,7 @@ static bool fill_caller(const config_issuer *is, json_t *payload, caller *out, a
         return false;
     }
     copy_str(out->issuer, sizeof out->issuer, is->name);
+    session_kind(payload, out);
     return true;
 }
 

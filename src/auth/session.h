@@ -28,6 +28,10 @@ typedef struct caller {
     char issuer[65];   /* issuer name, or "api-key" */
     bool is_api_key;
     unsigned perms; /* enum config_perm bits (API keys only) */
+    /* What a session JWT says of itself (Supabase's convention; false for
+     * API keys and sessions without the claims): */
+    bool user_session; /* its own "role" claim is "authenticated" (a signed-in user) */
+    bool is_anonymous; /* its "is_anonymous" claim is true (an anonymous sign-in) */
 } caller;
 
 /* Why authentication failed (for metrics and logs; never sent verbatim to

@@ -1,12 +1,8 @@
 /* cmd_serve.c - `roomkey serve` (the service) and `roomkey check-config`. */
 #include "../api/admin.h"
 #include "../api/console.h"
+#include "../api/families.h"
 #include "../api/issuance.h"
-#include "../api/livekit.h"
-#include "../api/token_source.h"
-#include "../api/voice_agent.h"
-#include "../api/meetings.h"
-#include "../api/supabase.h"
 #include "../api/probes.h"
 #include "../api/runtime.h"
 #include "../api/live.h"
@@ -139,19 +135,6 @@ static int seed_store(const config *cfg, store *st, char *why, size_t cap)
     return RK_OK;
 }
 
-/* The route families and how each adds its routes; a family switched off
- * under `families:` in the config is not registered at all (its paths 404). */
-static const struct {
-    enum config_family family;
-    int (*add)(http_server *s, api_ctx *api);
-} families[] = {
-    {FAMILY_LIVEKIT, api_livekit_register},
-    {FAMILY_VOICE_AGENT, api_voice_agent_register},
-    {FAMILY_TOKEN_SOURCE, api_token_source_register},
-    {FAMILY_SUPABASE, api_supabase_register},
-    {FAMILY_MEETINGS, api_meetings_register},
-};
-
 /* Route sets that are always served: probes, the admin API and the
  * console (whose paths are 404 unless console.enabled). */
 static int (*const always[])(http_server *s, api_ctx *api) = {
@@ -160,7 +143,9 @@ static int (*const always[])(http_server *s, api_ctx *api) = {
     api_console_register,
 };
 
-/* register_families adds the routes of every enabled family to srv. */
+/* register_families adds the routes that are always served and those of
+ * every family the config switches on (families.c; a family switched off
+ * under `families:` is not registered at all: its paths 404). */
 static int register_families(const config *cfg, http_server *srv, api_ctx *api)
 {
     for (size_t i = 0; i < sizeof always / sizeof always[0]; i++) {
@@ -168,14 +153,7 @@ static int register_families(const config *cfg, http_server *srv, api_ctx *api)
         if (rc != RK_OK)
             return rc;
     }
-    for (size_t i = 0; i < sizeof families / sizeof families[0]; i++) {
-        if (!cfg->families[families[i].family])
-            continue;
-        int rc = families[i].add(srv, api);
-        if (rc != RK_OK)
-            return rc;
-    }
-    return RK_OK;
+    return families_register(cfg, srv, api);
 }
 
 /* warn_config logs what an operator should know about cfg. */

@@ -3,6 +3,9 @@
 #include "../util/clock.h"
 #include "../util/err.h"
 #include "../util/jsonw.h"
+#include "../util/log.h"
+
+#include <inttypes.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,89 +52,129 @@ static int64_t min_cap(int64_t a, int64_t b)
     return b > 0 && b < a ? b : a;
 }
 
+static const char *const TEXT[VERDICT_COUNT] = {
+    [VERDICT_OK] = "allowed",
+    [VERDICT_ROOM_NOT_FOUND] = "room not found",
+    [VERDICT_SESSION_REQUIRED] = "this room admits signed-in user sessions only",
+    [VERDICT_ANON_REFUSED] = "this room refuses anonymous sessions",
+    [VERDICT_IDENTITY_NOT_CALLER] = "identity must be the authenticated caller",
+    [VERDICT_IDENTITY_RESERVED] =
+        "identities starting with \"" POLICY_ANON_PREFIX "\" are reserved for anonymous callers",
+    [VERDICT_IDENTITY_MISSING] = "an anonymous caller must name an identity",
+    [VERDICT_IDENTITY_TOO_LONG] = "identity too long",
+    [VERDICT_NAME_TOO_LONG] = "name too long",
+    [VERDICT_NOT_MEMBER] = "not a member of this room",
+    [VERDICT_NO_ROLE] = "no role applies",
+    [VERDICT_ROLE_TOO_POWERFUL] = "the room's default role is too powerful for anonymous callers",
+    [VERDICT_METADATA_REFUSED] = "the role may not set participant metadata or attributes",
+    [VERDICT_ATTR_RESERVED] = "the \"" POLICY_SEAT_ATTR "\" attribute is set by RoomKey only",
+    [VERDICT_AGENTS_REFUSED] = "the role may not dispatch agents",
+    [VERDICT_NO_SEATS] = "no such seat in this room",
+    [VERDICT_SEAT_ROLE] = "the role may not take a seat",
+    [VERDICT_SEAT_TAKEN] = "the seat is taken",
+    [VERDICT_ROOM_CONFIG_NAME] = "room_config.name must be the room of room_name",
+    [VERDICT_TTL_ABOVE_CAP] = "ttl above the maximum",
+    [VERDICT_BANNED] = "banned from this room",
+    [VERDICT_ROOM_FULL] = "the room is full",
+    [VERDICT_FAILED] = "internal error",
+};
+
+const char *policy_verdict_text(verdict v)
+{
+    return (unsigned)v < VERDICT_COUNT ? TEXT[v] : "unknown verdict";
+}
+
+const policy_room_rules *policy_room_rules_find(const policy_rules *rules, const char *room)
+{
+    for (size_t i = 0; rules && i < rules->n; i++)
+        if (strcmp(rules->rooms[i].room, room) == 0)
+            return &rules->rooms[i];
+    return NULL;
+}
+
+verdict policy_session_rule(const policy_room_rules *r, const caller *who)
+{
+    if (!r || !r->user_sessions)
+        return VERDICT_OK;
+    if (who->is_api_key || !who->user_session)
+        return VERDICT_SESSION_REQUIRED;
+    if (who->is_anonymous && !r->allow_anonymous)
+        return VERDICT_ANON_REFUSED;
+    return VERDICT_OK;
+}
+
 /* choose_identity sets d->identity: the caller's subject by default, another
  * identity only for mint_any API keys, "anon:<identity>" when anonymous. */
-static int choose_identity(const caller *who, const policy_ask *ask, bool mint_any, decision *d,
-                           const char **why)
+static verdict choose_identity(const caller *who, const policy_ask *ask, bool mint_any, decision *d)
 {
     if (ask->anonymous) {
-        int n = ask->identity && ask->identity[0] ? snprintf(d->identity, sizeof d->identity,
-                                                             POLICY_ANON_PREFIX "%s", ask->identity)
-                                                  : -1;
-        if (n < 0 || (size_t)n >= sizeof d->identity) {
-            *why = n < 0 ? "an anonymous caller must name an identity" : "identity too long";
-            return RK_EINVAL;
-        }
-        return RK_OK;
+        if (!ask->identity || !ask->identity[0])
+            return VERDICT_IDENTITY_MISSING;
+        int n = snprintf(d->identity, sizeof d->identity, POLICY_ANON_PREFIX "%s", ask->identity);
+        return n < 0 || (size_t)n >= sizeof d->identity ? VERDICT_IDENTITY_TOO_LONG : VERDICT_OK;
     }
     const char *identity = ask->identity ? ask->identity : who->subject;
-    if (strcmp(identity, who->subject) != 0 && !mint_any) {
-        *why = "identity must be the authenticated caller";
-        return RK_EDENIED;
-    }
+    if (strcmp(identity, who->subject) != 0 && !mint_any)
+        return VERDICT_IDENTITY_NOT_CALLER;
     /* The anon: namespace belongs to anonymous callers: a session whose
      * subject happens to start with it must not take (and so disconnect)
      * an anonymous participant's identity, nor the other way round. */
-    if (!mint_any && strncmp(identity, POLICY_ANON_PREFIX, strlen(POLICY_ANON_PREFIX)) == 0) {
-        *why = "identities starting with \"" POLICY_ANON_PREFIX
-               "\" are reserved for anonymous callers";
-        return RK_EDENIED;
-    }
-    if (strlen(identity) >= sizeof d->identity) {
-        *why = "identity too long";
-        return RK_EINVAL;
-    }
+    if (!mint_any && strncmp(identity, POLICY_ANON_PREFIX, strlen(POLICY_ANON_PREFIX)) == 0)
+        return VERDICT_IDENTITY_RESERVED;
+    if (strlen(identity) >= sizeof d->identity)
+        return VERDICT_IDENTITY_TOO_LONG;
     strcpy(d->identity, identity);
-    return RK_OK;
+    return VERDICT_OK;
+}
+
+/* session_role returns the role the session's role claim gives in a room
+ * with rules r (mapped when r has a role map), or NULL. */
+static const config_role *session_role(const config *cfg, const policy_room_rules *r,
+                                       const caller *who)
+{
+    if (!who->role[0])
+        return NULL;
+    if (!r || r->n_roles == 0)
+        return config_role_find(cfg, who->role);
+    for (size_t i = 0; i < r->n_roles; i++)
+        if (strcmp(r->roles[i].session_role, who->role) == 0)
+            return config_role_find(cfg, r->roles[i].role);
+    return NULL; /* an unmapped session role gives no role in this room */
 }
 
 /* choose_role sets d->role: membership, then the session's role claim, then
  * the room's default role (anonymous asks: the default role only). */
-static int choose_role(const config *cfg, store *st, const caller *who, const policy_ask *ask,
-                       bool mint_any, decision *d, const char **why)
+static verdict choose_role(const policy_ctx *pc, const policy_room_rules *r, const caller *who,
+                           const policy_ask *ask, bool mint_any, decision *d, verdict_detail *why)
 {
     const config_role *role = NULL;
+    bool members_only = d->room.mode == STORE_MODE_MEMBERS;
+    if (ask->anonymous && members_only)
+        return VERDICT_NOT_MEMBER;
     if (!ask->anonymous) {
         store_member m;
-        int rc = store_member_get(st, d->room.name, who->subject, &m);
-        if (rc && rc != RK_ENOTFOUND)
-            return rc;
-        bool member = rc == RK_OK;
-        if (d->room.mode == STORE_MODE_MEMBERS && !member && !mint_any) {
-            *why = "not a member of this room";
-            return RK_EDENIED;
+        int rc = store_member_get(pc->st, d->room.name, who->subject, &m);
+        if (rc && rc != RK_ENOTFOUND) {
+            why->rc = rc;
+            return VERDICT_FAILED;
         }
-        if (member)
-            role = config_role_find(cfg, m.role);
-        if (!role && who->role[0])
-            role = config_role_find(cfg, who->role);
-    }
-    if (ask->anonymous && d->room.mode == STORE_MODE_MEMBERS) {
-        *why = "not a member of this room";
-        return RK_EDENIED;
+        if (members_only && rc != RK_OK && !mint_any)
+            return VERDICT_NOT_MEMBER;
+        if (rc == RK_OK)
+            role = config_role_find(pc->cfg, m.role);
+        if (!role)
+            role = session_role(pc->cfg, r, who);
     }
     if (!role)
-        role = config_role_find(cfg, d->room.default_role);
-    if (!role) {
-        *why = "no role applies";
-        return RK_EDENIED;
-    }
+        role = config_role_find(pc->cfg, d->room.default_role);
+    if (!role)
+        return VERDICT_NO_ROLE;
     /* An anonymous caller never gets powers over other participants or the
      * room, whatever the room's default role says. */
-    if (ask->anonymous && (role->room_admin || role->hidden || role->recorder)) {
-        *why = "the room's default role is too powerful for anonymous callers";
-        return RK_EDENIED;
-    }
-    if ((ask->metadata || ask->n_attrs) && !role->can_update_own_metadata) {
-        *why = "the role may not set participant metadata or attributes";
-        return RK_EDENIED;
-    }
-    if (ask->n_agents && !role->may_dispatch_agents) {
-        *why = "the role may not dispatch agents";
-        return RK_EDENIED;
-    }
+    if (ask->anonymous && (role->room_admin || role->hidden || role->recorder))
+        return VERDICT_ROLE_TOO_POWERFUL;
     d->role = role;
-    return RK_OK;
+    return VERDICT_OK;
 }
 
 /* already_in says whether identity is in room or was issued a token for it
@@ -151,69 +194,168 @@ static bool already_in(store *st, const char *room, const char *identity, int64_
     return in;
 }
 
-/* check_live refuses a banned identity and a full room (see policy.h). */
-static int check_live(store *st, const policy_ask *ask, const decision *d, const char **why)
+/* check_live refuses a banned identity (BANNED) and a full room
+ * (ROOM_FULL); see policy.h. */
+static verdict check_live(const policy_ctx *pc, const decision *d, verdict_detail *why)
 {
     int64_t now = clock_now();
-    if (ask->banned && ask->banned(ask->banned_arg, d->room.name, d->identity, now)) {
-        *why = "banned from this room";
-        return RK_EDENIED;
-    }
+    if (pc->banned && pc->banned(pc->banned_arg, d->room.name, d->identity, now))
+        return VERDICT_BANNED;
     if (d->room.max_participants <= 0)
-        return RK_OK;
+        return VERDICT_OK;
     int64_t present = 0, pending = 0, since = now - POLICY_PENDING_S;
-    int rc = store_occupancy(st, d->room.name, since, &present, &pending);
-    if (rc)
-        return rc;
-    if (present + pending >= d->room.max_participants &&
-        !already_in(st, d->room.name, d->identity, since)) {
-        *why = "room is full";
-        return RK_EFULL;
+    int rc = store_occupancy(pc->st, d->room.name, since, &present, &pending);
+    if (rc) {
+        why->rc = rc;
+        return VERDICT_FAILED;
     }
-    return RK_OK;
+    if (present + pending >= d->room.max_participants &&
+        !already_in(pc->st, d->room.name, d->identity, since))
+        return VERDICT_ROOM_FULL;
+    return VERDICT_OK;
 }
 
-int policy_decide(const config *cfg, store *st, const caller *who, const policy_ask *ask,
-                  decision *d, const char **why)
+/* check_extras applies the role's and the room's rules to what the ask adds
+ * to the token: metadata, attributes, agents and a seat. */
+static verdict check_extras(const policy_room_rules *r, const policy_ask *ask, decision *d,
+                            verdict_detail *why)
 {
-    memset(d, 0, sizeof *d);
-    int rc = store_room_get(st, ask->room, &d->room);
-    if (rc == RK_ENOTFOUND || rc == RK_EINVAL || rc == RK_ETOOBIG ||
-        (rc == RK_OK && ask->anonymous && strcmp(d->room.name, ask->room) != 0)) {
-        *why = "room not found";
-        return RK_ENOTFOUND;
+    const config_role *role = d->role;
+    for (size_t i = 0; r && i < ask->n_attrs; i++)
+        if (strcmp(ask->attrs[i].key, POLICY_SEAT_ATTR) == 0)
+            return VERDICT_ATTR_RESERVED;
+    if ((ask->metadata || ask->n_attrs) && !role->can_update_own_metadata)
+        return VERDICT_METADATA_REFUSED;
+    if (ask->n_agents && !role->may_dispatch_agents)
+        return VERDICT_AGENTS_REFUSED;
+    if (ask->seat) {
+        why->seat = ask->seat;
+        why->seats = r ? r->seats : 0;
+        if (!r || ask->seat < 1 || ask->seat > r->seats)
+            return VERDICT_NO_SEATS;
+        if (strcmp(role->name, r->seat_role) != 0) {
+            why->seat_role = r->seat_role;
+            return VERDICT_SEAT_ROLE;
+        }
+        d->seat = ask->seat;
     }
-    if (rc)
-        return rc;
-    bool mint_any = !ask->anonymous && who->is_api_key && (who->perms & PERM_MINT_ANY);
-    if ((rc = choose_identity(who, ask, mint_any, d, why)) ||
-        (rc = choose_role(cfg, st, who, ask, mint_any, d, why)))
-        return rc;
+    return VERDICT_OK;
+}
 
+/* choose_name_ttl sets d's display name and lifetime. */
+static verdict choose_name_ttl(const config *cfg, const caller *who, const policy_ask *ask,
+                               decision *d, verdict_detail *why)
+{
     const char *name = ask->name ? ask->name : who->name;
     if (ask->anonymous && !name[0])
         name = d->identity; /* "anon:...", never a bare name that looks like a user's */
-    if (strlen(name) >= sizeof d->name) {
-        *why = "name too long";
-        return RK_EINVAL;
-    }
+    if (strlen(name) >= sizeof d->name)
+        return VERDICT_NAME_TOO_LONG;
     strcpy(d->name, name);
-
     int64_t cap = min_cap(min_cap(cfg->max_ttl, d->role->max_ttl), d->room.max_ttl);
     d->max_ttl = cap;
     d->ttl = ask->ttl ? ask->ttl : (cfg->default_ttl < cap ? cfg->default_ttl : cap);
     if (d->ttl > cap) {
-        *why = "ttl above the maximum";
-        return RK_EINVAL;
+        why->max_ttl = cap;
+        return VERDICT_TTL_ABOVE_CAP;
     }
-    if ((rc = check_live(st, ask, d, why)))
-        return rc;
+    return VERDICT_OK;
+}
+
+/* find_room reads the asked room into d->room. */
+static verdict find_room(const policy_ctx *pc, const policy_ask *ask, decision *d,
+                         verdict_detail *why)
+{
+    int rc = store_room_get(pc->st, ask->room, &d->room);
+    if (rc == RK_ENOTFOUND || rc == RK_EINVAL || rc == RK_ETOOBIG ||
+        (rc == RK_OK && ask->anonymous && strcmp(d->room.name, ask->room) != 0))
+        return VERDICT_ROOM_NOT_FOUND;
+    why->rc = rc;
+    return rc ? VERDICT_FAILED : VERDICT_OK;
+}
+
+verdict policy_decide(const policy_ctx *pc, const caller *who, const policy_ask *ask, decision *d,
+                      verdict_detail *why)
+{
+    memset(d, 0, sizeof *d);
+    memset(why, 0, sizeof *why);
+    verdict v = find_room(pc, ask, d, why);
+    if (v)
+        return v;
+    const policy_room_rules *r = policy_room_rules_find(pc->rules, d->room.name);
+    if ((v = policy_session_rule(r, who)))
+        return v;
+    bool mint_any = !ask->anonymous && who->is_api_key && (who->perms & PERM_MINT_ANY);
+    if ((v = choose_identity(who, ask, mint_any, d)) ||
+        (v = choose_role(pc, r, who, ask, mint_any, d, why)) ||
+        (v = check_extras(r, ask, d, why)) || (v = choose_name_ttl(pc->cfg, who, ask, d, why)))
+        return v;
+    if (ask->room_config_name && strcmp(ask->room_config_name, d->room.name) != 0 &&
+        strcmp(ask->room_config_name, ask->room) != 0)
+        return VERDICT_ROOM_CONFIG_NAME;
+    if ((v = check_live(pc, d, why)))
+        return v;
     fill_claims(d, ask);
     if (d->room.max_participants > 0) {
         d->room_config.max_participants = (uint32_t)d->room.max_participants;
         d->claims.room_config = &d->room_config;
     }
-    return RK_OK;
+    return VERDICT_OK;
+}
+
+/* seat_claim claims d's seat for who until exp. */
+static int seat_claim(const policy_ctx *pc, const caller *who, const decision *d, int64_t exp,
+                      int64_t now)
+{
+    store_seat s = {.seat = d->seat, .exp = exp};
+    snprintf(s.room, sizeof s.room, "%s", d->room.name);
+    snprintf(s.subject, sizeof s.subject, "%s", who->subject);
+    return store_seat_claim(pc->st, &s, now);
+}
+
+verdict policy_seat_take(const policy_ctx *pc, const caller *who, decision *d, int64_t now,
+                         verdict_detail *why)
+{
+    if (!d->seat)
+        return VERDICT_OK;
+    why->seat = d->seat;
+    int rc = seat_claim(pc, who, d, now + d->ttl, now);
+    if (rc == RK_ECONFLICT)
+        return VERDICT_SEAT_TAKEN;
+    if (rc) {
+        why->rc = rc;
+        return VERDICT_FAILED;
+    }
+    snprintf(d->seat_value, sizeof d->seat_value, "%" PRId64, d->seat);
+    d->seat_attr = (lk_attr){POLICY_SEAT_ATTR, d->seat_value};
+    d->claims.attrs = &d->seat_attr;
+    d->claims.n_attrs = 1;
+    return VERDICT_OK;
+}
+
+void policy_seat_settle(const policy_ctx *pc, const caller *who, const decision *d, bool minted,
+                        int64_t exp, const char *jti, int64_t now)
+{
+    if (!d->seat)
+        return;
+    if (!minted) {
+        (void)store_seat_release(pc->st, d->room.name, d->seat, who->subject, now);
+        return;
+    }
+    if (exp > now && seat_claim(pc, who, d, exp, now) != RK_OK)
+        log_event("warn", "seat_extend_failed", "room", d->room.name, "jti", jti, NULL);
+}
+
+int policy_participant(const policy_ctx *pc, const caller *who, const char *room,
+                       const char *creator, bool *yes)
+{
+    store_member mem;
+    *yes = who->is_api_key ? (who->perms & PERM_MINT_ANY) != 0 : strcmp(who->subject, creator) == 0;
+    if (*yes)
+        return RK_OK;
+    int rc = store_member_get(pc->st, room, who->subject, &mem);
+    *yes = rc == RK_OK;
+    return rc == RK_ENOTFOUND ? RK_OK : rc;
 }
 
 /* cut_utf8 returns how many bytes of s to keep to stay within max bytes

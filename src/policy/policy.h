@@ -1,32 +1,46 @@
 /* policy.h - the one place that says yes or no.
  *
  * Given an authenticated caller and what it asks for (a room, optionally an
- * identity, a display name and a lifetime), decide whether a token may be
- * minted and with exactly which grants. Rules:
- *  - the room must exist in the store (by name or alias): else RK_ENOTFOUND;
+ * identity, a display name, a lifetime, a seat), decide whether a token may
+ * be minted and with exactly which grants. The answer is a verdict (an enum,
+ * never text); route families turn verdicts into their own status codes and
+ * messages. Rules, in the order they are checked:
+ *  - the room must exist in the store (by name or alias): else ROOM_NOT_FOUND;
+ *  - the room's own rules (policy_room_rules, e.g. a supabase room type's):
+ *    only signed-in user sessions (SESSION_REQUIRED), anonymous sign-ins only
+ *    when allowed (ANON_REFUSED); they hold on every route that reaches the
+ *    room;
  *  - identity defaults to the caller's subject; a different identity needs
- *    an API key with the mint_any permission: else RK_EDENIED;
- *  - members-only rooms need a membership (mint_any API keys excepted);
- *  - role precedence: membership, then the session's role claim (when it
- *    names a configured role), then the room's default role;
+ *    an API key with the mint_any permission (IDENTITY_NOT_CALLER);
+ *    identities starting with "anon:" belong to anonymous callers
+ *    (IDENTITY_RESERVED);
+ *  - members-only rooms need a membership, mint_any API keys excepted
+ *    (NOT_MEMBER);
+ *  - role precedence: membership, then the session's role claim (mapped
+ *    through the room's role map when it has one: an unmapped session role
+ *    gives nothing), then the room's default role (NO_ROLE when none);
+ *  - participant metadata and attributes only for a role with
+ *    can_update_own_metadata (METADATA_REFUSED); a room with rules reserves
+ *    the "seat" attribute (ATTR_RESERVED: only a seat taken here sets it);
+ *    roomConfig.agents only for a role with may_dispatch_agents
+ *    (AGENTS_REFUSED);
+ *  - a seat (1..the room's seats) only for the room's seat role (NO_SEATS,
+ *    SEAT_ROLE); policy_seat_take then claims it (SEAT_TAKEN);
  *  - lifetime: default cfg->default_ttl; the cap is the smallest of the
  *    global max, the role's and the room's max_ttl; a request above the cap
- *    is refused (RK_EINVAL), never silently shortened;
+ *    is refused (TTL_ABOVE_CAP), never silently shortened;
  *  - grants come from the role only; the request can't widen them;
- *  - participant metadata and attributes may be set at join only by a role
- *    with can_update_own_metadata (it could set them once joined anyway);
- *    roomConfig.agents only by a role with may_dispatch_agents: else
- *    RK_EDENIED, never silently dropped;
- *  - an identity banned from the room (ask->banned, live rooms) is refused
- *    (RK_EDENIED);
+ *  - an identity banned from the room (live rooms: policy_ctx.banned) is
+ *    refused (BANNED);
  *  - a room with max_participants is refused when that many are in it or
  *    were issued a token in the last POLICY_PENDING_S seconds and have not
- *    joined yet (RK_EFULL), unless the identity is one of them; the token
+ *    joined yet (ROOM_FULL), unless the identity is one of them; the token
  *    carries roomConfig.maxParticipants so LiveKit applies it too;
  *  - an anonymous ask (a family's configured anonymous room, no caller
  *    credentials) names the room exactly (no alias), gets identity
  *    "anon:<identity>" (so it can never take an authenticated user's seat),
- *    no membership, and the room's default role only. */
+ *    no membership, and the room's default role only, never one with
+ *    powers over others (ROLE_TOO_POWERFUL). */
 #ifndef RK_POLICY_H
 #define RK_POLICY_H
 
@@ -44,6 +58,76 @@
 /* Prefix of every anonymous participant's identity. */
 #define POLICY_ANON_PREFIX "anon:"
 
+/* The attribute a seat taken through policy_seat_take sets. */
+#define POLICY_SEAT_ATTR "seat"
+
+#define POLICY_NODISCARD __attribute__((warn_unused_result))
+
+/* What policy says. VERDICT_OK is 0; every other value is a refusal. */
+typedef enum verdict {
+    VERDICT_OK = 0,
+    VERDICT_ROOM_NOT_FOUND,      /* no such room (or an alias asked anonymously) */
+    VERDICT_SESSION_REQUIRED,    /* the room admits signed-in user sessions only */
+    VERDICT_ANON_REFUSED,        /* the room refuses anonymous sign-ins */
+    VERDICT_IDENTITY_NOT_CALLER, /* another identity than the caller's, without mint_any */
+    VERDICT_IDENTITY_RESERVED,   /* an "anon:" identity asked by a non-anonymous caller */
+    VERDICT_IDENTITY_MISSING,    /* an anonymous ask without an identity */
+    VERDICT_IDENTITY_TOO_LONG,   /* over 256 bytes (with the "anon:" prefix) */
+    VERDICT_NAME_TOO_LONG,       /* display name over 256 bytes */
+    VERDICT_NOT_MEMBER,          /* members-only room, no membership */
+    VERDICT_NO_ROLE,             /* no membership, session or default role applies */
+    VERDICT_ROLE_TOO_POWERFUL,   /* an anonymous caller and an admin/hidden/recorder role */
+    VERDICT_METADATA_REFUSED,    /* the role may not set metadata or attributes */
+    VERDICT_ATTR_RESERVED,       /* the "seat" attribute in a room with rules */
+    VERDICT_AGENTS_REFUSED,      /* the role may not dispatch agents */
+    VERDICT_NO_SEATS,            /* a seat asked in a room without seats (or out of range) */
+    VERDICT_SEAT_ROLE,           /* only the room's seat role takes a seat */
+    VERDICT_SEAT_TAKEN,          /* another subject holds the seat */
+    VERDICT_ROOM_CONFIG_NAME,    /* a room_config name that is not the room */
+    VERDICT_TTL_ABOVE_CAP,       /* detail.max_ttl says the cap */
+    VERDICT_BANNED,              /* live rooms: the identity is banned from the room */
+    VERDICT_ROOM_FULL,           /* the room is at max_participants (present + pending) */
+    VERDICT_FAILED,              /* the store failed: detail.rc */
+    VERDICT_COUNT
+} verdict;
+
+/* One session role's role in a room with a role map. */
+typedef struct policy_role_map {
+    const char *session_role; /* a value of the session's role claim */
+    const char *role;         /* the configured role it gets there */
+} policy_role_map;
+
+/* A room's own rules, whatever route reaches the room. Strings borrowed
+ * from the configuration snapshot. */
+#define POLICY_MAX_ROLE_MAP 16
+typedef struct policy_room_rules {
+    const char *room; /* the room's name */
+    policy_role_map roles[POLICY_MAX_ROLE_MAP];
+    size_t n_roles;        /* 0 = the session role is used as it is */
+    int64_t seats;         /* seats 1..seats; 0 = none */
+    const char *seat_role; /* the role that may take a seat */
+    bool user_sessions;    /* only signed-in user sessions (caller.user_session) */
+    bool allow_anonymous;  /* ... and among them anonymous sign-ins too */
+} policy_room_rules;
+
+/* Every room that has rules (built per configuration snapshot by the
+ * route families that define them; see families_rules). */
+#define POLICY_MAX_RULED_ROOMS 16
+typedef struct policy_rules {
+    policy_room_rules rooms[POLICY_MAX_RULED_ROOMS];
+    size_t n;
+} policy_rules;
+
+/* What policy reads: all borrowed for the call. rules may be NULL. */
+typedef struct policy_ctx {
+    const config *cfg;
+    store *st;
+    const policy_rules *rules;
+    /* Live rooms (may be NULL): whether identity is banned from room now. */
+    bool (*banned)(void *arg, const char *room, const char *identity, int64_t now);
+    void *banned_arg;
+} policy_ctx;
+
 typedef struct policy_ask {
     const char *room;     /* room name or alias (required) */
     const char *identity; /* NULL = the caller's subject; required when anonymous */
@@ -55,10 +139,9 @@ typedef struct policy_ask {
     size_t n_attrs;                  /* 0 = none */
     const lk_agent_dispatch *agents; /* roomConfig.agents to dispatch */
     size_t n_agents;                 /* 0 = none (no roomConfig in the token) */
+    const char *room_config_name;    /* roomConfig.name asked; NULL = none */
+    int64_t seat;                    /* a seat to take (policy_seat_take); 0 = none */
     bool anonymous;                  /* no credentials: see the rules above */
-    /* Live rooms (may be NULL): whether identity is banned from room now. */
-    bool (*banned)(void *arg, const char *room, const char *identity, int64_t now);
-    void *banned_arg;
 } policy_ask;
 
 typedef struct decision {
@@ -68,17 +151,56 @@ typedef struct decision {
     char name[257];
     int64_t ttl;                /* granted lifetime, seconds */
     int64_t max_ttl;            /* the cap that applied */
+    int64_t seat;               /* the seat to take; 0 = none */
     lk_claims claims;           /* ready to mint; strings point into this decision */
     lk_room_config room_config; /* claims.room_config when agents were asked for */
+    lk_attr seat_attr;          /* claims.attrs once a seat is taken */
+    char seat_value[24];
 } decision;
 
-/* policy_decide fills *d. Returns RK_OK, RK_ENOTFOUND (no such room),
- * RK_EDENIED (not allowed: *why says what), RK_EFULL (the room is full), RK_EINVAL (ttl above the
- * cap, d->max_ttl set; or an identity/name too long, d->max_ttl 0: *why explains), or a store error
- * (RK_EIO...). *why is a static or d-owned message. The decision must not be moved after the call
- * (claims point into it). */
-int policy_decide(const config *cfg, store *st, const caller *who, const policy_ask *ask,
-                  decision *d, const char **why);
+/* The detail of a verdict (fields unused by a verdict are zero). */
+typedef struct verdict_detail {
+    int64_t max_ttl;       /* TTL_ABOVE_CAP: the cap */
+    int64_t seat;          /* NO_SEATS, SEAT_ROLE, SEAT_TAKEN: the seat asked */
+    int64_t seats;         /* NO_SEATS: the room's seats (0 = none) */
+    const char *seat_role; /* SEAT_ROLE: who may take one (static or borrowed from cfg) */
+    int rc;                /* FAILED: the store's error code */
+} verdict_detail;
+
+/* policy_decide fills *d (and *why for a refusal). The decision must not
+ * be moved after the call (claims point into it). */
+POLICY_NODISCARD verdict policy_decide(const policy_ctx *pc, const caller *who,
+                                       const policy_ask *ask, decision *d, verdict_detail *why);
+
+/* policy_verdict_text returns a short static explanation of v for
+ * messages and logs ("not a member of this room", ...). */
+const char *policy_verdict_text(verdict v);
+
+/* policy_room_rules_find returns the rules of room (its name), or NULL. */
+const policy_room_rules *policy_room_rules_find(const policy_rules *rules, const char *room);
+
+/* policy_session_rule applies r's session rules to who: VERDICT_OK,
+ * SESSION_REQUIRED or ANON_REFUSED. r may be NULL (no rules: OK). */
+POLICY_NODISCARD verdict policy_session_rule(const policy_room_rules *r, const caller *who);
+
+/* policy_seat_take claims d->seat (when set) for who until now + d->ttl and
+ * puts it into d's claims as the "seat" attribute. VERDICT_OK, SEAT_TAKEN
+ * (another subject holds it) or FAILED (why->rc). */
+POLICY_NODISCARD verdict policy_seat_take(const policy_ctx *pc, const caller *who, decision *d,
+                                          int64_t now, verdict_detail *why);
+
+/* policy_seat_settle runs after the mint of a decision with a seat (a
+ * no-op without one): a failed mint (minted false) gives the seat back; a
+ * token whose exp came out later than the claim extends it to exp (jti
+ * names the token in the log line when that fails). */
+void policy_seat_settle(const policy_ctx *pc, const caller *who, const decision *d, bool minted,
+                        int64_t exp, const char *jti, int64_t now);
+
+/* policy_participant reports in *yes whether who takes part in the room
+ * created by creator: the creator, a member of the room, or an API key with
+ * mint_any (which the policy lets into any room). RK_OK or a store error. */
+POLICY_NODISCARD int policy_participant(const policy_ctx *pc, const caller *who, const char *room,
+                                        const char *creator, bool *yes);
 
 /* policy_grants_json writes what d grants, for the audit record, as compact
  * JSON into out (capacity cap): the video grant, and under "extras" what
@@ -87,6 +209,6 @@ int policy_decide(const config *cfg, store *st, const caller *who, const policy_
  * the writer's error (RK_ETOOBIG when it doesn't fit: callers refuse the
  * token then; STORE_MAX_GRANTS leaves room for the largest decision). */
 #define POLICY_AUDIT_AGENT_NAME 64
-int policy_grants_json(const decision *d, char *out, size_t cap);
+POLICY_NODISCARD int policy_grants_json(const decision *d, char *out, size_t cap);
 
 #endif

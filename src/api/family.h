@@ -1,0 +1,134 @@
+/* family.h - a route family: one app's token contract, described as data.
+ *
+ * A family is the shape of one seed application's API (its paths, its
+ * request and response bodies, its error bodies); everything else is the
+ * same for every family and lives in the pipeline (pipeline.h): who the
+ * caller is, the per-subject limit, "is LiveKit configured?", the policy
+ * decision, the mint, the audit record and the held response. A family
+ * says:
+ *  - its name and routes (designated initializers; a token route's handler
+ *    is a one-line call of pipeline_run with the family);
+ *  - how its callers authenticate (family_auth);
+ *  - how a request becomes the one token request (read: a policy_ask);
+ *  - how a minted token renders (render), and how errors render (error);
+ *  - a table from each policy verdict and pipeline outcome to its status
+ *    and message (answers; see there for what applies without an entry);
+ *  - optional hooks: setup at registration, and the room rules it defines
+ *    (rules: e.g. supabase's room types), which policy then applies to
+ *    every route that reaches those rooms.
+ * The table of families is families.c. */
+#ifndef RK_API_FAMILY_H
+#define RK_API_FAMILY_H
+
+#include "../http/server.h"
+#include "../policy/policy.h"
+#include "../token/minter.h"
+#include "issuance.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+
+/* How a family's callers authenticate. */
+typedef enum family_auth {
+    FAMILY_AUTH_CALLER,       /* a session JWT or an API key (Authorization or X-API-Key) */
+    FAMILY_AUTH_ANON_ROOMS,   /* the same, or no credentials at all while anonymous_ok says
+                                 so (the reader then admits only the family's anonymous rooms) */
+    FAMILY_AUTH_USER_SESSION, /* a signed-in user session in Authorization; no API keys */
+} family_auth;
+
+/* How a token route's body is read. */
+typedef enum family_body {
+    FAMILY_BODY_NONE,         /* no body (GET) */
+    FAMILY_BODY_OBJECT,       /* a JSON object */
+    FAMILY_BODY_OBJECT_EMPTY, /* a JSON object; an empty body is {} */
+} family_body;
+
+/* What else, beside policy's verdicts, a family answers; indexes of
+ * family.answers after the verdicts. */
+enum family_outcome {
+    OUTCOME_NO_CREDENTIALS = VERDICT_COUNT, /* none given */
+    OUTCOME_BAD_CREDENTIALS,                /* given, not accepted */
+    OUTCOME_BAD_JSON,                       /* the body is not JSON */
+    OUTCOME_NOT_OBJECT,                     /* the body is not a JSON object */
+    OUTCOME_NOT_CONFIGURED,                 /* no LiveKit key (or URL, with needs_url) */
+    OUTCOME_INTERNAL,                       /* a store, mint, audit or render failure */
+    OUTCOME_COUNT
+};
+
+/* One answer. message is a template: {room} (the room as the request named
+ * it), {why} (policy_verdict_text), {max_ttl}, {seat}, {seats} and
+ * {seat_role} are replaced by the verdict's detail. */
+typedef struct family_answer {
+    int status;          /* 0 = no entry (the family's `refused` answer applies) */
+    const char *message; /* template, see above */
+    const char *field;   /* the request field it is about, for validation shapes; NULL = none */
+    const char *code;    /* a family-specific error code; NULL = the family's code for status */
+} family_answer;
+
+/* One route. A token route's handler calls pipeline_run. */
+typedef struct family_route {
+    const char *method;
+    const char *path;  /* see http_route */
+    const char *label; /* "family.route" for logs and audit */
+    http_handler handler;
+    bool json_body; /* require Content-Type: application/json */
+} family_route;
+
+#define FAMILY_MAX_ROUTES 6
+
+struct family;
+
+/* One request on its way through the pipeline; hooks get it. */
+typedef struct family_call {
+    const struct family *f;
+    const api_ctx *api; /* the request's snapshot */
+    const http_req *req;
+    http_resp *resp;
+    caller who;             /* the caller (zeroed for an anonymous one) */
+    bool anonymous;         /* no credentials (FAMILY_AUTH_ANON_ROOMS) */
+    const char *room_shown; /* the room as the request named it, for {room}; set by read */
+    void *state;            /* the family's own, state_size bytes, zeroed; NULL when 0 */
+} family_call;
+
+typedef struct family {
+    const char *name;                       /* its name under `families:` in the config */
+    enum config_family id;                  /* its switch in cfg->families */
+    family_route routes[FAMILY_MAX_ROUTES]; /* ends at the first without a method */
+    family_auth auth;
+    family_body body;
+    bool needs_url;    /* its token response carries LIVEKIT_URL: unset = not configured */
+    size_t state_size; /* bytes of family_call.state */
+    /* anonymous_ok: whether callers without credentials are admitted now
+     * (FAMILY_AUTH_ANON_ROOMS only). */
+    bool (*anonymous_ok)(const api_ctx *api);
+    /* read turns the parsed body (NULL for FAMILY_BODY_NONE; borrowed until
+     * the request ends, as is everything *ask points to) into *ask and sets
+     * c->room_shown. On false it has answered (c->resp) and nothing is
+     * minted. */
+    bool (*read)(family_call *c, json_t *body, policy_ask *ask);
+    /* render writes the token response for decision d and the token
+     * (borrowed); returns RK_OK, or an error (then OUTCOME_INTERNAL). */
+    int (*render)(family_call *c, const decision *d, const char *tok, size_t tok_len,
+                  const mint_info *info);
+    /* error renders answer a with its expanded message. */
+    void (*error)(http_resp *resp, const family_answer *a, const char *message);
+    /* plain_error renders status + message (the server's 404/405/413/429...). */
+    http_error_renderer plain_error;
+    /* answers, by verdict or outcome. Without an entry: a body that is not
+     * JSON / not an object gets 400 with request.h's messages, "no
+     * credentials" the "bad credentials" answer, a store failure
+     * (VERDICT_FAILED) the OUTCOME_INTERNAL answer, any other refusal
+     * `refused`. */
+    family_answer answers[OUTCOME_COUNT];
+    family_answer refused;
+    /* setup runs when the family is registered (NULL = nothing to do). */
+    int (*setup)(api_ctx *api);
+    /* rules adds the room rules the family's configuration defines to out
+     * (strings borrowed from cfg); NULL = none. why explains a failure. */
+    int (*rules)(const config *cfg, policy_rules *out, char *why, size_t cap);
+} family;
+
+/* family_fail renders status + message in c's family shape (for read). */
+void family_fail(family_call *c, int status, const char *message);
+
+#endif
