@@ -2,6 +2,7 @@
  * admin.h). */
 #include "admin.h"
 #include "../auth/apikey.h"
+#include "families.h"
 #include "live.h"
 #include "meetings.h"
 #include "probes.h"
@@ -1184,9 +1185,9 @@ static void body_status(jsonw *w, const void *arg)
     jsonw_obj_close(w);
     JSONW_KEY(w, "families");
     jsonw_obj_open(w);
-    for (size_t f = 0; f < FAMILY_COUNT; f++) {
-        jsonw_key(w, config_family_name((enum config_family)f));
-        jsonw_bool(w, cfg->families[f]);
+    for (size_t f = 0; f < families_count(); f++) {
+        jsonw_key(w, families_at(f)->name);
+        jsonw_bool(w, families_on(cfg, families_at(f)));
     }
     jsonw_obj_close(w);
     JSONW_KEY(w, "roles");

@@ -1,6 +1,7 @@
 /* console.c - the admin console's static files at /console/ (see
  * console.h). */
 #include "console.h"
+#include "request.h"
 #include "../util/err.h"
 
 #include <stdio.h>
@@ -107,10 +108,7 @@ static int serve(void *ctx, const http_req *req, http_resp *resp)
         return RK_OK;
     }
     memcpy(body, f->data, f->len);
-    free(resp->body);
-    resp->body = body; /* handed to the response */
-    resp->body_len = f->len;
-    resp->status = 200;
+    request_reply_adopt(resp, 200, body, f->len);
     return RK_OK;
 }
 

@@ -20,6 +20,16 @@ extern const family family_meetings;
 __attribute__((warn_unused_result)) int families_register(const config *cfg, http_server *srv,
                                                           api_ctx *api);
 
+/* families_count and families_at list the table, in order. */
+size_t families_count(void);
+const family *families_at(size_t i);
+
+/* families_on reports whether cfg serves family f (`families:`). */
+__attribute__((warn_unused_result)) bool families_on(const config *cfg, const family *f);
+
+/* families_same_switches reports whether a and b serve the same families. */
+__attribute__((warn_unused_result)) bool families_same_switches(const config *a, const config *b);
+
 /* families_rules fills *out with the room rules of every family cfg
  * switches on (strings borrowed from cfg). A room given rules twice is
  * refused (RK_EINVAL, why names it): a room has one set of rules. */

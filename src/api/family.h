@@ -6,7 +6,8 @@
  * caller is, the per-subject limit, "is LiveKit configured?", the policy
  * decision, the mint, the audit record and the held response. A family
  * says:
- *  - its name and routes (designated initializers; a token route's handler
+ *  - its name, its config section (its own settings) and its routes
+ *    (designated initializers; a token route's handler
  *    is a one-line call of pipeline_run with the family);
  *  - how its callers authenticate (family_auth);
  *  - how a request becomes the one token request (read: a policy_ask);
@@ -91,8 +92,10 @@ typedef struct family_call {
 } family_call;
 
 typedef struct family {
-    const char *name;                       /* its name under `families:` in the config */
-    enum config_family id;                  /* its switch in cfg->families */
+    const char *name; /* its name under `families:` in the config */
+    /* section reads its settings (its key in the YAML; config_ext gives
+     * them back); NULL = none. */
+    const struct config_section *section;
     family_route routes[FAMILY_MAX_ROUTES]; /* ends at the first without a method */
     family_auth auth;
     family_body body;
@@ -110,7 +113,8 @@ typedef struct family {
      * (borrowed); returns RK_OK, or an error (then OUTCOME_INTERNAL). */
     int (*render)(family_call *c, const decision *d, const char *tok, size_t tok_len,
                   const mint_info *info);
-    /* error renders answer a with its expanded message. */
+    /* error renders answer a with its expanded message (for a field or a
+     * code of the answer); NULL = plain_error(status, message). */
     void (*error)(http_resp *resp, const family_answer *a, const char *message);
     /* plain_error renders status + message (the server's 404/405/413/429...). */
     http_error_renderer plain_error;

@@ -276,7 +276,6 @@ static int health_handler(void *ctx, const http_req *req, http_resp *resp)
 
 const family family_livekit = {
     .name = "livekit",
-    .id = FAMILY_LIVEKIT,
     .routes =
         {
             {.method = "POST",

@@ -209,11 +209,6 @@ static int render_token(family_call *c, const decision *d, const char *tok, size
     return RK_OK;
 }
 
-static void render_answer(http_resp *resp, const family_answer *a, const char *message)
-{
-    api_meetings_error(resp, a->status, message);
-}
-
 static int token_handler(void *ctx, const http_req *req, http_resp *resp)
 {
     return pipeline_run(&family_meetings, ctx, req, resp);
@@ -302,7 +297,6 @@ static int status_handler(void *ctx, const http_req *req, http_resp *resp)
 
 const family family_meetings = {
     .name = "meetings",
-    .id = FAMILY_MEETINGS,
     .routes =
         {
             {.method = "GET",
@@ -325,7 +319,6 @@ const family family_meetings = {
     .state_size = sizeof(store_meeting),
     .read = read_request,
     .render = render_token,
-    .error = render_answer,
     .plain_error = api_meetings_error,
     .answers =
         {

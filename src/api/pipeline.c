@@ -101,7 +101,10 @@ int pipeline_answer(family_call *c, int what, const verdict_detail *why)
         request_log_auth_failure(c->req, AUTH_CLAIMS);
     char msg[MAX_MESSAGE];
     expand(c, what, why, a->message ? a->message : "", msg, sizeof msg);
-    c->f->error(c->resp, a, msg);
+    if (c->f->error)
+        c->f->error(c->resp, a, msg);
+    else
+        c->f->plain_error(c->resp, a->status, msg);
     return RK_OK;
 }
 

@@ -193,7 +193,7 @@ static void note_fixed(const config *o, const config *n)
         {o->max_conns_per_ip != n->max_conns_per_ip, "server.max_connections_per_ip"},
         {o->head_timeout_s != n->head_timeout_s, "server.head_timeout"},
         {o->body_timeout_s != n->body_timeout_s, "server.body_timeout"},
-        {memcmp(o->families, n->families, sizeof o->families) != 0, "families"},
+        {!families_same_switches(o, n), "families"},
         {o->rate_limit.max_entries != n->rate_limit.max_entries, "rate_limit.max_entries"},
     };
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)

@@ -1,6 +1,7 @@
 /* supabase.c - seed 002: POST /functions/v1/livekit-token, the judge seat
  * release next to it, and the function's CORS preflight. */
 #include "supabase.h"
+#include "supabase_settings.h"
 #include "families.h"
 #include "pipeline.h"
 #include "../util/clock.h"
@@ -40,17 +41,17 @@ void api_supabase_error(http_resp *resp, int status, const char *message)
         http_resp_json(resp, status, buf, w.len);
 }
 
-static const config_room_type *room_type_find(const config *cfg, const char *type)
+static const supabase_room_type *room_type_find(const supabase_settings *sb, const char *type)
 {
-    for (size_t i = 0; i < cfg->supabase.n_room_types; i++)
-        if (strcmp(cfg->supabase.room_types[i].type, type) == 0)
-            return &cfg->supabase.room_types[i];
+    for (size_t i = 0; i < sb->n_room_types; i++)
+        if (strcmp(sb->room_types[i].type, type) == 0)
+            return &sb->room_types[i];
     return NULL;
 }
 
 /* What a request asks for. Strings are borrowed from the parsed body. */
 typedef struct sb_ask {
-    const config_room_type *type;
+    const supabase_room_type *type;
     const char *user_name; /* NULL = the session's name */
     const char *identity;  /* NULL = none named (the caller's own) */
     int64_t seat;          /* 0 = none asked */
@@ -70,17 +71,17 @@ static bool bad(sb_fail *f, int status, const char *msg)
 }
 
 /* room_type_of reads roomType into a->type. */
-static bool room_type_of(const config *cfg, json_t *body, sb_ask *a, sb_fail *f)
+static bool room_type_of(const supabase_settings *sb, json_t *body, sb_ask *a, sb_fail *f)
 {
     json_t *v = json_object_get(body, "roomType");
     if (!v || json_is_null(v) || (json_is_string(v) && json_string_length(v) == 0))
         return bad(f, 400, "Missing required parameters: roomType");
-    if (json_is_string(v) && (a->type = room_type_find(cfg, json_string_value(v))))
+    if (json_is_string(v) && (a->type = room_type_find(sb, json_string_value(v))))
         return true;
     int n = snprintf(f->msg, sizeof f->msg, "Invalid roomType. Must be one of: ");
-    for (size_t i = 0; i < cfg->supabase.n_room_types && n > 0 && (size_t)n < sizeof f->msg; i++)
+    for (size_t i = 0; i < sb->n_room_types && n > 0 && (size_t)n < sizeof f->msg; i++)
         n += snprintf(f->msg + n, sizeof f->msg - (size_t)n, "%s%s", i ? ", " : "",
-                      cfg->supabase.room_types[i].type);
+                      sb->room_types[i].type);
     f->status = 400;
     return false;
 }
@@ -121,9 +122,9 @@ static void identity_of(json_t *body, sb_ask *a)
 
 /* parse_ask reads the body (unknown fields such as "role" are ignored,
  * never obeyed). */
-static bool parse_ask(const config *cfg, json_t *body, sb_ask *a, sb_fail *f)
+static bool parse_ask(const supabase_settings *sb, json_t *body, sb_ask *a, sb_fail *f)
 {
-    if (!room_type_of(cfg, body, a, f) || !seat_of(body, a, f))
+    if (!room_type_of(sb, body, a, f) || !seat_of(body, a, f))
         return false;
     json_t *name = json_object_get(body, "userName");
     if (name && !json_is_null(name)) {
@@ -142,7 +143,7 @@ static bool read_request(family_call *c, json_t *body, policy_ask *ask)
 {
     sb_ask a = {0};
     sb_fail f = {0};
-    if (!parse_ask(c->api->cfg, body, &a, &f)) {
+    if (!parse_ask(config_ext(c->api->cfg, &supabase_section), body, &a, &f)) {
         family_fail(c, f.status, f.msg);
         return false;
     }
@@ -162,11 +163,6 @@ static int render_token(family_call *c, const decision *d, const char *tok, size
     return request_reply_fields(c->resp, 200, f, 2);
 }
 
-static void render_answer(http_resp *resp, const family_answer *a, const char *message)
-{
-    api_supabase_error(resp, a->status, message);
-}
-
 static int token_handler(void *ctx, const http_req *req, http_resp *resp)
 {
     return pipeline_run(&family_supabase, ctx, req, resp);
@@ -183,7 +179,7 @@ static int release_handler(void *ctx, const http_req *req, http_resp *resp)
         out = strcmp(why, REQUEST_NOT_OBJECT) == 0 ? OUTCOME_NOT_OBJECT : OUTCOME_BAD_JSON;
     sb_ask a = {0};
     sb_fail f = {0};
-    if (!out && !parse_ask(c.api->cfg, body, &a, &f)) {
+    if (!out && !parse_ask(config_ext(c.api->cfg, &supabase_section), body, &a, &f)) {
         family_fail(&c, f.status, f.msg);
     } else if (out || (out = policy_session_rule(policy_room_rules_find(c.api->rules, a.type->room),
                                                  &c.who))) {
@@ -219,8 +215,9 @@ static int preflight_handler(void *ctx, const http_req *req, http_resp *resp)
  * from the session or a membership). */
 static int ensure_rooms(api_ctx *api)
 {
-    for (size_t i = 0; i < api->cfg->supabase.n_room_types; i++) {
-        const config_room_type *t = &api->cfg->supabase.room_types[i];
+    const supabase_settings *sb = config_ext(api->cfg, &supabase_section);
+    for (size_t i = 0; i < sb->n_room_types; i++) {
+        const supabase_room_type *t = &sb->room_types[i];
         store_room r = {.mode = STORE_MODE_AUTHENTICATED};
         int rc = store_room_get(api->st, t->room, &r);
         if (rc == RK_ENOTFOUND) {
@@ -242,9 +239,9 @@ static int ensure_rooms(api_ctx *api)
  * signed-in user sessions only (anonymous sign-ins when allowed). */
 static int rules(const config *cfg, policy_rules *out, char *why, size_t cap)
 {
-    const config_supabase *sb = &cfg->supabase;
+    const supabase_settings *sb = config_ext(cfg, &supabase_section);
     for (size_t i = 0; i < sb->n_room_types; i++) {
-        const config_room_type *t = &sb->room_types[i];
+        const supabase_room_type *t = &sb->room_types[i];
         if (out->n >= POLICY_MAX_RULED_ROOMS)
             return rk_fail(RK_ETOOBIG, why, cap, "config: too many rooms with rules");
         policy_room_rules *r = &out->rooms[out->n++];
@@ -261,7 +258,7 @@ static int rules(const config *cfg, policy_rules *out, char *why, size_t cap)
 
 const family family_supabase = {
     .name = "supabase",
-    .id = FAMILY_SUPABASE,
+    .section = &supabase_section,
     .routes =
         {
             {.method = "POST",
@@ -288,7 +285,6 @@ const family family_supabase = {
     .needs_url = true,
     .read = read_request,
     .render = render_token,
-    .error = render_answer,
     .plain_error = api_supabase_error,
     .answers =
         {

@@ -1,6 +1,7 @@
 /* token_source.c - LiveKit's standard POST /api/livekit/token-source (see
  * token_source.h). */
 #include "token_source.h"
+#include "../config/section.h"
 #include "families.h"
 #include "pipeline.h"
 #include "../token/grants.h"
@@ -236,7 +237,7 @@ static bool get_room_config(ts_body *b, json_t *v, size_t max_metadata)
 }
 
 /* parse_body checks body into b (b->status set on the first problem). */
-static void parse_body(json_t *body, const config_token_source *lim, ts_body *b)
+static void parse_body(json_t *body, const token_source_settings *lim, ts_body *b)
 {
     const char *k;
     json_t *v;
@@ -281,7 +282,7 @@ static int render_token(family_call *c, const decision *d, const char *tok, size
 static bool read_request(family_call *c, json_t *body, policy_ask *ask)
 {
     ts_body *b = c->state;
-    parse_body(body, &c->api->cfg->token_source, b);
+    parse_body(body, config_ext(c->api->cfg, &token_source_section), b);
     if (b->status) {
         family_fail(c, b->status, b->msg);
         return false;
@@ -299,19 +300,53 @@ static bool read_request(family_call *c, json_t *body, policy_ask *ask)
     return true;
 }
 
-static void render_answer(http_resp *resp, const family_answer *a, const char *message)
-{
-    api_token_source_error(resp, a->status, message);
-}
-
 static int token_source_handler(void *ctx, const http_req *req, http_resp *resp)
 {
     return pipeline_run(&family_token_source, ctx, req, resp);
 }
 
+/* parse_token_source reads `token_source:` (the standard endpoint's limits). */
+static int parse_token_source(config_loader *ld, const ynode *n)
+{
+    enum { META, ATTRS, NF };
+    static const char *const names[NF] = {"max_metadata", "max_attributes"};
+    const ynode *v[NF];
+    token_source_settings *ts = config_ext_mut(ld->cfg, &token_source_section);
+    char p[YAML_PATH_CAP];
+    int64_t x = 0;
+    int rc = yaml_map_fields(&ld->y, n, "token_source", names, NF, v);
+    if (rc)
+        return rc;
+    if (v[META]) {
+        if ((rc = yaml_get_int(&ld->y, v[META], yaml_sub(p, "token_source", "max_metadata"), 0,
+                               65536, &x)))
+            return rc;
+        ts->max_metadata = (size_t)x;
+    }
+    if (v[ATTRS]) {
+        if ((rc = yaml_get_int(&ld->y, v[ATTRS], yaml_sub(p, "token_source", "max_attributes"), 0,
+                               65536, &x)))
+            return rc;
+        ts->max_attributes = (size_t)x;
+    }
+    return RK_OK;
+}
+
+static void token_source_defaults(config *cfg)
+{
+    token_source_settings *ts = config_ext_mut(cfg, &token_source_section);
+    ts->max_metadata = 4096;
+    ts->max_attributes = 4096;
+}
+
+const config_section token_source_section = {.key = "token_source",
+                                             .size = sizeof(token_source_settings),
+                                             .defaults = token_source_defaults,
+                                             .parse = parse_token_source};
+
 const family family_token_source = {
     .name = "token_source",
-    .id = FAMILY_TOKEN_SOURCE,
+    .section = &token_source_section,
     .routes = {{.method = "POST",
                 .path = "/api/livekit/token-source",
                 .label = "token_source.token",
@@ -323,7 +358,6 @@ const family family_token_source = {
     .state_size = sizeof(ts_body),
     .read = read_request,
     .render = render_token,
-    .error = render_answer,
     .plain_error = api_token_source_error,
     .answers =
         {

@@ -14,6 +14,16 @@
 #include "../http/server.h"
 #include "issuance.h"
 
+/* `token_source:` - the family's settings. */
+typedef struct token_source_settings {
+    size_t max_metadata;   /* participant_metadata, bytes; default 4096 */
+    size_t max_attributes; /* participant_attributes keys + values, bytes; default 4096 */
+} token_source_settings;
+
+struct config_section;
+/* Its section: config_ext(cfg, &token_source_section) gives the settings. */
+extern const struct config_section token_source_section;
+
 /* api_token_source_error renders {"code", "msg"} with the Twirp code of
  * status (invalid_argument, unauthenticated, permission_denied, not_found,
  * bad_route, resource_exhausted, unavailable, internal). */

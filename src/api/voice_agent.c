@@ -1,5 +1,6 @@
 /* voice_agent.c - seed 003: POST /api/token (see voice_agent.h). */
 #include "voice_agent.h"
+#include "../config/section.h"
 #include "families.h"
 #include "pipeline.h"
 #include "../util/clock.h"
@@ -211,7 +212,7 @@ static void parse_body(json_t *body, va_body *b)
 
 /* ---- the family ------------------------------------------------------- */
 
-static bool anonymous_room(const config_voice_agent *va, const char *room)
+static bool anonymous_room(const voice_agent_settings *va, const char *room)
 {
     for (size_t i = 0; i < va->n_anonymous_rooms; i++)
         if (strcmp(va->anonymous_rooms[i], room) == 0)
@@ -243,7 +244,9 @@ static bool read_request(family_call *c, json_t *body, policy_ask *ask)
         render(c->resp, 400, "VALIDATION_ERROR", "Request validation failed", b->errs, b->n);
         return false;
     }
-    if (c->anonymous && !anonymous_room(&c->api->cfg->voice_agent, b->room)) {
+    if (c->anonymous && !anonymous_room(((const voice_agent_settings *)config_ext(
+                                            c->api->cfg, &voice_agent_section)),
+                                        b->room)) {
         request_log_auth_failure(c->req, AUTH_MISSING);
         api_voice_agent_error(c->resp, 401, "Unauthorized");
         return false;
@@ -273,7 +276,8 @@ static void render_answer(http_resp *resp, const family_answer *a, const char *m
 
 static bool anonymous_ok(const api_ctx *api)
 {
-    return api->cfg->voice_agent.n_anonymous_rooms > 0;
+    return ((const voice_agent_settings *)config_ext(api->cfg, &voice_agent_section))
+               ->n_anonymous_rooms > 0;
 }
 
 static int token_handler(void *ctx, const http_req *req, http_resp *resp)
@@ -284,7 +288,8 @@ static int token_handler(void *ctx, const http_req *req, http_resp *resp)
 /* setup warns (one line per room) when anonymous rooms are configured. */
 static int setup(api_ctx *api)
 {
-    const config_voice_agent *va = &api->cfg->voice_agent;
+    const voice_agent_settings *va =
+        ((const voice_agent_settings *)config_ext(api->cfg, &voice_agent_section));
     for (size_t i = 0; i < va->n_anonymous_rooms; i++)
         log_event("warn", "anonymous_access_enabled", "route", "POST /api/token", "room",
                   va->anonymous_rooms[i], "note",
@@ -294,9 +299,43 @@ static int setup(api_ctx *api)
     return RK_OK;
 }
 
+/* parse_voice_agent reads `voice_agent:` (the seed 003 family's options). */
+static int parse_voice_agent(config_loader *ld, const ynode *n)
+{
+    enum { ANON, NF };
+    static const char *const names[NF] = {"anonymous_rooms"};
+    const ynode *v[NF];
+    voice_agent_settings *va = config_ext_mut(ld->cfg, &voice_agent_section);
+    char p[YAML_PATH_CAP];
+    size_t count = 0;
+    int rc = yaml_map_fields(&ld->y, n, "voice_agent", names, NF, v);
+    if (rc || !v[ANON])
+        return rc;
+    const char *lp = yaml_sub(p, "voice_agent", "anonymous_rooms");
+    if ((rc = yaml_seq_items(&ld->y, v[ANON], lp, VOICE_AGENT_MAX_ANON_ROOMS, &count)))
+        return rc;
+    for (size_t i = 0; i < count; i++) {
+        char ip[YAML_PATH_CAP];
+        char *room = va->anonymous_rooms[i];
+        yaml_path_idx(ip, sizeof ip, lp, i);
+        if ((rc = yaml_get_str(&ld->y, v[ANON]->kids[i], ip, room, sizeof va->anonymous_rooms[0],
+                               1)))
+            return rc;
+        if (strspn(room, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") !=
+            strlen(room))
+            return yaml_fail(&ld->y, RK_EINVAL,
+                             "config: %s: a room name of letters, digits, '-', '_'", ip);
+        va->n_anonymous_rooms = i + 1;
+    }
+    return RK_OK;
+}
+
+const config_section voice_agent_section = {
+    .key = "voice_agent", .size = sizeof(voice_agent_settings), .parse = parse_voice_agent};
+
 const family family_voice_agent = {
     .name = "voice_agent",
-    .id = FAMILY_VOICE_AGENT,
+    .section = &voice_agent_section,
     .routes = {{.method = "POST",
                 .path = "/api/token",
                 .label = "voice_agent.token",

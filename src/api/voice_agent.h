@@ -12,6 +12,20 @@
 #include "../http/server.h"
 #include "issuance.h"
 
+/* `voice_agent:` - the family's settings. */
+#define VOICE_AGENT_MAX_ANON_ROOMS 64
+typedef struct voice_agent_settings {
+    /* Rooms that callers without credentials may join (identity from the
+     * request, prefixed "anon:"; the room's default role). Empty = none: every
+     * caller must authenticate. Names: 1-255 of letters, digits, '-', '_'. */
+    char anonymous_rooms[VOICE_AGENT_MAX_ANON_ROOMS][256];
+    size_t n_anonymous_rooms;
+} voice_agent_settings;
+
+struct config_section;
+/* Its section: config_ext(cfg, &voice_agent_section) gives the settings. */
+extern const struct config_section voice_agent_section;
+
 /* api_voice_agent_error renders the seed's error body for status (errorCode
  * from the status: VALIDATION_ERROR, UNAUTHORIZED, FORBIDDEN, NOT_FOUND,
  * METHOD_NOT_ALLOWED, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE,

@@ -14,29 +14,81 @@
 #include <string.h>
 
 /* ---- the sections, in the order they run ----------------------------------
- * A section that reads roles' names (supabase) comes after roles; the
- * keyring is built last, once every other check has passed. */
+ * The keyring is built last, once every other check has passed; the route
+ * families' sections (config_family_section) run after all of these, so
+ * they may read roles' names. */
 
 extern const config_section config_dev_mode_section, config_server_section, config_database_section,
     config_livekit_section, config_issuers_section, config_api_keys_section,
     config_admin_key_section, config_admin_key_file_section, config_roles_section,
-    config_rooms_section, config_members_section, config_families_section,
-    config_voice_agent_section, config_token_source_section, config_supabase_section,
-    config_rate_limit_section, config_cors_section, config_trusted_proxies_section,
-    config_shutdown_section, config_audit_section, config_keyring_section, config_console_section,
-    config_live_rooms_section;
+    config_rooms_section, config_members_section, config_rate_limit_section, config_cors_section,
+    config_trusted_proxies_section, config_shutdown_section, config_audit_section,
+    config_keyring_section, config_console_section, config_live_rooms_section;
 
 static const config_section *const SECTIONS[] = {
-    &config_dev_mode_section,    &config_server_section,         &config_database_section,
-    &config_livekit_section,     &config_issuers_section,        &config_api_keys_section,
-    &config_admin_key_section,   &config_admin_key_file_section, &config_roles_section,
-    &config_rooms_section,       &config_members_section,        &config_families_section,
-    &config_voice_agent_section, &config_token_source_section,   &config_supabase_section,
-    &config_rate_limit_section,  &config_cors_section,           &config_trusted_proxies_section,
-    &config_shutdown_section,    &config_audit_section,          &config_keyring_section,
-    &config_console_section,     &config_live_rooms_section,
+    &config_dev_mode_section,  &config_server_section,          &config_database_section,
+    &config_livekit_section,   &config_issuers_section,         &config_api_keys_section,
+    &config_admin_key_section, &config_admin_key_file_section,  &config_roles_section,
+    &config_rooms_section,     &config_members_section,         &config_rate_limit_section,
+    &config_cors_section,      &config_trusted_proxies_section, &config_shutdown_section,
+    &config_audit_section,     &config_keyring_section,         &config_console_section,
+    &config_live_rooms_section,
 };
 #define N_SECTIONS (sizeof SECTIONS / sizeof SECTIONS[0])
+#define MAX_ALL    (N_SECTIONS + CONFIG_MAX_EXT_SECTIONS)
+
+/* n_all counts this table and the route families' sections. */
+static size_t n_all(void)
+{
+    size_t n = config_family_section_count();
+    return N_SECTIONS + (n < CONFIG_MAX_EXT_SECTIONS ? n : CONFIG_MAX_EXT_SECTIONS);
+}
+
+/* section returns section i of n_all(): this table's, then the families'. */
+static const config_section *section(size_t i)
+{
+    return i < N_SECTIONS ? SECTIONS[i] : config_family_section(i - N_SECTIONS);
+}
+
+/* ---- the route families' settings ------------------------------------------
+ * Each family section with a size gets a 16-byte aligned block of the
+ * config's extension area, in table order. */
+
+/* ext_offset finds s's block: true with *off set, or false. */
+static bool ext_offset(const config_section *s, size_t *off)
+{
+    size_t at = 0;
+    for (size_t i = N_SECTIONS; i < n_all(); i++) {
+        const config_section *e = section(i);
+        if (e == s) {
+            *off = at;
+            return s->size > 0 && at + s->size <= CONFIG_EXT_BYTES;
+        }
+        at += (e->size + 15) / 16 * 16;
+    }
+    return false;
+}
+
+const void *config_ext(const config *cfg, const config_section *s)
+{
+    size_t off = 0;
+    return ext_offset(s, &off) ? cfg->ext + off : NULL;
+}
+
+void *config_ext_mut(config *cfg, const config_section *s)
+{
+    size_t off = 0;
+    return ext_offset(s, &off) ? cfg->ext + off : NULL;
+}
+
+/* ext_fits checks every family section's block fits the extension area. */
+static bool ext_fits(void)
+{
+    size_t at = 0;
+    for (size_t i = N_SECTIONS; i < n_all(); i++)
+        at += (section(i)->size + 15) / 16 * 16;
+    return at <= CONFIG_EXT_BYTES && config_family_section_count() <= CONFIG_MAX_EXT_SECTIONS;
+}
 
 /* ---- helpers for sections ------------------------------------------------ */
 
@@ -159,14 +211,14 @@ int config_secret_file(config_loader *ld, const ynode *n, const char *path, char
  * borrowed. Unknown and repeated keys are refused. */
 static int parse_root(config_loader *ld, const ynode *root)
 {
-    const char *names[N_SECTIONS];
-    const ynode *v[N_SECTIONS];
+    const char *names[MAX_ALL];
+    const ynode *v[MAX_ALL];
     size_t nn = 0;
-    const config_section *owner[N_SECTIONS];
-    for (size_t i = 0; i < N_SECTIONS; i++)
-        if (SECTIONS[i]->key) {
-            owner[nn] = SECTIONS[i];
-            names[nn++] = SECTIONS[i]->key;
+    const config_section *owner[MAX_ALL];
+    for (size_t i = 0; i < n_all(); i++)
+        if (section(i)->key) {
+            owner[nn] = section(i);
+            names[nn++] = section(i)->key;
         }
     int rc = yaml_map_fields(&ld->y, root, "", names, nn, v);
     for (size_t i = 0; !rc && i < nn; i++)
@@ -196,21 +248,25 @@ int config_load(const char *path, config **out, char *why, size_t why_cap)
     if (!c)
         return yaml_fail(&ld.y, RK_ENOMEM, "config: out of memory");
     ld.cfg = c;
-    for (size_t i = 0; i < N_SECTIONS; i++)
-        if (SECTIONS[i]->defaults)
-            SECTIONS[i]->defaults(c);
+    if (!ext_fits()) {
+        free(c);
+        return yaml_fail(&ld.y, RK_ETOOBIG, "config: the route families' settings do not fit");
+    }
+    for (size_t i = 0; i < n_all(); i++)
+        if (section(i)->defaults)
+            section(i)->defaults(c);
     if (!path)
         path = config_env("ROOMKEY_CONFIG");
     int rc = path ? load_file(&ld, path) : RK_OK;
-    for (size_t i = 0; !rc && i < N_SECTIONS; i++)
-        if (SECTIONS[i]->env)
-            rc = SECTIONS[i]->env(&ld);
-    for (size_t i = 0; !rc && i < N_SECTIONS; i++)
-        if (SECTIONS[i]->validate)
-            rc = SECTIONS[i]->validate(&ld);
-    for (size_t i = 0; i < N_SECTIONS; i++)
-        if (SECTIONS[i]->wipe)
-            SECTIONS[i]->wipe(&ld);
+    for (size_t i = 0; !rc && i < n_all(); i++)
+        if (section(i)->env)
+            rc = section(i)->env(&ld);
+    for (size_t i = 0; !rc && i < n_all(); i++)
+        if (section(i)->validate)
+            rc = section(i)->validate(&ld);
+    for (size_t i = 0; i < n_all(); i++)
+        if (section(i)->wipe)
+            section(i)->wipe(&ld);
     OPENSSL_cleanse(&ld, sizeof ld);
     if (rc == RK_OK)
         *out = c;
@@ -224,9 +280,9 @@ void config_free(config *cfg)
 {
     if (!cfg)
         return;
-    for (size_t i = 0; i < N_SECTIONS; i++)
-        if (SECTIONS[i]->release)
-            SECTIONS[i]->release(cfg);
+    for (size_t i = 0; i < n_all(); i++)
+        if (section(i)->release)
+            section(i)->release(cfg);
     OPENSSL_cleanse(cfg, sizeof *cfg);
     free(cfg);
 }

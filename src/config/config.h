@@ -89,62 +89,10 @@ typedef struct config_member {
     char role[65];
 } config_member;
 
-/* The supabase family (seed 002): a request names a roomType, which the
- * config maps to a room, to the role each session role gets there, and to
- * the room's judge seats (`supabase:` in the YAML). */
-#define CONFIG_MAX_ROOM_TYPES 8
-#define CONFIG_MAX_ROLE_MAP   16
-
-/* What one session role is in one room type. */
-typedef struct config_role_map {
-    char session_role[65]; /* a value of the session's role claim, e.g. "audience" */
-    char role[65];         /* the configured role it gets in this room type */
-} config_role_map;
-
-typedef struct config_room_type {
-    char type[65];  /* the request's roomType, e.g. "audition" */
-    char room[257]; /* the room's name, e.g. "audition-room" */
-    config_role_map roles[CONFIG_MAX_ROLE_MAP];
-    size_t n_roles;     /* 0 = no mapping: the session role is used as it is */
-    int64_t seats;      /* judge seats 1..seats; 0 = none */
-    char seat_role[65]; /* the role that may take a seat; default "judge" */
-} config_room_type;
-
-typedef struct config_supabase {
-    config_room_type room_types[CONFIG_MAX_ROOM_TYPES]; /* default: audition, main_show */
-    size_t n_room_types;
-    bool allow_anonymous; /* accept Supabase anonymous sign-ins (is_anonymous); default false */
-} config_supabase;
-
-/* Route families (each a drop-in for one seed app's contract); each can be
- * switched off under `families:` in the YAML. All are on by default. */
-enum config_family {
-    FAMILY_LIVEKIT = 0,  /* seeds 000/001: /api/livekit/... */
-    FAMILY_VOICE_AGENT,  /* seed 003: POST /api/token */
-    FAMILY_SUPABASE,     /* seed 002: POST /functions/v1/livekit-token */
-    FAMILY_MEETINGS,     /* seed 004: /api/v1/meeting/... */
-    FAMILY_TOKEN_SOURCE, /* LiveKit's standard POST /api/livekit/token-source */
-    FAMILY_COUNT
-};
-
-/* `voice_agent:` - options of the seed 003 family (POST /api/token). */
-#define CONFIG_MAX_ANON_ROOMS 64
-typedef struct config_voice_agent {
-    /* Rooms that callers without credentials may join (identity from the
-     * request, prefixed "anon:"; the room's default role). Empty = none: every
-     * caller must authenticate. Names: 1-255 of letters, digits, '-', '_'. */
-    char anonymous_rooms[CONFIG_MAX_ANON_ROOMS][256];
-    size_t n_anonymous_rooms;
-} config_voice_agent;
-
-/* `token_source:` - options of LiveKit's standard token endpoint family. */
-typedef struct config_token_source {
-    size_t max_metadata;   /* participant_metadata, bytes; default 4096 */
-    size_t max_attributes; /* participant_attributes keys + values, bytes; default 4096 */
-} config_token_source;
-
-/* config_family_name returns the YAML name of family f ("livekit", ...). */
-const char *config_family_name(enum config_family f);
+/* The route families' settings (`families:`, `voice_agent:`, `supabase:`,
+ * ...) belong to the families (src/api): each keeps its own in the
+ * config's extension area, read with config_ext. */
+#define CONFIG_EXT_BYTES (64u * 1024)
 
 #define CONFIG_MAX_PROXIES 32 /* trusted_proxies */
 
@@ -204,7 +152,6 @@ typedef struct config {
     unsigned head_timeout_s;       /* whole request head deadline; default 10 */
     unsigned body_timeout_s;       /* whole request body deadline; default 30 */
     bool dev_mode;                 /* allow short LiveKit secrets (never in production) */
-    bool families[FAMILY_COUNT];   /* which route families are served; default all */
 
     /* LiveKit */
     keyring *keys; /* LIVEKIT_API_KEY/SECRET, LIVEKIT_KEYS, keys: (owned); may be empty */
@@ -231,11 +178,6 @@ typedef struct config {
     config_member members[CONFIG_MAX_MEMBERS];
     size_t n_members;
 
-    /* route family options */
-    config_voice_agent voice_agent;
-    config_token_source token_source;
-    /* route families' own settings */
-    config_supabase supabase;
     /* operations */
     config_rate_limit rate_limit;
     config_cors cors;
@@ -246,7 +188,15 @@ typedef struct config {
     int64_t
         audit_retain_days; /* audit.retain_days: records older are pruned; 0 (default) keeps all */
     config_live live;      /* live_rooms: */
+    /* the route families' settings, one block per family section */
+    _Alignas(16) unsigned char ext[CONFIG_EXT_BYTES];
 } config;
+
+struct config_section;
+
+/* config_ext returns the settings of route family section s (see
+ * section.h) in cfg, or NULL when s is not one. Borrowed from cfg. */
+const void *config_ext(const config *cfg, const struct config_section *s);
 
 /* config_load builds a config from the YAML file at path (NULL: none, or
  * ROOMKEY_CONFIG when set) overlaid with the environment. On failure why

@@ -50,6 +50,8 @@ typedef struct config_loader {
 
 typedef struct config_section {
     const char *key; /* top-level YAML key; NULL for a section without one */
+    size_t size;     /* a route family's section: bytes of its settings in the
+                        config's extension area (config_ext); 0 = none */
     void (*defaults)(config *cfg);
     int (*parse)(config_loader *ld, const ynode *n);
     int (*env)(config_loader *ld);
@@ -57,6 +59,17 @@ typedef struct config_section {
     void (*wipe)(config_loader *ld);
     void (*release)(config *cfg);
 } config_section;
+
+/* The route families' sections are defined above this layer, next to each
+ * family (src/api/families.c lists them): config_load runs them after its
+ * own, in this order (at most CONFIG_MAX_EXT_SECTIONS). */
+#define CONFIG_MAX_EXT_SECTIONS 16
+size_t config_family_section_count(void);
+const config_section *config_family_section(size_t i);
+
+/* config_ext_mut returns section s's settings in cfg (zeroed before its
+ * defaults hook runs), or NULL when s is not a route family's section. */
+void *config_ext_mut(config *cfg, const config_section *s);
 
 /* config_env returns the value of env var name, or NULL when unset or
  * empty (borrowed from the environment, or from envsecret.h for the

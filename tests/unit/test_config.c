@@ -2,6 +2,9 @@
  * every env override, every validation rule, secrets and key matching.
  * YAML files are written into a mkdtemp directory; runs with cwd = repo root. */
 #include "check.h"
+#include "api/families.h"
+#include "api/token_source.h"
+#include "api/voice_agent.h"
 #include "auth/apikey.h"
 #include "config/config.h"
 #include "store/store.h"
@@ -11,6 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+
+static const family *const ALL_FAMILIES[] = {
+    &family_livekit, &family_voice_agent, &family_token_source, &family_supabase, &family_meetings};
 
 #define HS_SECRET "0123456789abcdef0123456789abcdef-hs"
 #define LK_SECRET "0123456789abcdef0123456789abcdef-lk"
@@ -128,8 +134,8 @@ static void test_defaults(void)
     CHECK(c->max_connections == 1024);
     CHECK(c->conn_timeout_s == 10);
     CHECK(!c->dev_mode);
-    for (int f = 0; f < FAMILY_COUNT; f++)
-        CHECK(c->families[f]);
+    for (size_t f = 0; f < sizeof ALL_FAMILIES / sizeof ALL_FAMILIES[0]; f++)
+        CHECK(families_on(c, ALL_FAMILIES[f]));
     CHECK(c->keys != NULL && keyring_count(c->keys) == 0);
     CHECK_STR(c->livekit_url, "");
     CHECK(c->default_ttl == 3600);
@@ -403,11 +409,11 @@ static void test_validation(void)
     REFUSED("families: { zoom: false }\n", "unknown key \"families.zoom\"");
     config *c = NULL;
     CHECK(load("families: { livekit: false, meetings: false }\n", &c) == RK_OK && c &&
-          !c->families[FAMILY_LIVEKIT] && !c->families[FAMILY_MEETINGS] &&
-          c->families[FAMILY_SUPABASE] && c->families[FAMILY_VOICE_AGENT] &&
-          c->families[FAMILY_TOKEN_SOURCE]);
+          !families_on(c, &family_livekit) && !families_on(c, &family_meetings) &&
+          families_on(c, &family_supabase) && families_on(c, &family_voice_agent) &&
+          families_on(c, &family_token_source));
     config_free(c);
-    CHECK_STR(config_family_name(FAMILY_TOKEN_SOURCE), "token_source");
+    CHECK_STR(family_token_source.name, "token_source");
     REFUSED("database: [a]\n", "database");
     REFUSED("database:\n", "database");
     REFUSED("livekit: { url: { a: b } }\n", "livekit.url");
@@ -667,17 +673,21 @@ static void test_family_options(void)
     clear_env();
     config *c = NULL;
     CHECK(load("", &c) == RK_OK);
-    CHECK(c && c->voice_agent.n_anonymous_rooms == 0);
-    CHECK(c && c->token_source.max_metadata == 4096 && c->token_source.max_attributes == 4096);
+    const voice_agent_settings *va = c ? config_ext(c, &voice_agent_section) : NULL;
+    const token_source_settings *ts = c ? config_ext(c, &token_source_section) : NULL;
+    CHECK(c && va->n_anonymous_rooms == 0);
+    CHECK(c && ts->max_metadata == 4096 && ts->max_attributes == 4096);
     config_free(c);
     CHECK(load("voice_agent: { anonymous_rooms: [demo-lobby, Kiosk_2] }\n"
                "token_source: { max_metadata: 0, max_attributes: 65536 }\n",
                &c) == RK_OK);
-    CHECK(c && c->voice_agent.n_anonymous_rooms == 2);
+    va = c ? config_ext(c, &voice_agent_section) : NULL;
+    ts = c ? config_ext(c, &token_source_section) : NULL;
+    CHECK(c && va->n_anonymous_rooms == 2);
     if (c) {
-        CHECK_STR(c->voice_agent.anonymous_rooms[0], "demo-lobby");
-        CHECK_STR(c->voice_agent.anonymous_rooms[1], "Kiosk_2");
-        CHECK(c->token_source.max_metadata == 0 && c->token_source.max_attributes == 65536);
+        CHECK_STR(va->anonymous_rooms[0], "demo-lobby");
+        CHECK_STR(va->anonymous_rooms[1], "Kiosk_2");
+        CHECK(ts->max_metadata == 0 && ts->max_attributes == 65536);
     }
     config_free(c);
     CHECK(load("voice_agent:\ntoken_source:\n", &c) == RK_OK);
@@ -692,7 +702,7 @@ static void test_family_options(void)
     REFUSED("token_source: { max_attributes: -1 }\n", "token_source.max_attributes");
     REFUSED("token_source: { max_meta: 1 }\n", "unknown key \"token_source.max_meta\"");
     char yaml[64 * 8 + 64] = "voice_agent: { anonymous_rooms: [";
-    for (int i = 0; i < CONFIG_MAX_ANON_ROOMS + 1; i++)
+    for (int i = 0; i < VOICE_AGENT_MAX_ANON_ROOMS + 1; i++)
         snprintf(yaml + strlen(yaml), sizeof yaml - strlen(yaml), "%sr%d", i ? "," : "", i);
     snprintf(yaml + strlen(yaml), sizeof yaml - strlen(yaml), "] }\n");
     REFUSED(yaml, "more than 64 entries");
