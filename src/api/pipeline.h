@@ -34,9 +34,8 @@ __attribute__((warn_unused_result)) int pipeline_configured(const family_call *c
 /* pipeline_decide runs policy for c's caller with c's snapshot (config,
  * store, room rules, live rooms' bans): the decision a token route would
  * get, for routes that answer without minting. d and why as policy_decide. */
-__attribute__((warn_unused_result)) verdict pipeline_decide(const family_call *c,
-                                                            const policy_ask *ask, decision *d,
-                                                            verdict_detail *why);
+__attribute__((warn_unused_result)) verdict
+pipeline_decide(const family_call *c, const policy_ask *ask, decision *d, verdict_detail *why);
 
 /* pipeline_answer renders the family's answer for a verdict or outcome
  * (why: the verdict's detail, may be NULL). Returns RK_OK. */

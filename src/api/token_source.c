@@ -361,18 +361,22 @@ const family family_token_source = {
     .plain_error = api_token_source_error,
     .answers =
         {
-            [OUTCOME_BAD_CREDENTIALS] = {401, "unauthenticated: a session or API key is required"},
-            [OUTCOME_NOT_CONFIGURED] = {500, "LiveKit is not configured (LIVEKIT_API_KEY, "
-                                             "LIVEKIT_API_SECRET and LIVEKIT_URL are required)"},
-            [OUTCOME_INTERNAL] = {500, "internal error"},
-            [VERDICT_ROOM_NOT_FOUND] = {404, "room not found"},
+            [OUTCOME_BAD_CREDENTIALS] = {.status = 401,
+                                         .message =
+                                             "unauthenticated: a session or API key is required"},
+            [OUTCOME_NOT_CONFIGURED] = {.status = 500,
+                                        .message =
+                                            "LiveKit is not configured (LIVEKIT_API_KEY, "
+                                            "LIVEKIT_API_SECRET and LIVEKIT_URL are required)"},
+            [OUTCOME_INTERNAL] = {.status = 500, .message = "internal error"},
+            [VERDICT_ROOM_NOT_FOUND] = {.status = 404, .message = "room not found"},
             [VERDICT_IDENTITY_NOT_CALLER] =
-                {403, "participant_identity must be the authenticated caller"},
-            [VERDICT_IDENTITY_TOO_LONG] = {400, "{why}"},
-            [VERDICT_NAME_TOO_LONG] = {400, "{why}"},
-            [VERDICT_TTL_ABOVE_CAP] = {400, "{why}"},
-            [VERDICT_ROOM_CONFIG_NAME] = {400, "{why}"},
-            [VERDICT_ROOM_FULL] = {403, "room is full"},
+                {.status = 403, .message = "participant_identity must be the authenticated caller"},
+            [VERDICT_IDENTITY_TOO_LONG] = {.status = 400, .message = "{why}"},
+            [VERDICT_NAME_TOO_LONG] = {.status = 400, .message = "{why}"},
+            [VERDICT_TTL_ABOVE_CAP] = {.status = 400, .message = "{why}"},
+            [VERDICT_ROOM_CONFIG_NAME] = {.status = 400, .message = "{why}"},
+            [VERDICT_ROOM_FULL] = {.status = 403, .message = "room is full"},
         },
-    .refused = {403, "not allowed: {why}"},
+    .refused = {.status = 403, .message = "not allowed: {why}"},
 };

@@ -352,24 +352,28 @@ const family family_voice_agent = {
     .plain_error = api_voice_agent_error,
     .answers =
         {
-            [OUTCOME_BAD_CREDENTIALS] = {401, "Unauthorized"},
-            [OUTCOME_NOT_CONFIGURED] = {500,
-                                        "LiveKit API credentials are not configured "
-                                        "(LIVEKIT_API_KEY, LIVEKIT_API_SECRET)",
-                                        NULL, "MISSING_CREDENTIALS"},
-            [OUTCOME_INTERNAL] = {500, "Internal server error"},
-            [VERDICT_ROOM_NOT_FOUND] = {404, "Room not found"},
-            [VERDICT_IDENTITY_NOT_CALLER] = {403,
-                                             "participantIdentity must be the authenticated user"},
-            [VERDICT_IDENTITY_TOO_LONG] = {400,
-                                           "Participant identity must be at most 251 characters "
-                                           "in an anonymous room",
-                                           "participantIdentity"},
-            [VERDICT_NAME_TOO_LONG] = {400, "Request refused: {why}", "participantName"},
-            [VERDICT_TTL_ABOVE_CAP] = {400,
-                                       "Expiration must be at most {max_ttl} seconds in this room",
-                                       "expirationSeconds"},
-            [VERDICT_ROOM_FULL] = {403, "Room is full"},
+            [OUTCOME_BAD_CREDENTIALS] = {.status = 401, .message = "Unauthorized"},
+            [OUTCOME_NOT_CONFIGURED] = {.status = 500,
+                                        .message = "LiveKit API credentials are not configured "
+                                                   "(LIVEKIT_API_KEY, LIVEKIT_API_SECRET)",
+                                        .code = "MISSING_CREDENTIALS"},
+            [OUTCOME_INTERNAL] = {.status = 500, .message = "Internal server error"},
+            [VERDICT_ROOM_NOT_FOUND] = {.status = 404, .message = "Room not found"},
+            [VERDICT_IDENTITY_NOT_CALLER] =
+                {.status = 403, .message = "participantIdentity must be the authenticated user"},
+            [VERDICT_IDENTITY_TOO_LONG] =
+                {.status = 400,
+                 .message = "Participant identity must be at most 251 characters "
+                            "in an anonymous room",
+                 .field = "participantIdentity"},
+            [VERDICT_NAME_TOO_LONG] = {.status = 400,
+                                       .message = "Request refused: {why}",
+                                       .field = "participantName"},
+            [VERDICT_TTL_ABOVE_CAP] =
+                {.status = 400,
+                 .message = "Expiration must be at most {max_ttl} seconds in this room",
+                 .field = "expirationSeconds"},
+            [VERDICT_ROOM_FULL] = {.status = 403, .message = "Room is full"},
         },
-    .refused = {403, "Not allowed in this room: {why}"},
+    .refused = {.status = 403, .message = "Not allowed in this room: {why}"},
 };
