@@ -253,91 +253,101 @@ static void announce(const config *c, http_server *srv, const char *db_shown)
     log_event("info", "started", "database", db_shown, NULL);
 }
 
+/* What a running service holds; serve_close frees what is set. */
+typedef struct service {
+    config *cfg; /* until the runtime owns it */
+    store *st;
+    runtime *rt;
+    live *lv;
+    http_server *srv;
+    audit_retention *ret;
+    char db_shown[CONFIG_MAX_STR]; /* the database without its password */
+} service;
+
+/* serve_open loads the config at path, opens and seeds the store and
+ * starts the runtime and live rooms into sv. On failure why says what and
+ * sv holds what to free (serve_close). */
+static int serve_open(const char *path, service *sv, char *why, size_t cap)
+{
+    /* Secrets leave the environment before anything else runs (and before
+     * any thread exists): /proc/PID/environ must not show them. */
+    if (envsecret_take() != RK_OK)
+        return rk_fail(RK_ENOMEM, why, cap, "out of memory");
+    int rc = config_load(path, &sv->cfg, why, cap);
+    if (rc)
+        return rc;
+    warn_config(sv->cfg);
+    store_url_redact(sv->cfg->database, sv->db_shown, sizeof sv->db_shown);
+    char err[400] = "";
+    if ((rc = store_open(sv->cfg->database, &sv->st, err, sizeof err)) != RK_OK)
+        return rk_fail(rc, why, cap, "database %s: %s", sv->db_shown, err);
+    if ((rc = seed_store(sv->cfg, sv->st, why, cap)) != RK_OK)
+        return rc;
+    rc = runtime_new(sv->cfg, sv->st, &sv->rt, why, cap);
+    sv->cfg = NULL; /* the runtime owns it now */
+    if (rc == RK_OK &&
+        (rc = live_start(runtime_config(sv->rt), sv->st, &sv->lv, why, cap)) == RK_OK)
+        runtime_set_live(sv->rt, sv->lv);
+    return rc;
+}
+
+/* serve_listen sets up sv's HTTP server with every route and starts it. */
+static int serve_listen(service *sv, char *why, size_t cap)
+{
+    const config *c = runtime_config(sv->rt);
+    http_limits lim = {c->threads,         c->max_body,       c->max_header,
+                       c->max_connections, c->conn_timeout_s, c->max_conns_per_ip,
+                       c->head_timeout_s,  c->body_timeout_s};
+    if (http_server_new(&lim, &sv->srv) != RK_OK ||
+        register_families(c, sv->srv, runtime_api(sv->rt)) != RK_OK ||
+        api_webhook_register(sv->srv, runtime_api(sv->rt), c->live.webhook_path) != RK_OK)
+        return rk_fail(RK_EIO, why, cap, "cannot set up routes");
+    runtime_install(sv->rt, sv->srv);
+    http_server_set_unavailable(sv->srv, store_down, sv->st);
+    return http_server_start(sv->srv, c->listen_host, c->listen_port, why, cap);
+}
+
+/* serve_close frees everything sv holds, in order. */
+static void serve_close(service *sv)
+{
+    http_server_free(sv->srv);
+    audit_retention_stop(sv->ret);
+    live_stop(sv->lv);
+    runtime_free(sv->rt);
+    store_close(sv->st);
+    config_free(sv->cfg);
+    issuance_thread_exit();
+    log_buffer_stop(); /* after the worker threads ended: every request line is out */
+}
+
 int cmd_serve(int argc, char **argv)
 {
     const char *path = NULL;
     int rc = parse_config_flag(argc, argv, SERVE_HELP, &path);
     if (rc >= 0)
         return rc;
-    config *cfg = NULL;
-    store *st = NULL;
-    runtime *rt = NULL;
-    live *lv = NULL;
-    http_server *srv = NULL;
-    audit_retention *ret = NULL;
+    service sv = {0};
     int status = CLI_FAIL;
     char why[512] = "";
-
     sigset_t set;
     block_signals(&set);
-
-    /* Secrets leave the environment before anything else runs (and before
-     * any thread exists): /proc/PID/environ must not show them. */
-    if (envsecret_take() != RK_OK) {
-        fprintf(stderr, "roomkey: out of memory\n");
-        goto out;
-    }
-    if (config_load(path, &cfg, why, sizeof why) != RK_OK) {
+    if (serve_open(path, &sv, why, sizeof why) != RK_OK ||
+        serve_listen(&sv, why, sizeof why) != RK_OK) {
         fprintf(stderr, "roomkey: %s\n", why);
         goto out;
     }
-    warn_config(cfg);
-    char db_shown[CONFIG_MAX_STR]; /* the database without its password */
-    store_url_redact(cfg->database, db_shown, sizeof db_shown);
-    if (store_open(cfg->database, &st, why, sizeof why) != RK_OK) {
-        fprintf(stderr, "roomkey: database %s: %s\n", db_shown, why);
-        goto out;
-    }
-    if (seed_store(cfg, st, why, sizeof why) != RK_OK) {
-        fprintf(stderr, "roomkey: %s\n", why);
-        goto out;
-    }
-    rc = runtime_new(cfg, st, &rt, why, sizeof why);
-    cfg = NULL; /* the runtime owns it now */
-    if (rc != RK_OK) {
-        fprintf(stderr, "roomkey: %s\n", why);
-        goto out;
-    }
-    const config *c = runtime_config(rt);
-    if (live_start(c, st, &lv, why, sizeof why) != RK_OK) {
-        fprintf(stderr, "roomkey: %s\n", why);
-        goto out;
-    }
-    runtime_set_live(rt, lv);
-    http_limits lim = {c->threads,         c->max_body,       c->max_header,
-                       c->max_connections, c->conn_timeout_s, c->max_conns_per_ip,
-                       c->head_timeout_s,  c->body_timeout_s};
-    if (http_server_new(&lim, &srv) != RK_OK ||
-        register_families(c, srv, runtime_api(rt)) != RK_OK ||
-        api_webhook_register(srv, runtime_api(rt), c->live.webhook_path) != RK_OK) {
-        fprintf(stderr, "roomkey: cannot set up routes\n");
-        goto out;
-    }
-    runtime_install(rt, srv);
-    http_server_set_unavailable(srv, store_down, st);
-    if (http_server_start(srv, c->listen_host, c->listen_port, why, sizeof why) != RK_OK) {
-        fprintf(stderr, "roomkey: %s\n", why);
-        goto out;
-    }
-    announce(c, srv, db_shown);
+    announce(runtime_config(sv.rt), sv.srv, sv.db_shown);
     /* request lines are written in batches, at most this late */
     if (log_buffer_start(REQUEST_LOG_FLUSH_MS) != RK_OK)
         log_event("warn", "log_unbuffered", "note", "request lines are written one by one", NULL);
-    if (audit_retention_start(st, c->audit_retain_days, &ret) != RK_OK) {
+    if (audit_retention_start(sv.st, runtime_config(sv.rt)->audit_retain_days, &sv.ret) != RK_OK) {
         fprintf(stderr, "roomkey: cannot start the audit retention\n");
         goto out;
     }
-    serve_signals(rt, ret, path, &set);
-    drain(rt, srv);
+    serve_signals(sv.rt, sv.ret, path, &set);
+    drain(sv.rt, sv.srv);
     status = CLI_OK;
 out:
-    http_server_free(srv);
-    audit_retention_stop(ret);
-    live_stop(lv);
-    runtime_free(rt);
-    store_close(st);
-    config_free(cfg);
-    issuance_thread_exit();
-    log_buffer_stop(); /* after the worker threads ended: every request line is out */
+    serve_close(&sv);
     return status;
 }
