@@ -49,6 +49,15 @@ static const char CREATE_HELP[] =
     "  --recorder             participant is a recorder\n"
     "  --agent NAME           dispatch agent NAME to the room (roomConfig.agents)\n"
     "  --job-metadata TEXT    metadata for the dispatched agent's job\n"
+    "  --agent-attribute K=V  attribute of the dispatched agent's job (repeatable)\n"
+    "  --agent-deployment NAME  deployment of the dispatched agent\n"
+    "  --room-tag K=V         tag of the room the token creates (roomConfig.tags; repeatable)\n"
+    "  --agent-grant PERM     Cloud Agents permissions (agent grant): admin,\n"
+    "                         simulationAdmin, databaseAdmin (repeatable or comma list)\n"
+    "  --kind KIND            participant kind: standard, agent, sip, ...\n"
+    "  --kind-detail DETAIL   kindDetails: cloud_agent, forwarded, connector_whatsapp,\n"
+    "                         connector_twilio, bridge_rtsp, simulation (repeatable or comma "
+    "list)\n"
     "  --grant JSON           extra VideoGrant fields, merged over the flags above\n"
     "\n"
     "Output:\n"
@@ -59,6 +68,8 @@ static const char VERIFY_HELP[] =
     "Usage: roomkey token verify [OPTIONS] TOKEN|-\n"
     "\n"
     "Verify a LiveKit access token (HS256) and print its claims as JSON.\n"
+    "Claims LiveKit knows must have the types it decodes them into; claims it\n"
+    "does not know are kept and printed, as LiveKit's own verifier tolerates them.\n"
     "Exit 0 when valid; 1 with the reason on stderr when not.\n"
     "\n"
     "  --api-key KEY          (or LIVEKIT_API_KEY)\n"
@@ -111,34 +122,73 @@ static int read_token(const char *arg, char **out, size_t *len)
     return RK_OK;
 }
 
+/* A repeatable KEY=VALUE flag's entries (borrowed from argv). */
+typedef struct kv_list {
+    lk_attr items[GRANTS_MAX_ATTR_COUNT];
+    size_t n;
+} kv_list;
+
 /* What `token create` was asked for (strings borrowed from argv). */
 typedef struct create_args {
-    const char *api_key, *api_secret, *api_secret_file, *valid_for, *grant_json, *agent, *job_md;
+    const char *api_key, *api_secret, *api_secret_file, *valid_for, *grant_json, *agent, *job_md,
+        *deployment;
     bool dev, as_json, token_only;
     lk_claims c;
-    lk_attr attrs[GRANTS_MAX_ATTR_COUNT];
+    kv_list attrs, agent_attrs, tags;
+    const char *kind_details[GRANTS_MAX_KIND_DETAILS];
     json_t *grant; /* --grant, parsed (owned) */
     lk_agent_dispatch dispatch;
     lk_room_config rcfg;
     int64_t ttl;
 } create_args;
 
-/* add_attribute takes --attribute KEY=VALUE (value is argv's, split in place). */
-static int add_attribute(void *ctx, const char *name, char *value)
+/* add_kv takes a KEY=VALUE flag (--attribute, --room-tag, ...) into the
+ * kv_list ctx (value is argv's, split in place at the first "="). */
+static int add_kv(void *ctx, const char *name, char *value)
 {
-    create_args *a = ctx;
-    (void)name;
+    kv_list *l = ctx;
     char *eq = strchr(value, '=');
     if (!eq || eq == value) {
-        fprintf(stderr, "roomkey: --attribute takes KEY=VALUE, got \"%s\"\n", value);
+        fprintf(stderr, "roomkey: --%s takes KEY=VALUE, got \"%s\"\n", name, value);
         return CLI_USAGE;
     }
-    if (a->c.n_attrs == GRANTS_MAX_ATTR_COUNT) {
-        fprintf(stderr, "roomkey: more than %d attributes\n", GRANTS_MAX_ATTR_COUNT);
+    if (l->n == GRANTS_MAX_ATTR_COUNT) {
+        fprintf(stderr, "roomkey: --%s given more than %d times\n", name, GRANTS_MAX_ATTR_COUNT);
         return CLI_USAGE;
     }
     *eq = '\0';
-    a->attrs[a->c.n_attrs++] = (lk_attr){.key = value, .value = eq + 1};
+    l->items[l->n++] = (lk_attr){.key = value, .value = eq + 1};
+    return CLI_OK;
+}
+
+/* agent_grant takes --agent-grant PERM[,PERM...] into the agent grant. */
+static int agent_grant(void *ctx, const char *name, char *value)
+{
+    create_args *a = ctx;
+    char *save = NULL;
+    for (char *s = strtok_r(value, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
+        if (lk_claims_grant(&a->c, "agent", s))
+            return cli_usage("--%s: unknown permission \"%s\" (admin, simulationAdmin, "
+                             "databaseAdmin)\n",
+                             name, s);
+    }
+    return CLI_OK;
+}
+
+/* kind_details takes --kind-detail DETAIL[,DETAIL...]. */
+static int kind_details(void *ctx, const char *name, char *value)
+{
+    create_args *a = ctx;
+    char *save = NULL;
+    for (char *s = strtok_r(value, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
+        if (lk_kind_detail_parse(s))
+            return cli_usage("--%s: unknown kind detail \"%s\" (cloud_agent, forwarded, "
+                             "connector_whatsapp, connector_twilio, bridge_rtsp, simulation)\n",
+                             name, s);
+        if (a->c.n_kind_details == GRANTS_MAX_KIND_DETAILS)
+            return cli_usage("more than %d kind details\n", GRANTS_MAX_KIND_DETAILS);
+        a->kind_details[a->c.n_kind_details++] = s;
+    }
     return CLI_OK;
 }
 
@@ -176,7 +226,7 @@ static int create_flags(int argc, char **argv, create_args *a)
         {"identity", 'i', .str = &a->c.identity},
         {"name", 'n', .str = &a->c.name},
         {"metadata", 'm', .str = &a->c.metadata},
-        {"attribute", 'a', .fn = add_attribute, .ctx = a},
+        {"attribute", 'a', .fn = add_kv, .ctx = &a->attrs},
         {"valid-for", .str = &a->valid_for},
         {"join", .grant = &v->room_join},
         {"admin", .grant = &v->room_admin},
@@ -190,6 +240,12 @@ static int create_flags(int argc, char **argv, create_args *a)
         {"recorder", .grant = &v->recorder},
         {"agent", .str = &a->agent},
         {"job-metadata", .str = &a->job_md},
+        {"agent-attribute", .fn = add_kv, .ctx = &a->agent_attrs},
+        {"agent-deployment", .str = &a->deployment},
+        {"room-tag", .fn = add_kv, .ctx = &a->tags},
+        {"agent-grant", .fn = agent_grant, .ctx = a},
+        {"kind", .str = &a->c.kind},
+        {"kind-detail", .fn = kind_details, .ctx = a},
         {"grant", .str = &a->grant_json},
         {"json", .on = &a->as_json},
         {"token-only", .on = &a->token_only},
@@ -213,8 +269,8 @@ static int create_check(create_args *a)
     lk_claims *c = &a->c;
     if (a->as_json && a->token_only)
         return cli_usage("--json and --token-only exclude each other\n");
-    if (a->job_md && !a->agent)
-        return cli_usage("--job-metadata needs --agent\n");
+    if ((a->job_md || a->deployment || a->agent_attrs.n) && !a->agent)
+        return cli_usage("--job-metadata, --agent-attribute and --agent-deployment need --agent\n");
     if (a->grant_json) {
         json_error_t jerr;
         a->grant = json_loads(a->grant_json, JSON_REJECT_DUPLICATES, &jerr);
@@ -224,22 +280,34 @@ static int create_check(create_args *a)
             return cli_usage("--grant: %s\n", why);
     }
     if (a->agent) {
-        a->dispatch = (lk_agent_dispatch){a->agent, a->job_md};
-        a->rcfg = (lk_room_config){.agents = &a->dispatch, .n_agents = 1};
+        a->dispatch = (lk_agent_dispatch){.agent_name = a->agent,
+                                          .metadata = a->job_md,
+                                          .deployment = a->deployment,
+                                          .attrs = a->agent_attrs.items,
+                                          .n_attrs = a->agent_attrs.n};
+        a->rcfg.agents = &a->dispatch;
+        a->rcfg.n_agents = 1;
+    }
+    if (a->agent || a->tags.n) {
+        a->rcfg.tags = a->tags.items;
+        a->rcfg.n_tags = a->tags.n;
         c->room_config = &a->rcfg;
     }
     /* A permission must be asked for: a token naming only a room (or only
      * an identity) grants nothing and is almost certainly a mistake. */
     if (!(c->video.room_join || c->video.room_admin || c->video.room_list || c->video.room_create ||
-          c->video.room_record || c->video.ingress_admin || a->agent ||
+          c->video.room_record || c->video.ingress_admin || a->agent || c->agent_admin ||
+          c->agent_simulation_admin || c->agent_database_admin ||
           (a->grant && json_object_size(a->grant) > 0)))
-        return cli_usage("no grant given: use at least one of --join, --admin, "
-                         "--list, --create, --egress, --ingress, --agent or --grant\n");
+        return cli_usage("no grant given: use at least one of --join, --admin, --list, "
+                         "--create, --egress, --ingress, --agent, --agent-grant or --grant\n");
     if (duration_parse_seconds(a->valid_for, &a->ttl) || a->ttl > MINTER_MAX_TTL)
         return cli_usage("--valid-for \"%s\" is not a duration between 1s and 720h "
                          "(examples: 90s, 10m, 1h30m)\n",
                          a->valid_for);
-    c->attrs = a->attrs;
+    c->attrs = a->attrs.items;
+    c->n_attrs = a->attrs.n;
+    c->kind_details = a->kind_details;
     return CLI_OK;
 }
 
@@ -373,7 +441,13 @@ static int verify(int argc, char **argv)
     }
     json_t *claims = NULL;
     const char *reason = "";
+    char why[256] = "";
     rc = lktoken_verify(kr, tok, len, clock_now(), leeway, &claims, &reason);
+    if (!rc && lk_claims_shape_check(claims, why, sizeof why)) {
+        reason = why;
+        rc = RK_EINVAL;
+        json_decref(claims);
+    }
     if (rc) {
         fprintf(stderr, "roomkey: token rejected: %s\n", reason);
     } else {

@@ -18,16 +18,20 @@
 #include <stdint.h>
 
 /* Hard limits (bytes). */
-#define GRANTS_MAX_IDENTITY   256
-#define GRANTS_MAX_NAME       256
-#define GRANTS_MAX_ROOM       256
-#define GRANTS_MAX_KIND       32
-#define GRANTS_MAX_METADATA   (512u * 1024)
-#define GRANTS_MAX_ATTRS      (64u * 1024) /* keys and values together */
-#define GRANTS_MAX_ATTR_COUNT 256
-#define GRANTS_MAX_AGENTS     16
-#define GRANTS_MAX_AGENT_META (64u * 1024)
-#define GRANTS_MAX_ROOMCFG_MD (64u * 1024)
+#define GRANTS_MAX_IDENTITY     256
+#define GRANTS_MAX_NAME         256
+#define GRANTS_MAX_ROOM         256
+#define GRANTS_MAX_KIND         32
+#define GRANTS_MAX_METADATA     (512u * 1024)
+#define GRANTS_MAX_ATTRS        (64u * 1024) /* keys and values together */
+#define GRANTS_MAX_ATTR_COUNT   256
+#define GRANTS_MAX_AGENTS       16
+#define GRANTS_MAX_AGENT_META   (64u * 1024)
+#define GRANTS_MAX_ROOMCFG_MD   (64u * 1024)
+#define GRANTS_MAX_KIND_DETAILS 8
+/* roomConfig.tags and each agent dispatch's attributes: at most
+ * GRANTS_MAX_ATTR_COUNT entries and GRANTS_MAX_ATTRS bytes each, as the
+ * participant's attributes. */
 
 /* A three-state boolean: unset grants are left out of the token. */
 typedef enum tri { TRI_UNSET = 0, TRI_FALSE = 1, TRI_TRUE = 2 } tri;
@@ -70,6 +74,9 @@ typedef struct lk_attr {
 typedef struct lk_agent_dispatch {
     const char *agent_name; /* agentName */
     const char *metadata;   /* metadata, NULL when unset */
+    const char *deployment; /* deployment, NULL when unset */
+    const lk_attr *attrs;   /* attributes (string map) */
+    size_t n_attrs;
 } lk_agent_dispatch;
 
 /* roomConfig: protobuf RoomConfiguration in its JSON form; zero/NULL fields
@@ -82,6 +89,8 @@ typedef struct lk_room_config {
     const char *metadata;
     const lk_agent_dispatch *agents; /* agents[] */
     size_t n_agents;
+    const lk_attr *tags; /* tags (string map) */
+    size_t n_tags;
 } lk_room_config;
 
 typedef struct lk_claims {
@@ -92,9 +101,16 @@ typedef struct lk_claims {
     const char *room_preset; /* roomPreset */
     const lk_attr *attrs;    /* attributes (string map) */
     size_t n_attrs;
-    lk_video_grant video;              /* written as "video" when any field is set */
-    tri sip_admin;                     /* sip.admin */
-    tri sip_call;                      /* sip.call */
+    lk_video_grant video;            /* written as "video" when any field is set */
+    tri sip_admin;                   /* sip.admin */
+    tri sip_call;                    /* sip.call */
+    tri agent_admin;                 /* agent.admin */
+    tri agent_simulation_admin;      /* agent.simulationAdmin */
+    tri agent_database_admin;        /* agent.databaseAdmin */
+    tri inference_perform;           /* inference.perform */
+    tri observability_write;         /* observability.write */
+    const char *const *kind_details; /* kindDetails: names lk_kind_detail_parse knows */
+    size_t n_kind_details;
     const lk_room_config *room_config; /* roomConfig, NULL when unset */
 } lk_claims;
 
@@ -117,6 +133,28 @@ bool lk_video_grant_any(const lk_video_grant *v);
  * refused with a reason in why. Strings in *v then point into obj: keep obj
  * alive as long as *v is used. */
 int lk_video_grant_from_json(const json_t *obj, lk_video_grant *v, char *why, size_t why_cap);
+
+/* lk_kind_detail_parse accepts the participant kind details livekit/protocol
+ * defines (ParticipantInfo.KindDetail in lower case: "cloud_agent",
+ * "forwarded", "connector_whatsapp", "connector_twilio", "bridge_rtsp",
+ * "simulation"); RK_EINVAL otherwise. */
+int lk_kind_detail_parse(const char *name);
+
+/* lk_claims_grant sets field (its JSON name, e.g. "simulationAdmin") of
+ * the grant object obj ("sip", "agent", "inference", "observability") in
+ * *c to TRI_TRUE; RK_EINVAL when the object has no such boolean. */
+int lk_claims_grant(lk_claims *c, const char *obj, const char *field);
+
+/* lk_claims_shape_check checks a verified token's payload the way
+ * livekit/protocol decodes it: every claim it knows (name, kind,
+ * kindDetails, metadata, attributes, roomPreset, sha256, the video, sip,
+ * agent, inference and observability grants, roomConfig with its agents and
+ * tags) must have its type (null counts as unset); claims and fields it does
+ * not know are tolerated, as LiveKit's own verifier does. Object keys of the
+ * grants match case-insensitively, as Go's JSON decoder matches them;
+ * roomConfig's fields match their protobuf JSON or field name. RK_EINVAL with
+ * the path of the first misfit in why. */
+int lk_claims_shape_check(const json_t *payload, char *why, size_t why_cap);
 
 /* lk_source_parse maps "camera", "microphone", "screen_share",
  * "screen_share_audio" to its bit; RK_EINVAL otherwise. */

@@ -1,8 +1,11 @@
 /* fuzz_lktoken.c - libFuzzer target: LiveKit token verification
- * (src/token/verifier.c) with one HS256 key, at a fixed time. */
+ * (src/token/verifier.c) with one HS256 key, at a fixed time, and the
+ * claims' shapes as LiveKit decodes them (lk_claims_shape_check). */
+#include "../../src/token/grants.h"
 #include "../../src/token/keyring.h"
 #include "../../src/token/verifier.h"
 #include "../../src/util/err.h"
+#include "../../src/util/jws.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -31,5 +34,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *reason = NULL;
     if (lktoken_verify(kr, (const char *)data, size, FUZZ_NOW, 10, &claims, &reason) == RK_OK)
         json_decref(claims);
+    /* The claims reader `token verify` applies next: a forged signature
+     * never reaches it, so it reads the input as a payload directly. */
+    char why[128];
+    json_t *payload = NULL;
+    if (jws_parse_json_object((const char *)data, size, &payload) == RK_OK) {
+        (void)lk_claims_shape_check(payload, why, sizeof why);
+        json_decref(payload);
+    }
     return 0;
 }

@@ -308,8 +308,14 @@ static void test_mint(void)
         true};
     f.sip_admin = TRI_TRUE;
     f.sip_call = TRI_FALSE;
-    lk_agent_dispatch ag[] = {{"bot", "job"}, {"bot2", NULL}};
-    lk_room_config rc = {"r", 30, 20, 10, "room-md", ag, 2};
+    lk_agent_dispatch ag[] = {{.agent_name = "bot", .metadata = "job"}, {.agent_name = "bot2"}};
+    lk_room_config rc = {.name = "r",
+                         .empty_timeout = 30,
+                         .departure_timeout = 20,
+                         .max_participants = 10,
+                         .metadata = "room-md",
+                         .agents = ag,
+                         .n_agents = 2};
     f.room_config = &rc;
     json_t *p5 = mint_payload(m, &f, 60, &info2, NULL);
     CHECK(p5 != NULL);
@@ -434,6 +440,132 @@ static void test_verify(void)
 }
 
 /* RFC 7515 appendix A.1: an HS256 JWS made by someone else. */
+/* The current claim set: the agent, inference and observability grant
+ * objects, kindDetails, roomConfig.tags, agent dispatch deployment and
+ * attributes; their rules and their JSON. */
+static void test_claims_2026(void)
+{
+    keyring *kr = make_ring();
+    minter *m;
+    CHECK(minter_new(kr, &m) == RK_OK);
+    lk_claims c = join_claims();
+    CHECK(lk_claims_grant(&c, "agent", "simulationAdmin") == RK_OK);
+    CHECK(lk_claims_grant(&c, "inference", "perform") == RK_OK);
+    CHECK(lk_claims_grant(&c, "agent", "root") == RK_EINVAL);
+    CHECK(lk_claims_grant(&c, "video", "roomJoin") == RK_EINVAL);
+    c.observability_write = TRI_FALSE;
+    const char *details[] = {"cloud_agent", "bridge_rtsp"};
+    c.kind_details = details;
+    c.n_kind_details = 2;
+    lk_attr job_attrs[] = {{"tier", "gold"}};
+    lk_attr tags[] = {{"team", "care"}, {"t2", "\"q\""}};
+    lk_agent_dispatch agent = {
+        .agent_name = "triage", .deployment = "prod", .attrs = job_attrs, .n_attrs = 1};
+    lk_room_config rc = {.agents = &agent, .n_agents = 1, .tags = tags, .n_tags = 2};
+    c.room_config = &rc;
+    mint_info info;
+    json_t *p = mint_payload(m, &c, 60, &info, NULL);
+    CHECK(p != NULL);
+    json_t *ag = json_object_get(p, "agent");
+    CHECK(json_object_size(ag) == 1 && json_is_true(json_object_get(ag, "simulationAdmin")));
+    CHECK(json_is_true(json_object_get(json_object_get(p, "inference"), "perform")));
+    CHECK(json_is_false(json_object_get(json_object_get(p, "observability"), "write")));
+    CHECK(json_object_get(p, "sip") == NULL);
+    json_t *kd = json_object_get(p, "kindDetails");
+    CHECK(json_array_size(kd) == 2);
+    CHECK_STR(json_string_value(json_array_get(kd, 1)), "bridge_rtsp");
+    json_t *cfg = json_object_get(p, "roomConfig");
+    CHECK_STR(json_string_value(json_object_get(json_object_get(cfg, "tags"), "t2")), "\"q\"");
+    json_t *a0 = json_array_get(json_object_get(cfg, "agents"), 0);
+    CHECK_STR(json_string_value(json_object_get(a0, "deployment")), "prod");
+    CHECK_STR(json_string_value(json_object_get(json_object_get(a0, "attributes"), "tier")),
+              "gold");
+    CHECK(json_object_get(a0, "metadata") == NULL);
+    CHECK(lk_claims_shape_check(p, why, sizeof why) == RK_OK);
+    json_decref(p);
+
+    /* rules */
+    size_t bound;
+    const char *unknown[] = {"cloud_agent", "CLOUD_AGENT"};
+    c.kind_details = unknown;
+    CHECK(lk_claims_check(&c, &bound, why, sizeof why) == RK_EINVAL);
+    const char *twice[] = {"simulation", "simulation"};
+    c.kind_details = twice;
+    CHECK(lk_claims_check(&c, &bound, why, sizeof why) == RK_EINVAL);
+    CHECK(strstr(why, "twice") != NULL);
+    c.n_kind_details = GRANTS_MAX_KIND_DETAILS + 1;
+    CHECK(lk_claims_check(&c, &bound, why, sizeof why) == RK_ETOOBIG);
+    c.n_kind_details = 0;
+    lk_attr dup[] = {{"k", "1"}, {"k", "2"}};
+    rc.tags = dup;
+    CHECK(lk_claims_check(&c, &bound, why, sizeof why) == RK_EINVAL);
+    CHECK(strstr(why, "roomConfig.tags") != NULL);
+    rc.tags = tags;
+    agent.attrs = dup;
+    agent.n_attrs = 2;
+    CHECK(lk_claims_check(&c, &bound, why, sizeof why) == RK_EINVAL);
+    CHECK(strstr(why, "roomConfig.agents.attributes") != NULL);
+    static char big[GRANTS_MAX_ATTRS + 1];
+    memset(big, 'v', GRANTS_MAX_ATTRS);
+    lk_attr huge[] = {{"k", big}};
+    agent.attrs = huge;
+    agent.n_attrs = 1;
+    CHECK(lk_claims_check(&c, &bound, why, sizeof why) == RK_ETOOBIG);
+    agent.attrs = job_attrs;
+    agent.deployment = "bad \xc3\x28";
+    CHECK(lk_claims_check(&c, &bound, why, sizeof why) == RK_EINVAL);
+    minter_free(m);
+    keyring_free(kr);
+}
+
+/* shape_of checks the payload JSON text with lk_claims_shape_check. */
+static int shape_of(const char *text)
+{
+    json_t *p = json_loads(text, 0, NULL);
+    CHECK(p != NULL);
+    int rc = lk_claims_shape_check(p, why, sizeof why);
+    json_decref(p);
+    return rc;
+}
+
+static void test_claims_shape(void)
+{
+    /* unknown claims and fields pass; null is unset */
+    CHECK(shape_of("{\"future\":{\"x\":[1]},\"video\":{\"newPerm\":3},\"agent\":{\"x\":1},"
+                   "\"roomConfig\":{\"newField\":1,\"agents\":[{\"agentName\":\"a\",\"z\":[]}]},"
+                   "\"kindDetails\":[\"future_detail\",null],\"attributes\":{\"a\":null}}") ==
+          RK_OK);
+    CHECK(shape_of("{\"roomConfig\":{\"empty_timeout\":\"30\",\"maxParticipants\":2.0,"
+                   "\"agents\":[{\"restart_policy\":1},{\"restartPolicy\":\"JRP_NEVER\"}]}}") ==
+          RK_OK);
+    CHECK(shape_of("{\"agent\":null,\"roomConfig\":null,\"video\":{\"canPublish\":null}}") ==
+          RK_OK);
+    /* known claims of the wrong type */
+    static const char *const bad[][2] = {
+        {"{\"kindDetails\":\"cloud_agent\"}", "kindDetails"},
+        {"{\"agent\":{\"admin\":1}}", "agent.admin"},
+        {"{\"AGENT\":{\"DatabaseAdmin\":\"y\"}}", "AGENT.DatabaseAdmin"},
+        {"{\"observability\":[]}", "observability"},
+        {"{\"video\":{\"roomjoin\":\"true\"}}", "video.roomjoin"},
+        {"{\"video\":{\"canPublishSources\":[1]}}", "video.canPublishSources"},
+        {"{\"roomConfig\":{\"tags\":{\"a\":null}}}", "roomConfig.tags"},
+        {"{\"roomConfig\":{\"agents\":[{\"attributes\":{\"a\":2}}]}}",
+         "roomConfig.agents[].attributes"},
+        {"{\"roomConfig\":{\"agents\":[7]}}", "roomConfig.agents[]."},
+        {"{\"roomConfig\":{\"emptyTimeout\":-1}}", "roomConfig.emptyTimeout"},
+        {"{\"roomConfig\":{\"max_participants\":\"1e3\"}}", "roomConfig.maxParticipants"},
+        {"{\"roomConfig\":{\"syncStreams\":\"true\"}}", "roomConfig.syncStreams"},
+        {"{\"iat\":\"now\"}", "iat"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK(shape_of(bad[i][0]) == RK_EINVAL);
+        CHECK(strstr(why, bad[i][1]) != NULL);
+    }
+    /* roomConfig's protobuf fields match exactly, not folding case */
+    CHECK(shape_of("{\"roomConfig\":{\"EmptyTimeout\":-1}}") == RK_OK);
+    CHECK(shape_of("[]") == RK_EINVAL);
+}
+
 static void test_rfc7515_vector(void)
 {
     static const char k_b64[] = "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Y"
@@ -464,6 +596,8 @@ int main(void)
     test_claim_rules();
     test_mint();
     test_verify();
+    test_claims_2026();
+    test_claims_shape();
     test_rfc7515_vector();
     return check_summary();
 }
