@@ -146,7 +146,7 @@ interop: $(B)/roomkey $(BA)/roomkey
 	@cd tests/interop && ROOMKEY_BIN=$(CURDIR)/$(BA)/roomkey ASAN_OPTIONS=detect_leaks=1 \
 		node --test --test-concurrency=1 cli.test.mjs service.test.mjs voice-agent.test.mjs token-source.test.mjs \
 			supabase.test.mjs meetings.test.mjs ops.test.mjs admin.test.mjs multi.test.mjs console.test.mjs operator.test.mjs \
-			livekit-api.test.mjs live-rooms.test.mjs hardening.test.mjs room-rules.test.mjs
+			livekit-api.test.mjs live-rooms.test.mjs hardening.test.mjs room-rules.test.mjs identity.test.mjs
 
 # The suites run with a throw-away PostgreSQL server (scripts/pg-test-server.sh
 # installs, starts and always stops it; ROOMKEY_TEST_PG_URL names it).

@@ -226,18 +226,49 @@ static void session_kind(const json_t *payload, caller *out)
     out->is_anonymous = json_is_true(json_object_get(payload, "is_anonymous"));
 }
 
-/* fill_caller fills *out from a verified payload: subject (required), name
- * and role by is's claim names, and is's name; AUTH_CLAIMS when one is
- * unusable. */
-static bool fill_caller(const config_issuer *is, json_t *payload, caller *out, auth_fail *fail)
+/* starts_with reports whether s begins with prefix p. */
+static bool starts_with(const char *s, const char *p)
+{
+    return strncmp(s, p, strlen(p)) == 0;
+}
+
+/* foreign_subject reports whether subject, formed by issuer is, lies in a
+ * namespace that is not is's: the API keys' ("api-key:"), or that of
+ * another issuer whose subject_prefix is longer and begins with is's (with
+ * prefixes "" and "okta:", a sub "okta:alice" from the first would be the
+ * second's alice). So no two issuers with different prefixes, nor an
+ * issuer and an API key, can ever form the same subject. */
+static bool foreign_subject(const config *cfg, const config_issuer *is, const char *subject)
+{
+    if (starts_with(subject, CONFIG_APIKEY_PREFIX))
+        return true;
+    size_t own = strlen(is->subject_prefix);
+    for (size_t i = 0; i < cfg->n_issuers; i++) {
+        const char *p = cfg->issuers[i].subject_prefix;
+        if (strlen(p) > own && starts_with(p, is->subject_prefix) && starts_with(subject, p))
+            return true;
+    }
+    return false;
+}
+
+/* fill_caller fills *out from a verified payload: subject (required, is's
+ * subject_prefix + the subject claim), name and role by is's claim names,
+ * and is's name; AUTH_CLAIMS when one is unusable or the subject falls in
+ * another namespace (foreign_subject). */
+static bool fill_caller(const config *cfg, const config_issuer *is, json_t *payload, caller *out,
+                        auth_fail *fail)
 {
     const char *sub = claim_path(payload, is->subject_claim);
     const char *name = is->name_claim[0] ? claim_path(payload, is->name_claim) : NULL;
     const char *role = is->role_claim[0] ? claim_path(payload, is->role_claim) : NULL;
     memset(out, 0, sizeof *out);
-    if (!sub || !sub[0] || !copy_str(out->subject, sizeof out->subject, sub) ||
+    int n = sub && sub[0]
+                ? snprintf(out->subject, sizeof out->subject, "%s%s", is->subject_prefix, sub)
+                : -1;
+    if (n < 0 || (size_t)n >= sizeof out->subject || foreign_subject(cfg, is, out->subject) ||
         (name && !copy_str(out->name, sizeof out->name, name)) ||
         (role && !copy_str(out->role, sizeof out->role, role))) {
+        memset(out, 0, sizeof *out);
         *fail = AUTH_CLAIMS;
         return false;
     }
@@ -284,7 +315,7 @@ static int verify_session(authn *a, const char *tok, size_t len, int64_t now, ca
             continue;
         }
         if (times_ok(is, j.payload, now, fail) && aud_checked(is, j.payload, fail) &&
-            fill_caller(is, j.payload, out, fail)) {
+            fill_caller(a->cfg, is, j.payload, out, fail)) {
             if (claims)
                 *claims = json_incref(j.payload);
             *fail = AUTH_NONE;
@@ -355,8 +386,10 @@ static int authn_caller_uncounted(authn *a, const char *authorization, const cha
         *fail = AUTH_API_KEY;
         return RK_EDENIED;
     }
+    /* The key acts as "api-key:<id>", a subject no session can have
+     * (foreign_subject), so a key never holds a user's membership or seat. */
     memset(out, 0, sizeof *out);
-    copy_str(out->subject, sizeof out->subject, k->id);
+    snprintf(out->subject, sizeof out->subject, CONFIG_APIKEY_PREFIX "%s", k->id);
     copy_str(out->issuer, sizeof out->issuer, "api-key");
     out->is_api_key = true;
     out->perms = k->perms;

@@ -22,7 +22,7 @@
 
 /* Who is calling, once authenticated. */
 typedef struct caller {
-    char subject[257]; /* session subject, or the API key's id */
+    char subject[257]; /* issuer's subject_prefix + session subject, or "api-key:<id>" */
     char name[257];    /* display name from the session ("" = none) */
     char role[65];     /* role from the session's role claim ("" = none) */
     char issuer[65];   /* issuer name, or "api-key" */

@@ -59,6 +59,12 @@ typedef struct config_issuer {
     char name_claim[65];       /* display name claim; default "name" */
     char role_claim[129];      /* dotted path, e.g. "app_metadata.role"; "" = none */
     bool allow_http_jwks;      /* tests only: http:// JWKS on loopback */
+    /* The caller's subject is subject_prefix + the subject claim, so that
+     * memberships and seats name a subject within its issuer. Required
+     * (subject_prefix_set) when several issuers are configured; issuers
+     * with the same prefix share their subjects on purpose. */
+    char subject_prefix[65];
+    bool subject_prefix_set;
 } config_issuer;
 
 /* Permissions of a backend API key. */
@@ -67,8 +73,12 @@ enum config_perm {
     PERM_ADMIN = 1u << 1,    /* admin API */
 };
 
+/* An API key acts as the subject CONFIG_APIKEY_PREFIX + its id, a namespace
+ * no session subject may enter (see docs/security.md). */
+#define CONFIG_APIKEY_PREFIX "api-key:"
+
 typedef struct config_apikey {
-    char id[65];            /* label, and the subject it acts as */
+    char id[65];            /* label; the key acts as subject "api-key:<id>" */
     unsigned char hash[32]; /* SHA-256 of the key (the key itself is never kept) */
     unsigned perms;         /* enum config_perm bits */
 } config_apikey;

@@ -26,6 +26,7 @@ enum {
     ROLEC,
     JWKS,
     HTTP,
+    SUBJP,
     NF
 };
 
@@ -200,6 +201,37 @@ static int parse_claims(config_loader *ld, const ynode *const *v, const char *pa
     return RK_OK;
 }
 
+/* prefix_error says why p is not a usable subject_prefix, or NULL: at most
+ * 64 bytes without control characters or spaces, and not inside the API
+ * keys' namespace (every subject would be refused). */
+static const char *prefix_error(const char *p)
+{
+    for (const unsigned char *c = (const unsigned char *)p; *c; c++)
+        if (*c <= ' ' || *c == 0x7f)
+            return "must not contain spaces or control characters";
+    if (!strncmp(p, CONFIG_APIKEY_PREFIX, strlen(CONFIG_APIKEY_PREFIX)))
+        return "must not start with \"" CONFIG_APIKEY_PREFIX "\" (the API keys' subjects)";
+    return NULL;
+}
+
+/* parse_prefix reads subject_prefix (n may be NULL: not set) into is. */
+static int parse_prefix(config_loader *ld, const ynode *n, const char *path, config_issuer *is)
+{
+    if (!n)
+        return RK_OK;
+    yaml_ctx *y = &ld->y;
+    char p[YAML_PATH_CAP];
+    const char *k = yaml_sub(p, path, "subject_prefix");
+    int rc = yaml_get_str(y, n, k, is->subject_prefix, sizeof is->subject_prefix, 0);
+    if (rc)
+        return rc;
+    const char *why = prefix_error(is->subject_prefix);
+    if (why)
+        return yaml_fail(y, RK_EINVAL, "config: %s: %s", k, why);
+    is->subject_prefix_set = true;
+    return RK_OK;
+}
+
 /* loopback_url reports whether an http:// URL's host is exactly a loopback
  * name ("127.0.0.1.evil.example" is not loopback). */
 static bool loopback_url(const char *url)
@@ -248,9 +280,9 @@ static int parse_jwks(config_loader *ld, const ynode *const *v, const char *path
 static int issuer_parse(config_loader *ld, const ynode *n, const char *path, config_issuer *is)
 {
     static const char *const names[NF] = {
-        "name",       "algorithms", "secret",         "secret_file",   "secret_env",
-        "issuer",     "audience",   "leeway",         "subject_claim", "name_claim",
-        "role_claim", "jwks",       "allow_http_jwks"};
+        "name",       "algorithms", "secret",          "secret_file",   "secret_env",
+        "issuer",     "audience",   "leeway",          "subject_claim", "name_claim",
+        "role_claim", "jwks",       "allow_http_jwks", "subject_prefix"};
     yaml_ctx *y = &ld->y;
     const ynode *v[NF];
     char p[YAML_PATH_CAP];
@@ -267,7 +299,7 @@ static int issuer_parse(config_loader *ld, const ynode *n, const char *path, con
         return yaml_fail(y, RK_EINVAL, "config: %s: use 1-64 letters, digits, '-', '_' or '.'", p);
     if ((rc = parse_algs(ld, v[ALGS], path, is, &hs)) ||
         (rc = check_key_kind(ld, v, path, is, hs)) || (rc = parse_secret(ld, v, path, is)) ||
-        (rc = parse_claims(ld, v, path, is, hs)))
+        (rc = parse_claims(ld, v, path, is, hs)) || (rc = parse_prefix(ld, v[SUBJP], path, is)))
         return rc;
     return parse_jwks(ld, v, path, is);
 }
@@ -291,6 +323,21 @@ static int issuers_parse(config_loader *ld, const ynode *n)
     return config_each(ld, n, "issuers", CONFIG_MAX_ISSUERS, issuer_entry);
 }
 
+/* env_prefix reads ROOMKEY_SESSION_SUBJECT_PREFIX (when set) into is. */
+static int env_prefix(config_loader *ld, config_issuer *is)
+{
+    const char *v = config_env("ROOMKEY_SESSION_SUBJECT_PREFIX");
+    if (!v)
+        return RK_OK;
+    const char *why =
+        strlen(v) >= sizeof is->subject_prefix ? "is longer than 64 bytes" : prefix_error(v);
+    if (why)
+        return yaml_fail(&ld->y, RK_EINVAL, "env: ROOMKEY_SESSION_SUBJECT_PREFIX %s", why);
+    strcpy(is->subject_prefix, v);
+    is->subject_prefix_set = true;
+    return RK_OK;
+}
+
 /* issuers_env adds (or replaces) the HS256 issuer "env" from
  * ROOMKEY_SESSION_SECRET / _ISSUER / _AUDIENCE. */
 static int issuers_env(config_loader *ld)
@@ -299,9 +346,10 @@ static int issuers_env(config_loader *ld)
     config *c = ld->cfg;
     const char *secret = config_env("ROOMKEY_SESSION_SECRET");
     if (!secret) {
-        if (config_env("ROOMKEY_SESSION_ISSUER") || config_env("ROOMKEY_SESSION_AUDIENCE"))
+        if (config_env("ROOMKEY_SESSION_ISSUER") || config_env("ROOMKEY_SESSION_AUDIENCE") ||
+            config_env("ROOMKEY_SESSION_SUBJECT_PREFIX"))
             return yaml_fail(y, RK_EINVAL,
-                             "env: ROOMKEY_SESSION_ISSUER/ROOMKEY_SESSION_AUDIENCE set "
+                             "env: ROOMKEY_SESSION_ISSUER/_AUDIENCE/_SUBJECT_PREFIX set "
                              "without ROOMKEY_SESSION_SECRET");
         return RK_OK;
     }
@@ -317,14 +365,20 @@ static int issuers_env(config_loader *ld)
                          CONFIG_MAX_ISSUERS);
     config_issuer *is = &c->issuers[i];
     set_hs_secret(is, NULL, 0);
+    config_issuer keep = *is; /* a YAML issuer "env" keeps its subject_prefix */
     memset(is, 0, sizeof *is);
     strcpy(is->name, "env");
     strcpy(is->algs[0], "HS256");
     is->n_algs = 1;
     issuer_defaults(is);
+    if (i < c->n_issuers && keep.subject_prefix_set) {
+        strcpy(is->subject_prefix, keep.subject_prefix);
+        is->subject_prefix_set = true;
+    }
     int rc;
     if ((rc = config_env_str(ld, "ROOMKEY_SESSION_ISSUER", is->iss, sizeof is->iss)) ||
-        (rc = config_env_str(ld, "ROOMKEY_SESSION_AUDIENCE", is->aud, sizeof is->aud)))
+        (rc = config_env_str(ld, "ROOMKEY_SESSION_AUDIENCE", is->aud, sizeof is->aud)) ||
+        (rc = env_prefix(ld, is)))
         return rc;
     char *copy = strdup(secret);
     if (!copy)
@@ -336,10 +390,47 @@ static int issuers_env(config_loader *ld)
     return RK_OK;
 }
 
-/* issuers_validate checks HS secret lengths against the final dev mode. */
+/* check_namespaces refuses several issuers of which two leave
+ * subject_prefix unset: alice of one would silently be alice of the other.
+ * One issuer may leave it unset (its subjects stay bare, as with a single
+ * issuer); an issuer given the same prefix as another shares its subjects
+ * on purpose. */
+static int check_namespaces(config_loader *ld)
+{
+    const config *c = ld->cfg;
+    size_t first = c->n_issuers; /* the first issuer without a prefix */
+    for (size_t k = 0; k < c->n_issuers; k++) {
+        if (c->issuers[k].subject_prefix_set)
+            continue;
+        if (first == c->n_issuers) {
+            first = k;
+            continue;
+        }
+        const char *other = c->issuers[first].name;
+        if (ld->issuer_env[k] || ld->issuer_env[first])
+            return yaml_fail(&ld->y, RK_EINVAL,
+                             "env: ROOMKEY_SESSION_SUBJECT_PREFIX is required: the issuer "
+                             "\"env\" and \"%s\" would share subjects (alice of one would be "
+                             "alice of the other); give one a prefix such as \"env:\"",
+                             ld->issuer_env[k] ? other : c->issuers[k].name);
+        return yaml_fail(&ld->y, RK_EINVAL,
+                         "config: issuers[%zu].subject_prefix: required: issuers \"%s\" and "
+                         "\"%s\" would share subjects (alice of one would be alice of the "
+                         "other); give it its own prefix such as \"%s:\", or the same prefix "
+                         "as \"%s\" to share them on purpose",
+                         k, c->issuers[k].name, other, c->issuers[k].name, other);
+    }
+    return RK_OK;
+}
+
+/* issuers_validate checks subject namespaces, and HS secret lengths
+ * against the final dev mode. */
 static int issuers_validate(config_loader *ld)
 {
     config *c = ld->cfg;
+    int rc = check_namespaces(ld);
+    if (rc)
+        return rc;
     for (size_t i = 0; i < c->n_issuers; i++) {
         const config_issuer *is = &c->issuers[i];
         if (!is->hs_secret || is->hs_secret_len >= HS_MIN_SECRET || c->dev_mode)

@@ -32,9 +32,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
             "  - {name: hs, algorithms: [HS256], issuer: \"https://hs.fuzz.test\",\n"
             "     secret: fuzz-session-secret-0123456789abcdef}\n"
             "  - {name: rsa, algorithms: [RS256, PS256], issuer: \"https://rsa.fuzz.test\",\n"
-            "     jwks: \"%s\"}\n"
-            "  - {name: ec, algorithms: [ES256], issuer: \"https://ec.fuzz.test\", jwks: \"%s\"}\n"
-            "  - {name: ed, algorithms: [EdDSA], issuer: \"https://ed.fuzz.test\", jwks: \"%s\"}\n",
+            "     jwks: \"%s\", subject_prefix: \"rsa:\"}\n"
+            "  - {name: ec, algorithms: [ES256], issuer: \"https://ec.fuzz.test\", jwks: \"%s\",\n"
+            "     subject_prefix: \"ec:\"}\n"
+            "  - {name: ed, algorithms: [EdDSA], issuer: \"https://ed.fuzz.test\", jwks: \"%s\",\n"
+            "     subject_prefix: \"\"}\n",
             jwks, jwks, jwks);
     fclose(f);
     char why[512];

@@ -331,7 +331,7 @@ describe('meetings family: configuration and API keys', () => {
   test('API keys: mint_any may mint (identity = key id); a key without it is an outsider', async () => {
     const r = await request(M.srv, 'GET', '/api/v1/meeting/token/cfg-1', { headers: { 'x-api-key': 'rk_backend_meetings_test_0123456789' } });
     assert.equal(r.status, 200, showRes(r));
-    await verifyToken(r.json.token, { key: LK_KEY, secret: LK_SECRET, identity: 'backend', room: 'meeting-cfg-1', role: 'attendee', ttl: 7200, t0: r.t0, t1: r.t1 });
+    await verifyToken(r.json.token, { key: LK_KEY, secret: LK_SECRET, identity: 'api-key:backend', room: 'meeting-cfg-1', role: 'attendee', ttl: 7200, t0: r.t0, t1: r.t1 });
     assertFail(await request(M.srv, 'GET', '/api/v1/meeting/token/cfg-1', { headers: bearer('rk_limited_meetings_test_0123456789') }), 403);
     assertFail(await request(M.srv, 'GET', '/api/v1/meeting/get/cfg-1', { headers: bearer('rk_limited_meetings_test_0123456789') }), 403);
     assertFail(await request(M.srv, 'PUT', '/api/v1/meeting/status/cfg-1', { body: { status: 'COMPLETED' }, headers: bearer('rk_backend_meetings_test_0123456789') }), 403);

@@ -518,7 +518,7 @@ describe('request log, probes and metrics', () => {
     M.apiKey = `rk_backend_${rand(20)}`;
     ({ tmp: M.tmp, srv: M.srv, db: M.db } = await opsServer({
       yaml: {
-        issuers: [{ name: 'idp', algorithms: ['RS256'], jwks: M.jwks.url, allow_http_jwks: true, issuer: 'https://idp.test' }],
+        issuers: [{ name: 'idp', algorithms: ['RS256'], jwks: M.jwks.url, allow_http_jwks: true, issuer: 'https://idp.test', subject_prefix: 'idp:' }],
         api_keys: [{ id: 'backend', key: M.apiKey, permissions: ['mint_any'] }],
       },
     }));
@@ -542,7 +542,7 @@ describe('request log, probes and metrics', () => {
   test('/readyz is 503 without LiveKit keys and with a JWKS that never loaded', async () => {
     const tmp = tempDir();
     const cfg = path.join(tmp.dir, 'rk.yaml');
-    fs.writeFileSync(cfg, toYaml({ issuers: [{ name: 'down', algorithms: ['ES256'], jwks: 'http://127.0.0.1:9/jwks.json', allow_http_jwks: true, issuer: 'https://down.test' }] }));
+    fs.writeFileSync(cfg, toYaml({ issuers: [{ name: 'down', algorithms: ['ES256'], jwks: 'http://127.0.0.1:9/jwks.json', allow_http_jwks: true, issuer: 'https://down.test', subject_prefix: 'down:' }] }));
     const srv = await startServer({ configPath: cfg, env: { ...opsEnv(path.join(tmp.dir, 'rk.db')), LIVEKIT_API_KEY: null, LIVEKIT_API_SECRET: null } });
     try {
       const r = await request(srv, 'GET', '/readyz');

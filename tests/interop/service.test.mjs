@@ -121,10 +121,10 @@ describe('roomkey serve with a YAML config', () => {
       livekit: { url: 'wss://yaml.example.test', api_key: LK_KEY, api_secret: LK_SECRET },
       issuers: [
         { name: 'rsa', algorithms: ['RS256', 'PS256'], jwks: M.jwks.url, allow_http_jwks: true,
-          issuer: 'https://idp.test', audience: 'roomkey', leeway: '5s' },
-        { name: 'ec', algorithms: ['ES256', 'EdDSA'], jwks: ecJwks, issuer: 'https://ec.test', audience: 'roomkey' },
+          issuer: 'https://idp.test', audience: 'roomkey', leeway: '5s', subject_prefix: '' },
+        { name: 'ec', algorithms: ['ES256', 'EdDSA'], jwks: ecJwks, issuer: 'https://ec.test', audience: 'roomkey', subject_prefix: '' },
         { name: 'app', algorithms: ['HS256'], secret: APP_SECRET, issuer: 'https://app.test', audience: 'roomkey',
-          role_claim: 'app_metadata.role' },
+          role_claim: 'app_metadata.role', subject_prefix: '' },
       ],
       api_keys: [
         { id: 'backend', key: API_KEY, permissions: ['mint_any'] },
@@ -479,8 +479,8 @@ describe('roomkey serve with a YAML config', () => {
       M.apiClaims = claims;
     });
 
-    test('X-API-Key: <key> without identity: identity is the key id', async () => {
-      await mintOk({ roomId: 'lobby' }, { 'x-api-key': API_KEY }, { identity: 'backend', name: 'backend', role: 'listener' });
+    test('X-API-Key: <key> without identity: identity is the key\'s subject, api-key:<id>', async () => {
+      await mintOk({ roomId: 'lobby' }, { 'x-api-key': API_KEY }, { identity: 'api-key:backend', name: 'api-key:backend', role: 'listener' });
     });
   });
 
@@ -635,9 +635,9 @@ describe('roomkey serve with a YAML config', () => {
     test('audit records the API key as subject and the chosen identity', () => {
       const c = M.apiClaims;
       assert.ok(c, 'the API key test did not run');
-      const rec = auditList(M.db, { subject: 'backend' }).find((x) => x.jti === c.jti);
+      const rec = auditList(M.db, { subject: 'api-key:backend' }).find((x) => x.jti === c.jti);
       assert.ok(rec, `no audit record with jti ${c.jti}`);
-      assert.equal(rec.subject, 'backend');
+      assert.equal(rec.subject, 'api-key:backend');
       assert.equal(rec.identity, 'bot-7');
       assert.equal(rec.room, 'general');
       assert.equal(rec.role, 'member');

@@ -136,10 +136,12 @@ describe('supabase family (seed 002)', () => {
     const c = config(M.db);
     c.issuers = [
       { name: 'supabase', algorithms: ['ES256', 'RS256'], jwks: M.jwks.url, allow_http_jwks: true,
-        issuer: PROJECT, audience: 'authenticated', role_claim: 'app_metadata.role', name_claim: 'user_metadata.full_name' },
+        issuer: PROJECT, audience: 'authenticated', role_claim: 'app_metadata.role', name_claim: 'user_metadata.full_name',
+        subject_prefix: '' },
       // The legacy project secret; no iss/aud check, so the project's
       // anon/service_role keys reach the family's own session checks.
-      { name: 'legacy', algorithms: ['HS256'], secret: PROJECT_SECRET, role_claim: 'app_metadata.role' },
+      // One project, one user base: both issuers' subjects are its users'.
+      { name: 'legacy', algorithms: ['HS256'], secret: PROJECT_SECRET, role_claim: 'app_metadata.role', subject_prefix: '' },
     ];
     M.configPath = path.join(M.tmp.dir, 'roomkey.yaml');
     fs.writeFileSync(M.configPath, toYaml(c));

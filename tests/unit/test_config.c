@@ -33,6 +33,7 @@ static const char *const ENV_VARS[] = {
     "ROOMKEY_SESSION_SECRET",
     "ROOMKEY_SESSION_ISSUER",
     "ROOMKEY_SESSION_AUDIENCE",
+    "ROOMKEY_SESSION_SUBJECT_PREFIX",
     "ROOMKEY_ADMIN_KEY",
     "ROOMKEY_DEV_MODE",
     "LIVEKIT_API_KEY",
@@ -204,6 +205,8 @@ static void test_example(void)
     CHECK_STR(c->issuers[1].algs[1], "RS256");
     CHECK_STR(c->issuers[1].jwks, "https://xyz.supabase.co/auth/v1/.well-known/jwks.json");
     CHECK_STR(c->issuers[1].subject_claim, "sub");
+    CHECK(!c->issuers[0].subject_prefix_set && !c->issuers[0].subject_prefix[0]);
+    CHECK_STR(c->issuers[1].subject_prefix, "supabase:");
     CHECK(c->n_apikeys == 2);
     const char *k = "rk_live_replace-me-with-a-long-random-key";
     const config_apikey *ak = apikey_match(c, k, strlen(k));
@@ -303,6 +306,7 @@ static void test_env(void)
     /* ROOMKEY_SESSION_SECRET adds an issuer when none is called "env" */
     clear_env();
     setenv("ROOMKEY_SESSION_SECRET", HS_SECRET, 1);
+    setenv("ROOMKEY_SESSION_SUBJECT_PREFIX", "env:", 1);
     CHECK(load("issuers:\n  - name: app\n    algorithms: [HS256]\n    secret: " HS_SECRET "\n",
                &c) == RK_OK);
     CHECK(c && c->n_issuers == 2 && strcmp(c->issuers[1].name, "env") == 0 &&
@@ -599,14 +603,15 @@ static void test_secrets(void)
     const char *keys =
         write_file("keys.txt", "# LiveKit keys\nk2: " LK_SECRET "\nk3: " LK_SECRET "\n");
     const char *empty = write_file("empty", "\n");
-    snprintf(yaml, sizeof yaml,
-             "livekit: { api_key: k1, api_secret_file: %s, keys_file: %s }\n"
-             "issuers:\n  - { name: f, algorithms: [HS256], secret_file: %s }\n"
-             "  - { name: e, algorithms: [HS256], secret_env: RK_TEST_SECRET }\n"
-             "api_keys:\n  - { id: a, key_file: %s, permissions: [mint_any] }\n"
-             "  - { id: b, key_env: RK_TEST_KEY, permissions: [admin, admin] }\n"
-             "admin_key_file: %s\n",
-             lf, keys, sf, kf, af);
+    snprintf(
+        yaml, sizeof yaml,
+        "livekit: { api_key: k1, api_secret_file: %s, keys_file: %s }\n"
+        "issuers:\n  - { name: f, algorithms: [HS256], secret_file: %s }\n"
+        "  - { name: e, algorithms: [HS256], secret_env: RK_TEST_SECRET, subject_prefix: \"e:\" }\n"
+        "api_keys:\n  - { id: a, key_file: %s, permissions: [mint_any] }\n"
+        "  - { id: b, key_env: RK_TEST_KEY, permissions: [admin, admin] }\n"
+        "admin_key_file: %s\n",
+        lf, keys, sf, kf, af);
     setenv("RK_TEST_SECRET", HS_SECRET "-from-env", 1);
     setenv("RK_TEST_KEY", "key-from-env", 1);
     int rc = load(yaml, &c);
@@ -737,6 +742,67 @@ static void test_audit_retention(void)
     clear_env();
 }
 
+/* subject_prefix: optional with one issuer; with several, at most one
+ * issuer leaves it unset (bare subjects; the YAML or
+ * ROOMKEY_SESSION_SUBJECT_PREFIX sets it); never in the API keys'
+ * namespace. */
+static void test_subject_prefix(void)
+{
+#define HS_ISSUER(name) "{ name: " name ", algorithms: [HS256], secret: " HS_SECRET
+    clear_env();
+    config *c = NULL;
+    CHECK(load("issuers: [" HS_ISSUER("a") " }]\n", &c) == RK_OK && c &&
+          !c->issuers[0].subject_prefix_set && !c->issuers[0].subject_prefix[0]);
+    config_free(c);
+    CHECK(load("issuers: [" HS_ISSUER("a") " }, " HS_ISSUER("b") ", subject_prefix: \"b:\" }]\n",
+               &c) == RK_OK &&
+          c && !c->issuers[0].subject_prefix_set && !strcmp(c->issuers[1].subject_prefix, "b:"));
+    config_free(c);
+    REFUSED("issuers: [" HS_ISSUER("a") " }, " HS_ISSUER("b") " }]\n",
+            "config: issuers[1].subject_prefix: required: issuers \"b\" and \"a\" would share "
+            "subjects");
+    REFUSED("issuers: [" HS_ISSUER("a") " }, " HS_ISSUER(
+                "b") ", subject_prefix: \"b:\" }, " HS_ISSUER("c") " }]\n",
+            "issuers[2].subject_prefix: required: issuers \"c\" and \"a\"");
+    /* an issuer given "" shares the bare subjects of the one without a prefix */
+    CHECK(load("issuers: [" HS_ISSUER("a") " }, " HS_ISSUER("b") ", subject_prefix: \"\" }]\n",
+               &c) == RK_OK);
+    config_free(c);
+    REFUSED("issuers: [" HS_ISSUER("a") ", subject_prefix: \"api-key:a\" }]\n",
+            "issuers[0].subject_prefix: must not start with \"api-key:\"");
+    REFUSED("issuers: [" HS_ISSUER("a") ", subject_prefix: \"a b\" }]\n",
+            "issuers[0].subject_prefix: must not contain spaces");
+    CHECK(load("issuers: [" HS_ISSUER("a") ", subject_prefix: \"x:\" }, " HS_ISSUER(
+                   "b") ", subject_prefix: \"x:\" }]\n",
+               &c) == RK_OK);
+    config_free(c);
+    /* the env issuer next to a YAML one that keeps bare subjects needs a prefix... */
+    setenv("ROOMKEY_SESSION_SECRET", HS_SECRET, 1);
+    REFUSED("issuers: [" HS_ISSUER("a") " }]\n",
+            "env: ROOMKEY_SESSION_SUBJECT_PREFIX is required: the issuer \"env\" and \"a\"");
+    CHECK(load("issuers: [" HS_ISSUER("a") ", subject_prefix: \"a:\" }]\n", &c) == RK_OK && c &&
+          c->n_issuers == 2 && !c->issuers[1].subject_prefix_set);
+    config_free(c);
+    setenv("ROOMKEY_SESSION_SUBJECT_PREFIX", "app:", 1);
+    CHECK(load("issuers: [" HS_ISSUER("a") " }]\n", &c) == RK_OK && c &&
+          !strcmp(c->issuers[1].subject_prefix, "app:"));
+    config_free(c);
+    /* ...or keeps that of the YAML issuer "env" it replaces */
+    unsetenv("ROOMKEY_SESSION_SUBJECT_PREFIX");
+    CHECK(load("issuers: [" HS_ISSUER("a") ", subject_prefix: \"\" }, " HS_ISSUER(
+                   "env") ", subject_prefix: \"\" }]\n",
+               &c) == RK_OK &&
+          c && c->n_issuers == 2 && c->issuers[1].subject_prefix_set);
+    config_free(c);
+    setenv("ROOMKEY_SESSION_SUBJECT_PREFIX", "api-key:", 1);
+    ENV_REFUSED("ROOMKEY_SESSION_SUBJECT_PREFIX must not start with \"api-key:\"");
+    clear_env();
+    setenv("ROOMKEY_SESSION_SUBJECT_PREFIX", "app:", 1);
+    ENV_REFUSED("without ROOMKEY_SESSION_SECRET");
+    clear_env();
+#undef HS_ISSUER
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/rk-config-XXXXXX");
@@ -753,6 +819,7 @@ int main(void)
     test_secrets();
     test_family_options();
     test_audit_retention();
+    test_subject_prefix();
     clear_env();
     for (size_t i = 0; i < n_files; i++)
         unlink(files[i]);
