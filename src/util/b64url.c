@@ -8,7 +8,8 @@
 static const char ALPHABET[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /* PAIRS[v] is the two characters encoding the 12-bit value v: encoding
- * looks up 12 bits at a time, half the work of one character at a time. */
+ * looks up 12 bits at a time, half the work of one character at a time,
+ * and reads 6 input bytes (8 characters) per step. */
 static char PAIRS[4096][2];
 static pthread_once_t pairs_once = PTHREAD_ONCE_INIT;
 
@@ -33,6 +34,24 @@ static const uint8_t DECODE[256] = {
 };
 /* The table above stores value+1 so that zero means "not in the alphabet". */
 
+/* put_pair writes the two characters of 12-bit value v at out. */
+static inline void put_pair(char *out, uint32_t v)
+{
+    memcpy(out, PAIRS[v], 2);
+}
+
+/* load48 reads 6 bytes big-endian from p, whose 2 following bytes must be
+ * readable too (they are read and ignored). */
+static inline uint64_t load48(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    return v >> 16;
+}
+
 int b64url_encode(const uint8_t *restrict in, size_t len, char *restrict out, size_t cap,
                   size_t *out_len)
 {
@@ -44,10 +63,18 @@ int b64url_encode(const uint8_t *restrict in, size_t len, char *restrict out, si
     }
     pthread_once(&pairs_once, pairs_init);
     size_t i = 0, o = 0;
+    /* 6 bytes (8 characters) per step while 8 bytes can be read */
+    for (; i + 8 <= len; i += 6, o += 8) {
+        uint64_t v = load48(in + i);
+        put_pair(out + o, (uint32_t)(v >> 36));
+        put_pair(out + o + 2, (uint32_t)(v >> 24) & 0xfff);
+        put_pair(out + o + 4, (uint32_t)(v >> 12) & 0xfff);
+        put_pair(out + o + 6, (uint32_t)v & 0xfff);
+    }
     for (; i + 3 <= len; i += 3, o += 4) {
         uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-        memcpy(out + o, PAIRS[v >> 12], 2);
-        memcpy(out + o + 2, PAIRS[v & 0xfff], 2);
+        put_pair(out + o, v >> 12);
+        put_pair(out + o + 2, v & 0xfff);
     }
     if (len - i == 1) {
         uint32_t v = (uint32_t)in[i] << 16;

@@ -16,49 +16,67 @@ void jsonw_init(jsonw *w, char *buf, size_t cap)
         buf[0] = '\0';
 }
 
-static void put(jsonw *w, const char *s, size_t n)
+/* fits says whether n more bytes (and the NUL after them) fit in w; the
+ * first time they do not, it latches RK_ETOOBIG. False once w has failed. */
+static inline bool fits(jsonw *w, size_t n)
 {
     if (w->err)
-        return;
+        return false;
     if (w->cap - w->len <= n) {
         w->err = RK_ETOOBIG;
-        return;
+        return false;
     }
+    return true;
+}
+
+static void put(jsonw *w, const char *s, size_t n)
+{
+    if (!fits(w, n))
+        return;
     memcpy(w->buf + w->len, s, n);
     w->len += n;
     w->buf[w->len] = '\0';
 }
 
-static void sep(jsonw *w)
+/* put1 is put for one byte. */
+static inline void put1(jsonw *w, char c)
+{
+    if (!fits(w, 1))
+        return;
+    w->buf[w->len++] = c;
+    w->buf[w->len] = '\0';
+}
+
+static inline void sep(jsonw *w)
 {
     if (w->comma)
-        put(w, ",", 1);
+        put1(w, ',');
     w->comma = true;
 }
 
 void jsonw_obj_open(jsonw *w)
 {
     sep(w);
-    put(w, "{", 1);
+    put1(w, '{');
     w->comma = false;
 }
 
 void jsonw_obj_close(jsonw *w)
 {
-    put(w, "}", 1);
+    put1(w, '}');
     w->comma = true;
 }
 
 void jsonw_arr_open(jsonw *w)
 {
     sep(w);
-    put(w, "[", 1);
+    put1(w, '[');
     w->comma = false;
 }
 
 void jsonw_arr_close(jsonw *w)
 {
-    put(w, "]", 1);
+    put1(w, ']');
     w->comma = true;
 }
 
@@ -129,7 +147,7 @@ void jsonw_key(jsonw *w, const char *key)
     if (!w->err && !utf8_valid(key, n))
         w->err = RK_EINVAL;
     sep(w);
-    put(w, "\"", 1);
+    put1(w, '"');
     put_escaped(w, key, n);
     put(w, "\":", 2);
     w->comma = false;
@@ -142,6 +160,15 @@ void jsonw_key_lit(jsonw *w, const char *quoted, size_t len)
     w->comma = false;
 }
 
+/* plain says whether s[0..len) needs no escaping. */
+static bool plain(const char *s, size_t len)
+{
+    unsigned char any = 0;
+    for (size_t i = 0; i < len; i++)
+        any |= ESCAPE[(unsigned char)s[i]];
+    return !any;
+}
+
 void jsonw_strn(jsonw *w, const char *s, size_t len)
 {
     if (w->err)
@@ -151,9 +178,20 @@ void jsonw_strn(jsonw *w, const char *s, size_t len)
         return;
     }
     sep(w);
-    put(w, "\"", 1);
+    if (plain(s, len)) { /* the common case: one copy between the quotes */
+        if (!fits(w, len + 2))
+            return;
+        char *at = w->buf + w->len;
+        at[0] = '"';
+        memcpy(at + 1, s, len);
+        at[len + 1] = '"';
+        at[len + 2] = '\0';
+        w->len += len + 2;
+        return;
+    }
+    put1(w, '"');
     put_escaped(w, s, len);
-    put(w, "\"", 1);
+    put1(w, '"');
 }
 
 void jsonw_str(jsonw *w, const char *s)

@@ -12,6 +12,7 @@
 
 #include <fcntl.h>
 #include <jansson.h>
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -82,6 +83,21 @@ static void test_b64url(void)
     CHECK(n == B64URL_ENCODED_LEN(256));
     CHECK(b64url_decode(text, n, back, sizeof back, &n) == RK_OK && n == 256);
     CHECK(memcmp(all, back, 256) == 0);
+    /* every length 0..70 (each tail of the 6-byte steps) against OpenSSL's
+     * base64, made URL-safe and unpadded */
+    int same = 0;
+    for (size_t len = 0; len <= 70; len++) {
+        char want[128], got[128];
+        int w = EVP_EncodeBlock((unsigned char *)want, all + 256 - len, (int)len);
+        while (w > 0 && want[w - 1] == '=')
+            w--;
+        want[w] = '\0';
+        for (int i = 0; i < w; i++)
+            want[i] = want[i] == '+' ? '-' : want[i] == '/' ? '_' : want[i];
+        same += b64url_encode(all + 256 - len, len, got, sizeof got, &n) == RK_OK &&
+                n == (size_t)w && strcmp(got, want) == 0;
+    }
+    CHECK(same == 71);
 }
 
 static void test_utf8(void)
