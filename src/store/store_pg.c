@@ -72,9 +72,26 @@ enum {
     S_SEAT_CLAIM,
     S_AUDIT_PRUNE,
     S_AUDIT_LIST,
-    S_COUNT = S_AUDIT_LIST + AF_COMBINATIONS,
+    S_AUDIT_ROWS = S_AUDIT_LIST + AF_COMBINATIONS,
+    S_COUNT = S_AUDIT_ROWS + 6,
 };
 _Static_assert(S_COUNT <= 64, "prepared statements are tracked in a 64-bit mask");
+
+/* The multi-row audit INSERT: statement S_AUDIT_ROWS + k writes 1 << k
+ * records (up to AUDIT_MAX_ROWS), SQL_AUDIT_NCOLS parameters each, and
+ * returns the jti of every record it inserted (a jti logged already is
+ * skipped). Its text is AUDIT_ROWS_HEAD, the rows, AUDIT_ROWS_TAIL; a row
+ * is at most AUDIT_ROW_MAX bytes ("$320, " is 6 per parameter, then the
+ * parentheses and the ", " between rows). */
+#define AUDIT_MAX_ROWS  32
+#define AUDIT_ROWS_HEAD "INSERT INTO audit (" SQL_AUDIT_INSERT_COLS ") VALUES "
+#define AUDIT_ROWS_TAIL " ON CONFLICT (jti) DO NOTHING RETURNING jti"
+#define AUDIT_ROW_MAX   (6 * SQL_AUDIT_NCOLS + 4)
+#define PG_SQL_MAX      4096 /* any statement's text, with its NUL */
+_Static_assert(sizeof AUDIT_ROWS_HEAD + AUDIT_MAX_ROWS * AUDIT_ROW_MAX + sizeof AUDIT_ROWS_TAIL <=
+                   PG_SQL_MAX,
+               "the largest audit INSERT must fit PG_SQL_MAX");
+_Static_assert(AUDIT_MAX_ROWS *SQL_AUDIT_NCOLS <= 999, "parameter numbers of 3 digits at most");
 
 /* PostgreSQL's own statements (the rest are in store_sql_text). */
 static const char *const SQL[S_AUDIT_LIST] = {
@@ -300,17 +317,36 @@ static int conn_get(pg_store *s, pg_conn **out)
 
 /* ---- statements ------------------------------------------------------- */
 
+/* audit_rows_sql writes the INSERT of rows audit records (1..AUDIT_MAX_ROWS)
+ * into buf (cap >= PG_SQL_MAX). */
+static void audit_rows_sql(size_t rows, char *buf, size_t cap)
+{
+    size_t n = (size_t)snprintf(buf, cap, "%s", AUDIT_ROWS_HEAD);
+    for (size_t r = 0; r < rows && n < cap; r++)
+        for (int k = 0; k < SQL_AUDIT_NCOLS && n < cap; k++)
+            n += (size_t)snprintf(buf + n, cap - n, "%s$%zu%s",
+                                  k   ? ""
+                                  : r ? ", ("
+                                      : "(",
+                                  r * SQL_AUDIT_NCOLS + (size_t)k + 1,
+                                  k == SQL_AUDIT_NCOLS - 1 ? ")" : ", ");
+    if (n < cap)
+        snprintf(buf + n, cap - n, "%s", AUDIT_ROWS_TAIL);
+}
+
 /* stmt_prepare prepares statement id on c unless it already is. */
 static int stmt_prepare(pg_conn *c, int id)
 {
     if (c->prepared & (UINT64_C(1) << id))
         return RK_OK;
-    char name[16], buf[512];
+    char name[16], buf[PG_SQL_MAX];
     snprintf(name, sizeof name, "rk%d", id);
     const char *sql = id < SQL_SHARED_COUNT ? store_sql_text[id]
                       : id < S_AUDIT_LIST   ? SQL[id]
                                             : buf;
-    if (id >= S_AUDIT_LIST)
+    if (id >= S_AUDIT_ROWS)
+        audit_rows_sql((size_t)1 << (id - S_AUDIT_ROWS), buf, sizeof buf);
+    else if (id >= S_AUDIT_LIST)
         store_sql_audit_list((unsigned)(id - S_AUDIT_LIST), buf, sizeof buf);
     PGresult *r = PQprepare(c->db, name, sql, 0, NULL);
     int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? RK_OK : conn_failed(c, r);
@@ -915,35 +951,115 @@ static int pg_member_list(store *self, const char *room, store_member **out, siz
     return rc;
 }
 
-/* audit_send queues record a's INSERT on c's pipeline. */
-static int audit_send(pg_conn *c, const store_audit *a)
+/* audit_send queues the INSERT of recs[0..rows) on c's pipeline with
+ * prepared statement id: S_AUDIT_ADD (one record) or the multi-row INSERT
+ * of rows records. libpq copies the parameters before it returns. */
+static int audit_send(pg_conn *c, int id, const store_audit *const *recs, size_t rows)
 {
-    char iat[24], exp[24], name[16];
-    snprintf(iat, sizeof iat, "%" PRId64, a->issued_at);
-    snprintf(exp, sizeof exp, "%" PRId64, a->exp);
-    snprintf(name, sizeof name, "rk%d", S_AUDIT_ADD);
-    const char *p[] = {a->jti,    a->subject, a->identity, a->room,      a->role,
-                       a->grants, iat,        exp,         a->client_ip, a->route};
-    return PQsendQueryPrepared(c->db, name, 10, p, NULL, NULL, 0) ? RK_OK : RK_EIO;
+    char nums[AUDIT_MAX_ROWS][2][24], name[16];
+    const char *p[AUDIT_MAX_ROWS * SQL_AUDIT_NCOLS];
+    snprintf(name, sizeof name, "rk%d", id);
+    for (size_t k = 0; k < rows && k < AUDIT_MAX_ROWS; k++) {
+        const store_audit *a = recs[k];
+        snprintf(nums[k][0], sizeof nums[k][0], "%" PRId64, a->issued_at);
+        snprintf(nums[k][1], sizeof nums[k][1], "%" PRId64, a->exp);
+        const char *v[SQL_AUDIT_NCOLS] = {a->jti,       a->subject, a->identity, a->room,
+                                          a->role,      a->grants,  nums[k][0],  nums[k][1],
+                                          a->client_ip, a->route};
+        memcpy(p + k * SQL_AUDIT_NCOLS, v, sizeof v);
+    }
+    return PQsendQueryPrepared(c->db, name, (int)(rows * SQL_AUDIT_NCOLS), p, NULL, NULL, 0)
+               ? RK_OK
+               : RK_EIO;
 }
 
 /* pipe_result reads the next statement's result from c's pipeline: its
- * status in *st and, for a row-returning one, its first cell's value
- * ('\0' without a row) in *k. RK_EIO when the connection failed. */
-static int pipe_result(pg_conn *c, ExecStatusType *st, char *k)
+ * status in *st, the result itself in *out (the caller PQclear()s it).
+ * RK_EIO when the connection failed. */
+static int pipe_result(pg_conn *c, ExecStatusType *st, PGresult **out)
 {
     PGresult *r = PQgetResult(c->db);
     if (!r)
         return conn_failed(c, NULL);
     *st = PQresultStatus(r);
-    *k = *st == PGRES_TUPLES_OK && PQntuples(r) > 0 ? PQgetvalue(r, 0, 0)[0] : '\0';
-    int rc = RK_OK;
-    if (*st == PGRES_FATAL_ERROR)
-        rc = conn_failed(c, r);
-    PQclear(r);
-    if (*st != PGRES_PIPELINE_SYNC && PQgetResult(c->db) != NULL) /* each query ends with NULL */
+    int rc = *st == PGRES_FATAL_ERROR ? conn_failed(c, r) : RK_OK;
+    if (*st != PGRES_PIPELINE_SYNC && PQgetResult(c->db) != NULL) { /* each query ends with NULL */
+        PQclear(r);
         return conn_failed(c, NULL);
+    }
+    *out = r;
     return rc;
+}
+
+/* chunk_rows is the size of the multi-row INSERT for the next left
+ * records: the largest power of two that fits, at most AUDIT_MAX_ROWS. */
+static size_t chunk_rows(size_t left)
+{
+    size_t rows = 1;
+    while (rows * 2 <= left && rows * 2 <= AUDIT_MAX_ROWS)
+        rows *= 2;
+    return rows;
+}
+
+/* audit_plan prepares the statements writing recs[0..n) on c (before the
+ * pipeline: libpq prepares nothing inside one): with retry, S_AUDIT_ADD per
+ * record; else multi-row INSERTs (chunk_rows). */
+static int audit_plan(pg_conn *c, size_t n, bool retry)
+{
+    int rc = stmt_prepare(c, S_BEGIN);
+    if (rc == RK_OK)
+        rc = stmt_prepare(c, S_COMMIT);
+    for (size_t i = 0; rc == RK_OK && i < n; i += retry ? 1 : chunk_rows(n - i))
+        rc = stmt_prepare(c, retry ? S_AUDIT_ADD
+                                   : S_AUDIT_ROWS + __builtin_ctz((unsigned)chunk_rows(n - i)));
+    return rc;
+}
+
+/* audit_rcs sets rcs[0..rows) from the result r of the statement that
+ * wrote recs[0..rows). S_AUDIT_ADD (one record) answers "1" (inserted),
+ * "2" (this jti logged with these very fields) or no row (logged with
+ * others): after a lost COMMIT (retry) "2" is ours. A multi-row INSERT
+ * returns the jti of each record it inserted; a jti twice in it was
+ * inserted with its first record. Every other record is RK_ECONFLICT. */
+static void audit_rcs(const PGresult *r, const store_audit *const *recs, size_t rows, bool retry,
+                      int *rcs)
+{
+    if (retry) {
+        char k = PQntuples(r) > 0 ? PQgetvalue(r, 0, 0)[0] : '\0';
+        rcs[0] = k == '1' || k == '2' ? RK_OK : RK_ECONFLICT;
+        return;
+    }
+    for (size_t k = 0; k < rows; k++)
+        rcs[k] = RK_ECONFLICT;
+    for (int t = 0; t < PQntuples(r); t++) {
+        const char *jti = PQgetvalue(r, t, 0);
+        for (size_t k = 0; k < rows; k++)
+            if (rcs[k] != RK_OK && strcmp(recs[k]->jti, jti) == 0) {
+                rcs[k] = RK_OK;
+                break;
+            }
+    }
+}
+
+/* audit_send_all queues BEGIN, the INSERTs of recs[0..n) (see
+ * audit_plan), COMMIT and the sync point on c's pipeline, and returns the
+ * number of INSERTs in *stmts. */
+static int audit_send_all(pg_conn *c, const store_audit *const *recs, size_t n, bool retry,
+                          size_t *stmts)
+{
+    char begin[16], commit[16];
+    snprintf(begin, sizeof begin, "rk%d", S_BEGIN);
+    snprintf(commit, sizeof commit, "rk%d", S_COMMIT);
+    int rc = PQsendQueryPrepared(c->db, begin, 0, NULL, NULL, NULL, 0) ? RK_OK : RK_EIO;
+    *stmts = 0;
+    for (size_t i = 0, rows; rc == RK_OK && i < n; i += rows, ++*stmts) {
+        rows = retry ? 1 : chunk_rows(n - i);
+        rc = audit_send(c, retry ? S_AUDIT_ADD : S_AUDIT_ROWS + __builtin_ctz((unsigned)rows),
+                        recs + i, rows);
+    }
+    if (rc == RK_OK && !PQsendQueryPrepared(c->db, commit, 0, NULL, NULL, NULL, 0))
+        rc = RK_EIO;
+    return rc == RK_OK && PQpipelineSync(c->db) ? RK_OK : RK_EIO;
 }
 
 /* audit_pipeline writes recs[0..n) on c in one transaction sent as one
@@ -955,40 +1071,41 @@ static int pipe_result(pg_conn *c, ExecStatusType *st, char *k)
 static int audit_pipeline(pg_conn *c, const store_audit *const *recs, size_t n, int *rcs,
                           bool retry)
 {
-    int rc;
-    if ((rc = stmt_prepare(c, S_BEGIN)) || (rc = stmt_prepare(c, S_COMMIT)) ||
-        (rc = stmt_prepare(c, S_AUDIT_ADD)))
+    size_t stmts;
+    int rc = audit_plan(c, n, retry);
+    if (rc)
         return rc;
-    char begin[16], commit[16];
-    snprintf(begin, sizeof begin, "rk%d", S_BEGIN);
-    snprintf(commit, sizeof commit, "rk%d", S_COMMIT);
     if (!PQenterPipelineMode(c->db))
         return conn_failed(c, NULL);
-    rc = PQsendQueryPrepared(c->db, begin, 0, NULL, NULL, NULL, 0) ? RK_OK : RK_EIO;
-    for (size_t i = 0; rc == RK_OK && i < n; i++)
-        rc = audit_send(c, recs[i]);
-    if (rc == RK_OK && !PQsendQueryPrepared(c->db, commit, 0, NULL, NULL, NULL, 0))
-        rc = RK_EIO;
-    if (rc != RK_OK || !PQpipelineSync(c->db)) {
+    if (audit_send_all(c, recs, n, retry, &stmts) != RK_OK) {
         c->lost = true; /* a half-sent pipeline: never reuse this session */
         return RK_EIO;
     }
-    /* n + 2 results (BEGIN, the INSERTs, COMMIT), then the sync point;
+    /* stmts + 2 results (BEGIN, the INSERTs, COMMIT), then the sync point;
      * after an error the rest come back PGRES_PIPELINE_ABORTED */
     ExecStatusType st;
-    char k;
+    PGresult *r;
     int first_err = RK_OK;
-    for (size_t i = 0; i < n + 2; i++) {
-        if ((rc = pipe_result(c, &st, &k)) && c->lost)
+    for (size_t j = 0, i = 0; j < stmts + 2; j++) {
+        r = NULL;
+        if ((rc = pipe_result(c, &st, &r)) && c->lost) {
+            PQclear(r);
             return rc;
+        }
         if (rc && !first_err)
             first_err = rc;
-        if (i >= 1 && i <= n && st == PGRES_TUPLES_OK)
-            rcs[i - 1] = k == '1' || (k == '2' && retry) ? RK_OK : RK_ECONFLICT;
+        size_t rows = j >= 1 && j <= stmts ? (retry ? 1 : chunk_rows(n - i)) : 0;
+        if (rows && st == PGRES_TUPLES_OK)
+            audit_rcs(r, recs + i, rows, retry, rcs + i);
         else if (st != PGRES_COMMAND_OK && !first_err)
             first_err = RK_EIO;
+        i += rows;
+        PQclear(r);
     }
-    if ((rc = pipe_result(c, &st, &k)) || st != PGRES_PIPELINE_SYNC || !PQexitPipelineMode(c->db)) {
+    r = NULL;
+    rc = pipe_result(c, &st, &r);
+    PQclear(r);
+    if (rc || st != PGRES_PIPELINE_SYNC || !PQexitPipelineMode(c->db)) {
         c->lost = true;
         return rc ? rc : RK_EIO;
     }
