@@ -212,13 +212,26 @@ static int read_participant(const json_t *v, void *out, const char **reason)
     return lk_participant_read(v, out, reason);
 }
 
+lk_outcome roomservice_read_rooms(const json_t *answer, lk_room_info **rooms, size_t *n, char *why,
+                                  size_t cap)
+{
+    return read_list(answer, "rooms", sizeof **rooms, read_room, (void **)rooms, n, why, cap);
+}
+
+lk_outcome roomservice_read_participants(const json_t *answer, lk_participant_info **ps, size_t *n,
+                                         char *why, size_t cap)
+{
+    return read_list(answer, "participants", sizeof **ps, read_participant, (void **)ps, n, why,
+                     cap);
+}
+
 lk_outcome roomservice_list_rooms(roomservice *rs, int64_t now, lk_room_info **rooms, size_t *n,
                                   char *why, size_t cap)
 {
     json_t *answer = NULL;
     lk_outcome o = call_json(rs, LK_LIST_ROOMS, now, NULL, json_object(), &answer, why, cap);
     if (o == LK_OK)
-        o = read_list(answer, "rooms", sizeof **rooms, read_room, (void **)rooms, n, why, cap);
+        o = roomservice_read_rooms(answer, rooms, n, why, cap);
     json_decref(answer);
     return o;
 }
@@ -230,8 +243,7 @@ lk_outcome roomservice_list_participants(roomservice *rs, int64_t now, const cha
     lk_outcome o = call_json(rs, LK_LIST_PARTICIPANTS, now, room, json_pack("{s:s}", "room", room),
                              &answer, why, cap);
     if (o == LK_OK)
-        o = read_list(answer, "participants", sizeof **ps, read_participant, (void **)ps, n, why,
-                      cap);
+        o = roomservice_read_participants(answer, ps, n, why, cap);
     json_decref(answer);
     return o;
 }

@@ -80,6 +80,19 @@ lk_outcome roomservice_list_participants(roomservice *rs, int64_t now, const cha
                                          lk_participant_info **ps, size_t *n, char *why,
                                          size_t why_cap);
 
+/* roomservice_read_rooms reads a ListRooms answer (the parsed JSON object,
+ * borrowed) as roomservice_list_rooms does: its "rooms" (absent = none, at
+ * most ROOMSERVICE_MAX_LIST), each with lk_room_read. On LK_OK *rooms is a
+ * malloc'd array of *n (the caller frees it with free); a malformed answer
+ * is LK_UNAVAILABLE with why naming the first bad entry. */
+lk_outcome roomservice_read_rooms(const json_t *answer, lk_room_info **rooms, size_t *n, char *why,
+                                  size_t why_cap);
+
+/* roomservice_read_participants reads a ListParticipants answer the same
+ * way: its "participants", each with lk_participant_read. */
+lk_outcome roomservice_read_participants(const json_t *answer, lk_participant_info **ps, size_t *n,
+                                         char *why, size_t why_cap);
+
 /* roomservice_remove_participant removes identity from room; revoke_ts > 0
  * is sent as revoke_token_ts (tokens issued before it stop working where the
  * server honours it). */

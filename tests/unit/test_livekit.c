@@ -166,6 +166,42 @@ static void test_names(void)
     json_decref(s);
 }
 
+/* The Twirp answer readers, on answers shaped as livekit-server's (camelCase
+ * and proto names, int64 as strings, enums as names or numbers). */
+static void test_answers(void)
+{
+    char why[128];
+    json_error_t e;
+    json_t *a =
+        json_loads("{\"rooms\":[{\"name\":\"blue\",\"sid\":\"RM_1\",\"numParticipants\":2,"
+                   "\"creationTime\":\"1767000000\"},{\"name\":\"red\",\"max_participants\":5}],"
+                   "\"participants\":[{\"sid\":\"PA_1\",\"identity\":\"alice\",\"kind\":4}]}",
+                   0, &e);
+    lk_room_info *rooms = NULL;
+    size_t n = 0;
+    CHECK(roomservice_read_rooms(a, &rooms, &n, why, sizeof why) == LK_OK && n == 2);
+    CHECK_STR(rooms[0].name, "blue");
+    CHECK(rooms[0].num_participants == 2 && rooms[0].creation_time == 1767000000);
+    CHECK(rooms[1].max_participants == 5);
+    free(rooms);
+    lk_participant_info *ps = NULL;
+    CHECK(roomservice_read_participants(a, &ps, &n, why, sizeof why) == LK_OK && n == 1);
+    CHECK_STR(ps[0].identity, "alice");
+    CHECK_STR(ps[0].kind, "agent");
+    free(ps);
+    json_decref(a);
+    a = json_loads("{}", 0, &e); /* an empty list is left out */
+    CHECK(roomservice_read_rooms(a, &rooms, &n, why, sizeof why) == LK_OK && n == 0);
+    free(rooms);
+    json_decref(a);
+    a = json_loads("{\"rooms\":[{\"name\":\"ok\"},{\"sid\":\"RM_2\"}],\"participants\":{}}", 0, &e);
+    CHECK(roomservice_read_rooms(a, &rooms, &n, why, sizeof why) == LK_UNAVAILABLE);
+    CHECK_STR(why, "rooms[1]: room.name");
+    CHECK(roomservice_read_participants(a, &ps, &n, why, sizeof why) == LK_UNAVAILABLE);
+    CHECK_STR(why, "participants is not an array");
+    json_decref(a);
+}
+
 /* A worker against a port nobody listens on: each job is tried
  * max_attempts times, then reported unavailable; submit never waits. */
 typedef struct seen {
@@ -233,5 +269,6 @@ int main(void)
     test_parse();
     test_content_type();
     test_names();
+    test_answers();
     return check_summary();
 }
