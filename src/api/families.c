@@ -1,11 +1,14 @@
-/* families.c - the table of route families, `families:` (which are
- * served), and the families' config sections handed to config_load. Adding
+/* families.c - the table of route families, which are served (`families:`,
+ * ROOMKEY_FAMILIES, and each family's `missing` hook for the ones neither
+ * names), and the families' config sections handed to config_load. Adding
  * a family: its own file (a `const family`, with its config section), one
  * line here, its docs and its tests. */
 #include "families.h"
 #include "../config/section.h"
 #include "../util/err.h"
+#include "../util/log.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const family *const FAMILIES[] = {
@@ -17,21 +20,21 @@ static const family *const FAMILIES[] = {
 
 _Static_assert(N_FAMILIES <= MAX_FAMILIES, "too many families for the config's sections");
 
-/* ---- `families:` (which are served) and the families' own sections ----- */
+/* ---- `families:`, ROOMKEY_FAMILIES and the families' own sections ------- */
 
-/* Which families are served (`families:`), by position in FAMILIES. */
+/* How a family was switched: not at all (then it is on when configured),
+ * on or off. */
+enum { SWITCH_UNSET, SWITCH_ON, SWITCH_OFF };
+
+/* Which families are served, by position in FAMILIES: `families:` or
+ * ROOMKEY_FAMILIES (which replaces it) set `how`; validate resolves `on`. */
 typedef struct family_switches {
+    unsigned char how[MAX_FAMILIES];
+    bool from_env; /* ROOMKEY_FAMILIES set `how` */
     bool on[MAX_FAMILIES];
 } family_switches;
 
 extern const config_section families_section;
-
-static void switches_defaults(config *cfg)
-{
-    family_switches *sw = config_ext_mut(cfg, &families_section);
-    for (size_t i = 0; i < N_FAMILIES; i++)
-        sw->on[i] = true;
-}
 
 /* switches_parse reads `families:`, a mapping of family name to bool. */
 static int switches_parse(config_loader *ld, const ynode *n)
@@ -43,17 +46,77 @@ static int switches_parse(config_loader *ld, const ynode *n)
     for (size_t i = 0; i < N_FAMILIES; i++)
         names[i] = FAMILIES[i]->name;
     int rc = yaml_map_fields(&ld->y, n, "families", names, N_FAMILIES, v);
-    for (size_t i = 0; rc == RK_OK && i < N_FAMILIES; i++)
-        if (v[i])
-            rc = yaml_get_bool(&ld->y, v[i], yaml_sub(p, "families", names[i]), &sw->on[i]);
+    for (size_t i = 0; rc == RK_OK && i < N_FAMILIES; i++) {
+        bool on = false;
+        if (v[i] &&
+            (rc = yaml_get_bool(&ld->y, v[i], yaml_sub(p, "families", names[i]), &on)) == RK_OK)
+            sw->how[i] = on ? SWITCH_ON : SWITCH_OFF;
+    }
     return rc;
+}
+
+/* env_add switches on the family named item[0..len) (ROOMKEY_FAMILIES). */
+static int env_add(config_loader *ld, const char *where, const char *item, size_t len)
+{
+    family_switches *sw = config_ext_mut(ld->cfg, &families_section);
+    for (size_t i = 0; i < N_FAMILIES; i++)
+        if (strlen(FAMILIES[i]->name) == len && memcmp(FAMILIES[i]->name, item, len) == 0) {
+            sw->how[i] = SWITCH_ON;
+            return RK_OK;
+        }
+    char known[160] = "";
+    for (size_t i = 0; i < N_FAMILIES; i++)
+        snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "",
+                 FAMILIES[i]->name);
+    return yaml_fail(&ld->y, RK_EINVAL, "%s: no route family named \"%.*s\" (known: %s)", where,
+                     (int)(len > 64 ? 64 : len), item, known);
+}
+
+/* switches_env applies ROOMKEY_FAMILIES: exactly the families it names are
+ * served, whatever `families:` says. */
+static int switches_env(config_loader *ld)
+{
+    if (!config_env("ROOMKEY_FAMILIES"))
+        return RK_OK;
+    family_switches *sw = config_ext_mut(ld->cfg, &families_section);
+    for (size_t i = 0; i < N_FAMILIES; i++)
+        sw->how[i] = SWITCH_OFF;
+    sw->from_env = true;
+    return config_env_list(ld, "ROOMKEY_FAMILIES", env_add);
+}
+
+/* switches_validate resolves which families are served: a family switched
+ * on must be configured (its `missing` hook says what it lacks); one not
+ * switched is served when it is configured. */
+static int switches_validate(config_loader *ld)
+{
+    family_switches *sw = config_ext_mut(ld->cfg, &families_section);
+    for (size_t i = 0; i < N_FAMILIES; i++) {
+        const family *f = FAMILIES[i];
+        const char *missing = f->missing ? f->missing(ld->cfg) : NULL;
+        if (sw->how[i] == SWITCH_ON && missing && sw->from_env)
+            return yaml_fail(&ld->y, RK_EINVAL,
+                             "env: ROOMKEY_FAMILIES names %s, but the %s family is not "
+                             "configured: set %s",
+                             f->name, f->name, missing);
+        if (sw->how[i] == SWITCH_ON && missing)
+            return yaml_fail(&ld->y, RK_EINVAL,
+                             "config: families.%s is true, but the %s family is not configured: "
+                             "set %s",
+                             f->name, f->name, missing);
+        sw->on[i] = sw->how[i] == SWITCH_ON || (sw->how[i] == SWITCH_UNSET && !missing);
+    }
+    return RK_OK;
 }
 
 const config_section families_section = {.key = "families",
                                          .size = sizeof(family_switches),
-                                         .defaults = switches_defaults,
-                                         .parse = switches_parse};
+                                         .parse = switches_parse,
+                                         .env = switches_env,
+                                         .validate = switches_validate};
 
+/* The families' sections, then `families:` last: its validate asks each
+ * family whether it is configured, once every family section has run. */
 size_t config_family_section_count(void)
 {
     size_t n = 1;
@@ -64,12 +127,10 @@ size_t config_family_section_count(void)
 
 const config_section *config_family_section(size_t i)
 {
-    if (i == 0)
-        return &families_section;
     for (size_t k = 0; k < N_FAMILIES; k++)
-        if (FAMILIES[k]->section && --i == 0)
+        if (FAMILIES[k]->section && i-- == 0)
             return FAMILIES[k]->section;
-    return NULL;
+    return i == 0 ? &families_section : NULL;
 }
 
 size_t families_count(void)
@@ -93,8 +154,32 @@ bool families_on(const config *cfg, const family *f)
 
 bool families_same_switches(const config *a, const config *b)
 {
-    return memcmp(config_ext(a, &families_section), config_ext(b, &families_section),
-                  sizeof(family_switches)) == 0;
+    const family_switches *x = config_ext(a, &families_section);
+    const family_switches *y = config_ext(b, &families_section);
+    return memcmp(x->on, y->on, sizeof x->on) == 0;
+}
+
+size_t families_names(const config *cfg, bool on, char *buf, size_t cap)
+{
+    size_t n = 0, len = 0;
+    if (cap)
+        buf[0] = '\0';
+    for (size_t i = 0; i < N_FAMILIES && cap; i++) {
+        const family *f = FAMILIES[i];
+        if (families_on(cfg, f) != on)
+            continue;
+        const char *missing = on || !f->missing ? NULL : f->missing(cfg);
+        int w = snprintf(buf + len, cap - len, "%s%s%s%s%s", n ? ", " : "", f->name,
+                         missing ? " (not configured: set " : "", missing ? missing : "",
+                         missing ? ")" : "");
+        if (w < 0 || (size_t)w >= cap - len) {
+            buf[len] = '\0'; /* cut short after the last name that fit */
+            break;
+        }
+        len += (size_t)w;
+        n++;
+    }
+    return n;
 }
 
 /* add_routes adds f's routes to srv with ctx api. */
@@ -118,6 +203,10 @@ static int add_routes(const family *f, http_server *srv, api_ctx *api)
 
 int families_register(const config *cfg, http_server *srv, api_ctx *api)
 {
+    char on[FAMILIES_NAMES_CAP], off[FAMILIES_NAMES_CAP];
+    families_names(cfg, true, on, sizeof on);
+    families_names(cfg, false, off, sizeof off);
+    log_event("info", "families", "served", on, "off", off, NULL);
     for (size_t i = 0; i < N_FAMILIES; i++) {
         const family *f = FAMILIES[i];
         if (!families_on(cfg, f))

@@ -1,5 +1,6 @@
 /* families.h - the table of route families (family.h): which exist, which
- * the configuration switches on, and the room rules they define. */
+ * are served (`families:`, ROOMKEY_FAMILIES, and whether each is
+ * configured), and the room rules they define. */
 #ifndef RK_API_FAMILIES_H
 #define RK_API_FAMILIES_H
 
@@ -24,8 +25,17 @@ __attribute__((warn_unused_result)) int families_register(const config *cfg, htt
 size_t families_count(void);
 const family *families_at(size_t i);
 
-/* families_on reports whether cfg serves family f (`families:`). */
+/* families_on reports whether cfg serves family f: as `families:` or
+ * ROOMKEY_FAMILIES switch it, and when neither does, whether it is
+ * configured (family.missing). */
 __attribute__((warn_unused_result)) bool families_on(const config *cfg, const family *f);
+
+/* families_names writes the names of the families cfg serves (on) or
+ * does not serve (!on) into buf[0..cap), ", "-separated; one not served
+ * for want of configuration says what it needs. Returns how many were
+ * written (a list cut short at cap stops at the last name that fit). */
+#define FAMILIES_NAMES_CAP 512
+size_t families_names(const config *cfg, bool on, char *buf, size_t cap);
 
 /* families_same_switches reports whether a and b serve the same families. */
 __attribute__((warn_unused_result)) bool families_same_switches(const config *a, const config *b);

@@ -14,9 +14,10 @@
  *  - how a minted token renders (render), and how errors render (error);
  *  - a table from each policy verdict and pipeline outcome to its status
  *    and message (answers; see there for what applies without an entry);
- *  - optional hooks: setup at registration, and the room rules it defines
+ *  - optional hooks: setup at registration, the room rules it defines
  *    (rules: e.g. supabase's room types), which policy then applies to
- *    every route that reaches those rooms.
+ *    every route that reaches those rooms, and what it needs configured
+ *    before it is served (missing).
  * The table of families is families.c. */
 #ifndef RK_API_FAMILY_H
 #define RK_API_FAMILY_H
@@ -130,6 +131,12 @@ typedef struct family {
     /* rules adds the room rules the family's configuration defines to out
      * (strings borrowed from cfg); NULL = none. why explains a failure. */
     int (*rules)(const config *cfg, policy_rules *out, char *why, size_t cap);
+    /* missing says what the family still needs in cfg before it can serve
+     * its contract (static text naming the settings, e.g.
+     * "supabase.room_types"), or NULL when cfg configures it. A family
+     * that is not configured is off unless switched on, and switching it on
+     * is refused (families.c). NULL hook = the core config is enough. */
+    const char *(*missing)(const config *cfg);
 } family;
 
 /* family_fail renders status + message in c's family shape (for read). */

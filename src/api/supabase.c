@@ -313,4 +313,5 @@ const family family_supabase = {
     .refused = {.status = 403, .message = "Not allowed to join this room"},
     .setup = ensure_rooms,
     .rules = rules,
+    .missing = supabase_missing,
 };

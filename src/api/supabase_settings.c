@@ -4,23 +4,12 @@
 #include "../store/store.h"
 #include "../util/err.h"
 
-#include <stdio.h>
 #include <string.h>
 
-/* supabase_defaults sets the room types of seed 002: audition ->
- * audition-room, main_show -> main-show, no role mapping, no seats. */
-static void supabase_defaults(config *cfg)
+const char *supabase_missing(const config *cfg)
 {
-    supabase_settings *sb = config_ext_mut(cfg, &supabase_section);
-    static const char *const types[][2] = {{"audition", "audition-room"},
-                                           {"main_show", "main-show"}};
-    memset(sb, 0, sizeof *sb);
-    for (size_t i = 0; i < 2; i++) {
-        supabase_room_type *t = &sb->room_types[sb->n_room_types++];
-        snprintf(t->type, sizeof t->type, "%s", types[i][0]);
-        snprintf(t->room, sizeof t->room, "%s", types[i][1]);
-        snprintf(t->seat_role, sizeof t->seat_role, "judge");
-    }
+    const supabase_settings *sb = config_ext(cfg, &supabase_section);
+    return sb->n_room_types ? NULL : "supabase.room_types (the room types it serves)";
 }
 
 /* role_ref reads a string that must name a configured role into dst[65]. */
@@ -58,7 +47,8 @@ static int parse_role_map(config_loader *ld, const ynode *n, const char *path,
 }
 
 /* parse_supabase reads `supabase:` (after roles:, whose names it checks):
- * room_types, when given, replaces the default room types entirely. */
+ * without room_types there are no room types (the family is not
+ * configured, see supabase_missing). */
 static int parse_supabase(config_loader *ld, const ynode *n)
 {
     enum { TYPES, ANON, NF };
@@ -119,7 +109,5 @@ static int parse_supabase(config_loader *ld, const ynode *n)
     return RK_OK;
 }
 
-const config_section supabase_section = {.key = "supabase",
-                                         .size = sizeof(supabase_settings),
-                                         .defaults = supabase_defaults,
-                                         .parse = parse_supabase};
+const config_section supabase_section = {
+    .key = "supabase", .size = sizeof(supabase_settings), .parse = parse_supabase};

@@ -30,7 +30,7 @@ typedef struct supabase_room_type {
 } supabase_room_type;
 
 typedef struct supabase_settings {
-    supabase_room_type room_types[SUPABASE_MAX_ROOM_TYPES]; /* default: audition, main_show */
+    supabase_room_type room_types[SUPABASE_MAX_ROOM_TYPES]; /* none by default */
     size_t n_room_types;
     bool allow_anonymous; /* accept Supabase anonymous sign-ins (is_anonymous); default false */
 } supabase_settings;
@@ -40,5 +40,10 @@ struct config_section;
 /* The `supabase:` section (config.c runs it through families.c);
  * config_ext(cfg, &supabase_section) gives the settings. */
 extern const struct config_section supabase_section;
+
+/* supabase_missing is the family's `missing` hook (family.h): without room
+ * types it serves nothing, so it names supabase.room_types; NULL once
+ * cfg has some. */
+const char *supabase_missing(const config *cfg);
 
 #endif

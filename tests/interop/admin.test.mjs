@@ -538,7 +538,7 @@ describe('status', () => {
     assert.deepEqual(r.json.checks, { keys: 'ok', store: 'ok', jwks: 'ok' });
     assert.equal(r.json.status, 'ready');
     assert.deepEqual(r.json.livekit, { url: 'wss://lk.ops.test', key_ids: [LK_KEY], signing_key_id: LK_KEY });
-    assert.deepEqual(r.json.families, { livekit: true, voice_agent: true, supabase: true, meetings: true, token_source: true });
+    assert.deepEqual(r.json.families, { livekit: true, voice_agent: true, supabase: false, meetings: true, token_source: true }, 'supabase: no room types configured');
     assert.deepEqual(r.json.roles, ['member', 'listener', 'moderator', 'speaker']);
     assert.equal(r.json.console, false);
     assert.ok(Math.abs(r.json.time - Date.now() / 1000) < 600, String(r.json.time));

@@ -13,9 +13,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 
-import { mintAs, opsEnv, opsServer, scrape, waitLog } from './ops-lib.mjs';
+import { ADMIN_KEY, mintAs, opsEnv, opsServer, scrape, session, waitLog } from './ops-lib.mjs';
 import { SPEC, checkResponse } from './openapi-lib.mjs';
-import { BIN, cleanEnv, request, roomCreate, showRes, showRun, startServer, stopChecked, tempDir } from './service-lib.mjs';
+import { BIN, cleanEnv, cliOk, request, roomCreate, showRes, showRun, startServer, stopChecked, tempDir } from './service-lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const VERSION = fs.readFileSync(path.resolve(here, '../../VERSION'), 'utf8').trim();
@@ -193,6 +193,78 @@ describe('a database in a folder that is not there', () => {
       assert.equal(fs.existsSync(path.join(dir, 'missing')), false, 'nothing is created');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('route families an env-only set-up serves', () => {
+  const admin = (srv, p) => request(srv, 'GET', p, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+  /** Every family's token route, with a body that reaches the family. */
+  const TOKEN_ROUTES = {
+    livekit: ['POST', '/api/livekit/token', { roomId: 'general' }],
+    voice_agent: ['POST', '/api/token', { roomName: 'general', participantIdentity: 'user-42' }],
+    token_source: ['POST', '/api/livekit/token-source', { room_name: 'general', participant_identity: 'user-42' }],
+    supabase: ['POST', '/functions/v1/livekit-token', { roomType: 'audition' }],
+    meetings: ['GET', '/api/v1/meeting/token/m1', undefined],
+  };
+  /** Which families srv (its database db) answers on: anything but 404 from
+   * its token route, with the room and meeting asked for in the store. */
+  async function answering(srv, db) {
+    roomCreate(db, 'general', { mode: 'authenticated' });
+    cliOk(db, ['meeting', 'create', 'm1', '--creator', 'user-42', '--heading', 'Stand-up']);
+    const jwt = await session('user-42');
+    const out = {};
+    for (const [name, [method, p, body]] of Object.entries(TOKEN_ROUTES)) {
+      const r = await request(srv, method, p, { body, headers: { authorization: `Bearer ${jwt}` } });
+      out[name] = r.status !== 404;
+    }
+    return out;
+  }
+
+  test('by default: every family but supabase (no room types); no supabase room is created', async () => {
+    const X = await opsServer();
+    try {
+      assert.deepEqual(await answering(X.srv, X.db), { livekit: true, voice_agent: true, token_source: true, supabase: false, meetings: true });
+      const r = await mintAs(X.srv, 'user-42', 'general');
+      assert.equal(r.status, 200, showRes(r));
+      assert.equal((await admin(X.srv, '/admin/v1/status')).json.families.supabase, false);
+      const rooms = await admin(X.srv, '/admin/v1/rooms');
+      assert.deepEqual(rooms.json.rooms.map((x) => x.name), ['general', 'meeting-m1'], 'no audition-room, no main-show');
+    } finally { await stopChecked(X.srv); X.tmp.cleanup(); }
+  });
+
+  test('ROOMKEY_FAMILIES=livekit,voice_agent serves exactly those; the others answer 404', async () => {
+    const X = await opsServer({ env: { ROOMKEY_FAMILIES: 'livekit,voice_agent' } });
+    try {
+      assert.deepEqual(await answering(X.srv, X.db), { livekit: true, voice_agent: true, token_source: false, supabase: false, meetings: false });
+      const line = await waitLog(X.srv, 'families');
+      assert.deepEqual([line.served, line.off], ['livekit, voice_agent',
+        'token_source, supabase (not configured: set supabase.room_types (the room types it serves)), meetings']);
+    } finally { await stopChecked(X.srv); X.tmp.cleanup(); }
+  });
+
+  test('ROOMKEY_FAMILIES replaces `families:`, and supabase is served once it has room types', async () => {
+    const yaml = { families: { livekit: false }, supabase: { room_types: { audition: { room: 'audition-room' } } } };
+    const X = await opsServer({ yaml, env: { ROOMKEY_FAMILIES: 'livekit, supabase' } });
+    try {
+      assert.deepEqual(await answering(X.srv, X.db), { livekit: true, voice_agent: false, token_source: false, supabase: true, meetings: false });
+    } finally { await stopChecked(X.srv); X.tmp.cleanup(); }
+  });
+
+  test('an unknown family, or supabase without room types, is refused at start naming the variable', async () => {
+    for (const [value, re] of [
+      ['livekit,zoom', /env: ROOMKEY_FAMILIES: no route family named "zoom" \(known: livekit, voice_agent, token_source, supabase, meetings\)/],
+      ['supabase', /env: ROOMKEY_FAMILIES names supabase, but the supabase family is not configured: set supabase\.room_types/],
+    ]) {
+      const T = tempDir();
+      try {
+        const r = await runAsync(['serve'], opsEnv(path.join(T.dir, 'rk.db'), { ROOMKEY_FAMILIES: value }));
+        assert.equal(r.status, 1, showRun(r));
+        assert.match(r.stderr, re, showRun(r));
+        const c = await runAsync(['check-config'], { ROOMKEY_FAMILIES: value });
+        assert.equal(c.status, 1, showRun(c));
+        assert.match(c.stderr, re, showRun(c));
+      } finally { T.cleanup(); }
     }
   });
 });

@@ -18,6 +18,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { assertBody, assertShape, verifyToken } from './seed-checks-lib.mjs';
 import { run } from './lib.mjs';
+import { logLines } from './ops-lib.mjs';
 import {
   BIN,
   auditList,
@@ -487,13 +488,16 @@ describe('supabase family (seed 002)', () => {
 
 describe('supabase family: configuration', () => {
   const M = {};
+  // Room types without a role mapping: the session role is used as it is.
+  const PLAIN_TYPES = { audition: { room: 'audition-room' }, main_show: { room: 'main-show' } };
   before(() => { M.tmp = tempDir(); });
   after(() => M.tmp?.cleanup());
 
   async function serve(extra, env = {}) {
     const db = path.join(M.tmp.dir, `rk-${rand(4)}.db`);
     const cfg = { database: db, server: { listen: '127.0.0.1:0' }, cors: CORS_CONFIG,
-      issuers: [{ name: 'legacy', algorithms: ['HS256'], secret: PROJECT_SECRET, role_claim: 'app_metadata.role' }], ...extra };
+      issuers: [{ name: 'legacy', algorithms: ['HS256'], secret: PROJECT_SECRET, role_claim: 'app_metadata.role' }],
+      supabase: { room_types: PLAIN_TYPES }, ...extra };
     const p = path.join(M.tmp.dir, `c-${rand(4)}.yaml`);
     fs.writeFileSync(p, toYaml(cfg));
     return startServer({ configPath: p, env });
@@ -517,7 +521,7 @@ describe('supabase family: configuration', () => {
     } finally { await stopChecked(srv); }
   });
 
-  test('defaults (no supabase: section): audition and main_show, the session role used as it is', async () => {
+  test('room types without roles: the session role used as it is', async () => {
     const srv = await serve({ roles: { judge: { can_publish: true, can_subscribe: true, can_publish_data: true } } },
       { LIVEKIT_API_KEY: LK_KEY, LIVEKIT_API_SECRET: LK_SECRET, LIVEKIT_URL: LK_URL });
     try {
@@ -532,7 +536,7 @@ describe('supabase family: configuration', () => {
   });
 
   test('allow_anonymous: true lets anonymous sign-ins in', async () => {
-    const srv = await serve({ roles: { audience: { can_subscribe: true } }, supabase: { allow_anonymous: true } },
+    const srv = await serve({ roles: { audience: { can_subscribe: true } }, supabase: { allow_anonymous: true, room_types: PLAIN_TYPES } },
       { LIVEKIT_API_KEY: LK_KEY, LIVEKIT_API_SECRET: LK_SECRET, LIVEKIT_URL: LK_URL });
     try {
       const t = nowSec();
@@ -550,6 +554,30 @@ describe('supabase family: configuration', () => {
       const r = await request(srv, 'POST', TOKEN, { body: { roomType: 'audition' }, headers: bearer(await jwt('judge')) });
       assert.equal(r.status, 404, showRes(r));
     } finally { await stopChecked(srv); }
+  });
+
+  test('no room types: the family is off (404) and no room is created for it; switching it on is refused', async () => {
+    const env = { LIVEKIT_API_KEY: LK_KEY, LIVEKIT_API_SECRET: LK_SECRET, LIVEKIT_URL: LK_URL };
+    const db = path.join(M.tmp.dir, `rk-${rand(4)}.db`);
+    for (const supabase of [undefined, { allow_anonymous: true }]) {
+      const srv = await serve({ database: db, roles: { judge: { can_publish: true } }, supabase }, env);
+      try {
+        const started = logLines(srv).find((l) => l.event === 'families');
+        assert.deepEqual([started?.served, started?.off], ['livekit, voice_agent, token_source, meetings',
+          'supabase (not configured: set supabase.room_types (the room types it serves))']);
+        for (const p of [TOKEN, RELEASE]) {
+          const r = await request(srv, 'POST', p, { body: { roomType: 'audition' }, headers: bearer(await jwt('judge')) });
+          assert.equal(r.status, 404, showRes(r));
+        }
+      } finally { await stopChecked(srv); }
+    }
+    assert.equal(cli(db, ['room', 'show', 'audition-room']).status, 1, 'no audition-room in the store');
+    assert.equal(cli(db, ['room', 'show', 'main-show']).status, 1, 'no main-show in the store');
+    const p = path.join(M.tmp.dir, `on-${rand(4)}.yaml`);
+    fs.writeFileSync(p, toYaml({ families: { supabase: true } }));
+    const r = run(['check-config', '--config', p]);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /families\.supabase is true, but the supabase family is not configured: set supabase\.room_types/);
   });
 
   test('check-config refuses bad supabase: settings, naming the key', () => {

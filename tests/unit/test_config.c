@@ -44,6 +44,7 @@ static const char *const ENV_VARS[] = {
     "LIVEKIT_HOST",
     "LIVEKIT_DEFAULT_TOKEN_TTL",
     "ROOMKEY_AUDIT_RETAIN_DAYS",
+    "ROOMKEY_FAMILIES",
     "RK_TEST_SECRET",
     "RK_TEST_KEY",
 };
@@ -135,8 +136,9 @@ static void test_defaults(void)
     CHECK(c->max_connections == 1024);
     CHECK(c->conn_timeout_s == 10);
     CHECK(!c->dev_mode);
+    /* every family but supabase, which is off until its room types are set */
     for (size_t f = 0; f < sizeof ALL_FAMILIES / sizeof ALL_FAMILIES[0]; f++)
-        CHECK(families_on(c, ALL_FAMILIES[f]));
+        CHECK(families_on(c, ALL_FAMILIES[f]) == (ALL_FAMILIES[f] != &family_supabase));
     CHECK(c->keys != NULL && keyring_count(c->keys) == 0);
     CHECK_STR(c->livekit_url, "");
     CHECK(c->default_ttl == 3600);
@@ -412,8 +414,10 @@ static void test_validation(void)
     REFUSED("families: { livekit: maybe }\n", "families.livekit");
     REFUSED("families: { zoom: false }\n", "unknown key \"families.zoom\"");
     config *c = NULL;
-    CHECK(load("families: { livekit: false, meetings: false }\n", &c) == RK_OK && c &&
-          !families_on(c, &family_livekit) && !families_on(c, &family_meetings) &&
+    CHECK(load("families: { livekit: false, meetings: false }\n"
+               "supabase: { room_types: { a: { room: r } } }\n",
+               &c) == RK_OK &&
+          c && !families_on(c, &family_livekit) && !families_on(c, &family_meetings) &&
           families_on(c, &family_supabase) && families_on(c, &family_voice_agent) &&
           families_on(c, &family_token_source));
     config_free(c);
@@ -713,6 +717,54 @@ static void test_family_options(void)
     REFUSED(yaml, "more than 64 entries");
 }
 
+/* Which families are served: the configured ones unless `families:`
+ * says otherwise; ROOMKEY_FAMILIES names exactly those served; switching
+ * on a family that is not configured is refused with what it lacks. */
+static void test_family_switches(void)
+{
+    clear_env();
+    config *c = NULL;
+    const char *types = "supabase: { room_types: { audition: { room: audition-room } } }\n";
+    CHECK(load(types, &c) == RK_OK && c && families_on(c, &family_supabase));
+    char on[FAMILIES_NAMES_CAP], off[FAMILIES_NAMES_CAP];
+    CHECK(c && families_names(c, true, on, sizeof on) == 5 &&
+          families_names(c, false, off, 8) == 0);
+    CHECK_STR(on, "livekit, voice_agent, token_source, supabase, meetings");
+    config_free(c);
+    CHECK(load("supabase: { allow_anonymous: true }\n", &c) == RK_OK && c &&
+          !families_on(c, &family_supabase));
+    CHECK(c && families_names(c, false, off, sizeof off) == 1);
+    CHECK_STR(off, "supabase (not configured: set supabase.room_types (the room types it serves))");
+    CHECK(c && families_names(c, false, off, 12) == 0); /* cut short: nothing half-written */
+    CHECK_STR(off, "");
+    config_free(c);
+    REFUSED("families: { supabase: true }\n",
+            "config: families.supabase is true, but the supabase family is not configured: set "
+            "supabase.room_types");
+    CHECK(load("families: { supabase: false }\n", &c) == RK_OK && c &&
+          !families_on(c, &family_supabase) && families_on(c, &family_livekit));
+    config_free(c);
+    /* ROOMKEY_FAMILIES replaces `families:` and the defaults */
+    setenv("ROOMKEY_FAMILIES", "livekit, voice_agent", 1);
+    CHECK(load("families: { token_source: true, livekit: false }\n", &c) == RK_OK && c);
+    for (size_t f = 0; c && f < sizeof ALL_FAMILIES / sizeof ALL_FAMILIES[0]; f++)
+        CHECK(families_on(c, ALL_FAMILIES[f]) ==
+              (ALL_FAMILIES[f] == &family_livekit || ALL_FAMILIES[f] == &family_voice_agent));
+    config_free(c);
+    CHECK(load(types, &c) == RK_OK && c && !families_on(c, &family_supabase));
+    config_free(c);
+    setenv("ROOMKEY_FAMILIES", "meetings,supabase", 1);
+    CHECK(load(types, &c) == RK_OK && c && families_on(c, &family_supabase) &&
+          families_on(c, &family_meetings) && !families_on(c, &family_livekit));
+    config_free(c);
+    ENV_REFUSED("env: ROOMKEY_FAMILIES names supabase, but the supabase family is not "
+                "configured: set supabase.room_types");
+    setenv("ROOMKEY_FAMILIES", "livekit,zoom", 1);
+    ENV_REFUSED("env: ROOMKEY_FAMILIES: no route family named \"zoom\" (known: livekit, "
+                "voice_agent, token_source, supabase, meetings)");
+    clear_env();
+}
+
 /* audit.retain_days: 0 (keep every record) by default, 0..36500 from the
  * YAML, ROOMKEY_AUDIT_RETAIN_DAYS over it; anything else refused by name. */
 static void test_audit_retention(void)
@@ -818,6 +870,7 @@ int main(void)
     test_roles_and_members();
     test_secrets();
     test_family_options();
+    test_family_switches();
     test_audit_retention();
     test_subject_prefix();
     clear_env();
