@@ -683,7 +683,7 @@ static int members_list(void *ctx, const http_req *req, http_resp *resp)
  * subject's participants there are kicked (live.h). */
 static void member_gone(const api_ctx *api, const char *room, const char *subject)
 {
-    int rc = live_member_removed(api->st, room, subject, api->cfg->max_ttl, clock_now());
+    int rc = live_member_removed(api->st, room, subject, clock_now());
     if (rc == RK_OK)
         live_wake(api->live);
     else
@@ -704,6 +704,10 @@ static int member_put(const api_ctx *api, const store_room *r, const char *subje
         return RK_OK;
     if (!m.role[0])
         return errorf(resp, 400, "role is required (room \"%s\" has no default role)", r->name);
+    /* The role it changes from decides whether the live participants get
+     * an UpdateParticipant: read it from the store, not from a lookup the
+     * cache may hold from before a change made by another process. */
+    store_notify_changed(api->st);
     bool existed = store_member_get(api->st, m.room, m.subject, &old) == RK_OK;
     int rc = store_member_set(api->st, &m);
     if (rc == RK_ENOTFOUND)
@@ -713,8 +717,8 @@ static int member_put(const api_ctx *api, const store_room *r, const char *subje
     if (store_member_get(api->st, m.room, m.subject, &m) != RK_OK)
         return store_error(resp, RK_EIO);
     if (existed && strcmp(old.role, m.role) != 0 &&
-        live_member_role_changed(api->st, m.room, m.subject, m.role, api->cfg->max_ttl,
-                                 clock_now()) == RK_OK)
+        live_member_role_changed(api->st, m.room, m.subject, old.role, m.role, clock_now()) ==
+            RK_OK)
         live_wake(api->live);
     rows out = {&m, 1, 0, 0};
     return respond(resp, existed ? 200 : 201, body_member, &out);

@@ -2,6 +2,7 @@
  * rooms through the RoomService worker, bans in memory. */
 #include "live.h"
 #include "../livekit/worker.h"
+#include "../token/minter.h"
 #include "../util/clock.h"
 #include "../util/err.h"
 #include "../util/log.h"
@@ -17,6 +18,8 @@
 #define LIVE_KEEP        86400 /* event ids and left presence rows are kept a day */
 #define LIVE_KICK_SETTLE                                                                           \
     10 /* seconds a carried-out kick has to land before a reconciliation repeats it */
+#define LIVE_CLOCK_SKEW                                                                            \
+    5 /* seconds LiveKit's clock (joinedAt) may differ from RoomKey's (issued_at) */
 
 /* Webhook events by name, for metrics (a bounded label set). */
 enum { EV_ROOM_STARTED, EV_ROOM_FINISHED, EV_JOINED, EV_LEFT, EV_ABORTED, EV_OTHER, EV_COUNT };
@@ -44,11 +47,12 @@ typedef struct ban {
 struct live {
     store *st;
     keyring *kr;
-    lk_worker *w; /* NULL without a LiveKit host */
-    config_live cfg;
-    int64_t max_ttl;
-    config_role roles[CONFIG_MAX_ROLES];
-    size_t n_roles;
+    lk_worker *w;                                              /* NULL without a LiveKit host */
+    char webhook_path[sizeof((config_live *)0)->webhook_path]; /* fixed at start */
+    config_live cfg;                                           /* under mu (reloaded) */
+    int64_t kick_window;                                       /* under mu */
+    config_role roles[CONFIG_MAX_ROLES];                       /* under mu */
+    size_t n_roles;                                            /* under mu */
     pthread_t poller;
     bool poller_running;
     pthread_mutex_t mu;
@@ -86,17 +90,18 @@ static int reason_index(const char *reason)
 
 /* ---- decisions (no service needed) ------------------------------------ */
 
-/* add_action records one action of kind for (room, identity). */
+/* add_action records one action of kind for (room, identity); an update
+ * changes from_role to role. How long a kick is remembered is the reading
+ * instance's live_rooms.kick_window; a ban keeps it at least until it ends. */
 static int add_action(store *st, const char *kind, const char *room, const char *identity,
-                      const char *role, const char *reason, int64_t ban_until, int64_t max_ttl,
-                      int64_t now)
+                      const char *from_role, const char *role, const char *reason,
+                      int64_t ban_until, int64_t now)
 {
-    store_action a = {.created_at = now, .ban_until = ban_until, .until = now + max_ttl};
-    if (a.until < ban_until)
-        a.until = ban_until;
+    store_action a = {.created_at = now, .ban_until = ban_until, .until = ban_until};
     text_copy(a.kind, sizeof a.kind, kind);
     text_copy(a.reason, sizeof a.reason, reason);
     text_copy(a.role, sizeof a.role, role ? role : "");
+    text_copy(a.from_role, sizeof a.from_role, from_role ? from_role : "");
     if (text_copy(a.room, sizeof a.room, room) >= sizeof a.room - 1 ||
         text_copy(a.identity, sizeof a.identity, identity) >= sizeof a.identity - 1)
         return RK_ETOOBIG;
@@ -104,21 +109,22 @@ static int add_action(store *st, const char *kind, const char *room, const char 
 }
 
 int live_kick_record(store *st, const char *room, const char *identity, const char *reason,
-                     int64_t ban_until, int64_t max_ttl, int64_t now)
+                     int64_t ban_until, int64_t now)
 {
-    return add_action(st, "kick", room, identity, NULL, reason, ban_until, max_ttl, now);
+    return add_action(st, "kick", room, identity, NULL, NULL, reason, ban_until, now);
 }
 
 /* for_identities calls fn for subject and for every other identity subject
- * was issued a token for in room within max_ttl seconds (from the audit). */
-static int for_identities(store *st, const char *room, const char *subject, int64_t max_ttl,
-                          int64_t now, int (*fn)(store *, const char *, void *), void *arg)
+ * was issued a token for in room within the longest token life (from the
+ * audit): no longer-lived token can have brought one of them in. */
+static int for_identities(store *st, const char *room, const char *subject, int64_t now,
+                          int (*fn)(store *, const char *, void *), void *arg)
 {
     int rc = fn(st, subject, arg);
     store_audit *recs = NULL;
     size_t n = 0;
     store_audit_filter f = {
-        .room = room, .subject = subject, .since = now - max_ttl, .limit = STORE_MAX_LIST};
+        .room = room, .subject = subject, .since = now - MINTER_MAX_TTL, .limit = STORE_MAX_LIST};
     if (rc || (rc = store_audit_list(st, &f, &recs, &n)))
         return rc;
     for (size_t i = 0; i < n && !rc; i++) {
@@ -133,36 +139,34 @@ static int for_identities(store *st, const char *room, const char *subject, int6
 }
 
 typedef struct member_change {
-    const char *room, *role;
-    int64_t max_ttl, now;
+    const char *room, *from_role, *role;
+    int64_t now;
 } member_change;
 
 static int kick_one(store *st, const char *identity, void *arg)
 {
     const member_change *m = arg;
-    return add_action(st, "kick", m->room, identity, NULL, "membership_removed", 0, m->max_ttl,
-                      m->now);
+    return add_action(st, "kick", m->room, identity, NULL, NULL, "membership_removed", 0, m->now);
 }
 
 static int update_one(store *st, const char *identity, void *arg)
 {
     const member_change *m = arg;
-    return add_action(st, "update", m->room, identity, m->role, "role_changed", 0, m->max_ttl,
+    return add_action(st, "update", m->room, identity, m->from_role, m->role, "role_changed", 0,
                       m->now);
 }
 
-int live_member_removed(store *st, const char *room, const char *subject, int64_t max_ttl,
-                        int64_t now)
+int live_member_removed(store *st, const char *room, const char *subject, int64_t now)
 {
-    member_change m = {room, NULL, max_ttl, now};
-    return for_identities(st, room, subject, max_ttl, now, kick_one, &m);
+    member_change m = {room, NULL, NULL, now};
+    return for_identities(st, room, subject, now, kick_one, &m);
 }
 
-int live_member_role_changed(store *st, const char *room, const char *subject, const char *role,
-                             int64_t max_ttl, int64_t now)
+int live_member_role_changed(store *st, const char *room, const char *subject,
+                             const char *from_role, const char *role, int64_t now)
 {
-    member_change m = {room, role, max_ttl, now};
-    return for_identities(st, room, subject, max_ttl, now, update_one, &m);
+    member_change m = {room, from_role, role, now};
+    return for_identities(st, room, subject, now, update_one, &m);
 }
 
 /* ---- carrying decisions out ------------------------------------------- */
@@ -186,21 +190,51 @@ static void submit_kick(live *l, const char *room, const char *identity, const c
                   "outcome", "queue_full", NULL);
 }
 
-/* submit_update hands an UpdateParticipant with role's permissions. */
+/* role_perm fills *p with the LiveKit permissions of role name; false
+ * when no such role is configured. The caller holds l->mu. */
+static bool role_perm(const live *l, const char *name, lk_permission *p)
+{
+    for (size_t i = 0; i < l->n_roles; i++) {
+        const config_role *r = &l->roles[i];
+        if (strcmp(r->name, name) != 0)
+            continue;
+        *p = (lk_permission){.can_subscribe = r->can_subscribe,
+                             .can_publish = r->can_publish,
+                             .can_publish_data = r->can_publish_data,
+                             .can_update_metadata = r->can_update_own_metadata,
+                             .sources = r->sources_set ? r->sources : 0};
+        return true;
+    }
+    return false;
+}
+
+/* same_perm says whether a and b grant the same. */
+static bool same_perm(const lk_permission *a, const lk_permission *b)
+{
+    return a->can_subscribe == b->can_subscribe && a->can_publish == b->can_publish &&
+           a->can_publish_data == b->can_publish_data &&
+           a->can_update_metadata == b->can_update_metadata && a->sources == b->sources;
+}
+
+/* submit_update hands an UpdateParticipant with the new role's permissions
+ * to the worker, unless they are those of the role it changes from (then
+ * the participant already has them). */
 static void submit_update(live *l, const store_action *a)
 {
-    const config_role *r = NULL;
-    for (size_t i = 0; i < l->n_roles && !r; i++)
-        if (strcmp(l->roles[i].name, a->role) == 0)
-            r = &l->roles[i];
-    if (!l->w || !r)
+    lk_job j = {.method = LK_UPDATE_PARTICIPANT};
+    lk_permission from;
+    pthread_mutex_lock(&l->mu);
+    bool known = role_perm(l, a->role, &j.perm);
+    bool same = known && role_perm(l, a->from_role, &from) && same_perm(&from, &j.perm);
+    pthread_mutex_unlock(&l->mu);
+    if (!l->w || !known)
         return;
-    lk_job j = {.method = LK_UPDATE_PARTICIPANT,
-                .perm = {.can_subscribe = r->can_subscribe,
-                         .can_publish = r->can_publish,
-                         .can_publish_data = r->can_publish_data,
-                         .can_update_metadata = r->can_update_own_metadata,
-                         .sources = r->sources_set ? r->sources : 0}};
+    if (same) {
+        log_event("info", "livekit_update", "room", a->room, "identity", a->identity, "reason",
+                  a->reason, "outcome", "unchanged", "detail",
+                  "the old and new roles grant the same: nothing to send", NULL);
+        return;
+    }
     text_copy(j.room, sizeof j.room, a->room);
     text_copy(j.identity, sizeof j.identity, a->identity);
     text_copy(j.reason, sizeof j.reason, a->reason);
@@ -222,13 +256,28 @@ static void on_done(void *ud, const lk_job *job, lk_outcome o, int attempts, con
               lk_outcome_name(o), "attempts", n, "detail", ok ? NULL : why, NULL);
 }
 
-/* rekick_if_revoked kicks identity again when a kick of it carried out at
- * least `settle` seconds ago (one still in flight is left to land) is newer
- * than its newest token from RoomKey, or a ban holds. */
-static void rekick_if_revoked(live *l, const char *room, const char *identity, int64_t now,
-                              int64_t settle)
+/* kick_window returns how long kicks are remembered now. */
+static int64_t kick_window(live *l)
 {
-    store_action_filter f = {.room = room, .identity = identity, .live_after = now};
+    pthread_mutex_lock(&l->mu);
+    int64_t w = l->kick_window;
+    pthread_mutex_unlock(&l->mu);
+    return w;
+}
+
+/* rekick_if_revoked: identity joined room at joined_at (LiveKit's clock),
+ * so with a token RoomKey issued at or before then (LIVE_CLOCK_SKEW
+ * allowed). When the newest such token is no newer than a remembered kick
+ * carried out at least `settle` seconds ago (one still in flight is left
+ * to land), the join used a token from before the kick: it is kicked
+ * again; so is any join while a ban holds. A token issued after the kick
+ * (a re-added member) may have been the one used, and RoomKey would admit
+ * the identity anyway: that join stays. */
+static void rekick_if_revoked(live *l, const char *room, const char *identity, int64_t joined_at,
+                              int64_t now, int64_t settle)
+{
+    store_action_filter f = {
+        .room = room, .identity = identity, .live_after = now, .since = now - kick_window(l)};
     store_action *acts = NULL;
     size_t n = 0;
     if (store_action_list(l->st, &f, &acts, &n) != RK_OK || n == 0) {
@@ -236,7 +285,8 @@ static void rekick_if_revoked(live *l, const char *room, const char *identity, i
         return;
     }
     int64_t issued = 0;
-    bool lookup = store_audit_last_issued(l->st, room, identity, &issued) == RK_OK;
+    bool lookup =
+        store_audit_issued_by(l->st, room, identity, joined_at + LIVE_CLOCK_SKEW, &issued) == RK_OK;
     for (size_t i = n; i-- > 0;) {
         const store_action *a = &acts[i];
         if (strcmp(a->kind, "kick") != 0 || a->done_at == 0 || a->done_at > now - settle)
@@ -273,7 +323,7 @@ static live_outcome on_joined(live *l, const lk_webhook_event *ev, int64_t now)
         p.joined_at = now;
     if (store_presence_apply(l->st, &p) != RK_OK)
         return LIVE_FAILED;
-    rekick_if_revoked(l, p.room, p.identity, now, 0);
+    rekick_if_revoked(l, p.room, p.identity, p.joined_at, now, 0);
     return LIVE_APPLIED;
 }
 
@@ -315,7 +365,10 @@ static live_outcome on_left(live *l, const lk_webhook_event *ev, int64_t now)
 static int meeting_status(live *l, const char *room, bool started)
 {
     static const char prefix[] = "meeting-";
-    const char *to = started ? l->cfg.status_started : l->cfg.status_finished;
+    char to[sizeof l->cfg.status_started];
+    pthread_mutex_lock(&l->mu);
+    text_copy(to, sizeof to, started ? l->cfg.status_started : l->cfg.status_finished);
+    pthread_mutex_unlock(&l->mu);
     if (!to[0] || strncmp(room, prefix, sizeof prefix - 1) != 0)
         return RK_OK;
     store_meeting m;
@@ -405,7 +458,7 @@ static void on_participants(void *ud, const char *room, const lk_participant_inf
         text_copy(p.name, sizeof p.name, ps[i].name);
         text_copy(p.kind, sizeof p.kind, ps[i].kind);
         if (store_presence_apply(l->st, &p) == RK_OK)
-            rekick_if_revoked(l, room, p.identity, now, LIVE_KICK_SETTLE);
+            rekick_if_revoked(l, room, p.identity, p.joined_at, now, LIVE_KICK_SETTLE);
     }
 }
 
@@ -436,7 +489,7 @@ static void on_rooms(void *ud, const lk_room_info *rooms, size_t n, int64_t now)
  * Without a worker they stay pending. */
 static void carry_out(live *l, int64_t now)
 {
-    store_action_filter f = {.pending = 1, .live_after = now};
+    store_action_filter f = {.pending = 1, .live_after = now, .since = now - kick_window(l)};
     store_action *acts = NULL;
     size_t n = 0;
     if (!l->w || store_action_list(l->st, &f, &acts, &n) != RK_OK) {
@@ -459,7 +512,8 @@ static void carry_out(live *l, int64_t now)
     free(acts);
 }
 
-/* refresh_bans reloads the bans that hold at now into memory. */
+/* refresh_bans reloads the bans that hold at now into memory (an action
+ * with a ban is live until the ban ends). */
 static void refresh_bans(live *l, int64_t now)
 {
     store_action_filter f = {.live_after = now};
@@ -499,7 +553,7 @@ static void *poll_main(void *arg)
         carry_out(l, now);
         refresh_bans(l, now);
         if (now - last_prune >= LIVE_PRUNE_EVERY) {
-            (void)store_live_prune(l->st, now - LIVE_KEEP);
+            (void)store_live_prune(l->st, now - LIVE_KEEP, now - kick_window(l));
             last_prune = now;
         }
         pthread_mutex_lock(&l->mu);
@@ -538,16 +592,25 @@ static int start_worker(live *l, const config *cfg, char *why, size_t cap)
     return lk_worker_start(&wc, l->kr, &hooks, &l->w, why, cap);
 }
 
+/* apply_settings copies cfg's reloadable settings into l: live_rooms
+ * (but its webhook path), the kick window, the roles. The caller holds
+ * l->mu or is the only thread. */
+static void apply_settings(live *l, const config *cfg)
+{
+    l->cfg = cfg->live;
+    l->kick_window = cfg->live.kick_window_s ? cfg->live.kick_window_s : cfg->max_ttl;
+    l->n_roles = cfg->n_roles;
+    memcpy(l->roles, cfg->roles, sizeof l->roles);
+}
+
 int live_start(const config *cfg, store *st, live **out, char *why, size_t cap)
 {
     live *l = calloc(1, sizeof *l);
     if (!l)
         return RK_ENOMEM;
     l->st = st;
-    l->cfg = cfg->live;
-    l->max_ttl = cfg->max_ttl;
-    l->n_roles = cfg->n_roles;
-    memcpy(l->roles, cfg->roles, sizeof l->roles);
+    text_copy(l->webhook_path, sizeof l->webhook_path, cfg->live.webhook_path);
+    apply_settings(l, cfg);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -595,15 +658,28 @@ void live_wake(live *l)
     pthread_mutex_unlock(&l->mu);
 }
 
-int64_t live_max_ttl(const live *l)
+const char *live_webhook_path(const live *l)
 {
-    return l->max_ttl;
+    return l->webhook_path;
+}
+
+void live_reload(live *l, const config *cfg)
+{
+    if (!l)
+        return;
+    pthread_mutex_lock(&l->mu);
+    apply_settings(l, cfg);
+    l->wake = true; /* the poller's wait follows the new poll_interval */
+    pthread_cond_signal(&l->cv);
+    pthread_mutex_unlock(&l->mu);
+    if (l->w)
+        lk_worker_set_reconcile(l->w, cfg->live.reconcile_s);
 }
 
 int live_kick(live *l, const char *room, const char *identity, const char *reason,
               int64_t ban_until, int64_t now)
 {
-    int rc = live_kick_record(l->st, room, identity, reason, ban_until, l->max_ttl, now);
+    int rc = live_kick_record(l->st, room, identity, reason, ban_until, now);
     if (rc == RK_OK)
         live_wake(l);
     return rc;

@@ -40,10 +40,21 @@ typedef enum live_outcome {
     LIVE_OUTCOME_COUNT
 } live_outcome;
 
-/* live_start starts live rooms for cfg (its live_rooms section, keys,
- * LiveKit host, roles and max_ttl are copied: a reload does not change
- * them) over st, which must outlive it. Free with live_stop. */
+/* live_start starts live rooms for cfg (its live_rooms section, roles and
+ * max_ttl are copied, see live_reload; the LiveKit host and keys of the
+ * RoomService worker and the webhook path are fixed until a restart) over
+ * st, which must outlive it. Free with live_stop. */
 int live_start(const config *cfg, store *st, live **out, char *why, size_t why_cap);
+
+/* live_webhook_path is the webhook route's path as at start ("" = none),
+ * valid until live_stop: the route keeps pointing at it across reloads. */
+const char *live_webhook_path(const live *l);
+
+/* live_reload applies cfg's reloadable settings: live_rooms'
+ * reconcile_interval, poll_interval, kick_window and meeting status
+ * mapping, livekit.max_ttl (the default kick window) and the roles
+ * (UpdateParticipant's permissions). NULL l is fine. */
+void live_reload(live *l, const config *cfg);
 
 /* live_stop stops the poller and the worker and frees l. NULL is fine. */
 void live_stop(live *l);
@@ -62,9 +73,6 @@ int live_kick(live *l, const char *room, const char *identity, const char *reaso
  * recorded in this process). NULL is fine. */
 void live_wake(live *l);
 
-/* live_max_ttl is how long kicks are remembered (the longest token life). */
-int64_t live_max_ttl(const live *l);
-
 /* live_banned says whether identity is banned from room at now (memory
  * only: a ban made elsewhere is seen within live_rooms.poll_interval). */
 bool live_banned(live *l, const char *room, const char *identity, int64_t now);
@@ -78,16 +86,17 @@ void live_metrics(live *l, metrics_text *t);
 
 /* The decisions below need no running service: the CLI calls them too.
  * live_member_removed records kicks of the identities subject held tokens
- * for in room within the last max_ttl seconds (and of subject itself).
- * live_member_role_changed records permission updates for them to role.
- * live_kick_record records one kick (ban_until 0 = none). The kick is
- * remembered until max(ban_until, now + max_ttl). */
-int live_member_removed(store *st, const char *room, const char *subject, int64_t max_ttl,
-                        int64_t now);
-int live_member_role_changed(store *st, const char *room, const char *subject, const char *role,
-                             int64_t max_ttl, int64_t now);
+ * for in room within the longest token life, MINTER_MAX_TTL (and of
+ * subject itself). live_member_role_changed records permission updates for
+ * them from from_role to role (not sent when both grant the same).
+ * live_kick_record records one kick (ban_until 0 = none). A kick is
+ * remembered for the serving instance's live_rooms.kick_window (default
+ * livekit.max_ttl) after now, and at least until its ban ends. */
+int live_member_removed(store *st, const char *room, const char *subject, int64_t now);
+int live_member_role_changed(store *st, const char *room, const char *subject,
+                             const char *from_role, const char *role, int64_t now);
 int live_kick_record(store *st, const char *room, const char *identity, const char *reason,
-                     int64_t ban_until, int64_t max_ttl, int64_t now);
+                     int64_t ban_until, int64_t now);
 
 /* live_outcome_name returns "applied", "duplicate", "ignored", "failed". */
 const char *live_outcome_name(live_outcome o);

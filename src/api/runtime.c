@@ -195,6 +195,9 @@ static void note_fixed(const config *o, const config *n)
         {o->body_timeout_s != n->body_timeout_s, "server.body_timeout"},
         {!families_same_switches(o, n), "families"},
         {o->rate_limit.max_entries != n->rate_limit.max_entries, "rate_limit.max_entries"},
+        {strcmp(o->live.webhook_path, n->live.webhook_path) != 0, "live_rooms.webhook_path"},
+        {strcmp(o->livekit_host, n->livekit_host) != 0,
+         "livekit.host (LIVEKIT_HOST: live rooms' RoomService calls)"},
     };
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         if (fixed[i].differs)

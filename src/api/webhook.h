@@ -9,7 +9,7 @@
 #include "issuance.h"
 
 /* api_webhook_register adds the webhook route at path (nothing when path
- * is ""); api must outlive s. */
+ * is ""); api and path (the route keeps the pointer) must outlive s. */
 int api_webhook_register(http_server *s, api_ctx *api, const char *path);
 
 #endif

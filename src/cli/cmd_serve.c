@@ -189,9 +189,10 @@ static int reload_prepare(const config *cfg, store *st, void *arg, char *why, si
 }
 
 /* serve_signals waits for signals: SIGHUP reloads (path: the config file
- * given at start; the audit retention follows the new config),
- * SIGINT/SIGTERM return. */
-static void serve_signals(runtime *rt, audit_retention *ret, const char *path, const sigset_t *set)
+ * given at start; the audit retention and live rooms follow the new
+ * config), SIGINT/SIGTERM return. */
+static void serve_signals(runtime *rt, audit_retention *ret, live *lv, const char *path,
+                          const sigset_t *set)
 {
     for (;;) {
         int sig = 0;
@@ -208,6 +209,7 @@ static void serve_signals(runtime *rt, audit_retention *ret, const char *path, c
         }
         warn_config(runtime_config(rt));
         audit_retention_set_days(ret, runtime_config(rt)->audit_retain_days);
+        live_reload(lv, runtime_config(rt));
         const char *file = path ? path : getenv("ROOMKEY_CONFIG");
         log_event("info", "reloaded", "config",
                   file && *file ? file : "(no file: the environment only)", NULL);
@@ -300,7 +302,7 @@ static int serve_listen(service *sv, char *why, size_t cap)
                        c->head_timeout_s,  c->body_timeout_s};
     if (http_server_new(&lim, &sv->srv) != RK_OK ||
         register_families(c, sv->srv, runtime_api(sv->rt)) != RK_OK ||
-        api_webhook_register(sv->srv, runtime_api(sv->rt), c->live.webhook_path) != RK_OK)
+        api_webhook_register(sv->srv, runtime_api(sv->rt), live_webhook_path(sv->lv)) != RK_OK)
         return rk_fail(RK_EIO, why, cap, "cannot set up routes");
     runtime_install(sv->rt, sv->srv);
     http_server_set_unavailable(sv->srv, store_down, sv->st);
@@ -344,7 +346,7 @@ int cmd_serve(int argc, char **argv)
         fprintf(stderr, "roomkey: cannot start the audit retention\n");
         goto out;
     }
-    serve_signals(sv.rt, sv.ret, path, &set);
+    serve_signals(sv.rt, sv.ret, sv.lv, path, &set);
     drain(sv.rt, sv.srv);
     status = CLI_OK;
 out:

@@ -27,10 +27,6 @@ int cmd_meeting(int argc, char **argv);
 
 #define DEFAULT_DATABASE "roomkey.db"
 
-/* How long a kick recorded here is remembered (a re-join with an older
- * token is kicked again): the default max_ttl, the longest a token lives. */
-#define CLI_KICK_MEMORY 86400
-
 static const char ROOM_HELP[] = "Usage: roomkey room create|list|show|delete [OPTIONS]\n"
                                 "\n"
                                 "  room create NAME     add a room\n"
@@ -658,7 +654,7 @@ static int member_add(int argc, char **argv)
     } else if (rc) {
         status = store_fail("set the membership", rc);
     } else if (existed && strcmp(old.role, m.role) != 0 &&
-               (rc = live_member_role_changed(st, m.room, m.subject, m.role, CLI_KICK_MEMORY,
+               (rc = live_member_role_changed(st, m.room, m.subject, old.role, m.role,
                                               clock_now()))) {
         status = store_fail("record the permission update", rc);
     } else if (existed) {
@@ -694,7 +690,7 @@ static int member_remove(int argc, char **argv)
             status = CLI_FAIL;
         } else if (rc) {
             status = store_fail("remove the membership", rc);
-        } else if ((rc = live_member_removed(st, r.name, subject, CLI_KICK_MEMORY, clock_now()))) {
+        } else if ((rc = live_member_removed(st, r.name, subject, clock_now()))) {
             status = store_fail("record the kick of the removed member", rc);
         } else {
             printf("removed %s from room %s\n", subject, r.name);
@@ -871,9 +867,9 @@ static int presence_kick(int argc, char **argv)
         return CLI_FAIL;
     store_room r;
     status = find_room(st, argv[first], &r);
-    int rc = status ? RK_OK
-                    : live_kick_record(st, r.name, identity, "admin_kick", ban ? now + ban : 0,
-                                       CLI_KICK_MEMORY, now);
+    int rc = status
+                 ? RK_OK
+                 : live_kick_record(st, r.name, identity, "admin_kick", ban ? now + ban : 0, now);
     if (rc)
         status = store_fail("record the kick", rc);
     else if (status == CLI_OK)
@@ -1540,7 +1536,7 @@ static int participant_remove(int argc, char **argv)
         status = CLI_FAIL;
     } else if (rc) {
         status = store_fail("remove the participant", rc);
-    } else if ((rc = live_member_removed(st, m.room, subject, CLI_KICK_MEMORY, clock_now()))) {
+    } else if ((rc = live_member_removed(st, m.room, subject, clock_now()))) {
         status = store_fail("record the kick of the removed participant", rc);
     } else {
         printf("removed %s from meeting %s\n", subject, m.id);

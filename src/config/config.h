@@ -143,6 +143,7 @@ typedef struct config_live {
     char webhook_path[256];   /* POST route of LiveKit's webhooks; default /livekit/webhook */
     int64_t reconcile_s;      /* presence vs ListParticipants, seconds; default 60; 0 = at start */
     int64_t poll_ms;          /* decisions made elsewhere (CLI, other instances); default 250 */
+    int64_t kick_window_s;    /* how long a kick is remembered, seconds; 0 (default) = max_ttl */
     char status_started[33];  /* meeting status on room_started; default PROCESSING; "" = keep */
     char status_finished[33]; /* meeting status on room_finished; default COMPLETED; "" = keep */
 } config_live;

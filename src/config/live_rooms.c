@@ -1,13 +1,15 @@
 /* live_rooms.c - `live_rooms:`: LiveKit's webhooks, reconciliation, how
- * often decisions made elsewhere are looked for, and the meeting status
- * mapping (docs/live-rooms.md). */
+ * often decisions made elsewhere are looked for, how long a kick is
+ * remembered, and the meeting status mapping (docs/live-rooms.md). */
 #include "section.h"
+#include "../token/minter.h"
 #include "../util/err.h"
 
 #include <string.h>
 
 /* live_defaults: /livekit/webhook, reconcile every 60 s, look every 250 ms,
- * PROCESSING on room_started and COMPLETED on room_finished. */
+ * kicks remembered for livekit.max_ttl (kick_window_s 0), PROCESSING on
+ * room_started and COMPLETED on room_finished. */
 static void live_defaults(config *c)
 {
     strcpy(c->live.webhook_path, "/livekit/webhook");
@@ -43,8 +45,11 @@ static int read_status(yaml_ctx *y, const ynode *n, const char *path, char *dst,
 /* live_parse reads `live_rooms:`. */
 static int live_parse(config_loader *ld, const ynode *n)
 {
-    enum { PATH, RECONCILE, POLL, STARTED, FINISHED, NF };
-    static const char *const names[NF] = {"webhook_path", "reconcile_interval", "poll_interval",
+    enum { PATH, RECONCILE, POLL, KICK, STARTED, FINISHED, NF };
+    static const char *const names[NF] = {"webhook_path",
+                                          "reconcile_interval",
+                                          "poll_interval",
+                                          "kick_window",
                                           "meeting_status_on_room_started",
                                           "meeting_status_on_room_finished"};
     yaml_ctx *y = &ld->y;
@@ -65,8 +70,11 @@ static int live_parse(config_loader *ld, const ynode *n)
         rc = yaml_get_dur(y, v[RECONCILE], yaml_sub(p, "live_rooms", "reconcile_interval"), 0,
                           86400, &l->reconcile_s);
     if (!rc && v[POLL])
-        rc = yaml_get_int(y, v[POLL], yaml_sub(p, "live_rooms", "poll_interval"), 50, 10000,
+        rc = yaml_get_int(y, v[POLL], yaml_sub(p, "live_rooms", "poll_interval"), 50, 3600000,
                           &l->poll_ms);
+    if (!rc && v[KICK])
+        rc = yaml_get_dur(y, v[KICK], yaml_sub(p, "live_rooms", "kick_window"), 0, MINTER_MAX_TTL,
+                          &l->kick_window_s);
     if (!rc && v[STARTED])
         rc = read_status(y, v[STARTED], yaml_sub(p, "live_rooms", names[STARTED]),
                          l->status_started, sizeof l->status_started);

@@ -233,6 +233,17 @@ int lk_worker_submit(lk_worker *w, const lk_job *job)
     return rc;
 }
 
+void lk_worker_set_reconcile(lk_worker *w, int64_t reconcile_s)
+{
+    pthread_mutex_lock(&w->mu);
+    if (reconcile_s != w->cfg.reconcile_s) {
+        w->cfg.reconcile_s = reconcile_s;
+        w->next_reconcile_ms = reconcile_s ? mono_ms() + reconcile_s * 1000 : INT64_MAX;
+        pthread_cond_signal(&w->cv);
+    }
+    pthread_mutex_unlock(&w->mu);
+}
+
 void lk_worker_reconcile_now(lk_worker *w)
 {
     pthread_mutex_lock(&w->mu);

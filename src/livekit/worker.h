@@ -62,6 +62,10 @@ int lk_worker_start(const lk_worker_cfg *cfg, const keyring *kr, const lk_worker
  * Never blocks on LiveKit. */
 int lk_worker_submit(lk_worker *w, const lk_job *job);
 
+/* lk_worker_set_reconcile changes the reconciliation interval (0 = no
+ * more passes); the next pass is an interval from now. */
+void lk_worker_set_reconcile(lk_worker *w, int64_t reconcile_s);
+
 /* lk_worker_reconcile_now asks for a reconciliation pass soon. */
 void lk_worker_reconcile_now(lk_worker *w);
 

@@ -594,6 +594,7 @@ int store_action_add(store *st, const store_action *a)
     if ((rc = check_field(a->room, sizeof a->room, true)) ||
         (rc = check_field(a->identity, sizeof a->identity, true)) ||
         (rc = check_field(a->role, sizeof a->role, false)) ||
+        (rc = check_field(a->from_role, sizeof a->from_role, false)) ||
         (rc = check_field(a->reason, sizeof a->reason, true)))
         return rc;
     return st->ops->action_add(st, a);
@@ -617,17 +618,23 @@ int store_action_claim(store *st, int64_t id, int64_t now)
     return st && id > 0 ? st->ops->action_claim(st, id, now) : RK_EINVAL;
 }
 
-int store_audit_last_issued(store *st, const char *room, const char *identity, int64_t *at)
+int store_audit_issued_by(store *st, const char *room, const char *identity, int64_t at_most,
+                          int64_t *at)
 {
     if (!st || !at)
         return RK_EINVAL;
     int rc;
     if ((rc = check_name(room, STORE_MAX_NAME)) || (rc = check_name(identity, STORE_MAX_NAME)))
         return rc;
-    return st->ops->audit_last_issued(st, room, identity, at);
+    return st->ops->audit_last_issued(st, room, identity, at_most, at);
 }
 
-int store_live_prune(store *st, int64_t before)
+int store_audit_last_issued(store *st, const char *room, const char *identity, int64_t *at)
 {
-    return st ? st->ops->live_prune(st, before) : RK_EINVAL;
+    return store_audit_issued_by(st, room, identity, INT64_MAX, at);
+}
+
+int store_live_prune(store *st, int64_t before, int64_t actions_before)
+{
+    return st ? st->ops->live_prune(st, before, actions_before) : RK_EINVAL;
 }

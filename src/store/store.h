@@ -124,9 +124,11 @@ typedef struct store_presence {
 /* A decision to carry into a live room: kick (RemoveParticipant) or
  * update (UpdateParticipant to `role`'s permissions). Written by whoever
  * decides (the CLI, the admin API), carried out by one serving instance,
- * which claims it (done_at). A kick is also remembered until `until`: a
- * join by that identity with a token issued before created_at is kicked
- * again. ban_until > 0: no new token for the identity before then. */
+ * which claims it (done_at). A kick is also remembered (how long is the
+ * reader's setting, live_rooms.kick_window, counted from created_at; the
+ * row is live at least until `until`): a join by that identity with a
+ * token issued before created_at is kicked again. ban_until > 0: no new
+ * token for the identity before then. */
 typedef struct store_action {
     int64_t id; /* set by the store */
     char room[STORE_MAX_NAME + 1];
@@ -137,14 +139,16 @@ typedef struct store_action {
     int64_t created_at;
     int64_t until;
     int64_t ban_until;
-    int64_t done_at; /* 0 = not yet carried out */
+    int64_t done_at;                    /* 0 = not yet carried out */
+    char from_role[STORE_MAX_ROLE + 1]; /* update: the role before ("" = unknown) */
 } store_action;
 
 typedef struct store_action_filter {
     int pending;          /* only actions not carried out yet */
     const char *room;     /* NULL = any */
     const char *identity; /* NULL = any */
-    int64_t live_after;   /* until > live_after */
+    int64_t live_after;   /* until > live_after ... */
+    int64_t since;        /* ... or (since > 0) created_at >= since */
 } store_action_filter;
 
 typedef struct store store;
@@ -202,8 +206,9 @@ typedef struct store_ops {
     int (*action_add)(store *self, const store_action *a);
     int (*action_list)(store *self, const store_action_filter *f, store_action **out, size_t *n);
     int (*action_claim)(store *self, int64_t id, int64_t now);
-    int (*audit_last_issued)(store *self, const char *room, const char *identity, int64_t *at);
-    int (*live_prune)(store *self, int64_t before);
+    int (*audit_last_issued)(store *self, const char *room, const char *identity, int64_t at_most,
+                             int64_t *at);
+    int (*live_prune)(store *self, int64_t before, int64_t actions_before);
 } store_ops;
 
 typedef struct store_front store_front; /* store.c's own state (cache, audit queue) */
@@ -350,9 +355,11 @@ int store_meeting_list(store *st, const char *after_id, size_t limit, store_meet
  * action_claim marks action id carried out at now: RK_OK for the one
  * caller that claims it, RK_ECONFLICT when it was already claimed.
  * audit_last_issued sets *at to the issue time of the newest token for
- * (room, identity), 0 when none.
- * live_prune drops webhook event ids received, presence rows left and
- * carried-out actions whose `until` passed, all before `before`. */
+ * (room, identity), 0 when none; audit_issued_by the same among the tokens
+ * issued at or before at_most.
+ * live_prune drops webhook event ids received and presence rows left
+ * before `before`, and carried-out actions whose `until` passed and that
+ * were created before actions_before. */
 int store_presence_apply(store *st, const store_presence *p);
 int store_presence_list(store *st, const char *room, store_presence **out, size_t *n);
 int store_occupancy(store *st, const char *room, int64_t since, int64_t *present, int64_t *pending);
@@ -361,6 +368,8 @@ int store_action_add(store *st, const store_action *a);
 int store_action_list(store *st, const store_action_filter *f, store_action **out, size_t *n);
 int store_action_claim(store *st, int64_t id, int64_t now);
 int store_audit_last_issued(store *st, const char *room, const char *identity, int64_t *at);
-int store_live_prune(store *st, int64_t before);
+int store_audit_issued_by(store *st, const char *room, const char *identity, int64_t at_most,
+                          int64_t *at);
+int store_live_prune(store *st, int64_t before, int64_t actions_before);
 
 #endif

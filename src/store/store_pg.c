@@ -55,7 +55,7 @@
 #define LOCK_SCHEMA INT64_C(0x524b736368656d61)
 #define LOCK_ROOMS  INT64_C(0x524b726f6f6d7300)
 
-#define PG_MAX_PARAMS 8 /* of any statement but the audit insert */
+#define PG_MAX_PARAMS 9 /* of any statement but the audit insert */
 
 /* The schema (store_sql.h), applied in one transaction under an advisory
  * lock at open. */
@@ -1352,10 +1352,11 @@ static int pg_occupancy(store *self, const char *room, int64_t since, int64_t *p
     return rc ? rc : two_cells(r, present, pending);
 }
 
-static int pg_audit_last_issued(store *self, const char *room, const char *identity, int64_t *at)
+static int pg_audit_last_issued(store *self, const char *room, const char *identity,
+                                int64_t at_most, int64_t *at)
 {
     PGresult *r;
-    int rc = queryf(self, S_AUDIT_LAST, true, &r, "tt", room, identity);
+    int rc = queryf(self, S_AUDIT_LAST, true, &r, "tti", room, identity, at_most);
     return rc ? rc : two_cells(r, at, NULL);
 }
 
@@ -1373,16 +1374,16 @@ static int pg_event_record(store *self, const char *id, int64_t now)
 static int pg_action_add(store *self, const store_action *a)
 {
     PGresult *r;
-    int rc = queryf(self, S_ACTION_ADD, false, &r, "tttttiii", a->room, a->identity, a->kind,
-                    a->role, a->reason, a->created_at, a->until, a->ban_until);
+    int rc = queryf(self, S_ACTION_ADD, false, &r, "tttttiiit", a->room, a->identity, a->kind,
+                    a->role, a->reason, a->created_at, a->until, a->ban_until, a->from_role);
     return rc ? rc : changed(r);
 }
 
 static int pg_action_list(store *self, const store_action_filter *f, store_action **out, size_t *n)
 {
     PGresult *r;
-    int rc = queryf(self, S_ACTION_LIST, true, &r, "ittii", (int64_t)(f->pending ? 1 : 0), f->room,
-                    f->identity, f->live_after, (int64_t)STORE_MAX_LIST);
+    int rc = queryf(self, S_ACTION_LIST, true, &r, "ittiii", (int64_t)(f->pending ? 1 : 0), f->room,
+                    f->identity, f->live_after, (int64_t)STORE_MAX_LIST, f->since);
     return rc ? rc : collect(r, sizeof **out, store_sql_action_row, (void **)out, n);
 }
 
@@ -1395,12 +1396,13 @@ static int pg_action_claim(store *self, int64_t id, int64_t now)
     return rc == RK_ENOTFOUND ? RK_ECONFLICT : rc;
 }
 
-static int pg_live_prune(store *self, int64_t before)
+static int pg_live_prune(store *self, int64_t before, int64_t actions_before)
 {
     static const int ids[] = {S_PRUNE_EVENTS, S_PRUNE_PRESENCE, S_PRUNE_ACTIONS};
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
         PGresult *r;
-        int rc = queryf(self, ids[i], true, &r, "i", before);
+        int rc = queryf(self, ids[i], true, &r, ids[i] == S_PRUNE_ACTIONS ? "ii" : "i", before,
+                        actions_before);
         if (rc)
             return rc;
         PQclear(r);

@@ -101,6 +101,10 @@
     "CREATE INDEX live_actions_pending ON live_actions (done_at, id);"                             \
     "CREATE INDEX live_actions_who ON live_actions (room, identity, id);"
 
+/* version 5: the role a permission update changes from (an update whose
+ * roles grant the same is not sent) */
+#define ACTION_FROM_ROLE "ALTER TABLE live_actions ADD COLUMN from_role TEXT NOT NULL DEFAULT ''"
+
 const char *const store_sql_sqlite_schema[STORE_SQL_VERSIONS] = {
     ROOMS_MEMBERS(KEY_SQLITE, "TEXT")
         AUDIT_TABLE(KEY_SQLITE, "audit", "INTEGER PRIMARY KEY AUTOINCREMENT") AUDIT_INDEXES,
@@ -114,6 +118,7 @@ const char *const store_sql_sqlite_schema[STORE_SQL_VERSIONS] = {
                                        "ALTER TABLE audit_v2 RENAME TO audit;" AUDIT_INDEXES,
     SEATS_MEETINGS(KEY_SQLITE),
     LIVE_ROOMS(KEY_SQLITE, "INTEGER PRIMARY KEY"),
+    ACTION_FROM_ROLE,
 };
 
 const char *const store_sql_pg_schema[STORE_SQL_VERSIONS] = {
@@ -132,6 +137,7 @@ const char *const store_sql_pg_schema[STORE_SQL_VERSIONS] = {
     "SELECT 1",
     SEATS_MEETINGS(KEY_PG),
     LIVE_ROOMS(KEY_PG, "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"),
+    ACTION_FROM_ROLE,
 };
 
 /* ---- statements ---------------------------------------------------------- */
@@ -194,17 +200,19 @@ const char *const store_sql_text[SQL_SHARED_COUNT] = {
     [S_EVENT_RECORD] = "INSERT INTO webhook_events (id, received_at) VALUES ($1, $2)"
                        " ON CONFLICT (id) DO NOTHING",
     [S_ACTION_ADD] = "INSERT INTO live_actions (room, identity, kind, role, reason, created_at,"
-                     " until, ban_until) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                     " until, ban_until, from_role) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     [S_ACTION_LIST] = "SELECT " SQL_ACTION_COLS " FROM live_actions WHERE ($1 = 0 OR done_at = 0)"
                       " AND (CAST($2 AS TEXT) IS NULL OR room = $2)"
                       " AND (CAST($3 AS TEXT) IS NULL OR identity = $3)"
-                      " AND until > $4 ORDER BY id LIMIT $5",
+                      " AND (until > $4 OR (CAST($6 AS BIGINT) > 0 AND created_at >= $6))"
+                      " ORDER BY id LIMIT $5",
     [S_ACTION_CLAIM] = "UPDATE live_actions SET done_at = $2 WHERE id = $1 AND done_at = 0",
     [S_AUDIT_LAST] = "SELECT coalesce(max(issued_at), 0), 0 FROM audit WHERE room = $1"
-                     " AND identity = $2",
+                     " AND identity = $2 AND issued_at <= $3",
     [S_PRUNE_EVENTS] = "DELETE FROM webhook_events WHERE received_at < $1",
     [S_PRUNE_PRESENCE] = "DELETE FROM presence WHERE left_at > 0 AND left_at < $1",
-    [S_PRUNE_ACTIONS] = "DELETE FROM live_actions WHERE done_at > 0 AND until < $1",
+    [S_PRUNE_ACTIONS] = "DELETE FROM live_actions WHERE done_at > 0 AND until < $1"
+                        " AND created_at < $2",
 };
 
 int store_sql_sqlite_text(const char *sql, char *buf, size_t cap)
@@ -327,10 +335,10 @@ static const col_spec PRESENCE[] = {
     I64(store_presence, left_at),
 };
 static const col_spec ACTION[] = {
-    I64(store_action, id),         TEXT(store_action, room), TEXT(store_action, identity),
-    TEXT(store_action, kind),      TEXT(store_action, role), TEXT(store_action, reason),
-    I64(store_action, created_at), I64(store_action, until), I64(store_action, ban_until),
-    I64(store_action, done_at),
+    I64(store_action, id),         TEXT(store_action, room),      TEXT(store_action, identity),
+    TEXT(store_action, kind),      TEXT(store_action, role),      TEXT(store_action, reason),
+    I64(store_action, created_at), I64(store_action, until),      I64(store_action, ban_until),
+    I64(store_action, done_at),    TEXT(store_action, from_role),
 };
 #define N(cols) (sizeof cols / sizeof cols[0])
 

@@ -26,7 +26,7 @@
 #define SQL_AUDIT_COLS    "id, " SQL_AUDIT_INSERT_COLS
 #define SQL_PRESENCE_COLS "sid, room, identity, name, kind, joined_at, left_at"
 #define SQL_ACTION_COLS                                                                            \
-    "id, room, identity, kind, role, reason, created_at, until, ban_until, done_at"
+    "id, room, identity, kind, role, reason, created_at, until, ban_until, done_at, from_role"
 #define SQL_AUDIT_NCOLS 10 /* in SQL_AUDIT_INSERT_COLS */
 
 /* ---- schema -------------------------------------------------------------- */
@@ -41,7 +41,7 @@
 /* The schema versions, one entry per version, numbered alike in both
  * engines (so a version means the same tables): entry i takes a database
  * from version i to i + 1. Never edit an entry once released; append. */
-#define STORE_SQL_VERSIONS 4
+#define STORE_SQL_VERSIONS 5
 extern const char *const store_sql_sqlite_schema[STORE_SQL_VERSIONS];
 extern const char *const store_sql_pg_schema[STORE_SQL_VERSIONS];
 

@@ -1135,10 +1135,11 @@ static int sq_occupancy(store *self, const char *room, int64_t since, int64_t *p
     return rc ? rc : two_ints(st, present, pending);
 }
 
-static int sq_audit_last_issued(store *self, const char *room, const char *identity, int64_t *at)
+static int sq_audit_last_issued(store *self, const char *room, const char *identity,
+                                int64_t at_most, int64_t *at)
 {
     sqlite3_stmt *st;
-    int rc = reader_bind(self, S_AUDIT_LAST, &st, "tt", room, identity);
+    int rc = reader_bind(self, S_AUDIT_LAST, &st, "tti", room, identity, at_most);
     return rc ? rc : two_ints(st, at, NULL);
 }
 
@@ -1154,16 +1155,16 @@ static int sq_action_add_unlocked(store *self, const store_action *a)
 {
     sq_conn *c;
     sqlite3_stmt *st;
-    int rc = writer_bind(self, &c, S_ACTION_ADD, &st, "tttttiii", a->room, a->identity, a->kind,
-                         a->role, a->reason, a->created_at, a->until, a->ban_until);
+    int rc = writer_bind(self, &c, S_ACTION_ADD, &st, "tttttiiit", a->room, a->identity, a->kind,
+                         a->role, a->reason, a->created_at, a->until, a->ban_until, a->from_role);
     return rc ? rc : step_done(st);
 }
 
 static int sq_action_list(store *self, const store_action_filter *f, store_action **out, size_t *n)
 {
     sqlite3_stmt *st;
-    int rc = reader_bind(self, S_ACTION_LIST, &st, "ittii", (int64_t)(f->pending ? 1 : 0), f->room,
-                         f->identity, f->live_after, (int64_t)STORE_MAX_LIST);
+    int rc = reader_bind(self, S_ACTION_LIST, &st, "ittiii", (int64_t)(f->pending ? 1 : 0), f->room,
+                         f->identity, f->live_after, (int64_t)STORE_MAX_LIST, f->since);
     return rc ? rc : collect(st, sizeof **out, store_sql_action_row, (void **)out, n);
 }
 
@@ -1177,13 +1178,14 @@ static int sq_action_claim_unlocked(store *self, int64_t id, int64_t now)
     return rc == RK_ENOTFOUND ? RK_ECONFLICT : rc;
 }
 
-static int sq_live_prune_unlocked(store *self, int64_t before)
+static int sq_live_prune_unlocked(store *self, int64_t before, int64_t actions_before)
 {
     static const int ids[] = {S_PRUNE_EVENTS, S_PRUNE_PRESENCE, S_PRUNE_ACTIONS};
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
         sq_conn *c;
         sqlite3_stmt *st;
-        int rc = writer_bind(self, &c, ids[i], &st, "i", before);
+        int rc = writer_bind(self, &c, ids[i], &st, ids[i] == S_PRUNE_ACTIONS ? "ii" : "i", before,
+                             actions_before);
         if (rc || (rc = step_done(st)))
             return rc;
     }
@@ -1287,9 +1289,9 @@ static int sq_action_claim(store *self, int64_t id, int64_t now)
     WRITE_LOCKED(self, sq_action_claim_unlocked(self, id, now));
 }
 
-static int sq_live_prune(store *self, int64_t before)
+static int sq_live_prune(store *self, int64_t before, int64_t actions_before)
 {
-    WRITE_LOCKED(self, sq_live_prune_unlocked(self, before));
+    WRITE_LOCKED(self, sq_live_prune_unlocked(self, before, actions_before));
 }
 
 const store_ops store_sqlite_ops = {

@@ -32,6 +32,7 @@ import {
   cli,
   cliOk,
   memberAdd,
+  nowSec,
   postToken,
   rand,
   request,
@@ -53,6 +54,15 @@ const LK_SECRET = `live-secret-${rand(20)}`;
 const SESSION_SECRET = `session-secret-${rand(20)}`;
 const ADMIN_KEY = `admin-key-${rand(16)}`;
 const JOIN_DENIED = 'Insufficient permissions. Required: JOIN_CHANNEL';
+const SEAT_ROOM = 'audition-room';
+const CLOCK_SKEW = 5; // seconds LiveKit's joinedAt may be behind RoomKey's issued_at (docs/live-rooms.md)
+// Every instance: a `judge` role granting what the built-in `member` grants
+// (a role change between them changes no permission), and seed 002's
+// audition room with one judge seat.
+const BASE_CONFIG = {
+  roles: { judge: { can_publish: true, can_subscribe: true, can_publish_data: true } },
+  supabase: { room_types: { audition: { room: SEAT_ROOM, seats: 1, roles: { judge: 'judge' } } } },
+};
 
 /** Wait until cond() is truthy (polled every 10 ms); returns {value, ms}. */
 async function until(what, cond, ms = 10_000) {
@@ -81,12 +91,15 @@ async function token(srv, sub, room) {
   return postToken(srv, { roomId: room }, bearer(await session(sub)));
 }
 
+/** The YAML of an instance whose live_rooms settings are config. */
+const liveYaml = (config = {}) => toYaml({ ...BASE_CONFIG, live_rooms: { reconcile_interval: '1s', ...config } });
+
 /** Start the stand-in and a roomkey serve on db that it sends webhooks to. */
 async function startPair(db, { config = {}, lk } = {}) {
   const standin = lk ?? await new LiveKitStandin({ keys: { [LK_KEY]: LK_SECRET } }).start();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rk-live-cfg-'));
   const configPath = path.join(dir, 'roomkey.yaml');
-  fs.writeFileSync(configPath, toYaml({ live_rooms: { reconcile_interval: '1s', ...config } }));
+  fs.writeFileSync(configPath, liveYaml(config));
   const env = {
     ROOMKEY_LISTEN: '127.0.0.1:0',
     ROOMKEY_DATABASE: db,
@@ -99,7 +112,40 @@ async function startPair(db, { config = {}, lk } = {}) {
   };
   const srv = await startServer({ env, configPath });
   standin.webhookUrls.push(`${srv.base}/livekit/webhook`);
-  return { lk: standin, srv, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  return { lk: standin, srv, configPath, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A second instance on a store of its own (makeDb), with live_rooms config. */
+async function withPair(makeDb, config, fn) {
+  const db = await makeDb();
+  const N = await startPair(db, { config });
+  try {
+    await fn(N, db);
+  } finally {
+    await stopChecked(N.srv);
+    await N.lk.stop();
+    N.cleanup();
+  }
+}
+
+/** roomkey_live_kicks_total for reason, from /metrics. */
+async function kicks(srv, reason) {
+  const m = (await request(srv, 'GET', '/metrics')).text.match(new RegExp(`roomkey_live_kicks_total\\{reason="${reason}"\\} (\\d+)`));
+  return Number(m?.[1] ?? 0);
+}
+
+/** Resolve once the clock reads a whole second after sec (no speed involved). */
+async function afterSecond(sec) {
+  while (nowSec() <= sec) await sleep(20);
+}
+
+/** The `iat` of a token. */
+const iatOf = (tok) => JSON.parse(Buffer.from(tok.split('.')[1], 'base64url')).iat;
+
+/** A supabase family token request (seed 002) by a signed-in user sub. */
+async function supabaseToken(srv, sub, body) {
+  const jwt = await signJwt({ alg: 'HS256', key: SESSION_SECRET, claims: sessionClaims({ sub, role: 'authenticated' }) });
+  return request(srv, 'POST', '/functions/v1/livekit-token', { body, headers: bearer(jwt) });
 }
 
 /** A webhook signed like livekit-server's, with parts overridable. */
@@ -237,6 +283,159 @@ function liveSuite(name, makeDb) {
       assert.equal(p.canPublish, false);
       assert.equal(p.canPublishData, false);
       assert.ok(M.lk.rooms.get('blue').participants.has('zoe'), 'narrowed, not kicked');
+    });
+
+    test('a role change that changes no permission sends no UpdateParticipant', async () => {
+      memberAdd(M.db, 'blue', 'yan');
+      assert.equal((await M.lk.join((await token(M.srv, 'yan', 'blue')).json.token)).ok, true);
+      await until('yan present', async () => (await presence(M.srv, 'blue')).includes('yan'));
+      cliOk(M.db, ['member', 'add', 'blue', 'yan', '--role', 'judge']); // member -> judge: the same grants
+      const back = await admin(M.srv, 'PUT', '/admin/v1/rooms/blue/members/yan', { role: 'member' });
+      assert.equal(back.status, 200, showRes(back));
+      cliOk(M.db, ['member', 'add', 'blue', 'yan', '--role', 'listener']); // narrower: sent
+      const upd = await until('UpdateParticipant(blue, yan)', () =>
+        M.lk.callsOf('UpdateParticipant').find((c) => c.body.identity === 'yan' && c.status === 200));
+      assert.equal(upd.value.body.permission.canPublish, false);
+      // the decisions are carried out in order: the two before it were looked at first
+      assert.equal(M.lk.callsOf('UpdateParticipant').filter((c) => c.body.identity === 'yan').length, 1,
+        'only the change that changes permissions reaches LiveKit');
+      await until('both unchanged roles logged', () =>
+        (M.srv.stderr().match(/"event":"livekit_update","room":"blue","identity":"yan","reason":"role_changed","outcome":"unchanged"/g) ?? []).length === 2);
+    });
+
+    test('seed 002: a judge\'s seat is free for another judge as soon as the holder leaves the room', async () => {
+      const [ja, jb] = [`judge-a-${rand(3)}`, `judge-b-${rand(3)}`];
+      memberAdd(M.db, SEAT_ROOM, ja, 'judge');
+      memberAdd(M.db, SEAT_ROOM, jb, 'judge');
+      const seat1 = { roomType: 'audition', seat: 1 };
+      const a = await supabaseToken(M.srv, ja, seat1);
+      assert.equal(a.status, 200, showRes(a));
+      const joined = await M.lk.join(a.json.token);
+      assert.equal(joined.ok, true, joined.reason);
+      assert.equal(joined.participant.attributes.seat, '1');
+      await until('judge A in presence', async () => (await presence(M.srv, SEAT_ROOM)).includes(ja));
+      const taken = await supabaseToken(M.srv, jb, seat1);
+      assert.equal(taken.status, 409, showRes(taken));
+      assert.deepEqual(taken.json, { error: 'Seat 1 is taken' });
+
+      // participant_left: RoomKey has answered the webhook when leave() resolves
+      assert.equal(await M.lk.leave(SEAT_ROOM, ja), true);
+      const b = await supabaseToken(M.srv, jb, seat1);
+      assert.equal(b.status, 200, `the seat is free at once: ${showRes(b)}`);
+      assert.equal(JSON.parse(Buffer.from(b.json.token.split('.')[1], 'base64url')).attributes.seat, '1');
+      await until('the release logged', () => M.srv.stderr().includes(`"event":"seat_released","room":"${SEAT_ROOM}","subject":"${ja}","reason":"participant_left"`));
+
+      // a connection that drops (participant_connection_aborted) frees it too
+      assert.equal((await M.lk.join(b.json.token)).ok, true);
+      assert.equal((await supabaseToken(M.srv, ja, seat1)).status, 409);
+      assert.equal(await M.lk.leave(SEAT_ROOM, jb, { aborted: true }), true);
+      const again = await supabaseToken(M.srv, ja, seat1);
+      assert.equal(again.status, 200, showRes(again));
+    });
+
+    test('re-kick: a join with a token from before the kick is kicked again, one with a token from after it is not', async () => {
+      // its own instance, reconciling only at start: webhooks alone decide here
+      await withPair(makeDb, { reconcile_interval: '0s' }, async (N, db) => {
+        roomCreate(db, 'green', { mode: 'members' });
+        memberAdd(db, 'green', 'rita');
+        const old = (await token(N.srv, 'rita', 'green')).json.token;
+        assert.equal((await N.lk.join(old)).ok, true);
+        cliOk(db, ['member', 'remove', 'green', 'rita']);
+        const removedAt = nowSec();
+        await until('rita kicked', () => N.lk.callsOf('RemoveParticipant').find((c) => c.body.identity === 'rita' && c.status === 200));
+        await until('rita out', () => !N.lk.rooms.get('green').participants.has('rita'));
+
+        // the old token comes back; LiveKit's webhook for that join is late
+        const urls = N.lk.webhookUrls.splice(0);
+        let late;
+        try {
+          late = await N.lk.join(old);
+        } finally {
+          N.lk.webhookUrls.push(...urls);
+        }
+        assert.equal(late.ok, true, 'self-hosted LiveKit lets the old token in');
+        // meanwhile rita is a member again and gets a fresh token, issued after
+        // that join (beyond the clock allowance): it cannot be the one used
+        await afterSecond(Math.max(removedAt, Number(late.participant.joinedAt) + CLOCK_SKEW));
+        memberAdd(db, 'green', 'rita');
+        const fresh = (await token(N.srv, 'rita', 'green')).json.token;
+        const n0 = await kicks(N.srv, 'revoked_rejoin');
+        const room = () => N.lk.rooms.get('green').room;
+        const hook = await N.lk.buildWebhook('participant_joined', { room: room(), participant: late.participant });
+        const r = await LiveKitStandin.deliver(urls[0], hook.body, hook.headers);
+        assert.equal(r.status, 200, r.text);
+        assert.equal(await kicks(N.srv, 'revoked_rejoin'), n0 + 1, 'the late join used the old token: kicked again');
+        await until('rita (old token) out', () => !N.lk.rooms.get('green').participants.has('rita'));
+
+        // the fresh token stays in, also when LiveKit's clock is a little behind RoomKey's
+        const joined = await N.lk.join(fresh);
+        assert.equal(joined.ok, true);
+        assert.equal(await kicks(N.srv, 'revoked_rejoin'), n0 + 1, 'a token issued after the kick is not kicked');
+        const behind = joined.participant.clone();
+        behind.joinedAt = BigInt(iatOf(fresh) - CLOCK_SKEW + 1);
+        const skewed = await N.lk.buildWebhook('participant_joined', { room: room(), participant: behind });
+        assert.equal((await LiveKitStandin.deliver(urls[0], skewed.body, skewed.headers)).status, 200);
+        assert.equal(await kicks(N.srv, 'revoked_rejoin'), n0 + 1, 'joinedAt a few seconds before the fresh token\'s iat: still not kicked');
+        assert.ok(N.lk.rooms.get('green').participants.has('rita'));
+        assert.deepEqual(await presence(N.srv, 'green'), ['rita']);
+        assert.equal(auditList(db, { room: 'green', subject: 'rita' }).length, 2, 'two tokens: the old one and the fresh one');
+      });
+    });
+
+    test('a decision through the admin API reaches LiveKit without waiting for poll_interval or reconcile_interval', async (t) => {
+      // both intervals an hour: only the immediate hand-over can carry the decisions out in time
+      await withPair(makeDb, { reconcile_interval: '1h', poll_interval: 3_600_000 }, async (N, db) => {
+        roomCreate(db, 'red', { mode: 'members' });
+        memberAdd(db, 'red', 'sol');
+        memberAdd(db, 'red', 'tam');
+        for (const who of ['sol', 'tam']) assert.equal((await N.lk.join((await token(N.srv, who, 'red')).json.token)).ok, true);
+        const t0 = Date.now();
+        const del = await admin(N.srv, 'DELETE', '/admin/v1/rooms/red/members/sol');
+        assert.equal(del.status, 204, showRes(del));
+        await until('RemoveParticipant(red, sol)', () =>
+          N.lk.callsOf('RemoveParticipant').find((c) => c.body.identity === 'sol' && c.status === 200), 60_000);
+        t.diagnostic(`RemoveParticipant ${Date.now() - t0} ms after the admin API answered`);
+        assert.ok(!N.lk.rooms.get('red').participants.has('sol'));
+        const put = await admin(N.srv, 'PUT', '/admin/v1/rooms/red/members/tam', { role: 'listener' });
+        assert.equal(put.status, 200, showRes(put));
+        await until('UpdateParticipant(red, tam)', () =>
+          N.lk.callsOf('UpdateParticipant').find((c) => c.body.identity === 'tam' && c.status === 200), 60_000);
+        assert.equal((await admin(N.srv, 'POST', '/admin/v1/rooms/red/participants/tam/kick')).status, 202);
+        await until('tam kicked', () => !N.lk.rooms.get('red').participants.has('tam'), 60_000);
+        assert.equal(N.lk.callsOf('ListRooms').length, 1, 'no reconciliation ran but the one at start');
+      });
+    });
+
+    test('live_rooms.kick_window bounds how long admin and CLI kicks are remembered; SIGHUP applies live_rooms', async () => {
+      await withPair(makeDb, { kick_window: '1s', reconcile_interval: '0s' }, async (N, db) => {
+        roomCreate(db, 'teal', { mode: 'authenticated', defaultRole: 'member' });
+        const tok = { ann: (await token(N.srv, 'ann', 'teal')).json.token, ben: (await token(N.srv, 'ben', 'teal')).json.token };
+        const inRoom = (who) => N.lk.rooms.get('teal').participants.has(who);
+        for (const who of ['ann', 'ben']) assert.equal((await N.lk.join(tok[who])).ok, true);
+        assert.equal((await admin(N.srv, 'POST', '/admin/v1/rooms/teal/participants/ann/kick')).status, 202);
+        cliOk(db, ['participant', 'kick', 'teal', 'ben']);
+        const kickedAt = nowSec();
+        await until('both kicked', () => !inRoom('ann') && !inRoom('ben'));
+
+        await afterSecond(kickedAt + 1); // the 1 s window has passed
+        const n0 = await kicks(N.srv, 'revoked_rejoin');
+        for (const who of ['ann', 'ben']) assert.equal((await N.lk.join(tok[who])).ok, true);
+        assert.equal(await kicks(N.srv, 'revoked_rejoin'), n0, 'kicks older than kick_window are forgotten');
+        assert.ok(inRoom('ann') && inRoom('ben'));
+
+        // reload: the default window (livekit.max_ttl) again; the webhook path needs a restart
+        fs.writeFileSync(N.configPath, liveYaml({ reconcile_interval: '0s', webhook_path: '/elsewhere' }));
+        N.srv.proc.kill('SIGHUP');
+        await until('reloaded', () => N.srv.stderr().includes('"event":"reloaded"'));
+        assert.ok(N.srv.stderr().includes('"event":"reload_ignored","key":"live_rooms.webhook_path"'), N.srv.stderr());
+        for (const who of ['ann', 'ben']) {
+          assert.equal(await N.lk.leave('teal', who), true);
+          assert.equal((await N.lk.join(tok[who])).ok, true); // its webhook still goes to the old path
+        }
+        assert.deepEqual(N.lk.webhooks.slice(-4).map((w) => w.status), [200, 200, 200, 200]);
+        assert.equal(await kicks(N.srv, 'revoked_rejoin'), n0 + 2, 'the reloaded window holds for the admin and the CLI kick alike');
+        await until('both kicked again', () => !inRoom('ann') && !inRoom('ben'));
+      });
     });
 
     test('issuance: max_participants (presence + tokens not yet used) refuses, and goes into roomConfig; a ban refuses', async () => {

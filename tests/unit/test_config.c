@@ -451,6 +451,17 @@ static void test_validation(void)
     REFUSED("livekit: { default_ttl: 0 }\n", "livekit.default_ttl");
     REFUSED("livekit: { default_ttl: 2h, max_ttl: 1h }\n", "livekit.default_ttl");
     REFUSED("livekit: { max_ttl: 31d }\n", "livekit.max_ttl");
+    /* live_rooms: how long kicks are remembered; how often decisions are looked for */
+    REFUSED("live_rooms: { kick_window: 31d }\n", "live_rooms.kick_window");
+    REFUSED("live_rooms: { kick_window: soon }\n", "live_rooms.kick_window");
+    REFUSED("live_rooms: { poll_interval: 49 }\n", "live_rooms.poll_interval");
+    REFUSED("live_rooms: { poll_interval: 3600001 }\n", "live_rooms.poll_interval");
+    config *lc = NULL;
+    CHECK(load("live_rooms: { kick_window: 2h, poll_interval: 3600000 }\n", &lc) == RK_OK && lc &&
+          lc->live.kick_window_s == 7200 && lc->live.poll_ms == 3600000);
+    config_free(lc);
+    CHECK(load("livekit: { max_ttl: 2h }\n", &lc) == RK_OK && lc && lc->live.kick_window_s == 0);
+    config_free(lc);
     REFUSED("livekit: { max_ttl: 721h }\n", "livekit.max_ttl");
     REFUSED("livekit: { max_ttl: 500ms }\n", "livekit.max_ttl");
     REFUSED("livekit: { url: example.com }\n", "livekit.url");

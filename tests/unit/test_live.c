@@ -126,8 +126,8 @@ static void test_decisions(live *l, store *st)
     snprintf(a.route, sizeof a.route, "test");
     CHECK(store_audit_add(st, &a) == RK_OK);
     /* removing sam kicks sam and every identity sam was issued a token for */
-    CHECK(live_member_removed(st, "stage", "sam", 86400, now) == RK_OK);
-    store_action_filter f = {.pending = 1, .live_after = now};
+    CHECK(live_member_removed(st, "stage", "sam", now) == RK_OK);
+    store_action_filter f = {.pending = 1, .live_after = now, .since = now - 86400};
     store_action *acts = NULL;
     size_t n = 0;
     CHECK(store_action_list(st, &f, &acts, &n) == RK_OK && n == 2);
@@ -135,10 +135,14 @@ static void test_decisions(live *l, store *st)
         CHECK_STR(acts[0].identity, "sam");
         CHECK_STR(acts[1].identity, "sam-phone");
         CHECK_STR(acts[1].reason, "membership_removed");
-        CHECK(acts[1].until == now + 86400);
+        CHECK(acts[1].until == 0 && acts[1].created_at == now); /* the reader's window applies */
     }
     free(acts);
-    CHECK(live_member_role_changed(st, "stage", "sam", "listener", 86400, now) == RK_OK);
+    CHECK(live_member_role_changed(st, "stage", "sam", "member", "listener", now) == RK_OK);
+    f.since = 0; /* a kick without a ban is not kept live by `until` */
+    CHECK(store_action_list(st, &f, &acts, &n) == RK_OK && n == 0);
+    free(acts);
+    f.since = now - 86400;
     /* a ban is seen in memory once the poller looked (it runs every 50 ms) */
     CHECK(live_kick(l, "stage", "troll", "admin_kick", now + 600, now) == RK_OK);
     bool banned = false;

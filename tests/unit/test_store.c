@@ -1310,6 +1310,8 @@ static void test_live(store *st)
     int64_t at = -1;
     CHECK(store_audit_last_issued(st, "live-room", "dave", &at) == RK_OK && at == T0 + 3);
     CHECK(store_audit_last_issued(st, "live-room", "nobody", &at) == RK_OK && at == 0);
+    CHECK(store_audit_issued_by(st, "live-room", "dave", T0 + 3, &at) == RK_OK && at == T0 + 3);
+    CHECK(store_audit_issued_by(st, "live-room", "dave", T0 + 2, &at) == RK_OK && at == 0);
 
     /* webhook event ids: once */
     CHECK(store_event_record(st, "EV_1", T0) == RK_OK);
@@ -1326,13 +1328,15 @@ static void test_live(store *st)
     store_action u = k;
     snprintf(u.kind, sizeof u.kind, "update");
     snprintf(u.role, sizeof u.role, "listener");
+    snprintf(u.from_role, sizeof u.from_role, "member");
     u.ban_until = 0;
+    u.until = 0;
     CHECK(store_action_add(st, &u) == RK_OK);
     store_action wrong = k;
     snprintf(wrong.kind, sizeof wrong.kind, "explode");
     CHECK(store_action_add(st, &wrong) == RK_EINVAL);
     store_action *acts = NULL;
-    store_action_filter pend = {.pending = 1, .live_after = T0};
+    store_action_filter pend = {.pending = 1, .live_after = T0, .since = T0 + 10};
     CHECK(store_action_list(st, &pend, &acts, &n) == RK_OK && n == 2);
     int64_t id0 = n == 2 ? acts[0].id : 0;
     if (n == 2) {
@@ -1340,6 +1344,7 @@ static void test_live(store *st)
         CHECK_STR(acts[0].reason, "admin_kick");
         CHECK(acts[0].ban_until == T0 + 50 && acts[0].until == T0 + 100 && acts[0].done_at == 0);
         CHECK_STR(acts[1].role, "listener");
+        CHECK_STR(acts[1].from_role, "member");
     }
     free(acts);
     CHECK(store_action_claim(st, id0, T0 + 11) == RK_OK);
@@ -1347,16 +1352,29 @@ static void test_live(store *st)
     CHECK(store_action_list(st, &pend, &acts, &n) == RK_OK && n == 1);
     free(acts);
     store_action_filter who = {.room = "live-room", .identity = "bob", .live_after = T0 + 20};
+    CHECK(store_action_list(st, &who, &acts, &n) == RK_OK && n == 1); /* the ban's `until` */
+    free(acts);
+    who.since = T0 + 10; /* and the update, within the reader's window */
     CHECK(store_action_list(st, &who, &acts, &n) == RK_OK && n == 2);
     if (n == 2)
         CHECK(acts[0].done_at == T0 + 11);
     free(acts);
+    who.since = 0;
     who.live_after = T0 + 100; /* past `until`: forgotten */
     CHECK(store_action_list(st, &who, &acts, &n) == RK_OK && n == 0);
     free(acts);
+    who.since = T0 + 10; /* ... unless the reader's window still holds */
+    CHECK(store_action_list(st, &who, &acts, &n) == RK_OK && n == 2);
+    free(acts);
+    who.since = T0 + 11;
+    CHECK(store_action_list(st, &who, &acts, &n) == RK_OK && n == 0);
+    free(acts);
 
-    /* prune: old event ids, left rows and carried-out actions go */
-    CHECK(store_live_prune(st, T0 + 200) == RK_OK);
+    /* prune: old event ids, left rows and carried-out actions go (an
+     * action only once created before the window too) */
+    CHECK(store_live_prune(st, T0 + 200, T0 + 10) == RK_OK);
+    CHECK(count_rows("SELECT count(*) FROM live_actions") == 2);
+    CHECK(store_live_prune(st, T0 + 200, T0 + 200) == RK_OK);
     CHECK(store_event_record(st, "EV_1", T0 + 300) == RK_OK);
     CHECK(count_rows("SELECT count(*) FROM presence WHERE sid = 'PA_a1'") == 0); /* left: pruned */
     CHECK(count_rows("SELECT count(*) FROM presence") == 3);
@@ -1485,7 +1503,9 @@ static void test_redact(void)
 
 static char pg_base[512]; /* ROOMKEY_TEST_PG_URL */
 
-#define PG_SCHEMA 4 /* schema versions this file knows (3: seats and meetings, 4: live rooms) */
+/* schema versions this file knows (3: seats and meetings, 4: live rooms, 5:
+ * live_actions.from_role) */
+#define PG_SCHEMA 5
 
 /* pg_url_db writes pg_base with its database replaced by db into out. */
 static void pg_url_db(const char *db, char *out, size_t cap)
