@@ -75,6 +75,8 @@ bool issuance_configured(const api_ctx *api)
 typedef struct pending_audit {
     store_audit a;
     http_hold *hold;
+    store *st;    /* borrowed: to give the seat back */
+    int64_t seat; /* the seat the token holds; 0 = none */
 } pending_audit;
 
 /* audit_result accounts for the outcome of a's audit write: a token
@@ -95,6 +97,8 @@ static void audit_done(void *arg, int rc)
 {
     pending_audit *p = arg;
     audit_result(&p->a, rc);
+    if (rc) /* never handed out: its seat is free again */
+        policy_seat_give_back(p->st, p->a.room, p->seat, p->a.subject, "audit_failed", clock_now());
     http_hold_release(p->hold, rc == RK_OK);
     free(p);
 }
@@ -166,6 +170,8 @@ int issuance_mint(const api_ctx *api, const caller *who, const decision *d, cons
     if (p) {
         p->a.id = 0;
         p->hold = NULL;
+        p->st = api->st;
+        p->seat = d->seat;
     }
     if (!m || !p) {
         free(p);
@@ -184,6 +190,9 @@ int issuance_mint(const api_ctx *api, const caller *who, const decision *d, cons
     }
     store_audit *a = &p->a;
     http_req_set_jti(req, info->jti); /* for the request's log line */
+    /* Before the record is submitted: a give-back for a failed record
+     * (audit_done, on the store's writer thread) always comes after. */
+    policy_seat_keep(api->st, who->subject, d, info->exp, info->jti, now);
 
     /* Served over HTTP: queue the record and hold the response until it is
      * committed; this thread goes on with other requests meanwhile. */

@@ -170,13 +170,14 @@ static bool limit(family_call *c, const caller *who, int *rc)
     return false;
 }
 
-/* limit_anonymous limits an anonymous caller as "anon:<identity>", the
- * subject its token will have (issuer "anonymous"). */
-static bool limit_anonymous(family_call *c, const policy_ask *ask, int *rc)
+/* limit_anonymous limits a caller without credentials by its client
+ * address (its identity is generated later, so asking for another one
+ * can't escape the limit): subject "anon@<address>", issuer "anonymous". */
+static bool limit_anonymous(family_call *c, int *rc)
 {
     caller anon = c->who;
-    snprintf(anon.subject, sizeof anon.subject, POLICY_ANON_PREFIX "%s",
-             ask->identity ? ask->identity : "");
+    snprintf(anon.subject, sizeof anon.subject, "anon@%s",
+             c->req->client_ip ? c->req->client_ip : "");
     return limit(c, &anon, rc);
 }
 
@@ -194,14 +195,18 @@ static int read_body(const family_call *c, json_t **body)
     return rc ? OUTCOME_INTERNAL : 0;
 }
 
-/* mint mints and audits d for the caller, settles its seat, and renders. */
-static int mint(family_call *c, const policy_ctx *pc, const decision *d)
+/* mint mints and audits d for the caller and renders; a seat taken for a
+ * token that is not handed out is given back (issuance_mint keeps it for
+ * a token that is). */
+static int mint(family_call *c, const decision *d)
 {
     const char *tok = NULL;
     size_t tok_len = 0;
     mint_info info = {0};
     int rc = issuance_mint(c->api, &c->who, d, c->req, &tok, &tok_len, &info);
-    policy_seat_settle(pc, &c->who, d, rc == RK_OK, info.exp, info.jti, clock_now());
+    if (rc)
+        policy_seat_give_back(c->api->st, d->room.name, d->seat, c->who.subject,
+                              rc == RK_ELIMITED ? "rate_limited" : "not_issued", clock_now());
     if (rc == RK_ELIMITED)
         return RK_OK;
     if (rc == RK_ENOTFOUND)
@@ -258,7 +263,7 @@ static int issue(family_call *c, const policy_ask *ask)
         return pipeline_answer(c, v, &why);
     if (c->anonymous) /* audited as who it is: its own "anon:..." identity */
         snprintf(c->who.subject, sizeof c->who.subject, "%s", d.identity);
-    return mint(c, &pc, &d);
+    return mint(c, &d);
 }
 
 int pipeline_run(const family *f, void *ctx, const http_req *req, http_resp *resp)
@@ -268,7 +273,7 @@ int pipeline_run(const family *f, void *ctx, const http_req *req, http_resp *res
     int out = pipeline_authenticate(&c);
     if (out)
         return pipeline_answer(&c, out, NULL);
-    if (!c.anonymous && !limit(&c, &c.who, &rc))
+    if (!(c.anonymous ? limit_anonymous(&c, &rc) : limit(&c, &c.who, &rc)))
         return rc;
     json_t *body = NULL;
     if ((out = read_body(&c, &body)))
@@ -277,7 +282,7 @@ int pipeline_run(const family *f, void *ctx, const http_req *req, http_resp *res
     policy_ask ask = {0};
     if (f->state_size && !c.state)
         rc = RK_ENOMEM;
-    else if (f->read(&c, body, &ask) && (!c.anonymous || limit_anonymous(&c, &ask, &rc)))
+    else if (f->read(&c, body, &ask))
         rc = issue(&c, &ask);
     free(c.state);
     json_decref(body);

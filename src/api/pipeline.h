@@ -1,8 +1,8 @@
 /* pipeline.h - the one request path of every token route:
  *
  *   authenticate (family_auth)
- *   -> per-subject limit (always, once, right after authentication; an
- *      anonymous caller's subject is its "anon:" identity, known once read)
+ *   -> per-subject limit (always, once, right after authentication; a
+ *      caller without credentials is limited by its client address)
  *   -> read the body into the one token request (the family's read)
  *   -> is LiveKit configured?
  *   -> policy decides (and takes a seat when one was asked)

@@ -361,11 +361,9 @@ const family family_voice_agent = {
             [VERDICT_ROOM_NOT_FOUND] = {.status = 404, .message = "Room not found"},
             [VERDICT_IDENTITY_NOT_CALLER] =
                 {.status = 403, .message = "participantIdentity must be the authenticated user"},
-            [VERDICT_IDENTITY_TOO_LONG] =
-                {.status = 400,
-                 .message = "Participant identity must be at most 251 characters "
-                            "in an anonymous room",
-                 .field = "participantIdentity"},
+            [VERDICT_IDENTITY_TOO_LONG] = {.status = 400,
+                                           .message = "Request refused: {why}",
+                                           .field = "participantIdentity"},
             [VERDICT_NAME_TOO_LONG] = {.status = 400,
                                        .message = "Request refused: {why}",
                                        .field = "participantName"},

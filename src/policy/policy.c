@@ -1,9 +1,13 @@
 /* policy.c - rooms, memberships and roles to grants and lifetimes. */
 #include "policy.h"
+#include "../util/b64url.h"
 #include "../util/clock.h"
 #include "../util/err.h"
 #include "../util/jsonw.h"
 #include "../util/log.h"
+#include "../util/rng.h"
+
+#include <openssl/crypto.h>
 
 #include <inttypes.h>
 
@@ -60,7 +64,6 @@ static const char *const TEXT[VERDICT_COUNT] = {
     [VERDICT_IDENTITY_NOT_CALLER] = "identity must be the authenticated caller",
     [VERDICT_IDENTITY_RESERVED] =
         "identities starting with \"" POLICY_ANON_PREFIX "\" are reserved for anonymous callers",
-    [VERDICT_IDENTITY_MISSING] = "an anonymous caller must name an identity",
     [VERDICT_IDENTITY_TOO_LONG] = "identity too long",
     [VERDICT_NAME_TOO_LONG] = "name too long",
     [VERDICT_NOT_MEMBER] = "not a member of this room",
@@ -105,14 +108,28 @@ verdict policy_session_rule(const policy_room_rules *r, const caller *who)
 
 /* choose_identity sets d->identity: the caller's subject by default, another
  * identity only for mint_any API keys, "anon:<identity>" when anonymous. */
-static verdict choose_identity(const caller *who, const policy_ask *ask, bool mint_any, decision *d)
+/* anonymous_identity writes a fresh "anon:<22 base64url chars>" (128
+ * random bits) into d->identity: nobody can name, guess or take it over. */
+static verdict anonymous_identity(decision *d, verdict_detail *why)
 {
-    if (ask->anonymous) {
-        if (!ask->identity || !ask->identity[0])
-            return VERDICT_IDENTITY_MISSING;
-        int n = snprintf(d->identity, sizeof d->identity, POLICY_ANON_PREFIX "%s", ask->identity);
-        return n < 0 || (size_t)n >= sizeof d->identity ? VERDICT_IDENTITY_TOO_LONG : VERDICT_OK;
-    }
+    uint8_t raw[POLICY_ANON_RANDOM_BYTES];
+    const size_t prefix = strlen(POLICY_ANON_PREFIX);
+    size_t len = 0;
+    memcpy(d->identity, POLICY_ANON_PREFIX, prefix);
+    int rc = rng_bytes(raw, sizeof raw);
+    if (rc == RK_OK)
+        rc =
+            b64url_encode(raw, sizeof raw, d->identity + prefix, sizeof d->identity - prefix, &len);
+    OPENSSL_cleanse(raw, sizeof raw);
+    why->rc = rc;
+    return rc ? VERDICT_FAILED : VERDICT_OK;
+}
+
+static verdict choose_identity(const caller *who, const policy_ask *ask, bool mint_any, decision *d,
+                               verdict_detail *why)
+{
+    if (ask->anonymous)
+        return anonymous_identity(d, why);
     const char *identity = ask->identity ? ask->identity : who->subject;
     if (strcmp(identity, who->subject) != 0 && !mint_any)
         return VERDICT_IDENTITY_NOT_CALLER;
@@ -286,7 +303,7 @@ verdict policy_decide(const policy_ctx *pc, const caller *who, const policy_ask 
     if ((v = policy_session_rule(r, who)))
         return v;
     bool mint_any = !ask->anonymous && who->is_api_key && (who->perms & PERM_MINT_ANY);
-    if ((v = choose_identity(who, ask, mint_any, d)) ||
+    if ((v = choose_identity(who, ask, mint_any, d, why)) ||
         (v = choose_role(pc, r, who, ask, mint_any, d, why)) ||
         (v = check_extras(r, ask, d, why)) || (v = choose_name_ttl(pc->cfg, who, ask, d, why)))
         return v;
@@ -303,14 +320,13 @@ verdict policy_decide(const policy_ctx *pc, const caller *who, const policy_ask 
     return VERDICT_OK;
 }
 
-/* seat_claim claims d's seat for who until exp. */
-static int seat_claim(const policy_ctx *pc, const caller *who, const decision *d, int64_t exp,
-                      int64_t now)
+/* seat_claim claims d's seat for subject until exp. */
+static int seat_claim(store *st, const char *subject, const decision *d, int64_t exp, int64_t now)
 {
     store_seat s = {.seat = d->seat, .exp = exp};
     snprintf(s.room, sizeof s.room, "%s", d->room.name);
-    snprintf(s.subject, sizeof s.subject, "%s", who->subject);
-    return store_seat_claim(pc->st, &s, now);
+    snprintf(s.subject, sizeof s.subject, "%s", subject);
+    return store_seat_claim(st, &s, now);
 }
 
 verdict policy_seat_take(const policy_ctx *pc, const caller *who, decision *d, int64_t now,
@@ -319,7 +335,7 @@ verdict policy_seat_take(const policy_ctx *pc, const caller *who, decision *d, i
     if (!d->seat)
         return VERDICT_OK;
     why->seat = d->seat;
-    int rc = seat_claim(pc, who, d, now + d->ttl, now);
+    int rc = seat_claim(pc->st, who->subject, d, now + d->ttl, now);
     if (rc == RK_ECONFLICT)
         return VERDICT_SEAT_TAKEN;
     if (rc) {
@@ -333,17 +349,23 @@ verdict policy_seat_take(const policy_ctx *pc, const caller *who, decision *d, i
     return VERDICT_OK;
 }
 
-void policy_seat_settle(const policy_ctx *pc, const caller *who, const decision *d, bool minted,
-                        int64_t exp, const char *jti, int64_t now)
+void policy_seat_keep(store *st, const char *subject, const decision *d, int64_t exp,
+                      const char *jti, int64_t now)
 {
-    if (!d->seat)
-        return;
-    if (!minted) {
-        (void)store_seat_release(pc->st, d->room.name, d->seat, who->subject, now);
-        return;
-    }
-    if (exp > now && seat_claim(pc, who, d, exp, now) != RK_OK)
+    if (d->seat && exp > now && seat_claim(st, subject, d, exp, now) != RK_OK)
         log_event("warn", "seat_extend_failed", "room", d->room.name, "jti", jti, NULL);
+}
+
+void policy_seat_give_back(store *st, const char *room, int64_t seat, const char *subject,
+                           const char *why, int64_t now)
+{
+    if (!seat)
+        return;
+    char n[24];
+    snprintf(n, sizeof n, "%" PRId64, seat);
+    int rc = store_seat_release(st, room, seat, subject, now);
+    log_event(rc ? "warn" : "info", rc ? "seat_release_failed" : "seat_released", "room", room,
+              "seat", n, "subject", subject, "reason", why, NULL);
 }
 
 int policy_participant(const policy_ctx *pc, const caller *who, const char *room,

@@ -37,10 +37,11 @@
  *    joined yet (ROOM_FULL), unless the identity is one of them; the token
  *    carries roomConfig.maxParticipants so LiveKit applies it too;
  *  - an anonymous ask (a family's configured anonymous room, no caller
- *    credentials) names the room exactly (no alias), gets identity
- *    "anon:<identity>" (so it can never take an authenticated user's seat),
- *    no membership, and the room's default role only, never one with
- *    powers over others (ROLE_TOO_POWERFUL). */
+ *    credentials) names the room exactly (no alias), gets an identity
+ *    RoomKey generates, "anon:" + 128 random bits (never one the caller
+ *    chose: it can't take over anyone's place, an authenticated user's or
+ *    another anonymous caller's), no membership, and the room's default role
+ *    only, never one with powers over others (ROLE_TOO_POWERFUL). */
 #ifndef RK_POLICY_H
 #define RK_POLICY_H
 
@@ -55,8 +56,10 @@
  * place in a room with max_participants. */
 #define POLICY_PENDING_S 60
 
-/* Prefix of every anonymous participant's identity. */
-#define POLICY_ANON_PREFIX "anon:"
+/* Prefix of every anonymous participant's identity, and how many random
+ * bytes follow it (base64url: 22 characters). */
+#define POLICY_ANON_PREFIX       "anon:"
+#define POLICY_ANON_RANDOM_BYTES 16
 
 /* The attribute a seat taken through policy_seat_take sets. */
 #define POLICY_SEAT_ATTR "seat"
@@ -71,8 +74,7 @@ typedef enum verdict {
     VERDICT_ANON_REFUSED,        /* the room refuses anonymous sign-ins */
     VERDICT_IDENTITY_NOT_CALLER, /* another identity than the caller's, without mint_any */
     VERDICT_IDENTITY_RESERVED,   /* an "anon:" identity asked by a non-anonymous caller */
-    VERDICT_IDENTITY_MISSING,    /* an anonymous ask without an identity */
-    VERDICT_IDENTITY_TOO_LONG,   /* over 256 bytes (with the "anon:" prefix) */
+    VERDICT_IDENTITY_TOO_LONG,   /* over 256 bytes */
     VERDICT_NAME_TOO_LONG,       /* display name over 256 bytes */
     VERDICT_NOT_MEMBER,          /* members-only room, no membership */
     VERDICT_NO_ROLE,             /* no membership, session or default role applies */
@@ -130,7 +132,7 @@ typedef struct policy_ctx {
 
 typedef struct policy_ask {
     const char *room;     /* room name or alias (required) */
-    const char *identity; /* NULL = the caller's subject; required when anonymous */
+    const char *identity; /* NULL = the caller's subject; ignored when anonymous */
     const char *name;     /* display name; NULL = the session's name */
     int64_t ttl;          /* seconds; 0 = default */
     /* Optional extras (all borrowed; they must outlive the decision). */
@@ -189,12 +191,19 @@ POLICY_NODISCARD verdict policy_session_rule(const policy_room_rules *r, const c
 POLICY_NODISCARD verdict policy_seat_take(const policy_ctx *pc, const caller *who, decision *d,
                                           int64_t now, verdict_detail *why);
 
-/* policy_seat_settle runs after the mint of a decision with a seat (a
- * no-op without one): a failed mint (minted false) gives the seat back; a
- * token whose exp came out later than the claim extends it to exp (jti
- * names the token in the log line when that fails). */
-void policy_seat_settle(const policy_ctx *pc, const caller *who, const decision *d, bool minted,
-                        int64_t exp, const char *jti, int64_t now);
+/* policy_seat_keep extends the claim of d's seat (a no-op without one) to
+ * the minted token's exp when that came out later than the claim (jti names
+ * the token in the log line when that fails). Call it before the token's
+ * audit record is submitted, so a give-back for a failed record comes after. */
+void policy_seat_keep(store *st, const char *subject, const decision *d, int64_t exp,
+                      const char *jti, int64_t now);
+
+/* policy_seat_give_back releases subject's claim of seat in room (a no-op
+ * for seat 0): its token was never handed out (a failed mint, a refused or
+ * failed audit record, a limited request). why ("mint_failed",
+ * "audit_failed", ...) goes into the log line. */
+void policy_seat_give_back(store *st, const char *room, int64_t seat, const char *subject,
+                           const char *why, int64_t now);
 
 /* policy_participant reports in *yes whether who takes part in the room
  * created by creator: the creator, a member of the room, or an API key with

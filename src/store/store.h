@@ -271,7 +271,8 @@ int store_member_list(store *st, const char *room, store_member **out, size_t *n
  * record is written whole or not at all.
  * audit_submit checks a and queues it (a borrowed until done runs); on
  * RK_OK done(arg, rc) follows exactly once, on the writer thread, with the
- * record's result; on any other return done is never called.
+ * record's result; on any other return done is never called. done runs
+ * with no store lock held: it may call the store (not audit_add).
  * audit_add submits and waits for the result.
  * audit_list: newest first, filtered; new array, caller frees. */
 int store_audit_submit(store *st, const store_audit *a, void (*done)(void *arg, int rc), void *arg);

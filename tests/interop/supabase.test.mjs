@@ -12,6 +12,7 @@
 
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -426,6 +427,26 @@ describe('supabase family (seed 002)', () => {
     test('one seat per judge: moving to another seat frees the old one', async () => {
       await mintOk(M.seat2, { roomType: 'audition', seat: 3 }, { room: ROOMS.audition, role: 'judge', attributes: { seat: '3' } });
       await mintOk(await session('judge'), { roomType: 'audition', seat: 2 }, { room: ROOMS.audition, role: 'judge', attributes: { seat: '2' } });
+    });
+
+    test('a seat taken for a token whose audit record fails is free again at once (the token is never sent)', async () => {
+      const sql = (q) => {
+        const r = spawnSync('sqlite3', [M.db, q], { encoding: 'utf8' });
+        assert.equal(r.status, 0, r.stderr);
+      };
+      const first = await session('judge');
+      sql("CREATE TRIGGER refuse_audit BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'refused by test'); END;");
+      try {
+        const r = await post(TOKEN, { roomType: 'quick', seat: 1 }, first.jwt);
+        assert.equal(r.status, 500, showRes(r));
+        assert.ok(!/eyJ/.test(r.text ?? JSON.stringify(r.json)), 'no token in the 500 body');
+      } finally {
+        sql('DROP TRIGGER refuse_audit;');
+      }
+      // another judge takes the seat the failed request had claimed
+      const other = await session('judge');
+      await mintOk(other, { roomType: 'quick', seat: 1 }, { room: ROOMS.quick, role: 'quickjudge', ttl: 3, attributes: { seat: '1' } });
+      assert.match(M.srv.stderr(), /"event":"seat_released"[^\n]*"reason":"audit_failed"/);
     });
 
     test('a race of 8 judges for one free seat: exactly one wins', async () => {

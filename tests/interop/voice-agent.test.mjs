@@ -61,17 +61,24 @@ describe('POST /api/token (voice_agent family, seed 003)', () => {
   const sess = (sub, extra) => session(C, sub, extra);
 
   /** Mint, check the 200 body against the request and verify the token. */
+  // An identity RoomKey generates for a caller without credentials (issue:
+  // anonymous identities are never chosen by the caller); SUB: "the name is
+  // the token's own identity".
+  const ANON_ID = /^anon:[A-Za-z0-9_-]{22}$/;
+  const SUB = Symbol('sub');
+
   async function mintOk(body, headers, { identity = body.participantIdentity, room = body.roomName, name, ttl = 3600,
     grants = VOICE, sources = VOICE_SOURCES } = {}) {
     const r = await post(S.srv, body, headers);
     const b = assertKeys(r, 200, SUCCESS_KEYS);
     S.minted.push(b.token);
     assert.equal(b.roomName, body.roomName, 'roomName echoes the request');
-    assert.equal(b.participantIdentity, identity, 'participantIdentity');
+    if (identity instanceof RegExp) assert.match(b.participantIdentity, identity, 'participantIdentity');
+    else assert.equal(b.participantIdentity, identity, 'participantIdentity');
     assert.match(b.expiresAt, ISO_MS, 'expiresAt format');
     const claims = await verifyToken(C, b.token, { ttl, r });
-    assert.equal(claims.sub, identity, 'sub = participantIdentity');
-    assert.equal(claims.name, name ?? body.participantName ?? body.participantIdentity, 'name claim');
+    assert.equal(claims.sub, b.participantIdentity, 'sub = participantIdentity');
+    assert.equal(claims.name, name === SUB ? claims.sub : name ?? body.participantName ?? body.participantIdentity, 'name claim');
     assert.equal(b.expiresAt, new Date(claims.exp * 1000).toISOString(), 'expiresAt = exp');
     assertGrants(claims, room, grants, sources ?? undefined); // null: no canPublishSources
     return { r, b, claims };
@@ -318,20 +325,32 @@ describe('POST /api/token (voice_agent family, seed 003)', () => {
       assert.match(warns[0].note, /ANONYMOUS/);
     });
 
-    test('no credentials, listed room: identity and default name "anon:<participantIdentity>", the room\'s default role, audited as that identity', async () => {
-      const { claims } = await mintOk({ roomName: 'lobby', participantIdentity: 'guest-1', participantName: 'Guest' }, {},
-        { identity: 'anon:guest-1' });
-      const rec = auditList(S.db, { subject: 'anon:guest-1' }).find((x) => x.jti === claims.jti);
+    test('no credentials, listed room: a generated identity "anon:<128 random bits>" (never the requested one), default name that identity, the room\'s default role, audited as that identity', async () => {
+      const { b, claims } = await mintOk({ roomName: 'lobby', participantIdentity: 'guest-1', participantName: 'Guest' }, {},
+        { identity: ANON_ID });
+      assert.notEqual(b.participantIdentity, 'anon:guest-1');
+      const rec = auditList(S.db, { subject: b.participantIdentity }).find((x) => x.jti === claims.jti);
       assert.ok(rec, 'audit record');
-      assert.equal(rec.identity, 'anon:guest-1');
+      assert.equal(rec.identity, b.participantIdentity);
       assert.equal(rec.room, 'lobby');
       assert.equal(rec.role, 'voice');
       assert.equal(rec.route, 'voice_agent.token');
-      await mintOk({ roomName: 'lobby', participantIdentity: 'guest-1' }, {}, { identity: 'anon:guest-1', name: 'anon:guest-1' });
+      await mintOk({ roomName: 'lobby', participantIdentity: 'guest-1' }, {}, { identity: ANON_ID, name: SUB });
+    });
+
+    test('takeover: an anonymous caller can\'t ask for an identity in use — the same request twice gives two identities', async () => {
+      const first = await mintOk({ roomName: 'lobby', participantIdentity: 'guest-7' }, {}, { identity: ANON_ID, name: SUB });
+      const second = await mintOk({ roomName: 'lobby', participantIdentity: 'guest-7' }, {}, { identity: ANON_ID, name: SUB });
+      assert.notEqual(first.b.participantIdentity, second.b.participantIdentity);
+      // nor the identity the first one was given
+      const again = await mintOk({ roomName: 'lobby', participantIdentity: first.b.participantIdentity.replace(/[^A-Za-z0-9_-]/g, '') }, {},
+        { identity: ANON_ID, name: SUB });
+      assert.notEqual(again.b.participantIdentity, first.b.participantIdentity);
     });
 
     test('seat conflict: an anonymous "alice" gets neither alice\'s identity, name nor her moderator membership', async () => {
-      await mintOk({ roomName: 'lobby', participantIdentity: 'alice' }, {}, { identity: 'anon:alice', name: 'anon:alice' });
+      const { b } = await mintOk({ roomName: 'lobby', participantIdentity: 'alice' }, {}, { identity: ANON_ID, name: SUB });
+      assert.notEqual(b.participantIdentity, 'alice');
     });
 
     test('a listed members-only room still admits members only: anonymous -> 403', async () => {
@@ -380,10 +399,9 @@ describe('POST /api/token (voice_agent family, seed 003)', () => {
 
     test('anonymous callers are validated like everyone else (400 before anything else)', async () => {
       assertValidation(await post(S.srv, { roomName: 'lobby' }), [['participantIdentity', 'Participant identity is required']]);
-      assertValidation(await post(S.srv, { roomName: 'lobby', participantIdentity: 'x'.repeat(252) }),
-        [['participantIdentity', 'Participant identity must be at most 251 characters in an anonymous room']]);
-      await mintOk({ roomName: 'lobby', participantIdentity: 'x'.repeat(251) }, {},
-        { identity: `anon:${'x'.repeat(251)}`, name: `anon:${'x'.repeat(251)}` });
+      assertValidation(await post(S.srv, { roomName: 'lobby', participantIdentity: 'x'.repeat(256) }),
+        [['participantIdentity', 'Participant identity must be at most 255 characters']]);
+      await mintOk({ roomName: 'lobby', participantIdentity: 'x'.repeat(255) }, {}, { identity: ANON_ID, name: SUB });
     });
 
     test('authenticated callers in an anonymous room keep their own identity and role', async () => {
