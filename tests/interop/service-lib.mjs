@@ -351,6 +351,12 @@ export function sessionClaims(over = {}) {
 // HTTP
 // ---------------------------------------------------------------------------
 
+// How long one request may take before the test gives up on it: generous,
+// because these machines are shared (a request that waits on a database
+// restart under a load average of 15+ has taken over 10 s); a hang still
+// fails the test, never a slow answer.
+const REQUEST_TIMEOUT_MS = 60_000;
+
 /**
  * One HTTP request with fetch. body: object (JSON-encoded), string (raw) or
  * Uint8Array (raw, no content-type added). headers: content-type defaults to
@@ -375,7 +381,7 @@ export async function request(srv, method, p, { body, headers = {} } = {}) {
     raw = Buffer.from(raw);
   }
   const t0 = nowSec();
-  const res = await fetch(srv.base + p, { method, headers: h, body: raw, signal: AbortSignal.timeout(10_000) });
+  const res = await fetch(srv.base + p, { method, headers: h, body: raw, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
   const text = await res.text();
   const t1 = nowSec();
   let json;
