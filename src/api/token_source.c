@@ -72,6 +72,8 @@ typedef struct ts_body {
     size_t n_attrs;
     lk_agent_dispatch agents[GRANTS_MAX_AGENTS];
     size_t n_agents;
+    lk_attr agent_attrs[GRANTS_MAX_ATTR_COUNT]; /* every agent's attributes, in order */
+    size_t n_agent_attrs;
     const char *config_name; /* room_config.name; NULL = not given */
     int status;              /* 0 while valid; else the 4xx to answer */
     char msg[256];           /* why, when status is set */
@@ -126,35 +128,52 @@ static bool get_str(ts_body *b, const char *field, json_t *v, size_t max, const 
     return true;
 }
 
-static bool get_attributes(ts_body *b, json_t *v, size_t max_bytes)
+/* get_string_map reads field, an optional object of strings of at most
+ * max_bytes (keys and values) and cap entries, into out[0...]; *n grows by
+ * the number of entries. */
+static bool get_string_map(ts_body *b, const char *field, json_t *v, size_t max_bytes, lk_attr *out,
+                           size_t cap, size_t *n)
 {
     if (json_is_null(v))
         return true;
     if (!json_is_object(v))
-        return bad(b, 400, "participant_attributes must be an object of strings");
-    if (json_object_size(v) > GRANTS_MAX_ATTR_COUNT)
-        return bad(b, 400, "participant_attributes has more than %d entries",
-                   GRANTS_MAX_ATTR_COUNT);
-    size_t total = 0;
+        return bad(b, 400, "%s must be an object of strings", field);
+    if (json_object_size(v) > cap)
+        return bad(b, 400, "%s has more than %zu entries", field, cap);
+    size_t total = 0, count = 0;
     const char *k;
     json_t *val;
     json_object_foreach(v, k, val)
     {
         if (!json_is_string(val))
-            return bad(b, 400, "participant_attributes values must be strings");
+            return bad(b, 400, "%s values must be strings", field);
         if (!k[0])
-            return bad(b, 400, "participant_attributes keys must not be empty");
+            return bad(b, 400, "%s keys must not be empty", field);
         total += strlen(k) + json_string_length(val);
         if (total > max_bytes)
-            return bad(b, 400, "participant_attributes is longer than %zu bytes", max_bytes);
-        b->attrs[b->n_attrs++] = (lk_attr){k, json_string_value(val)};
+            return bad(b, 400, "%s is longer than %zu bytes", field, max_bytes);
+        out[count++] = (lk_attr){k, json_string_value(val)};
     }
+    *n += count;
+    return true;
+}
+
+/* get_agent_attributes reads agent a's attributes into b's shared pool. */
+static bool get_agent_attributes(ts_body *b, lk_agent_dispatch *a, json_t *v, size_t max_bytes)
+{
+    size_t start = b->n_agent_attrs;
+    if (!get_string_map(b, "room_config.agents.attributes", v, max_bytes, b->agent_attrs + start,
+                        GRANTS_MAX_ATTR_COUNT - start, &b->n_agent_attrs))
+        return false;
+    a->attrs = b->agent_attrs + start;
+    a->n_attrs = b->n_agent_attrs - start;
     return true;
 }
 
 /* get_agent reads one RoomAgentDispatch of room_config.agents. */
-static bool get_agent(ts_body *b, size_t i, json_t *v, size_t max_metadata)
+static bool get_agent(ts_body *b, size_t i, json_t *v, const token_source_settings *lim)
 {
+    size_t max_metadata = lim->max_metadata;
     if (!json_is_object(v))
         return bad(b, 400, "room_config.agents[%zu] must be an object", i);
     lk_agent_dispatch *a = &b->agents[i];
@@ -171,8 +190,13 @@ static bool get_agent(ts_body *b, size_t i, json_t *v, size_t max_metadata)
                                                               : GRANTS_MAX_AGENT_META,
                          &a->metadata))
                 return false;
-        } else if (strcmp(k, "deployment") == 0 || strcmp(k, "restart_policy") == 0 ||
-                   strcmp(k, "attributes") == 0) {
+        } else if (strcmp(k, "deployment") == 0) { /* TokenSource.endpoint's `deployment` */
+            if (!get_str(b, "room_config.agents.deployment", val, TS_MAX_STR, &a->deployment))
+                return false;
+        } else if (strcmp(k, "attributes") == 0) {
+            if (!get_agent_attributes(b, a, val, lim->max_attributes))
+                return false;
+        } else if (strcmp(k, "restart_policy") == 0) {
             if (!is_default(val))
                 return bad(b, 400, "room_config.agents[%zu].%s is not supported by RoomKey", i, k);
         } else {
@@ -191,7 +215,7 @@ static const char *const ROOM_FIELDS[] = {
     "min_playout_delay", "max_playout_delay", "sync_streams",     "tags",
 };
 
-static bool get_room_config(ts_body *b, json_t *v, size_t max_metadata)
+static bool get_room_config(ts_body *b, json_t *v, const token_source_settings *lim)
 {
     if (json_is_null(v))
         return true;
@@ -225,7 +249,7 @@ static bool get_room_config(ts_body *b, json_t *v, size_t max_metadata)
             json_t *agent;
             json_array_foreach(val, j, agent)
             {
-                if (!get_agent(b, j, agent, max_metadata))
+                if (!get_agent(b, j, agent, lim))
                     return false;
             }
             b->n_agents = json_array_size(val);
@@ -253,9 +277,10 @@ static void parse_body(json_t *body, const token_source_settings *lim, ts_body *
         else if (strcmp(k, "participant_metadata") == 0)
             ok = get_str(b, k, v, lim->max_metadata, &b->metadata);
         else if (strcmp(k, "participant_attributes") == 0)
-            ok = get_attributes(b, v, lim->max_attributes);
+            ok = get_string_map(b, k, v, lim->max_attributes, b->attrs, GRANTS_MAX_ATTR_COUNT,
+                                &b->n_attrs);
         else if (strcmp(k, "room_config") == 0)
-            ok = get_room_config(b, v, lim->max_metadata);
+            ok = get_room_config(b, v, lim);
         else
             ok = bad(b, 400, "unknown field %s (fields are TokenSourceRequest's, in snake_case)",
                      shown(k));

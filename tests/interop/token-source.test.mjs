@@ -116,6 +116,24 @@ describe('POST /api/livekit/token-source (token_source family)', () => {
       S.agentClaims = claims;
     });
 
+    test('agent dispatch with a deployment: the SDK\'s room_config.agents[0].deployment lands in the token', async () => {
+      const ts = TokenSource.endpoint(S.url, { headers: bearer(await sess('alice')) });
+      const { result, calls } = await recordingFetch(() => ts.fetch({
+        roomName: 'agents', agentName: 'support-agent', deployment: 'production',
+      }));
+      assert.equal(calls.length, 1);
+      assert.equal(calls[0].status, 201);
+      assert.deepEqual(JSON.parse(calls[0].init.body), {
+        room_name: 'agents', room_config: { agents: [{ agent_name: 'support-agent', deployment: 'production' }] },
+      }, 'the body livekit-client sends');
+      S.minted.push(result.participantToken);
+      const claims = await verifyToken(C, result.participantToken, { ttl: 3600 });
+      assert.deepEqual(claims.roomConfig, { agents: [{ agentName: 'support-agent', deployment: 'production' }] });
+      // a role without may_dispatch_agents still can't, deployment or not
+      const bob = TokenSource.endpoint(S.url, { headers: bearer(await sess('bob')) });
+      await assert.rejects(bob.fetch({ roomName: 'support', agentName: 'x', deployment: 'production' }), /403.*may not dispatch agents/s);
+    });
+
     test('identity, metadata and attributes through the SDK land in the token', async () => {
       const ts = TokenSource.endpoint(S.url, { headers: bearer(await sess('bob')) });
       const res = await ts.fetch({ roomName: 'meta', participantIdentity: 'bob', participantMetadata: '{"tier":"gold"}',
@@ -265,8 +283,12 @@ describe('POST /api/livekit/token-source (token_source family)', () => {
     test('agent dispatch fields RoomKey does not support, and malformed agents -> 400', async () => {
       const h = bearer(await sess('bob'));
       const cases = [
-        [{ agents: [{ agent_name: 'a', deployment: 'prod' }] }, 'room_config.agents[0].deployment is not supported by RoomKey'],
-        [{ agents: [{ agent_name: 'a', attributes: { k: 'v' } }] }, 'room_config.agents[0].attributes is not supported by RoomKey'],
+        [{ agents: [{ agent_name: 'a', deployment: 5 }] }, 'room_config.agents.deployment must be a string'],
+        [{ agents: [{ agent_name: 'a', deployment: 'd'.repeat(257) }] }, 'room_config.agents.deployment is longer than 256 bytes'],
+        [{ agents: [{ agent_name: 'a', attributes: ['k'] }] }, 'room_config.agents.attributes must be an object of strings'],
+        [{ agents: [{ agent_name: 'a', attributes: { k: 1 } }] }, 'room_config.agents.attributes values must be strings'],
+        [{ agents: [{ agent_name: 'a', attributes: { '': 'v' } }] }, 'room_config.agents.attributes keys must not be empty'],
+        [{ agents: [{ agent_name: 'a', attributes: { k: 'v'.repeat(64) } }] }, 'room_config.agents.attributes is longer than 64 bytes'],
         [{ agents: [{ agent_name: 'a', restart_policy: 'JRP_NEVER' }] }, 'room_config.agents[0].restart_policy is not supported by RoomKey'],
         [{ agents: [{ metadata: 'x' }] }, 'room_config.agents[0].agent_name is required'],
         [{ agents: [{ agent_name: '' }] }, 'room_config.agents[0].agent_name is required'],
@@ -280,6 +302,18 @@ describe('POST /api/livekit/token-source (token_source family)', () => {
       }
       // deployment "" is the protobuf default: accepted.
       await mintOk({ room_name: 'agents', room_config: { agents: [{ agent_name: 'a', deployment: '' }] } }, h, { grants: AGENT_USER });
+    });
+
+    test('agent dispatch deployment and attributes (LiveKit\'s RoomAgentDispatch) land in the token as LiveKit reads them', async () => {
+      const h = bearer(await sess('carol'));
+      const claims = await mintOk({ room_name: 'agents', room_config: { agents: [
+        { agent_name: 'a', deployment: 'staging', attributes: { lang: 'de', tier: 'x' } },
+        { agent_name: 'b', attributes: { k: 'v' } },
+      ] } }, h, { grants: AGENT_USER });
+      assert.deepEqual(claims.roomConfig, { agents: [
+        { agentName: 'a', deployment: 'staging', attributes: { lang: 'de', tier: 'x' } },
+        { agentName: 'b', attributes: { k: 'v' } },
+      ] });
     });
 
     test('wrong types and oversized strings -> 400', async () => {
