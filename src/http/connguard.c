@@ -34,6 +34,7 @@ struct connguard {
     pthread_t watchdog;
     ip_count *bucket[IP_BUCKETS];
     connguard_conn *conns; /* every open connection */
+    char *refusal;         /* lim.refusal's copy (owned) */
 };
 
 static uint64_t now_ms(void)
@@ -74,6 +75,14 @@ int connguard_new(const connguard_limits *lim, connguard **out)
     if (!g)
         return RK_ENOMEM;
     g->lim = *lim;
+    if (lim->refusal) {
+        if (!(g->refusal = malloc(lim->refusal_len))) {
+            free(g);
+            return RK_ENOMEM;
+        }
+        memcpy(g->refusal, lim->refusal, lim->refusal_len);
+    }
+    g->lim.refusal = g->refusal;
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -83,6 +92,7 @@ int connguard_new(const connguard_limits *lim, connguard **out)
     if (pthread_create(&g->watchdog, NULL, watch, g) != 0) {
         pthread_cond_destroy(&g->cv);
         pthread_mutex_destroy(&g->mu);
+        free(g->refusal);
         free(g);
         return RK_ENOMEM;
     }
@@ -107,6 +117,7 @@ void connguard_free(connguard *g)
         }
     pthread_cond_destroy(&g->cv);
     pthread_mutex_destroy(&g->mu);
+    free(g->refusal);
     free(g);
 }
 
@@ -172,6 +183,8 @@ int connguard_open(connguard *g, int fd, const uint8_t addr[16], bool exempt, co
     pthread_mutex_unlock(&g->mu);
     if (refused) {
         atomic_store(&c->deadline_ms, 0);
+        if (g->refusal)
+            (void)send(fd, g->refusal, g->lim.refusal_len, MSG_NOSIGNAL | MSG_DONTWAIT);
         shutdown(fd, SHUT_RDWR);
         return RK_ELIMITED;
     }

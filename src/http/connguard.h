@@ -12,6 +12,7 @@
 #define RK_CONNGUARD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define CONNGUARD_TICK_MS 200
@@ -20,6 +21,9 @@ typedef struct connguard_limits {
     unsigned per_ip;         /* open connections per client address; 0 = no cap */
     unsigned head_timeout_s; /* request line and headers; 0 = none */
     unsigned body_timeout_s; /* the body, from the end of the head; 0 = none */
+    const char *refusal;     /* written to a connection over the cap before it is shut
+                                down (a complete HTTP answer; copied); NULL = none */
+    size_t refusal_len;
 } connguard_limits;
 
 /* What a connection is doing: waiting for or reading a request head,
@@ -38,7 +42,9 @@ void connguard_free(connguard *g);
 
 /* connguard_open counts a new connection (socket fd, peer addr as 16 bytes,
  * IPv4 mapped) in the HEAD phase. exempt: not counted against the per-IP
- * cap (a trusted proxy). Over the cap the socket is shut down at once.
+ * cap (a trusted proxy). Over the cap the limits' refusal is written to the
+ * socket (one non-blocking send: a new connection's send buffer takes it
+ * whole) and the socket is shut down at once; the result is RK_ELIMITED.
  * *out is owned by the guard until connguard_close; NULL when out of
  * memory (the connection is then not guarded). */
 int connguard_open(connguard *g, int fd, const uint8_t addr[16], bool exempt, connguard_conn **out);

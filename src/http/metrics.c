@@ -50,6 +50,7 @@ static _Atomic size_t n_routes;
 static token_series tokens[METRICS_MAX_TOKEN_SERIES];
 static _Atomic size_t n_tokens;
 static _Atomic uint64_t limited[2];
+static _Atomic uint64_t refused_per_ip;
 static _Atomic int64_t in_flight;
 
 static void copy_label(char *dst, const char *src)
@@ -153,6 +154,11 @@ void metrics_in_flight(int delta)
 void metrics_rate_limited(int scope)
 {
     atomic_fetch_add_explicit(&limited[scope == METRICS_SCOPE_SUBJECT], 1, memory_order_relaxed);
+}
+
+void metrics_connection_refused(void)
+{
+    atomic_fetch_add_explicit(&refused_per_ip, 1, memory_order_relaxed);
 }
 
 /* ---- text ------------------------------------------------------------- */
@@ -326,6 +332,10 @@ void metrics_render(metrics_text *t)
                    "Requests refused with 429, by limiter (client IP or subject).");
     metrics_sample(t, "roomkey_rate_limited_total", "scope", "ip", load(&limited[0]));
     metrics_sample(t, "roomkey_rate_limited_total", "scope", "subject", load(&limited[1]));
+    metrics_header(t, "roomkey_http_connections_refused_total", "counter",
+                   "Connections closed at once: their client address already had "
+                   "server.max_connections_per_ip open.");
+    metrics_sample(t, "roomkey_http_connections_refused_total", NULL, NULL, load(&refused_per_ip));
     int64_t f = atomic_load_explicit(&in_flight, memory_order_relaxed);
     metrics_header(t, "roomkey_http_requests_in_flight", "gauge",
                    "Requests received and not yet answered (this scrape included).");

@@ -13,6 +13,7 @@
  *   roomkey_http_request_duration_seconds{route}     histogram
  *   roomkey_tokens_issued_total{route,role}          counter
  *   roomkey_rate_limited_total{scope="ip"|"subject"} counter
+ *   roomkey_http_connections_refused_total           counter (per-IP cap)
  *   roomkey_http_requests_in_flight                  gauge
  *   roomkey_build_info{version,commit}               gauge, always 1
  * Other layers' counters (auth failures, JWKS fetches) are added by the
@@ -49,6 +50,10 @@ void metrics_token_issued(const char *route, const char *role);
 /* metrics_rate_limited counts a request refused by the limiter of scope
  * METRICS_SCOPE_IP or METRICS_SCOPE_SUBJECT. */
 void metrics_rate_limited(int scope);
+
+/* metrics_connection_refused counts a connection closed at once because
+ * its client address was at the per-IP connection cap. */
+void metrics_connection_refused(void);
 
 /* A bounded, growable text buffer for the page. The first failure (out of
  * memory, or past METRICS_MAX_TEXT) latches in err; later writes do nothing. */

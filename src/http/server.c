@@ -285,11 +285,40 @@ static void default_errors(http_resp *resp, int status, const char *message)
 {
     const char *reason = status == 404   ? "Not Found"
                          : status == 405 ? "Method Not Allowed"
+                         : status == 503 ? "Service Unavailable"
                                          : "Bad Request";
     char buf[HTTP_MAX_PATH + 256];
     int n = snprintf(buf, sizeof buf, "{\"statusCode\":%d,\"message\":\"%s\",\"error\":\"%s\"}",
                      status, message, reason);
     http_resp_json(resp, status, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+}
+
+/* A header field of an answer, handed to a header_fn. */
+typedef void (*header_fn)(void *ctx, const char *name, const char *value);
+
+/* each_header calls fn with every header field of resp's answer but
+ * Content-Length and Date, in order: Content-Type (JSON unless resp says),
+ * X-Content-Type-Options, Connection: close when close_conn, resp's own
+ * fields, and Cache-Control: no-store unless resp set one. */
+static void each_header(const http_resp *resp, bool close_conn, header_fn fn, void *ctx)
+{
+    fn(ctx, MHD_HTTP_HEADER_CONTENT_TYPE,
+       resp->content_type ? resp->content_type : "application/json; charset=utf-8");
+    fn(ctx, "X-Content-Type-Options", "nosniff");
+    if (close_conn)
+        fn(ctx, MHD_HTTP_HEADER_CONNECTION, "close");
+    bool cache_set = false; /* a handler may allow caching (console files) */
+    for (size_t i = 0; i < resp->n_hdr; i++) {
+        cache_set |= strcasecmp(resp->hdr_name[i], MHD_HTTP_HEADER_CACHE_CONTROL) == 0;
+        fn(ctx, resp->hdr_name[i], resp->hdr_value[i]);
+    }
+    if (!cache_set)
+        fn(ctx, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+}
+
+static void mhd_header(void *ctx, const char *name, const char *value)
+{
+    MHD_add_response_header(ctx, name, value);
 }
 
 /* send frees resp's buffers in every case and queues the response. */
@@ -308,23 +337,61 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, http_resp *resp, bool
             free(resp->hdr_value[i]);
         return MHD_NO;
     }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-                            resp->content_type ? resp->content_type
-                                               : "application/json; charset=utf-8");
-    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    if (close_conn)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
-    bool cache_set = false; /* a handler may allow caching (console files) */
-    for (size_t i = 0; i < resp->n_hdr; i++) {
-        cache_set |= strcasecmp(resp->hdr_name[i], MHD_HTTP_HEADER_CACHE_CONTROL) == 0;
-        MHD_add_response_header(r, resp->hdr_name[i], resp->hdr_value[i]);
+    each_header(resp, close_conn, mhd_header, r);
+    for (size_t i = 0; i < resp->n_hdr; i++)
         free(resp->hdr_value[i]);
-    }
-    if (!cache_set)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)resp->status, r);
     MHD_destroy_response(r);
     return ret;
+}
+
+/* An answer written by RoomKey itself rather than by libmicrohttpd. */
+#define RAW_ANSWER_MAX 4096
+typedef struct raw_answer {
+    char buf[RAW_ANSWER_MAX];
+    size_t len;
+    bool over; /* did not fit */
+} raw_answer;
+
+static void raw_put(void *ctx, const char *name, const char *value)
+{
+    raw_answer *a = ctx;
+    int n = snprintf(a->buf + a->len, sizeof a->buf - a->len, "%s: %s\r\n", name, value);
+    if (n < 0 || (size_t)n >= sizeof a->buf - a->len)
+        a->over = true;
+    else
+        a->len += (size_t)n;
+}
+
+/* raw_format writes resp as a whole HTTP/1.1 answer with Connection: close
+ * into *a: the same header fields as send_resp's, Content-Length, and Date
+ * when date (an answer made once and sent later leaves it out). RK_ETOOBIG
+ * when it exceeds RAW_ANSWER_MAX. resp stays the caller's. */
+static int raw_format(const http_resp *resp, bool date, raw_answer *a)
+{
+    const char *reason = MHD_get_reason_phrase_for((unsigned)resp->status);
+    a->len = (size_t)snprintf(a->buf, sizeof a->buf, "HTTP/1.1 %d %s\r\n", resp->status,
+                              reason && *reason ? reason : "Error");
+    a->over = false;
+    if (date) {
+        char when[64];
+        struct tm tm;
+        time_t now = time(NULL);
+        strftime(when, sizeof when, "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&now, &tm));
+        raw_put(a, MHD_HTTP_HEADER_DATE, when);
+    }
+    each_header(resp, true, raw_put, a);
+    char cl[24];
+    snprintf(cl, sizeof cl, "%zu", resp->body_len);
+    raw_put(a, MHD_HTTP_HEADER_CONTENT_LENGTH, cl);
+    if (a->over || a->len + 2 + resp->body_len > sizeof a->buf)
+        return RK_ETOOBIG;
+    memcpy(a->buf + a->len, "\r\n", 2);
+    a->len += 2;
+    if (resp->body_len)
+        memcpy(a->buf + a->len, resp->body, resp->body_len);
+    a->len += resp->body_len;
+    return RK_OK;
 }
 
 /* discard_resp frees a response that will not be sent. */
@@ -567,9 +634,13 @@ static void client_addr(struct MHD_Connection *c, req_state *st)
 
 /* finish completes resp (CORS, request id, Retry-After), writes the
  * request log line, counts the request and queues the response. */
-static enum MHD_Result finish(http_server *s, struct MHD_Connection *c, req_state *st,
-                              const char *method, http_resp *resp)
+/* account adds the CORS fields and X-Request-Id to resp, writes the
+ * request's log line and counts it in the metrics: everything finish does
+ * but sending. */
+static void account(http_server *s, struct MHD_Connection *c, req_state *st, const char *method,
+                    http_resp *resp)
 {
+    (void)s;
     const http_policy *p = st->pol;
     if (p && p->cors && !st->preflight)
         cors_headers(p->cors, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin"), resp);
@@ -591,7 +662,32 @@ static enum MHD_Result finish(http_server *s, struct MHD_Connection *c, req_stat
     };
     log_fields_buffered("info", "request", f, sizeof f / sizeof f[0]);
     metrics_request(st->metric, status, us);
+}
+
+static enum MHD_Result finish(http_server *s, struct MHD_Connection *c, req_state *st,
+                              const char *method, http_resp *resp)
+{
+    account(s, c, st, method, resp);
     return send_resp(c, resp, st->close || atomic_load(&s->draining));
+}
+
+/* finish_raw answers like finish, but writes the answer to the socket
+ * itself and has libmicrohttpd close the connection (MHD_NO): for a head
+ * that filled the connection's memory pool, where libmicrohttpd 0.9.75 has
+ * no room left to build the answer's header and would close without one.
+ * The head is read whole, so nothing of this request is left unread. */
+static enum MHD_Result finish_raw(http_server *s, struct MHD_Connection *c, req_state *st,
+                                  const char *method, http_resp *resp)
+{
+    account(s, c, st, method, resp);
+    raw_answer *a = malloc(sizeof *a);
+    const union MHD_ConnectionInfo *fd =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (a && fd && raw_format(resp, true, a) == RK_OK)
+        (void)send(fd->connect_fd, a->buf, a->len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    free(a);
+    discard_resp(resp);
+    return MHD_NO;
 }
 
 /* too_many renders a 429 with Retry-After in the family's shape. */
@@ -901,6 +997,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             st->close = true;
             st->too_large = v.status == 413;
             family_errors(s, url)(&resp, v.status, v.message);
+            if (v.status == 431)
+                return finish_raw(s, c, st, method, &resp);
             return finish(s, c, st, method, &resp);
         }
         const union MHD_ConnectionInfo *sc =
@@ -1015,8 +1113,9 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
     uint8_t addr[16];
     peer_addr(c, addr);
     connguard_conn *gc = NULL;
-    if (fd)
-        connguard_open(s->guard, fd->connect_fd, addr, peer_trusted(s, addr), &gc);
+    if (fd &&
+        connguard_open(s->guard, fd->connect_fd, addr, peer_trusted(s, addr), &gc) == RK_ELIMITED)
+        metrics_connection_refused();
     *socket_context = gc;
 }
 
@@ -1047,6 +1146,23 @@ static int listen_on(const struct addrinfo *ai, const char *host, uint16_t port,
     return RK_OK;
 }
 
+/* refusal_answer renders what a connection over the per-IP cap is sent
+ * before it is closed (no request is read: the default error shape) into a
+ * new raw_answer (the caller frees it); NULL when out of memory. */
+static raw_answer *refusal_answer(void)
+{
+    raw_answer *a = malloc(sizeof *a);
+    http_resp r = {0};
+    default_errors(&r, 503, "Too many connections from this client address");
+    http_resp_header(&r, "Retry-After", "1");
+    if (a && raw_format(&r, false, a) != RK_OK) {
+        free(a);
+        a = NULL;
+    }
+    discard_resp(&r);
+    return a;
+}
+
 int http_server_start(http_server *s, const char *host, uint16_t port, char *why, size_t cap)
 {
     struct addrinfo hints = {.ai_family = AF_UNSPEC,
@@ -1072,11 +1188,14 @@ int http_server_start(http_server *s, const char *host, uint16_t port, char *why
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     freeaddrinfo(ai);
-    connguard_limits gl = {s->lim.max_conns_per_ip, s->lim.head_timeout_s, s->lim.body_timeout_s};
+    raw_answer *ra = refusal_answer();
+    connguard_limits gl = {s->lim.max_conns_per_ip, s->lim.head_timeout_s, s->lim.body_timeout_s,
+                           ra ? ra->buf : NULL, ra ? ra->len : 0};
     if (rc == RK_OK && (rc = connguard_new(&gl, &s->guard)) != RK_OK) {
         close(fd);
         snprintf(why, cap, "cannot start the connection watchdog");
     }
+    free(ra);
     if (rc != RK_OK)
         return rc;
     /* The per-connection memory pool holds the request line and headers:

@@ -94,6 +94,14 @@ describe('HTTP framing (RFC 9112 6.1-6.3)', () => {
     'a folded header line': () => [`GET /healthz HTTP/1.1\r\nHost: a\r\nX-A: b\r\n c\r\n\r\n${next}`, 400],
     'bare LF line ends': () => [`GET /healthz HTTP/1.1\nHost: a\n\n${next}`, 400],
     'header fields over max_header': () => [`GET /healthz HTTP/1.1\r\nHost: a\r\nX-A: ${'a'.repeat(9000)}\r\n\r\n${next}`, 431],
+    // max_header + 4 KiB is the connection's memory: a head that nearly fills
+    // it left libmicrohttpd no room for the answer (it closed without one).
+    'header fields nearly filling the connection memory': () =>
+      [`GET /healthz HTTP/1.1\r\nHost: a\r\nX-A: ${'a'.repeat(12_000)}\r\n\r\n${next}`, 431],
+    'header fields nearly filling it, on the livekit route': () => {
+      const head = post() + `Content-Length: ${body.length}\r\nX-A: `;
+      return [head + `${'a'.repeat(11_800 - head.length)}\r\n\r\n${body}${next}`, 431];
+    },
   };
   for (const [name, make] of Object.entries(shapes)) {
     test(`${name}: one answer in the family's shape, then close`, async () => {
@@ -122,6 +130,14 @@ describe('HTTP framing (RFC 9112 6.1-6.3)', () => {
     });
   }
 
+  // A head larger than the connection's memory (max_header + 4 KiB) never
+  // reaches RoomKey: libmicrohttpd 0.9.75 answers it itself, once, in HTML.
+  test('a head larger than the connection memory: one 431, then close', async () => {
+    const r = await exchange(ctx.env.srv.port, `GET /healthz HTTP/1.1\r\nHost: a\r\nX-A: ${'a'.repeat(20_000)}\r\n\r\n${next}`);
+    assert.deepEqual(r.statuses, [431], r.text.slice(0, 300));
+    assert.ok(r.closed);
+  });
+
   test('a well-framed request on the same connection still works (keep-alive)', async () => {
     const r = await exchange(ctx.env.srv.port, next + next, { timeoutMs: 1500 });
     assert.deepEqual(r.statuses, [200, 200]);
@@ -148,6 +164,63 @@ describe('NUL in the request target', () => {
   test('the meetings family answers in its shape', async () => {
     const r = await exchange(ctx.env.srv.port, `GET /api/v1/meeting/token/m1%00x HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer ${ctx.jwt}\r\n\r\n`);
     assert.deepEqual(firstBody(r.text), { success: false, message: 'The request target must not contain a NUL byte' });
+  });
+});
+
+describe('connections over the per-IP cap', () => {
+  let env;
+  const PER_IP = 4;
+  before(async () => {
+    env = await opsServer({ yaml: { server: { max_connections_per_ip: PER_IP, head_timeout: '60s', connection_timeout: '60s' } } });
+  });
+  after(async () => {
+    await stopChecked(env.srv);
+    env.tmp.cleanup();
+  });
+
+  /** The value of an unlabelled counter on /metrics, asked from 127.0.0.2. */
+  async function counter(name) {
+    const r = await exchange(env.srv.port, 'GET /metrics HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',
+      { localAddress: '127.0.0.2' });
+    const m = new RegExp(`^${name} (\\d+)$`, 'm').exec(r.text);
+    assert.ok(m, `${name} missing from /metrics: ${r.text.slice(0, 200)}`);
+    return Number(m[1]);
+  }
+
+  test('are answered 503 in JSON, closed and counted; the ones within the cap stay', async () => {
+    assert.equal(await counter('roomkey_http_connections_refused_total'), 0);
+    const EXTRA = 3;
+    // Idle sockets (nothing sent): PER_IP are kept, the others refused.
+    const socks = Array.from({ length: PER_IP + EXTRA }, () => {
+      const t = { closed: false, text: '' };
+      t.sock = net.connect({ port: env.srv.port, host: '127.0.0.1' });
+      t.sock.on('error', () => {});
+      t.sock.on('data', (d) => { t.text += d.toString('latin1'); });
+      t.sock.on('close', () => { t.closed = true; });
+      return t;
+    });
+    try {
+      const until = Date.now() + 30_000;
+      while (socks.filter((t) => t.closed).length < EXTRA) {
+        if (Date.now() > until) assert.fail('timed out waiting for the refused connections to close');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const refused = socks.filter((t) => t.closed);
+      assert.equal(refused.length, EXTRA);
+      for (const t of refused) {
+        assert.match(t.text, /^HTTP\/1\.1 503 Service Unavailable\r\n/, t.text);
+        assert.equal((t.text.match(/HTTP\/1\.1 /g) ?? []).length, 1, t.text);
+        assert.match(t.text, /\r\nconnection: close\r\n/i);
+        assert.match(t.text, /\r\ncontent-type: application\/json/i);
+        assert.match(t.text, /\r\nretry-after: 1\r\n/i);
+        assert.deepEqual(firstBody(t.text),
+          { statusCode: 503, message: 'Too many connections from this client address', error: 'Service Unavailable' });
+      }
+      assert.equal(await counter('roomkey_http_connections_refused_total'), EXTRA);
+      assert.equal(socks.filter((t) => !t.closed).length, PER_IP, 'the connections within the cap stay open');
+    } finally {
+      for (const t of socks) t.sock.destroy();
+    }
   });
 });
 

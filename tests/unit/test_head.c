@@ -5,6 +5,8 @@
 #include "../../src/util/err.h"
 #include "check.h"
 
+#include <errno.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -90,7 +92,8 @@ static int open_pair(int *peer)
 static void test_guard(void)
 {
     connguard *g = NULL;
-    connguard_limits lim = {2, 0, 0};
+    static const char refusal[] = "HTTP/1.1 503 Service Unavailable\r\n\r\n";
+    connguard_limits lim = {.per_ip = 2, .refusal = refusal, .refusal_len = sizeof refusal - 1};
     CHECK(connguard_new(&lim, &g) == RK_OK);
     uint8_t a[16] = {[10] = 0xff, [11] = 0xff, [12] = 127, [15] = 1}, b[16] = {[15] = 1};
     int fd[4], peer[4] = {-1, -1, -1, -1};
@@ -100,9 +103,13 @@ static void test_guard(void)
     CHECK(connguard_open(g, fd[0], a, false, &c[0]) == RK_OK);
     CHECK(connguard_open(g, fd[1], a, false, &c[1]) == RK_OK);
     CHECK(connguard_open(g, fd[2], a, false, &c[2]) == RK_ELIMITED); /* a third from a */
-    char byte;
-    CHECK(read(peer[2], &byte, 1) == 0); /* shut down: the peer reads the end */
-    CHECK(connguard_open(g, fd[3], b, false, &c[3]) == RK_OK); /* b is counted apart */
+    char got[64];
+    /* the refusal, then the end: the socket was shut down after it */
+    CHECK(read(peer[2], got, sizeof got) == (ssize_t)(sizeof refusal - 1));
+    CHECK(memcmp(got, refusal, sizeof refusal - 1) == 0);
+    CHECK(read(peer[2], got, 1) == 0);
+    CHECK(recv(peer[0], got, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN); /* kept: nothing sent */
+    CHECK(connguard_open(g, fd[3], b, false, &c[3]) == RK_OK);         /* b is counted apart */
     connguard_close(g, c[2]);
     connguard_close(g, c[0]);
     connguard_conn *again = NULL;
