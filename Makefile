@@ -144,7 +144,7 @@ unit-asan: $(UNIT_BIN_A)
 interop: $(B)/roomkey $(BA)/roomkey
 	@cd tests/interop && ROOMKEY_BIN=$(CURDIR)/$(B)/roomkey node --test --test-concurrency=1 *.test.mjs
 	@cd tests/interop && ROOMKEY_BIN=$(CURDIR)/$(BA)/roomkey ASAN_OPTIONS=detect_leaks=1 \
-		node --test --test-concurrency=1 cli.test.mjs service.test.mjs voice-agent.test.mjs token-source.test.mjs \
+		node --test --test-concurrency=1 cli.test.mjs token-claims.test.mjs service.test.mjs voice-agent.test.mjs token-source.test.mjs \
 			supabase.test.mjs meetings.test.mjs ops.test.mjs admin.test.mjs multi.test.mjs console.test.mjs operator.test.mjs \
 			livekit-api.test.mjs live-rooms.test.mjs hardening.test.mjs room-rules.test.mjs identity.test.mjs
 
