@@ -1,5 +1,6 @@
 /* worker.c - the RoomService worker thread and its bounded queue. */
 #include "worker.h"
+#include "../util/bgthread.h"
 #include "../util/clock.h"
 #include "../util/err.h"
 #include "../util/log.h"
@@ -10,7 +11,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 typedef struct slot {
     lk_job job;
@@ -23,29 +23,20 @@ struct lk_worker {
     char host[ROOMSERVICE_MAX_HOST + 1];
     lk_worker_hooks hooks;
     roomservice *rs;
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
+    bgthread t; /* its mu guards the fields below */
     slot q[LK_WORKER_MAX_QUEUE];
     size_t n;
-    bool stop, reconcile;
+    bool reconcile;
     int64_t next_reconcile_ms;
     uint64_t calls[LK_METHOD_COUNT][LK_OUTCOME_COUNT];
 };
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* count records one call's outcome (the caller does not hold w->mu). */
+/* count records one call's outcome (the caller does not hold w->t.mu). */
 static void count(lk_worker *w, lk_method m, lk_outcome o)
 {
-    pthread_mutex_lock(&w->mu);
+    pthread_mutex_lock(&w->t.mu);
     w->calls[m][o]++;
-    pthread_mutex_unlock(&w->mu);
+    pthread_mutex_unlock(&w->t.mu);
 }
 
 /* run_job makes job's call once. */
@@ -96,7 +87,7 @@ static void reconcile(lk_worker *w)
 
 /* take_due removes the due job with the earliest due time into *out; when
  * none is due, *wait_ms gets the time until the first one (-1: none). The
- * caller holds w->mu. */
+ * caller holds w->t.mu. */
 static bool take_due(lk_worker *w, int64_t now, slot *out, int64_t *wait_ms)
 {
     size_t best = w->n;
@@ -125,61 +116,45 @@ static void retry_or_finish(lk_worker *w, slot *s, lk_outcome o, const char *why
             wait *= 2;
         if (wait > w->cfg.backoff_max_ms)
             wait = w->cfg.backoff_max_ms;
-        s->due_ms = mono_ms() + wait;
-        pthread_mutex_lock(&w->mu);
+        s->due_ms = bgthread_now_ms() + wait;
+        pthread_mutex_lock(&w->t.mu);
         if (w->n < LK_WORKER_MAX_QUEUE) {
             w->q[w->n++] = *s;
-            pthread_mutex_unlock(&w->mu);
+            pthread_mutex_unlock(&w->t.mu);
             return;
         }
-        pthread_mutex_unlock(&w->mu);
+        pthread_mutex_unlock(&w->t.mu);
     }
     if (w->hooks.done)
         w->hooks.done(w->hooks.ud, &s->job, o, s->attempts, why);
 }
 
-/* wait_for sleeps on w->cv for up to ms (-1: until signalled). The caller
- * holds w->mu. */
-static void wait_for(lk_worker *w, int64_t ms)
-{
-    if (ms < 0) {
-        pthread_cond_wait(&w->cv, &w->mu);
-        return;
-    }
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    int64_t ns = ts.tv_nsec + (ms % 1000) * 1000000;
-    ts.tv_sec += (time_t)(ms / 1000 + ns / 1000000000);
-    ts.tv_nsec = (long)(ns % 1000000000);
-    pthread_cond_timedwait(&w->cv, &w->mu, &ts);
-}
-
 static void *loop(void *arg)
 {
     lk_worker *w = arg;
-    pthread_mutex_lock(&w->mu);
-    while (!w->stop) {
-        int64_t now = mono_ms(), wait;
+    pthread_mutex_lock(&w->t.mu);
+    while (!w->t.stop) {
+        int64_t now = bgthread_now_ms(), wait;
         slot s;
         if (w->reconcile || now >= w->next_reconcile_ms) {
             w->reconcile = false;
             w->next_reconcile_ms = w->cfg.reconcile_s ? now + w->cfg.reconcile_s * 1000 : INT64_MAX;
-            pthread_mutex_unlock(&w->mu);
+            pthread_mutex_unlock(&w->t.mu);
             reconcile(w);
-            pthread_mutex_lock(&w->mu);
+            pthread_mutex_lock(&w->t.mu);
         } else if (take_due(w, now, &s, &wait)) {
-            pthread_mutex_unlock(&w->mu);
+            pthread_mutex_unlock(&w->t.mu);
             char why[256] = "";
             s.attempts++;
             lk_outcome o = run_job(w, &s.job, why, sizeof why);
             retry_or_finish(w, &s, o, why);
-            pthread_mutex_lock(&w->mu);
+            pthread_mutex_lock(&w->t.mu);
         } else {
             int64_t until = w->next_reconcile_ms - now;
-            wait_for(w, wait < 0 || wait > until ? until : wait);
+            (void)bgthread_wait(&w->t, wait < 0 || wait > until ? until : wait);
         }
     }
-    pthread_mutex_unlock(&w->mu);
+    pthread_mutex_unlock(&w->t.mu);
     return NULL;
 }
 
@@ -203,15 +178,7 @@ int lk_worker_start(const lk_worker_cfg *cfg, const keyring *kr, const lk_worker
         free(w);
         return rc;
     }
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_mutex_init(&w->mu, NULL);
-    pthread_cond_init(&w->cv, &ca);
-    pthread_condattr_destroy(&ca);
-    if (pthread_create(&w->thread, NULL, loop, w) != 0) {
-        pthread_cond_destroy(&w->cv);
-        pthread_mutex_destroy(&w->mu);
+    if (bgthread_open(&w->t, loop, w)) {
         roomservice_free(w->rs);
         free(w);
         return rk_fail(RK_ENOMEM, why, cap, "livekit worker: cannot start its thread");
@@ -222,62 +189,53 @@ int lk_worker_start(const lk_worker_cfg *cfg, const keyring *kr, const lk_worker
 
 int lk_worker_submit(lk_worker *w, const lk_job *job)
 {
-    pthread_mutex_lock(&w->mu);
+    pthread_mutex_lock(&w->t.mu);
     int rc = RK_ETOOBIG;
     if (w->n < LK_WORKER_MAX_QUEUE) {
-        w->q[w->n++] = (slot){.job = *job, .attempts = 0, .due_ms = mono_ms()};
-        pthread_cond_signal(&w->cv);
+        w->q[w->n++] = (slot){.job = *job, .attempts = 0, .due_ms = bgthread_now_ms()};
+        pthread_cond_signal(&w->t.cv);
         rc = RK_OK;
     }
-    pthread_mutex_unlock(&w->mu);
+    pthread_mutex_unlock(&w->t.mu);
     return rc;
 }
 
 void lk_worker_set_reconcile(lk_worker *w, int64_t reconcile_s)
 {
-    pthread_mutex_lock(&w->mu);
+    pthread_mutex_lock(&w->t.mu);
     if (reconcile_s != w->cfg.reconcile_s) {
         w->cfg.reconcile_s = reconcile_s;
-        w->next_reconcile_ms = reconcile_s ? mono_ms() + reconcile_s * 1000 : INT64_MAX;
-        pthread_cond_signal(&w->cv);
+        w->next_reconcile_ms = reconcile_s ? bgthread_now_ms() + reconcile_s * 1000 : INT64_MAX;
+        pthread_cond_signal(&w->t.cv);
     }
-    pthread_mutex_unlock(&w->mu);
+    pthread_mutex_unlock(&w->t.mu);
 }
 
 void lk_worker_reconcile_now(lk_worker *w)
 {
-    pthread_mutex_lock(&w->mu);
-    w->reconcile = true;
-    pthread_cond_signal(&w->cv);
-    pthread_mutex_unlock(&w->mu);
+    bgthread_raise(&w->t, &w->reconcile);
 }
 
 void lk_worker_stop(lk_worker *w)
 {
     if (!w)
         return;
-    pthread_mutex_lock(&w->mu);
-    w->stop = true;
-    pthread_cond_signal(&w->cv);
-    pthread_mutex_unlock(&w->mu);
-    pthread_join(w->thread, NULL);
-    pthread_cond_destroy(&w->cv);
-    pthread_mutex_destroy(&w->mu);
+    bgthread_close(&w->t);
     roomservice_free(w->rs);
     free(w);
 }
 
 void lk_worker_calls(lk_worker *w, uint64_t out[LK_METHOD_COUNT][LK_OUTCOME_COUNT])
 {
-    pthread_mutex_lock(&w->mu);
+    pthread_mutex_lock(&w->t.mu);
     memcpy(out, w->calls, sizeof w->calls);
-    pthread_mutex_unlock(&w->mu);
+    pthread_mutex_unlock(&w->t.mu);
 }
 
 size_t lk_worker_queued(lk_worker *w)
 {
-    pthread_mutex_lock(&w->mu);
+    pthread_mutex_lock(&w->t.mu);
     size_t n = w->n;
-    pthread_mutex_unlock(&w->mu);
+    pthread_mutex_unlock(&w->t.mu);
     return n;
 }

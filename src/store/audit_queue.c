@@ -2,6 +2,7 @@
  * under a mutex and signal it. The writer swaps the queue out, commits it
  * without the lock, then runs the callbacks. */
 #include "audit_queue.h"
+#include "../util/bgthread.h"
 #include "../util/err.h"
 
 #include <pthread.h>
@@ -16,13 +17,10 @@ typedef struct item {
 
 struct audit_queue {
     store *st;
-    pthread_mutex_t mu;
-    pthread_cond_t work; /* the writer waits for records */
+    bgthread writer;     /* its cv: the writer waits for records */
     pthread_cond_t room; /* submitters wait for room */
     item pending[AUDIT_QUEUE_MAX];
     size_t n;
-    bool started, stopping;
-    pthread_t writer;
 };
 
 int audit_queue_new(store *st, audit_queue **out)
@@ -31,8 +29,7 @@ int audit_queue_new(store *st, audit_queue **out)
     if (!q)
         return RK_ENOMEM;
     q->st = st;
-    pthread_mutex_init(&q->mu, NULL);
-    pthread_cond_init(&q->work, NULL);
+    bgthread_init(&q->writer);
     pthread_cond_init(&q->room, NULL);
     *out = q;
     return RK_OK;
@@ -45,10 +42,10 @@ static void *writer_main(void *arg)
     item batch[AUDIT_QUEUE_MAX];
     const store_audit *recs[AUDIT_QUEUE_MAX];
     int rcs[AUDIT_QUEUE_MAX];
-    pthread_mutex_lock(&q->mu);
+    pthread_mutex_lock(&q->writer.mu);
     for (;;) {
-        while (q->n == 0 && !q->stopping)
-            pthread_cond_wait(&q->work, &q->mu);
+        while (q->n == 0 && !q->writer.stop)
+            (void)bgthread_wait_until(&q->writer, -1);
         if (q->n == 0)
             break;
         size_t n = q->n;
@@ -58,35 +55,33 @@ static void *writer_main(void *arg)
         }
         q->n = 0;
         pthread_cond_broadcast(&q->room);
-        pthread_mutex_unlock(&q->mu);
+        pthread_mutex_unlock(&q->writer.mu);
         q->st->ops->audit_add_batch(q->st, recs, n, rcs);
         for (size_t i = 0; i < n; i++)
             batch[i].done(batch[i].arg, rcs[i]);
-        pthread_mutex_lock(&q->mu);
+        pthread_mutex_lock(&q->writer.mu);
     }
-    pthread_mutex_unlock(&q->mu);
+    pthread_mutex_unlock(&q->writer.mu);
     return NULL;
 }
 
 int audit_queue_submit(audit_queue *q, const store_audit *a, audit_done_fn done, void *arg)
 {
-    pthread_mutex_lock(&q->mu);
-    if (!q->started && !q->stopping) {
-        if (pthread_create(&q->writer, NULL, writer_main, q) != 0) {
-            pthread_mutex_unlock(&q->mu);
-            return RK_EIO;
-        }
-        q->started = true;
+    pthread_mutex_lock(&q->writer.mu);
+    if (!q->writer.running && !q->writer.stop &&
+        bgthread_start(&q->writer, writer_main, q) != RK_OK) {
+        pthread_mutex_unlock(&q->writer.mu);
+        return RK_EIO;
     }
-    while (q->n == AUDIT_QUEUE_MAX && !q->stopping)
-        pthread_cond_wait(&q->room, &q->mu);
-    if (q->stopping) {
-        pthread_mutex_unlock(&q->mu);
+    while (q->n == AUDIT_QUEUE_MAX && !q->writer.stop)
+        pthread_cond_wait(&q->room, &q->writer.mu);
+    if (q->writer.stop) {
+        pthread_mutex_unlock(&q->writer.mu);
         return RK_EIO;
     }
     q->pending[q->n++] = (item){a, done, arg};
-    pthread_cond_signal(&q->work);
-    pthread_mutex_unlock(&q->mu);
+    pthread_cond_signal(&q->writer.cv);
+    pthread_mutex_unlock(&q->writer.mu);
     return RK_OK;
 }
 
@@ -130,16 +125,12 @@ void audit_queue_free(audit_queue *q)
 {
     if (!q)
         return;
-    pthread_mutex_lock(&q->mu);
-    q->stopping = true;
-    pthread_cond_broadcast(&q->work);
-    pthread_cond_broadcast(&q->room);
-    bool started = q->started;
-    pthread_mutex_unlock(&q->mu);
-    if (started)
-        pthread_join(q->writer, NULL);
-    pthread_cond_destroy(&q->work);
+    bgthread_ask_stop(&q->writer);
+    pthread_mutex_lock(&q->writer.mu);
+    pthread_cond_broadcast(&q->room); /* a waiting submitter sees the stop */
+    pthread_mutex_unlock(&q->writer.mu);
+    bgthread_join(&q->writer);
     pthread_cond_destroy(&q->room);
-    pthread_mutex_destroy(&q->mu);
+    bgthread_destroy(&q->writer);
     free(q);
 }

@@ -1,6 +1,7 @@
 /* audit_retention.c - one thread: prune, then wait on a condition variable
  * (woken by a new retention or by stop) until the next pass is due. */
 #include "audit_retention.h"
+#include "../util/bgthread.h"
 #include "../util/clock.h"
 #include "../util/err.h"
 #include "../util/log.h"
@@ -9,16 +10,12 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 struct audit_retention {
     store *st;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int64_t days;  /* under mu */
-    bool changed;  /* under mu: days changed since the last pass */
-    bool stopping; /* under mu */
-    pthread_t th;
+    bgthread t;   /* its mu guards the fields below */
+    int64_t days; /* under t.mu */
+    bool changed; /* under t.mu: days changed since the last pass */
 };
 
 /* still_running is the prune's step hook: false once stop was asked. */
@@ -26,9 +23,9 @@ static bool still_running(void *arg, size_t deleted)
 {
     (void)deleted;
     audit_retention *r = arg;
-    pthread_mutex_lock(&r->mu);
-    bool go = !r->stopping;
-    pthread_mutex_unlock(&r->mu);
+    pthread_mutex_lock(&r->t.mu);
+    bool go = !r->t.stop;
+    pthread_mutex_unlock(&r->t.mu);
     return go;
 }
 
@@ -51,22 +48,20 @@ static void pass(audit_retention *r, int64_t days)
 static void *retention_main(void *arg)
 {
     audit_retention *r = arg;
-    pthread_mutex_lock(&r->mu);
-    while (!r->stopping) {
+    pthread_mutex_lock(&r->t.mu);
+    while (!r->t.stop) {
         int64_t days = r->days;
         r->changed = false;
         if (days > 0) {
-            pthread_mutex_unlock(&r->mu);
+            pthread_mutex_unlock(&r->t.mu);
             pass(r, days);
-            pthread_mutex_lock(&r->mu);
+            pthread_mutex_lock(&r->t.mu);
         }
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += AUDIT_RETENTION_EVERY_S;
-        while (!r->stopping && !r->changed && pthread_cond_timedwait(&r->cv, &r->mu, &until) == 0)
+        int64_t until = bgthread_now_ms() + (int64_t)AUDIT_RETENTION_EVERY_S * 1000;
+        while (!r->t.stop && !r->changed && bgthread_wait_until(&r->t, until))
             ;
     }
-    pthread_mutex_unlock(&r->mu);
+    pthread_mutex_unlock(&r->t.mu);
     return NULL;
 }
 
@@ -79,11 +74,7 @@ int audit_retention_start(store *st, int64_t days, audit_retention **out)
         return RK_ENOMEM;
     r->st = st;
     r->days = days;
-    pthread_mutex_init(&r->mu, NULL);
-    pthread_cond_init(&r->cv, NULL);
-    if (pthread_create(&r->th, NULL, retention_main, r) != 0) {
-        pthread_cond_destroy(&r->cv);
-        pthread_mutex_destroy(&r->mu);
+    if (bgthread_open(&r->t, retention_main, r)) {
         free(r);
         return RK_EIO;
     }
@@ -95,25 +86,19 @@ void audit_retention_set_days(audit_retention *r, int64_t days)
 {
     if (!r || days < 0 || days > AUDIT_RETAIN_MAX_DAYS)
         return;
-    pthread_mutex_lock(&r->mu);
+    pthread_mutex_lock(&r->t.mu);
     if (days != r->days) {
         r->days = days;
         r->changed = true;
-        pthread_cond_signal(&r->cv);
+        pthread_cond_signal(&r->t.cv);
     }
-    pthread_mutex_unlock(&r->mu);
+    pthread_mutex_unlock(&r->t.mu);
 }
 
 void audit_retention_stop(audit_retention *r)
 {
     if (!r)
         return;
-    pthread_mutex_lock(&r->mu);
-    r->stopping = true;
-    pthread_cond_signal(&r->cv);
-    pthread_mutex_unlock(&r->mu);
-    pthread_join(r->th, NULL);
-    pthread_cond_destroy(&r->cv);
-    pthread_mutex_destroy(&r->mu);
+    bgthread_close(&r->t);
     free(r);
 }

@@ -2,6 +2,7 @@
  * the writer's commit hook and the thread share; neither holds it while
  * SQLite copies pages. */
 #include "wal_checkpointer.h"
+#include "../util/bgthread.h"
 #include "../util/err.h"
 #include "../util/log.h"
 
@@ -12,16 +13,14 @@
 
 struct wal_checkpointer {
     char *path;
-    pthread_mutex_t mu;
-    pthread_cond_t work; /* the thread waits for a pass to do */
+    bgthread t;          /* its cv: the thread waits for a pass to do */
     pthread_cond_t idle; /* a commit past the hard limit waits for the pass to end */
-    bool started, start_failed, stopping;
+    bool start_failed;
     bool busy;     /* a pass was asked for and hasn't ended (only the thread clears it) */
     bool tail_due; /* a pass ended: the next commit copies the tail */
     int frames;    /* the WAL's frames after the writer's last commit */
     int last_err;  /* the last failure logged (logged again only when it changes) */
     wal_ckpt_stats st;
-    pthread_t thread;
 };
 
 int wal_checkpointer_new(const char *path, wal_checkpointer **out)
@@ -31,8 +30,7 @@ int wal_checkpointer_new(const char *path, wal_checkpointer **out)
         free(w);
         return RK_ENOMEM;
     }
-    pthread_mutex_init(&w->mu, NULL);
-    pthread_cond_init(&w->work, NULL);
+    bgthread_init(&w->t);
     pthread_cond_init(&w->idle, NULL);
     *out = w;
     return RK_OK;
@@ -44,7 +42,7 @@ int wal_checkpointer_new(const char *path, wal_checkpointer **out)
 static void note_result(wal_checkpointer *w, int rc)
 {
     bool log = false;
-    pthread_mutex_lock(&w->mu);
+    pthread_mutex_lock(&w->t.mu);
     if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
         w->st.failures++;
         log = rc != w->last_err;
@@ -52,7 +50,7 @@ static void note_result(wal_checkpointer *w, int rc)
     } else if (rc == SQLITE_OK) {
         w->last_err = SQLITE_OK;
     }
-    pthread_mutex_unlock(&w->mu);
+    pthread_mutex_unlock(&w->t.mu);
     if (log)
         log_event("error", "wal_checkpoint_failed", "reason", sqlite3_errstr(rc), NULL);
 }
@@ -93,9 +91,9 @@ static bool run_pass(wal_checkpointer *w, sqlite3 **db)
             rc = SQLITE_ERROR; /* the database is not in WAL mode */
         if (rc != SQLITE_OK)
             break;
-        pthread_mutex_lock(&w->mu);
+        pthread_mutex_lock(&w->t.mu);
         int tail = w->frames - copied; /* negative: the WAL restarted meanwhile */
-        pthread_mutex_unlock(&w->mu);
+        pthread_mutex_unlock(&w->t.mu);
         if (tail <= WAL_CKPT_TAIL_FRAMES || (prev >= 0 && tail > prev / 2))
             break;
         prev = tail;
@@ -109,39 +107,35 @@ static void *ckpt_main(void *arg)
 {
     wal_checkpointer *w = arg;
     sqlite3 *db = NULL;
-    pthread_mutex_lock(&w->mu);
+    pthread_mutex_lock(&w->t.mu);
     for (;;) {
-        while (!w->busy && !w->stopping) /* waiting, so busy means: asked, not begun */
-            pthread_cond_wait(&w->work, &w->mu);
+        while (!w->busy && !w->t.stop) /* waiting, so busy means: asked, not begun */
+            (void)bgthread_wait_until(&w->t, -1);
         if (!w->busy)
             break;
-        pthread_mutex_unlock(&w->mu);
+        pthread_mutex_unlock(&w->t.mu);
         bool ok = run_pass(w, &db);
-        pthread_mutex_lock(&w->mu);
+        pthread_mutex_lock(&w->t.mu);
         w->busy = false;
         w->st.passes++;
         w->tail_due = ok;
         pthread_cond_broadcast(&w->idle);
     }
-    pthread_mutex_unlock(&w->mu);
+    pthread_mutex_unlock(&w->t.mu);
     sqlite3_close(db);
     return NULL;
 }
 
 /* ask_pass_locked asks the thread for a pass, starting it on first use.
- * Called with w->mu held; false when the thread can't run. */
+ * Called with w->t.mu held; false when the thread can't run. */
 static bool ask_pass_locked(wal_checkpointer *w)
 {
-    if (!w->started && !w->start_failed) {
-        if (pthread_create(&w->thread, NULL, ckpt_main, w) == 0)
-            w->started = true;
-        else
-            w->start_failed = true;
-    }
-    if (!w->started || w->stopping)
+    if (!w->t.running && !w->start_failed)
+        w->start_failed = bgthread_start(&w->t, ckpt_main, w) != RK_OK;
+    if (!w->t.running || w->t.stop)
         return false;
     w->busy = true;
-    pthread_cond_signal(&w->work);
+    pthread_cond_signal(&w->t.cv);
     return true;
 }
 
@@ -156,12 +150,12 @@ static int on_commit(void *arg, sqlite3 *db, const char *schema, int frames)
 {
     wal_checkpointer *w = arg;
     enum commit_action act = ACT_NONE;
-    pthread_mutex_lock(&w->mu);
+    pthread_mutex_lock(&w->t.mu);
     w->frames = frames;
     if (frames >= WAL_CKPT_HARD_FRAMES && w->busy) {
         w->st.waits++;
         while (w->busy)
-            pthread_cond_wait(&w->idle, &w->mu);
+            pthread_cond_wait(&w->idle, &w->t.mu);
     }
     if (w->tail_due) {
         w->tail_due = false;
@@ -171,16 +165,16 @@ static int on_commit(void *arg, sqlite3 *db, const char *schema, int frames)
     } else if (frames >= WAL_CKPT_FRAMES && !w->busy && !ask_pass_locked(w)) {
         act = ACT_FULL; /* no thread: what SQLite's auto-checkpoint would do */
     }
-    pthread_mutex_unlock(&w->mu);
+    pthread_mutex_unlock(&w->t.mu);
     if (act == ACT_NONE)
         return SQLITE_OK;
     int rc = sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-    pthread_mutex_lock(&w->mu);
+    pthread_mutex_lock(&w->t.mu);
     if (act == ACT_TAIL)
         w->st.tails++;
     else
         w->st.inline_++;
-    pthread_mutex_unlock(&w->mu);
+    pthread_mutex_unlock(&w->t.mu);
     note_result(w, rc);
     return SQLITE_OK;
 }
@@ -192,25 +186,17 @@ void wal_checkpointer_attach(wal_checkpointer *w, sqlite3 *writer)
 
 void wal_checkpointer_stats(wal_checkpointer *w, wal_ckpt_stats *out)
 {
-    pthread_mutex_lock(&w->mu);
+    pthread_mutex_lock(&w->t.mu);
     *out = w->st;
-    pthread_mutex_unlock(&w->mu);
+    pthread_mutex_unlock(&w->t.mu);
 }
 
 void wal_checkpointer_free(wal_checkpointer *w)
 {
     if (!w)
         return;
-    pthread_mutex_lock(&w->mu);
-    w->stopping = true;
-    pthread_cond_signal(&w->work);
-    bool started = w->started;
-    pthread_mutex_unlock(&w->mu);
-    if (started)
-        pthread_join(w->thread, NULL);
-    pthread_cond_destroy(&w->work);
+    bgthread_close(&w->t);
     pthread_cond_destroy(&w->idle);
-    pthread_mutex_destroy(&w->mu);
     free(w->path);
     free(w);
 }
