@@ -136,40 +136,33 @@ static int key_perms(config_loader *ld, const ynode *n, const char *path, config
     return rc;
 }
 
-/* api_key_parse reads one `api_keys:` entry into k (the c->n_apikeys-th). */
-static int api_key_parse(config_loader *ld, const ynode *n, const char *path, config_apikey *k)
+/* api_key_entry reads the i-th `api_keys:` entry into the next API key. */
+static int api_key_entry(config_loader *ld, const ynode *n, const char *path, size_t i)
 {
     static const char *const names[NF] = {"id",      "key",        "key_file",
                                           "key_env", "key_sha256", "permissions"};
     yaml_ctx *y = &ld->y;
     config *c = ld->cfg;
-    const ynode *v[NF];
-    char p[YAML_PATH_CAP];
-    int rc = yaml_map_fields(y, n, path, names, NF, v);
-    if (rc)
-        return rc;
-    if (!v[ID])
-        return yaml_fail(y, RK_EINVAL, "config: %s: required", yaml_sub(p, path, "id"));
-    if ((rc = yaml_get_str(y, v[ID], yaml_sub(p, path, "id"), k->id, sizeof k->id, 1)))
-        return rc;
+    config_apikey *k = &c->apikeys[c->n_apikeys++];
+    yaml_fields f;
+    (void)i;
+    if (yaml_fields_open(&f, y, n, path, names, NF) || yaml_field_need(&f, ID) ||
+        yaml_field_str(&f, ID, k->id, sizeof k->id, 1))
+        return f.rc;
     if (!config_ident_ok(k->id, true))
-        return yaml_fail(y, RK_EINVAL, "config: %s: use 1-64 letters, digits, '-', '_' or '.'", p);
+        return yaml_fail(y, RK_EINVAL, "config: %s: use 1-64 letters, digits, '-', '_' or '.'",
+                         f.p);
     for (size_t j = 0; j + 1 < c->n_apikeys; j++)
         if (strcmp(c->apikeys[j].id, k->id) == 0)
-            return yaml_fail(y, RK_EINVAL, "config: %s: API key id \"%s\" is used twice", p, k->id);
-    if ((rc = key_hash(ld, v, path, k)))
+            return yaml_fail(y, RK_EINVAL, "config: %s: API key id \"%s\" is used twice", f.p,
+                             k->id);
+    int rc = key_hash(ld, f.v, path, k);
+    if (rc)
         return rc;
     for (size_t j = 0; j + 1 < c->n_apikeys; j++)
         if (CRYPTO_memcmp(c->apikeys[j].hash, k->hash, APIKEY_HASH_LEN) == 0)
             return yaml_fail(y, RK_EINVAL, "config: %s: the same key as api_keys[%zu]", path, j);
-    return v[PERMS] ? key_perms(ld, v[PERMS], path, k) : RK_OK;
-}
-
-/* api_key_entry reads the i-th `api_keys:` entry. */
-static int api_key_entry(config_loader *ld, const ynode *n, const char *path, size_t i)
-{
-    (void)i;
-    return api_key_parse(ld, n, path, &ld->cfg->apikeys[ld->cfg->n_apikeys++]);
+    return f.v[PERMS] ? key_perms(ld, f.v[PERMS], path, k) : RK_OK;
 }
 
 /* api_keys_parse reads `api_keys:`. */
@@ -211,12 +204,10 @@ static int admin_key_file_parse(config_loader *ld, const ynode *n)
 /* admin_key_env hashes ROOMKEY_ADMIN_KEY (it replaces the config's key). */
 static int admin_key_env(config_loader *ld)
 {
-    const char *v = config_env("ROOMKEY_ADMIN_KEY");
-    if (!v)
-        return RK_OK;
-    if (strlen(v) > CONFIG_MAX_STR)
-        return yaml_fail(&ld->y, RK_ETOOBIG, "env: ROOMKEY_ADMIN_KEY is longer than %d bytes",
-                         CONFIG_MAX_STR);
+    const char *v = NULL;
+    int rc = config_env_text(ld, "ROOMKEY_ADMIN_KEY", CONFIG_MAX_STR, &v);
+    if (rc || !v)
+        return rc;
     if (apikey_hash(v, strlen(v), ld->cfg->admin_key_hash))
         return yaml_fail(&ld->y, RK_ECRYPTO, "env: ROOMKEY_ADMIN_KEY: SHA-256 failed");
     ld->cfg->has_admin_key = true;

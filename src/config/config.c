@@ -101,15 +101,23 @@ const char *config_env(const char *name)
     return v && *v ? v : NULL;
 }
 
+int config_env_text(config_loader *ld, const char *name, size_t max, const char **out)
+{
+    *out = config_env(name);
+    if (*out && strlen(*out) > max) {
+        *out = NULL;
+        return yaml_fail(&ld->y, RK_ETOOBIG, "env: %s is longer than %zu bytes", name, max);
+    }
+    return RK_OK;
+}
+
 int config_env_str(config_loader *ld, const char *name, char *dst, size_t cap)
 {
-    const char *v = config_env(name);
-    if (!v)
-        return RK_OK;
-    if (strlen(v) >= cap)
-        return yaml_fail(&ld->y, RK_ETOOBIG, "env: %s is longer than %zu bytes", name, cap - 1);
-    memcpy(dst, v, strlen(v) + 1);
-    return RK_OK;
+    const char *v = NULL;
+    int rc = config_env_text(ld, name, cap - 1, &v);
+    if (v)
+        memcpy(dst, v, strlen(v) + 1);
+    return rc;
 }
 
 int config_env_list(config_loader *ld, const char *name, config_add_fn add)
@@ -129,33 +137,41 @@ int config_env_list(config_loader *ld, const char *name, config_add_fn add)
     return RK_OK;
 }
 
-int config_each(config_loader *ld, const ynode *n, const char *path, size_t max,
-                config_entry_fn entry)
+/* str_item reads string item n (at path ip) of a list and hands it to add. */
+static int str_item(config_loader *ld, const ynode *n, const char *ip, config_add_fn add)
+{
+    char item[CONFIG_MAX_STR], where[YAML_PATH_CAP + 8];
+    snprintf(where, sizeof where, "config: %s", ip);
+    int rc = yaml_get_str(&ld->y, n, ip, item, sizeof item, 1);
+    return rc ? rc : add(ld, where, item, strlen(item));
+}
+
+/* each_item checks n is a list of at most max items and reads each one: an
+ * entry (config_each) when entry is set, else a string for add
+ * (config_str_list); it stops at the first failure. */
+static int each_item(config_loader *ld, const ynode *n, const char *path, size_t max,
+                     config_entry_fn entry, config_add_fn add)
 {
     size_t count = 0;
     int rc = yaml_seq_items(&ld->y, n, path, max, &count);
     for (size_t i = 0; !rc && i < count; i++) {
         char ip[YAML_PATH_CAP];
         yaml_path_idx(ip, sizeof ip, path, i);
-        rc = entry(ld, n->kids[i], ip, i);
+        rc = entry ? entry(ld, n->kids[i], ip, i) : str_item(ld, n->kids[i], ip, add);
     }
     return rc;
+}
+
+int config_each(config_loader *ld, const ynode *n, const char *path, size_t max,
+                config_entry_fn entry)
+{
+    return each_item(ld, n, path, max, entry, NULL);
 }
 
 int config_str_list(config_loader *ld, const ynode *n, const char *path, size_t max,
                     config_add_fn add)
 {
-    size_t count = 0;
-    int rc = yaml_seq_items(&ld->y, n, path, max, &count);
-    for (size_t i = 0; !rc && i < count; i++) {
-        char ip[YAML_PATH_CAP], item[CONFIG_MAX_STR];
-        yaml_path_idx(ip, sizeof ip, path, i);
-        char where[YAML_PATH_CAP + 8];
-        snprintf(where, sizeof where, "config: %s", ip);
-        if (!(rc = yaml_get_str(&ld->y, n->kids[i], ip, item, sizeof item, 1)))
-            rc = add(ld, where, item, strlen(item));
-    }
-    return rc;
+    return each_item(ld, n, path, max, NULL, add);
 }
 
 bool config_ident_ok(const char *s, bool loose)

@@ -6,13 +6,9 @@
 static int parse_console(config_loader *ld, const ynode *n)
 {
     static const char *const names[] = {"enabled"};
-    const ynode *v[1];
-    char p[YAML_PATH_CAP];
-    int rc = yaml_map_fields(&ld->y, n, "console", names, 1, v);
-    if (!rc && v[0])
-        rc = yaml_get_bool(&ld->y, v[0], yaml_sub(p, "console", "enabled"),
-                           &ld->cfg->console.enabled);
-    return rc;
+    yaml_fields f;
+    yaml_fields_open(&f, &ld->y, n, "console", names, 1);
+    return yaml_field_bool(&f, 0, &ld->cfg->console.enabled);
 }
 
 const config_section config_console_section = {.key = "console", .parse = parse_console};

@@ -67,28 +67,21 @@ static int cors_parse(config_loader *ld, const ynode *n)
     enum { ORIGINS, CREDS, HEADERS, AGE, NF };
     static const char *const names[NF] = {"origins", "allow_credentials", "allow_headers",
                                           "max_age"};
-    yaml_ctx *y = &ld->y;
-    const ynode *v[NF];
     config_cors *c = &ld->cfg->cors;
-    char p[YAML_PATH_CAP];
-    int rc = yaml_map_fields(y, n, "cors", names, NF, v);
-    if (!rc && v[ORIGINS])
-        rc = config_str_list(ld, v[ORIGINS], "cors.origins", CORS_MAX_ORIGINS, add_origin);
-    if (!rc && v[CREDS])
-        rc = yaml_get_bool(y, v[CREDS], yaml_sub(p, "cors", "allow_credentials"),
-                           &c->allow_credentials);
-    if (!rc && v[HEADERS]) {
-        rc = yaml_get_str(y, v[HEADERS], yaml_sub(p, "cors", "allow_headers"), c->allow_headers,
-                          sizeof c->allow_headers, 0);
-        for (const char *h = c->allow_headers; !rc && *h; h++)
+    yaml_fields f;
+    yaml_fields_open(&f, &ld->y, n, "cors", names, NF);
+    if (yaml_field_has(&f, ORIGINS))
+        f.rc = config_str_list(ld, f.v[ORIGINS], "cors.origins", CORS_MAX_ORIGINS, add_origin);
+    yaml_field_bool(&f, CREDS, &c->allow_credentials);
+    if (yaml_field_has(&f, HEADERS)) {
+        yaml_field_str(&f, HEADERS, c->allow_headers, sizeof c->allow_headers, 0);
+        for (const char *h = c->allow_headers; !f.rc && *h; h++)
             if (!((*h >= 'a' && *h <= 'z') || (*h >= 'A' && *h <= 'Z') ||
                   (*h >= '0' && *h <= '9') || strchr("-_, ", *h)))
-                rc = yaml_fail(y, RK_EINVAL,
-                               "config: cors.allow_headers: header names separated by commas");
+                f.rc = yaml_fail(&ld->y, RK_EINVAL,
+                                 "config: cors.allow_headers: header names separated by commas");
     }
-    if (!rc && v[AGE])
-        rc = yaml_get_dur(y, v[AGE], yaml_sub(p, "cors", "max_age"), 0, 86400, &c->max_age);
-    return rc;
+    return yaml_field_dur(&f, AGE, 0, 86400, &c->max_age);
 }
 
 /* cors_env reads ROOMKEY_CORS_ORIGINS (replacing cors.origins), then refuses

@@ -30,16 +30,16 @@ static bool meeting_status_ok(const char *s)
     return false;
 }
 
-/* read_status reads one meeting status key into dst. */
-static int read_status(yaml_ctx *y, const ynode *n, const char *path, char *dst, size_t cap)
+/* read_status reads meeting status field i of f (when present) into dst;
+ * returns f->rc. */
+static int read_status(yaml_fields *f, size_t i, char *dst, size_t cap)
 {
-    int rc = yaml_get_str(y, n, path, dst, cap, 0);
-    if (rc == RK_OK && !meeting_status_ok(dst))
-        return yaml_fail(y, RK_EINVAL,
-                         "config: %s: expected one of PENDING, SCHEDULED, PROCESSING, COMPLETED, "
-                         "CANCELED (or \"\" to keep the status)",
-                         path);
-    return rc;
+    if (yaml_field_has(f, i) && !yaml_field_str(f, i, dst, cap, 0) && !meeting_status_ok(dst))
+        f->rc = yaml_fail(f->y, RK_EINVAL,
+                          "config: %s: expected one of PENDING, SCHEDULED, PROCESSING, COMPLETED, "
+                          "CANCELED (or \"\" to keep the status)",
+                          f->p);
+    return f->rc;
 }
 
 /* live_parse reads `live_rooms:`. */
@@ -52,36 +52,20 @@ static int live_parse(config_loader *ld, const ynode *n)
                                           "kick_window",
                                           "meeting_status_on_room_started",
                                           "meeting_status_on_room_finished"};
-    yaml_ctx *y = &ld->y;
-    const ynode *v[NF];
     config_live *l = &ld->cfg->live;
-    char p[YAML_PATH_CAP];
-    int rc = yaml_map_fields(y, n, "live_rooms", names, NF, v);
-    if (!rc && v[PATH]) {
-        rc = yaml_get_str(y, v[PATH], yaml_sub(p, "live_rooms", "webhook_path"), l->webhook_path,
-                          sizeof l->webhook_path, 0);
-        if (!rc && l->webhook_path[0] &&
-            (l->webhook_path[0] != '/' || strchr(l->webhook_path, '{')))
-            rc = yaml_fail(y, RK_EINVAL,
-                           "config: live_rooms.webhook_path: expected a path starting with '/' "
-                           "(or \"\" for no webhook route)");
-    }
-    if (!rc && v[RECONCILE])
-        rc = yaml_get_dur(y, v[RECONCILE], yaml_sub(p, "live_rooms", "reconcile_interval"), 0,
-                          86400, &l->reconcile_s);
-    if (!rc && v[POLL])
-        rc = yaml_get_int(y, v[POLL], yaml_sub(p, "live_rooms", "poll_interval"), 50, 3600000,
-                          &l->poll_ms);
-    if (!rc && v[KICK])
-        rc = yaml_get_dur(y, v[KICK], yaml_sub(p, "live_rooms", "kick_window"), 0, MINTER_MAX_TTL,
-                          &l->kick_window_s);
-    if (!rc && v[STARTED])
-        rc = read_status(y, v[STARTED], yaml_sub(p, "live_rooms", names[STARTED]),
-                         l->status_started, sizeof l->status_started);
-    if (!rc && v[FINISHED])
-        rc = read_status(y, v[FINISHED], yaml_sub(p, "live_rooms", names[FINISHED]),
-                         l->status_finished, sizeof l->status_finished);
-    return rc;
+    yaml_fields f;
+    yaml_fields_open(&f, &ld->y, n, "live_rooms", names, NF);
+    if (yaml_field_has(&f, PATH) &&
+        !yaml_field_str(&f, PATH, l->webhook_path, sizeof l->webhook_path, 0) &&
+        l->webhook_path[0] && (l->webhook_path[0] != '/' || strchr(l->webhook_path, '{')))
+        f.rc = yaml_fail(&ld->y, RK_EINVAL,
+                         "config: live_rooms.webhook_path: expected a path starting with '/' "
+                         "(or \"\" for no webhook route)");
+    yaml_field_dur(&f, RECONCILE, 0, 86400, &l->reconcile_s);
+    yaml_field_int(&f, POLL, 50, 3600000, &l->poll_ms);
+    yaml_field_dur(&f, KICK, 0, MINTER_MAX_TTL, &l->kick_window_s);
+    read_status(&f, STARTED, l->status_started, sizeof l->status_started);
+    return read_status(&f, FINISHED, l->status_finished, sizeof l->status_finished);
 }
 
 const config_section config_live_rooms_section = {

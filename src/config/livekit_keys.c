@@ -219,12 +219,10 @@ static int env_signing_key(config_loader *ld)
 /* env_keys reads LIVEKIT_KEYS (it replaces livekit.keys and keys_file). */
 static int env_keys(config_loader *ld)
 {
-    const char *v = config_env("LIVEKIT_KEYS");
-    if (!v)
-        return RK_OK;
-    if (strlen(v) > KEYRING_MAX_TEXT)
-        return yaml_fail(&ld->y, RK_ETOOBIG, "env: LIVEKIT_KEYS is longer than %u bytes",
-                         KEYRING_MAX_TEXT);
+    const char *v = NULL;
+    int rc = config_env_text(ld, "LIVEKIT_KEYS", KEYRING_MAX_TEXT, &v);
+    if (rc || !v)
+        return rc;
     char *copy = strdup(v);
     if (!copy)
         return yaml_fail(&ld->y, RK_ENOMEM, "env: out of memory");

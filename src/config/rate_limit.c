@@ -25,24 +25,15 @@ static int parse_rate(config_loader *ld, const ynode *n, const char *path, confi
 {
     enum { REQ, PER, BURST, NF };
     static const char *const names[NF] = {"requests", "per", "burst"};
-    yaml_ctx *y = &ld->y;
-    const ynode *v[NF];
-    char p[YAML_PATH_CAP];
-    int rc = yaml_map_fields(y, n, path, names, NF, v);
-    if (rc)
-        return rc;
-    if (!v[REQ])
-        return yaml_fail(y, RK_EINVAL, "config: %s: required", yaml_sub(p, path, "requests"));
-    if ((rc = yaml_get_int(y, v[REQ], yaml_sub(p, path, "requests"), 1, RATE_MAX, &r->requests)))
-        return rc;
+    yaml_fields f;
+    if (yaml_fields_open(&f, &ld->y, n, path, names, NF) || yaml_field_need(&f, REQ) ||
+        yaml_field_int(&f, REQ, 1, RATE_MAX, &r->requests))
+        return f.rc;
     r->per_s = 1;
-    if (v[PER] && (rc = yaml_get_dur(y, v[PER], yaml_sub(p, path, "per"), 1, PER_MAX, &r->per_s)))
-        return rc;
+    if (yaml_field_dur(&f, PER, 1, PER_MAX, &r->per_s))
+        return f.rc;
     r->burst = r->requests;
-    if (v[BURST] &&
-        (rc = yaml_get_int(y, v[BURST], yaml_sub(p, path, "burst"), 1, RATE_MAX, &r->burst)))
-        return rc;
-    return RK_OK;
+    return yaml_field_int(&f, BURST, 1, RATE_MAX, &r->burst);
 }
 
 /* rate_limit_parse reads `rate_limit:`. */
@@ -51,24 +42,16 @@ static int rate_limit_parse(config_loader *ld, const ynode *n)
     enum { ENABLED, IP, SUBJECT, ENTRIES, PROBES, NF };
     static const char *const names[NF] = {"enabled", "ip", "subject", "max_entries",
                                           "limit_probes"};
-    yaml_ctx *y = &ld->y;
-    const ynode *v[NF];
     config_rate_limit *rl = &ld->cfg->rate_limit;
-    char p[YAML_PATH_CAP];
-    int rc = yaml_map_fields(y, n, "rate_limit", names, NF, v);
-    if (!rc && v[ENABLED])
-        rc = yaml_get_bool(y, v[ENABLED], yaml_sub(p, "rate_limit", "enabled"), &rl->enabled);
-    if (!rc && v[IP])
-        rc = parse_rate(ld, v[IP], yaml_sub(p, "rate_limit", "ip"), &rl->ip);
-    if (!rc && v[SUBJECT])
-        rc = parse_rate(ld, v[SUBJECT], yaml_sub(p, "rate_limit", "subject"), &rl->subject);
-    if (!rc && v[ENTRIES])
-        rc = yaml_get_int(y, v[ENTRIES], yaml_sub(p, "rate_limit", "max_entries"), ENTRIES_MIN,
-                          ENTRIES_MAX, &rl->max_entries);
-    if (!rc && v[PROBES])
-        rc = yaml_get_bool(y, v[PROBES], yaml_sub(p, "rate_limit", "limit_probes"),
-                           &rl->limit_probes);
-    return rc;
+    yaml_fields f;
+    yaml_fields_open(&f, &ld->y, n, "rate_limit", names, NF);
+    yaml_field_bool(&f, ENABLED, &rl->enabled);
+    if (yaml_field_has(&f, IP))
+        f.rc = parse_rate(ld, f.v[IP], yaml_field_path(&f, IP), &rl->ip);
+    if (yaml_field_has(&f, SUBJECT))
+        f.rc = parse_rate(ld, f.v[SUBJECT], yaml_field_path(&f, SUBJECT), &rl->subject);
+    yaml_field_int(&f, ENTRIES, ENTRIES_MIN, ENTRIES_MAX, &rl->max_entries);
+    return yaml_field_bool(&f, PROBES, &rl->limit_probes);
 }
 
 /* env_rate reads "REQUESTS/PER[:BURST]" (e.g. 50/1s:100) into r. */

@@ -26,47 +26,34 @@ static int room_unique(config_loader *ld, const char *path, const config_room *r
     return RK_OK;
 }
 
-/* room_parse reads one `rooms:` entry into r. */
-static int room_parse(config_loader *ld, const ynode *n, const char *path, config_room *r)
+/* room_entry reads the i-th `rooms:` entry into the next room. */
+static int room_entry(config_loader *ld, const ynode *n, const char *path, size_t i)
 {
     enum { NAME, ALIAS, MODE, DROLE, MAXP, TTL, NF };
     static const char *const names[NF] = {
         "name", "alias", "mode", "default_role", "max_participants", "max_ttl"};
-    yaml_ctx *y = &ld->y;
-    const ynode *v[NF];
-    char p[YAML_PATH_CAP];
-    int rc = yaml_map_fields(y, n, path, names, NF, v);
-    if (rc)
-        return rc;
+    config_room *r = &ld->cfg->rooms[ld->cfg->n_rooms++];
+    yaml_fields f;
+    (void)i;
+    if (yaml_fields_open(&f, &ld->y, n, path, names, NF))
+        return f.rc;
     r->mode = STORE_MODE_MEMBERS;
-    if (!v[NAME])
-        return yaml_fail(y, RK_EINVAL, "config: %s: required", yaml_sub(p, path, "name"));
-    if ((rc = yaml_get_str(y, v[NAME], yaml_sub(p, path, "name"), r->name, sizeof r->name, 1)) ||
-        (v[ALIAS] && (rc = yaml_get_str(y, v[ALIAS], yaml_sub(p, path, "alias"), r->alias,
-                                        sizeof r->alias, 0))))
-        return rc;
-    if (v[MODE]) {
+    if (yaml_field_need(&f, NAME) || yaml_field_str(&f, NAME, r->name, sizeof r->name, 1) ||
+        yaml_field_str(&f, ALIAS, r->alias, sizeof r->alias, 0))
+        return f.rc;
+    if (f.v[MODE]) {
         char mode[32];
-        if (yaml_get_str(y, v[MODE], yaml_sub(p, path, "mode"), mode, sizeof mode, 1) ||
+        if (yaml_field_str(&f, MODE, mode, sizeof mode, 1) ||
             (strcmp(mode, "members") && strcmp(mode, "authenticated")))
-            return yaml_fail(y, RK_EINVAL, "config: %s: expected members or authenticated", p);
+            return yaml_fail(&ld->y, RK_EINVAL, "config: %s: expected members or authenticated",
+                             f.p);
         r->mode = mode[0] == 'a' ? STORE_MODE_AUTHENTICATED : STORE_MODE_MEMBERS;
     }
-    if ((v[DROLE] && (rc = yaml_get_str(y, v[DROLE], yaml_sub(p, path, "default_role"),
-                                        r->default_role, sizeof r->default_role, 0))) ||
-        (v[MAXP] && (rc = yaml_get_int(y, v[MAXP], yaml_sub(p, path, "max_participants"), 0,
-                                       UINT32_MAX, &r->max_participants))) ||
-        (v[TTL] && (rc = yaml_get_dur(y, v[TTL], yaml_sub(p, path, "max_ttl"), 0, MINTER_MAX_TTL,
-                                      &r->max_ttl))))
-        return rc;
+    if (yaml_field_str(&f, DROLE, r->default_role, sizeof r->default_role, 0) ||
+        yaml_field_int(&f, MAXP, 0, UINT32_MAX, &r->max_participants) ||
+        yaml_field_dur(&f, TTL, 0, MINTER_MAX_TTL, &r->max_ttl))
+        return f.rc;
     return room_unique(ld, path, r);
-}
-
-/* room_entry reads the i-th `rooms:` entry. */
-static int room_entry(config_loader *ld, const ynode *n, const char *path, size_t i)
-{
-    (void)i;
-    return room_parse(ld, n, path, &ld->cfg->rooms[ld->cfg->n_rooms++]);
 }
 
 /* rooms_parse reads `rooms:`. */
@@ -94,42 +81,30 @@ static int rooms_validate(config_loader *ld)
     return RK_OK;
 }
 
-/* member_parse reads one `members:` entry into m (the role defaults to "member"). */
-static int member_parse(config_loader *ld, const ynode *n, const char *path, config_member *m)
+/* member_entry reads the i-th `members:` entry into the next member (the
+ * role defaults to "member"). */
+static int member_entry(config_loader *ld, const ynode *n, const char *path, size_t i)
 {
     enum { ROOM, SUBJ, ROLE, NF };
     static const char *const names[NF] = {"room", "subject", "role"};
-    yaml_ctx *y = &ld->y;
     config *c = ld->cfg;
-    const ynode *v[NF];
-    char p[YAML_PATH_CAP];
-    int rc = yaml_map_fields(y, n, path, names, NF, v);
-    if (rc)
-        return rc;
+    config_member *m = &c->members[c->n_members++];
+    yaml_fields f;
+    (void)i;
+    if (yaml_fields_open(&f, &ld->y, n, path, names, NF))
+        return f.rc;
     strcpy(m->role, "member");
-    if (!v[ROOM])
-        return yaml_fail(y, RK_EINVAL, "config: %s: required", yaml_sub(p, path, "room"));
-    if (!v[SUBJ])
-        return yaml_fail(y, RK_EINVAL, "config: %s: required", yaml_sub(p, path, "subject"));
-    if ((rc = yaml_get_str(y, v[ROOM], yaml_sub(p, path, "room"), m->room, sizeof m->room, 1)) ||
-        (rc = yaml_get_str(y, v[SUBJ], yaml_sub(p, path, "subject"), m->subject, sizeof m->subject,
-                           1)) ||
-        (v[ROLE] &&
-         (rc = yaml_get_str(y, v[ROLE], yaml_sub(p, path, "role"), m->role, sizeof m->role, 1))))
-        return rc;
+    if (yaml_field_need(&f, ROOM) || yaml_field_need(&f, SUBJ) ||
+        yaml_field_str(&f, ROOM, m->room, sizeof m->room, 1) ||
+        yaml_field_str(&f, SUBJ, m->subject, sizeof m->subject, 1) ||
+        yaml_field_str(&f, ROLE, m->role, sizeof m->role, 1))
+        return f.rc;
     for (size_t j = 0; j + 1 < c->n_members; j++)
         if (!strcmp(c->members[j].room, m->room) && !strcmp(c->members[j].subject, m->subject))
-            return yaml_fail(y, RK_EINVAL,
+            return yaml_fail(&ld->y, RK_EINVAL,
                              "config: %s: %s is already a member of %s (members[%zu])", path,
                              m->subject, m->room, j);
     return RK_OK;
-}
-
-/* member_entry reads the i-th `members:` entry. */
-static int member_entry(config_loader *ld, const ynode *n, const char *path, size_t i)
-{
-    (void)i;
-    return member_parse(ld, n, path, &ld->cfg->members[ld->cfg->n_members++]);
 }
 
 /* members_parse reads `members:`. */

@@ -76,6 +76,11 @@ void *config_ext_mut(config *cfg, const config_section *s);
  * secrets taken out of it at start). */
 const char *config_env(const char *name);
 
+/* config_env_text sets *out to env var name's value (borrowed, as
+ * config_env; NULL when unset or empty), refusing a value longer than max
+ * bytes (RK_ETOOBIG, *out NULL). */
+int config_env_text(config_loader *ld, const char *name, size_t max, const char **out);
+
 /* config_env_str copies env var name (when set) into dst[0..cap). */
 int config_env_str(config_loader *ld, const char *name, char *dst, size_t cap);
 

@@ -204,13 +204,9 @@ static int shutdown_parse(config_loader *ld, const ynode *n)
 static int audit_parse(config_loader *ld, const ynode *n)
 {
     static const char *const names[] = {"retain_days"};
-    const ynode *v[1];
-    char p[YAML_PATH_CAP];
-    int rc = yaml_map_fields(&ld->y, n, "audit", names, 1, v);
-    if (!rc && v[0])
-        rc = yaml_get_int(&ld->y, v[0], yaml_sub(p, "audit", "retain_days"), 0,
-                          AUDIT_RETAIN_MAX_DAYS, &ld->cfg->audit_retain_days);
-    return rc;
+    yaml_fields f;
+    yaml_fields_open(&f, &ld->y, n, "audit", names, 1);
+    return yaml_field_int(&f, 0, 0, AUDIT_RETAIN_MAX_DAYS, &ld->cfg->audit_retain_days);
 }
 
 /* audit_env: ROOMKEY_AUDIT_RETAIN_DAYS overrides audit.retain_days. */

@@ -477,6 +477,66 @@ int yaml_map_fields(yaml_ctx *y, const ynode *n, const char *path, const char *c
     return RK_OK;
 }
 
+int yaml_fields_open(yaml_fields *f, yaml_ctx *y, const ynode *n, const char *path,
+                     const char *const *names, size_t nn)
+{
+    f->y = y;
+    f->path = path;
+    f->names = names;
+    f->p[0] = '\0';
+    if (nn > YAML_MAX_FIELDS) {
+        f->rc = yaml_fail(y, RK_EINVAL, "config: %s: more than %d fields", path, YAML_MAX_FIELDS);
+        return f->rc;
+    }
+    f->rc = yaml_map_fields(y, n, path, names, nn, f->v);
+    return f->rc;
+}
+
+const char *yaml_field_path(yaml_fields *f, size_t i)
+{
+    return yaml_sub(f->p, f->path, f->names[i]);
+}
+
+bool yaml_field_has(const yaml_fields *f, size_t i)
+{
+    return !f->rc && f->v[i];
+}
+
+int yaml_field_need(yaml_fields *f, size_t i)
+{
+    if (!f->rc && !f->v[i])
+        f->rc = yaml_fail(f->y, RK_EINVAL, "config: %s: required", yaml_field_path(f, i));
+    return f->rc;
+}
+
+int yaml_field_str(yaml_fields *f, size_t i, char *dst, size_t cap, size_t minlen)
+{
+    if (yaml_field_has(f, i))
+        f->rc = yaml_get_str(f->y, f->v[i], yaml_field_path(f, i), dst, cap, minlen);
+    return f->rc;
+}
+
+int yaml_field_bool(yaml_fields *f, size_t i, bool *dst)
+{
+    if (yaml_field_has(f, i))
+        f->rc = yaml_get_bool(f->y, f->v[i], yaml_field_path(f, i), dst);
+    return f->rc;
+}
+
+int yaml_field_int(yaml_fields *f, size_t i, int64_t min, int64_t max, int64_t *dst)
+{
+    if (yaml_field_has(f, i))
+        f->rc = yaml_get_int(f->y, f->v[i], yaml_field_path(f, i), min, max, dst);
+    return f->rc;
+}
+
+int yaml_field_dur(yaml_fields *f, size_t i, int64_t min, int64_t max, int64_t *dst)
+{
+    if (yaml_field_has(f, i))
+        f->rc = yaml_get_dur(f->y, f->v[i], yaml_field_path(f, i), min, max, dst);
+    return f->rc;
+}
+
 int yaml_seq_items(yaml_ctx *y, const ynode *n, const char *path, size_t max, size_t *count)
 {
     if (yaml_is_null(n)) {

@@ -86,6 +86,41 @@ int yaml_get_dur(yaml_ctx *y, const ynode *n, const char *path, int64_t min, int
 int yaml_map_fields(yaml_ctx *y, const ynode *n, const char *path, const char *const *names,
                     size_t nn, const ynode **vals);
 
+/* A mapping read field by field. yaml_fields_open matches n's keys against
+ * names[0..nn) (as yaml_map_fields does); then each yaml_field_* call reads
+ * field i (names[i], at path.names[i]) when it is present and nothing has
+ * failed before. rc keeps the first failure, so a run of calls stops at it
+ * and the section returns f.rc. Nodes are borrowed from the tree. */
+#define YAML_MAX_FIELDS 32
+typedef struct yaml_fields {
+    yaml_ctx *y;
+    const char *path;
+    const char *const *names;
+    const ynode *v[YAML_MAX_FIELDS]; /* v[i]: names[i]'s value, NULL when absent */
+    char p[YAML_PATH_CAP];           /* the path yaml_field_path wrote last */
+    int rc;
+} yaml_fields;
+
+/* yaml_fields_open starts reading mapping n (null: empty) at path into f;
+ * names and path are borrowed for f's lifetime. Returns f->rc. */
+int yaml_fields_open(yaml_fields *f, yaml_ctx *y, const ynode *n, const char *path,
+                     const char *const *names, size_t nn);
+
+/* yaml_field_path writes path.names[i] into f->p and returns it. */
+const char *yaml_field_path(yaml_fields *f, size_t i);
+
+/* yaml_field_has: field i is present and nothing has failed so far. */
+bool yaml_field_has(const yaml_fields *f, size_t i);
+
+/* yaml_field_need refuses a missing field i ("required"). Returns f->rc. */
+int yaml_field_need(yaml_fields *f, size_t i);
+
+/* The typed getters on field i (see yaml_get_*); each returns f->rc. */
+int yaml_field_str(yaml_fields *f, size_t i, char *dst, size_t cap, size_t minlen);
+int yaml_field_bool(yaml_fields *f, size_t i, bool *dst);
+int yaml_field_int(yaml_fields *f, size_t i, int64_t min, int64_t max, int64_t *dst);
+int yaml_field_dur(yaml_fields *f, size_t i, int64_t min, int64_t max, int64_t *dst);
+
 /* yaml_seq_items checks n is a list (null: empty) of at most max items. */
 int yaml_seq_items(yaml_ctx *y, const ynode *n, const char *path, size_t max, size_t *count);
 
