@@ -30,52 +30,31 @@
 
 /* ---- errors ------------------------------------------------------------ */
 
-static const char *error_code(int status)
-{
-    switch (status) {
-    case 400:
-        return "invalid_request";
-    case 401:
-        return "unauthorized";
-    case 403:
-        return "forbidden";
-    case 404:
-        return "not_found";
-    case 405:
-        return "method_not_allowed";
-    case 409:
-        return "conflict";
-    case 413:
-        return "payload_too_large";
-    case 415:
-        return "unsupported_media_type";
-    case 429:
-        return "rate_limited";
-    case 503:
-        return "unavailable";
-    default:
-        return "internal";
-    }
-}
+/* The admin API's error codes by status. */
+static const request_status_text error_codes[] = {
+    {400, "invalid_request"},
+    {401, "unauthorized"},
+    {403, "forbidden"},
+    {404, "not_found"},
+    {405, "method_not_allowed"},
+    {409, "conflict"},
+    {413, "payload_too_large"},
+    {415, "unsupported_media_type"},
+    {429, "rate_limited"},
+    {503, "unavailable"},
+    {0, "internal"},
+};
 
 void api_admin_error(http_resp *resp, int status, const char *message)
 {
-    char buf[1024];
-    jsonw w;
-    jsonw_init(&w, buf, sizeof buf);
-    jsonw_obj_open(&w);
-    JSONW_KEY(&w, "error");
-    jsonw_obj_open(&w);
-    JSONW_KEY(&w, "code");
-    jsonw_str(&w, error_code(status));
-    JSONW_KEY(&w, "message");
-    jsonw_str(&w, message);
-    jsonw_obj_close(&w);
-    jsonw_obj_close(&w);
-    if (w.err)
-        http_resp_json(resp, status, "{\"error\":{\"code\":\"internal\",\"message\":\"\"}}", 43);
-    else
-        http_resp_json(resp, status, buf, w.len);
+    static const request_error_shape shape = {
+        .outer = "error",
+        .code_key = "code",
+        .codes = error_codes,
+        .message_key = "message",
+        .cap = 1024,
+        .fallback = "{\"error\":{\"code\":\"internal\",\"message\":\"\"}}"};
+    request_error(resp, &shape, status, message);
 }
 
 /* verrorf renders an admin error with a formatted message. */
@@ -1334,10 +1313,5 @@ int api_admin_register(http_server *s, api_ctx *api)
         {"POST", "/admin/v1/rooms/{room}/participants/{identity}/kick", "admin.live.kick",
          participant_kick, api, false, api_admin_error},
     };
-    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
-        int rc = http_server_add(s, &routes[i]);
-        if (rc)
-            return rc;
-    }
-    return RK_OK;
+    return http_server_add_table(s, routes, sizeof routes / sizeof routes[0], false);
 }

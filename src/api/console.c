@@ -134,10 +134,5 @@ int api_console_register(http_server *s, api_ctx *api)
         {"GET", "/console/", "console.file", serve, api, false, console_error},
         {"GET", "/console/{file}", "console.file", serve, api, false, console_error},
     };
-    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
-        int rc = http_server_add(s, &routes[i]);
-        if (rc)
-            return rc;
-    }
-    return RK_OK;
+    return http_server_add_table(s, routes, sizeof routes / sizeof routes[0], false);
 }

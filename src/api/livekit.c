@@ -16,31 +16,19 @@
 
 #define MAX_MESSAGES 8
 
-static const char *reason_phrase(int status)
-{
-    switch (status) {
-    case 400:
-        return "Bad Request";
-    case 401:
-        return "Unauthorized";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 413:
-        return "Payload Too Large";
-    case 415:
-        return "Unsupported Media Type";
-    case 429:
-        return "Too Many Requests";
-    case 503:
-        return "Service Unavailable";
-    default:
-        return "Internal Server Error";
-    }
-}
+/* HTTP's reason phrases by status (any other: a 500's). */
+static const request_status_text reason_phrases[] = {
+    {400, "Bad Request"},
+    {401, "Unauthorized"},
+    {403, "Forbidden"},
+    {404, "Not Found"},
+    {405, "Method Not Allowed"},
+    {413, "Payload Too Large"},
+    {415, "Unsupported Media Type"},
+    {429, "Too Many Requests"},
+    {503, "Service Unavailable"},
+    {0, "Internal Server Error"},
+};
 
 /* render writes {"statusCode":s,"message":m or [m...],"error":phrase}. */
 static void render(http_resp *resp, int status, const char *const *msgs, size_t n, bool list)
@@ -61,7 +49,7 @@ static void render(http_resp *resp, int status, const char *const *msgs, size_t 
         jsonw_str(&w, msgs[0]);
     }
     JSONW_KEY(&w, "error");
-    jsonw_str(&w, reason_phrase(status));
+    jsonw_str(&w, request_status_find(reason_phrases, status));
     jsonw_obj_close(&w);
     if (w.err)
         http_resp_json(resp, status, "{}", 2);

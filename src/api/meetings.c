@@ -56,19 +56,12 @@ int meeting_room_name(const char *id, char *out, size_t cap)
 
 void api_meetings_error(http_resp *resp, int status, const char *message)
 {
-    char buf[1024];
-    jsonw w;
-    jsonw_init(&w, buf, sizeof buf);
-    jsonw_obj_open(&w);
-    JSONW_KEY(&w, "success");
-    jsonw_bool(&w, false);
-    JSONW_KEY(&w, "message");
-    jsonw_str(&w, message);
-    jsonw_obj_close(&w);
-    if (w.err)
-        http_resp_json(resp, status, "{\"success\":false,\"message\":\"error\"}", 35);
-    else
-        http_resp_json(resp, status, buf, w.len);
+    static const request_error_shape shape = {.success_false = true,
+                                              .message_key = "message",
+                                              .cap = 1024,
+                                              .fallback =
+                                                  "{\"success\":false,\"message\":\"error\"}"};
+    request_error(resp, &shape, status, message);
 }
 
 /* write_meeting writes "meeting": {meeting_id, heading, description,

@@ -112,10 +112,5 @@ int api_probes_register(http_server *s, api_ctx *api)
         {"GET", "/metrics", "ops.metrics", metrics, api, false, api_admin_error},
         {"GET", "/openapi.json", "ops.openapi", openapi, api, false, api_admin_error},
     };
-    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
-        int rc = http_server_add_probe(s, &routes[i]);
-        if (rc)
-            return rc;
-    }
-    return RK_OK;
+    return http_server_add_table(s, routes, sizeof routes / sizeof routes[0], true);
 }

@@ -61,6 +61,43 @@ int request_reply_take(jsonw *w, http_resp *resp, int status)
     return RK_OK;
 }
 
+const char *request_status_find(const request_status_text *t, int status)
+{
+    while (t->status && t->status != status)
+        t++;
+    return t->text;
+}
+
+void request_error(http_resp *resp, const request_error_shape *s, int status, const char *message)
+{
+    char buf[REQUEST_ERROR_MAX];
+    jsonw w;
+    jsonw_init(&w, buf, s->cap < sizeof buf ? s->cap : sizeof buf);
+    if (s->outer) {
+        jsonw_obj_open(&w);
+        jsonw_key(&w, s->outer);
+    }
+    jsonw_obj_open(&w);
+    if (s->success_false) {
+        JSONW_KEY(&w, "success");
+        jsonw_bool(&w, false);
+    }
+    if (s->code_key) {
+        jsonw_key(&w, s->code_key);
+        jsonw_str(&w, request_status_find(s->codes, status));
+    }
+    jsonw_key(&w, s->message_key);
+    jsonw_str(&w, message);
+    jsonw_obj_close(&w);
+    if (s->outer)
+        jsonw_obj_close(&w);
+    if (w.err)
+        http_resp_json(resp, s->fallback_status ? s->fallback_status : status, s->fallback,
+                       strlen(s->fallback));
+    else
+        http_resp_json(resp, status, buf, w.len);
+}
+
 void request_reply_adopt(http_resp *resp, int status, char *body, size_t len)
 {
     free(resp->body);

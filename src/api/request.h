@@ -61,6 +61,41 @@ typedef struct request_field {
 __attribute__((warn_unused_result)) int request_reply_fields(http_resp *resp, int status,
                                                              const request_field *f, size_t n);
 
+/* A family's name or code for an HTTP status; a table of them ends with
+ * {0, text}: the text of every other status. */
+typedef struct request_status_text {
+    int status;
+    const char *text;
+} request_status_text;
+
+/* request_status_find returns the text of status in table t (static). */
+const char *request_status_find(const request_status_text *t, int status);
+
+/* The largest error body request_error writes. */
+#define REQUEST_ERROR_MAX 4096
+
+/* A family's plain error body, described as data: an object with, in this
+ * order, "success": false (success_false), the status's code from the
+ * table codes at code_key (no code when code_key is NULL) and the message
+ * at message_key; wrapped as {"<outer>": {...}} when outer is set.
+ * A body over cap bytes (or a message that is not UTF-8) is answered with
+ * fallback instead, a static JSON text, with fallback_status (0: the
+ * status asked for). */
+typedef struct request_error_shape {
+    const char *outer;
+    bool success_false;
+    const char *code_key;
+    const request_status_text *codes;
+    const char *message_key;
+    size_t cap; /* <= REQUEST_ERROR_MAX */
+    int fallback_status;
+    const char *fallback;
+} request_error_shape;
+
+/* request_error answers status with message in shape s; resp owns its new
+ * body (an earlier one is freed). */
+void request_error(http_resp *resp, const request_error_shape *s, int status, const char *message);
+
 /* request_reply_adopt hands body (malloc'd, len bytes) to resp as its body
  * with status; resp frees it (a body resp held before is freed now). */
 void request_reply_adopt(http_resp *resp, int status, char *body, size_t len);

@@ -28,17 +28,9 @@
 
 void api_supabase_error(http_resp *resp, int status, const char *message)
 {
-    char buf[1024];
-    jsonw w;
-    jsonw_init(&w, buf, sizeof buf);
-    jsonw_obj_open(&w);
-    JSONW_KEY(&w, "error");
-    jsonw_str(&w, message);
-    jsonw_obj_close(&w);
-    if (w.err)
-        http_resp_json(resp, status, "{\"error\":\"error\"}", 17);
-    else
-        http_resp_json(resp, status, buf, w.len);
+    static const request_error_shape shape = {
+        .message_key = "error", .cap = 1024, .fallback = "{\"error\":\"error\"}"};
+    request_error(resp, &shape, status, message);
 }
 
 static const supabase_room_type *room_type_find(const supabase_settings *sb, const char *type)

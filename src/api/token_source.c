@@ -17,47 +17,25 @@
 
 #define TS_MAX_STR 256 /* room_name, participant_identity, participant_name, agent_name */
 
-static const char *twirp_code(int status)
-{
-    switch (status) {
-    case 400:
-    case 413:
-        return "invalid_argument";
-    case 401:
-        return "unauthenticated";
-    case 403:
-        return "permission_denied";
-    case 404:
-        return "not_found";
-    case 405:
-    case 415:
-        return "bad_route";
-    case 429:
-        return "resource_exhausted";
-    case 503:
-        return "unavailable";
-    default:
-        return "internal";
-    }
-}
+/* Twirp's error codes by status. */
+static const request_status_text twirp_codes[] = {
+    {400, "invalid_argument"}, {413, "invalid_argument"},
+    {401, "unauthenticated"},  {403, "permission_denied"},
+    {404, "not_found"},        {405, "bad_route"},
+    {415, "bad_route"},        {429, "resource_exhausted"},
+    {503, "unavailable"},      {0, "internal"},
+};
 
 void api_token_source_error(http_resp *resp, int status, const char *message)
 {
-    char buf[2048];
-    jsonw w;
-    jsonw_init(&w, buf, sizeof buf);
-    jsonw_obj_open(&w);
-    JSONW_KEY(&w, "code");
-    jsonw_str(&w, twirp_code(status));
-    JSONW_KEY(&w, "msg");
-    jsonw_str(&w, message);
-    jsonw_obj_close(&w);
-    if (w.err) {
-        static const char fallback[] = "{\"code\":\"internal\",\"msg\":\"internal error\"}";
-        http_resp_json(resp, 500, fallback, sizeof fallback - 1);
-    } else {
-        http_resp_json(resp, status, buf, w.len);
-    }
+    static const request_error_shape shape = {
+        .code_key = "code",
+        .codes = twirp_codes,
+        .message_key = "msg",
+        .cap = 2048,
+        .fallback_status = 500,
+        .fallback = "{\"code\":\"internal\",\"msg\":\"internal error\"}"};
+    request_error(resp, &shape, status, message);
 }
 
 /* ---- the request -------------------------------------------------------- */

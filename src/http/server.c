@@ -176,6 +176,14 @@ int http_server_add_probe(http_server *s, const http_route *r)
     return rc;
 }
 
+int http_server_add_table(http_server *s, const http_route *r, size_t n, bool probe)
+{
+    int rc = RK_OK;
+    for (size_t i = 0; rc == RK_OK && i < n; i++)
+        rc = probe ? http_server_add_probe(s, &r[i]) : http_server_add(s, &r[i]);
+    return rc;
+}
+
 void http_server_set_unavailable(http_server *s, http_unavailable_fn fn, void *arg)
 {
     s->unavailable = fn;

@@ -134,6 +134,11 @@ int http_server_add(http_server *s, const http_route *r);
  * the policy says limit_probes. */
 int http_server_add_probe(http_server *s, const http_route *r);
 
+/* http_server_add_table registers the routes r[0..n) (copied) with
+ * http_server_add, or http_server_add_probe when probe; it stops at the
+ * first failure and returns it. */
+int http_server_add_table(http_server *s, const http_route *r, size_t n, bool probe);
+
 /* http_server_start listens on host:port (port 0 picks one; see
  * http_server_port). why gets the reason on failure. */
 int http_server_start(http_server *s, const char *host, uint16_t port, char *why, size_t cap);
