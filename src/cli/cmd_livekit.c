@@ -34,34 +34,27 @@ typedef struct lk_opts {
 /* parse_opts reads the flags; returns -1 to go on, else an exit status. */
 static int parse_opts(int argc, char **argv, lk_opts *o)
 {
+    /* The string options (val 'S') are opts[i], stored in *strs[i]. */
     static const struct option opts[] = {
-        {"host", required_argument, NULL, 'H'},
-        {"api-key", required_argument, NULL, 'k'},
-        {"api-secret", required_argument, NULL, 's'},
-        {"keys-file", required_argument, NULL, 'f'},
+        {"host", required_argument, NULL, 'S'},
+        {"api-key", required_argument, NULL, 'S'},
+        {"api-secret", required_argument, NULL, 'S'},
+        {"keys-file", required_argument, NULL, 'S'},
         {"timeout", required_argument, NULL, 't'},
         {"revoke-before", required_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
     };
     *o = (lk_opts){.host = getenv("LIVEKIT_HOST"), .timeout_ms = 5000};
+    const char **strs[] = {&o->host, &o->key, &o->secret, &o->keys_file};
     opterr = 0;
     optind = 1;
-    int opt;
+    int opt, idx = 0;
     char *end;
-    while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":h", opts, &idx)) != -1) {
         switch (opt) {
-        case 'H':
-            o->host = optarg;
-            break;
-        case 'k':
-            o->key = optarg;
-            break;
-        case 's':
-            o->secret = optarg;
-            break;
-        case 'f':
-            o->keys_file = optarg;
+        case 'S':
+            *strs[idx] = optarg;
             break;
         case 't':
             o->timeout_ms = strtol(optarg, &end, 10);

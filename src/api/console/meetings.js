@@ -2,7 +2,7 @@
 // create, change status, delete.
 
 import { call, seg } from './api.js';
-import { confirmAction, errorLine, field, h, heading, showError, submitting, table, when } from './ui.js';
+import { attempt, confirmAction, errorLine, field, h, heading, inlineSelect, submitting, table, when } from './ui.js';
 
 const STATUSES = ['PENDING', 'SCHEDULED', 'PROCESSING', 'COMPLETED', 'CANCELED'];
 const PAGE = 50;
@@ -30,29 +30,15 @@ function createForm(shell) {
 }
 
 function row(shell, m, line) {
-  const status = field(`Status of meeting ${m.meeting_id}`, { tag: 'select', options: STATUSES, value: m.status });
-  status.wrap.classList.add('inline');
-  status.wrap.querySelector('label').classList.add('sr-only');
+  const reload = () => shell.go(location.hash);
+  const status = inlineSelect(`Status of meeting ${m.meeting_id}`, STATUSES, m.status);
   const set = h('button', { type: 'button' }, 'Set');
-  set.addEventListener('click', async () => {
-    showError(line, null);
-    try {
-      await call('PUT', `/meetings/${seg(m.meeting_id)}`, { body: { status: status.input.value } });
-      shell.go(location.hash);
-    } catch (e) {
-      showError(line, e);
-    }
-  });
+  set.addEventListener('click', () =>
+    attempt(line, () => call('PUT', `/meetings/${seg(m.meeting_id)}`, { body: { status: status.input.value } }), reload));
   const del = h('button.danger', { type: 'button' }, 'Delete');
   del.addEventListener('click', async () => {
     if (!(await confirmAction(`Delete meeting ${m.meeting_id} with its room ${m.room} and participants?`, 'Delete meeting'))) return;
-    showError(line, null);
-    try {
-      await call('DELETE', `/meetings/${seg(m.meeting_id)}`);
-      shell.go(location.hash);
-    } catch (e) {
-      showError(line, e);
-    }
+    await attempt(line, () => call('DELETE', `/meetings/${seg(m.meeting_id)}`), reload);
   });
   return h('tr', { 'data-meeting': m.meeting_id },
     h('th', { scope: 'row' }, m.meeting_id),

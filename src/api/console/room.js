@@ -3,7 +3,7 @@
 
 import { call, seg } from './api.js';
 import { roomFields } from './rooms.js';
-import { confirmAction, errorLine, field, h, heading, showError, span, submitting, table, when } from './ui.js';
+import { attempt, confirmAction, errorLine, field, h, heading, inlineSelect, showError, span, submitting, table, when } from './ui.js';
 
 function settings(shell, room) {
   const dl = h('dl.facts', {},
@@ -40,29 +40,15 @@ function settings(shell, room) {
 }
 
 function memberRow(shell, room, m, line) {
-  const role = field(`Role of ${m.subject}`, { tag: 'select', options: shell.roles(), value: m.role });
-  role.wrap.classList.add('inline');
-  role.wrap.querySelector('label').classList.add('sr-only');
+  const reload = () => shell.go(location.hash);
+  const role = inlineSelect(`Role of ${m.subject}`, shell.roles(), m.role);
   const save = h('button', { type: 'button' }, 'Change role');
-  save.addEventListener('click', async () => {
-    showError(line, null);
-    try {
-      await call('PUT', `/rooms/${seg(room.name)}/members/${seg(m.subject)}`, { body: { role: role.input.value } });
-      shell.go(location.hash);
-    } catch (e) {
-      showError(line, e);
-    }
-  });
+  save.addEventListener('click', () =>
+    attempt(line, () => call('PUT', `/rooms/${seg(room.name)}/members/${seg(m.subject)}`, { body: { role: role.input.value } }), reload));
   const remove = h('button.danger', { type: 'button' }, 'Remove');
   remove.addEventListener('click', async () => {
     if (!(await confirmAction(`Remove ${m.subject} from "${room.name}"? If they are in the call, RoomKey takes them out.`, 'Remove member'))) return;
-    showError(line, null);
-    try {
-      await call('DELETE', `/rooms/${seg(room.name)}/members/${seg(m.subject)}`);
-      shell.go(location.hash);
-    } catch (e) {
-      showError(line, e);
-    }
+    await attempt(line, () => call('DELETE', `/rooms/${seg(room.name)}/members/${seg(m.subject)}`), reload);
   });
   return h('tr', { 'data-subject': m.subject },
     h('th', { scope: 'row' }, m.subject),
@@ -106,13 +92,8 @@ async function participants(shell, room) {
       const text = `Kick ${p.identity} out of the call in "${room.name}"?` +
         (banned ? ` They cannot join again for ${ban.input.selectedOptions[0].textContent}.` : ' Their membership stays.');
       if (!(await confirmAction(text, 'Kick'))) return;
-      showError(line, null);
-      try {
-        await call('POST', `/rooms/${seg(room.name)}/participants/${seg(p.identity)}/kick`, banned ? { body: { ban: banned } } : {});
-        shell.go(location.hash);
-      } catch (e) {
-        showError(line, e);
-      }
+      await attempt(line, () => call('POST', `/rooms/${seg(room.name)}/participants/${seg(p.identity)}/kick`, banned ? { body: { ban: banned } } : {}),
+        () => shell.go(location.hash));
     });
     return h('tr', { 'data-identity': p.identity },
       h('th', { scope: 'row' }, p.identity), h('td', {}, p.name || '-'), h('td', {}, p.kind ?? '-'),

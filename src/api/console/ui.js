@@ -92,6 +92,28 @@ export async function submitting(form, line, fn) {
   }
 }
 
+/**
+ * Runs fn (async: an API call), then done; a failure of either is shown
+ * in line (hidden first).
+ */
+export async function attempt(line, fn, done) {
+  showError(line, null);
+  try {
+    await fn();
+    done();
+  } catch (e) {
+    showError(line, e);
+  }
+}
+
+/** A select whose label only screen readers see (inline in a row): {wrap, input}. */
+export function inlineSelect(label, options, value) {
+  const f = field(label, { tag: 'select', options, value });
+  f.wrap.classList.add('inline');
+  f.wrap.querySelector('label').classList.add('sr-only');
+  return f;
+}
+
 /** Asks for confirmation in the page's modal dialog; resolves to true/false. */
 export function confirmAction(text, okLabel = 'Confirm') {
   const dlg = document.getElementById('confirm');
