@@ -350,15 +350,23 @@ static json_t *room_row_json(const void *rows, size_t i)
     return room_json((const store_room *)rows + i);
 }
 
+/* found turns rc, the result of reading the `what` named name, into an
+ * exit code, printing why it failed. */
+static int found(int rc, const char *what, const char *name)
+{
+    char doing[32];
+    if (rc == RK_ENOTFOUND) {
+        fprintf(stderr, "roomkey: %s \"%s\" not found\n", what, name);
+        return CLI_FAIL;
+    }
+    snprintf(doing, sizeof doing, "read the %s", what);
+    return rc ? store_fail(doing, rc) : CLI_OK;
+}
+
 /* find_room looks ROOM up by name or alias into *r, printing why not. */
 static int find_room(store *st, const char *name, store_room *r)
 {
-    int rc = store_room_get(st, name, r);
-    if (rc == RK_ENOTFOUND) {
-        fprintf(stderr, "roomkey: room \"%s\" not found\n", name);
-        return CLI_FAIL;
-    }
-    return rc ? store_fail("read the room", rc) : CLI_OK;
+    return found(store_room_get(st, name, r), "room", name);
 }
 
 /* role_flag takes a --*role value: a role name (CLI_USAGE with the reason
@@ -373,14 +381,87 @@ static int role_flag(void *ctx, const char *name, char *value)
     return CLI_OK;
 }
 
-/* simple_opts parses the flags of commands that take only --database (and
- * --json when json is not NULL); *first gets the first positional
- * argument. Returns cli_flags's status. */
-static int simple_opts(int argc, char **argv, const char *cmd, const char *help, const char **db,
-                       bool *json, int *first)
+/* check_meeting_id prints why id is not a meeting id; CLI_OK when it is. */
+static int check_meeting_id(const char *id)
 {
-    const cli_flag flags[] = {{"database", .str = db}, {"json", .on = json}};
-    return cli_flags(argc, argv, cmd, help, flags, json ? 2 : 1, first);
+    if (meeting_id_valid(id))
+        return CLI_OK;
+    fprintf(stderr, "roomkey: \"%s\" is not a meeting id (1-%d of A-Z a-z 0-9 _ -)\n", id,
+            STORE_MAX_MEETING_ID);
+    return CLI_USAGE;
+}
+
+/* What a store command takes: its name and help (cli_flags), its usage
+ * line and positional arguments, what each argument is (check_arg), and
+ * whether it takes --json. */
+typedef struct cmd_spec {
+    const char *cmd; /* e.g. "room show", for messages */
+    const char *help;
+    const char *usage; /* shown with a wrong number of arguments */
+    int nargs;         /* 0..2 */
+    const char *kinds[2];
+    bool json;
+} cmd_spec;
+
+/* One run of a store command: its --database and --json flags, its
+ * positional arguments (borrowed from argv) and its store (the command
+ * closes it). */
+typedef struct cmd_run {
+    const char *db;
+    bool json;
+    char **args;
+    store *st;
+} cmd_run;
+
+/* check_arg prints why s, a `what`, is unusable: a meeting id
+ * (check_meeting_id), else a name (check_name). */
+static int check_arg(const char *what, const char *s)
+{
+    return strcmp(what, "meeting id") == 0 ? check_meeting_id(s) : check_name(what, s);
+}
+
+/* cmd_args parses argv's flags (--database, --json with s->json, and
+ * extra[0..n)) into r and the extra flags' targets, and checks the
+ * positional arguments: CLI_OK, or the exit code once it printed why (or
+ * the help). */
+static int cmd_args(int argc, char **argv, const cmd_spec *s, const cli_flag *extra, size_t n,
+                    cmd_run *r)
+{
+    cli_flag flags[CLI_MAX_FLAGS] = {{"database", .str = &r->db}};
+    size_t nf = 1;
+    if (s->json)
+        flags[nf++] = (cli_flag){"json", .on = &r->json};
+    for (size_t i = 0; i < n && nf < CLI_MAX_FLAGS; i++)
+        flags[nf++] = extra[i];
+    int first = 0;
+    int status = cli_flags(argc, argv, s->cmd, s->help, flags, nf, &first);
+    if (status || (status = cli_positional(argc, argv, first, s->nargs, s->usage)))
+        return cli_exit(status);
+    for (int i = 0; i < s->nargs; i++)
+        if (check_arg(s->kinds[i], argv[first + i]))
+            return CLI_USAGE;
+    r->args = argv + first;
+    return CLI_OK;
+}
+
+/* cmd_open is cmd_args, then open_store: on CLI_OK the caller closes
+ * r->st with store_close. */
+static int cmd_open(int argc, char **argv, const cmd_spec *s, const cli_flag *extra, size_t n,
+                    cmd_run *r)
+{
+    int status = cmd_args(argc, argv, s, extra, n, r);
+    return status ? status : open_store(r->db, &r->st);
+}
+
+/* print_rows prints rows[0..n) as a JSON array (to_json) or a table
+ * (hdr[0..ncols), cell); CLI_OK, or CLI_FAIL when out of memory. */
+static int print_rows(bool json, const void *rows, size_t n, row_json_fn to_json,
+                      const char *const *hdr, size_t ncols, cell_fn cell)
+{
+    if (json)
+        return cli_print_json(json_rows(rows, n, to_json));
+    print_table(hdr, ncols, rows, n, cell);
+    return CLI_OK;
 }
 
 /* ---- room ------------------------------------------------------------- */
@@ -442,30 +523,32 @@ static void room_taken(store *st, const char *name, const char *alias)
 
 static int room_create(int argc, char **argv)
 {
-    const char *db = NULL, *alias = "", *role = "member";
+    static const cmd_spec spec = {.cmd = "room create",
+                                  .help = ROOM_CREATE_HELP,
+                                  .usage = "roomkey room create NAME [OPTIONS]",
+                                  .nargs = 1,
+                                  .kinds = {"room name"}};
+    const char *alias = "", *role = "member";
     store_room r = {.mode = STORE_MODE_MEMBERS};
     const cli_flag flags[] = {
-        {"database", .str = &db},
         {"alias", .str = &alias},
         {"mode", .fn = mode_flag, .ctx = &r},
         {"default-role", .fn = role_flag, .ctx = &role},
         {"max-participants", .fn = max_participants_flag, .ctx = &r},
         {"max-ttl", .fn = max_ttl_flag, .ctx = &r},
     };
-    int first = 0;
-    int status = cli_flags(argc, argv, "room create", ROOM_CREATE_HELP, flags,
-                           sizeof flags / sizeof flags[0], &first);
-    if (status ||
-        (status = cli_positional(argc, argv, first, 1, "roomkey room create NAME [OPTIONS]")))
-        return cli_exit(status);
-    const char *name = argv[first];
-    if (check_name("room name", name) || (*alias && check_name("alias", alias)))
+    cmd_run run = {0};
+    int status = cmd_args(argc, argv, &spec, flags, sizeof flags / sizeof flags[0], &run);
+    if (status)
+        return status;
+    const char *name = run.args[0];
+    if (*alias && check_name("alias", alias))
         return CLI_USAGE;
     snprintf(r.name, sizeof r.name, "%s", name);
     snprintf(r.alias, sizeof r.alias, "%s", alias);
     snprintf(r.default_role, sizeof r.default_role, "%s", role);
     store *st = NULL;
-    if (open_store(db, &st))
+    if (open_store(run.db, &st))
         return CLI_FAIL;
     int rc = store_room_create(st, &r);
     if (rc == RK_ECONFLICT) {
@@ -510,56 +593,47 @@ static void room_cell(const void *rows, size_t i, size_t col, char *buf, size_t 
 
 static int room_list(int argc, char **argv)
 {
-    const char *db = NULL;
-    bool json = false;
-    int first = 0;
-    int status = simple_opts(argc, argv, "room list", ROOM_LIST_HELP, &db, &json, &first);
-    if (status || (status = cli_positional(argc, argv, first, 0, "roomkey room list [--json]")))
-        return cli_exit(status);
-    store *st = NULL;
-    if (open_store(db, &st))
-        return CLI_FAIL;
+    static const cmd_spec spec = {.cmd = "room list",
+                                  .help = ROOM_LIST_HELP,
+                                  .usage = "roomkey room list [--json]",
+                                  .json = true};
+    static const char *const hdr[] = {"NAME",         "ALIAS",   "MODE",
+                                      "DEFAULT ROLE", "MAX TTL", "MAX PARTICIPANTS"};
+    cmd_run run = {0};
+    int status = cmd_open(argc, argv, &spec, NULL, 0, &run);
+    if (status)
+        return status;
     store_room *rooms = NULL;
     size_t n = 0;
-    int rc = store_room_list(st, &rooms, &n);
-    store_close(st);
-    if (rc)
-        return store_fail("list the rooms", rc);
-    if (json) {
-        status = cli_print_json(json_rows(rooms, n, room_row_json));
-    } else {
-        static const char *const hdr[] = {"NAME",         "ALIAS",   "MODE",
-                                          "DEFAULT ROLE", "MAX TTL", "MAX PARTICIPANTS"};
-        print_table(hdr, 6, rooms, n, room_cell);
-        status = CLI_OK;
-    }
+    int rc = store_room_list(run.st, &rooms, &n);
+    store_close(run.st);
+    status = rc ? store_fail("list the rooms", rc)
+                : print_rows(run.json, rooms, n, room_row_json, hdr, 6, room_cell);
     free(rooms);
     return status;
 }
 
 static int room_show(int argc, char **argv)
 {
-    const char *db = NULL;
-    int first = 0;
-    int status = simple_opts(argc, argv, "room show", ROOM_SHOW_HELP, &db, NULL, &first);
-    if (status || (status = cli_positional(argc, argv, first, 1, "roomkey room show NAME")))
-        return cli_exit(status);
-    if (check_name("room name", argv[first]))
-        return CLI_USAGE;
-    const char *name = argv[first];
-    store *st = NULL;
-    if (open_store(db, &st))
-        return CLI_FAIL;
+    static const cmd_spec spec = {.cmd = "room show",
+                                  .help = ROOM_SHOW_HELP,
+                                  .usage = "roomkey room show NAME",
+                                  .nargs = 1,
+                                  .kinds = {"room name"}};
+    cmd_run run = {0};
+    int status = cmd_open(argc, argv, &spec, NULL, 0, &run);
+    if (status)
+        return status;
     store_room r;
     store_member *members = NULL;
     size_t n = 0;
-    status = find_room(st, name, &r);
+    status = find_room(run.st, run.args[0], &r);
     if (status == CLI_OK) {
-        int rc = store_member_list(st, r.name, &members, &n);
+        int rc = store_member_list(run.st, r.name, &members, &n);
         if (rc)
             status = store_fail("count the members", rc);
     }
-    store_close(st);
+    store_close(run.st);
     free(members);
     if (status)
         return status;
@@ -573,36 +647,31 @@ static int room_show(int argc, char **argv)
 
 static int room_delete(int argc, char **argv)
 {
-    const char *db = NULL;
-    int first = 0;
-    int status = simple_opts(argc, argv, "room delete", ROOM_DELETE_HELP, &db, NULL, &first);
-    if (status || (status = cli_positional(argc, argv, first, 1, "roomkey room delete NAME")))
-        return cli_exit(status);
-    if (check_name("room name", argv[first]))
-        return CLI_USAGE;
-    const char *name = argv[first];
-    store *st = NULL;
-    if (open_store(db, &st))
-        return CLI_FAIL;
-    int rc = store_room_delete(st, name);
-    if (rc == RK_ENOTFOUND) {
-        store_room r;
-        if (store_room_get(st, name, &r) == RK_OK)
-            fprintf(stderr,
-                    "roomkey: room \"%s\" not found (\"%s\" is the alias of room \"%s\"; delete "
-                    "rooms by name)\n",
-                    name, name, r.name);
-        else
-            fprintf(stderr, "roomkey: room \"%s\" not found\n", name);
-        status = CLI_FAIL;
-    } else if (rc) {
+    static const cmd_spec spec = {.cmd = "room delete",
+                                  .help = ROOM_DELETE_HELP,
+                                  .usage = "roomkey room delete NAME",
+                                  .nargs = 1,
+                                  .kinds = {"room name"}};
+    cmd_run run = {0};
+    int status = cmd_open(argc, argv, &spec, NULL, 0, &run);
+    if (status)
+        return status;
+    const char *name = run.args[0];
+    int rc = store_room_delete(run.st, name);
+    store_room r;
+    if (rc == RK_ENOTFOUND && store_room_get(run.st, name, &r) == RK_OK)
+        fprintf(stderr,
+                "roomkey: room \"%s\" not found (\"%s\" is the alias of room \"%s\"; delete "
+                "rooms by name)\n",
+                name, name, r.name);
+    else if (rc == RK_ENOTFOUND)
+        fprintf(stderr, "roomkey: room \"%s\" not found\n", name);
+    else if (rc)
         status = store_fail("delete the room", rc);
-    } else {
+    else
         printf("deleted room %s\n", name);
-        status = CLI_OK;
-    }
-    store_close(st);
-    return status;
+    store_close(run.st);
+    return rc == RK_ENOTFOUND ? CLI_FAIL : status;
 }
 
 int cmd_room(int argc, char **argv)
@@ -620,19 +689,19 @@ int cmd_room(int argc, char **argv)
 
 static int member_add(int argc, char **argv)
 {
-    const char *db = NULL, *role = NULL;
-    const cli_flag flags[] = {{"database", .str = &db}, {"role", .fn = role_flag, .ctx = &role}};
-    int first = 0;
-    int status = cli_flags(argc, argv, "member add", MEMBER_ADD_HELP, flags, 2, &first);
-    if (status || (status = cli_positional(argc, argv, first, 2,
-                                           "roomkey member add ROOM SUBJECT [--role ROLE]")))
-        return cli_exit(status);
-    if (check_name("room name", argv[first]) || check_name("subject", argv[first + 1]))
-        return CLI_USAGE;
-    const char *room = argv[first], *subject = argv[first + 1];
-    store *st = NULL;
-    if (open_store(db, &st))
-        return CLI_FAIL;
+    static const cmd_spec spec = {.cmd = "member add",
+                                  .help = MEMBER_ADD_HELP,
+                                  .usage = "roomkey member add ROOM SUBJECT [--role ROLE]",
+                                  .nargs = 2,
+                                  .kinds = {"room name", "subject"}};
+    const char *role = NULL;
+    const cli_flag flags[] = {{"role", .fn = role_flag, .ctx = &role}};
+    cmd_run run = {0};
+    int status = cmd_open(argc, argv, &spec, flags, 1, &run);
+    if (status)
+        return status;
+    store *st = run.st;
+    const char *room = run.args[0], *subject = run.args[1];
     store_room r;
     status = find_room(st, room, &r);
     if (status)
@@ -669,18 +738,17 @@ out:
 
 static int member_remove(int argc, char **argv)
 {
-    const char *db = NULL;
-    int first = 0;
-    int status = simple_opts(argc, argv, "member remove", MEMBER_REMOVE_HELP, &db, NULL, &first);
-    if (status ||
-        (status = cli_positional(argc, argv, first, 2, "roomkey member remove ROOM SUBJECT")))
-        return cli_exit(status);
-    if (check_name("room name", argv[first]) || check_name("subject", argv[first + 1]))
-        return CLI_USAGE;
-    const char *room = argv[first], *subject = argv[first + 1];
-    store *st = NULL;
-    if (open_store(db, &st))
-        return CLI_FAIL;
+    static const cmd_spec spec = {.cmd = "member remove",
+                                  .help = MEMBER_REMOVE_HELP,
+                                  .usage = "roomkey member remove ROOM SUBJECT",
+                                  .nargs = 2,
+                                  .kinds = {"room name", "subject"}};
+    cmd_run run = {0};
+    int status = cmd_open(argc, argv, &spec, NULL, 0, &run);
+    if (status)
+        return status;
+    store *st = run.st;
+    const char *room = run.args[0], *subject = run.args[1];
     store_room r;
     status = find_room(st, room, &r);
     if (status == CLI_OK) {
@@ -722,19 +790,18 @@ static void member_cell(const void *rows, size_t i, size_t col, char *buf, size_
 
 static int member_list(int argc, char **argv)
 {
-    const char *db = NULL;
-    bool json = false;
-    int first = 0;
-    int status = simple_opts(argc, argv, "member list", MEMBER_LIST_HELP, &db, &json, &first);
-    if (status ||
-        (status = cli_positional(argc, argv, first, 1, "roomkey member list ROOM [--json]")))
-        return cli_exit(status);
-    if (check_name("room name", argv[first]))
-        return CLI_USAGE;
-    const char *room = argv[first];
-    store *st = NULL;
-    if (open_store(db, &st))
-        return CLI_FAIL;
+    static const cmd_spec spec = {.cmd = "member list",
+                                  .help = MEMBER_LIST_HELP,
+                                  .usage = "roomkey member list ROOM [--json]",
+                                  .nargs = 1,
+                                  .kinds = {"room name"},
+                                  .json = true};
+    cmd_run run = {0};
+    int status = cmd_open(argc, argv, &spec, NULL, 0, &run);
+    if (status)
+        return status;
+    store *st = run.st;
+    const char *room = run.args[0];
     store_room r;
     store_member *members = NULL;
     size_t n = 0;
@@ -751,12 +818,8 @@ static int member_list(int argc, char **argv)
     store_close(st);
     if (status)
         return status;
-    if (json) {
-        status = cli_print_json(json_rows(members, n, member_json));
-    } else {
-        static const char *const hdr[] = {"SUBJECT", "ROLE", "ADDED"};
-        print_table(hdr, 3, members, n, member_cell);
-    }
+    static const char *const hdr[] = {"SUBJECT", "ROLE", "ADDED"};
+    status = print_rows(run.json, members, n, member_json, hdr, 3, member_cell);
     free(members);
     return status;
 }
@@ -807,28 +870,26 @@ static int presence_json(const store_presence *p, size_t n)
 
 static int presence_list(int argc, char **argv)
 {
-    const char *db = NULL;
-    bool json = false;
-    int first = 0;
-    int status =
-        simple_opts(argc, argv, "participant list", LIVE_PARTICIPANT_HELP, &db, &json, &first);
-    if (status ||
-        (status = cli_positional(argc, argv, first, 1, "roomkey participant list ROOM [--json]")))
-        return cli_exit(status);
-    if (check_name("room name", argv[first]))
-        return CLI_USAGE;
-    store *st = NULL;
-    if (open_store(db, &st))
-        return CLI_FAIL;
+    static const cmd_spec spec = {.cmd = "participant list",
+                                  .help = LIVE_PARTICIPANT_HELP,
+                                  .usage = "roomkey participant list ROOM [--json]",
+                                  .nargs = 1,
+                                  .kinds = {"room name"},
+                                  .json = true};
+    cmd_run run = {0};
+    int status = cmd_open(argc, argv, &spec, NULL, 0, &run);
+    if (status)
+        return status;
+    store *st = run.st;
     store_room r;
     store_presence *ps = NULL;
     size_t n = 0;
-    status = find_room(st, argv[first], &r);
+    status = find_room(st, run.args[0], &r);
     int rc = status ? RK_OK : store_presence_list(st, r.name, &ps, &n);
     if (rc)
         status = store_fail("list the participants", rc);
     store_close(st);
-    if (status == CLI_OK && json)
+    if (status == CLI_OK && run.json)
         status = presence_json(ps, n);
     else if (status == CLI_OK) {
         static const char *const hdr[] = {"IDENTITY", "SID", "KIND", "NAME", "JOINED_AT"};
@@ -850,23 +911,22 @@ static int ban_flag(void *ctx, const char *name, char *value)
 
 static int presence_kick(int argc, char **argv)
 {
-    const char *db = NULL;
+    static const cmd_spec spec = {.cmd = "participant kick",
+                                  .help = LIVE_PARTICIPANT_HELP,
+                                  .usage =
+                                      "roomkey participant kick ROOM IDENTITY [--ban DURATION]",
+                                  .nargs = 2,
+                                  .kinds = {"room name", "identity"}};
     int64_t ban = 0, now = clock_now();
-    int first = 0;
-    const cli_flag flags[] = {{"database", .str = &db}, {"ban", .fn = ban_flag, .ctx = &ban}};
-    int status = cli_flags(argc, argv, "participant kick", LIVE_PARTICIPANT_HELP, flags, 2, &first);
-    if (status ||
-        (status = cli_positional(argc, argv, first, 2,
-                                 "roomkey participant kick ROOM IDENTITY [--ban DURATION]")))
-        return cli_exit(status);
-    if (check_name("room name", argv[first]) || check_name("identity", argv[first + 1]))
-        return CLI_USAGE;
-    const char *identity = argv[first + 1];
-    store *st = NULL;
-    if (open_store(db, &st))
-        return CLI_FAIL;
+    const cli_flag flags[] = {{"ban", .fn = ban_flag, .ctx = &ban}};
+    cmd_run run = {0};
+    int status = cmd_open(argc, argv, &spec, flags, 1, &run);
+    if (status)
+        return status;
+    store *st = run.st;
+    const char *identity = run.args[1];
     store_room r;
-    status = find_room(st, argv[first], &r);
+    status = find_room(st, run.args[0], &r);
     int rc = status
                  ? RK_OK
                  : live_kick_record(st, r.name, identity, "admin_kick", ban ? now + ban : 0, now);
@@ -998,47 +1058,39 @@ static int before_flag(void *ctx, const char *name, char *value)
  * when the limit was reached). */
 static int audit_print(const store_audit *recs, size_t n, bool json, size_t limit)
 {
-    if (json) {
-        return cli_print_json(json_rows(recs, n, audit_json));
-    }
     static const char *const hdr[] = {"ID",   "ISSUED", "SUBJECT", "IDENTITY",
                                       "ROOM", "ROLE",   "ROUTE",   "CLIENT IP"};
-    print_table(hdr, 8, recs, n, audit_cell);
-    if (n == limit)
+    int status = print_rows(json, recs, n, audit_json, hdr, 8, audit_cell);
+    if (!json && n == limit)
         fprintf(stderr, "roomkey: more records may follow: add --before-id %" PRId64 "\n",
                 recs[n - 1].id);
-    return CLI_OK;
+    return status;
 }
 
 static int audit_list(int argc, char **argv)
 {
-    const char *db = NULL;
-    bool json = false;
+    static const cmd_spec spec = {.cmd = "audit list",
+                                  .help = AUDIT_LIST_HELP,
+                                  .usage = "roomkey audit list [OPTIONS]",
+                                  .json = true};
     store_audit_filter f = {.limit = 100};
     const cli_flag flags[] = {
-        {"database", .str = &db},
         {"room", .fn = name_flag, .ctx = &f.room},
         {"subject", .fn = name_flag, .ctx = &f.subject},
         {"since", .fn = since_flag, .ctx = &f},
         {"limit", .fn = limit_flag, .ctx = &f},
         {"before-id", .fn = before_flag, .ctx = &f},
-        {"json", .on = &json},
     };
-    int first = 0;
-    int status = cli_flags(argc, argv, "audit list", AUDIT_LIST_HELP, flags,
-                           sizeof flags / sizeof flags[0], &first);
-    if (status || (status = cli_positional(argc, argv, first, 0, "roomkey audit list [OPTIONS]")))
-        return cli_exit(status);
-    store *st = NULL;
-    if (open_store(db, &st))
-        return CLI_FAIL;
+    cmd_run run = {0};
+    int status = cmd_open(argc, argv, &spec, flags, sizeof flags / sizeof flags[0], &run);
+    if (status)
+        return status;
     store_audit *recs = NULL;
     size_t n = 0;
-    int rc = store_audit_list(st, &f, &recs, &n);
-    store_close(st);
-    if (rc)
-        return store_fail("list the audit records", rc);
-    status = audit_print(recs, n, json, f.limit);
+    int rc = store_audit_list(run.st, &f, &recs, &n);
+    store_close(run.st);
+    status =
+        rc ? store_fail("list the audit records", rc) : audit_print(recs, n, run.json, f.limit);
     free(recs);
     return status;
 }
@@ -1074,24 +1126,23 @@ static int batch_flag(void *ctx, const char *name, char *value)
 
 static int audit_prune(int argc, char **argv)
 {
-    const char *db = NULL;
+    static const cmd_spec spec = {.cmd = "audit prune",
+                                  .help = AUDIT_PRUNE_HELP,
+                                  .usage = "roomkey audit prune --before DATE [OPTIONS]"};
     prune_date date = {0};
     int64_t batch = STORE_PRUNE_WINDOW;
     const cli_flag flags[] = {
-        {"database", .str = &db},
         {"before", .fn = date_flag, .ctx = &date},
         {"batch", .fn = batch_flag, .ctx = &batch},
     };
-    int first = 0;
-    int status = cli_flags(argc, argv, "audit prune", AUDIT_PRUNE_HELP, flags,
-                           sizeof flags / sizeof flags[0], &first);
-    if (status || (status = cli_positional(argc, argv, first, 0,
-                                           "roomkey audit prune --before DATE [OPTIONS]")))
-        return cli_exit(status);
+    cmd_run run = {0};
+    int status = cmd_args(argc, argv, &spec, flags, 2, &run);
+    if (status)
+        return status;
     if (!date.text)
         return cli_usage("audit prune needs --before DATE\n");
     store *st = NULL;
-    if (open_store(db, &st))
+    if (open_store(run.db, &st))
         return CLI_FAIL;
     size_t n = 0;
     int rc = store_audit_prune(st, date.at, (size_t)batch, NULL, NULL, &n);
@@ -1197,16 +1248,6 @@ static const char PARTICIPANT_REMOVE_HELP[] =
     "  --database DB            SQLite file or postgres:// URL (or ROOMKEY_DATABASE;\n"
     "                           default roomkey.db)\n";
 
-/* check_meeting_id prints why id is not a meeting id; CLI_OK when it is. */
-static int check_meeting_id(const char *id)
-{
-    if (meeting_id_valid(id))
-        return CLI_OK;
-    fprintf(stderr, "roomkey: \"%s\" is not a meeting id (1-%d of A-Z a-z 0-9 _ -)\n", id,
-            STORE_MAX_MEETING_ID);
-    return CLI_USAGE;
-}
-
 /* check_text prints why s (flag's value) is not UTF-8 text of at most max
  * bytes, non-empty when required. */
 static int check_text(const char *flag, const char *s, size_t max, bool required)
@@ -1226,12 +1267,7 @@ static int check_text(const char *flag, const char *s, size_t max, bool required
 /* find_meeting reads meeting id into *m, printing why not. */
 static int find_meeting(store *st, const char *id, store_meeting *m)
 {
-    int rc = store_meeting_get(st, id, m);
-    if (rc == RK_ENOTFOUND) {
-        fprintf(stderr, "roomkey: meeting \"%s\" not found\n", id);
-        return CLI_FAIL;
-    }
-    return rc ? store_fail("read the meeting", rc) : CLI_OK;
+    return found(store_meeting_get(st, id, m), "meeting", id);
 }
 
 /* What `meeting create` was asked for (strings borrowed from argv). */
@@ -1365,57 +1401,49 @@ static int meeting_limit_flag(void *ctx, const char *name, char *value)
 
 static int meeting_list(int argc, char **argv)
 {
-    const char *db = NULL, *after = NULL;
-    bool json = false;
+    static const cmd_spec spec = {.cmd = "meeting list",
+                                  .help = MEETING_LIST_HELP,
+                                  .usage = "roomkey meeting list [--json]",
+                                  .json = true};
+    static const char *const hdr[] = {"ID", "STATUS", "CREATOR", "HEADING"};
+    const char *after = NULL;
     int64_t limit = 100;
     const cli_flag flags[] = {
-        {"database", .str = &db},
         {"after", .fn = after_flag, .ctx = &after},
         {"limit", .fn = meeting_limit_flag, .ctx = &limit},
-        {"json", .on = &json},
     };
-    int first = 0;
-    int status = cli_flags(argc, argv, "meeting list", MEETING_LIST_HELP, flags,
-                           sizeof flags / sizeof flags[0], &first);
-    if (status || (status = cli_positional(argc, argv, first, 0, "roomkey meeting list [--json]")))
-        return cli_exit(status);
-    store *st = NULL;
-    if (open_store(db, &st))
-        return CLI_FAIL;
+    cmd_run run = {0};
+    int status = cmd_open(argc, argv, &spec, flags, 2, &run);
+    if (status)
+        return status;
     store_meeting *list = NULL;
     size_t n = 0;
-    int rc = store_meeting_list(st, after, (size_t)limit, &list, &n);
-    store_close(st);
-    if (rc)
-        return store_fail("list the meetings", rc);
-    if (json) {
-        status = cli_print_json(json_rows(list, n, meeting_json));
-    } else {
-        static const char *const hdr[] = {"ID", "STATUS", "CREATOR", "HEADING"};
-        print_table(hdr, 4, list, n, meeting_cell);
-        if (n == (size_t)limit)
-            fprintf(stderr, "roomkey: more meetings may follow: add --after %s\n", list[n - 1].id);
-    }
+    int rc = store_meeting_list(run.st, after, (size_t)limit, &list, &n);
+    store_close(run.st);
+    status = rc ? store_fail("list the meetings", rc)
+                : print_rows(run.json, list, n, meeting_json, hdr, 4, meeting_cell);
+    if (!rc && !run.json && n == (size_t)limit)
+        fprintf(stderr, "roomkey: more meetings may follow: add --after %s\n", list[n - 1].id);
     free(list);
     return status;
 }
 
 static int meeting_show(int argc, char **argv)
 {
-    const char *db = NULL;
-    int first = 0;
-    int status = simple_opts(argc, argv, "meeting show", MEETING_SHOW_HELP, &db, NULL, &first);
-    if (status || (status = cli_positional(argc, argv, first, 1, "roomkey meeting show ID")))
-        return cli_exit(status);
-    if (check_meeting_id(argv[first]))
-        return CLI_USAGE;
-    store *st = NULL;
-    if (open_store(db, &st))
-        return CLI_FAIL;
+    static const cmd_spec spec = {.cmd = "meeting show",
+                                  .help = MEETING_SHOW_HELP,
+                                  .usage = "roomkey meeting show ID",
+                                  .nargs = 1,
+                                  .kinds = {"meeting id"}};
+    cmd_run run = {0};
+    int status = cmd_open(argc, argv, &spec, NULL, 0, &run);
+    if (status)
+        return status;
+    store *st = run.st;
     store_meeting m;
     store_member *members = NULL;
     size_t n = 0;
-    status = find_meeting(st, argv[first], &m);
+    status = find_meeting(st, run.args[0], &m);
     if (status == CLI_OK) {
         int rc = store_member_list(st, m.room, &members, &n);
         if (rc)
@@ -1438,62 +1466,59 @@ static int meeting_show(int argc, char **argv)
 
 static int meeting_delete(int argc, char **argv)
 {
-    const char *db = NULL;
-    int first = 0;
-    int status = simple_opts(argc, argv, "meeting delete", MEETING_DELETE_HELP, &db, NULL, &first);
-    if (status || (status = cli_positional(argc, argv, first, 1, "roomkey meeting delete ID")))
-        return cli_exit(status);
-    if (check_meeting_id(argv[first]))
-        return CLI_USAGE;
-    store *st = NULL;
-    if (open_store(db, &st))
-        return CLI_FAIL;
-    int rc = store_meeting_delete(st, argv[first]);
-    if (rc == RK_ENOTFOUND) {
-        fprintf(stderr, "roomkey: meeting \"%s\" not found\n", argv[first]);
-        status = CLI_FAIL;
-    } else if (rc) {
+    static const cmd_spec spec = {.cmd = "meeting delete",
+                                  .help = MEETING_DELETE_HELP,
+                                  .usage = "roomkey meeting delete ID",
+                                  .nargs = 1,
+                                  .kinds = {"meeting id"}};
+    cmd_run run = {0};
+    int status = cmd_open(argc, argv, &spec, NULL, 0, &run);
+    if (status)
+        return status;
+    const char *id = run.args[0];
+    int rc = store_meeting_delete(run.st, id);
+    if (rc && rc != RK_ENOTFOUND)
         status = store_fail("delete the meeting", rc);
-    } else {
-        printf("deleted meeting %s\n", argv[first]);
-        status = CLI_OK;
-    }
-    store_close(st);
+    else if (rc)
+        status = found(rc, "meeting", id);
+    else
+        printf("deleted meeting %s\n", id);
+    store_close(run.st);
     return status;
 }
 
-/* participant_target checks ID SUBJECT (argv[first], argv[first + 1]) and
- * reads the meeting; on CLI_OK the caller closes *st. */
-static int participant_target(int argc, char **argv, int first, const char *usage, const char *db,
-                              store **st, store_meeting *m)
+/* participant_target runs cmd_open for a `meeting participant` command
+ * (ID SUBJECT) and reads the meeting into *m; on CLI_OK the caller closes
+ * run->st. */
+static int participant_target(int argc, char **argv, const cmd_spec *spec, const cli_flag *extra,
+                              size_t n, cmd_run *run, store_meeting *m)
 {
-    int status = cli_positional(argc, argv, first, 2, usage);
-    if (status || check_meeting_id(argv[first]) || check_name("subject", argv[first + 1]))
-        return CLI_USAGE;
-    if (open_store(db, st))
-        return CLI_FAIL;
-    status = find_meeting(*st, argv[first], m);
+    int status = cmd_open(argc, argv, spec, extra, n, run);
     if (status)
-        store_close(*st);
+        return status;
+    status = find_meeting(run->st, run->args[0], m);
+    if (status)
+        store_close(run->st);
     return status;
 }
 
 static int participant_add(int argc, char **argv)
 {
-    const char *db = NULL, *role = NULL;
-    const cli_flag flags[] = {{"database", .str = &db}, {"role", .fn = role_flag, .ctx = &role}};
-    int first = 0;
-    int status =
-        cli_flags(argc, argv, "meeting participant add", PARTICIPANT_ADD_HELP, flags, 2, &first);
-    if (status)
-        return cli_exit(status);
-    store *st;
+    static const cmd_spec spec = {.cmd = "meeting participant add",
+                                  .help = PARTICIPANT_ADD_HELP,
+                                  .usage =
+                                      "roomkey meeting participant add ID SUBJECT [--role ROLE]",
+                                  .nargs = 2,
+                                  .kinds = {"meeting id", "subject"}};
+    const char *role = NULL;
+    const cli_flag flags[] = {{"role", .fn = role_flag, .ctx = &role}};
+    cmd_run run = {0};
     store_meeting m;
-    status = participant_target(
-        argc, argv, first, "roomkey meeting participant add ID SUBJECT [--role ROLE]", db, &st, &m);
+    int status = participant_target(argc, argv, &spec, flags, 1, &run, &m);
     if (status)
         return status;
-    const char *subject = argv[first + 1];
+    store *st = run.st;
+    const char *subject = run.args[1];
     store_room r;
     store_member mem = {0};
     int rc = store_room_get(st, m.room, &r);
@@ -1512,19 +1537,18 @@ static int participant_add(int argc, char **argv)
 
 static int participant_remove(int argc, char **argv)
 {
-    const char *db = NULL;
-    int first = 0;
-    int status = simple_opts(argc, argv, "meeting participant remove", PARTICIPANT_REMOVE_HELP, &db,
-                             NULL, &first);
-    if (status)
-        return cli_exit(status);
-    store *st;
+    static const cmd_spec spec = {.cmd = "meeting participant remove",
+                                  .help = PARTICIPANT_REMOVE_HELP,
+                                  .usage = "roomkey meeting participant remove ID SUBJECT",
+                                  .nargs = 2,
+                                  .kinds = {"meeting id", "subject"}};
+    cmd_run run = {0};
     store_meeting m;
-    status = participant_target(argc, argv, first, "roomkey meeting participant remove ID SUBJECT",
-                                db, &st, &m);
+    int status = participant_target(argc, argv, &spec, NULL, 0, &run, &m);
     if (status)
         return status;
-    const char *subject = argv[first + 1];
+    store *st = run.st;
+    const char *subject = run.args[1];
     int rc =
         strcmp(subject, m.creator) == 0 ? RK_EDENIED : store_member_remove(st, m.room, subject);
     if (rc == RK_EDENIED) {
