@@ -182,6 +182,50 @@ size_t families_names(const config *cfg, bool on, char *buf, size_t cap)
     return n;
 }
 
+/* admits_anonymous reports whether f, served by cfg, admits callers
+ * without credentials now (its anonymous_ok hook reads only the config). */
+static bool admits_anonymous(const config *cfg, const family *f)
+{
+    const api_ctx api = {.cfg = cfg};
+    return f->auth == FAMILY_AUTH_ANON_ROOMS && f->anonymous_ok && f->anonymous_ok(&api);
+}
+
+void families_check(const config *cfg, families_gaps *g)
+{
+    memset(g, 0, sizeof *g);
+    g->no_key = !cfg->keys || keyring_count(cfg->keys) == 0;
+    g->no_family = g->no_caller = g->no_url_only = true;
+    size_t len = 0;
+    for (size_t i = 0; i < N_FAMILIES; i++) {
+        const family *f = FAMILIES[i];
+        if (!families_on(cfg, f))
+            continue;
+        g->no_family = false;
+        if (admits_anonymous(cfg, f))
+            g->no_caller = false;
+        if (!f->needs_url || cfg->livekit_url[0]) {
+            g->no_url_only = false;
+            continue;
+        }
+        g->no_url = true;
+        int w =
+            snprintf(g->need_url + len, sizeof g->need_url - len, "%s%s", len ? ", " : "", f->name);
+        if (w > 0 && (size_t)w < sizeof g->need_url - len)
+            len += (size_t)w;
+        else
+            g->need_url[len] = '\0'; /* cut short after the last name that fit */
+    }
+    if (cfg->n_issuers || cfg->n_apikeys)
+        g->no_caller = false;
+    if (g->no_family)
+        g->no_caller = g->no_url_only = false; /* said once, as no_family */
+}
+
+bool families_hopeless(const families_gaps *g)
+{
+    return g->no_key || g->no_family || g->no_caller || g->no_url_only;
+}
+
 /* add_routes adds f's routes to srv with ctx api. */
 static int add_routes(const family *f, http_server *srv, api_ctx *api)
 {

@@ -37,6 +37,23 @@ __attribute__((warn_unused_result)) bool families_on(const config *cfg, const fa
 #define FAMILIES_NAMES_CAP 512
 size_t families_names(const config *cfg, bool on, char *buf, size_t cap);
 
+/* What a configuration lacks for its families to issue tokens
+ * (families_check). */
+typedef struct families_gaps {
+    bool no_key;      /* no LiveKit key: no family can mint */
+    bool no_family;   /* no family is served */
+    bool no_caller;   /* no issuer, no API key, and no family served admits callers
+                         without credentials: every caller is refused */
+    bool no_url;      /* no LiveKit URL while some family served puts it in its answer */
+    bool no_url_only; /* ... and every family served does: none can answer */
+    char need_url[FAMILIES_NAMES_CAP]; /* the families served that need the URL */
+} families_gaps;
+
+/* families_check fills *g with what cfg lacks; it can issue no token at all
+ * when families_hopeless(g). */
+void families_check(const config *cfg, families_gaps *g);
+bool families_hopeless(const families_gaps *g);
+
 /* families_same_switches reports whether a and b serve the same families. */
 __attribute__((warn_unused_result)) bool families_same_switches(const config *a, const config *b);
 

@@ -103,7 +103,8 @@ typedef struct family {
     bool needs_url;    /* its token response carries LIVEKIT_URL: unset = not configured */
     size_t state_size; /* bytes of family_call.state */
     /* anonymous_ok: whether callers without credentials are admitted now
-     * (FAMILY_AUTH_ANON_ROOMS only). */
+     * (FAMILY_AUTH_ANON_ROOMS only); reads only api->cfg (check-config
+     * asks it with nothing else set). */
     bool (*anonymous_ok)(const api_ctx *api);
     /* read turns the parsed body (NULL for FAMILY_BODY_NONE; borrowed until
      * the request ends, as is everything *ask points to) into *ask and sets

@@ -9,7 +9,7 @@
 const char *supabase_missing(const config *cfg)
 {
     const supabase_settings *sb = config_ext(cfg, &supabase_section);
-    return sb->n_room_types ? NULL : "supabase.room_types (the room types it serves)";
+    return sb->n_room_types ? NULL : "supabase.room_types";
 }
 
 /* role_ref reads a string that must name a configured role into dst[65]. */

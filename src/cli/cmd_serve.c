@@ -40,10 +40,12 @@ static const char SERVE_HELP[] =
 static const char CHECK_HELP[] =
     "Usage: roomkey check-config [--config FILE]\n"
     "\n"
-    "Validate the configuration (file + environment) and exit: 0 when valid, 1\n"
-    "with the offending key named when not. A valid configuration that can serve\n"
-    "no token (no LiveKit key or URL, no issuer or API key) gets a warning on\n"
-    "stderr for each gap.\n";
+    "Validate the configuration (file + environment) and exit: 0 when it is valid\n"
+    "and can issue tokens (the route families served are listed); 1 with the\n"
+    "offending key named when it is not valid, or with what is missing when no\n"
+    "token could be issued (no LiveKit key; no session issuer, API key or\n"
+    "anonymous room; no route family; no LiveKit URL for families that all need\n"
+    "it). A LiveKit URL missing for some families only is a warning.\n";
 
 /* parse_config_flag reads [--config FILE] [--help]; returns -1 to continue,
  * or an exit code. */
@@ -66,22 +68,36 @@ static int parse_config_flag(int argc, char **argv, const char *help, const char
     return -1;
 }
 
-/* check_warnings prints, for check-config, what makes a valid
- * configuration useless: no LiveKit key or URL, or no way for anyone to
- * authenticate. Returns how many it printed. */
-static int check_warnings(const config *cfg, size_t n_keys)
+/* check_gaps prints, for check-config, what the valid configuration cfg
+ * lacks: first what leaves it unable to issue any token (then it returns
+ * true), then what only some routes need, as a warning. */
+static bool check_gaps(const config *cfg)
 {
-    int n = 0;
-    if (n_keys == 0 && ++n)
-        fprintf(stderr, "roomkey: warning: no LiveKit API key: every token request fails until "
-                        "LIVEKIT_API_KEY and LIVEKIT_API_SECRET (or livekit.api_key) are set\n");
-    if (!cfg->livekit_url[0] && ++n)
-        fprintf(stderr, "roomkey: warning: no LiveKit URL: set LIVEKIT_URL (or livekit.url), "
-                        "the server clients connect to\n");
-    if (cfg->n_issuers == 0 && cfg->n_apikeys == 0 && ++n)
-        fprintf(stderr, "roomkey: warning: no session issuer and no API key: every caller is "
-                        "refused (401); set ROOMKEY_SESSION_SECRET (or issuers:)\n");
-    return n;
+    families_gaps g;
+    families_check(cfg, &g);
+    bool hopeless = families_hopeless(&g);
+    if (hopeless)
+        fprintf(stderr, "roomkey: the configuration is valid, but it can issue no token:\n");
+    if (g.no_key)
+        fprintf(stderr, "  no LiveKit API key: every token request fails until LIVEKIT_API_KEY "
+                        "and LIVEKIT_API_SECRET (or livekit.api_key and livekit.api_secret) are "
+                        "set\n");
+    if (g.no_family)
+        fprintf(stderr, "  no route family is served: see families: or ROOMKEY_FAMILIES\n");
+    if (g.no_caller)
+        fprintf(stderr, "  no session issuer and no API key: every caller is refused (401); set "
+                        "ROOMKEY_SESSION_SECRET (or issuers:, api_keys:)\n");
+    if (g.no_url_only)
+        fprintf(stderr,
+                "  no LiveKit URL: every route family served (%s) answers with it; set "
+                "LIVEKIT_URL (or livekit.url), the server clients connect to\n",
+                g.need_url);
+    else if (g.no_url)
+        fprintf(stderr,
+                "roomkey: warning: no LiveKit URL: %s answer 500 until LIVEKIT_URL (or "
+                "livekit.url), the server clients connect to, is set\n",
+                g.need_url);
+    return hopeless;
 }
 
 int cmd_check_config(int argc, char **argv)
@@ -96,10 +112,19 @@ int cmd_check_config(int argc, char **argv)
         fprintf(stderr, "roomkey: %s\n", why);
         return CLI_FAIL;
     }
-    size_t n_keys = cfg->keys ? keyring_count(cfg->keys) : 0;
-    printf("config ok: %zu issuer(s), %zu role(s), %zu room(s) seeded, %zu LiveKit key(s)\n",
-           cfg->n_issuers, cfg->n_roles, cfg->n_rooms, n_keys);
-    check_warnings(cfg, n_keys);
+    if (check_gaps(cfg)) {
+        config_free(cfg);
+        return CLI_FAIL;
+    }
+    char on[FAMILIES_NAMES_CAP], off[FAMILIES_NAMES_CAP];
+    families_names(cfg, true, on, sizeof on);
+    families_names(cfg, false, off, sizeof off);
+    printf("config ok: %zu issuer(s), %zu API key(s), %zu role(s), %zu room(s) seeded, %zu "
+           "LiveKit key(s)\nfamilies served: %s\n",
+           cfg->n_issuers, cfg->n_apikeys, cfg->n_roles, cfg->n_rooms, keyring_count(cfg->keys),
+           on);
+    if (off[0])
+        printf("families not served: %s\n", off);
     config_free(cfg);
     return CLI_OK;
 }

@@ -239,7 +239,7 @@ describe('route families an env-only set-up serves', () => {
       assert.deepEqual(await answering(X.srv, X.db), { livekit: true, voice_agent: true, token_source: false, supabase: false, meetings: false });
       const line = await waitLog(X.srv, 'families');
       assert.deepEqual([line.served, line.off], ['livekit, voice_agent',
-        'token_source, supabase (not configured: set supabase.room_types (the room types it serves)), meetings']);
+        'token_source, supabase (not configured: set supabase.room_types), meetings']);
     } finally { await stopChecked(X.srv); X.tmp.cleanup(); }
   });
 
@@ -269,18 +269,62 @@ describe('route families an env-only set-up serves', () => {
   });
 });
 
+// What a configuration needs to issue tokens (besides the LiveKit URL).
+const USABLE = { LIVEKIT_API_KEY: 'APIx', LIVEKIT_API_SECRET: 'x'.repeat(40), ROOMKEY_SESSION_SECRET: 'y'.repeat(40) };
+
 describe('messages a newcomer meets', () => {
-  test('check-config with nothing set says what is missing (exit 0: the config is valid)', async () => {
+  test('check-config with nothing set says what is missing and exits 1: no token could be issued', async () => {
     const r = await runAsync(['check-config']);
-    assert.equal(r.status, 0, showRun(r));
-    assert.match(r.stdout, /^config ok: 0 issuer\(s\), \d+ role\(s\), 0 room\(s\) seeded, 0 LiveKit key\(s\)\n$/);
-    assert.match(r.stderr, /warning: no LiveKit API key: .*LIVEKIT_API_KEY and LIVEKIT_API_SECRET/);
-    assert.match(r.stderr, /warning: no LiveKit URL: set LIVEKIT_URL/);
-    assert.match(r.stderr, /warning: no session issuer and no API key: every caller is refused \(401\); set ROOMKEY_SESSION_SECRET/);
-    const ok = await runAsync(['check-config'], { LIVEKIT_API_KEY: 'APIx', LIVEKIT_API_SECRET: 'x'.repeat(40),
-      LIVEKIT_URL: 'wss://lk.test', ROOMKEY_SESSION_SECRET: 'y'.repeat(40) });
+    assert.equal(r.status, 1, showRun(r));
+    assert.equal(r.stdout, '', 'no "config ok"');
+    assert.equal(r.stderr, [
+      'roomkey: the configuration is valid, but it can issue no token:',
+      '  no LiveKit API key: every token request fails until LIVEKIT_API_KEY and LIVEKIT_API_SECRET (or livekit.api_key and livekit.api_secret) are set',
+      '  no session issuer and no API key: every caller is refused (401); set ROOMKEY_SESSION_SECRET (or issuers:, api_keys:)',
+      'roomkey: warning: no LiveKit URL: token_source, meetings answer 500 until LIVEKIT_URL (or livekit.url), the server clients connect to, is set',
+      ''].join('\n'));
+    const ok = await runAsync(['check-config'], { ...USABLE, LIVEKIT_URL: 'wss://lk.test' });
     assert.equal(ok.status, 0, showRun(ok));
     assert.equal(ok.stderr, '', 'a usable config gets no warning');
+    assert.equal(ok.stdout, ['config ok: 1 issuer(s), 0 API key(s), 3 role(s), 0 room(s) seeded, 1 LiveKit key(s)',
+      'families served: livekit, voice_agent, token_source, meetings',
+      'families not served: supabase (not configured: set supabase.room_types)', ''].join('\n'));
+  });
+
+  test('check-config: each gap alone; 0 while some route can still issue a token', async () => {
+    const T = tempDir();
+    const check = async (env, yaml) => {
+      let file;
+      if (yaml) { file = path.join(T.dir, `c${Math.random().toString(36).slice(2)}.yaml`); fs.writeFileSync(file, yaml); }
+      return runAsync(['check-config', ...(file ? ['--config', file] : [])], env);
+    };
+    try {
+      const noKey = await check({ ROOMKEY_SESSION_SECRET: USABLE.ROOMKEY_SESSION_SECRET, LIVEKIT_URL: 'wss://lk.test' });
+      assert.equal(noKey.status, 1, showRun(noKey));
+      assert.match(noKey.stderr, /can issue no token:\n {2}no LiveKit API key: [^\n]*\n$/);
+      const noCaller = await check({ LIVEKIT_API_KEY: 'APIx', LIVEKIT_API_SECRET: USABLE.LIVEKIT_API_SECRET, LIVEKIT_URL: 'wss://lk.test' });
+      assert.equal(noCaller.status, 1, showRun(noCaller));
+      assert.match(noCaller.stderr, /can issue no token:\n {2}no session issuer and no API key: every caller is refused \(401\)[^\n]*\n$/);
+      // callers without credentials get tokens in voice_agent's anonymous rooms: usable without an issuer
+      const anon = await check({ LIVEKIT_API_KEY: 'APIx', LIVEKIT_API_SECRET: USABLE.LIVEKIT_API_SECRET, LIVEKIT_URL: 'wss://lk.test' },
+        'voice_agent: { anonymous_rooms: [kiosk] }\n');
+      assert.equal(anon.status, 0, showRun(anon));
+      const apiKey = await check({ LIVEKIT_API_KEY: 'APIx', LIVEKIT_API_SECRET: USABLE.LIVEKIT_API_SECRET, LIVEKIT_URL: 'wss://lk.test' },
+        `api_keys: [{ id: backend, key: ${'k'.repeat(40)} }]\n`);
+      assert.equal(apiKey.status, 0, showRun(apiKey));
+      assert.match(apiKey.stdout, /^config ok: 0 issuer\(s\), 1 API key\(s\), /);
+      // no URL: a warning while a family that does not need it is served, a gap when every one needs it
+      const urlSome = await check(USABLE);
+      assert.equal(urlSome.status, 0, showRun(urlSome));
+      assert.match(urlSome.stderr, /^roomkey: warning: no LiveKit URL: token_source, meetings answer 500 until LIVEKIT_URL/);
+      const urlAll = await check({ ...USABLE, ROOMKEY_FAMILIES: 'token_source,meetings' });
+      assert.equal(urlAll.status, 1, showRun(urlAll));
+      assert.match(urlAll.stderr, /can issue no token:\n {2}no LiveKit URL: every route family served \(token_source, meetings\) answers with it; set LIVEKIT_URL/);
+      const none = await check({ ...USABLE, LIVEKIT_URL: 'wss://lk.test' },
+        'families: { livekit: false, voice_agent: false, token_source: false, meetings: false }\n');
+      assert.equal(none.status, 1, showRun(none));
+      assert.match(none.stderr, /can issue no token:\n {2}no route family is served: see families: or ROOMKEY_FAMILIES\n$/);
+    } finally { T.cleanup(); }
   });
 
   test('the reloaded log line names the file read, also when it came from ROOMKEY_CONFIG', async () => {

@@ -334,7 +334,9 @@ describe('CORS', () => {
       const check = (yaml) => {
         const f = path.join(tmp.dir, `c${rand(4)}.yaml`);
         fs.writeFileSync(f, toYaml(yaml));
-        return spawnSync(BIN, ['check-config', '--config', f], { env: cleanEnv(), encoding: 'utf8' });
+        // a LiveKit key and a session issuer: the config can issue tokens (check-config's exit 0)
+        return spawnSync(BIN, ['check-config', '--config', f], { env: cleanEnv({ LIVEKIT_API_KEY: 'APIx',
+          LIVEKIT_API_SECRET: 'x'.repeat(40), ROOMKEY_SESSION_SECRET: 'y'.repeat(40) }), encoding: 'utf8' });
       };
       let r = check({ cors: { origins: ['https://app.example.test/path'] } });
       assert.equal(r.status, 1, r.stderr);

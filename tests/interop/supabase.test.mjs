@@ -585,7 +585,7 @@ describe('supabase family: configuration', () => {
       try {
         const started = logLines(srv).find((l) => l.event === 'families');
         assert.deepEqual([started?.served, started?.off], ['livekit, voice_agent, token_source, meetings',
-          'supabase (not configured: set supabase.room_types (the room types it serves))']);
+          'supabase (not configured: set supabase.room_types)']);
         for (const p of [TOKEN, RELEASE]) {
           const r = await request(srv, 'POST', p, { body: { roomType: 'audition' }, headers: bearer(await jwt('judge')) });
           assert.equal(r.status, 404, showRes(r));

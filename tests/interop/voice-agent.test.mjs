@@ -484,7 +484,9 @@ describe('voice_agent config is checked at start-up', () => {
   const check = (yaml) => {
     const p = path.join(T.dir, `c-${rand(4)}.yaml`);
     fs.writeFileSync(p, yaml);
-    return spawnSync(BIN, ['check-config', '--config', p], { env: cleanEnv(), encoding: 'utf8' });
+    // a LiveKit key and a session issuer: the config can issue tokens (check-config's exit 0)
+    return spawnSync(BIN, ['check-config', '--config', p], { env: cleanEnv({ LIVEKIT_API_KEY: 'APIx',
+      LIVEKIT_API_SECRET: 'x'.repeat(40), ROOMKEY_SESSION_SECRET: 'y'.repeat(40) }), encoding: 'utf8' });
   };
 
   for (const [title, rooms, want] of [
