@@ -43,6 +43,7 @@ fs.writeFileSync(configPath, toYaml({
   issuers: [{ name: 'app', algorithms: ['HS256'], secret: SESSION_SECRET, issuer: ISS }],
   admin_key: ADMIN_KEY,
   rate_limit: { enabled: false },
+  supabase: { room_types: { main_show: { room: 'main-show' } } }, // the family is served once it has room types
 }));
 for (const r of ['soak-room', 'va-room', 'ts-room']) cliOk(PG_URL, ['room', 'create', r, '--mode', 'authenticated']);
 cliOk(PG_URL, ['meeting', 'create', 'soak-meeting', '--creator', 'alice', '--heading', 'Soak']);
