@@ -158,7 +158,9 @@ describe('several issuers must say how their subjects map', () => {
     fs.writeFileSync(configPath, toYaml({ issuers: issuers(ctx.jwksFile, appPrefix, partnerPrefix) }));
     const db = path.join(ctx.dir.dir, 'rk.db');
     const r = spawnSync(BIN, [...args, '--config', configPath], {
-      env: cleanEnv({ ROOMKEY_DATABASE: db, ROOMKEY_LISTEN: '127.0.0.1:0', ...env }), encoding: 'utf8', timeout: 20_000,
+      // a LiveKit key: the config can issue tokens (check-config's exit 0 is about the issuers)
+      env: cleanEnv({ ROOMKEY_DATABASE: db, ROOMKEY_LISTEN: '127.0.0.1:0', LIVEKIT_API_KEY: 'APIidentity',
+        LIVEKIT_API_SECRET: 'x'.repeat(40), ...env }), encoding: 'utf8', timeout: 20_000,
     });
     return r;
   }
