@@ -118,6 +118,21 @@ static bool alg_allowed(const config_issuer *is, const char *alg)
     return false;
 }
 
+/* typ_allowed checks the JWT header's typ (NULL: none, which counts as
+ * "JWT") against is's list, without case and without an "application/"
+ * prefix (RFC 7515 4.1.9). */
+static bool typ_allowed(const config_issuer *is, const char *typ)
+{
+    if (!typ)
+        typ = "JWT";
+    else if (!strncasecmp(typ, "application/", 12))
+        typ += 12;
+    for (size_t i = 0; i < is->n_typs; i++)
+        if (strcasecmp(is->typs[i], typ) == 0)
+            return true;
+    return false;
+}
+
 static bool aud_ok(const config_issuer *is, const json_t *claims)
 {
     if (!is->aud[0])
@@ -293,8 +308,7 @@ static int verify_session(authn *a, const char *tok, size_t len, int64_t now, ca
     json_t *kidv = json_object_get(j.header, "kid");
     json_t *typ = json_object_get(j.header, "typ");
     if (!alg || strcmp(alg, "none") == 0 || (kidv && !json_is_string(kidv)) ||
-        json_object_get(j.header, "crit") ||
-        (typ && (!json_is_string(typ) || strcasecmp(json_string_value(typ), "JWT") != 0))) {
+        json_object_get(j.header, "crit") || (typ && !json_is_string(typ))) {
         *fail = !alg || strcmp(alg, "none") == 0 ? AUTH_ALG : AUTH_MALFORMED;
         goto out;
     }
@@ -308,6 +322,10 @@ static int verify_session(authn *a, const char *tok, size_t len, int64_t now, ca
             continue;
         if (!alg_allowed(is, alg)) {
             *fail = AUTH_ALG;
+            continue;
+        }
+        if (!typ_allowed(is, json_string_value(typ))) {
+            *fail = AUTH_MALFORMED; /* e.g. an ID token where access tokens are wanted */
             continue;
         }
         if (verify_sig(a, i, alg, json_string_value(kidv), &j, now) != RK_OK) {

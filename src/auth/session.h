@@ -6,8 +6,10 @@
  * refused); alg must be in the issuer's allow-list, never "none"; an issuer
  * is either symmetric (HS256 secret) or asymmetric (JWKS), never both, so
  * HS/asymmetric confusion can't happen and HS keys never come from a JWKS;
- * kid matched exactly; `crit` refused; exp required; nbf/iat honoured with
- * the issuer's bounded leeway; iss and aud checked when configured. */
+ * kid matched exactly; `crit` refused; typ in the issuer's allow-list
+ * (default JWT or none; at+jwt for RFC 9068 access tokens); exp required;
+ * nbf/iat honoured with the issuer's bounded leeway; iss and aud checked
+ * when configured. */
 #ifndef RK_SESSION_H
 #define RK_SESSION_H
 

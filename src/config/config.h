@@ -25,6 +25,7 @@
 #define CONFIG_MAX_ROOMS   256 /* rooms seeded from config into the store */
 #define CONFIG_MAX_MEMBERS 1024
 #define CONFIG_MAX_ALGS    4
+#define CONFIG_MAX_TYPS    4    /* an issuer's accepted JWT "typ" values */
 #define CONFIG_MAX_STR     1024 /* any single string value, bytes */
 
 /* Grants a role gives in a joined room (booleans; room/identity come from
@@ -65,6 +66,11 @@ typedef struct config_issuer {
      * with the same prefix share their subjects on purpose. */
     char subject_prefix[65];
     bool subject_prefix_set;
+    /* Accepted values of the JWT header's "typ" (compared without case and
+     * without an "application/" prefix; a token without typ counts as
+     * "JWT"). Default ["JWT"]; e.g. ["at+jwt"] for RFC 9068 access tokens. */
+    char typs[CONFIG_MAX_TYPS][33];
+    size_t n_typs;
 } config_issuer;
 
 /* Permissions of a backend API key. */

@@ -8,6 +8,7 @@
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define HS_MIN_SECRET 32 /* bytes; shorter only in dev mode */
 
@@ -27,6 +28,7 @@ enum {
     JWKS,
     HTTP,
     SUBJP,
+    TYP,
     NF
 };
 
@@ -42,12 +44,15 @@ static void set_hs_secret(config_issuer *is, char *secret, size_t len)
     is->hs_secret_len = len;
 }
 
-/* issuer_defaults names nothing yet: leeway 30 s, claims "sub" and "name". */
+/* issuer_defaults names nothing yet: leeway 30 s, claims "sub" and "name",
+ * typ "JWT". */
 static void issuer_defaults(config_issuer *is)
 {
     is->leeway = 30;
     strcpy(is->subject_claim, "sub");
     strcpy(is->name_claim, "name");
+    strcpy(is->typs[0], "JWT");
+    is->n_typs = 1;
 }
 
 /* parse_algs reads `algorithms:` into is; *hs says it is HS256. */
@@ -214,6 +219,48 @@ static const char *prefix_error(const char *p)
     return NULL;
 }
 
+/* add_typ adds one `typ:` value to the issuer being read (the last one):
+ * 1-32 bytes of visible ASCII, an "application/" prefix dropped (RFC 7515
+ * 4.1.9), no repeats (without case). */
+static int add_typ(config_loader *ld, const char *where, const char *item, size_t len)
+{
+    config_issuer *is = &ld->cfg->issuers[ld->cfg->n_issuers - 1];
+    if (!strncasecmp(item, "application/", 12)) {
+        item += 12;
+        len -= 12;
+    }
+    bool ok = len > 0 && len < sizeof is->typs[0];
+    for (size_t i = 0; ok && i < len; i++)
+        ok = item[i] > ' ' && item[i] < 0x7f;
+    if (!ok)
+        return yaml_fail(&ld->y, RK_EINVAL,
+                         "%s: expected a media type such as JWT or at+jwt (1-32 visible "
+                         "characters)",
+                         where);
+    for (size_t i = 0; i < is->n_typs; i++)
+        if (!strcasecmp(is->typs[i], item))
+            return yaml_fail(&ld->y, RK_EINVAL, "%s: %s is listed twice", where, item);
+    memcpy(is->typs[is->n_typs], item, len);
+    is->typs[is->n_typs++][len] = '\0';
+    return RK_OK;
+}
+
+/* parse_typ reads `typ:` (n may be NULL: the default ["JWT"] stays). */
+static int parse_typ(config_loader *ld, const ynode *n, const char *path, config_issuer *is)
+{
+    if (!n)
+        return RK_OK;
+    char p[YAML_PATH_CAP];
+    const char *k = yaml_sub(p, path, "typ");
+    memset(is->typs, 0, sizeof is->typs);
+    is->n_typs = 0;
+    int rc = config_str_list(ld, n, k, CONFIG_MAX_TYPS, add_typ);
+    if (!rc && is->n_typs == 0)
+        rc =
+            yaml_fail(&ld->y, RK_EINVAL, "config: %s: must list at least one type (e.g. [JWT])", k);
+    return rc;
+}
+
 /* parse_prefix reads subject_prefix (n may be NULL: not set) into is. */
 static int parse_prefix(config_loader *ld, const ynode *n, const char *path, config_issuer *is)
 {
@@ -280,9 +327,9 @@ static int parse_jwks(config_loader *ld, const ynode *const *v, const char *path
 static int issuer_parse(config_loader *ld, const ynode *n, const char *path, config_issuer *is)
 {
     static const char *const names[NF] = {
-        "name",       "algorithms", "secret",          "secret_file",   "secret_env",
-        "issuer",     "audience",   "leeway",          "subject_claim", "name_claim",
-        "role_claim", "jwks",       "allow_http_jwks", "subject_prefix"};
+        "name",       "algorithms", "secret",          "secret_file",    "secret_env",
+        "issuer",     "audience",   "leeway",          "subject_claim",  "name_claim",
+        "role_claim", "jwks",       "allow_http_jwks", "subject_prefix", "typ"};
     yaml_ctx *y = &ld->y;
     const ynode *v[NF];
     char p[YAML_PATH_CAP];
@@ -299,7 +346,8 @@ static int issuer_parse(config_loader *ld, const ynode *n, const char *path, con
         return yaml_fail(y, RK_EINVAL, "config: %s: use 1-64 letters, digits, '-', '_' or '.'", p);
     if ((rc = parse_algs(ld, v[ALGS], path, is, &hs)) ||
         (rc = check_key_kind(ld, v, path, is, hs)) || (rc = parse_secret(ld, v, path, is)) ||
-        (rc = parse_claims(ld, v, path, is, hs)) || (rc = parse_prefix(ld, v[SUBJP], path, is)))
+        (rc = parse_claims(ld, v, path, is, hs)) || (rc = parse_prefix(ld, v[SUBJP], path, is)) ||
+        (rc = parse_typ(ld, v[TYP], path, is)))
         return rc;
     return parse_jwks(ld, v, path, is);
 }

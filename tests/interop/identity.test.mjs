@@ -51,21 +51,18 @@ function issuers(jwksFile, appPrefix, partnerPrefix) {
 }
 
 /**
- * A server with the two issuers (prefixes as given) and two API keys, over a
- * database with a members-only room "stage" whose members are given as
- * [subject, role] pairs. Returns {srv, db, tmp, configPath}.
+ * A server with these issuers and API keys (no env issuer) over a database
+ * with a room "stage": members-only with members as [subject, role] pairs,
+ * or, without members, open to every caller as "member" (publish).
+ * Returns {srv, db, tmp, configPath}.
  */
-async function serve(ctx, { appPrefix, partnerPrefix, members }) {
+async function serveWith({ issuers: list, apiKeys = [], members }) {
   const tmp = tempDir();
   const db = path.join(tmp.dir, 'rk.db');
-  roomCreate(db, 'stage', { mode: 'members' });
-  for (const [sub, role] of members) memberAdd(db, 'stage', sub, role);
+  roomCreate(db, 'stage', members ? { mode: 'members' } : { mode: 'authenticated', defaultRole: 'member' });
+  for (const [sub, role] of members ?? []) memberAdd(db, 'stage', sub, role);
   const configPath = path.join(tmp.dir, 'rk.yaml');
-  fs.writeFileSync(configPath, toYaml({
-    issuers: issuers(ctx.jwksFile, appPrefix, partnerPrefix),
-    api_keys: [{ id: 'robot', key: ROBOT_KEY }, { id: 'limited', key: LIMITED_KEY }],
-    roles: { speaker: SPEAKER },
-  }));
+  fs.writeFileSync(configPath, toYaml({ issuers: list, api_keys: apiKeys, roles: { speaker: SPEAKER } }));
   try {
     const srv = await startServer({ configPath, env: opsEnv(db, { ROOMKEY_SESSION_SECRET: null, ROOMKEY_ADMIN_KEY: null }) });
     return { srv, db, tmp, configPath };
@@ -73,6 +70,12 @@ async function serve(ctx, { appPrefix, partnerPrefix, members }) {
     tmp.cleanup();
     throw e;
   }
+}
+
+/** serveWith the app and partner issuers (prefixes as given) and the keys robot and limited (no permissions). */
+function serve(ctx, { appPrefix, partnerPrefix, members }) {
+  return serveWith({ issuers: issuers(ctx.jwksFile, appPrefix, partnerPrefix), members,
+    apiKeys: [{ id: 'robot', key: ROBOT_KEY }, { id: 'limited', key: LIMITED_KEY }] });
 }
 
 /** The ES256 partner key and its JWKS file, shared by the suites. */
@@ -192,6 +195,57 @@ describe('several issuers must say how their subjects map', () => {
     } finally {
       await stopChecked(s.srv);
       s.tmp.cleanup();
+    }
+  });
+});
+
+describe('session token types (typ)', () => {
+  const ctx = {};
+  before(async () => {
+    ctx.dir = tempDir();
+    Object.assign(ctx, await partnerKeys(ctx.dir.dir));
+    // The default issuer (typ [JWT]) and an access-token issuer (RFC 9068), each alone.
+    ctx.plain = await serveWith({ issuers: [{ name: 'app', algorithms: ['HS256'], secret: APP_SECRET }] });
+    ctx.at = await serveWith({ issuers: [{ name: 'idp', algorithms: ['ES256'], jwks: ctx.jwksFile, issuer: PARTNER_ISS, typ: ['at+jwt'] }] });
+  });
+  after(async () => {
+    for (const s of [ctx.plain, ctx.at]) {
+      await stopChecked(s?.srv);
+      s?.tmp.cleanup();
+    }
+    ctx.dir.cleanup();
+  });
+  const appTyp = (typ) => signJwt({ alg: 'HS256', key: APP_SECRET, claims: sessionClaims({ sub: 'tara' }), header: { typ } });
+  const idpTyp = (typ) => signJwt({ alg: 'ES256', key: ctx.key.privateKey, kid: ctx.key.kid,
+    claims: sessionClaims({ sub: 'tara', iss: PARTNER_ISS }), header: { typ } });
+
+  test('by default a session is typ JWT or has none; an access token (at+jwt) is refused in the family\'s shape', async () => {
+    for (const typ of ['JWT', 'jwt', undefined]) {
+      await mintsAs(ctx.plain.srv, bearer(await appTyp(typ)), { identity: 'tara', canPublish: true });
+    }
+    for (const typ of ['at+jwt', 'application/at+jwt']) {
+      assert401(await postToken(ctx.plain.srv, { roomId: 'stage' }, bearer(await appTyp(typ))));
+    }
+  });
+
+  test('an issuer with typ: [at+jwt] takes access tokens (any case, application/ or not) and nothing else', async () => {
+    for (const typ of ['at+jwt', 'AT+JWT', 'application/at+jwt']) {
+      await mintsAs(ctx.at.srv, bearer(await idpTyp(typ)), { identity: 'tara', canPublish: true });
+    }
+    for (const typ of ['JWT', undefined, 'id+jwt']) {
+      assert401(await postToken(ctx.at.srv, { roomId: 'stage' }, bearer(await idpTyp(typ))));
+    }
+  });
+
+  test('a typ list that is empty, repeated or not a media type is refused at start', () => {
+    for (const [typ, want] of [[[], /issuers\[0\]\.typ: must list at least one type/],
+      [['at+jwt', 'application/AT+JWT'], /issuers\[0\]\.typ\[1\]: AT\+JWT is listed twice/],
+      [['at jwt'], /issuers\[0\]\.typ\[0\]: expected a media type/]]) {
+      const p = path.join(ctx.dir.dir, `t-${rand(4)}.yaml`);
+      fs.writeFileSync(p, toYaml({ issuers: [{ name: 'app', algorithms: ['HS256'], secret: APP_SECRET, typ }] }));
+      const r = spawnSync(BIN, ['check-config', '--config', p], { env: cleanEnv(), encoding: 'utf8', timeout: 20_000 });
+      assert.notEqual(r.status, 0, `accepted typ ${JSON.stringify(typ)}`);
+      assert.match(r.stderr, want);
     }
   });
 });

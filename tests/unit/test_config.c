@@ -866,6 +866,33 @@ static void test_subject_prefix(void)
 #undef HS_ISSUER
 }
 
+/* typ: ["JWT"] by default; a list replaces it, "application/" dropped. */
+static void test_typ(void)
+{
+    clear_env();
+    config *c = NULL;
+    CHECK(load("issuers: [{ name: a, algorithms: [HS256], secret: " HS_SECRET " }]\n", &c) ==
+              RK_OK &&
+          c && c->issuers[0].n_typs == 1 && !strcmp(c->issuers[0].typs[0], "JWT"));
+    config_free(c);
+    CHECK(load("issuers: [{ name: a, algorithms: [HS256], secret: " HS_SECRET
+               ", typ: [application/at+jwt, JWT] }]\n",
+               &c) == RK_OK &&
+          c && c->issuers[0].n_typs == 2 && !strcmp(c->issuers[0].typs[0], "at+jwt") &&
+          !strcmp(c->issuers[0].typs[1], "JWT"));
+    config_free(c);
+    REFUSED("issuers: [{ name: a, algorithms: [HS256], secret: " HS_SECRET ", typ: [] }]\n",
+            "issuers[0].typ: must list at least one type");
+    REFUSED("issuers: [{ name: a, algorithms: [HS256], secret: " HS_SECRET
+            ", typ: [a, b, c, d, e] }]\n",
+            "issuers[0].typ");
+    REFUSED("issuers: [{ name: a, algorithms: [HS256], secret: " HS_SECRET ", typ: [jwt, JWT] }]\n",
+            "issuers[0].typ[1]: JWT is listed twice");
+    REFUSED("issuers: [{ name: a, algorithms: [HS256], secret: " HS_SECRET
+            ", typ: [\"application/\"] }]\n",
+            "issuers[0].typ[0]: expected a media type");
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/rk-config-XXXXXX");
@@ -884,6 +911,7 @@ int main(void)
     test_family_switches();
     test_audit_retention();
     test_subject_prefix();
+    test_typ();
     clear_env();
     for (size_t i = 0; i < n_files; i++)
         unlink(files[i]);
