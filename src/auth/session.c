@@ -27,7 +27,7 @@ const char *auth_fail_name(auth_fail f)
 {
     static const char *const names[] = {"none",     "missing",   "malformed", "algorithm",
                                         "issuer",   "signature", "expired",   "not_yet_valid",
-                                        "audience", "claims",    "api_key"};
+                                        "audience", "claims",    "api_key",   "ambiguous"};
     return (unsigned)f < sizeof names / sizeof names[0] ? names[f] : "unknown";
 }
 
@@ -74,7 +74,9 @@ int authn_new(const config *cfg, authn **out, char *why, size_t cap)
             if (rc == RK_OK)
                 a->hs_key[i] = keyring_find(a->hs, id, strlen(id));
         } else if (is->jwks[0]) {
-            jwks_opts o = {.allow_http = is->allow_http_jwks};
+            jwks_opts o = {.allow_http = is->allow_http_jwks,
+                           .refresh_s = is->jwks_refresh,
+                           .cooldown_s = is->jwks_cooldown};
             rc = jwks_new(is->jwks, &o, &a->keys[i], why, cap);
         }
     }
@@ -370,6 +372,13 @@ static int authn_caller_uncounted(authn *a, const char *authorization, const cha
 {
     if (claims)
         *claims = NULL;
+    /* Two credentials would be two callers: whichever won, a proxy that adds
+     * its backend key to a user's request (or a user who adds one) would
+     * decide who mints. Refuse rather than guess. */
+    if (authorization && x_api_key) {
+        *fail = AUTH_AMBIGUOUS;
+        return RK_EDENIED;
+    }
     const char *cred = NULL;
     if (authorization) {
         if (strncasecmp(authorization, "Bearer ", 7) != 0) {

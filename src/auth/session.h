@@ -48,8 +48,9 @@ typedef enum auth_fail {
     AUTH_EXPIRED,
     AUTH_NOT_YET,
     AUTH_AUDIENCE,
-    AUTH_CLAIMS,  /* subject/name/role claims unusable */
-    AUTH_API_KEY, /* unknown API key */
+    AUTH_CLAIMS,    /* subject/name/role claims unusable */
+    AUTH_API_KEY,   /* unknown API key */
+    AUTH_AMBIGUOUS, /* both Authorization and X-API-Key */
 } auth_fail;
 
 typedef struct authn authn;
@@ -60,7 +61,8 @@ int authn_new(const config *cfg, authn **out, char *why, size_t why_cap);
 void authn_free(authn *a);
 
 /* authn_caller authenticates a request from its Authorization header
- * ("Bearer <jwt or api key>") and X-API-Key header (either may be NULL).
+ * ("Bearer <jwt or api key>") or its X-API-Key header (either may be NULL;
+ * both present is refused, AUTH_AMBIGUOUS: a request names one caller).
  * On RK_OK *out is filled; otherwise RK_EDENIED with *fail saying why. */
 int authn_caller(authn *a, const char *authorization, const char *x_api_key, int64_t now,
                  caller *out, auth_fail *fail) __attribute__((warn_unused_result));
@@ -77,7 +79,7 @@ int authn_caller_claims(authn *a, const char *authorization, const char *x_api_k
 /* auth_fail_name returns a short static label ("expired", ...). */
 const char *auth_fail_name(auth_fail f);
 
-#define AUTH_FAIL_COUNT (AUTH_API_KEY + 1)
+#define AUTH_FAIL_COUNT (AUTH_AMBIGUOUS + 1)
 
 /* authn_fail_counts copies the process-wide count of failed
  * authentications by reason (index: auth_fail) into out (for /metrics;

@@ -60,6 +60,8 @@ typedef struct config_issuer {
     char name_claim[65];       /* display name claim; default "name" */
     char role_claim[129];      /* dotted path, e.g. "app_metadata.role"; "" = none */
     bool allow_http_jwks;      /* tests only: http:// JWKS on loopback */
+    int64_t jwks_refresh;      /* seconds: a URL set older is refetched; default 3600 */
+    int64_t jwks_cooldown;     /* seconds between unknown-kid refetches; default 30 */
     /* The caller's subject is subject_prefix + the subject claim, so that
      * memberships and seats name a subject within its issuer. Required
      * (subject_prefix_set) when several issuers are configured; issuers

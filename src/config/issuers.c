@@ -29,6 +29,8 @@ enum {
     HTTP,
     SUBJP,
     TYP,
+    REFRESH,
+    COOLDOWN,
     NF
 };
 
@@ -45,7 +47,8 @@ static void set_hs_secret(config_issuer *is, char *secret, size_t len)
 }
 
 /* issuer_defaults names nothing yet: leeway 30 s, claims "sub" and "name",
- * typ "JWT". */
+ * typ "JWT", a JWKS URL refetched hourly and on an unknown kid at most
+ * every 30 s. */
 static void issuer_defaults(config_issuer *is)
 {
     is->leeway = 30;
@@ -53,6 +56,8 @@ static void issuer_defaults(config_issuer *is)
     strcpy(is->name_claim, "name");
     strcpy(is->typs[0], "JWT");
     is->n_typs = 1;
+    is->jwks_refresh = 3600;
+    is->jwks_cooldown = 30;
 }
 
 /* parse_algs reads `algorithms:` into is; *hs says it is HS256. */
@@ -293,15 +298,20 @@ static bool loopback_url(const char *url)
     return false;
 }
 
-/* parse_jwks reads allow_http_jwks and jwks (a file path or https:// URL;
- * http:// only to loopback with allow_http_jwks). */
+/* parse_jwks reads allow_http_jwks, jwks_refresh (1s..12h), jwks_cooldown
+ * (1s..1h) and jwks (a file path or https:// URL; http:// only to loopback
+ * with allow_http_jwks). */
 static int parse_jwks(config_loader *ld, const ynode *const *v, const char *path, config_issuer *is)
 {
     yaml_ctx *y = &ld->y;
     char p[YAML_PATH_CAP];
     int rc;
-    if (v[HTTP] && (rc = yaml_get_bool(y, v[HTTP], yaml_sub(p, path, "allow_http_jwks"),
-                                       &is->allow_http_jwks)))
+    if ((v[HTTP] && (rc = yaml_get_bool(y, v[HTTP], yaml_sub(p, path, "allow_http_jwks"),
+                                        &is->allow_http_jwks))) ||
+        (v[REFRESH] && (rc = yaml_get_dur(y, v[REFRESH], yaml_sub(p, path, "jwks_refresh"), 1,
+                                          12 * 3600, &is->jwks_refresh))) ||
+        (v[COOLDOWN] && (rc = yaml_get_dur(y, v[COOLDOWN], yaml_sub(p, path, "jwks_cooldown"), 1,
+                                           3600, &is->jwks_cooldown))))
         return rc;
     if (!v[JWKS])
         return RK_OK;
@@ -327,9 +337,10 @@ static int parse_jwks(config_loader *ld, const ynode *const *v, const char *path
 static int issuer_parse(config_loader *ld, const ynode *n, const char *path, config_issuer *is)
 {
     static const char *const names[NF] = {
-        "name",       "algorithms", "secret",          "secret_file",    "secret_env",
-        "issuer",     "audience",   "leeway",          "subject_claim",  "name_claim",
-        "role_claim", "jwks",       "allow_http_jwks", "subject_prefix", "typ"};
+        "name",         "algorithms",   "secret",          "secret_file",    "secret_env",
+        "issuer",       "audience",     "leeway",          "subject_claim",  "name_claim",
+        "role_claim",   "jwks",         "allow_http_jwks", "subject_prefix", "typ",
+        "jwks_refresh", "jwks_cooldown"};
     yaml_ctx *y = &ld->y;
     const ynode *v[NF];
     char p[YAML_PATH_CAP];

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { LK_KEY, LK_SECRET, opsEnv, verifyToken } from './ops-lib.mjs';
+import { ADMIN_KEY, LK_KEY, LK_SECRET, opsEnv, scrape, val, verifyToken } from './ops-lib.mjs';
 import {
   BIN,
   assert401,
@@ -24,10 +24,13 @@ import {
   memberAdd,
   postToken,
   rand,
+  request,
   roomCreate,
   sessionClaims,
   showRes,
   signJwt,
+  sleep,
+  startJwks,
   startServer,
   stopChecked,
   tempDir,
@@ -53,10 +56,10 @@ function issuers(jwksFile, appPrefix, partnerPrefix) {
 /**
  * A server with these issuers and API keys (no env issuer) over a database
  * with a room "stage": members-only with members as [subject, role] pairs,
- * or, without members, open to every caller as "member" (publish).
- * Returns {srv, db, tmp, configPath}.
+ * or, without members, open to every caller as "member" (publish); env
+ * is added to opsEnv's. Returns {srv, db, tmp, configPath}.
  */
-async function serveWith({ issuers: list, apiKeys = [], members }) {
+async function serveWith({ issuers: list, apiKeys = [], members, env = {} }) {
   const tmp = tempDir();
   const db = path.join(tmp.dir, 'rk.db');
   roomCreate(db, 'stage', members ? { mode: 'members' } : { mode: 'authenticated', defaultRole: 'member' });
@@ -64,7 +67,7 @@ async function serveWith({ issuers: list, apiKeys = [], members }) {
   const configPath = path.join(tmp.dir, 'rk.yaml');
   fs.writeFileSync(configPath, toYaml({ issuers: list, api_keys: apiKeys, roles: { speaker: SPEAKER } }));
   try {
-    const srv = await startServer({ configPath, env: opsEnv(db, { ROOMKEY_SESSION_SECRET: null, ROOMKEY_ADMIN_KEY: null }) });
+    const srv = await startServer({ configPath, env: opsEnv(db, { ROOMKEY_SESSION_SECRET: null, ROOMKEY_ADMIN_KEY: null, ...env }) });
     return { srv, db, tmp, configPath };
   } catch (e) {
     tmp.cleanup();
@@ -247,5 +250,108 @@ describe('session token types (typ)', () => {
       assert.notEqual(r.status, 0, `accepted typ ${JSON.stringify(typ)}`);
       assert.match(r.stderr, want);
     }
+  });
+});
+
+describe('JWKS key rotation: when a new key is accepted and an old one stops', () => {
+  // jwks_refresh / jwks_cooldown are whole seconds; RoomKey's clock too, so
+  // "after N s" below means after at least N s of real time plus one.
+  test('with the defaults (cooldown 30 s), a new kid seen within 30 s of the last fetch is refused without a fetch', async () => {
+    const a = await makeKey('ES256', 'rot-a');
+    const b = await makeKey('ES256', 'rot-b');
+    const jwks = await startJwks([a.jwk]);
+    const t0 = Date.now();
+    const s = await serveWith({ issuers: [{ name: 'idp', algorithms: ['ES256'], jwks: jwks.url, allow_http_jwks: true, issuer: PARTNER_ISS }] });
+    try {
+      const sign = (k) => signJwt({ alg: 'ES256', key: k.privateKey, kid: k.kid, claims: sessionClaims({ sub: 'tara', iss: PARTNER_ISS }) });
+      await mintsAs(s.srv, bearer(await sign(a)), { identity: 'tara', canPublish: true });
+      const fetched = jwks.count;
+      assert.equal(fetched, 1, 'one fetch at start, none per request');
+      jwks.setKeys([a.jwk, b.jwk]);
+      const r = await postToken(s.srv, { roomId: 'stage' }, bearer(await sign(b)));
+      if (Date.now() - t0 < 29_000) {
+        assert401(r);
+        assert.equal(jwks.count, fetched, 'no refetch inside the cooldown');
+      } else { // this machine took 29 s or more since the fetch: the cooldown is over
+        assert.equal(r.status, 200, showRes(r));
+        assert.equal(jwks.count, fetched + 1);
+      }
+    } finally {
+      await stopChecked(s.srv);
+      s.tmp.cleanup();
+      await jwks.close();
+    }
+  });
+
+  test('a new kid is accepted on first use once the cooldown is over (one fetch); a removed key stops after jwks_refresh', async () => {
+    const a = await makeKey('ES256', 'rot-a');
+    const b = await makeKey('ES256', 'rot-b');
+    const jwks = await startJwks([a.jwk]);
+    const s = await serveWith({ issuers: [{ name: 'idp', algorithms: ['ES256'], jwks: jwks.url, allow_http_jwks: true, issuer: PARTNER_ISS,
+      jwks_cooldown: '2s', jwks_refresh: '4s' }] });
+    try {
+      const sign = (k) => signJwt({ alg: 'ES256', key: k.privateKey, kid: k.kid, claims: sessionClaims({ sub: 'tara', iss: PARTNER_ISS }) });
+      await mintsAs(s.srv, bearer(await sign(a)), { identity: 'tara', canPublish: true });
+      jwks.setKeys([b.jwk]); // the IdP rotates: b in, a out
+      await sleep(3_100); // past the 2 s cooldown, not yet the 4 s refresh
+      const before = jwks.count;
+      await mintsAs(s.srv, bearer(await sign(b)), { identity: 'tara', canPublish: true });
+      assert.equal(jwks.count, before + 1, 'the unknown kid fetched the set once');
+      // That fetch brought the set without a: a is refused from now on.
+      assert401(await postToken(s.srv, { roomId: 'stage' }, bearer(await sign(a))));
+      // Without an unknown kid, a removed key goes at the next refresh.
+      jwks.setKeys([a.jwk, b.jwk]);
+      await mintsAs(s.srv, bearer(await sign(b)), { identity: 'tara', canPublish: true });
+      const c = jwks.count;
+      await sleep(5_100); // past the 4 s refresh
+      await mintsAs(s.srv, bearer(await sign(a)), { identity: 'tara', canPublish: true });
+      assert.equal(jwks.count, c + 1, 'the stale set was refetched once');
+    } finally {
+      await stopChecked(s.srv);
+      s.tmp.cleanup();
+      await jwks.close();
+    }
+  });
+});
+
+describe('a session and an API key in one request', () => {
+  const ctx = {};
+  before(async () => {
+    ctx.s = await serveWith({ issuers: [{ name: 'app', algorithms: ['HS256'], secret: APP_SECRET }],
+      apiKeys: [{ id: 'backend', key: ROBOT_KEY, permissions: ['mint_any'] }], env: { ROOMKEY_ADMIN_KEY: ADMIN_KEY } });
+  });
+  after(async () => {
+    await stopChecked(ctx.s?.srv);
+    ctx.s?.tmp.cleanup();
+  });
+
+  test('is refused as ambiguous (401 in the family\'s shape), whichever credential is good, and counted', async () => {
+    const before = val(await scrape(ctx.s.srv), 'roomkey_auth_failures_total{reason="ambiguous"}');
+    const jwt = await appSession('tara');
+    // each alone is fine
+    await mintsAs(ctx.s.srv, bearer(jwt), { identity: 'tara', canPublish: true });
+    await mintsAs(ctx.s.srv, { 'x-api-key': ROBOT_KEY }, { identity: 'api-key:backend', canPublish: true });
+    const both = [
+      { ...bearer(jwt), 'x-api-key': ROBOT_KEY },     // a user's session plus a backend key
+      { ...bearer(ROBOT_KEY), 'x-api-key': ROBOT_KEY }, // the same key twice
+      { ...bearer(jwt), 'x-api-key': `rk_bad_${rand(8)}` },
+    ];
+    for (const headers of both) {
+      assert401(await postToken(ctx.s.srv, { roomId: 'stage', identity: 'mallory' }, headers));
+      assert401(await postToken(ctx.s.srv, { roomId: 'stage' }, headers));
+    }
+    const r = await request(ctx.s.srv, 'POST', '/api/token', { body: { roomName: 'stage', participantIdentity: 'tara' },
+      headers: { ...bearer(jwt), 'x-api-key': ROBOT_KEY } });
+    assert.equal(r.status, 401, showRes(r));
+    const after = val(await scrape(ctx.s.srv), 'roomkey_auth_failures_total{reason="ambiguous"}');
+    assert.equal(after - before, 7);
+  });
+
+  test('the admin API: the admin key in Authorization is the admin whatever else is sent; otherwise both is 401', async () => {
+    const admin = (headers) => request(ctx.s.srv, 'GET', '/admin/v1/rooms', { headers });
+    const ok = await admin({ ...bearer(ADMIN_KEY), 'x-api-key': ROBOT_KEY });
+    assert.equal(ok.status, 200, showRes(ok));
+    const refused = await admin({ ...bearer(ROBOT_KEY), 'x-api-key': ADMIN_KEY });
+    assert.equal(refused.status, 401, showRes(refused));
   });
 });

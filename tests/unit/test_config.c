@@ -893,6 +893,24 @@ static void test_typ(void)
             "issuers[0].typ[0]: expected a media type");
 }
 
+/* jwks_refresh (1h, 1s..12h) and jwks_cooldown (30s, 1s..1h). */
+static void test_jwks_timing(void)
+{
+#define ES_ISSUER "issuers: [{ name: e, algorithms: [ES256], jwks: https://idp.test/j, issuer: i"
+    clear_env();
+    config *c = NULL;
+    CHECK(load(ES_ISSUER " }]\n", &c) == RK_OK && c && c->issuers[0].jwks_refresh == 3600 &&
+          c->issuers[0].jwks_cooldown == 30);
+    config_free(c);
+    CHECK(load(ES_ISSUER ", jwks_refresh: 10m, jwks_cooldown: 2s }]\n", &c) == RK_OK && c &&
+          c->issuers[0].jwks_refresh == 600 && c->issuers[0].jwks_cooldown == 2);
+    config_free(c);
+    REFUSED(ES_ISSUER ", jwks_refresh: 13h }]\n", "issuers[0].jwks_refresh");
+    REFUSED(ES_ISSUER ", jwks_cooldown: 0s }]\n", "issuers[0].jwks_cooldown");
+    REFUSED(ES_ISSUER ", jwks_cooldown: 2h }]\n", "issuers[0].jwks_cooldown");
+#undef ES_ISSUER
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/rk-config-XXXXXX");
@@ -912,6 +930,7 @@ int main(void)
     test_audit_retention();
     test_subject_prefix();
     test_typ();
+    test_jwks_timing();
     clear_env();
     for (size_t i = 0; i < n_files; i++)
         unlink(files[i]);
