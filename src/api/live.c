@@ -327,19 +327,6 @@ static live_outcome on_joined(live *l, const lk_webhook_event *ev, int64_t now)
     return LIVE_APPLIED;
 }
 
-/* still_present says whether identity has a session in room. */
-static bool still_present(store *st, const char *room, const char *identity)
-{
-    store_presence *ps = NULL;
-    size_t n = 0;
-    bool found = false;
-    if (store_presence_list(st, room, &ps, &n) == RK_OK)
-        for (size_t i = 0; i < n && !found; i++)
-            found = strcmp(ps[i].identity, identity) == 0;
-    free(ps);
-    return found;
-}
-
 /* on_left records the leave and frees the seat (seed 002's judges) the
  * identity held in the room, unless it is still there in another session. */
 static live_outcome on_left(live *l, const lk_webhook_event *ev, int64_t now)
@@ -350,7 +337,7 @@ static live_outcome on_left(live *l, const lk_webhook_event *ev, int64_t now)
     int rc = store_presence_apply(l->st, &p);
     if (rc != RK_OK && rc != RK_ENOTFOUND)
         return LIVE_FAILED;
-    if (!still_present(l->st, p.room, p.identity)) {
+    if (!store_presence_has(l->st, p.room, p.identity)) {
         rc = store_seat_release(l->st, p.room, 0, p.identity, now);
         if (rc == RK_OK)
             log_event("info", "seat_released", "room", p.room, "subject", p.identity, "reason",

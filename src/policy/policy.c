@@ -201,14 +201,7 @@ static bool already_in(store *st, const char *room, const char *identity, int64_
     int64_t last = 0;
     if (store_audit_last_issued(st, room, identity, &last) == RK_OK && last >= since)
         return true;
-    store_presence *ps = NULL;
-    size_t n = 0;
-    bool in = false;
-    if (store_presence_list(st, room, &ps, &n) == RK_OK)
-        for (size_t i = 0; i < n && !in; i++)
-            in = strcmp(ps[i].identity, identity) == 0;
-    free(ps);
-    return in;
+    return store_presence_has(st, room, identity);
 }
 
 /* check_live refuses a banned identity (BANNED) and a full room

@@ -568,6 +568,18 @@ int store_presence_list(store *st, const char *room, store_presence **out, size_
     return st->ops->presence_list(st, room, out, n);
 }
 
+bool store_presence_has(store *st, const char *room, const char *identity)
+{
+    store_presence *ps = NULL;
+    size_t n = 0;
+    bool in = false;
+    if (store_presence_list(st, room, &ps, &n) == RK_OK)
+        for (size_t i = 0; i < n && !in; i++)
+            in = strcmp(ps[i].identity, identity) == 0;
+    free(ps);
+    return in;
+}
+
 int store_occupancy(store *st, const char *room, int64_t since, int64_t *present, int64_t *pending)
 {
     if (!st || !present || !pending)

@@ -363,6 +363,9 @@ int store_meeting_list(store *st, const char *after_id, size_t limit, store_meet
  * were created before actions_before. */
 int store_presence_apply(store *st, const store_presence *p);
 int store_presence_list(store *st, const char *room, store_presence **out, size_t *n);
+/* store_presence_has says whether identity has a session in room now (false
+ * also when the store can't tell). */
+bool store_presence_has(store *st, const char *room, const char *identity);
 int store_occupancy(store *st, const char *room, int64_t since, int64_t *present, int64_t *pending);
 int store_event_record(store *st, const char *id, int64_t now);
 int store_action_add(store *st, const store_action *a);
