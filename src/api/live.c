@@ -3,6 +3,7 @@
 #include "live.h"
 #include "../livekit/worker.h"
 #include "../token/minter.h"
+#include "../util/bgthread.h"
 #include "../util/clock.h"
 #include "../util/err.h"
 #include "../util/log.h"
@@ -53,12 +54,9 @@ struct live {
     int64_t kick_window;                                       /* under mu */
     config_role roles[CONFIG_MAX_ROLES];                       /* under mu */
     size_t n_roles;                                            /* under mu */
-    pthread_t poller;
-    bool poller_running;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool stop, wake;
-    ban *bans; /* under mu */
+    bgthread t; /* the poller; t.mu is the lock the "under mu" fields name */
+    bool wake;  /* under mu: poll now */
+    ban *bans;  /* under mu */
     size_t n_bans;
     uint64_t webhooks[EV_COUNT][LIVE_OUTCOME_COUNT]; /* under mu */
     uint64_t kicks[KR_COUNT];                        /* under mu */
@@ -182,9 +180,9 @@ static void submit_kick(live *l, const char *room, const char *identity, const c
     text_copy(j.room, sizeof j.room, room);
     text_copy(j.identity, sizeof j.identity, identity);
     text_copy(j.reason, sizeof j.reason, reason);
-    pthread_mutex_lock(&l->mu);
+    pthread_mutex_lock(&l->t.mu);
     l->kicks[reason_index(reason)]++;
-    pthread_mutex_unlock(&l->mu);
+    pthread_mutex_unlock(&l->t.mu);
     if (lk_worker_submit(l->w, &j) != RK_OK)
         log_event("error", "livekit_kick", "room", room, "identity", identity, "reason", reason,
                   "outcome", "queue_full", NULL);
@@ -223,10 +221,10 @@ static void submit_update(live *l, const store_action *a)
 {
     lk_job j = {.method = LK_UPDATE_PARTICIPANT};
     lk_permission from;
-    pthread_mutex_lock(&l->mu);
+    pthread_mutex_lock(&l->t.mu);
     bool known = role_perm(l, a->role, &j.perm);
     bool same = known && role_perm(l, a->from_role, &from) && same_perm(&from, &j.perm);
-    pthread_mutex_unlock(&l->mu);
+    pthread_mutex_unlock(&l->t.mu);
     if (!l->w || !known)
         return;
     if (same) {
@@ -259,9 +257,9 @@ static void on_done(void *ud, const lk_job *job, lk_outcome o, int attempts, con
 /* kick_window returns how long kicks are remembered now. */
 static int64_t kick_window(live *l)
 {
-    pthread_mutex_lock(&l->mu);
+    pthread_mutex_lock(&l->t.mu);
     int64_t w = l->kick_window;
-    pthread_mutex_unlock(&l->mu);
+    pthread_mutex_unlock(&l->t.mu);
     return w;
 }
 
@@ -353,9 +351,9 @@ static int meeting_status(live *l, const char *room, bool started)
 {
     static const char prefix[] = "meeting-";
     char to[sizeof l->cfg.status_started];
-    pthread_mutex_lock(&l->mu);
+    pthread_mutex_lock(&l->t.mu);
     text_copy(to, sizeof to, started ? l->cfg.status_started : l->cfg.status_finished);
-    pthread_mutex_unlock(&l->mu);
+    pthread_mutex_unlock(&l->t.mu);
     if (!to[0] || strncmp(room, prefix, sizeof prefix - 1) != 0)
         return RK_OK;
     store_meeting m;
@@ -418,9 +416,9 @@ live_outcome live_on_event(live *l, const lk_webhook_event *ev, int64_t now)
             rc = close_room(l->st, ev->room.name, NULL, 0, INT64_MAX, now);
         o = rc == RK_OK ? LIVE_APPLIED : LIVE_FAILED;
     }
-    pthread_mutex_lock(&l->mu);
+    pthread_mutex_lock(&l->t.mu);
     l->webhooks[e][o]++;
-    pthread_mutex_unlock(&l->mu);
+    pthread_mutex_unlock(&l->t.mu);
     return o;
 }
 
@@ -521,21 +519,21 @@ static void refresh_bans(live *l, int64_t now)
     free(acts);
     if (!bans)
         return;
-    pthread_mutex_lock(&l->mu);
+    pthread_mutex_lock(&l->t.mu);
     free(l->bans);
     l->bans = bans;
     l->n_bans = k;
-    pthread_mutex_unlock(&l->mu);
+    pthread_mutex_unlock(&l->t.mu);
 }
 
 static void *poll_main(void *arg)
 {
     live *l = arg;
     int64_t last_prune = 0;
-    pthread_mutex_lock(&l->mu);
-    while (!l->stop) {
+    pthread_mutex_lock(&l->t.mu);
+    while (!l->t.stop) {
         l->wake = false;
-        pthread_mutex_unlock(&l->mu);
+        pthread_mutex_unlock(&l->t.mu);
         int64_t now = clock_now();
         carry_out(l, now);
         refresh_bans(l, now);
@@ -543,17 +541,12 @@ static void *poll_main(void *arg)
             (void)store_live_prune(l->st, now - LIVE_KEEP, now - kick_window(l));
             last_prune = now;
         }
-        pthread_mutex_lock(&l->mu);
-        if (l->stop || l->wake)
+        pthread_mutex_lock(&l->t.mu);
+        if (l->t.stop || l->wake)
             continue;
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        int64_t ns = ts.tv_nsec + l->cfg.poll_ms % 1000 * 1000000;
-        ts.tv_sec += (time_t)(l->cfg.poll_ms / 1000 + ns / 1000000000);
-        ts.tv_nsec = (long)(ns % 1000000000);
-        pthread_cond_timedwait(&l->cv, &l->mu, &ts);
+        (void)bgthread_wait(&l->t, l->cfg.poll_ms);
     }
-    pthread_mutex_unlock(&l->mu);
+    pthread_mutex_unlock(&l->t.mu);
     return NULL;
 }
 
@@ -598,16 +591,10 @@ int live_start(const config *cfg, store *st, live **out, char *why, size_t cap)
     l->st = st;
     text_copy(l->webhook_path, sizeof l->webhook_path, cfg->live.webhook_path);
     apply_settings(l, cfg);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_mutex_init(&l->mu, NULL);
-    pthread_cond_init(&l->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    bgthread_init(&l->t);
     int rc = start_worker(l, cfg, why, cap);
-    if (rc == RK_OK && pthread_create(&l->poller, NULL, poll_main, l) != 0)
+    if (rc == RK_OK && bgthread_start(&l->t, poll_main, l))
         rc = rk_fail(RK_ENOMEM, why, cap, "live rooms: cannot start the poller thread");
-    l->poller_running = rc == RK_OK;
     if (rc) {
         live_stop(l);
         return rc;
@@ -620,17 +607,11 @@ void live_stop(live *l)
 {
     if (!l)
         return;
-    if (l->poller_running) {
-        pthread_mutex_lock(&l->mu);
-        l->stop = true;
-        pthread_cond_signal(&l->cv);
-        pthread_mutex_unlock(&l->mu);
-        pthread_join(l->poller, NULL);
-    }
-    lk_worker_stop(l->w);
+    bgthread_ask_stop(&l->t);
+    bgthread_join(&l->t);
+    lk_worker_stop(l->w); /* its hooks take l->t.mu: destroyed only after */
     keyring_free(l->kr);
-    pthread_cond_destroy(&l->cv);
-    pthread_mutex_destroy(&l->mu);
+    bgthread_destroy(&l->t);
     free(l->bans);
     free(l);
 }
@@ -639,10 +620,7 @@ void live_wake(live *l)
 {
     if (!l)
         return;
-    pthread_mutex_lock(&l->mu);
-    l->wake = true;
-    pthread_cond_signal(&l->cv);
-    pthread_mutex_unlock(&l->mu);
+    bgthread_raise(&l->t, &l->wake);
 }
 
 const char *live_webhook_path(const live *l)
@@ -654,11 +632,11 @@ void live_reload(live *l, const config *cfg)
 {
     if (!l)
         return;
-    pthread_mutex_lock(&l->mu);
+    pthread_mutex_lock(&l->t.mu);
     apply_settings(l, cfg);
     l->wake = true; /* the poller's wait follows the new poll_interval */
-    pthread_cond_signal(&l->cv);
-    pthread_mutex_unlock(&l->mu);
+    pthread_cond_signal(&l->t.cv);
+    pthread_mutex_unlock(&l->t.mu);
     if (l->w)
         lk_worker_set_reconcile(l->w, cfg->live.reconcile_s);
 }
@@ -675,11 +653,11 @@ int live_kick(live *l, const char *room, const char *identity, const char *reaso
 bool live_banned(live *l, const char *room, const char *identity, int64_t now)
 {
     bool banned = false;
-    pthread_mutex_lock(&l->mu);
+    pthread_mutex_lock(&l->t.mu);
     for (size_t i = 0; i < l->n_bans && !banned; i++)
         banned = l->bans[i].until > now && strcmp(l->bans[i].room, room) == 0 &&
                  strcmp(l->bans[i].identity, identity) == 0;
-    pthread_mutex_unlock(&l->mu);
+    pthread_mutex_unlock(&l->t.mu);
     return banned;
 }
 
@@ -730,10 +708,10 @@ void live_metrics(live *l, metrics_text *t)
     if (!l)
         return;
     uint64_t hooks[EV_COUNT][LIVE_OUTCOME_COUNT], kicks[KR_COUNT];
-    pthread_mutex_lock(&l->mu);
+    pthread_mutex_lock(&l->t.mu);
     memcpy(hooks, l->webhooks, sizeof hooks);
     memcpy(kicks, l->kicks, sizeof kicks);
-    pthread_mutex_unlock(&l->mu);
+    pthread_mutex_unlock(&l->t.mu);
     const char *name = "roomkey_live_webhooks_total";
     metrics_header(t, name, "counter", "LiveKit webhooks verified, by event and outcome.");
     for (int e = 0; e < EV_COUNT; e++)

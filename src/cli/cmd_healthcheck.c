@@ -2,9 +2,9 @@
  * RoomKey's /readyz and exits 0 when it answers ready, for container and
  * service health checks that have no shell or curl. */
 #include "../util/err.h"
+#include "../util/httpc.h"
 #include "cli.h"
 
-#include <curl/curl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,27 +21,6 @@ static const char HC_HELP[] =
     "answers 200 {\"status\":\"ready\"}, 1 otherwise (the reason on stderr).\n"
     "URL defaults to http://ROOMKEY_LISTEN/readyz (a 0.0.0.0 or [::] host is\n"
     "asked on loopback), else http://127.0.0.1:8080/readyz. Times out after 5 s.\n";
-
-/* The response body, cut off (and marked) past HC_MAX_BODY bytes. */
-typedef struct hc_body {
-    char buf[HC_MAX_BODY + 1];
-    size_t len;
-    int too_big;
-} hc_body;
-
-static size_t on_data(char *p, size_t size, size_t n, void *arg)
-{
-    hc_body *b = arg;
-    size_t len = size * n;
-    if (len > HC_MAX_BODY - b->len) {
-        b->too_big = 1;
-        return 0; /* aborts the transfer */
-    }
-    memcpy(b->buf + b->len, p, len);
-    b->len += len;
-    b->buf[b->len] = '\0';
-    return len;
-}
 
 /* default_url writes the /readyz URL of ROOMKEY_LISTEN (or 127.0.0.1:8080)
  * into out. */
@@ -64,46 +43,36 @@ static int default_url(char *out, size_t cap)
     return n > 0 && (size_t)n < cap ? RK_OK : RK_ETOOBIG;
 }
 
-/* ask GETs url into body; *status gets the HTTP status. why names a
- * transport failure. */
-static int ask(const char *url, hc_body *body, long *status, char *why, size_t cap)
+/* ask GETs url into *a (the caller clears it with httpc_answer_clear).
+ * why names a transport failure. */
+static int ask(const char *url, httpc_answer *a, char *why, size_t cap)
 {
-    CURL *c = curl_easy_init();
-    if (!c)
-        return rk_fail(RK_ENOMEM, why, cap, "cannot start the HTTP client");
-    char err[CURL_ERROR_SIZE] = "";
-    CURLcode rc = CURLE_OK;
-    if ((rc = curl_easy_setopt(c, CURLOPT_URL, url)) == CURLE_OK &&
-        (rc = curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https")) == CURLE_OK &&
-        (rc = curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)HC_TIMEOUT_MS)) == CURLE_OK &&
-        (rc = curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L)) == CURLE_OK &&
-        (rc = curl_easy_setopt(c, CURLOPT_USERAGENT, "roomkey-healthcheck")) == CURLE_OK &&
-        (rc = curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err)) == CURLE_OK &&
-        (rc = curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data)) == CURLE_OK &&
-        (rc = curl_easy_setopt(c, CURLOPT_WRITEDATA, body)) == CURLE_OK)
-        rc = curl_easy_perform(c);
-    if (rc == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-    curl_easy_cleanup(c);
-    if (body->too_big)
-        return rk_fail(RK_ETOOBIG, why, cap, "answer larger than %d bytes", HC_MAX_BODY);
-    if (rc != CURLE_OK)
-        return rk_fail(RK_EIO, why, cap, "%s", err[0] ? err : curl_easy_strerror(rc));
+    const httpc_req r = {.url = url,
+                         .timeout_ms = HC_TIMEOUT_MS,
+                         .max_answer = HC_MAX_BODY,
+                         .allow_http = true,
+                         .user_agent = "roomkey-healthcheck"};
+    int rc = httpc_do(&r, a);
+    if (rc == RK_ETOOBIG)
+        return rk_fail(rc, why, cap, "answer larger than %d bytes", HC_MAX_BODY);
+    if (rc)
+        return rk_fail(rc, why, cap, "%s", a->error[0] ? a->error : rk_strerror(rc));
     return RK_OK;
 }
 
 /* verdict prints why a 200/503 /readyz answer is or is not ready; returns
  * the exit code. */
-static int verdict(const char *url, long status, const hc_body *body)
+static int verdict(const char *url, const httpc_answer *body)
 {
-    json_t *j = json_loadb(body->buf, body->len, JSON_REJECT_DUPLICATES, NULL);
+    long status = body->status;
+    json_t *j = json_loadb(body->body, body->len, JSON_REJECT_DUPLICATES, NULL);
     const char *st = json_string_value(json_object_get(j, "status"));
     int ready = status == 200 && st && strcmp(st, "ready") == 0;
     if (ready)
         printf("ready: %s\n", url);
     else if (st)
         fprintf(stderr, "roomkey: not ready (HTTP %ld, status \"%s\"): %.*s\n", status, st,
-                (int)body->len, body->buf);
+                (int)body->len, body->body);
     else
         fprintf(stderr, "roomkey: %s answered HTTP %ld without a readiness status\n", url, status);
     json_decref(j);
@@ -130,12 +99,13 @@ int cmd_healthcheck(int argc, char **argv)
         fprintf(stderr, "roomkey: ROOMKEY_LISTEN must be HOST:PORT\n");
         return CLI_USAGE;
     }
-    static hc_body body; /* 4 KiB: off the stack, one call per process */
-    long status = 0;
-    char why[CURL_ERROR_SIZE + 64] = "";
-    if (ask(url, &body, &status, why, sizeof why) != RK_OK) {
+    httpc_answer a;
+    char why[sizeof a.error + 64] = "";
+    if (ask(url, &a, why, sizeof why) != RK_OK) {
         fprintf(stderr, "roomkey: %s: %s\n", url, why);
         return CLI_FAIL;
     }
-    return verdict(url, status, &body);
+    int code = verdict(url, &a);
+    httpc_answer_clear(&a);
+    return code;
 }

@@ -2,6 +2,8 @@
  * connguard.h). One mutex guards the per-IP counts and the list of open
  * connections; deadlines are atomics, so phase changes take no lock. */
 #include "connguard.h"
+#include "../util/bgthread.h"
+#include "../util/dlist.h"
 #include "../util/err.h"
 
 #include <pthread.h>
@@ -9,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #define IP_BUCKETS 1024 /* per-IP count chains (a power of two) */
 
@@ -20,44 +21,30 @@ typedef struct ip_count {
 } ip_count;
 
 struct connguard_conn {
+    dlist_node node; /* first: in g->conns, under g->t.mu */
     int fd;
     _Atomic uint64_t deadline_ms; /* monotonic; 0 = none */
     ip_count *ip;                 /* NULL: not counted (exempt or refused) */
-    connguard_conn *prev, *next;
 };
 
 struct connguard {
     connguard_limits lim;
-    pthread_mutex_t mu;
-    pthread_cond_t cv; /* wakes the watchdog to stop */
-    bool stop;
-    pthread_t watchdog;
+    bgthread t; /* the watchdog; t.mu guards bucket and conns */
     ip_count *bucket[IP_BUCKETS];
-    connguard_conn *conns; /* every open connection */
-    char *refusal;         /* lim.refusal's copy (owned) */
+    dlist_node *conns; /* every open connection (connguard_conn nodes) */
+    char *refusal;     /* lim.refusal's copy (owned) */
 };
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /* watch shuts down, every tick, the connections whose deadline passed. */
 static void *watch(void *arg)
 {
     connguard *g = arg;
-    pthread_mutex_lock(&g->mu);
-    while (!g->stop) {
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_nsec += CONNGUARD_TICK_MS * 1000000L;
-        until.tv_sec += until.tv_nsec / 1000000000L;
-        until.tv_nsec %= 1000000000L;
-        pthread_cond_timedwait(&g->cv, &g->mu, &until);
-        uint64_t now = now_ms();
-        for (connguard_conn *c = g->conns; c; c = c->next) {
+    pthread_mutex_lock(&g->t.mu);
+    while (!g->t.stop) {
+        (void)bgthread_wait(&g->t, CONNGUARD_TICK_MS);
+        uint64_t now = (uint64_t)bgthread_now_ms();
+        for (dlist_node *n = g->conns; n; n = n->next) {
+            connguard_conn *c = (connguard_conn *)n; /* node is its first member */
             uint64_t d = atomic_load(&c->deadline_ms);
             if (d && d <= now) {
                 atomic_store(&c->deadline_ms, 0);
@@ -65,7 +52,7 @@ static void *watch(void *arg)
             }
         }
     }
-    pthread_mutex_unlock(&g->mu);
+    pthread_mutex_unlock(&g->t.mu);
     return NULL;
 }
 
@@ -83,15 +70,7 @@ int connguard_new(const connguard_limits *lim, connguard **out)
         memcpy(g->refusal, lim->refusal, lim->refusal_len);
     }
     g->lim.refusal = g->refusal;
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&g->cv, &ca);
-    pthread_condattr_destroy(&ca);
-    pthread_mutex_init(&g->mu, NULL);
-    if (pthread_create(&g->watchdog, NULL, watch, g) != 0) {
-        pthread_cond_destroy(&g->cv);
-        pthread_mutex_destroy(&g->mu);
+    if (bgthread_open(&g->t, watch, g)) {
         free(g->refusal);
         free(g);
         return RK_ENOMEM;
@@ -104,19 +83,13 @@ void connguard_free(connguard *g)
 {
     if (!g)
         return;
-    pthread_mutex_lock(&g->mu);
-    g->stop = true;
-    pthread_cond_signal(&g->cv);
-    pthread_mutex_unlock(&g->mu);
-    pthread_join(g->watchdog, NULL);
+    bgthread_close(&g->t);
     for (size_t i = 0; i < IP_BUCKETS; i++)
         while (g->bucket[i]) {
             ip_count *next = g->bucket[i]->next;
             free(g->bucket[i]);
             g->bucket[i] = next;
         }
-    pthread_cond_destroy(&g->cv);
-    pthread_mutex_destroy(&g->mu);
     free(g->refusal);
     free(g);
 }
@@ -129,7 +102,7 @@ static size_t ip_hash(const uint8_t addr[16])
     return h & (IP_BUCKETS - 1);
 }
 
-/* ip_take counts one more connection from addr (under g->mu): the entry,
+/* ip_take counts one more connection from addr (under g->t.mu): the entry,
  * or NULL when addr is at the cap or out of memory. */
 static ip_count *ip_take(connguard *g, const uint8_t addr[16])
 {
@@ -149,7 +122,7 @@ static ip_count *ip_take(connguard *g, const uint8_t addr[16])
     return e;
 }
 
-/* ip_drop gives back one of e's connections (under g->mu); the entry goes
+/* ip_drop gives back one of e's connections (under g->t.mu); the entry goes
  * when its last connection does. */
 static void ip_drop(connguard *g, ip_count *e)
 {
@@ -170,17 +143,14 @@ int connguard_open(connguard *g, int fd, const uint8_t addr[16], bool exempt, co
         return RK_ENOMEM;
     c->fd = fd;
     connguard_enter(g, c, CONNGUARD_HEAD);
-    pthread_mutex_lock(&g->mu);
+    pthread_mutex_lock(&g->t.mu);
     bool refused = false;
     if (!exempt && g->lim.per_ip) {
         c->ip = ip_take(g, addr);
         refused = !c->ip;
     }
-    c->next = g->conns;
-    if (g->conns)
-        g->conns->prev = c;
-    g->conns = c;
-    pthread_mutex_unlock(&g->mu);
+    dlist_push(&g->conns, &c->node);
+    pthread_mutex_unlock(&g->t.mu);
     if (refused) {
         atomic_store(&c->deadline_ms, 0);
         if (g->refusal)
@@ -198,22 +168,17 @@ void connguard_enter(connguard *g, connguard_conn *c, connguard_phase p)
     unsigned s = p == CONNGUARD_HEAD   ? g->lim.head_timeout_s
                  : p == CONNGUARD_BODY ? g->lim.body_timeout_s
                                        : 0;
-    atomic_store(&c->deadline_ms, s ? now_ms() + (uint64_t)s * 1000u : 0);
+    atomic_store(&c->deadline_ms, s ? (uint64_t)bgthread_now_ms() + (uint64_t)s * 1000u : 0);
 }
 
 void connguard_close(connguard *g, connguard_conn *c)
 {
     if (!c)
         return;
-    pthread_mutex_lock(&g->mu);
+    pthread_mutex_lock(&g->t.mu);
     if (c->ip)
         ip_drop(g, c->ip);
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        g->conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    pthread_mutex_unlock(&g->mu);
+    dlist_unlink(&g->conns, &c->node);
+    pthread_mutex_unlock(&g->t.mu);
     free(c);
 }

@@ -3,6 +3,7 @@
  * metrics, graceful shutdown. */
 #include "server.h"
 #include "../util/err.h"
+#include "../util/growbuf.h"
 #include "../util/ipnet.h"
 #include "../util/log.h"
 #include "../util/rng.h"
@@ -74,9 +75,7 @@ typedef struct req_state {
     size_t target_len;  /* its length up to the first NUL */
     bool target_bad;    /* it holds %00 */
     bool close;         /* close the connection after the answer */
-    char *body;         /* NUL-terminated, at most lim.max_body bytes */
-    size_t len;
-    size_t cap;
+    growbuf body;       /* owned: at most lim.max_body bytes (set in begin) */
     bool too_large;
     const http_policy *pol; /* held from arrival until on_done; NULL = none */
     uint64_t t0_us;         /* arrival, monotonic microseconds */
@@ -808,8 +807,8 @@ static void handle(req_state *st, struct MHD_Connection *c, const http_route *r,
     http_req req = {
         .method = method,
         .path = url,
-        .body = st->body ? st->body : "",
-        .body_len = st->len,
+        .body = st->body.buf ? st->body.buf : "",
+        .body_len = st->body.len,
         .client_ip = st->ip,
         .route = r->label,
         .conn = c,
@@ -888,6 +887,7 @@ static req_state *begin(http_server *s, struct MHD_Connection *c, req_state *st)
     if (!st && !(st = calloc(1, sizeof *st)))
         return NULL;
     st->srv = s;
+    st->body.max = s->lim.max_body;
     atomic_fetch_add(&s->in_flight, 1);
     metrics_in_flight(1);
     st->t0_us = now_us();
@@ -1020,25 +1020,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (*upload_size) {
         size_t n = *upload_size;
         *upload_size = 0;
-        if (st->too_large || st->len + n > s->lim.max_body) {
-            st->too_large = true;
-            return MHD_YES; /* keep draining; answer 413 at the end */
-        }
-        if (st->len + n + 1 > st->cap) {
-            size_t cap = st->cap ? st->cap : 1024;
-            while (cap < st->len + n + 1)
-                cap *= 2;
-            if (cap > s->lim.max_body + 1)
-                cap = s->lim.max_body + 1;
-            char *b = realloc(st->body, cap);
-            if (!b)
-                return MHD_NO;
-            st->body = b;
-            st->cap = cap;
-        }
-        memcpy(st->body + st->len, upload_data, n);
-        st->len += n;
-        st->body[st->len] = '\0';
+        int rc = st->too_large ? RK_ETOOBIG : growbuf_append(&st->body, upload_data, n);
+        if (rc == RK_ETOOBIG)
+            st->too_large = true; /* keep draining; answer 413 at the end */
+        else if (rc)
+            return MHD_NO;
         return MHD_YES;
     }
     connguard_enter(s->guard, st->gc, CONNGUARD_ANSWER);
@@ -1085,7 +1071,7 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
         if (st->pol && s->release)
             s->release(s->policy_arg, st->pol);
         connguard_enter(s->guard, st->gc, CONNGUARD_HEAD); /* the next request's */
-        free(st->body);
+        growbuf_free(&st->body);
         free(st);
         *con_cls = NULL;
         atomic_fetch_sub(&s->in_flight, 1);

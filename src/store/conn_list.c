@@ -12,12 +12,7 @@ static void conn_release(void *p)
     conn_link *c = p;
     conn_list *cl = c->list;
     pthread_mutex_lock(&cl->mu);
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        cl->head = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
+    dlist_unlink(&cl->head, &c->node);
     pthread_mutex_unlock(&cl->mu);
     cl->free_conn(c);
 }
@@ -41,11 +36,7 @@ int conn_list_add(conn_list *cl, conn_link *c)
 {
     c->list = cl;
     pthread_mutex_lock(&cl->mu);
-    c->prev = NULL;
-    c->next = cl->head;
-    if (cl->head)
-        cl->head->prev = c;
-    cl->head = c;
+    dlist_push(&cl->head, &c->node);
     pthread_mutex_unlock(&cl->mu);
     if (pthread_setspecific(cl->key, c) != 0) {
         conn_release(c);
@@ -58,12 +49,12 @@ void conn_list_close(conn_list *cl)
 {
     pthread_key_delete(cl->key); /* no destructor runs for it after this */
     pthread_mutex_lock(&cl->mu);
-    conn_link *c = cl->head;
+    dlist_node *c = cl->head;
     cl->head = NULL;
     pthread_mutex_unlock(&cl->mu);
     while (c) {
-        conn_link *next = c->next;
-        cl->free_conn(c);
+        dlist_node *next = c->next;
+        cl->free_conn((conn_link *)c); /* node is conn_link's first member */
         c = next;
     }
     pthread_mutex_destroy(&cl->mu);

@@ -10,20 +10,22 @@
 #ifndef RK_CONN_LIST_H
 #define RK_CONN_LIST_H
 
+#include "../util/dlist.h"
+
 #include <pthread.h>
 
 typedef struct conn_list conn_list;
 
 /* The list's part of a connection: the first member of the backend's. */
 typedef struct conn_link {
-    conn_list *list;               /* set by conn_list_add */
-    struct conn_link *prev, *next; /* in list->head, under list->mu */
+    dlist_node node; /* first: in list->head, under list->mu */
+    conn_list *list; /* set by conn_list_add */
 } conn_link;
 
 struct conn_list {
     pthread_key_t key; /* this thread's connection */
     pthread_mutex_t mu;
-    conn_link *head;                 /* every live connection */
+    dlist_node *head;                /* every live connection (conn_link nodes) */
     void (*free_conn)(conn_link *c); /* closes and frees the connection c heads */
 };
 

@@ -463,13 +463,13 @@ static int64_t cell_int(const store_cells *c, int col)
 
 /* get_one reads r's first row into dst of size elem (filled only on
  * success); RK_ENOTFOUND without a row. Clears r. */
-static int get_one(PGresult *r, size_t elem, store_row_fn fill, void *dst)
+static int get_one(PGresult *r, size_t elem, const store_sql_col *row, void *dst)
 {
     pg_cells cells = {{cell_text, cell_int}, r, 0};
     int rc = RK_ENOTFOUND;
     if (PQntuples(r) > 0) {
         void *tmp = calloc(1, elem);
-        rc = tmp ? fill(&cells.base, tmp) : RK_ENOMEM;
+        rc = tmp ? store_sql_decode(row, &cells.base, tmp) : RK_ENOMEM;
         if (rc == RK_OK)
             memcpy(dst, tmp, elem);
         free(tmp);
@@ -481,7 +481,7 @@ static int get_one(PGresult *r, size_t elem, store_row_fn fill, void *dst)
 /* collect returns r's rows (at most STORE_MAX_LIST) as a new array of
  * records of size elem in *out, which the caller frees with free(); *out
  * is NULL when *n is 0. Clears r. */
-static int collect(PGresult *r, size_t elem, store_row_fn fill, void **out, size_t *n)
+static int collect(PGresult *r, size_t elem, const store_sql_col *row, void **out, size_t *n)
 {
     pg_cells cells = {{cell_text, cell_int}, r, 0};
     int rows = PQntuples(r);
@@ -491,7 +491,7 @@ static int collect(PGresult *r, size_t elem, store_row_fn fill, void **out, size
     int rc = rows && !arr ? RK_ENOMEM : RK_OK;
     for (int i = 0; rc == RK_OK && i < rows; i++) {
         cells.row = i;
-        rc = fill(&cells.base, arr + (size_t)i * elem);
+        rc = store_sql_decode(row, &cells.base, arr + (size_t)i * elem);
     }
     PQclear(r);
     if (rc) {

@@ -259,14 +259,6 @@ void store_sql_audit_list(unsigned mask, char *buf, size_t cap)
 
 /* ---- rows ---------------------------------------------------------------- */
 
-/* How one column of a result lands in a record: text into a char array of
- * cap bytes, or an integer into an int64_t or int field. */
-enum { COL_TEXT, COL_I64, COL_INT };
-typedef struct col_spec {
-    int kind;
-    size_t off, cap;
-} col_spec;
-
 #define TEXT(type, field)                                                                          \
     {                                                                                              \
         COL_TEXT, offsetof(type, field), sizeof(((type *)0)->field)                                \
@@ -280,22 +272,26 @@ typedef struct col_spec {
         COL_INT, offsetof(type, field), 0                                                          \
     }
 
-/* decode fills the record at dst from the row c reads: column i into
- * cols[i] (n columns). */
-static int decode(const store_cells *c, const col_spec *cols, size_t n, void *dst)
+/* A record's columns end with END. */
+#define END                                                                                        \
+    {                                                                                              \
+        COL_END, 0, 0                                                                              \
+    }
+
+int store_sql_decode(const store_sql_col *cols, const store_cells *c, void *dst)
 {
     char *base = dst;
-    for (size_t i = 0; i < n; i++) {
-        const col_spec *s = &cols[i];
+    for (int i = 0; cols[i].kind != COL_END; i++) {
+        const store_sql_col *s = &cols[i];
         if (s->kind == COL_TEXT) {
-            int rc = c->text(c, (int)i, base + s->off, s->cap);
+            int rc = c->text(c, i, base + s->off, s->cap);
             if (rc)
                 return rc;
         } else if (s->kind == COL_I64) {
-            int64_t v = c->int64(c, (int)i);
+            int64_t v = c->int64(c, i);
             memcpy(base + s->off, &v, sizeof v);
         } else {
-            int v = (int)c->int64(c, (int)i);
+            int v = (int)c->int64(c, i);
             memcpy(base + s->off, &v, sizeof v);
         }
     }
@@ -303,76 +299,47 @@ static int decode(const store_cells *c, const col_spec *cols, size_t n, void *ds
 }
 
 /* Each record's fields in the column order of its SQL_*_COLS. */
-static const col_spec ROOM[] = {
-    TEXT(store_room, name),         TEXT(store_room, alias),           INT(store_room, mode),
-    TEXT(store_room, default_role), I64(store_room, max_participants), I64(store_room, max_ttl),
+const store_sql_col store_sql_room_row[] = {
+    TEXT(store_room, name),
+    TEXT(store_room, alias),
+    INT(store_room, mode),
+    TEXT(store_room, default_role),
+    I64(store_room, max_participants),
+    I64(store_room, max_ttl),
     I64(store_room, created_at),
+    END,
 };
-static const col_spec MEMBER[] = {
+const store_sql_col store_sql_member_row[] = {
     TEXT(store_member, room),
     TEXT(store_member, subject),
     TEXT(store_member, role),
     I64(store_member, created_at),
+    END,
 };
-static const col_spec AUDIT[] = {
+const store_sql_col store_sql_audit_row[] = {
     I64(store_audit, id),         TEXT(store_audit, jti),      TEXT(store_audit, subject),
     TEXT(store_audit, identity),  TEXT(store_audit, room),     TEXT(store_audit, role),
     TEXT(store_audit, grants),    I64(store_audit, issued_at), I64(store_audit, exp),
-    TEXT(store_audit, client_ip), TEXT(store_audit, route),
+    TEXT(store_audit, client_ip), TEXT(store_audit, route),    END,
 };
-static const col_spec SEAT[] = {
+const store_sql_col store_sql_seat_row[] = {
     TEXT(store_seat, room), I64(store_seat, seat),       TEXT(store_seat, subject),
-    I64(store_seat, exp),   I64(store_seat, claimed_at),
+    I64(store_seat, exp),   I64(store_seat, claimed_at), END,
 };
-static const col_spec MEETING[] = {
+const store_sql_col store_sql_meeting_row[] = {
     TEXT(store_meeting, id),          TEXT(store_meeting, room),      TEXT(store_meeting, heading),
     TEXT(store_meeting, description), TEXT(store_meeting, status),    TEXT(store_meeting, creator),
-    I64(store_meeting, created_at),   I64(store_meeting, updated_at),
+    I64(store_meeting, created_at),   I64(store_meeting, updated_at), END,
 };
-static const col_spec PRESENCE[] = {
-    TEXT(store_presence, sid),    TEXT(store_presence, room), TEXT(store_presence, identity),
-    TEXT(store_presence, name),   TEXT(store_presence, kind), I64(store_presence, joined_at),
-    I64(store_presence, left_at),
+const store_sql_col store_sql_presence_row[] = {
+    TEXT(store_presence, sid),      TEXT(store_presence, room),
+    TEXT(store_presence, identity), TEXT(store_presence, name),
+    TEXT(store_presence, kind),     I64(store_presence, joined_at),
+    I64(store_presence, left_at),   END,
 };
-static const col_spec ACTION[] = {
+const store_sql_col store_sql_action_row[] = {
     I64(store_action, id),         TEXT(store_action, room),      TEXT(store_action, identity),
     TEXT(store_action, kind),      TEXT(store_action, role),      TEXT(store_action, reason),
     I64(store_action, created_at), I64(store_action, until),      I64(store_action, ban_until),
-    I64(store_action, done_at),    TEXT(store_action, from_role),
+    I64(store_action, done_at),    TEXT(store_action, from_role), END,
 };
-#define N(cols) (sizeof cols / sizeof cols[0])
-
-int store_sql_room_row(const store_cells *c, void *dst)
-{
-    return decode(c, ROOM, N(ROOM), dst);
-}
-
-int store_sql_member_row(const store_cells *c, void *dst)
-{
-    return decode(c, MEMBER, N(MEMBER), dst);
-}
-
-int store_sql_audit_row(const store_cells *c, void *dst)
-{
-    return decode(c, AUDIT, N(AUDIT), dst);
-}
-
-int store_sql_seat_row(const store_cells *c, void *dst)
-{
-    return decode(c, SEAT, N(SEAT), dst);
-}
-
-int store_sql_meeting_row(const store_cells *c, void *dst)
-{
-    return decode(c, MEETING, N(MEETING), dst);
-}
-
-int store_sql_presence_row(const store_cells *c, void *dst)
-{
-    return decode(c, PRESENCE, N(PRESENCE), dst);
-}
-
-int store_sql_action_row(const store_cells *c, void *dst)
-{
-    return decode(c, ACTION, N(ACTION), dst);
-}

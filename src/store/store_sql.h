@@ -134,16 +134,26 @@ struct store_cells {
     int64_t (*int64)(const store_cells *c, int col);
 };
 
-/* A row decoder fills the zeroed record at dst from the row c reads, in the
- * column order of its SQL_*_COLS. */
-typedef int (*store_row_fn)(const store_cells *c, void *dst);
+/* How one column of a result lands in a record: text into a char array of
+ * cap bytes, or an integer into an int64_t or int field. A record's
+ * columns, in the order of its SQL_*_COLS, end with a COL_END entry. */
+enum { COL_END, COL_TEXT, COL_I64, COL_INT };
+typedef struct store_sql_col {
+    int kind;
+    size_t off, cap;
+} store_sql_col;
 
-int store_sql_room_row(const store_cells *c, void *dst);     /* store_room */
-int store_sql_member_row(const store_cells *c, void *dst);   /* store_member */
-int store_sql_audit_row(const store_cells *c, void *dst);    /* store_audit */
-int store_sql_seat_row(const store_cells *c, void *dst);     /* store_seat */
-int store_sql_meeting_row(const store_cells *c, void *dst);  /* store_meeting */
-int store_sql_presence_row(const store_cells *c, void *dst); /* store_presence */
-int store_sql_action_row(const store_cells *c, void *dst);   /* store_action */
+extern const store_sql_col store_sql_room_row[];     /* store_room */
+extern const store_sql_col store_sql_member_row[];   /* store_member */
+extern const store_sql_col store_sql_audit_row[];    /* store_audit */
+extern const store_sql_col store_sql_seat_row[];     /* store_seat */
+extern const store_sql_col store_sql_meeting_row[];  /* store_meeting */
+extern const store_sql_col store_sql_presence_row[]; /* store_presence */
+extern const store_sql_col store_sql_action_row[];   /* store_action */
+
+/* store_sql_decode fills the zeroed record at dst (of cols' type; the
+ * caller owns it) from the row c reads. RK_ETOOBIG when a text does not
+ * fit its field. */
+int store_sql_decode(const store_sql_col *cols, const store_cells *c, void *dst);
 
 #endif

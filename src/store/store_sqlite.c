@@ -453,7 +453,7 @@ static int64_t cell_int(const store_cells *c, int col)
 /* get_one steps bound statement st and reads its first row into dst of
  * size elem (filled only on success); RK_ENOTFOUND without a row. Resets
  * st. */
-static int get_one(sqlite3_stmt *st, size_t elem, store_row_fn fill, void *dst)
+static int get_one(sqlite3_stmt *st, size_t elem, const store_sql_col *row, void *dst)
 {
     sq_cells cells = {{cell_text, cell_int}, st};
     int rc = sqlite3_step(st);
@@ -462,7 +462,7 @@ static int get_one(sqlite3_stmt *st, size_t elem, store_row_fn fill, void *dst)
         if (!tmp) {
             rc = RK_ENOMEM;
         } else {
-            rc = fill(&cells.base, tmp);
+            rc = store_sql_decode(row, &cells.base, tmp);
             if (!rc)
                 memcpy(dst, tmp, elem);
             free(tmp);
@@ -477,7 +477,7 @@ static int get_one(sqlite3_stmt *st, size_t elem, store_row_fn fill, void *dst)
 /* collect steps bound statement st and returns its rows (at most
  * STORE_MAX_LIST) as a new array of records of size elem in *out, which the
  * caller frees with free(); *out is NULL when *n is 0. Resets st. */
-static int collect(sqlite3_stmt *st, size_t elem, store_row_fn fill, void **out, size_t *n)
+static int collect(sqlite3_stmt *st, size_t elem, const store_sql_col *row, void **out, size_t *n)
 {
     sq_cells cells = {{cell_text, cell_int}, st};
     char *arr = NULL;
@@ -497,7 +497,7 @@ static int collect(sqlite3_stmt *st, size_t elem, store_row_fn fill, void **out,
             cap = ncap;
         }
         memset(arr + len * elem, 0, elem);
-        if ((rc = fill(&cells.base, arr + len * elem)))
+        if ((rc = store_sql_decode(row, &cells.base, arr + len * elem)))
             break;
         len++;
     }

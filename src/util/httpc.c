@@ -1,6 +1,7 @@
 /* httpc.c - one outbound HTTP request over libcurl. */
 #include "httpc.h"
 #include "err.h"
+#include "growbuf.h"
 
 #include <curl/curl.h>
 #include <pthread.h>
@@ -16,10 +17,10 @@ static void global_init(void)
     init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-/* sink collects the answer up to max bytes (plus room for a NUL). */
+/* sink collects the answer in a growbuf up to the caller's max_answer;
+ * over marks an answer that would pass it. */
 typedef struct sink {
-    char *buf;
-    size_t len, cap, max;
+    growbuf b;
     bool over;
 } sink;
 
@@ -27,24 +28,9 @@ static size_t sink_write(char *p, size_t size, size_t nmemb, void *ud)
 {
     sink *s = ud;
     size_t n = size * nmemb;
-    if (n > s->max - s->len) {
-        s->over = true;
-        return 0;
-    }
-    if (s->len + n + 1 > s->cap) {
-        size_t want = s->len + n + 1, cap = s->cap ? s->cap : 4096;
-        while (cap < want)
-            cap *= 2;
-        char *nb = realloc(s->buf, cap);
-        if (!nb)
-            return 0;
-        s->buf = nb;
-        s->cap = cap;
-    }
-    memcpy(s->buf + s->len, p, n);
-    s->len += n;
-    s->buf[s->len] = '\0';
-    return n;
+    int rc = growbuf_append(&s->b, p, n);
+    s->over = rc == RK_ETOOBIG;
+    return rc ? 0 : n;
 }
 
 /* setup applies r to c; headers become *list (the caller frees it). */
@@ -87,14 +73,14 @@ int httpc_do(const httpc_req *r, httpc_answer *a)
     if (!c)
         return RK_ENOMEM;
     char err[CURL_ERROR_SIZE] = "";
-    sink s = {.max = r->max_answer};
+    sink s = {.b = {.max = r->max_answer}};
     struct curl_slist *list = NULL;
     int rc = setup(c, r, &s, err, &list);
     if (rc == RK_OK) {
         CURLcode cr = curl_easy_perform(c);
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &a->status);
         if (s.over)
-            rc = rk_fail(RK_ETOOBIG, a->error, sizeof a->error, "answer over %zu bytes", s.max);
+            rc = rk_fail(RK_ETOOBIG, a->error, sizeof a->error, "answer over %zu bytes", s.b.max);
         else if (cr != CURLE_OK)
             rc = rk_fail(RK_EIO, a->error, sizeof a->error, "%s",
                          err[0] ? err : curl_easy_strerror(cr));
@@ -102,12 +88,12 @@ int httpc_do(const httpc_req *r, httpc_answer *a)
     curl_slist_free_all(list);
     curl_easy_cleanup(c);
     if (rc != RK_OK) {
-        free(s.buf);
+        growbuf_free(&s.b);
         a->status = 0;
         return rc;
     }
-    a->body = s.buf ? s.buf : calloc(1, 1);
-    a->len = s.len;
+    a->body = s.b.buf ? s.b.buf : calloc(1, 1); /* the caller's now */
+    a->len = s.b.len;
     return a->body ? RK_OK : RK_ENOMEM;
 }
 

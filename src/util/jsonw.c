@@ -54,39 +54,28 @@ static inline void sep(jsonw *w)
     w->comma = true;
 }
 
-void jsonw_obj_open(jsonw *w)
+void jsonw_open(jsonw *w, char bracket)
 {
     sep(w);
-    put1(w, '{');
-    w->comma = false;
+    put1(w, bracket);
+    w->comma = false; /* the first member needs no comma */
 }
 
-void jsonw_obj_close(jsonw *w)
+void jsonw_close(jsonw *w, char bracket)
 {
-    put1(w, '}');
-    w->comma = true;
-}
-
-void jsonw_arr_open(jsonw *w)
-{
-    sep(w);
-    put1(w, '[');
-    w->comma = false;
-}
-
-void jsonw_arr_close(jsonw *w)
-{
-    put1(w, ']');
+    put1(w, bracket);
     w->comma = true;
 }
 
 static const char HEX[] = "0123456789abcdef";
 
-/* ESCAPE[c] is non-zero for bytes that need escaping: control characters,
- * quote and backslash. */
-static const uint8_t ESCAPE[256] = {
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,         1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, ['"'] = 1, ['\\'] = 1,
+/* ESCAPE[c] is, for a byte that needs escaping (control characters, quote
+ * and backslash), the letter after its backslash: a short escape, or 'u'
+ * for \u00XX; 0 for the bytes written as they are. */
+static const char ESCAPE[256] = {
+    'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'b',         't',           'n', 'u',
+    'f', 'r', 'u', 'u', 'u', 'u', 'u', 'u', 'u',         'u',           'u', 'u',
+    'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', ['"'] = '"', ['\\'] = '\\',
 };
 
 static void put_escaped(jsonw *w, const char *s, size_t len)
@@ -98,45 +87,8 @@ static void put_escaped(jsonw *w, const char *s, size_t len)
             continue;
         put(w, s + start, i - start);
         start = i + 1;
-        char e[6] = {'\\', 0, 0, 0, 0, 0};
-        switch (c) {
-        case '"':
-            e[1] = '"';
-            put(w, e, 2);
-            break;
-        case '\\':
-            e[1] = '\\';
-            put(w, e, 2);
-            break;
-        case '\n':
-            e[1] = 'n';
-            put(w, e, 2);
-            break;
-        case '\r':
-            e[1] = 'r';
-            put(w, e, 2);
-            break;
-        case '\t':
-            e[1] = 't';
-            put(w, e, 2);
-            break;
-        case '\b':
-            e[1] = 'b';
-            put(w, e, 2);
-            break;
-        case '\f':
-            e[1] = 'f';
-            put(w, e, 2);
-            break;
-        default:
-            e[1] = 'u';
-            e[2] = '0';
-            e[3] = '0';
-            e[4] = HEX[c >> 4];
-            e[5] = HEX[c & 15];
-            put(w, e, 6);
-            break;
-        }
+        const char e[6] = {'\\', ESCAPE[c], '0', '0', HEX[c >> 4], HEX[c & 15]};
+        put(w, e, e[1] == 'u' ? 6 : 2);
     }
     put(w, s + start, len - start);
 }

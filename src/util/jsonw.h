@@ -22,10 +22,15 @@ typedef struct jsonw {
 /* jsonw_init points w at buf (capacity cap >= 1) and empties it. */
 void jsonw_init(jsonw *w, char *buf, size_t cap);
 
-void jsonw_obj_open(jsonw *w);
-void jsonw_obj_close(jsonw *w);
-void jsonw_arr_open(jsonw *w);
-void jsonw_arr_close(jsonw *w);
+/* jsonw_open writes an object's or an array's opening bracket ('{' or
+ * '['), after a comma when a value came before; jsonw_close its closing
+ * one ('}' or ']'). The four names below say which. */
+void jsonw_open(jsonw *w, char bracket);
+void jsonw_close(jsonw *w, char bracket);
+#define jsonw_obj_open(w)  jsonw_open((w), '{')
+#define jsonw_obj_close(w) jsonw_close((w), '}')
+#define jsonw_arr_open(w)  jsonw_open((w), '[')
+#define jsonw_arr_close(w) jsonw_close((w), ']')
 /* jsonw_key writes `"key":` (with a comma first when needed), escaped;
  * invalid UTF-8 sets RK_EINVAL. */
 void jsonw_key(jsonw *w, const char *key);
