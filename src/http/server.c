@@ -961,16 +961,15 @@ static bool head_framed(const char *start, size_t size, const char *version, con
 static bool head_refused(http_server *s, struct MHD_Connection *c, const req_state *st,
                          const char *method, const char *version, head_verdict *v)
 {
-    field_list *l = malloc(sizeof *l);
+    /* On the stack (4 KiB, bounded by HEAD_MAX_FIELDS): a malloc and free
+     * per request otherwise. */
+    field_list fl;
+    field_list *l = &fl;
     const union MHD_ConnectionInfo *hs =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
     size_t size = hs ? hs->header_size : 0;
     uint64_t cl;
     *v = (head_verdict){400, "Malformed request head"};
-    if (!l) {
-        *v = (head_verdict){503, "Out of memory"};
-        return true;
-    }
     l->n = 0;
     MHD_get_connection_values_n(c, MHD_HEADER_KIND, collect_field, l);
     bool bad = true;
@@ -983,7 +982,6 @@ static bool head_refused(http_server *s, struct MHD_Connection *c, const req_sta
         *v = (head_verdict){400, "Malformed header field"};
     else
         bad = head_check_fields(l->f, l->n, s->lim.max_body, &cl, v) != RK_OK;
-    free(l);
     return bad;
 }
 
