@@ -4,11 +4,14 @@
 # bench-scale` the large-store ones).
 
 CC      ?= cc
-PKGS    := jansson libcrypto libmicrohttpd sqlite3 libcurl yaml-0.1 libpq
+# libcurl and libpq are loaded at run time, by the first outbound request
+# and the first PostgreSQL store (src/util/dynlib.h): their headers only.
+PKGS    := jansson libcrypto libmicrohttpd sqlite3 yaml-0.1
+DL_PKGS := libcurl libpq
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c17 -Wall -Wextra -Werror -D_GNU_SOURCE -fno-strict-aliasing
-CFLAGS  += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lcrypto) -lm -lpthread
+CFLAGS  += $(shell pkg-config --cflags $(PKGS) $(DL_PKGS) 2>/dev/null)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lcrypto) -lm -lpthread -ldl
 
 # The version is written once, in VERSION; the commit is baked in when the
 # tree is a git checkout ("unknown" otherwise, e.g. an exported tarball).

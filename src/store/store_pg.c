@@ -29,11 +29,11 @@
 #include "../util/err.h"
 #include "../util/log.h"
 #include "conn_list.h"
+#include "pq_lib.h"
 #include "store_sql.h"
 
 #include <fcntl.h>
 #include <inttypes.h>
-#include <libpq-fe.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <pthread.h>
@@ -167,7 +167,7 @@ static int64_t now_ms(void)
  * rest, connection failures included, is RK_EIO. */
 static int result_err(const PGresult *r)
 {
-    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    const char *state = r ? libpq.PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
     if (!state)
         return RK_EIO;
     if (strcmp(state, "23505") == 0)
@@ -187,7 +187,7 @@ static int result_err(const PGresult *r)
  * (class 08, or shutdown / crash / not yet accepting connections). */
 static bool session_ended(const PGresult *r)
 {
-    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    const char *state = r ? libpq.PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
     return state && (strncmp(state, "08", 2) == 0 || strncmp(state, "57P0", 4) == 0);
 }
 
@@ -195,7 +195,7 @@ static bool session_ended(const PGresult *r)
  * returns its RK_* code. */
 static int conn_failed(pg_conn *c, const PGresult *r)
 {
-    if (!r || session_ended(r) || PQstatus(c->db) != CONNECTION_OK)
+    if (!r || session_ended(r) || libpq.PQstatus(c->db) != CONNECTION_OK)
         c->lost = true;
     return r ? result_err(r) : RK_EIO;
 }
@@ -216,7 +216,7 @@ static int first_line(int rc, char *why, size_t cap, const char *what, const cha
 static void on_notice(void *arg, const PGresult *r)
 {
     pg_conn *c = arg;
-    const char *sev = PQresultErrorField(r, PG_DIAG_SEVERITY_NONLOCALIZED);
+    const char *sev = libpq.PQresultErrorField(r, PG_DIAG_SEVERITY_NONLOCALIZED);
     if (sev && (strcmp(sev, "FATAL") == 0 || strcmp(sev, "PANIC") == 0))
         c->lost = true;
 }
@@ -232,13 +232,14 @@ static PGconn *db_start(const char *url, bool async)
         "keepalives_count", "dbname",           "client_encoding", NULL,
     };
     const char *vals[] = {"5", "roomkey", "30", "10", "3", url, "UTF8", NULL};
-    return async ? PQconnectStartParams(keys, vals, 1) : PQconnectdbParams(keys, vals, 1);
+    return async ? libpq.PQconnectStartParams(keys, vals, 1)
+                 : libpq.PQconnectdbParams(keys, vals, 1);
 }
 
 /* conn_drop closes c's session (if any); c can be connected again. */
 static void conn_drop(pg_conn *c)
 {
-    PQfinish(c->db);
+    libpq.PQfinish(c->db);
     c->db = NULL;
     c->prepared = 0;
     c->lost = false;
@@ -253,15 +254,15 @@ static int conn_connect(pg_store *s, pg_conn *c, char *why, size_t cap)
     PGconn *db = db_start(s->url, false);
     if (!db)
         return rk_fail(RK_ENOMEM, why, cap, "out of memory");
-    if (PQstatus(db) != CONNECTION_OK) {
-        first_line(RK_EIO, why, cap, "cannot connect", PQerrorMessage(db));
-        PQfinish(db);
+    if (libpq.PQstatus(db) != CONNECTION_OK) {
+        first_line(RK_EIO, why, cap, "cannot connect", libpq.PQerrorMessage(db));
+        libpq.PQfinish(db);
         atomic_store(&s->retry_at_ms, now_ms() + RECONNECT_PAUSE_MS);
         atomic_store(&s->down, true);
         return RK_EIO;
     }
     atomic_store(&s->down, false);
-    PQsetNoticeReceiver(db, on_notice, c);
+    libpq.PQsetNoticeReceiver(db, on_notice, c);
     c->db = db;
     c->prepared = 0;
     c->lost = false;
@@ -274,11 +275,11 @@ static int conn_connect(pg_store *s, pg_conn *c, char *why, size_t cap)
  * statement is sent. */
 static bool conn_usable(pg_conn *c)
 {
-    if (!c->db || c->lost || PQstatus(c->db) != CONNECTION_OK || !PQconsumeInput(c->db))
+    if (!c->db || c->lost || libpq.PQstatus(c->db) != CONNECTION_OK || !libpq.PQconsumeInput(c->db))
         return false;
-    PQisBusy(c->db); /* parses what was read: a notice may mark c lost */
-    return !c->lost && PQstatus(c->db) == CONNECTION_OK &&
-           PQtransactionStatus(c->db) == PQTRANS_IDLE;
+    libpq.PQisBusy(c->db); /* parses what was read: a notice may mark c lost */
+    return !c->lost && libpq.PQstatus(c->db) == CONNECTION_OK &&
+           libpq.PQtransactionStatus(c->db) == PQTRANS_IDLE;
 }
 
 /* conn_free closes the session of the connection l heads and frees it
@@ -288,7 +289,7 @@ static void conn_free(conn_link *l)
     pg_conn *c = (pg_conn *)l;
     if (!c)
         return;
-    PQfinish(c->db);
+    libpq.PQfinish(c->db);
     free(c);
 }
 
@@ -348,16 +349,16 @@ static int stmt_prepare(pg_conn *c, int id)
         audit_rows_sql((size_t)1 << (id - S_AUDIT_ROWS), buf, sizeof buf);
     else if (id >= S_AUDIT_LIST)
         store_sql_audit_list((unsigned)(id - S_AUDIT_LIST), buf, sizeof buf);
-    PGresult *r = PQprepare(c->db, name, sql, 0, NULL);
-    int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? RK_OK : conn_failed(c, r);
-    PQclear(r);
+    PGresult *r = libpq.PQprepare(c->db, name, sql, 0, NULL);
+    int rc = libpq.PQresultStatus(r) == PGRES_COMMAND_OK ? RK_OK : conn_failed(c, r);
+    libpq.PQclear(r);
     if (rc == RK_OK)
         c->prepared |= UINT64_C(1) << id;
     return rc;
 }
 
 /* stmt_run runs prepared statement id with n text parameters (NULL = SQL
- * NULL) on c. On RK_OK *out is its result (caller PQclear()s it). */
+ * NULL) on c. On RK_OK *out is its result (caller libpq.PQclear()s it). */
 static int stmt_run(pg_conn *c, int id, int n, const char *const *params, PGresult **out)
 {
     int rc = stmt_prepare(c, id);
@@ -365,14 +366,14 @@ static int stmt_run(pg_conn *c, int id, int n, const char *const *params, PGresu
         return rc;
     char name[16];
     snprintf(name, sizeof name, "rk%d", id);
-    PGresult *r = PQexecPrepared(c->db, name, n, params, NULL, NULL, 0);
-    ExecStatusType st = PQresultStatus(r);
+    PGresult *r = libpq.PQexecPrepared(c->db, name, n, params, NULL, NULL, 0);
+    ExecStatusType st = libpq.PQresultStatus(r);
     if (r && (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)) {
         *out = r;
         return RK_OK;
     }
     rc = conn_failed(c, r);
-    PQclear(r);
+    libpq.PQclear(r);
     return rc;
 }
 
@@ -398,7 +399,7 @@ static void params_set(pg_params *p, const char *types, va_list ap)
 }
 
 /* query runs statement id with params on this thread's connection; on
- * RK_OK *out is its result (caller PQclear()s it). A connection the
+ * RK_OK *out is its result (caller libpq.PQclear()s it). A connection the
  * server ended is dropped; when the statement may run twice (retry: a
  * read, or a write whose second run changes nothing more), it is run once
  * more on a new connection. */
@@ -443,14 +444,14 @@ typedef struct pg_cells {
 static int cell_text(const store_cells *c, int col, char *dst, size_t cap)
 {
     const pg_cells *p = (const pg_cells *)c;
-    if (PQgetisnull(p->r, p->row, col)) {
+    if (libpq.PQgetisnull(p->r, p->row, col)) {
         dst[0] = '\0';
         return RK_OK;
     }
-    size_t len = (size_t)PQgetlength(p->r, p->row, col);
+    size_t len = (size_t)libpq.PQgetlength(p->r, p->row, col);
     if (len >= cap)
         return RK_ETOOBIG;
-    memcpy(dst, PQgetvalue(p->r, p->row, col), len);
+    memcpy(dst, libpq.PQgetvalue(p->r, p->row, col), len);
     dst[len] = '\0';
     return RK_OK;
 }
@@ -458,7 +459,7 @@ static int cell_text(const store_cells *c, int col, char *dst, size_t cap)
 static int64_t cell_int(const store_cells *c, int col)
 {
     const pg_cells *p = (const pg_cells *)c;
-    return strtoll(PQgetvalue(p->r, p->row, col), NULL, 10);
+    return strtoll(libpq.PQgetvalue(p->r, p->row, col), NULL, 10);
 }
 
 /* get_one reads r's first row into dst of size elem (filled only on
@@ -467,14 +468,14 @@ static int get_one(PGresult *r, size_t elem, const store_sql_col *row, void *dst
 {
     pg_cells cells = {{cell_text, cell_int}, r, 0};
     int rc = RK_ENOTFOUND;
-    if (PQntuples(r) > 0) {
+    if (libpq.PQntuples(r) > 0) {
         void *tmp = calloc(1, elem);
         rc = tmp ? store_sql_decode(row, &cells.base, tmp) : RK_ENOMEM;
         if (rc == RK_OK)
             memcpy(dst, tmp, elem);
         free(tmp);
     }
-    PQclear(r);
+    libpq.PQclear(r);
     return rc;
 }
 
@@ -484,7 +485,7 @@ static int get_one(PGresult *r, size_t elem, const store_sql_col *row, void *dst
 static int collect(PGresult *r, size_t elem, const store_sql_col *row, void **out, size_t *n)
 {
     pg_cells cells = {{cell_text, cell_int}, r, 0};
-    int rows = PQntuples(r);
+    int rows = libpq.PQntuples(r);
     if (rows > STORE_MAX_LIST)
         rows = STORE_MAX_LIST;
     char *arr = rows ? calloc((size_t)rows, elem) : NULL;
@@ -493,7 +494,7 @@ static int collect(PGresult *r, size_t elem, const store_sql_col *row, void **ou
         cells.row = i;
         rc = store_sql_decode(row, &cells.base, arr + (size_t)i * elem);
     }
-    PQclear(r);
+    libpq.PQclear(r);
     if (rc) {
         free(arr);
         return rc;
@@ -511,12 +512,13 @@ static int collect(PGresult *r, size_t elem, const store_sql_col *row, void **ou
 static int exec_step(PGconn *db, const char *sql, int n, const char *const *params,
                      const char *what, char *why, size_t cap)
 {
-    PGresult *r = n ? PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0) : PQexec(db, sql);
-    ExecStatusType st = PQresultStatus(r);
-    PQclear(r);
+    PGresult *r =
+        n ? libpq.PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0) : libpq.PQexec(db, sql);
+    ExecStatusType st = libpq.PQresultStatus(r);
+    libpq.PQclear(r);
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
         return RK_OK;
-    return first_line(RK_EIO, why, cap, what, PQerrorMessage(db));
+    return first_line(RK_EIO, why, cap, what, libpq.PQerrorMessage(db));
 }
 
 /* migrate brings db's database to SCHEMA_VERSION in one transaction, under
@@ -536,12 +538,13 @@ static int migrate(PGconn *db, char *why, size_t cap)
                        cap);
     int version = 0;
     if (rc == RK_OK) {
-        PGresult *r = PQexec(db, SQL_SCHEMA_VERSION_GET);
-        if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
-            version = atoi(PQgetvalue(r, 0, 0));
+        PGresult *r = libpq.PQexec(db, SQL_SCHEMA_VERSION_GET);
+        if (libpq.PQresultStatus(r) == PGRES_TUPLES_OK && libpq.PQntuples(r) == 1)
+            version = atoi(libpq.PQgetvalue(r, 0, 0));
         else
-            rc = first_line(RK_EIO, why, cap, "cannot read the schema version", PQerrorMessage(db));
-        PQclear(r);
+            rc = first_line(RK_EIO, why, cap, "cannot read the schema version",
+                            libpq.PQerrorMessage(db));
+        libpq.PQclear(r);
     }
     if (rc == RK_OK && version > SCHEMA_VERSION)
         rc = rk_fail(RK_EIO, why, cap,
@@ -559,8 +562,8 @@ static int migrate(PGconn *db, char *why, size_t cap)
     }
     if (rc == RK_OK)
         rc = exec_step(db, "COMMIT", 0, NULL, "cannot commit the schema", why, cap);
-    if (rc != RK_OK && PQtransactionStatus(db) != PQTRANS_IDLE)
-        PQclear(PQexec(db, "ROLLBACK"));
+    if (rc != RK_OK && libpq.PQtransactionStatus(db) != PQTRANS_IDLE)
+        libpq.PQclear(libpq.PQexec(db, "ROLLBACK"));
     return rc;
 }
 
@@ -585,33 +588,33 @@ static int feed_connect(pg_store *s, pg_conn *c)
     int64_t deadline = now_ms() + FEED_CONNECT_MS;
     if (!(c->db = db_start(s->url, true)))
         return RK_ENOMEM;
-    PQsetNoticeReceiver(c->db, on_notice, c);
+    libpq.PQsetNoticeReceiver(c->db, on_notice, c);
     PostgresPollingStatusType ps = PGRES_POLLING_WRITING;
     while (ps != PGRES_POLLING_OK) {
-        if (ps == PGRES_POLLING_FAILED || PQstatus(c->db) == CONNECTION_BAD)
+        if (ps == PGRES_POLLING_FAILED || libpq.PQstatus(c->db) == CONNECTION_BAD)
             return RK_EIO;
         short ev = ps == PGRES_POLLING_READING ? POLLIN : POLLOUT;
         int64_t left = deadline - now_ms();
-        if (left <= 0 || feed_wait(s, PQsocket(c->db), ev, left) <= 0)
+        if (left <= 0 || feed_wait(s, libpq.PQsocket(c->db), ev, left) <= 0)
             return RK_EIO;
-        ps = PQconnectPoll(c->db);
+        ps = libpq.PQconnectPoll(c->db);
     }
-    if (!PQsendQuery(c->db, "LISTEN " STORE_PG_CHANNEL))
+    if (!libpq.PQsendQuery(c->db, "LISTEN " STORE_PG_CHANNEL))
         return RK_EIO;
     int rc = RK_OK;
     for (;;) {
-        while (PQisBusy(c->db)) {
+        while (libpq.PQisBusy(c->db)) {
             int64_t left = deadline - now_ms();
-            if (left <= 0 || feed_wait(s, PQsocket(c->db), POLLIN, left) <= 0 ||
-                !PQconsumeInput(c->db))
+            if (left <= 0 || feed_wait(s, libpq.PQsocket(c->db), POLLIN, left) <= 0 ||
+                !libpq.PQconsumeInput(c->db))
                 return RK_EIO;
         }
-        PGresult *r = PQgetResult(c->db);
+        PGresult *r = libpq.PQgetResult(c->db);
         if (!r)
             return rc;
-        if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        if (libpq.PQresultStatus(r) != PGRES_COMMAND_OK)
             rc = RK_EIO;
-        PQclear(r);
+        libpq.PQclear(r);
     }
 }
 
@@ -620,23 +623,23 @@ static int feed_connect(pg_store *s, pg_conn *c)
 static int feed_listen(pg_store *s, pg_conn *c)
 {
     for (;;) {
-        int w = feed_wait(s, PQsocket(c->db), POLLIN, -1);
+        int w = feed_wait(s, libpq.PQsocket(c->db), POLLIN, -1);
         if (w < 0)
             return RK_OK;
-        if (!PQconsumeInput(c->db))
+        if (!libpq.PQconsumeInput(c->db))
             return RK_EIO;
-        PQisBusy(c->db); /* parses notices: a FATAL one marks c lost */
+        libpq.PQisBusy(c->db); /* parses notices: a FATAL one marks c lost */
         uint64_t got = 0;
         PGnotify *n;
-        while ((n = PQnotifies(c->db))) {
+        while ((n = libpq.PQnotifies(c->db))) {
             got++;
-            PQfreemem(n);
+            libpq.PQfreemem(n);
         }
         if (got) {
             store_notify_changed(&s->base);
             atomic_fetch_add(&s->feed_notes, got); /* counted once the caches are dropped */
         }
-        if (c->lost || PQstatus(c->db) != CONNECTION_OK)
+        if (c->lost || libpq.PQstatus(c->db) != CONNECTION_OK)
             return RK_EIO;
     }
 }
@@ -662,7 +665,7 @@ static void *feed_main(void *arg)
             pause = FEED_BACKOFF_MIN_MS;
             if (feed_listen(s, &c) != RK_OK) {
                 char msg[256];
-                const char *e = PQerrorMessage(c.db);
+                const char *e = libpq.PQerrorMessage(c.db);
                 first_line(RK_EIO, msg, sizeof msg, "connection lost",
                            e && *e ? e : "the server ended the session");
                 log_event("warn", "store_feed_down", "error", msg, "note",
@@ -734,7 +737,10 @@ static void pg_close(store *self)
  * store_close. */
 static int pg_open(const char *url, store **out, char *why, size_t cap)
 {
-    if (!PQisthreadsafe())
+    int lrc = pq_lib_load(why, cap);
+    if (lrc)
+        return lrc;
+    if (!libpq.PQisthreadsafe())
         return rk_fail(RK_EIO, why, cap, "this libpq was built without thread support");
     pg_store *s = calloc(1, sizeof *s);
     if (!s)
@@ -781,7 +787,7 @@ static int pg_ping(store *self)
     PGresult *r;
     int rc = queryf(self, S_PING, true, &r, "");
     if (rc == RK_OK)
-        PQclear(r);
+        libpq.PQclear(r);
     return rc;
 }
 
@@ -808,8 +814,9 @@ static int tx_step(pg_conn *c, int id, int *rows, const char *types, ...)
     if (rc)
         return rc;
     if (rows)
-        *rows = PQresultStatus(r) == PGRES_TUPLES_OK ? PQntuples(r) : atoi(PQcmdTuples(r));
-    PQclear(r);
+        *rows = libpq.PQresultStatus(r) == PGRES_TUPLES_OK ? libpq.PQntuples(r)
+                                                           : atoi(libpq.PQcmdTuples(r));
+    libpq.PQclear(r);
     return RK_OK;
 }
 
@@ -827,8 +834,8 @@ static int tx_end(pg_conn *c, int rc)
 {
     if (rc == RK_OK)
         rc = tx_step(c, S_COMMIT, NULL, "");
-    if (rc != RK_OK && !c->lost && PQtransactionStatus(c->db) != PQTRANS_IDLE)
-        PQclear(PQexec(c->db, "ROLLBACK"));
+    if (rc != RK_OK && !c->lost && libpq.PQtransactionStatus(c->db) != PQTRANS_IDLE)
+        libpq.PQclear(libpq.PQexec(c->db, "ROLLBACK"));
     return rc;
 }
 
@@ -871,8 +878,8 @@ static int pg_room_create(store *self, const store_room *r)
  * it changed no row. */
 static int changed(PGresult *r)
 {
-    int rc = strcmp(PQcmdTuples(r), "0") == 0 ? RK_ENOTFOUND : RK_OK;
-    PQclear(r);
+    int rc = strcmp(libpq.PQcmdTuples(r), "0") == 0 ? RK_ENOTFOUND : RK_OK;
+    libpq.PQclear(r);
     return rc;
 }
 
@@ -922,7 +929,7 @@ static int pg_member_set(store *self, const store_member *m)
     int rc =
         queryf(self, S_MEMBER_SET, true, &r, "ttti", m->room, m->subject, m->role, clock_now());
     if (rc == RK_OK)
-        PQclear(r);
+        libpq.PQclear(r);
     return rc;
 }
 
@@ -941,13 +948,13 @@ static int pg_member_list(store *self, const char *room, store_member **out, siz
 {
     PGresult *r;
     int rc = queryf(self, S_MEMBER_LIST, true, &r, "ti", room, (int64_t)STORE_MAX_LIST);
-    if (rc || PQntuples(r) > 0)
+    if (rc || libpq.PQntuples(r) > 0)
         return rc ? rc : collect(r, sizeof **out, store_sql_member_row, (void **)out, n);
-    PQclear(r);
+    libpq.PQclear(r);
     if ((rc = queryf(self, S_ROOM_EXISTS, true, &r, "t", room)))
         return rc;
-    rc = PQntuples(r) > 0 ? RK_OK : RK_ENOTFOUND;
-    PQclear(r);
+    rc = libpq.PQntuples(r) > 0 ? RK_OK : RK_ENOTFOUND;
+    libpq.PQclear(r);
     return rc;
 }
 
@@ -968,23 +975,24 @@ static int audit_send(pg_conn *c, int id, const store_audit *const *recs, size_t
                                           a->client_ip, a->route};
         memcpy(p + k * SQL_AUDIT_NCOLS, v, sizeof v);
     }
-    return PQsendQueryPrepared(c->db, name, (int)(rows * SQL_AUDIT_NCOLS), p, NULL, NULL, 0)
+    return libpq.PQsendQueryPrepared(c->db, name, (int)(rows * SQL_AUDIT_NCOLS), p, NULL, NULL, 0)
                ? RK_OK
                : RK_EIO;
 }
 
 /* pipe_result reads the next statement's result from c's pipeline: its
- * status in *st, the result itself in *out (the caller PQclear()s it).
+ * status in *st, the result itself in *out (the caller libpq.PQclear()s it).
  * RK_EIO when the connection failed. */
 static int pipe_result(pg_conn *c, ExecStatusType *st, PGresult **out)
 {
-    PGresult *r = PQgetResult(c->db);
+    PGresult *r = libpq.PQgetResult(c->db);
     if (!r)
         return conn_failed(c, NULL);
-    *st = PQresultStatus(r);
+    *st = libpq.PQresultStatus(r);
     int rc = *st == PGRES_FATAL_ERROR ? conn_failed(c, r) : RK_OK;
-    if (*st != PGRES_PIPELINE_SYNC && PQgetResult(c->db) != NULL) { /* each query ends with NULL */
-        PQclear(r);
+    if (*st != PGRES_PIPELINE_SYNC &&
+        libpq.PQgetResult(c->db) != NULL) { /* each query ends with NULL */
+        libpq.PQclear(r);
         return conn_failed(c, NULL);
     }
     *out = r;
@@ -1025,14 +1033,14 @@ static void audit_rcs(const PGresult *r, const store_audit *const *recs, size_t 
                       int *rcs)
 {
     if (retry) {
-        char k = PQntuples(r) > 0 ? PQgetvalue(r, 0, 0)[0] : '\0';
+        char k = libpq.PQntuples(r) > 0 ? libpq.PQgetvalue(r, 0, 0)[0] : '\0';
         rcs[0] = k == '1' || k == '2' ? RK_OK : RK_ECONFLICT;
         return;
     }
     for (size_t k = 0; k < rows; k++)
         rcs[k] = RK_ECONFLICT;
-    for (int t = 0; t < PQntuples(r); t++) {
-        const char *jti = PQgetvalue(r, t, 0);
+    for (int t = 0; t < libpq.PQntuples(r); t++) {
+        const char *jti = libpq.PQgetvalue(r, t, 0);
         for (size_t k = 0; k < rows; k++)
             if (rcs[k] != RK_OK && strcmp(recs[k]->jti, jti) == 0) {
                 rcs[k] = RK_OK;
@@ -1050,16 +1058,16 @@ static int audit_send_all(pg_conn *c, const store_audit *const *recs, size_t n, 
     char begin[16], commit[16];
     snprintf(begin, sizeof begin, "rk%d", S_BEGIN);
     snprintf(commit, sizeof commit, "rk%d", S_COMMIT);
-    int rc = PQsendQueryPrepared(c->db, begin, 0, NULL, NULL, NULL, 0) ? RK_OK : RK_EIO;
+    int rc = libpq.PQsendQueryPrepared(c->db, begin, 0, NULL, NULL, NULL, 0) ? RK_OK : RK_EIO;
     *stmts = 0;
     for (size_t i = 0, rows; rc == RK_OK && i < n; i += rows, ++*stmts) {
         rows = retry ? 1 : chunk_rows(n - i);
         rc = audit_send(c, retry ? S_AUDIT_ADD : S_AUDIT_ROWS + __builtin_ctz((unsigned)rows),
                         recs + i, rows);
     }
-    if (rc == RK_OK && !PQsendQueryPrepared(c->db, commit, 0, NULL, NULL, NULL, 0))
+    if (rc == RK_OK && !libpq.PQsendQueryPrepared(c->db, commit, 0, NULL, NULL, NULL, 0))
         rc = RK_EIO;
-    return rc == RK_OK && PQpipelineSync(c->db) ? RK_OK : RK_EIO;
+    return rc == RK_OK && libpq.PQpipelineSync(c->db) ? RK_OK : RK_EIO;
 }
 
 /* audit_pipeline writes recs[0..n) on c in one transaction sent as one
@@ -1075,7 +1083,7 @@ static int audit_pipeline(pg_conn *c, const store_audit *const *recs, size_t n, 
     int rc = audit_plan(c, n, retry);
     if (rc)
         return rc;
-    if (!PQenterPipelineMode(c->db))
+    if (!libpq.PQenterPipelineMode(c->db))
         return conn_failed(c, NULL);
     if (audit_send_all(c, recs, n, retry, &stmts) != RK_OK) {
         c->lost = true; /* a half-sent pipeline: never reuse this session */
@@ -1089,7 +1097,7 @@ static int audit_pipeline(pg_conn *c, const store_audit *const *recs, size_t n, 
     for (size_t j = 0, i = 0; j < stmts + 2; j++) {
         r = NULL;
         if ((rc = pipe_result(c, &st, &r)) && c->lost) {
-            PQclear(r);
+            libpq.PQclear(r);
             return rc;
         }
         if (rc && !first_err)
@@ -1100,17 +1108,17 @@ static int audit_pipeline(pg_conn *c, const store_audit *const *recs, size_t n, 
         else if (st != PGRES_COMMAND_OK && !first_err)
             first_err = RK_EIO;
         i += rows;
-        PQclear(r);
+        libpq.PQclear(r);
     }
     r = NULL;
     rc = pipe_result(c, &st, &r);
-    PQclear(r);
-    if (rc || st != PGRES_PIPELINE_SYNC || !PQexitPipelineMode(c->db)) {
+    libpq.PQclear(r);
+    if (rc || st != PGRES_PIPELINE_SYNC || !libpq.PQexitPipelineMode(c->db)) {
         c->lost = true;
         return rc ? rc : RK_EIO;
     }
-    if (PQtransactionStatus(c->db) != PQTRANS_IDLE) /* the error left the transaction open */
-        PQclear(PQexec(c->db, "ROLLBACK"));
+    if (libpq.PQtransactionStatus(c->db) != PQTRANS_IDLE) /* the error left the transaction open */
+        libpq.PQclear(libpq.PQexec(c->db, "ROLLBACK"));
     return first_err;
 }
 
@@ -1186,13 +1194,13 @@ static int pg_audit_prune(store *self, int64_t before, size_t window, int64_t *c
     int rc = queryf(self, S_AUDIT_PRUNE, true, &r, "iii", *cursor, (int64_t)window, before);
     if (rc)
         return rc;
-    if (PQntuples(r) != 1 || PQnfields(r) != 2) {
-        PQclear(r);
+    if (libpq.PQntuples(r) != 1 || libpq.PQnfields(r) != 2) {
+        libpq.PQclear(r);
         return RK_EIO;
     }
-    *cursor = PQgetisnull(r, 0, 0) ? 0 : strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-    *deleted = (size_t)strtoll(PQgetvalue(r, 0, 1), NULL, 10);
-    PQclear(r);
+    *cursor = libpq.PQgetisnull(r, 0, 0) ? 0 : strtoll(libpq.PQgetvalue(r, 0, 0), NULL, 10);
+    *deleted = (size_t)strtoll(libpq.PQgetvalue(r, 0, 1), NULL, 10);
+    libpq.PQclear(r);
     return RK_OK;
 }
 
@@ -1207,8 +1215,8 @@ static int pg_seat_claim(store *self, const store_seat *s, int64_t now)
         queryf(self, S_SEAT_CLAIM, true, &r, "titii", s->room, s->seat, s->subject, s->exp, now);
     if (rc)
         return rc;
-    rc = strtoll(PQgetvalue(r, 0, 0), NULL, 10) > 0 ? RK_OK : RK_ECONFLICT;
-    PQclear(r);
+    rc = strtoll(libpq.PQgetvalue(r, 0, 0), NULL, 10) > 0 ? RK_OK : RK_ECONFLICT;
+    libpq.PQclear(r);
     return rc;
 }
 
@@ -1334,13 +1342,13 @@ static int pg_presence_list(store *self, const char *room, store_presence **out,
 /* two_cells reads the two integer cells of r's one row (b may be NULL). */
 static int two_cells(PGresult *r, int64_t *a, int64_t *b)
 {
-    int rc = PQntuples(r) == 1 && PQnfields(r) == 2 ? RK_OK : RK_EIO;
+    int rc = libpq.PQntuples(r) == 1 && libpq.PQnfields(r) == 2 ? RK_OK : RK_EIO;
     if (rc == RK_OK) {
-        *a = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        *a = strtoll(libpq.PQgetvalue(r, 0, 0), NULL, 10);
         if (b)
-            *b = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+            *b = strtoll(libpq.PQgetvalue(r, 0, 1), NULL, 10);
     }
-    PQclear(r);
+    libpq.PQclear(r);
     return rc;
 }
 
@@ -1405,7 +1413,7 @@ static int pg_live_prune(store *self, int64_t before, int64_t actions_before)
                         actions_before);
         if (rc)
             return rc;
-        PQclear(r);
+        libpq.PQclear(r);
     }
     return RK_OK;
 }

@@ -4,12 +4,12 @@
  * with scripts/pg-test-server.sh), against PostgreSQL in a fresh database;
  * then each backend's own checks. */
 #include "check.h"
+#include "store/pq_lib.h"
 #include "store/store.h"
 #include "store/store_pg.h"
 #include "store/wal_checkpointer.h"
 #include "util/err.h"
 
-#include <libpq-fe.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
@@ -31,11 +31,12 @@ static PGconn *pg;    /* a direct connection to the PostgreSQL test database, NU
  * database; -1 on error. */
 static int pg_count(const char *sql)
 {
-    PGresult *r = PQexec(pg, sql);
-    int n = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0)
-                ? atoi(PQgetvalue(r, 0, 0))
+    PGresult *r = libpq.PQexec(pg, sql);
+    int n = libpq.PQresultStatus(r) == PGRES_TUPLES_OK && libpq.PQntuples(r) == 1 &&
+                    !libpq.PQgetisnull(r, 0, 0)
+                ? atoi(libpq.PQgetvalue(r, 0, 0))
                 : -1;
-    PQclear(r);
+    libpq.PQclear(r);
     return n;
 }
 
@@ -1521,24 +1522,26 @@ static void pg_url_db(const char *db, char *out, size_t cap)
  * roomkey database; false on error. */
 static bool pg_admin(const char *sql)
 {
-    PGconn *c = PQconnectdb(pg_base);
-    PGresult *r = PQexec(c, sql);
-    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+    PGconn *c = libpq.PQconnectdb(pg_base);
+    PGresult *r = libpq.PQexec(c, sql);
+    bool ok =
+        libpq.PQresultStatus(r) == PGRES_COMMAND_OK || libpq.PQresultStatus(r) == PGRES_TUPLES_OK;
     if (!ok)
-        fprintf(stderr, "pg_admin %s: %s", sql, PQerrorMessage(c));
-    PQclear(r);
-    PQfinish(c);
+        fprintf(stderr, "pg_admin %s: %s", sql, libpq.PQerrorMessage(c));
+    libpq.PQclear(r);
+    libpq.PQfinish(c);
     return ok;
 }
 
 /* pg_exec runs sql (fixed text) on the test database; false on error. */
 static bool pg_exec(const char *sql)
 {
-    PGresult *r = PQexec(pg, sql);
-    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+    PGresult *r = libpq.PQexec(pg, sql);
+    bool ok =
+        libpq.PQresultStatus(r) == PGRES_COMMAND_OK || libpq.PQresultStatus(r) == PGRES_TUPLES_OK;
     if (!ok)
-        fprintf(stderr, "pg_exec %s: %s", sql, PQerrorMessage(pg));
-    PQclear(r);
+        fprintf(stderr, "pg_exec %s: %s", sql, libpq.PQerrorMessage(pg));
+    libpq.PQclear(r);
     return ok;
 }
 
@@ -1677,15 +1680,15 @@ static void test_migrate_race(void)
             fprintf(stderr, "opener %d: %s\n", i, o[i].why);
     }
     pthread_barrier_destroy(&go);
-    PGconn *c = PQconnectdb(race_url);
-    PGresult *r = PQexec(c, "SELECT count(*), max(version) FROM schema_version");
-    CHECK(PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1);
-    if (PQntuples(r) == 1) {
-        CHECK(atoi(PQgetvalue(r, 0, 0)) == PG_SCHEMA);
-        CHECK(atoi(PQgetvalue(r, 0, 1)) == PG_SCHEMA);
+    PGconn *c = libpq.PQconnectdb(race_url);
+    PGresult *r = libpq.PQexec(c, "SELECT count(*), max(version) FROM schema_version");
+    CHECK(libpq.PQresultStatus(r) == PGRES_TUPLES_OK && libpq.PQntuples(r) == 1);
+    if (libpq.PQntuples(r) == 1) {
+        CHECK(atoi(libpq.PQgetvalue(r, 0, 0)) == PG_SCHEMA);
+        CHECK(atoi(libpq.PQgetvalue(r, 0, 1)) == PG_SCHEMA);
     }
-    PQclear(r);
-    PQfinish(c);
+    libpq.PQclear(r);
+    libpq.PQfinish(c);
     snprintf(sql, sizeof sql, "DROP DATABASE %s", name);
     CHECK(pg_admin(sql));
 }
@@ -1797,7 +1800,7 @@ static bool pg_ctl(const char *verb)
     snprintf(cmd, sizeof cmd, "'%s' %s '%s' >/dev/null", ctl, verb, pgdir);
     bool ok = system(cmd) == 0;
     if (strcmp(verb, "start") == 0)
-        PQreset(pg);
+        libpq.PQreset(pg);
     return ok;
 }
 
@@ -1932,7 +1935,14 @@ static void test_pg_meetings(store *a)
  * the server at base, then drops it. */
 static void run_pg(const char *base)
 {
-    char name[64], sql[128];
+    char name[64], sql[128], why[256] = "";
+    /* libpq is loaded on first use (store/pq_lib.h); these checks call it
+     * before any store does. */
+    if (pq_lib_load(why, sizeof why) != RK_OK) {
+        fprintf(stderr, "libpq: %s\n", why);
+        CHECK(!"libpq loads");
+        return;
+    }
     snprintf(pg_base, sizeof pg_base, "%s", base);
     snprintf(name, sizeof name, "rk_store_%d", (int)getpid());
     snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
@@ -1941,13 +1951,12 @@ static void run_pg(const char *base)
         return;
     }
     pg_url_db(name, url, sizeof url);
-    pg = PQconnectdb(url);
-    CHECK(PQstatus(pg) == CONNECTION_OK);
+    pg = libpq.PQconnectdb(url);
+    CHECK(libpq.PQstatus(pg) == CONNECTION_OK);
 
     test_open_pg();
     run_suite("postgres");
     test_migrate_race();
-    char why[256] = "";
     store *st = NULL;
     CHECK(store_open(url, &st, why, sizeof why) == RK_OK);
     if (st) {
@@ -1958,7 +1967,7 @@ static void run_pg(const char *base)
         test_restart(st);
         store_close(st);
     }
-    PQfinish(pg);
+    libpq.PQfinish(pg);
     pg = NULL;
     snprintf(sql, sizeof sql, "DROP DATABASE %s", name);
     CHECK(pg_admin(sql));

@@ -2,7 +2,9 @@
 #include "check.h"
 #include "util/b64url.h"
 #include "util/clock.h"
+#include "util/curl_lib.h"
 #include "util/duration.h"
+#include "util/dynlib.h"
 #include "util/err.h"
 #include "util/jsonw.h"
 #include "util/jws.h"
@@ -248,6 +250,27 @@ static void test_clock(void)
         CHECK(clock_parse_date(bad[i], &t) == RK_EINVAL);
 }
 
+/* Libraries loaded at run time: a missing one is an error that names it
+ * and its Debian package; a present one gives its functions. */
+static void test_dynlib(void)
+{
+    char why[256] = "";
+    void *h = NULL;
+    CHECK(dynlib_open("libroomkey-missing.so.9", "roomkey-missing9", &h, why, sizeof why) ==
+          RK_EIO);
+    CHECK(h == NULL);
+    CHECK(strstr(why, "libroomkey-missing.so.9 could not be loaded") != NULL);
+    CHECK(strstr(why, "Debian package roomkey-missing9") != NULL);
+    CHECK(dynlib_open("libc.so.6", "libc6", &h, why, sizeof why) == RK_OK && h);
+    why[0] = 0;
+    CHECK(dynlib_sym(h, "libc.so.6", "roomkey_no_such_function", why, sizeof why) == NULL);
+    CHECK(strstr(why, "libc.so.6 has no roomkey_no_such_function") != NULL);
+    CHECK(dynlib_sym(h, "libc.so.6", "strlen", why, sizeof why) != NULL);
+    CHECK(curl_lib_load(why, sizeof why) == RK_OK);
+    CHECK(curl_lib_load(why, sizeof why) == RK_OK); /* once; the same answer */
+    CHECK(strcmp(libcurl.easy_strerror(CURLE_OK), "No error") == 0);
+}
+
 static void test_text_copy(void)
 {
     char buf[6];
@@ -483,6 +506,7 @@ int main(void)
 {
     test_log_buffer();
     test_jws_header_cache();
+    test_dynlib();
     test_text_copy();
     test_b64url();
     test_utf8();
