@@ -35,6 +35,38 @@ int audit_queue_new(store *st, audit_queue **out)
     return RK_OK;
 }
 
+/* Gathering. When commits are slow (PostgreSQL flushes its WAL to disk in
+ * each: milliseconds), the tokens one commit answered come back as new
+ * requests over a fraction of a millisecond. A commit started at the first
+ * of them leaves the rest for the one after it: the load splits into
+ * groups that take turns, each waiting for the other's commit and its own.
+ * So after a commit that took GATHER_MIN_NS or more, the writer waits for
+ * as many records as the largest group lately held, at most 1/GATHER_SHARE
+ * of that commit's time and GATHER_MAX_NS. Fast commits (SQLite's, tens of
+ * microseconds) never wait. */
+#define GATHER_MIN_NS 500000  /* 0.5 ms */
+#define GATHER_MAX_NS 1000000 /* 1 ms */
+#define GATHER_SHARE  8
+
+/* gather waits (holding q->writer.mu) until q holds want records, the
+ * queue stops, or wait_ns pass. */
+static void gather(audit_queue *q, size_t want, int64_t wait_ns)
+{
+    int64_t until = bgthread_now_ns() + wait_ns;
+    while (q->n < want && !q->writer.stop)
+        if (!bgthread_wait_until_ns(&q->writer, until))
+            break;
+}
+
+/* next_peak is the largest group lately after a group of n: peak decays
+ * by a sixteenth (at least one record) per commit. */
+static size_t next_peak(size_t peak, size_t n)
+{
+    size_t down = peak / 16 ? peak / 16 : 1;
+    peak = peak > down ? peak - down : 0;
+    return n > peak ? n : peak;
+}
+
 /* writer_main commits batches until the queue stops and is empty. */
 static void *writer_main(void *arg)
 {
@@ -42,12 +74,17 @@ static void *writer_main(void *arg)
     item batch[AUDIT_QUEUE_MAX];
     const store_audit *recs[AUDIT_QUEUE_MAX];
     int rcs[AUDIT_QUEUE_MAX];
+    int64_t last_ns = 0; /* the last commit's time */
+    size_t peak = 0;     /* the largest group lately (next_peak) */
     pthread_mutex_lock(&q->writer.mu);
     for (;;) {
         while (q->n == 0 && !q->writer.stop)
             (void)bgthread_wait_until(&q->writer, -1);
         if (q->n == 0)
             break;
+        if (last_ns >= GATHER_MIN_NS && q->n < peak)
+            gather(q, peak,
+                   last_ns / GATHER_SHARE < GATHER_MAX_NS ? last_ns / GATHER_SHARE : GATHER_MAX_NS);
         size_t n = q->n;
         for (size_t i = 0; i < n; i++) {
             batch[i] = q->pending[i];
@@ -56,7 +93,10 @@ static void *writer_main(void *arg)
         q->n = 0;
         pthread_cond_broadcast(&q->room);
         pthread_mutex_unlock(&q->writer.mu);
+        int64_t t0 = bgthread_now_ns();
         q->st->ops->audit_add_batch(q->st, recs, n, rcs);
+        last_ns = bgthread_now_ns() - t0;
+        peak = next_peak(peak, n);
         for (size_t i = 0; i < n; i++)
             batch[i].done(batch[i].arg, rcs[i]);
         pthread_mutex_lock(&q->writer.mu);

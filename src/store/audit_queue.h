@@ -5,7 +5,10 @@
  * through the backend's audit_add_batch, then calls each record's callback
  * with that record's own result. While the writer commits one batch the
  * next gathers, so under load a commit is shared by many tokens; an idle
- * queue commits a lone record at once (nothing is delayed on purpose).
+ * queue commits a lone record at once. Only after a slow commit (0.5 ms
+ * or more: PostgreSQL's WAL flush) does the writer wait, at most an eighth
+ * of that commit and 1 ms, for as many records as its recent groups held
+ * (see audit_queue.c).
  *
  * Request threads therefore never wait for the disk or the network: the
  * HTTP layer holds the response back until the callback says the record is

@@ -90,6 +90,20 @@ bool bgthread_wait_until(bgthread *t, int64_t deadline_ms)
     return pthread_cond_timedwait(&t->cv, &t->mu, &until) == 0;
 }
 
+int64_t bgthread_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+bool bgthread_wait_until_ns(bgthread *t, int64_t deadline_ns)
+{
+    struct timespec until = {.tv_sec = (time_t)(deadline_ns / 1000000000),
+                             .tv_nsec = (long)(deadline_ns % 1000000000)};
+    return pthread_cond_timedwait(&t->cv, &t->mu, &until) == 0;
+}
+
 bool bgthread_wait(bgthread *t, int64_t ms)
 {
     if (ms < 0)

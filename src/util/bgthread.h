@@ -61,6 +61,14 @@ int64_t bgthread_now_ms(void);
  * callers re-check their condition). */
 bool bgthread_wait_until(bgthread *t, int64_t deadline_ms);
 
+/* bgthread_now_ns is the same clock in nanoseconds. */
+int64_t bgthread_now_ns(void);
+
+/* bgthread_wait_until_ns is bgthread_wait_until with a deadline in
+ * nanoseconds (bgthread_now_ns time), for waits shorter than a
+ * millisecond. */
+bool bgthread_wait_until_ns(bgthread *t, int64_t deadline_ns);
+
 /* bgthread_wait is bgthread_wait_until ms from now (negative: no deadline). */
 bool bgthread_wait(bgthread *t, int64_t ms);
 

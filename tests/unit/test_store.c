@@ -4,6 +4,7 @@
  * with scripts/pg-test-server.sh), against PostgreSQL in a fresh database;
  * then each backend's own checks. */
 #include "check.h"
+#include "store/audit_queue.h"
 #include "store/pq_lib.h"
 #include "store/store.h"
 #include "store/store_pg.h"
@@ -1442,6 +1443,113 @@ static void test_rows_one_statement(void)
     sqlite3_reset_auto_extension();
 }
 
+/* The audit writer's gathering (store/audit_queue.c): behind a backend
+ * whose commits are slow (here each takes 2 ms, so the writer waits for
+ * more records before the next), records from several threads each get
+ * exactly one callback, with their own result, and every record is
+ * written once; a queue freed while records wait still answers all of
+ * them. Nothing here depends on how long anything takes. */
+typedef struct slow_store {
+    store base;
+    atomic_size_t batches, records;
+} slow_store;
+
+static int slow_batch(store *self, const store_audit *const *recs, size_t n, int *rcs)
+{
+    slow_store *s = (slow_store *)self;
+    struct timespec pause = {0, 2000000};
+    nanosleep(&pause, NULL);
+    for (size_t i = 0; i < n; i++)
+        rcs[i] = strncmp(recs[i]->jti, "dup-", 4) == 0 ? RK_ECONFLICT : RK_OK;
+    atomic_fetch_add(&s->batches, 1);
+    atomic_fetch_add(&s->records, n);
+    return RK_OK;
+}
+
+#define GATHER_THREADS 4
+#define GATHER_EACH    60
+
+typedef struct gather_rec {
+    store_audit a;
+    atomic_int calls;
+    atomic_int rc;
+} gather_rec;
+
+static gather_rec gather_recs[GATHER_THREADS * GATHER_EACH];
+static atomic_int gather_done;
+
+static void gather_cb(void *arg, int rc)
+{
+    gather_rec *r = arg;
+    atomic_store(&r->rc, rc);
+    atomic_fetch_add(&r->calls, 1);
+    atomic_fetch_add(&gather_done, 1);
+}
+
+typedef struct gather_arg {
+    audit_queue *q;
+    int t;
+} gather_arg;
+
+static void *gather_submitter(void *p)
+{
+    gather_arg *g = p;
+    for (int i = 0; i < GATHER_EACH; i++) {
+        gather_rec *r = &gather_recs[g->t * GATHER_EACH + i];
+        if (audit_queue_submit(g->q, &r->a, gather_cb, r) != RK_OK)
+            atomic_store(&r->calls, -1000);
+        if (i % 8 == 7) { /* arrive in waves, as requests do */
+            struct timespec pause = {0, 500000};
+            nanosleep(&pause, NULL);
+        }
+    }
+    return NULL;
+}
+
+static void test_audit_gather(void)
+{
+    static const store_ops ops = {.audit_add_batch = slow_batch};
+    slow_store s = {.base = {.ops = &ops}};
+    for (int round = 0; round < 2; round++) {
+        for (size_t i = 0; i < GATHER_THREADS * GATHER_EACH; i++) {
+            gather_rec *r = &gather_recs[i];
+            char jti[32];
+            snprintf(jti, sizeof jti, "%s-%d-%zu", i % 10 == 3 ? "dup" : "ok", round, i);
+            r->a = mkaudit(jti, "gatherer", "gather-room", 5000 + (int64_t)i);
+            atomic_store(&r->calls, 0);
+            atomic_store(&r->rc, 99);
+        }
+        atomic_store(&gather_done, 0);
+        atomic_store(&s.records, 0);
+        audit_queue *q = NULL;
+        CHECK(audit_queue_new(&s.base, &q) == RK_OK);
+        pthread_t th[GATHER_THREADS];
+        gather_arg ga[GATHER_THREADS];
+        for (int t = 0; t < GATHER_THREADS; t++) {
+            ga[t] = (gather_arg){q, t};
+            pthread_create(&th[t], NULL, gather_submitter, &ga[t]);
+        }
+        for (int t = 0; t < GATHER_THREADS; t++)
+            pthread_join(th[t], NULL);
+        /* round 0 waits for every answer; round 1 frees the queue at once */
+        while (round == 0 && atomic_load(&gather_done) < GATHER_THREADS * GATHER_EACH) {
+            struct timespec pause = {0, 1000000};
+            nanosleep(&pause, NULL);
+        }
+        audit_queue_free(q);
+        CHECK(atomic_load(&gather_done) == GATHER_THREADS * GATHER_EACH);
+        CHECK(atomic_load(&s.records) == GATHER_THREADS * GATHER_EACH);
+        size_t bad = 0;
+        for (size_t i = 0; i < GATHER_THREADS * GATHER_EACH; i++) {
+            gather_rec *r = &gather_recs[i];
+            int want = i % 10 == 3 ? RK_ECONFLICT : RK_OK;
+            bad += atomic_load(&r->calls) != 1 || atomic_load(&r->rc) != want;
+        }
+        CHECK(bad == 0);
+    }
+    CHECK(atomic_load(&s.batches) > 0);
+}
+
 static void run_suite(const char *name)
 {
     char why[256] = "";
@@ -1989,6 +2097,7 @@ int main(void)
     run_suite("sqlite");
     test_wal_bounded();
     test_rows_one_statement();
+    test_audit_gather();
 
     char p[160];
     static const char *const suffix[] = {"", "-wal", "-shm"};
