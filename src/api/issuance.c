@@ -75,8 +75,10 @@ bool issuance_configured(const api_ctx *api)
 typedef struct pending_audit {
     store_audit a;
     http_hold *hold;
-    store *st;    /* borrowed: to give the seat back */
-    int64_t seat; /* the seat the token holds; 0 = none */
+    store *st;         /* borrowed: to give the seat back */
+    int64_t seat;      /* the seat the token holds; 0 = none */
+    admission *places; /* borrowed: where the token holds a place (place) */
+    bool place;
 } pending_audit;
 
 /* Records that went out come back here for the next token instead of to
@@ -138,6 +140,10 @@ static void audit_done(void *arg, int rc)
     audit_result(&p->a, rc);
     if (rc) /* never handed out: its seat is free again */
         policy_seat_give_back(p->st, p->a.room, p->seat, p->a.subject, "audit_failed", clock_now());
+    /* Committed, the store counts the identity from now on; failed, its
+     * place is free again. */
+    if (p->place)
+        admission_release(p->places, p->a.room, p->a.identity);
     http_hold_release(p->hold, rc == RK_OK);
     pending_put(p);
 }
@@ -194,8 +200,11 @@ static int fill_audit(store_audit *a, const caller *who, const decision *d, cons
     return RK_OK;
 }
 
-int issuance_mint(const api_ctx *api, const caller *who, const decision *d, const http_req *req,
-                  const char **tok, size_t *tok_len, mint_info *info)
+/* mint_record is issuance_mint but for d's place: *queued says whether
+ * the record went to the store's queue (audit_done then releases it). */
+static int mint_record(const api_ctx *api, const caller *who, const decision *d,
+                       const http_req *req, const char **tok, size_t *tok_len, mint_info *info,
+                       bool *queued)
 {
     int rc = issuance_limit(api, who, req);
     if (rc)
@@ -211,6 +220,8 @@ int issuance_mint(const api_ctx *api, const caller *who, const decision *d, cons
         p->hold = NULL;
         p->st = api->st;
         p->seat = d->seat;
+        p->places = api->places;
+        p->place = d->place;
     }
     if (!m || !p) {
         pending_put(p);
@@ -237,7 +248,7 @@ int issuance_mint(const api_ctx *api, const caller *who, const decision *d, cons
      * committed; this thread goes on with other requests meanwhile. */
     if (http_req_hold(req, &p->hold) == RK_OK) {
         rc = store_audit_submit(api->st, a, audit_done, p);
-        if (rc == RK_OK)
+        if ((*queued = rc == RK_OK))
             return RK_OK;
         audit_result(a, rc);
         http_hold_release(p->hold, false);
@@ -248,5 +259,15 @@ int issuance_mint(const api_ctx *api, const caller *who, const decision *d, cons
     rc = store_audit_add(api->st, a);
     audit_result(a, rc);
     pending_put(p);
+    return rc;
+}
+
+int issuance_mint(const api_ctx *api, const caller *who, const decision *d, const http_req *req,
+                  const char **tok, size_t *tok_len, mint_info *info)
+{
+    bool queued = false;
+    int rc = mint_record(api, who, d, req, tok, tok_len, info, &queued);
+    if (!queued && d->place) /* committed or failed already, or never submitted */
+        admission_release(api->places, d->room.name, d->identity);
     return rc;
 }

@@ -33,6 +33,7 @@ typedef struct api_ctx {
     struct ratelimit *subject_limits; /* per-subject buckets; NULL = no limit */
     struct live *live;                /* live rooms (live.h); NULL in tools without a service */
     const policy_rules *rules;        /* the rooms' own rules (families_rules); may be NULL */
+    admission *places;                /* places held by tokens being issued; may be NULL */
 } api_ctx;
 
 /* issuance_limit takes one token from who's per-subject bucket (a no-op
@@ -50,6 +51,9 @@ __attribute__((warn_unused_result)) int issuance_limit(const api_ctx *api, const
  * RK_ELIMITED: the per-subject limit refused it (see issuance_limit).
  * RK_ENOTFOUND: no LiveKit key configured. Other codes: mint or audit
  * failure (nothing is returned to the caller then).
+ * A place d holds (d->place, in api->places) is released whatever the
+ * outcome: once the audit record is committed or failed, or at once when
+ * no record was submitted.
  * Served over HTTP, the audit record is committed asynchronously (group
  * commit) and req's response is held back until it is: the caller fills
  * the response as usual, and the server sends it only once the record is

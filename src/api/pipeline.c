@@ -222,11 +222,12 @@ static bool live_ban(void *arg, const char *room, const char *identity, int64_t 
     return live_banned(arg, room, identity, now);
 }
 
-/* policy_for fills pc with c's snapshot: config, store, room rules and
- * live rooms' bans. */
+/* policy_for fills pc with c's snapshot: config, store, room rules, live
+ * rooms' bans and the places tokens being issued hold. */
 static void policy_for(const family_call *c, policy_ctx *pc)
 {
-    *pc = (policy_ctx){.cfg = c->api->cfg, .st = c->api->st, .rules = c->api->rules};
+    *pc = (policy_ctx){
+        .cfg = c->api->cfg, .st = c->api->st, .rules = c->api->rules, .places = c->api->places};
     if (c->api->live) {
         pc->banned = live_ban;
         pc->banned_arg = c->api->live;
@@ -238,6 +239,7 @@ verdict pipeline_decide(const family_call *c, const policy_ask *ask, decision *d
 {
     policy_ctx pc;
     policy_for(c, &pc);
+    pc.places = NULL; /* a look issues nothing: it takes no place */
     return policy_decide(&pc, &c->who, ask, d, why);
 }
 
@@ -259,6 +261,8 @@ static int issue(family_call *c, const policy_ask *ask)
         log_event("info", "seat_taken", "room", d.room.name, "seat", seat, "subject",
                   c->who.subject, NULL);
     }
+    if (v && d.place) /* no token: the place policy took is free again */
+        admission_release(pc.places, d.room.name, d.identity);
     if (v)
         return pipeline_answer(c, v, &why);
     if (c->anonymous) /* audited as who it is: its own "anon:..." identity */

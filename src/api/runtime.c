@@ -27,6 +27,7 @@ struct runtime {
     pthread_mutex_t mu; /* guards cur and every snapshot's refs */
     snapshot *cur;
     store *st;             /* borrowed */
+    admission *places;     /* borrowed */
     struct live *live;     /* borrowed; NULL until runtime_set_live */
     ratelimit *ip_limits;  /* owned; outlive snapshots */
     ratelimit *sub_limits; /* owned */
@@ -70,7 +71,8 @@ static int snapshot_new(runtime *rt, config *cfg, snapshot **out, char *why, siz
                        .auth = s->auth,
                        .subject_limits = rt->sub_limits,
                        .live = rt->live,
-                       .rules = &s->rules};
+                       .rules = &s->rules,
+                       .places = rt->places};
     s->pol = (http_policy){
         .cors = s->cors.n_origins ? &s->cors : NULL,
         .ip_limits = rl->enabled ? rt->ip_limits : NULL,
@@ -87,7 +89,7 @@ static int snapshot_new(runtime *rt, config *cfg, snapshot **out, char *why, siz
     return RK_OK;
 }
 
-int runtime_new(config *cfg, store *st, runtime **out, char *why, size_t cap)
+int runtime_new(config *cfg, store *st, admission *places, runtime **out, char *why, size_t cap)
 {
     runtime *rt = calloc(1, sizeof *rt);
     if (!rt) {
@@ -95,6 +97,7 @@ int runtime_new(config *cfg, store *st, runtime **out, char *why, size_t cap)
         return rk_fail(RK_ENOMEM, why, cap, "out of memory");
     }
     rt->st = st;
+    rt->places = places;
     size_t entries = (size_t)cfg->rate_limit.max_entries;
     int rc = pthread_mutex_init(&rt->mu, NULL) ? RK_ENOMEM : RK_OK;
     if (!rc && ((rc = ratelimit_new(entries, &rt->ip_limits)) ||

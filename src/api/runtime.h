@@ -26,9 +26,11 @@ typedef struct runtime runtime;
 typedef int (*runtime_prepare)(const config *cfg, store *st, void *arg, char *why, size_t cap);
 
 /* runtime_new takes ownership of cfg (freed by runtime_free, even on
- * failure) and borrows st (it must outlive the runtime). It builds the
- * first snapshot and the rate-limit tables. why explains a failure. */
-int runtime_new(config *cfg, store *st, runtime **out, char *why, size_t why_cap);
+ * failure) and borrows st and places (both must outlive the runtime, and
+ * places the store's audit queue: its callbacks release places). It builds
+ * the first snapshot and the rate-limit tables. why explains a failure. */
+int runtime_new(config *cfg, store *st, admission *places, runtime **out, char *why,
+                size_t why_cap);
 
 /* runtime_free releases the runtime's snapshot (freed once no request
  * holds it: stop the server first) and the tables. NULL is fine. */

@@ -284,6 +284,7 @@ static void announce(const config *c, http_server *srv, const char *db_shown)
 typedef struct service {
     config *cfg; /* until the runtime owns it */
     store *st;
+    admission *places; /* tokens being issued (freed after the store: its queue releases them) */
     runtime *rt;
     live *lv;
     http_server *srv;
@@ -310,7 +311,9 @@ static int serve_open(const char *path, service *sv, char *why, size_t cap)
         return rk_fail(rc, why, cap, "database %s: %s", sv->db_shown, err);
     if ((rc = seed_store(sv->cfg, sv->st, why, cap)) != RK_OK)
         return rc;
-    rc = runtime_new(sv->cfg, sv->st, &sv->rt, why, cap);
+    if ((rc = admission_new(&sv->places)) != RK_OK)
+        return rk_fail(rc, why, cap, "out of memory"); /* serve_close frees the config */
+    rc = runtime_new(sv->cfg, sv->st, sv->places, &sv->rt, why, cap);
     sv->cfg = NULL; /* the runtime owns it now */
     if (rc == RK_OK &&
         (rc = live_start(runtime_config(sv->rt), sv->st, &sv->lv, why, cap)) == RK_OK)
@@ -342,6 +345,7 @@ static void serve_close(service *sv)
     live_stop(sv->lv);
     runtime_free(sv->rt);
     store_close(sv->st);
+    admission_free(sv->places);
     config_free(sv->cfg);
     issuance_thread_exit();
     log_buffer_stop(); /* after the worker threads ended: every request line is out */

@@ -204,25 +204,69 @@ static bool already_in(store *st, const char *room, const char *identity, int64_
     return store_presence_has(st, room, identity);
 }
 
+/* occupancy reads room's places from the store into *taken: those in the
+ * room plus those issued a token since `since` who have not joined. */
+static int occupancy(store *st, const char *room, int64_t since, int64_t *taken)
+{
+    int64_t present = 0, pending = 0;
+    int rc = store_occupancy(st, room, since, &present, &pending);
+    *taken = present + pending;
+    return rc;
+}
+
+/* check_full refuses d's identity a place in its full room (ROOM_FULL);
+ * with pc->places it runs in the room's turn, counts the places tokens
+ * being issued hold too and takes one (d->place). */
+static verdict check_full(const policy_ctx *pc, decision *d, int64_t since, verdict_detail *why)
+{
+    const char *room = d->room.name;
+    for (;;) {
+        int64_t taken = 0;
+        size_t flying = 0;
+        bool holds = false;
+        int rc = occupancy(pc->st, room, since, &taken);
+        if (rc) {
+            why->rc = rc;
+            return VERDICT_FAILED;
+        }
+        if (pc->places)
+            admission_count(pc->places, room, d->identity, &flying, &holds);
+        if (!holds && taken >= d->room.max_participants)
+            return already_in(pc->st, room, d->identity, since) ? VERDICT_OK : VERDICT_ROOM_FULL;
+        /* Places in flight may be committed already (counted twice): wait
+         * for them and count again rather than refuse. */
+        if (!holds && taken + (int64_t)flying >= d->room.max_participants) {
+            admission_settle(pc->places, room);
+            continue;
+        }
+        if (pc->places && (rc = admission_take(pc->places, room, d->identity)) != RK_OK) {
+            why->rc = rc;
+            return VERDICT_FAILED;
+        }
+        d->place = pc->places != NULL;
+        return VERDICT_OK;
+    }
+}
+
 /* check_live refuses a banned identity (BANNED) and a full room
  * (ROOM_FULL); see policy.h. */
-static verdict check_live(const policy_ctx *pc, const decision *d, verdict_detail *why)
+static verdict check_live(const policy_ctx *pc, decision *d, verdict_detail *why)
 {
     int64_t now = clock_now();
     if (pc->banned && pc->banned(pc->banned_arg, d->room.name, d->identity, now))
         return VERDICT_BANNED;
     if (d->room.max_participants <= 0)
         return VERDICT_OK;
-    int64_t present = 0, pending = 0, since = now - POLICY_PENDING_S;
-    int rc = store_occupancy(pc->st, d->room.name, since, &present, &pending);
+    if (!pc->places)
+        return check_full(pc, d, now - POLICY_PENDING_S, why);
+    int rc = admission_begin(pc->places, d->room.name);
     if (rc) {
         why->rc = rc;
         return VERDICT_FAILED;
     }
-    if (present + pending >= d->room.max_participants &&
-        !already_in(pc->st, d->room.name, d->identity, since))
-        return VERDICT_ROOM_FULL;
-    return VERDICT_OK;
+    verdict v = check_full(pc, d, now - POLICY_PENDING_S, why);
+    admission_end(pc->places, d->room.name);
+    return v;
 }
 
 /* check_extras applies the role's and the room's rules to what the ask adds

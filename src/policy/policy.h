@@ -35,7 +35,11 @@
  *  - a room with max_participants is refused when that many are in it or
  *    were issued a token in the last POLICY_PENDING_S seconds and have not
  *    joined yet (ROOM_FULL), unless the identity is one of them; the token
- *    carries roomConfig.maxParticipants so LiveKit applies it too;
+ *    carries roomConfig.maxParticipants so LiveKit applies it too. With
+ *    policy_ctx.places, tokens being issued by this process count as well
+ *    (their audit records not committed yet): the count and the place the
+ *    decision takes (decision.place) are one step per room, so deciders
+ *    running at once never admit more than max_participants between them;
  *  - an anonymous ask (a family's configured anonymous room, no caller
  *    credentials) names the room exactly (no alias), gets an identity
  *    RoomKey generates, "anon:" + 128 random bits (never one the caller
@@ -49,6 +53,7 @@
 #include "../config/config.h"
 #include "../store/store.h"
 #include "../token/grants.h"
+#include "admission.h"
 
 #include <stdint.h>
 
@@ -128,6 +133,12 @@ typedef struct policy_ctx {
     /* Live rooms (may be NULL): whether identity is banned from room now. */
     bool (*banned)(void *arg, const char *room, const char *identity, int64_t now);
     void *banned_arg;
+    /* Places held by tokens being issued (may be NULL: the store's count
+     * alone, for looks that issue nothing). A decision that takes one sets
+     * decision.place; the caller then releases it (admission_release of
+     * the room's name and the identity) once the token's audit record is
+     * committed or failed, or when no token is issued. */
+    admission *places;
 } policy_ctx;
 
 typedef struct policy_ask {
@@ -154,6 +165,7 @@ typedef struct decision {
     int64_t ttl;                /* granted lifetime, seconds */
     int64_t max_ttl;            /* the cap that applied */
     int64_t seat;               /* the seat to take; 0 = none */
+    bool place;                 /* a place in policy_ctx.places was taken (see there) */
     lk_claims claims;           /* ready to mint; strings point into this decision */
     lk_room_config room_config; /* claims.room_config when agents were asked for */
     lk_attr seat_attr;          /* claims.attrs once a seat is taken */

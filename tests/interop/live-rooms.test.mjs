@@ -461,6 +461,32 @@ function liveSuite(name, makeDb) {
       assert.equal((await token(M.srv, 'not-banned', 'open')).status, 200);
     });
 
+    test('max_participants holds under concurrent requests: 40 subjects at once for 2 places get 2 tokens', async () => {
+      const room = `cap-${rand(4)}`;
+      cliOk(M.db, ['room', 'create', room, '--mode', 'authenticated', '--default-role', 'listener', '--max-participants', '2']);
+      const subs = Array.from({ length: 40 }, (_, i) => `crowd-${i}-${rand(3)}`);
+      const jwts = await Promise.all(subs.map((s) => session(s)));
+      const res = await Promise.all(jwts.map((j) => postToken(M.srv, { roomId: room }, bearer(j))));
+      const statuses = res.map((r) => r.status).join(' ');
+      const ok = res.filter((r) => r.status === 200);
+      const full = res.filter((r) => r.status === 403);
+      assert.equal(ok.length, 2, `2 places, 2 tokens: ${statuses}`);
+      assert.equal(full.length, 38, statuses);
+      for (const r of full) assert.deepEqual(r.json, { statusCode: 403, message: 'Room is full', error: 'Forbidden' });
+      const given = ok.map((r) => JSON.parse(Buffer.from(r.json.token.split('.')[1], 'base64url')).sub).sort();
+      const audit = auditList(M.db, { room });
+      assert.deepEqual(audit.map((a) => a.identity).sort(), given, 'one audit record per token handed out, no other');
+
+      // the same identity asking at once holds one place, not one per request
+      const room2 = `cap-${rand(4)}`;
+      cliOk(M.db, ['room', 'create', room2, '--mode', 'authenticated', '--default-role', 'listener', '--max-participants', '2']);
+      const twin = await session(`twin-${rand(3)}`);
+      const twice = await Promise.all(Array.from({ length: 8 }, () => postToken(M.srv, { roomId: room2 }, bearer(twin))));
+      assert.deepEqual(twice.map((r) => r.status), Array(8).fill(200), twice.map(showRes).join('\n'));
+      assert.equal((await token(M.srv, `second-${rand(3)}`, room2)).status, 200, 'the second place is still free');
+      assert.equal((await token(M.srv, `third-${rand(3)}`, room2)).status, 403);
+    });
+
     test('meetings: room_started and room_finished move the status; a COMPLETED meeting gets 409', async () => {
       cliOk(M.db, ['meeting', 'create', 'weekly', '--creator', 'owner', '--heading', 'Weekly', '--status', 'SCHEDULED']);
       const show = () => JSON.parse(cliOk(M.db, ['meeting', 'show', 'weekly']).stdout).status;
@@ -611,6 +637,21 @@ describe('live rooms on PostgreSQL', () => {
     }
   });
 
+  /** Two instances A and B on the suite's PostgreSQL and one stand-in: fn(a, b). */
+  async function withTwo(fn) {
+    const a = await startPair(P.url);
+    const b = await startPair(P.url, { lk: a.lk });
+    try {
+      await fn(a, b);
+    } finally {
+      await stopChecked(a.srv);
+      await stopChecked(b.srv);
+      await a.lk.stop();
+      a.cleanup();
+      b.cleanup();
+    }
+  }
+
   // a fresh database on the test server for each store the suite asks for
   liveSuite('PostgreSQL', async () => {
     const name = `rk_live_${rand(6)}`;
@@ -620,12 +661,27 @@ describe('live rooms on PostgreSQL', () => {
     return u.toString();
   });
 
+  test('two instances on one PostgreSQL: a burst split between them gets at most max_participants per instance (docs/live-rooms.md)', async (t) => {
+    const room = `cap-${rand(4)}`;
+    cliOk(P.url, ['room', 'create', room, '--mode', 'authenticated', '--default-role', 'listener', '--max-participants', '2']);
+    await withTwo(async (a, b) => {
+      const jwts = await Promise.all(Array.from({ length: 40 }, (_, i) => session(`split-${i}-${rand(3)}`)));
+      const res = await Promise.all(jwts.map((j, i) => postToken(i % 2 ? a.srv : b.srv, { roomId: room }, bearer(j))));
+      const okOn = (odd) => res.filter((r, i) => r.status === 200 && i % 2 === odd).length;
+      t.diagnostic(`tokens: ${okOn(1)} from A, ${okOn(0)} from B`);
+      assert.equal(res.filter((r) => r.status !== 200 && r.status !== 403).length, 0, res.map((r) => r.status).join(' '));
+      assert.ok(okOn(1) <= 2 && okOn(0) <= 2, 'each instance alone holds the limit');
+      assert.ok(okOn(1) + okOn(0) >= 2, 'no place is refused while free');
+      assert.equal(auditList(P.url, { room }).length, okOn(1) + okOn(0));
+      for (const srv of [a.srv, b.srv]) // committed: both count them
+        assert.equal((await token(srv, `late-${rand(3)}`, room)).status, 403);
+    });
+  });
+
   test('two instances on one PostgreSQL: a webhook delivered to A is in presence on B', async (t) => {
     roomCreate(P.url, 'shared', { mode: 'authenticated', defaultRole: 'member' });
-    const a = await startPair(P.url);
-    const b = await startPair(P.url, { lk: a.lk });
-    a.lk.webhookUrls.splice(1); // webhooks go to A only
-    try {
+    await withTwo(async (a, b) => {
+      a.lk.webhookUrls.splice(1); // webhooks go to A only
       const tok = (await token(b.srv, 'ivy', 'shared')).json.token;
       // every serving thread of B has its PostgreSQL connection open
       await Promise.all(Array.from({ length: 16 }, () => presence(b.srv, 'shared')));
@@ -641,12 +697,6 @@ describe('live rooms on PostgreSQL', () => {
       await sleep(600); // both pollers have looked at least twice
       const calls = a.lk.callsOf('RemoveParticipant').slice(n).filter((c) => c.body.identity === 'ivy');
       assert.equal(calls.filter((c) => c.status === 200).length, 1, 'carried out once');
-    } finally {
-      await stopChecked(a.srv);
-      await stopChecked(b.srv);
-      await a.lk.stop();
-      a.cleanup();
-      b.cleanup();
-    }
+    });
   });
 });

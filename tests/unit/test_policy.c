@@ -3,9 +3,11 @@
  * connection per thread), every verdict at least once. */
 #include "check.h"
 #include "policy/policy.h"
+#include "util/clock.h"
 #include "store/store.h"
 #include "util/err.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -340,6 +342,134 @@ static void test_live(void)
     CHECK(decide(session("p1", ""), &(policy_ask){.room = "small"}) == VERDICT_OK); /* already in */
 }
 
+/* capped_room creates room name (authenticated, member) with max_participants 2. */
+static void capped_room(const char *name)
+{
+    store_room r = {.mode = STORE_MODE_AUTHENTICATED, .max_participants = 2};
+    snprintf(r.name, sizeof r.name, "%s", name);
+    snprintf(r.default_role, sizeof r.default_role, "member");
+    CHECK(store_room_create(st, &r) == RK_OK);
+}
+
+/* audit_row writes the committed audit record of a token for identity in
+ * room (thread-safe: no CHECK). */
+static int audit_row(const char *room, const char *identity)
+{
+    static int serial;
+    store_audit a = {.issued_at = clock_now(), .exp = clock_now() + 600};
+    snprintf(a.jti, sizeof a.jti, "jti-%s-%d", identity, __atomic_add_fetch(&serial, 1, 0));
+    snprintf(a.subject, sizeof a.subject, "%s", identity);
+    snprintf(a.identity, sizeof a.identity, "%s", identity);
+    snprintf(a.room, sizeof a.room, "%s", room);
+    snprintf(a.role, sizeof a.role, "member");
+    snprintf(a.grants, sizeof a.grants, "{}");
+    snprintf(a.route, sizeof a.route, "test");
+    return store_audit_add(st, &a);
+}
+
+/* One decider on a thread of its own; with issue set, it then does what
+ * issuance does for a place: commits the audit record, then releases. */
+typedef struct racer {
+    pthread_t th;
+    const policy_ctx *pc;
+    const char *room;
+    char sub[32];
+    bool issue;
+    verdict v;
+    bool place;
+    int rc;
+} racer;
+
+static void *race(void *arg)
+{
+    racer *r = arg;
+    decision mine;
+    verdict_detail w;
+    caller who = session(r->sub, "");
+    r->v = policy_decide(r->pc, &who, &(policy_ask){.room = r->room}, &mine, &w);
+    r->place = mine.place;
+    if (r->issue && r->v == VERDICT_OK) {
+        r->rc = audit_row(r->room, r->sub);
+        admission_release(r->pc->places, r->room, r->sub);
+    }
+    return NULL;
+}
+
+/* places_ctx returns pc with a new admission table (*places, freed by the
+ * caller) and room name, capped at 2. */
+static policy_ctx places_ctx(admission **places, const char *room)
+{
+    CHECK(admission_new(places) == RK_OK);
+    policy_ctx live = pc;
+    live.places = *places;
+    capped_room(room);
+    return live;
+}
+
+/* test_places: tokens being issued (audit records not committed) hold
+ * their places; the same identity holds one; a released place is free; a
+ * place committed but not yet released counts once. */
+static void test_places(void)
+{
+    admission *places = NULL;
+    policy_ctx live = places_ctx(&places, "cap");
+    caller ann = session("ann", ""), bea = session("bea", ""), cid = session("cid", "");
+    const policy_ask cap = {.room = "cap"};
+    CHECK(policy_decide(&live, &ann, &cap, &d, &why) == VERDICT_OK && d.place);
+    CHECK(policy_decide(&live, &ann, &cap, &d, &why) == VERDICT_OK && d.place); /* the same place */
+    CHECK(policy_decide(&live, &bea, &cap, &d, &why) == VERDICT_OK && d.place);
+    admission_release(places, "cap", "bea"); /* bea's record failed: her place is free */
+    CHECK(policy_decide(&live, &cid, &cap, &d, &why) == VERDICT_OK && d.place);
+    CHECK(audit_row("cap", "ann") == RK_OK && audit_row("cap", "cid") == RK_OK);
+    admission_release(places, "cap", "ann");
+    admission_release(places, "cap", "ann");
+    admission_release(places, "cap", "cid");
+    CHECK(policy_decide(&live, &bea, &cap, &d, &why) == VERDICT_ROOM_FULL && !d.place);
+    CHECK(policy_decide(&live, &ann, &cap, &d, &why) == VERDICT_OK); /* issued a token: in */
+    CHECK(!d.place);                                                 /* the store counts her */
+
+    /* ann's record is committed, her place not released yet: dan waits
+     * for the release rather than count her twice (whichever comes first). */
+    capped_room("cap2");
+    CHECK(policy_decide(&live, &ann, &(policy_ask){.room = "cap2"}, &d, &why) == VERDICT_OK);
+    CHECK(audit_row("cap2", "ann") == RK_OK);
+    racer r = {.pc = &live, .room = "cap2", .sub = "dan"};
+    CHECK(pthread_create(&r.th, NULL, race, &r) == 0);
+    admission_release(places, "cap2", "ann");
+    pthread_join(r.th, NULL);
+    CHECK(r.v == VERDICT_OK && r.place);
+    admission_release(places, "cap2", "dan");
+    admission_free(places);
+}
+
+/* test_places_at_once: 16 deciders at once for a room of 2 places, each
+ * committing its record after a yes: exactly 2 yes, whatever the order. */
+static void test_places_at_once(void)
+{
+    admission *places = NULL;
+    policy_ctx live = places_ctx(&places, "crowd");
+    racer rs[16];
+    for (size_t i = 0; i < 16; i++) {
+        rs[i] = (racer){.pc = &live, .room = "crowd", .issue = true};
+        snprintf(rs[i].sub, sizeof rs[i].sub, "racer-%zu", i);
+        CHECK(pthread_create(&rs[i].th, NULL, race, &rs[i]) == 0);
+    }
+    size_t ok = 0, full = 0;
+    for (size_t i = 0; i < 16; i++) {
+        pthread_join(rs[i].th, NULL);
+        CHECK(rs[i].rc == RK_OK);
+        ok += rs[i].v == VERDICT_OK && rs[i].place;
+        full += rs[i].v == VERDICT_ROOM_FULL && !rs[i].place;
+    }
+    CHECK(ok == 2 && full == 14);
+    store_audit *rows = NULL;
+    size_t n = 0;
+    CHECK(store_audit_list(st, &(store_audit_filter){.room = "crowd"}, &rows, &n) == RK_OK);
+    CHECK(n == 2);
+    free(rows);
+    admission_free(places);
+}
+
 /* test_texts: every verdict has its own explanation. */
 static void test_texts(void)
 {
@@ -375,6 +505,8 @@ int main(void)
     test_seats();
     test_participant();
     test_live();
+    test_places();
+    test_places_at_once();
     test_texts();
     test_failed();
     store_close(st);
