@@ -306,6 +306,7 @@ const family family_livekit = {
                                        .message = "ttl must not be greater than {max_ttl}",
                                        .field = "ttl"},
             [VERDICT_ROOM_FULL] = {.status = 403, .message = "Room is full"},
+            [VERDICT_ROOM_CLOSED] = {.status = 403, .message = "Channel with ID {room} is closed"},
         },
     .refused = {.status = 403, .message = "Insufficient permissions. Required: JOIN_CHANNEL"},
 };

@@ -326,6 +326,9 @@ const family family_meetings = {
             [VERDICT_TTL_ABOVE_CAP] = {.status = 500,
                                        .message = "Failed to generate meeting token."},
             [VERDICT_ROOM_FULL] = {.status = 403, .message = "This meeting is full"},
+            /* read_request answers an ended or canceled meeting first, with
+             * its own message; this is the meeting that ended meanwhile */
+            [VERDICT_ROOM_CLOSED] = {.status = 409, .message = "This meeting has ended"},
         },
     .refused = {.status = 403, .message = "You don't have permission to join this meeting"},
 };

@@ -301,6 +301,7 @@ const family family_supabase = {
             [VERDICT_SEAT_ROLE] = {.status = 403, .message = "Only a {seat_role} can take a seat"},
             [VERDICT_SEAT_TAKEN] = {.status = 409, .message = "Seat {seat} is taken"},
             [VERDICT_ROOM_FULL] = {.status = 409, .message = "Room is full"},
+            [VERDICT_ROOM_CLOSED] = {.status = 403, .message = "Room is closed"},
         },
     .refused = {.status = 403, .message = "Not allowed to join this room"},
     .setup = ensure_rooms,

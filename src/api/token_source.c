@@ -380,6 +380,7 @@ const family family_token_source = {
             [VERDICT_TTL_ABOVE_CAP] = {.status = 400, .message = "{why}"},
             [VERDICT_ROOM_CONFIG_NAME] = {.status = 400, .message = "{why}"},
             [VERDICT_ROOM_FULL] = {.status = 403, .message = "room is full"},
+            [VERDICT_ROOM_CLOSED] = {.status = 403, .message = "room is closed"},
         },
     .refused = {.status = 403, .message = "not allowed: {why}"},
 };

@@ -372,6 +372,7 @@ const family family_voice_agent = {
                  .message = "Expiration must be at most {max_ttl} seconds in this room",
                  .field = "expirationSeconds"},
             [VERDICT_ROOM_FULL] = {.status = 403, .message = "Room is full"},
+            [VERDICT_ROOM_CLOSED] = {.status = 403, .message = "Room is closed"},
         },
     .refused = {.status = 403, .message = "Not allowed in this room: {why}"},
 };

@@ -79,6 +79,7 @@ static const char *const TEXT[VERDICT_COUNT] = {
     [VERDICT_TTL_ABOVE_CAP] = "ttl above the maximum",
     [VERDICT_BANNED] = "banned from this room",
     [VERDICT_ROOM_FULL] = "the room is full",
+    [VERDICT_ROOM_CLOSED] = "the room is closed",
     [VERDICT_FAILED] = "internal error",
 };
 
@@ -342,6 +343,7 @@ verdict policy_decide(const policy_ctx *pc, const caller *who, const policy_ask 
     bool mint_any = !ask->anonymous && who->is_api_key && (who->perms & PERM_MINT_ANY);
     if ((v = choose_identity(who, ask, mint_any, d, why)) ||
         (v = choose_role(pc, r, who, ask, mint_any, d, why)) ||
+        (v = d->room.closed ? VERDICT_ROOM_CLOSED : VERDICT_OK) ||
         (v = check_extras(r, ask, d, why)) || (v = choose_name_ttl(pc->cfg, who, ask, d, why)))
         return v;
     if (ask->room_config_name && strcmp(ask->room_config_name, d->room.name) != 0 &&

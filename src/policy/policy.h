@@ -94,6 +94,7 @@ typedef enum verdict {
     VERDICT_TTL_ABOVE_CAP,       /* detail.max_ttl says the cap */
     VERDICT_BANNED,              /* live rooms: the identity is banned from the room */
     VERDICT_ROOM_FULL,           /* the room is at max_participants (present + pending) */
+    VERDICT_ROOM_CLOSED,         /* an ended or canceled meeting's room (store_room.closed) */
     VERDICT_FAILED,              /* the store failed: detail.rc */
     VERDICT_COUNT
 } verdict;

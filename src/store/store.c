@@ -512,7 +512,7 @@ int store_meeting_set_status(store *st, const char *id, const char *status)
     int rc;
     if ((rc = check_name(id, STORE_MAX_MEETING_ID)) || (rc = check_name(status, STORE_MAX_STATUS)))
         return rc;
-    return st->ops->meeting_set_status(st, id, status);
+    return changed(st, st->ops->meeting_set_status(st, id, status)); /* may close its room */
 }
 
 int store_meeting_delete(store *st, const char *id)

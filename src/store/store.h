@@ -45,6 +45,7 @@ typedef struct store_room {
     int64_t max_participants;              /* 0 = no limit */
     int64_t max_ttl;                       /* seconds; 0 = no room-specific cap */
     int64_t created_at;                    /* Unix seconds, set by the store */
+    int closed; /* read only, derived: 1 when the room is an ended or canceled meeting's */
 } store_room;
 
 typedef struct store_member {

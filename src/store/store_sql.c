@@ -119,6 +119,9 @@ const char *const store_sql_sqlite_schema[STORE_SQL_VERSIONS] = {
     SEATS_MEETINGS(KEY_SQLITE),
     LIVE_ROOMS(KEY_SQLITE, "INTEGER PRIMARY KEY"),
     ACTION_FROM_ROLE,
+    /* 6: PostgreSQL's change feed also covers meetings (a status closes or
+     * reopens a room); SQLite needs nothing. */
+    "SELECT 1",
 };
 
 const char *const store_sql_pg_schema[STORE_SQL_VERSIONS] = {
@@ -138,6 +141,8 @@ const char *const store_sql_pg_schema[STORE_SQL_VERSIONS] = {
     SEATS_MEETINGS(KEY_PG),
     LIVE_ROOMS(KEY_PG, "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"),
     ACTION_FROM_ROLE,
+    "CREATE TRIGGER meetings_notify AFTER UPDATE OR DELETE OR TRUNCATE ON meetings"
+    " FOR EACH STATEMENT EXECUTE FUNCTION roomkey_notify_change();",
 };
 
 /* ---- statements ---------------------------------------------------------- */
@@ -146,7 +151,7 @@ const char *const store_sql_text[SQL_SHARED_COUNT] = {
     [S_COMMIT] = "COMMIT",
     [S_PING] = "SELECT max(version) FROM schema_version",
     /* by name first, then by alias, in one snapshot */
-    [S_ROOM_GET] = "SELECT " SQL_ROOM_COLS " FROM rooms WHERE name = $1 OR alias = $1"
+    [S_ROOM_GET] = "SELECT " SQL_ROOM_READ " FROM rooms WHERE name = $1 OR alias = $1"
                    " ORDER BY name = $1 DESC LIMIT 1",
     /* a new room's name and alias must not match any name or alias */
     [S_ROOM_TAKEN] = "SELECT 1 FROM rooms WHERE name = $1 OR alias = $1 OR name = $2 OR alias = $2"
@@ -155,7 +160,7 @@ const char *const store_sql_text[SQL_SHARED_COUNT] = {
     [S_ROOM_DELETE] = "DELETE FROM rooms WHERE name = $1",
     [S_ROOM_UPDATE] = "UPDATE rooms SET mode = $2, default_role = $3, max_participants = $4,"
                       " max_ttl = $5 WHERE name = $1",
-    [S_ROOM_LIST] = "SELECT " SQL_ROOM_COLS " FROM rooms ORDER BY name LIMIT $1",
+    [S_ROOM_LIST] = "SELECT " SQL_ROOM_READ " FROM rooms ORDER BY name LIMIT $1",
     [S_ROOM_EXISTS] = "SELECT 1 FROM rooms WHERE name = $1",
     [S_MEMBER_GET] = "SELECT " SQL_MEMBER_COLS " FROM members WHERE room = $1 AND subject = $2",
     [S_MEMBER_SET] = "INSERT INTO members (" SQL_MEMBER_COLS ") VALUES ($1, $2, $3, $4)"
@@ -307,6 +312,7 @@ const store_sql_col store_sql_room_row[] = {
     I64(store_room, max_participants),
     I64(store_room, max_ttl),
     I64(store_room, created_at),
+    INT(store_room, closed),
     END,
 };
 const store_sql_col store_sql_member_row[] = {

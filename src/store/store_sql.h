@@ -28,6 +28,12 @@
 #define SQL_ACTION_COLS                                                                            \
     "id, room, identity, kind, role, reason, created_at, until, ban_until, done_at, from_role"
 #define SQL_AUDIT_NCOLS 10 /* in SQL_AUDIT_INSERT_COLS */
+/* What a room read returns: its columns, then whether it is closed (the
+ * room of a meeting that ended or was canceled: no tokens through any
+ * route family). */
+#define SQL_ROOM_READ                                                                              \
+    SQL_ROOM_COLS ", CASE WHEN EXISTS (SELECT 1 FROM meetings WHERE meetings.room = rooms.name"    \
+                  " AND meetings.status IN ('COMPLETED', 'CANCELED')) THEN 1 ELSE 0 END"
 
 /* ---- schema -------------------------------------------------------------- */
 
@@ -41,7 +47,7 @@
 /* The schema versions, one entry per version, numbered alike in both
  * engines (so a version means the same tables): entry i takes a database
  * from version i to i + 1. Never edit an entry once released; append. */
-#define STORE_SQL_VERSIONS 5
+#define STORE_SQL_VERSIONS 6
 extern const char *const store_sql_sqlite_schema[STORE_SQL_VERSIONS];
 extern const char *const store_sql_pg_schema[STORE_SQL_VERSIONS];
 

@@ -244,6 +244,42 @@ describe('room rules hold on every route that reaches the room', () => {
       await verifySeed(r.json.token, want({ identity: other.sub, room: PANEL, role: 'judge', t0: r.t0, t1: r.t1 }));
       assert.equal((await ask.supabase(other, { type: 'panel', seat: 1 })).status, 409);
     });
+
+    test('an ended or canceled meeting\'s room gives no token through any family, also to a mint_any API key; reopened, it does again', async () => {
+      const s = await session('attendee');
+      const room = 'meeting-retro';
+      cliOk(M.db, ['meeting', 'create', 'retro', '--creator', s.sub, '--heading', 'Retro']);
+      const status = (st) => request(M.srv, 'PUT', '/api/v1/meeting/status/retro', { body: { status: st }, headers: bearer(s.jwt) });
+      const backend = { sub: 'api-key:backend', jwt: BACKEND_KEY };
+      const allMint = async () => {
+        for (const fam of OTHERS) {
+          const r = await ask[fam](s, room);
+          assert.equal(r.status, okStatus(fam), `${fam}: ${showRes(r)}`);
+          await verifySeed(tokenOf(r), want({ identity: s.sub, room, role: 'member', t0: r.t0, t1: r.t1 }));
+        }
+        const m = await request(M.srv, 'GET', '/api/v1/meeting/token/retro', { headers: bearer(s.jwt) });
+        assert.equal(m.status, 200, showRes(m));
+      };
+      await allMint();
+      for (const [st, message] of [['COMPLETED', 'This meeting has ended'], ['CANCELED', 'This meeting was canceled']]) {
+        assert.equal((await status(st)).status, 200);
+        const before = auditList(M.db, { room }).length;
+        for (const fam of OTHERS) {
+          const r = await ask[fam](s, room);
+          assert.equal(r.status, 403, `${st} ${fam}: ${showRes(r)}`);
+          assert.equal(tokenOf(r), undefined, `${st} ${fam} minted: ${showRes(r)}`);
+          assert.match(JSON.stringify(r.json), /closed/, `${st} ${fam}: ${showRes(r)}`);
+        }
+        const k = await request(M.srv, 'POST', '/api/livekit/token', { body: { roomId: room, identity: 'bot-1' }, headers: { 'x-api-key': backend.jwt } });
+        assert.equal(k.status, 403, `${st} API key: ${showRes(k)}`);
+        const m = await request(M.srv, 'GET', '/api/v1/meeting/token/retro', { headers: bearer(s.jwt) });
+        assert.equal(m.status, 409, showRes(m));
+        assert.deepEqual(m.json, { success: false, message });
+        assert.equal(auditList(M.db, { room }).length, before, `${st}: nothing audited`);
+      }
+      assert.equal((await status('PROCESSING')).status, 200);
+      await allMint();
+    });
   });
 });
 

@@ -296,6 +296,32 @@ static void test_participant(void)
     CHECK(participant(api_key("backend", PERM_MINT_ANY), "staff", "z"));
 }
 
+/* test_closed: an ended or canceled meeting's room refuses every token
+ * (ROOM_CLOSED) to those it would admit, and reopens with the meeting;
+ * others keep their own refusal. */
+static void test_closed(void)
+{
+    store_meeting m = {0};
+    snprintf(m.id, sizeof m.id, "m1");
+    snprintf(m.room, sizeof m.room, "meeting-m1");
+    snprintf(m.heading, sizeof m.heading, "Standup");
+    snprintf(m.status, sizeof m.status, "PROCESSING");
+    snprintf(m.creator, sizeof m.creator, "carol");
+    CHECK(store_meeting_create(st, &m, "member", "member") == RK_OK);
+    policy_ask ask = {.room = "meeting-m1"};
+    CHECK(decide(session("carol", ""), &ask) == VERDICT_OK);
+    CHECK(store_meeting_set_status(st, "m1", "COMPLETED") == RK_OK);
+    CHECK(decide(session("carol", ""), &ask) == VERDICT_ROOM_CLOSED);
+    CHECK(decide(api_key("backend", PERM_MINT_ANY), &ask) == VERDICT_ROOM_CLOSED);
+    CHECK(decide(session("eve", ""), &ask) == VERDICT_NOT_MEMBER);
+    CHECK(store_meeting_set_status(st, "m1", "CANCELED") == RK_OK);
+    CHECK(decide(session("carol", ""), &ask) == VERDICT_ROOM_CLOSED);
+    CHECK(store_meeting_set_status(st, "m1", "SCHEDULED") == RK_OK);
+    CHECK(decide(session("carol", ""), &ask) == VERDICT_OK);
+    store_room r;
+    CHECK(store_room_get(st, "open", &r) == RK_OK && r.closed == 0); /* not a meeting's room */
+}
+
 /* banned_dave: a ban hook that bans "dave" from every room. */
 static bool banned_dave(void *arg, const char *room, const char *identity, int64_t now)
 {
@@ -504,6 +530,7 @@ int main(void)
     test_ttl();
     test_seats();
     test_participant();
+    test_closed();
     test_live();
     test_places();
     test_places_at_once();

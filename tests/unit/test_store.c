@@ -1613,8 +1613,8 @@ static void test_redact(void)
 static char pg_base[512]; /* ROOMKEY_TEST_PG_URL */
 
 /* schema versions this file knows (3: seats and meetings, 4: live rooms, 5:
- * live_actions.from_role) */
-#define PG_SCHEMA 5
+ * live_actions.from_role, 6: the change feed on meetings) */
+#define PG_SCHEMA 6
 
 /* pg_url_db writes pg_base with its database replaced by db into out. */
 static void pg_url_db(const char *db, char *out, size_t cap)
