@@ -24,6 +24,14 @@ int head_check_target(const char *target, size_t len, head_verdict *out)
     return RK_OK;
 }
 
+bool head_path_has_encoded_slash(const char *target, size_t len)
+{
+    for (size_t i = 0; i + 2 < len && target[i] != '?'; i++)
+        if (target[i] == '%' && target[i + 1] == '2' && (target[i + 2] | 0x20) == 'f')
+            return true;
+    return false;
+}
+
 /* is_tchar says whether c may appear in a field name (RFC 9110 5.6.2). */
 static bool is_tchar(unsigned char c)
 {

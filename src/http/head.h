@@ -13,6 +13,7 @@
 #ifndef RK_HEAD_H
 #define RK_HEAD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,6 +35,13 @@ typedef struct head_verdict {
  * percent-decoding): RK_EINVAL with a 400 in out when it holds a NUL byte
  * or %00 (in the path or the query). */
 int head_check_target(const char *target, size_t len, head_verdict *out);
+
+/* head_path_has_encoded_slash says whether the path of the raw request
+ * target (len bytes, up to the first '?') holds %2F (any case). Routes
+ * match the decoded path segment by segment, so such a path names no
+ * route: an encoded slash would make one segment (a room's name) look like
+ * several and reach another route (/rooms/a%2Fmembers%2Fb). */
+bool head_path_has_encoded_slash(const char *target, size_t len);
 
 /* head_check_fields checks n header fields in order: RK_EINVAL with the
  * verdict in out on the first rule broken; on RK_OK *content_length is the

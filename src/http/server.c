@@ -74,6 +74,7 @@ typedef struct req_state {
     const char *target; /* raw request target in libmicrohttpd's buffer */
     size_t target_len;  /* its length up to the first NUL */
     bool target_bad;    /* it holds %00 */
+    bool no_route;      /* its path holds %2F: it names no route (head.h) */
     bool close;         /* close the connection after the answer */
     growbuf body;       /* owned: at most lim.max_body bytes (set in begin) */
     bool too_large;
@@ -756,7 +757,7 @@ static void preflight(http_server *s, req_state *st, struct MHD_Connection *c, c
                       http_resp *resp)
 {
     char methods[128];
-    int i = path_methods(s, url, methods, sizeof methods);
+    int i = st->no_route ? -1 : path_methods(s, url, methods, sizeof methods);
     if (i < 0) {
         family_errors(s, url)(resp, 404, "No route for this path");
         return;
@@ -859,7 +860,7 @@ static void route_and_handle(http_server *s, req_state *st, struct MHD_Connectio
     }
     const http_route *same = NULL;
     route_params pp;
-    const http_route *r = find_route(s, method, url, &same, &pp);
+    const http_route *r = st->no_route ? NULL : find_route(s, method, url, &same, &pp);
     if (r) {
         st->label = r->label;
         st->metric = s->metric[r - s->routes];
@@ -912,6 +913,7 @@ static void *on_target(void *cls, const char *uri, struct MHD_Connection *c)
         st->target = uri;
         st->target_len = strlen(uri);
         st->target_bad = head_check_target(uri, st->target_len, &v) != RK_OK;
+        st->no_route = head_path_has_encoded_slash(uri, st->target_len);
     }
     return st;
 }

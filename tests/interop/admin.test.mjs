@@ -173,6 +173,24 @@ describe('rooms and members', () => {
     // the Allow header lists every method the path has (RFC 9110 section 15.5.6)
     assert.deepEqual((r.headers.get('allow') ?? '').split(', ').sort(), ['GET', 'POST']);
   });
+
+  test('an encoded slash (%2F) in the path names no route: a room called "x/members/y" cannot reach x\'s member y', async () => {
+    assert.equal((await admin('POST', '/admin/v1/rooms', { name: 'crew', mode: 'members', default_role: 'member' })).status, 201);
+    assert.equal((await admin('POST', '/admin/v1/rooms/crew/members', { subject: 'yuri' })).status, 201);
+    const odd = 'crew/members/yuri';
+    assert.equal((await admin('POST', '/admin/v1/rooms', { name: odd, mode: 'members' })).status, 201);
+    for (const [method, p] of [
+      ['DELETE', '/admin/v1/rooms/crew%2Fmembers%2Fyuri'],
+      ['DELETE', '/admin/v1/rooms/crew%2fmembers%2fyuri'],
+      ['GET', '/admin/v1/rooms/crew%2Fmembers%2Fyuri'],
+      ['PUT', '/admin/v1/rooms/crew%2Fmembers/yuri'],
+    ]) {
+      assertAdminError(await admin(method, p, method === 'PUT' ? { role: 'member' } : undefined), 404, 'not_found');
+    }
+    // yuri is still crew's member, and the odd room is still there (the CLI reaches it)
+    assert.equal((await admin('GET', '/admin/v1/rooms/crew/members/yuri')).status, 200);
+    assert.equal(cli(M.db, ['room', 'show', odd]).status, 0);
+  });
 });
 
 describe('audit', () => {
