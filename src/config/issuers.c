@@ -285,11 +285,15 @@ static int parse_prefix(config_loader *ld, const ynode *n, const char *path, con
 }
 
 /* loopback_url reports whether an http:// URL's host is exactly a loopback
- * name ("127.0.0.1.evil.example" is not loopback). */
+ * name ("127.0.0.1.evil.example" is not loopback). A URL with userinfo is
+ * not: in "http://localhost:x@idp.example/" the host is idp.example. */
 static bool loopback_url(const char *url)
 {
     static const char *const LOOPBACK[] = {"127.0.0.1", "localhost", "[::1]"};
     const char *h = url + 7;
+    size_t authority = strcspn(h, "/?#");
+    if (memchr(h, '@', authority))
+        return false;
     for (size_t l = 0; l < sizeof LOOPBACK / sizeof LOOPBACK[0]; l++) {
         size_t n = strlen(LOOPBACK[l]);
         if (!strncmp(h, LOOPBACK[l], n) && (h[n] == ':' || h[n] == '/' || !h[n]))
@@ -482,12 +486,38 @@ static int check_namespaces(config_loader *ld)
     return RK_OK;
 }
 
+/* check_prefix_overlap refuses two different prefixes of which one starts
+ * with the other ("p:" and "p:x"): every subject of the shorter one's
+ * issuer that starts with the rest ("xavier": "p:xavier") would lie in the
+ * longer one's namespace and be refused. */
+static int check_prefix_overlap(config_loader *ld)
+{
+    const config *c = ld->cfg;
+    for (size_t k = 0; k < c->n_issuers; k++)
+        for (size_t j = 0; j < c->n_issuers; j++) {
+            const config_issuer *a = &c->issuers[k], *b = &c->issuers[j];
+            size_t n = strlen(a->subject_prefix);
+            if (!a->subject_prefix_set || !b->subject_prefix_set || !n ||
+                strlen(b->subject_prefix) <= n || strncmp(a->subject_prefix, b->subject_prefix, n))
+                continue;
+            return yaml_fail(&ld->y, RK_EINVAL,
+                             "config: issuers[%zu].subject_prefix: \"%s\" starts with issuer "
+                             "\"%s\"'s prefix \"%s\": subjects of \"%s\" would fall into the "
+                             "namespace of \"%s\"; choose prefixes that do not start one another "
+                             "(e.g. end each with \":\")",
+                             j, b->subject_prefix, a->name, a->subject_prefix, a->name, b->name);
+        }
+    return RK_OK;
+}
+
 /* issuers_validate checks subject namespaces, and HS secret lengths
  * against the final dev mode. */
 static int issuers_validate(config_loader *ld)
 {
     config *c = ld->cfg;
     int rc = check_namespaces(ld);
+    if (!rc)
+        rc = check_prefix_overlap(ld);
     if (rc)
         return rc;
     for (size_t i = 0; i < c->n_issuers; i++) {

@@ -519,6 +519,13 @@ static void test_validation(void)
     REFUSED("issuers: [{ name: a, algorithms: [RS256], jwks: \"http://example.com/j\", "
             "issuer: x, allow_http_jwks: true }]\n",
             "issuers[0].jwks");
+    /* userinfo: the host is what follows the '@' */
+    REFUSED("issuers: [{ name: a, algorithms: [RS256], jwks: "
+            "\"http://localhost:x@idp.example.com/jwks\", issuer: x, allow_http_jwks: true }]\n",
+            "issuers[0].jwks: http:// is refused");
+    REFUSED("issuers: [{ name: a, algorithms: [RS256], jwks: "
+            "\"http://[::1]:1@idp.example.com/jwks\", issuer: x, allow_http_jwks: true }]\n",
+            "issuers[0].jwks: http:// is refused");
     REFUSED("issuers: [{ name: a, algorithms: [HS256], secret: " HS_SECRET ", leeway: 301s }]\n",
             "issuers[0].leeway");
     REFUSED("issuers: [{ name: a, algorithms: [HS256], secret: " HS_SECRET
@@ -837,6 +844,17 @@ static void test_subject_prefix(void)
             "issuers[0].subject_prefix: must not contain spaces");
     CHECK(load("issuers: [" HS_ISSUER("a") ", subject_prefix: \"x:\" }, " HS_ISSUER(
                    "b") ", subject_prefix: \"x:\" }]\n",
+               &c) == RK_OK);
+    config_free(c);
+    /* prefixes that start one another: a's "xavier" would be "p:xavier", in b's namespace */
+    REFUSED("issuers: [" HS_ISSUER("a") ", subject_prefix: \"p:\" }, " HS_ISSUER(
+                "b") ", subject_prefix: \"p:x\" }]\n",
+            "issuers[1].subject_prefix: \"p:x\" starts with issuer \"a\"'s prefix \"p:\"");
+    REFUSED("issuers: [" HS_ISSUER("a") ", subject_prefix: \"idp\" }, " HS_ISSUER(
+                "b") ", subject_prefix: \"i\" }]\n",
+            "issuers[0].subject_prefix: \"idp\" starts with issuer \"b\"'s prefix \"i\"");
+    CHECK(load("issuers: [" HS_ISSUER("a") ", subject_prefix: \"p:\" }, " HS_ISSUER(
+                   "b") ", subject_prefix: \"px:\" }]\n",
                &c) == RK_OK);
     config_free(c);
     /* the env issuer next to a YAML one that keeps bare subjects needs a prefix... */
