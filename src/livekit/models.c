@@ -141,7 +141,9 @@ int lk_participant_read(const json_t *obj, lk_participant_info *out, const char 
         return RK_EINVAL;
     *reason = "participant.joinedAt";
     if (lk_json_int64(lk_json_field(obj, "joinedAt", "joined_at"), &out->joined_at) ||
-        lk_json_int64(lk_json_field(obj, "joinedAtMs", "joined_at_ms"), &out->joined_at_ms))
+        lk_json_int64(lk_json_field(obj, "joinedAtMs", "joined_at_ms"), &out->joined_at_ms) ||
+        out->joined_at < 0 || out->joined_at > LK_MAX_UNIX_S || out->joined_at_ms < 0 ||
+        out->joined_at_ms / 1000 > LK_MAX_UNIX_S)
         return RK_EINVAL;
     *reason = NULL;
     return RK_OK;

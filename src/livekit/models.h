@@ -24,13 +24,16 @@ typedef struct lk_room_info {
     int64_t creation_time; /* Unix seconds */
 } lk_room_info;
 
+/* The latest time a LiveKit timestamp may say: 9999-12-31T23:59:59Z. */
+#define LK_MAX_UNIX_S 253402300799LL
+
 typedef struct lk_participant_info {
     char sid[LK_MAX_SID + 1];
     char identity[GRANTS_MAX_IDENTITY + 1];
     char name[GRANTS_MAX_NAME + 1];
     char kind[GRANTS_MAX_KIND + 1]; /* "standard", "agent", "sip", ... (lower case) */
-    int64_t joined_at;              /* Unix seconds; 0 when absent */
-    int64_t joined_at_ms;           /* Unix milliseconds; 0 when absent */
+    int64_t joined_at;              /* Unix seconds; 0 when absent; <= LK_MAX_UNIX_S */
+    int64_t joined_at_ms;           /* Unix milliseconds; 0 when absent; <= LK_MAX_UNIX_S s */
 } lk_participant_info;
 
 /* lk_room_read fills *out from a protojson Room object. RK_EINVAL (with a
@@ -38,7 +41,8 @@ typedef struct lk_participant_info {
 int lk_room_read(const json_t *obj, lk_room_info *out, const char **reason);
 
 /* lk_participant_read fills *out from a protojson ParticipantInfo object.
- * sid and identity are required. RK_EINVAL with a static reason otherwise. */
+ * sid and identity are required; joinedAt/joinedAtMs lie in 0..LK_MAX_UNIX_S
+ * seconds. RK_EINVAL with a static reason otherwise. */
 int lk_participant_read(const json_t *obj, lk_participant_info *out, const char **reason);
 
 /* lk_json_field returns obj's member under its camelCase or its proto name

@@ -129,6 +129,15 @@ static void test_parse(void)
         "{\"event\":\"x\",\"id\":\"EV\",\"participant\":{\"sid\":\"P\",\"identity\":\"a\","
         "\"kind\":99}}",
         "{\"event\":\"x\",\"id\":\"EV\"", /* truncated */
+        /* a join time past year 9999 (INT64_MAX once overflowed the rejoin check), or negative */
+        "{\"event\":\"x\",\"id\":\"EV\",\"participant\":{\"sid\":\"P\",\"identity\":\"a\","
+        "\"joinedAt\":\"9223372036854775807\"}}",
+        "{\"event\":\"x\",\"id\":\"EV\",\"participant\":{\"sid\":\"P\",\"identity\":\"a\","
+        "\"joinedAt\":\"253402300800\"}}",
+        "{\"event\":\"x\",\"id\":\"EV\",\"participant\":{\"sid\":\"P\",\"identity\":\"a\","
+        "\"joinedAt\":\"-1\"}}",
+        "{\"event\":\"x\",\"id\":\"EV\",\"participant\":{\"sid\":\"P\",\"identity\":\"a\","
+        "\"joinedAtMs\":\"9223372036854775807\"}}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         CHECK(lk_webhook_parse(bad[i], strlen(bad[i]), &ev, &reason) == RK_EINVAL);
