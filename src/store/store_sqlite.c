@@ -30,6 +30,7 @@
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,15 +207,29 @@ static void open_failure(const char *path, sqlite3 *db, char *why, size_t cap)
         rk_fail(RK_EIO, why, cap, "%s", sqlite3_errmsg(db));
 }
 
+/* create_private creates path as an empty file readable by its owner only,
+ * when it does not exist yet (an empty file is an empty SQLite database).
+ * SQLite gives the -wal and -shm files the database's mode, so the audit
+ * (identities, client addresses) is private whatever the umask. A failure
+ * is left to sqlite3_open_v2 to report. */
+static void create_private(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        close(fd);
+}
+
 /* conn_open opens a new connection to path and sets it up (WAL, busy
- * timeout, foreign keys). create allows creating the file. On success the
- * caller owns *out (conn_close); on failure why says why. */
+ * timeout, foreign keys). create allows creating the file (mode 0600). On
+ * success the caller owns *out (conn_close); on failure why says why. */
 static int conn_open(const char *path, bool create, sq_conn **out, char *why, size_t cap)
 {
     sq_conn *c = calloc(1, sizeof *c);
     if (!c)
         return rk_fail(RK_ENOMEM, why, cap, "out of memory");
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+    if (create)
+        create_private(path);
     int rc = sqlite3_open_v2(path, &c->db, flags, NULL);
     if (!c->db) {
         free(c);

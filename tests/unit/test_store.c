@@ -118,10 +118,13 @@ static void test_open_sqlite(void)
 {
     char why[256] = "";
     store *st = NULL;
+    mode_t old_mask = umask(022); /* what a shell usually has */
     CHECK(store_open(db_path, &st, why, sizeof why) == RK_OK);
+    umask(old_mask);
     CHECK(st != NULL);
     struct stat sb;
     CHECK(stat(db_path, &sb) == 0);
+    CHECK((sb.st_mode & 0777) == 0600); /* the audit is private whatever the umask */
     CHECK(store_ping(st) == RK_OK);
     CHECK(count_rows("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
                      "('rooms', 'members', 'audit', 'schema_version')") == 4);
