@@ -26,6 +26,8 @@ static const request_status_text reason_phrases[] = {
     {413, "Payload Too Large"},
     {415, "Unsupported Media Type"},
     {429, "Too Many Requests"},
+    {431, "Request Header Fields Too Large"},
+    {501, "Not Implemented"},
     {503, "Service Unavailable"},
     {0, "Internal Server Error"},
 };

@@ -293,7 +293,11 @@ static void default_errors(http_resp *resp, int status, const char *message)
 {
     const char *reason = status == 404   ? "Not Found"
                          : status == 405 ? "Method Not Allowed"
+                         : status == 413 ? "Payload Too Large"
+                         : status == 431 ? "Request Header Fields Too Large"
+                         : status == 501 ? "Not Implemented"
                          : status == 503 ? "Service Unavailable"
+                         : status >= 500 ? "Internal Server Error"
                                          : "Bad Request";
     char buf[HTTP_MAX_PATH + 256];
     int n = snprintf(buf, sizeof buf, "{\"statusCode\":%d,\"message\":\"%s\",\"error\":\"%s\"}",

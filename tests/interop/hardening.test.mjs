@@ -119,6 +119,14 @@ describe('HTTP framing (RFC 9112 6.1-6.3)', () => {
     assert.deepEqual(firstBody(r.text), { statusCode: 400, message: 'More than one Content-Length header', error: 'Bad Request' });
   });
 
+  test('the livekit family names 431 and 501 by their own reason phrases', async () => {
+    const big = await exchange(ctx.env.srv.port, post() + `X-A: ${'a'.repeat(9000)}\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    assert.deepEqual(firstBody(big.text), { statusCode: 431, message: 'Request header fields too large', error: 'Request Header Fields Too Large' });
+    const te = await exchange(ctx.env.srv.port, post() + `Transfer-Encoding: xchunked\r\n\r\n${body}`);
+    assert.equal(firstBody(te.text).statusCode, 501, te.text.slice(0, 300));
+    assert.equal(firstBody(te.text).error, 'Not Implemented');
+  });
+
   // libmicrohttpd 0.9.75 refuses a Content-Length that is not a number
   // itself, before RoomKey sees the request (docs/operations.md): what is
   // asserted is that nothing is served and the connection is closed.
