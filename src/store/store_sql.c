@@ -105,6 +105,12 @@
  * roles grant the same is not sent) */
 #define ACTION_FROM_ROLE "ALTER TABLE live_actions ADD COLUMN from_role TEXT NOT NULL DEFAULT ''"
 
+/* version 6 (PostgreSQL): a meeting's status closes or reopens its room
+ * (SQL_ROOM_READ), so the change feed covers meetings too */
+#define MEETINGS_NOTIFY                                                                            \
+    "CREATE TRIGGER meetings_notify AFTER UPDATE OR DELETE OR TRUNCATE ON meetings"                \
+    " FOR EACH STATEMENT EXECUTE FUNCTION roomkey_notify_change();"
+
 const char *const store_sql_sqlite_schema[STORE_SQL_VERSIONS] = {
     ROOMS_MEMBERS(KEY_SQLITE, "TEXT")
         AUDIT_TABLE(KEY_SQLITE, "audit", "INTEGER PRIMARY KEY AUTOINCREMENT") AUDIT_INDEXES,
@@ -141,8 +147,7 @@ const char *const store_sql_pg_schema[STORE_SQL_VERSIONS] = {
     SEATS_MEETINGS(KEY_PG),
     LIVE_ROOMS(KEY_PG, "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"),
     ACTION_FROM_ROLE,
-    "CREATE TRIGGER meetings_notify AFTER UPDATE OR DELETE OR TRUNCATE ON meetings"
-    " FOR EACH STATEMENT EXECUTE FUNCTION roomkey_notify_change();",
+    MEETINGS_NOTIFY,
 };
 
 /* ---- statements ---------------------------------------------------------- */
