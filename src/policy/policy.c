@@ -225,13 +225,16 @@ static verdict check_full(const policy_ctx *pc, decision *d, int64_t since, verd
         int64_t taken = 0;
         size_t flying = 0;
         bool holds = false;
+        /* Places in flight first, the store second: a place released in
+         * between was committed before its release, so the store read
+         * sees it (counted once or twice, never not at all). */
+        if (pc->places)
+            admission_count(pc->places, room, d->identity, &flying, &holds);
         int rc = occupancy(pc->st, room, since, &taken);
         if (rc) {
             why->rc = rc;
             return VERDICT_FAILED;
         }
-        if (pc->places)
-            admission_count(pc->places, room, d->identity, &flying, &holds);
         if (!holds && taken >= d->room.max_participants)
             return already_in(pc->st, room, d->identity, since) ? VERDICT_OK : VERDICT_ROOM_FULL;
         /* Places in flight may be committed already (counted twice): wait
