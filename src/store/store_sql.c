@@ -310,15 +310,9 @@ int store_sql_decode(const store_sql_col *cols, const store_cells *c, void *dst)
 
 /* Each record's fields in the column order of its SQL_*_COLS. */
 const store_sql_col store_sql_room_row[] = {
-    TEXT(store_room, name),
-    TEXT(store_room, alias),
-    INT(store_room, mode),
-    TEXT(store_room, default_role),
-    I64(store_room, max_participants),
-    I64(store_room, max_ttl),
-    I64(store_room, created_at),
-    INT(store_room, closed),
-    END,
+    TEXT(store_room, name),         TEXT(store_room, alias),           INT(store_room, mode),
+    TEXT(store_room, default_role), I64(store_room, max_participants), I64(store_room, max_ttl),
+    I64(store_room, created_at),    INT(store_room, closed),           END,
 };
 const store_sql_col store_sql_member_row[] = {
     TEXT(store_member, room),
