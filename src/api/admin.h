@@ -1,5 +1,5 @@
 /* admin.h - the admin API (docs/admin-api.md): rooms, memberships,
- * meetings (seed 004) and the audit log over HTTP, for the operator's tools.
+ * meetings (the meetings contract) and the audit log over HTTP, for the operator's tools.
  *
  *   GET    /admin/v1/rooms                           list rooms
  *   POST   /admin/v1/rooms                           create a room

@@ -1,6 +1,6 @@
 /* family.h - a route family: one app's token contract, described as data.
  *
- * A family is the shape of one seed application's API (its paths, its
+ * A family is the shape of one application's API contract (its paths, its
  * request and response bodies, its error bodies); everything else is the
  * same for every family and lives in the pipeline (pipeline.h): who the
  * caller is, the per-subject limit, "is LiveKit configured?", the policy

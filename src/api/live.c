@@ -325,7 +325,7 @@ static live_outcome on_joined(live *l, const lk_webhook_event *ev, int64_t now)
     return LIVE_APPLIED;
 }
 
-/* on_left records the leave and frees the seat (seed 002's judges) the
+/* on_left records the leave and frees the seat (the Supabase Edge Function contract's judges) the
  * identity held in the room, unless it is still there in another session. */
 static live_outcome on_left(live *l, const lk_webhook_event *ev, int64_t now)
 {

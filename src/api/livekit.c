@@ -1,4 +1,4 @@
-/* livekit.c - seeds 000/001: /api/livekit/{token,connection-info,health}. */
+/* livekit.c - the NestJS /api/livekit contract: /api/livekit/{token,connection-info,health}. */
 #include "livekit.h"
 #include "families.h"
 #include "pipeline.h"

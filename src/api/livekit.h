@@ -1,4 +1,4 @@
-/* livekit.h - the route family of seeds 000/001 (a chat app whose voice
+/* livekit.h - the route family of the NestJS /api/livekit contract (a chat app whose voice
  * channels are LiveKit rooms; NestJS backend):
  *   POST /api/livekit/token            mint (authenticated)
  *   GET  /api/livekit/connection-info  server URL etc. (authenticated)

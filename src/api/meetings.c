@@ -1,4 +1,4 @@
-/* meetings.c - seed 004: meeting tokens, details and status by meeting id. */
+/* meetings.c - the meetings contract: meeting tokens, details and status by meeting id. */
 #include "meetings.h"
 #include "families.h"
 #include "pipeline.h"

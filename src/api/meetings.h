@@ -1,4 +1,4 @@
-/* meetings.h - the route family of seed 004 (project meetings; an Express
+/* meetings.h - the route family of the meetings contract (project meetings; an Express
  * backend whose frontend service calls):
  *   GET /api/v1/meeting/token/{meeting_id}   mint, for the creator or a participant
  *   GET /api/v1/meeting/get/{meeting_id}     details (getMeetingDetails, validateMeetingAccess)

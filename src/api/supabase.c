@@ -1,5 +1,5 @@
-/* supabase.c - seed 002: POST /functions/v1/livekit-token, the judge seat
- * release next to it, and the function's CORS preflight. */
+/* supabase.c - the Supabase Edge Function contract: POST /functions/v1/livekit-token, the judge
+ * seat release next to it, and the function's CORS preflight. */
 #include "supabase.h"
 #include "supabase_settings.h"
 #include "families.h"

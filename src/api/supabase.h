@@ -1,4 +1,4 @@
-/* supabase.h - the route family of seed 002 (a talent show whose token
+/* supabase.h - the route family of the Supabase Edge Function contract (a talent show whose token
  * endpoint is a Supabase Edge Function):
  *   POST    /functions/v1/livekit-token               mint {token, livekitUrl}
  *   POST    /functions/v1/livekit-token/release-seat  give a judge seat back

@@ -1,4 +1,4 @@
-/* voice_agent.c - seed 003: POST /api/token (see voice_agent.h). */
+/* voice_agent.c - the voice-agent contract: POST /api/token (see voice_agent.h). */
 #include "voice_agent.h"
 #include "../config/section.h"
 #include "families.h"
@@ -171,7 +171,7 @@ static void check_string(va_body *b, json_t *body, const va_field *f, const char
     } else if (f->charset && strspn(s, ID_CHARS) != len &&
                !(f == &IDENTITY && b->subject && strcmp(s, b->subject) == 0)) {
         /* The caller's own subject is always accepted as its identity (an
-         * Auth0 "auth0|..." or an e-mail subject), the seed's character
+         * Auth0 "auth0|..." or an e-mail subject), the contract's character
          * set applies to every other identity. */
         add_err(b, f->key, f->charset);
     } else if (len > VA_MAX_BYTES) { /* only names may hold multi-byte characters */
@@ -201,7 +201,7 @@ static void check_ttl(va_body *b, json_t *body)
 }
 
 /* parse_body validates body into b; unknown fields are ignored, as the
- * seed's schema does. */
+ * contract's schema does. */
 static void parse_body(json_t *body, va_body *b)
 {
     check_string(b, body, &ROOM_NAME, &b->room);
@@ -263,7 +263,7 @@ static bool read_request(family_call *c, json_t *body, policy_ask *ask)
 }
 
 /* render_answer renders a: a validation answer (with a field) as the
- * seed's validationErrors, the others with their errorCode. */
+ * contract's validationErrors, the others with their errorCode. */
 static void render_answer(http_resp *resp, const family_answer *a, const char *message)
 {
     if (a->status == 400 && a->field) {
@@ -299,7 +299,7 @@ static int setup(api_ctx *api)
     return RK_OK;
 }
 
-/* parse_voice_agent reads `voice_agent:` (the seed 003 family's options). */
+/* parse_voice_agent reads `voice_agent:` (the voice-agent family's options). */
 static int parse_voice_agent(config_loader *ld, const ynode *n)
 {
     enum { ANON, NF };

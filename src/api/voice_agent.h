@@ -1,10 +1,10 @@
-/* voice_agent.h - the route family of seed 003 (a voice-agent app whose
+/* voice_agent.h - the route family of the voice-agent contract (a voice-agent app whose
  * Azure Functions backend mints LiveKit tokens):
  *   POST /api/token   mint (a session or API key; or, when configured, no
  *                     credentials for the rooms in voice_agent.anonymous_rooms)
  * Request {roomName, participantIdentity, expirationSeconds?, participantName?};
  * response {token, expiresAt, roomName, participantIdentity}. Errors in the
- * seed's shape: {"statusCode", "errorCode", "message", "validationErrors"
+ * contract's shape: {"statusCode", "errorCode", "message", "validationErrors"
  * (400 only: [{field, message}], every bad field at once), "timestamp"}. */
 #ifndef RK_API_VOICE_AGENT_H
 #define RK_API_VOICE_AGENT_H
@@ -26,7 +26,7 @@ struct config_section;
 /* Its section: config_ext(cfg, &voice_agent_section) gives the settings. */
 extern const struct config_section voice_agent_section;
 
-/* api_voice_agent_error renders the seed's error body for status (errorCode
+/* api_voice_agent_error renders the contract's error body for status (errorCode
  * from the status: VALIDATION_ERROR, UNAUTHORIZED, FORBIDDEN, NOT_FOUND,
  * METHOD_NOT_ALLOWED, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE,
  * TOO_MANY_REQUESTS, SERVICE_UNAVAILABLE, INTERNAL_ERROR). */

@@ -1,6 +1,6 @@
 // Black-box tests of the admin API (/admin/v1/..., docs/admin-api.md) and
 // `roomkey audit list`: who may call it, room and membership round trips
-// (checked against the token route and the CLI), meetings of seed 004
+// (checked against the token route and the CLI), meetings of the meetings contract
 // (checked against the meetings family and `roomkey meeting`), audit filters
 // and paging, and the admin error shape.
 //
@@ -293,7 +293,7 @@ describe('audit', () => {
   });
 });
 
-describe('meetings (seed 004): managed through the admin API', () => {
+describe('meetings (the meetings contract): managed through the admin API', () => {
   const ID = 'standup-1';
   const meetingPath = (id, rest = '') => `/admin/v1/meetings/${id}${rest}`;
   const zeroTimes = (m) => ({ ...m, created_at: 0, updated_at: 0, participants: m.participants?.map((p) => ({ ...p, created_at: 0 })) });

@@ -1,4 +1,4 @@
-// Helpers shared by the black-box suites of the voice-agent (seed 003) and
+// Helpers shared by the black-box suites of the voice-agent (the voice-agent contract) and
 // token-source (LiveKit's standard endpoint) route families: one server per
 // suite from a YAML config, HS256 session factories, and the checks every
 // minted token goes through (livekit-server-sdk's TokenVerifier, then the

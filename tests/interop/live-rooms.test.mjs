@@ -57,7 +57,7 @@ const JOIN_DENIED = 'Insufficient permissions. Required: JOIN_CHANNEL';
 const SEAT_ROOM = 'audition-room';
 const CLOCK_SKEW = 5; // seconds LiveKit's joinedAt may be behind RoomKey's issued_at (docs/live-rooms.md)
 // Every instance: a `judge` role granting what the built-in `member` grants
-// (a role change between them changes no permission), and seed 002's
+// (a role change between them changes no permission), and the Supabase Edge Function contract's
 // audition room with one judge seat.
 const BASE_CONFIG = {
   roles: { judge: { can_publish: true, can_subscribe: true, can_publish_data: true } },
@@ -142,7 +142,7 @@ async function afterSecond(sec) {
 /** The `iat` of a token. */
 const iatOf = (tok) => JSON.parse(Buffer.from(tok.split('.')[1], 'base64url')).iat;
 
-/** A supabase family token request (seed 002) by a signed-in user sub. */
+/** A supabase family token request (the Supabase Edge Function contract) by a signed-in user sub. */
 async function supabaseToken(srv, sub, body) {
   const jwt = await signJwt({ alg: 'HS256', key: SESSION_SECRET, claims: sessionClaims({ sub, role: 'authenticated' }) });
   return request(srv, 'POST', '/functions/v1/livekit-token', { body, headers: bearer(jwt) });
@@ -303,7 +303,7 @@ function liveSuite(name, makeDb) {
         (M.srv.stderr().match(/"event":"livekit_update","room":"blue","identity":"yan","reason":"role_changed","outcome":"unchanged"/g) ?? []).length === 2);
     });
 
-    test('seed 002: a judge\'s seat is free for another judge as soon as the holder leaves the room', async () => {
+    test('the Supabase Edge Function contract: a judge\'s seat is free for another judge as soon as the holder leaves the room', async () => {
       const [ja, jb] = [`judge-a-${rand(3)}`, `judge-b-${rand(3)}`];
       memberAdd(M.db, SEAT_ROOM, ja, 'judge');
       memberAdd(M.db, SEAT_ROOM, jb, 'judge');

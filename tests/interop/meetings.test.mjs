@@ -1,10 +1,10 @@
-// Black-box tests of the meetings route family (seed 004, project meetings):
+// Black-box tests of the meetings route family (the meetings contract, project meetings):
 //   GET /api/v1/meeting/token/:meeting_id    {success, token, roomName, serverUrl, meeting}
 //   GET /api/v1/meeting/get/:meeting_id      details (getMeetingDetails / validateMeetingAccess)
 //   PUT /api/v1/meeting/status/:meeting_id   {status}, creator only
 // and the `roomkey meeting` CLI that creates meetings and participants.
 //
-// The main server is set up the way the seed app is, from the environment
+// The main server is set up the way the original app is, from the environment
 // only (LIVEKIT_* and the app's HS256 login secret). Every minted token is
 // verified with livekit-server-sdk's TokenVerifier and its grants checked
 // against the caller's role in the meeting.
@@ -55,13 +55,13 @@ const meetingCreate = (db, id, creator, opts = {}) => {
 const participantAdd = (db, id, subject, role) =>
   cliOk(db, ['meeting', 'participant', 'add', id, subject, ...(role ? ['--role', role] : [])]);
 
-describe('meetings family (seed 004), env-only set-up', () => {
+describe('meetings family (the meetings contract), env-only set-up', () => {
   const M = {};
   const sess = (sub, extra = {}) => signJwt({ alg: 'HS256', key: SESSION_SECRET, claims: sessionClaims({ sub, ...extra }) });
   const get = async (p, sub, headers = {}) => request(M.srv, 'GET', p, { headers: { ...(sub ? bearer(await sess(sub)) : {}), ...headers } });
   const put = async (p, body, sub, headers = {}) => request(M.srv, 'PUT', p, { body, headers: { ...(sub ? bearer(await sess(sub)) : {}), ...headers } });
 
-  /** GET the token as sub and check the seed's exact response and the token. */
+  /** GET the token as sub and check the contract's exact response and the token. */
   async function tokenOk(id, sub, role, meeting, extra = {}) {
     const r = await get(`/api/v1/meeting/token/${id}`, sub);
     assert.equal(r.status, 200, showRes(r));
@@ -103,7 +103,7 @@ describe('meetings family (seed 004), env-only set-up', () => {
   describe('GET /api/v1/meeting/token/:meeting_id', () => {
     const M123 = { heading: 'Meeting Title', description: 'Meeting Description', status: 'PROCESSING' };
 
-    test('seed example (curl .../token/123 with a Bearer token): the exact response shape, for the creator', async () => {
+    test('contract example (curl .../token/123 with a Bearer token): the exact response shape, for the creator', async () => {
       await tokenOk('123', 'owner-1', 'member', M123);
     });
 
@@ -149,7 +149,7 @@ describe('meetings family (seed 004), env-only set-up', () => {
       assertFail(await get('/api/v1/meeting/token/123', null, { authorization: 'Basic b3duZXItMTpwdw==' }), 401);
     });
 
-    test('403 for a non-participant: the security hole the seed closes', async () => {
+    test('403 for a non-participant: the security hole the contract closes', async () => {
       assertFail(await get('/api/v1/meeting/token/123', 'outsider-9'), 403, 'You don\'t have permission to join this meeting');
       assert.equal(auditList(M.db, { subject: 'outsider-9' }).length, 0);
     });
@@ -301,7 +301,7 @@ describe('meetings family: configuration and API keys', () => {
         { id: 'backend', key: 'rk_backend_meetings_test_0123456789', permissions: ['mint_any'] },
         { id: 'limited', key: 'rk_limited_meetings_test_0123456789' },
       ],
-      // the seed's grants: publish, subscribe, data, update own metadata; 2 h
+      // the contract's grants: publish, subscribe, data, update own metadata; 2 h
       roles: { attendee: { can_publish: true, can_subscribe: true, can_publish_data: true, can_update_own_metadata: true },
         host: { can_publish: true, can_subscribe: true, can_publish_data: true, can_update_own_metadata: true, room_admin: true } },
     };
@@ -320,7 +320,7 @@ describe('meetings family: configuration and API keys', () => {
   });
   const tok = (sub) => signJwt({ alg: 'HS256', key: SESSION_SECRET, claims: sessionClaims({ sub }) });
 
-  test('configured roles give the seed\'s grants (canUpdateOwnMetadata) and the configured 2 h lifetime', async () => {
+  test('configured roles give the contract\'s grants (canUpdateOwnMetadata) and the configured 2 h lifetime', async () => {
     for (const [sub, role] of [['lead', 'host'], ['member-a', 'attendee']]) {
       const r = await request(M.srv, 'GET', '/api/v1/meeting/token/cfg-1', { headers: bearer(await tok(sub)) });
       assert.equal(r.status, 200, showRes(r));

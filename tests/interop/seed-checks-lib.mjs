@@ -1,4 +1,4 @@
-// Checks shared by the seed-family suites (supabase.test.mjs,
+// Checks shared by the contract-family suites (supabase.test.mjs,
 // meetings.test.mjs): verifying a minted token with livekit-server-sdk's
 // TokenVerifier and checking its grants against the role it should carry.
 

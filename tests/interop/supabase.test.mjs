@@ -1,4 +1,4 @@
-// Black-box tests of the supabase route family (seed 002, a talent show
+// Black-box tests of the supabase route family (the Supabase Edge Function contract, a talent show
 // whose token endpoint is a Supabase Edge Function):
 //   POST /functions/v1/livekit-token {roomType, userName?, seat?} -> {token, livekitUrl}
 //   POST /functions/v1/livekit-token/release-seat {roomType, seat?}
@@ -90,7 +90,7 @@ function assertErr(r, status, message) {
   checkCors(r);
 }
 
-describe('supabase family (seed 002)', () => {
+describe('supabase family (the Supabase Edge Function contract)', () => {
   const M = {};
   const want = (over) => ({ key: LK_KEY, secret: LK_SECRET, ttl: 3600, ...over });
 
@@ -171,7 +171,7 @@ describe('supabase family (seed 002)', () => {
     }
   });
 
-  describe('the seed\'s contract', () => {
+  describe('the contract\'s contract', () => {
     test('CORS preflight from the app\'s origin: 2xx with the function\'s headers; another origin is refused', async () => {
       const ask = { 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, x-client-info, apikey, content-type' };
       for (const p of [TOKEN, RELEASE]) {
@@ -193,7 +193,7 @@ describe('supabase family (seed 002)', () => {
       assert.equal(other.headers.get('access-control-allow-origin'), null);
     });
 
-    test('seed example: {"roomType":"audition"} as a judge -> {token, livekitUrl}, 1 hour TTL, judge grants', async () => {
+    test('contract example: {"roomType":"audition"} as a judge -> {token, livekitUrl}, 1 hour TTL, judge grants', async () => {
       const s = await session('judge');
       await mintOk(s, { roomType: 'audition' }, { room: ROOMS.audition, role: 'judge' });
     });

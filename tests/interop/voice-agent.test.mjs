@@ -1,6 +1,6 @@
-// Black-box tests of the `voice_agent` route family: seed 003's
+// Black-box tests of the `voice_agent` route family: the voice-agent contract's
 // POST /api/token (a voice-agent app's Azure Functions backend), served by
-// the real roomkey binary. Replays the seed's request and response examples,
+// the real roomkey binary. Replays the contract's request and response examples,
 // checks every documented field, status and error body, and the security
 // cases: identity spoofing, other rooms, role escalation through request
 // fields, anonymous access (off by default; on only for named rooms, with
@@ -27,7 +27,7 @@ const SUCCESS_KEYS = ['token', 'expiresAt', 'roomName', 'participantIdentity'];
 
 const post = (srv, body, headers = {}) => request(srv, 'POST', '/api/token', { body, headers });
 
-/** Assert the seed's error shape; returns the body. validationErrors only on 400. */
+/** Assert the contract's error shape; returns the body. validationErrors only on 400. */
 function assertVaError(r, status, errorCode, message) {
   const keys = ['statusCode', 'errorCode', 'message', 'timestamp', ...(status === 400 ? ['validationErrors'] : [])];
   const b = assertKeys(r, status, keys);
@@ -55,7 +55,7 @@ function assertValidation(r, errors) {
   assert.deepEqual(b.validationErrors.map((e) => [e.field, e.message]), errors, showRes(r));
 }
 
-describe('POST /api/token (voice_agent family, seed 003)', () => {
+describe('POST /api/token (voice_agent family, the voice-agent contract)', () => {
   const C = credentials();
   const S = { minted: [] };
   const sess = (sub, extra) => session(C, sub, extra);
@@ -109,7 +109,7 @@ describe('POST /api/token (voice_agent family, seed 003)', () => {
 
   after(() => stopFamilyServers(S.srv && S));
 
-  describe('the seed\'s examples', () => {
+  describe('the contract\'s examples', () => {
     test('its request example -> 200 with token, expiresAt, roomName, participantIdentity', async () => {
       const body = { roomName: 'consultation-room-123', participantIdentity: 'user-abc-456', expirationSeconds: 3600,
         participantName: 'Dr. Smith' };
@@ -165,7 +165,7 @@ describe('POST /api/token (voice_agent family, seed 003)', () => {
         { room: 'consultation-room-123' });
     });
 
-    test('unknown fields are ignored, as the seed\'s schema does, and widen nothing', async () => {
+    test('unknown fields are ignored, as the contract\'s schema does, and widen nothing', async () => {
       await mintOk({ roomName: 'lobby', participantIdentity: 'bob', canPublishData: true, roomAdmin: true, role: 'moderator',
         grants: { roomAdmin: true, canPublishData: true }, video: { roomAdmin: true }, metadata: 'x' }, bearer(await sess('bob')));
     });
@@ -409,7 +409,7 @@ describe('POST /api/token (voice_agent family, seed 003)', () => {
     });
   });
 
-  describe('routing and HTTP errors in the seed\'s shape', () => {
+  describe('routing and HTTP errors in the contract\'s shape', () => {
     test('GET /api/token -> 405 METHOD_NOT_ALLOWED', async () => {
       assertVaError(await request(S.srv, 'GET', '/api/token'), 405, 'METHOD_NOT_ALLOWED');
     });
