@@ -493,6 +493,24 @@ static bool found(http_resp *resp, int rc, const char *what, const char *name)
     return rc == RK_OK;
 }
 
+/* What an admin route acts on: its path's {room} (by name or alias),
+ * {meeting_id} and {subject}, resolved once the caller is authenticated and
+ * before the route's action runs (resolve). */
+typedef enum target_kind {
+    ON_SERVICE,     /* nothing in the path: authentication only */
+    ON_ROOM,        /* {room} */
+    ON_MEMBER,      /* {room} and {subject} */
+    ON_MEETING,     /* {meeting_id} */
+    ON_PARTICIPANT, /* {meeting_id} and {subject} */
+} target_kind;
+
+/* The resolved target; subject is borrowed from the request. */
+typedef struct target {
+    store_room room;
+    store_meeting meeting;
+    const char *subject;
+} target;
+
 /* room_target authenticates and looks up the {room} parameter (name or
  * alias), or renders the error (401/403/404) and returns false. */
 static bool room_target(const api_ctx *api, const http_req *req, http_resp *resp, store_room *r)
@@ -516,11 +534,9 @@ static bool room_members(const api_ctx *api, const store_room *r, http_resp *res
 
 /* ---- rooms ------------------------------------------------------------- */
 
-static int rooms_list(void *ctx, const http_req *req, http_resp *resp)
+static int rooms_list(const api_ctx *api, const http_req *req, http_resp *resp, target *t)
 {
-    const api_ctx *api = ctx;
-    if (!authenticate(api, req, resp))
-        return RK_OK;
+    (void)req, (void)t;
     store_room *list = NULL;
     size_t n = 0;
     int rc = store_room_list(api->st, &list, &n);
@@ -562,11 +578,9 @@ static bool room_settings(const api_ctx *api, json_t *o, store_room *r, http_res
     return true;
 }
 
-static int rooms_create(void *ctx, const http_req *req, http_resp *resp)
+static int rooms_create(const api_ctx *api, const http_req *req, http_resp *resp, target *t)
 {
-    const api_ctx *api = ctx;
-    if (!authenticate(api, req, resp))
-        return RK_OK;
+    (void)t;
     static const char *const fields[] = {
         "name", "alias", "mode", "default_role", "max_participants", "max_ttl", NULL};
     json_t *o = parse_body(req, resp, fields);
@@ -594,58 +608,52 @@ static int rooms_create(void *ctx, const http_req *req, http_resp *resp)
     return respond(resp, 201, body_room, &out);
 }
 
-/* room_read answers GET of a room (with its member count) or, with
+/* room_read answers GET of room r (with its member count) or, with
  * members, of its member list. */
-static int room_read(const api_ctx *api, const http_req *req, http_resp *resp, bool members)
+static int room_read(const api_ctx *api, const store_room *r, http_resp *resp, bool members)
 {
-    store_room r;
     store_member *m = NULL;
     size_t n = 0;
-    if (!room_target(api, req, resp, &r) || !room_members(api, &r, resp, &m, &n))
+    if (!room_members(api, r, resp, &m, &n))
         return RK_OK;
-    rows out = members ? (rows){m, n, 0, 0} : (rows){&r, 1, 0, (long long)n};
+    rows out = members ? (rows){m, n, 0, 0} : (rows){r, 1, 0, (long long)n};
     respond(resp, 200, members ? body_members : body_room, &out);
     free(m);
     return RK_OK;
 }
 
-static int room_show(void *ctx, const http_req *req, http_resp *resp)
+static int room_show(const api_ctx *api, const http_req *req, http_resp *resp, target *t)
 {
-    return room_read(ctx, req, resp, false);
+    (void)req;
+    return room_read(api, &t->room, resp, false);
 }
 
 /* room_update answers PUT of a room: the body's settings (room_settings)
  * replace the room's, the others stay; name and alias do not change. The
  * answer is the room as GET gives it. */
-static int room_update(void *ctx, const http_req *req, http_resp *resp)
+static int room_update(const api_ctx *api, const http_req *req, http_resp *resp, target *t)
 {
-    const api_ctx *api = ctx;
-    store_room r;
-    if (!room_target(api, req, resp, &r))
-        return RK_OK;
+    store_room *r = &t->room;
     static const char *const fields[] = {"mode", "default_role", "max_participants", "max_ttl",
                                          NULL};
     json_t *o = parse_body(req, resp, fields);
-    bool ok = o && room_settings(api, o, &r, resp);
+    bool ok = o && room_settings(api, o, r, resp);
     json_decref(o);
-    if (!ok || !found(resp, store_room_update(api->st, &r), "room", r.name))
+    if (!ok || !found(resp, store_room_update(api->st, r), "room", r->name) ||
+        !found(resp, store_room_get(api->st, r->name, r), "room", r->name))
         return RK_OK;
-    return room_read(api, req, resp, false);
+    return room_read(api, r, resp, false);
 }
 
-static int room_delete(void *ctx, const http_req *req, http_resp *resp)
+static int room_delete(const api_ctx *api, const http_req *req, http_resp *resp, target *t)
 {
-    const api_ctx *api = ctx;
-    store_room r;
-    if (!room_target(api, req, resp, &r))
-        return RK_OK;
     const char *name = http_req_param(req, "room");
-    if (strcmp(r.name, name) != 0)
+    if (strcmp(t->room.name, name) != 0)
         return errorf(resp, 404,
                       "room \"%s\" not found (it is the alias of room \"%s\"; delete "
                       "rooms by name)",
-                      name, r.name);
-    if (!found(resp, store_room_delete(api->st, r.name), "room", name))
+                      name, t->room.name);
+    if (!found(resp, store_room_delete(api->st, t->room.name), "room", name))
         return RK_OK;
     resp->status = 204;
     return RK_OK;
@@ -653,9 +661,10 @@ static int room_delete(void *ctx, const http_req *req, http_resp *resp)
 
 /* ---- members ----------------------------------------------------------- */
 
-static int members_list(void *ctx, const http_req *req, http_resp *resp)
+static int members_list(const api_ctx *api, const http_req *req, http_resp *resp, target *t)
 {
-    return room_read(ctx, req, resp, true);
+    (void)req;
+    return room_read(api, &t->room, resp, true);
 }
 
 /* member_gone carries a removed membership into the live room: the
@@ -703,12 +712,8 @@ static int member_put(const api_ctx *api, const store_room *r, const char *subje
     return respond(resp, existed ? 200 : 201, body_member, &out);
 }
 
-static int members_add(void *ctx, const http_req *req, http_resp *resp)
+static int members_add(const api_ctx *api, const http_req *req, http_resp *resp, target *t)
 {
-    const api_ctx *api = ctx;
-    store_room r;
-    if (!room_target(api, req, resp, &r))
-        return RK_OK;
     static const char *const fields[] = {"subject", "role", NULL};
     json_t *o = parse_body(req, resp, fields);
     if (!o)
@@ -716,7 +721,7 @@ static int members_add(void *ctx, const http_req *req, http_resp *resp)
     char subject[STORE_MAX_NAME + 1] = "";
     if (require(o, (const char *const[]){"subject", NULL}, resp) &&
         get_text(o, "subject", subject, sizeof subject, name_error, resp))
-        member_put(api, &r, subject, o, resp);
+        member_put(api, &t->room, subject, o, resp);
     json_decref(o);
     return RK_OK;
 }
@@ -751,42 +756,29 @@ static int member_put_body(const api_ctx *api, const store_room *r, const char *
     return RK_OK;
 }
 
-static int member_set(void *ctx, const http_req *req, http_resp *resp)
+static int member_set(const api_ctx *api, const http_req *req, http_resp *resp, target *t)
 {
-    const api_ctx *api = ctx;
-    store_room r;
-    const char *subject;
-    if (!member_target(api, req, resp, &r, &subject))
-        return RK_OK;
-    return member_put_body(api, &r, subject, req, resp);
+    return member_put_body(api, &t->room, t->subject, req, resp);
 }
 
-static int member_show(void *ctx, const http_req *req, http_resp *resp)
+static int member_show(const api_ctx *api, const http_req *req, http_resp *resp, target *t)
 {
-    const api_ctx *api = ctx;
-    store_room r;
-    const char *subject;
-    if (!member_target(api, req, resp, &r, &subject))
-        return RK_OK;
+    (void)req;
     store_member m;
-    int rc = store_member_get(api->st, r.name, subject, &m);
+    int rc = store_member_get(api->st, t->room.name, t->subject, &m);
     if (rc)
-        return member_failed(resp, rc, subject, &r);
+        return member_failed(resp, rc, t->subject, &t->room);
     rows out = {&m, 1, 0, 0};
     return respond(resp, 200, body_member, &out);
 }
 
-static int member_delete(void *ctx, const http_req *req, http_resp *resp)
+static int member_delete(const api_ctx *api, const http_req *req, http_resp *resp, target *t)
 {
-    const api_ctx *api = ctx;
-    store_room r;
-    const char *subject;
-    if (!member_target(api, req, resp, &r, &subject))
-        return RK_OK;
-    int rc = store_member_remove(api->st, r.name, subject);
+    (void)req;
+    int rc = store_member_remove(api->st, t->room.name, t->subject);
     if (rc)
-        return member_failed(resp, rc, subject, &r);
-    member_gone(api, r.name, subject);
+        return member_failed(resp, rc, t->subject, &t->room);
+    member_gone(api, t->room.name, t->subject);
     resp->status = 204;
     return RK_OK;
 }
@@ -858,11 +850,11 @@ static bool audit_filter(const http_req *req, store_audit_filter *f, http_resp *
     return true;
 }
 
-static int audit_list(void *ctx, const http_req *req, http_resp *resp)
+static int audit_list(const api_ctx *api, const http_req *req, http_resp *resp, target *t)
 {
-    const api_ctx *api = ctx;
+    (void)t;
     store_audit_filter f = {0};
-    if (!authenticate(api, req, resp) || !audit_filter(req, &f, resp))
+    if (!audit_filter(req, &f, resp))
         return RK_OK;
     store_audit *list = NULL;
     size_t n = 0;
@@ -981,12 +973,12 @@ static int meeting_answer(const api_ctx *api, const store_meeting *m, int status
     return RK_OK;
 }
 
-static int meetings_list(void *ctx, const http_req *req, http_resp *resp)
+static int meetings_list(const api_ctx *api, const http_req *req, http_resp *resp, target *t)
 {
-    const api_ctx *api = ctx;
+    (void)t;
     static const char *const known[] = {"after_id", "limit", NULL};
     int64_t limit = 100;
-    if (!authenticate(api, req, resp) || !query_known(req, known, resp) ||
+    if (!query_known(req, known, resp) ||
         !query_int(req, "limit", 1, STORE_MAX_MEETING_LIST, &limit, resp))
         return RK_OK;
     const char *after = http_req_query(req, "after_id");
@@ -1007,11 +999,9 @@ static int meetings_list(void *ctx, const http_req *req, http_resp *resp)
 /* meetings_create adds a meeting with its room "meeting-{id}" and the
  * creator's membership, with the CLI's defaults (status PROCESSING, roles
  * member). */
-static int meetings_create(void *ctx, const http_req *req, http_resp *resp)
+static int meetings_create(const api_ctx *api, const http_req *req, http_resp *resp, target *t)
 {
-    const api_ctx *api = ctx;
-    if (!authenticate(api, req, resp))
-        return RK_OK;
+    (void)t;
     static const char *const fields[] = {"meeting_id", "heading",      "description",      "status",
                                          "creator",    "creator_role", "participant_role", NULL};
     static const char *const required[] = {"meeting_id", "heading", "creator", NULL};
@@ -1046,43 +1036,34 @@ static int meetings_create(void *ctx, const http_req *req, http_resp *resp)
     return rc ? store_error(resp, rc) : meeting_answer(api, &m, 201, resp);
 }
 
-static int meeting_show(void *ctx, const http_req *req, http_resp *resp)
+static int meeting_show(const api_ctx *api, const http_req *req, http_resp *resp, target *t)
 {
-    const api_ctx *api = ctx;
-    store_meeting m;
-    if (!meeting_target(api, req, resp, &m))
-        return RK_OK;
-    return meeting_answer(api, &m, 200, resp);
+    (void)req;
+    return meeting_answer(api, &t->meeting, 200, resp);
 }
 
 /* meeting_set answers PUT of a meeting: the body is {"status"}, the one
  * thing about a meeting that changes (as with the meetings family's own
  * status route). */
-static int meeting_set(void *ctx, const http_req *req, http_resp *resp)
+static int meeting_set(const api_ctx *api, const http_req *req, http_resp *resp, target *t)
 {
-    const api_ctx *api = ctx;
-    store_meeting m;
-    if (!meeting_target(api, req, resp, &m))
-        return RK_OK;
+    store_meeting *m = &t->meeting;
     static const char *const fields[] = {"status", NULL};
     json_t *o = parse_body(req, resp, fields);
-    bool ok = o && require(o, fields, resp) && get_status(o, m.status, resp);
+    bool ok = o && require(o, fields, resp) && get_status(o, m->status, resp);
     json_decref(o);
     if (!ok)
         return RK_OK;
-    int rc = store_meeting_set_status(api->st, m.id, m.status);
+    int rc = store_meeting_set_status(api->st, m->id, m->status);
     if (!rc)
-        rc = store_meeting_get(api->st, m.id, &m);
-    return found(resp, rc, "meeting", m.id) ? meeting_answer(api, &m, 200, resp) : RK_OK;
+        rc = store_meeting_get(api->st, m->id, m);
+    return found(resp, rc, "meeting", m->id) ? meeting_answer(api, m, 200, resp) : RK_OK;
 }
 
-static int meeting_delete(void *ctx, const http_req *req, http_resp *resp)
+static int meeting_delete(const api_ctx *api, const http_req *req, http_resp *resp, target *t)
 {
-    const api_ctx *api = ctx;
-    store_meeting m;
-    if (!meeting_target(api, req, resp, &m))
-        return RK_OK;
-    if (!found(resp, store_meeting_delete(api->st, m.id), "meeting", m.id))
+    (void)req;
+    if (!found(resp, store_meeting_delete(api->st, t->meeting.id), "meeting", t->meeting.id))
         return RK_OK;
     resp->status = 204;
     return RK_OK;
@@ -1100,39 +1081,31 @@ static bool participant_target(const api_ctx *api, const http_req *req, http_res
 /* participant_set adds or changes a participant: a membership of the
  * meeting's room, with its default (participant) role unless the body's
  * "role" says otherwise, as `roomkey meeting participant add` does. */
-static int participant_set(void *ctx, const http_req *req, http_resp *resp)
+static int participant_set(const api_ctx *api, const http_req *req, http_resp *resp, target *t)
 {
-    const api_ctx *api = ctx;
-    store_meeting m;
-    store_room r;
-    const char *subject;
-    if (!participant_target(api, req, resp, &m, &subject))
+    if (!found(resp, store_room_get(api->st, t->meeting.room, &t->room), "meeting", t->meeting.id))
         return RK_OK;
-    if (!found(resp, store_room_get(api->st, m.room, &r), "meeting", m.id))
-        return RK_OK;
-    return member_put_body(api, &r, subject, req, resp);
+    return member_put_body(api, &t->room, t->subject, req, resp);
 }
 
 /* participant_delete removes a participant; the creator stays (409), as
  * with `roomkey meeting participant remove`. */
-static int participant_delete(void *ctx, const http_req *req, http_resp *resp)
+static int participant_delete(const api_ctx *api, const http_req *req, http_resp *resp, target *t)
 {
-    const api_ctx *api = ctx;
-    store_meeting m;
-    const char *subject;
-    if (!participant_target(api, req, resp, &m, &subject))
-        return RK_OK;
-    if (strcmp(subject, m.creator) == 0)
+    (void)req;
+    const store_meeting *m = &t->meeting;
+    const char *subject = t->subject;
+    if (strcmp(subject, m->creator) == 0)
         return errorf(resp, 409,
                       "\"%s\" created meeting \"%s\" and can't be removed from it (delete the "
                       "meeting instead)",
-                      subject, m.id);
-    int rc = store_member_remove(api->st, m.room, subject);
+                      subject, m->id);
+    int rc = store_member_remove(api->st, m->room, subject);
     if (rc == RK_ENOTFOUND)
-        return errorf(resp, 404, "\"%s\" is not a participant of meeting \"%s\"", subject, m.id);
+        return errorf(resp, 404, "\"%s\" is not a participant of meeting \"%s\"", subject, m->id);
     if (rc)
         return store_error(resp, rc);
-    member_gone(api, m.room, subject);
+    member_gone(api, m->room, subject);
     resp->status = 204;
     return RK_OK;
 }
@@ -1184,11 +1157,9 @@ static void body_status(jsonw *w, const void *arg)
     jsonw_obj_close(w);
 }
 
-static int status_show(void *ctx, const http_req *req, http_resp *resp)
+static int status_show(const api_ctx *api, const http_req *req, http_resp *resp, target *t)
 {
-    const api_ctx *api = ctx;
-    if (!authenticate(api, req, resp))
-        return RK_OK;
+    (void)req, (void)t;
     return respond(resp, 200, body_status, api);
 }
 
@@ -1215,15 +1186,12 @@ static void body_presence(jsonw *w, const void *arg)
 }
 
 /* participants_list answers who is in the room (presence). */
-static int participants_list(void *ctx, const http_req *req, http_resp *resp)
+static int participants_list(const api_ctx *api, const http_req *req, http_resp *resp, target *t)
 {
-    const api_ctx *api = ctx;
-    store_room r;
-    if (!room_target(api, req, resp, &r))
-        return RK_OK;
+    (void)req;
     store_presence *p = NULL;
     size_t n = 0;
-    int rc = store_presence_list(api->st, r.name, &p, &n);
+    int rc = store_presence_list(api->st, t->room.name, &p, &n);
     if (rc)
         return store_error(resp, rc);
     rows out = {p, n, 0, 0};
@@ -1234,13 +1202,11 @@ static int participants_list(void *ctx, const http_req *req, http_resp *resp)
 
 /* participant_kick records a kick (and a ban for the body's "ban"
  * duration) and answers 202: the worker carries it out. */
-static int participant_kick(void *ctx, const http_req *req, http_resp *resp)
+static int participant_kick(const api_ctx *api, const http_req *req, http_resp *resp, target *t)
 {
-    const api_ctx *api = ctx;
-    store_room r;
+    const store_room *r = &t->room;
     const char *identity;
-    if (!room_target(api, req, resp, &r) ||
-        !path_param(req, resp, "identity", "participant", name_error, &identity))
+    if (!path_param(req, resp, "identity", "participant", name_error, &identity))
         return RK_OK;
     int64_t ban = 0, now = clock_now();
     if (req->body_len) {
@@ -1257,61 +1223,104 @@ static int participant_kick(void *ctx, const http_req *req, http_resp *resp)
     }
     if (!api->live)
         return errorf(resp, 503, "live rooms are not running");
-    int rc = live_kick(api->live, r.name, identity, "admin_kick", ban ? now + ban : 0, now);
+    int rc = live_kick(api->live, r->name, identity, "admin_kick", ban ? now + ban : 0, now);
     if (rc)
         return store_error(resp, rc);
     char body[STORE_MAX_NAME * 2 + 128];
     jsonw w;
     jsonw_init(&w, body, sizeof body);
     jsonw_obj_open(&w);
-    put_text(&w, "room", r.name);
+    put_text(&w, "room", r->name);
     put_text(&w, "identity", identity);
     put_int(&w, "ban_until", ban ? now + ban : 0);
     jsonw_obj_close(&w);
     return w.err ? store_error(resp, w.err) : http_resp_json(resp, 202, body, w.len);
 }
 
+/* ---- routes ------------------------------------------------------------ */
+
+/* resolve authenticates the caller and fills t as on says, or renders the
+ * error (401/403/404) and returns false. */
+static bool resolve(const api_ctx *api, const http_req *req, http_resp *resp, target_kind on,
+                    target *t)
+{
+    switch (on) {
+    case ON_ROOM:
+        return room_target(api, req, resp, &t->room);
+    case ON_MEMBER:
+        return member_target(api, req, resp, &t->room, &t->subject);
+    case ON_MEETING:
+        return meeting_target(api, req, resp, &t->meeting);
+    case ON_PARTICIPANT:
+        return participant_target(api, req, resp, &t->meeting, &t->subject);
+    default:
+        return authenticate(api, req, resp);
+    }
+}
+
+/* An admin route: its action runs on the target resolve found. */
+typedef struct admin_route {
+    const char *method, *path, *label;
+    bool json_body;
+    target_kind on;
+    int (*act)(const api_ctx *api, const http_req *req, http_resp *resp, target *t);
+} admin_route;
+
+#define ROOM    "/admin/v1/rooms/{room}"
+#define MEETING "/admin/v1/meetings/{meeting_id}"
+
+static const admin_route ROUTES[] = {
+    {"GET", "/admin/v1/rooms", "admin.rooms.list", false, ON_SERVICE, rooms_list},
+    {"POST", "/admin/v1/rooms", "admin.rooms.create", true, ON_SERVICE, rooms_create},
+    {"GET", ROOM, "admin.rooms.show", false, ON_ROOM, room_show},
+    {"PUT", ROOM, "admin.rooms.update", true, ON_ROOM, room_update},
+    {"DELETE", ROOM, "admin.rooms.delete", false, ON_ROOM, room_delete},
+    {"GET", ROOM "/members", "admin.members.list", false, ON_ROOM, members_list},
+    {"POST", ROOM "/members", "admin.members.add", true, ON_ROOM, members_add},
+    {"GET", ROOM "/members/{subject}", "admin.members.show", false, ON_MEMBER, member_show},
+    {"PUT", ROOM "/members/{subject}", "admin.members.set", true, ON_MEMBER, member_set},
+    {"DELETE", ROOM "/members/{subject}", "admin.members.delete", false, ON_MEMBER, member_delete},
+    {"GET", "/admin/v1/meetings", "admin.meetings.list", false, ON_SERVICE, meetings_list},
+    {"POST", "/admin/v1/meetings", "admin.meetings.create", true, ON_SERVICE, meetings_create},
+    {"GET", MEETING, "admin.meetings.show", false, ON_MEETING, meeting_show},
+    {"PUT", MEETING, "admin.meetings.set", true, ON_MEETING, meeting_set},
+    {"DELETE", MEETING, "admin.meetings.delete", false, ON_MEETING, meeting_delete},
+    {"PUT", MEETING "/participants/{subject}", "admin.participants.set", true, ON_PARTICIPANT,
+     participant_set},
+    {"DELETE", MEETING "/participants/{subject}", "admin.participants.delete", false,
+     ON_PARTICIPANT, participant_delete},
+    {"GET", "/admin/v1/audit", "admin.audit.list", false, ON_SERVICE, audit_list},
+    {"GET", "/admin/v1/status", "admin.status", false, ON_SERVICE, status_show},
+    {"GET", ROOM "/participants", "admin.live.list", false, ON_ROOM, participants_list},
+    {"POST", ROOM "/participants/{identity}/kick", "admin.live.kick", false, ON_ROOM,
+     participant_kick},
+};
+#define N_ROUTES (sizeof ROUTES / sizeof ROUTES[0])
+
+/* admin_handler serves every admin route: it finds req's route by its
+ * label, resolves the route's target, then runs its action. */
+static int admin_handler(void *ctx, const http_req *req, http_resp *resp)
+{
+    for (size_t i = 0; i < N_ROUTES; i++) {
+        if (strcmp(ROUTES[i].label, req->route) != 0)
+            continue;
+        target t;
+        if (!resolve(ctx, req, resp, ROUTES[i].on, &t))
+            return RK_OK;
+        return ROUTES[i].act(ctx, req, resp, &t);
+    }
+    return RK_EINVAL; /* not an admin route: the server answers 500 */
+}
+
 int api_admin_register(http_server *s, api_ctx *api)
 {
-    const http_route routes[] = {
-        {"GET", "/admin/v1/rooms", "admin.rooms.list", rooms_list, api, false, api_admin_error},
-        {"POST", "/admin/v1/rooms", "admin.rooms.create", rooms_create, api, true, api_admin_error},
-        {"GET", "/admin/v1/rooms/{room}", "admin.rooms.show", room_show, api, false,
-         api_admin_error},
-        {"PUT", "/admin/v1/rooms/{room}", "admin.rooms.update", room_update, api, true,
-         api_admin_error},
-        {"DELETE", "/admin/v1/rooms/{room}", "admin.rooms.delete", room_delete, api, false,
-         api_admin_error},
-        {"GET", "/admin/v1/rooms/{room}/members", "admin.members.list", members_list, api, false,
-         api_admin_error},
-        {"POST", "/admin/v1/rooms/{room}/members", "admin.members.add", members_add, api, true,
-         api_admin_error},
-        {"GET", "/admin/v1/rooms/{room}/members/{subject}", "admin.members.show", member_show, api,
-         false, api_admin_error},
-        {"PUT", "/admin/v1/rooms/{room}/members/{subject}", "admin.members.set", member_set, api,
-         true, api_admin_error},
-        {"DELETE", "/admin/v1/rooms/{room}/members/{subject}", "admin.members.delete",
-         member_delete, api, false, api_admin_error},
-        {"GET", "/admin/v1/meetings", "admin.meetings.list", meetings_list, api, false,
-         api_admin_error},
-        {"POST", "/admin/v1/meetings", "admin.meetings.create", meetings_create, api, true,
-         api_admin_error},
-        {"GET", "/admin/v1/meetings/{meeting_id}", "admin.meetings.show", meeting_show, api, false,
-         api_admin_error},
-        {"PUT", "/admin/v1/meetings/{meeting_id}", "admin.meetings.set", meeting_set, api, true,
-         api_admin_error},
-        {"DELETE", "/admin/v1/meetings/{meeting_id}", "admin.meetings.delete", meeting_delete, api,
-         false, api_admin_error},
-        {"PUT", "/admin/v1/meetings/{meeting_id}/participants/{subject}", "admin.participants.set",
-         participant_set, api, true, api_admin_error},
-        {"DELETE", "/admin/v1/meetings/{meeting_id}/participants/{subject}",
-         "admin.participants.delete", participant_delete, api, false, api_admin_error},
-        {"GET", "/admin/v1/audit", "admin.audit.list", audit_list, api, false, api_admin_error},
-        {"GET", "/admin/v1/status", "admin.status", status_show, api, false, api_admin_error},
-        {"GET", "/admin/v1/rooms/{room}/participants", "admin.live.list", participants_list, api,
-         false, api_admin_error},
-        {"POST", "/admin/v1/rooms/{room}/participants/{identity}/kick", "admin.live.kick",
-         participant_kick, api, false, api_admin_error},
-    };
-    return http_server_add_table(s, routes, sizeof routes / sizeof routes[0], false);
+    for (size_t i = 0; i < N_ROUTES; i++) {
+        const admin_route *r = &ROUTES[i];
+        const http_route hr = {r->method, r->path,      r->label,       admin_handler,
+                               api,       r->json_body, api_admin_error};
+        int rc = http_server_add(s, &hr);
+        if (rc)
+            return rc;
+    }
+    return RK_OK;
 }
