@@ -369,6 +369,12 @@ static int find_room(store *st, const char *name, store_room *r)
     return found(store_room_get(st, name, r), "room", name);
 }
 
+/* find_meeting reads meeting id into *m, printing why not. */
+static int find_meeting(store *st, const char *id, store_meeting *m)
+{
+    return found(store_meeting_get(st, id, m), "meeting", id);
+}
+
 /* role_flag takes a --*role value: a role name (CLI_USAGE with the reason
  * when it is not; "" is allowed for --default-role, meaning none). */
 static int role_flag(void *ctx, const char *name, char *value)
@@ -391,9 +397,17 @@ static int check_meeting_id(const char *id)
     return CLI_USAGE;
 }
 
+/* What a store command's first argument names, found before its body
+ * runs (cmd_with_store). */
+typedef enum cmd_target {
+    ON_STORE,   /* nothing: the store alone */
+    ON_ROOM,    /* a room, by name or alias */
+    ON_MEETING, /* a meeting, by id */
+} cmd_target;
+
 /* What a store command takes: its name and help (cli_flags), its usage
- * line and positional arguments, what each argument is (check_arg), and
- * whether it takes --json. */
+ * line and positional arguments, what each argument is (check_arg),
+ * whether it takes --json, and what its first argument names. */
 typedef struct cmd_spec {
     const char *cmd; /* e.g. "room show", for messages */
     const char *help;
@@ -401,16 +415,19 @@ typedef struct cmd_spec {
     int nargs;         /* 0..2 */
     const char *kinds[2];
     bool json;
+    cmd_target on;
 } cmd_spec;
 
 /* One run of a store command: its --database and --json flags, its
- * positional arguments (borrowed from argv) and its store (the command
- * closes it). */
+ * positional arguments (borrowed from argv), its store (the command
+ * closes it) and, with cmd_with_store, its target. */
 typedef struct cmd_run {
     const char *db;
     bool json;
     char **args;
     store *st;
+    store_room room;       /* ON_ROOM */
+    store_meeting meeting; /* ON_MEETING */
 } cmd_run;
 
 /* check_arg prints why s, a `what`, is unusable: a meeting id
@@ -451,6 +468,29 @@ static int cmd_open(int argc, char **argv, const cmd_spec *s, const cli_flag *ex
 {
     int status = cmd_args(argc, argv, s, extra, n, r);
     return status ? status : open_store(r->db, &r->st);
+}
+
+/* A store command's body: it runs with r->st open and r's target found,
+ * and returns the exit code; arg is the command's own (its flags' values). */
+typedef int (*cmd_body)(cmd_run *r, void *arg);
+
+/* cmd_with_store is cmd_open, then the lookup of s->on's target (printing
+ * why it failed), then body(r, arg); it closes the store after. */
+static int cmd_with_store(int argc, char **argv, const cmd_spec *s, const cli_flag *extra, size_t n,
+                          cmd_body body, void *arg)
+{
+    cmd_run run = {0};
+    int status = cmd_open(argc, argv, s, extra, n, &run);
+    if (status)
+        return status;
+    if (s->on == ON_ROOM)
+        status = find_room(run.st, run.args[0], &run.room);
+    else if (s->on == ON_MEETING)
+        status = find_meeting(run.st, run.args[0], &run.meeting);
+    if (status == CLI_OK)
+        status = body(&run, arg);
+    store_close(run.st);
+    return status;
 }
 
 /* print_rows prints rows[0..n) as a JSON array (to_json) or a table
@@ -591,26 +631,44 @@ static void room_cell(const void *rows, size_t i, size_t col, char *buf, size_t 
     }
 }
 
+static int room_list_body(cmd_run *r, void *arg)
+{
+    (void)arg;
+    static const char *const hdr[] = {"NAME",         "ALIAS",   "MODE",
+                                      "DEFAULT ROLE", "MAX TTL", "MAX PARTICIPANTS"};
+    store_room *rooms = NULL;
+    size_t n = 0;
+    int rc = store_room_list(r->st, &rooms, &n);
+    int status = rc ? store_fail("list the rooms", rc)
+                    : print_rows(r->json, rooms, n, room_row_json, hdr, 6, room_cell);
+    free(rooms);
+    return status;
+}
+
 static int room_list(int argc, char **argv)
 {
     static const cmd_spec spec = {.cmd = "room list",
                                   .help = ROOM_LIST_HELP,
                                   .usage = "roomkey room list [--json]",
                                   .json = true};
-    static const char *const hdr[] = {"NAME",         "ALIAS",   "MODE",
-                                      "DEFAULT ROLE", "MAX TTL", "MAX PARTICIPANTS"};
-    cmd_run run = {0};
-    int status = cmd_open(argc, argv, &spec, NULL, 0, &run);
-    if (status)
-        return status;
-    store_room *rooms = NULL;
+    return cmd_with_store(argc, argv, &spec, NULL, 0, room_list_body, NULL);
+}
+
+static int room_show_body(cmd_run *r, void *arg)
+{
+    (void)arg;
+    store_member *members = NULL;
     size_t n = 0;
-    int rc = store_room_list(run.st, &rooms, &n);
-    store_close(run.st);
-    status = rc ? store_fail("list the rooms", rc)
-                : print_rows(run.json, rooms, n, room_row_json, hdr, 6, room_cell);
-    free(rooms);
-    return status;
+    int rc = store_member_list(r->st, r->room.name, &members, &n);
+    free(members);
+    if (rc)
+        return store_fail("count the members", rc);
+    json_t *o = room_json(&r->room);
+    if (o && json_object_set_new(o, "member_count", json_integer((json_int_t)n))) {
+        json_decref(o);
+        o = NULL;
+    }
+    return cli_print_json(o);
 }
 
 static int room_show(int argc, char **argv)
@@ -619,47 +677,19 @@ static int room_show(int argc, char **argv)
                                   .help = ROOM_SHOW_HELP,
                                   .usage = "roomkey room show NAME",
                                   .nargs = 1,
-                                  .kinds = {"room name"}};
-    cmd_run run = {0};
-    int status = cmd_open(argc, argv, &spec, NULL, 0, &run);
-    if (status)
-        return status;
-    store_room r;
-    store_member *members = NULL;
-    size_t n = 0;
-    status = find_room(run.st, run.args[0], &r);
-    if (status == CLI_OK) {
-        int rc = store_member_list(run.st, r.name, &members, &n);
-        if (rc)
-            status = store_fail("count the members", rc);
-    }
-    store_close(run.st);
-    free(members);
-    if (status)
-        return status;
-    json_t *o = room_json(&r);
-    if (o && json_object_set_new(o, "member_count", json_integer((json_int_t)n))) {
-        json_decref(o);
-        o = NULL;
-    }
-    return cli_print_json(o);
+                                  .kinds = {"room name"},
+                                  .on = ON_ROOM};
+    return cmd_with_store(argc, argv, &spec, NULL, 0, room_show_body, NULL);
 }
 
-static int room_delete(int argc, char **argv)
+static int room_delete_body(cmd_run *run, void *arg)
 {
-    static const cmd_spec spec = {.cmd = "room delete",
-                                  .help = ROOM_DELETE_HELP,
-                                  .usage = "roomkey room delete NAME",
-                                  .nargs = 1,
-                                  .kinds = {"room name"}};
-    cmd_run run = {0};
-    int status = cmd_open(argc, argv, &spec, NULL, 0, &run);
-    if (status)
-        return status;
-    const char *name = run.args[0];
-    int rc = store_room_delete(run.st, name);
+    (void)arg;
+    int status = CLI_OK;
+    const char *name = run->args[0];
+    int rc = store_room_delete(run->st, name);
     store_room r;
-    if (rc == RK_ENOTFOUND && store_room_get(run.st, name, &r) == RK_OK)
+    if (rc == RK_ENOTFOUND && store_room_get(run->st, name, &r) == RK_OK)
         fprintf(stderr,
                 "roomkey: room \"%s\" not found (\"%s\" is the alias of room \"%s\"; delete "
                 "rooms by name)\n",
@@ -670,8 +700,17 @@ static int room_delete(int argc, char **argv)
         status = store_fail("delete the room", rc);
     else
         printf("deleted room %s\n", name);
-    store_close(run.st);
     return rc == RK_ENOTFOUND ? CLI_FAIL : status;
+}
+
+static int room_delete(int argc, char **argv)
+{
+    static const cmd_spec spec = {.cmd = "room delete",
+                                  .help = ROOM_DELETE_HELP,
+                                  .usage = "roomkey room delete NAME",
+                                  .nargs = 1,
+                                  .kinds = {"room name"}};
+    return cmd_with_store(argc, argv, &spec, NULL, 0, room_delete_body, NULL);
 }
 
 int cmd_room(int argc, char **argv)
@@ -687,34 +726,23 @@ int cmd_room(int argc, char **argv)
 
 /* ---- member ----------------------------------------------------------- */
 
-static int member_add(int argc, char **argv)
+/* member_add_body sets the membership; arg is the --role value (NULL: the
+ * room's default role). */
+static int member_add_body(cmd_run *run, void *arg)
 {
-    static const cmd_spec spec = {.cmd = "member add",
-                                  .help = MEMBER_ADD_HELP,
-                                  .usage = "roomkey member add ROOM SUBJECT [--role ROLE]",
-                                  .nargs = 2,
-                                  .kinds = {"room name", "subject"}};
-    const char *role = NULL;
-    const cli_flag flags[] = {{"role", .fn = role_flag, .ctx = &role}};
-    cmd_run run = {0};
-    int status = cmd_open(argc, argv, &spec, flags, 1, &run);
-    if (status)
-        return status;
-    store *st = run.st;
-    const char *room = run.args[0], *subject = run.args[1];
-    store_room r;
-    status = find_room(st, room, &r);
-    if (status)
-        goto out;
-    if (!role && !r.default_role[0]) {
-        fprintf(stderr, "roomkey: room \"%s\" has no default role; give --role\n", r.name);
-        status = CLI_USAGE;
-        goto out;
+    const char *role = *(const char **)arg;
+    store *st = run->st;
+    const char *room = run->args[0], *subject = run->args[1];
+    const store_room *rm = &run->room;
+    int status = CLI_OK;
+    if (!role && !rm->default_role[0]) {
+        fprintf(stderr, "roomkey: room \"%s\" has no default role; give --role\n", rm->name);
+        return CLI_USAGE;
     }
     store_member m = {0}, old;
-    snprintf(m.room, sizeof m.room, "%s", r.name);
+    snprintf(m.room, sizeof m.room, "%s", rm->name);
     snprintf(m.subject, sizeof m.subject, "%s", subject);
-    snprintf(m.role, sizeof m.role, "%s", role ? role : r.default_role);
+    snprintf(m.role, sizeof m.role, "%s", role ? role : rm->default_role);
     bool existed = store_member_get(st, m.room, m.subject, &old) == RK_OK;
     int rc = store_member_set(st, &m);
     if (rc == RK_ENOTFOUND) { /* deleted meanwhile */
@@ -731,9 +759,37 @@ static int member_add(int argc, char **argv)
     } else {
         printf("added %s to room %s as %s\n", subject, m.room, m.role);
     }
-out:
-    store_close(st);
     return status;
+}
+
+static int member_add(int argc, char **argv)
+{
+    static const cmd_spec spec = {.cmd = "member add",
+                                  .help = MEMBER_ADD_HELP,
+                                  .usage = "roomkey member add ROOM SUBJECT [--role ROLE]",
+                                  .nargs = 2,
+                                  .kinds = {"room name", "subject"},
+                                  .on = ON_ROOM};
+    const char *role = NULL;
+    const cli_flag flags[] = {{"role", .fn = role_flag, .ctx = &role}};
+    return cmd_with_store(argc, argv, &spec, flags, 1, member_add_body, &role);
+}
+
+static int member_remove_body(cmd_run *run, void *arg)
+{
+    (void)arg;
+    const char *room = run->room.name, *subject = run->args[1];
+    int rc = store_member_remove(run->st, room, subject);
+    if (rc == RK_ENOTFOUND) {
+        fprintf(stderr, "roomkey: \"%s\" is not a member of room \"%s\"\n", subject, room);
+        return CLI_FAIL;
+    }
+    if (rc)
+        return store_fail("remove the membership", rc);
+    if ((rc = live_member_removed(run->st, room, subject, clock_now())))
+        return store_fail("record the kick of the removed member", rc);
+    printf("removed %s from room %s\n", subject, room);
+    return CLI_OK;
 }
 
 static int member_remove(int argc, char **argv)
@@ -742,30 +798,9 @@ static int member_remove(int argc, char **argv)
                                   .help = MEMBER_REMOVE_HELP,
                                   .usage = "roomkey member remove ROOM SUBJECT",
                                   .nargs = 2,
-                                  .kinds = {"room name", "subject"}};
-    cmd_run run = {0};
-    int status = cmd_open(argc, argv, &spec, NULL, 0, &run);
-    if (status)
-        return status;
-    store *st = run.st;
-    const char *room = run.args[0], *subject = run.args[1];
-    store_room r;
-    status = find_room(st, room, &r);
-    if (status == CLI_OK) {
-        int rc = store_member_remove(st, r.name, subject);
-        if (rc == RK_ENOTFOUND) {
-            fprintf(stderr, "roomkey: \"%s\" is not a member of room \"%s\"\n", subject, r.name);
-            status = CLI_FAIL;
-        } else if (rc) {
-            status = store_fail("remove the membership", rc);
-        } else if ((rc = live_member_removed(st, r.name, subject, clock_now()))) {
-            status = store_fail("record the kick of the removed member", rc);
-        } else {
-            printf("removed %s from room %s\n", subject, r.name);
-        }
-    }
-    store_close(st);
-    return status;
+                                  .kinds = {"room name", "subject"},
+                                  .on = ON_ROOM};
+    return cmd_with_store(argc, argv, &spec, NULL, 0, member_remove_body, NULL);
 }
 
 /* member_json returns a new JSON object for membership rows[i]; NULL when
@@ -788,6 +823,26 @@ static void member_cell(const void *rows, size_t i, size_t col, char *buf, size_
         snprintf(buf, cap, "%" PRId64, m->created_at);
 }
 
+static int member_list_body(cmd_run *run, void *arg)
+{
+    (void)arg;
+    static const char *const hdr[] = {"SUBJECT", "ROLE", "ADDED"};
+    store_member *members = NULL;
+    size_t n = 0;
+    int rc = store_member_list(run->st, run->room.name, &members, &n);
+    int status = CLI_OK;
+    if (rc == RK_ENOTFOUND) {
+        fprintf(stderr, "roomkey: room \"%s\" not found\n", run->args[0]);
+        status = CLI_FAIL;
+    } else if (rc) {
+        status = store_fail("list the members", rc);
+    } else {
+        status = print_rows(run->json, members, n, member_json, hdr, 3, member_cell);
+    }
+    free(members);
+    return status;
+}
+
 static int member_list(int argc, char **argv)
 {
     static const cmd_spec spec = {.cmd = "member list",
@@ -795,33 +850,9 @@ static int member_list(int argc, char **argv)
                                   .usage = "roomkey member list ROOM [--json]",
                                   .nargs = 1,
                                   .kinds = {"room name"},
-                                  .json = true};
-    cmd_run run = {0};
-    int status = cmd_open(argc, argv, &spec, NULL, 0, &run);
-    if (status)
-        return status;
-    store *st = run.st;
-    const char *room = run.args[0];
-    store_room r;
-    store_member *members = NULL;
-    size_t n = 0;
-    status = find_room(st, room, &r);
-    if (status == CLI_OK) {
-        int rc = store_member_list(st, r.name, &members, &n);
-        if (rc == RK_ENOTFOUND) {
-            fprintf(stderr, "roomkey: room \"%s\" not found\n", room);
-            status = CLI_FAIL;
-        } else if (rc) {
-            status = store_fail("list the members", rc);
-        }
-    }
-    store_close(st);
-    if (status)
-        return status;
-    static const char *const hdr[] = {"SUBJECT", "ROLE", "ADDED"};
-    status = print_rows(run.json, members, n, member_json, hdr, 3, member_cell);
-    free(members);
-    return status;
+                                  .json = true,
+                                  .on = ON_ROOM};
+    return cmd_with_store(argc, argv, &spec, NULL, 0, member_list_body, NULL);
 }
 
 /* ---- participant (live rooms) ----------------------------------------- */
@@ -868,6 +899,24 @@ static int presence_json(const store_presence *p, size_t n)
     return CLI_OK;
 }
 
+static int presence_list_body(cmd_run *run, void *arg)
+{
+    (void)arg;
+    static const char *const hdr[] = {"IDENTITY", "SID", "KIND", "NAME", "JOINED_AT"};
+    store_presence *ps = NULL;
+    size_t n = 0;
+    int status = CLI_OK;
+    int rc = store_presence_list(run->st, run->room.name, &ps, &n);
+    if (rc)
+        status = store_fail("list the participants", rc);
+    else if (run->json)
+        status = presence_json(ps, n);
+    else
+        print_table(hdr, 5, ps, n, presence_cell);
+    free(ps);
+    return status;
+}
+
 static int presence_list(int argc, char **argv)
 {
     static const cmd_spec spec = {.cmd = "participant list",
@@ -875,28 +924,9 @@ static int presence_list(int argc, char **argv)
                                   .usage = "roomkey participant list ROOM [--json]",
                                   .nargs = 1,
                                   .kinds = {"room name"},
-                                  .json = true};
-    cmd_run run = {0};
-    int status = cmd_open(argc, argv, &spec, NULL, 0, &run);
-    if (status)
-        return status;
-    store *st = run.st;
-    store_room r;
-    store_presence *ps = NULL;
-    size_t n = 0;
-    status = find_room(st, run.args[0], &r);
-    int rc = status ? RK_OK : store_presence_list(st, r.name, &ps, &n);
-    if (rc)
-        status = store_fail("list the participants", rc);
-    store_close(st);
-    if (status == CLI_OK && run.json)
-        status = presence_json(ps, n);
-    else if (status == CLI_OK) {
-        static const char *const hdr[] = {"IDENTITY", "SID", "KIND", "NAME", "JOINED_AT"};
-        print_table(hdr, 5, ps, n, presence_cell);
-    }
-    free(ps);
-    return status;
+                                  .json = true,
+                                  .on = ON_ROOM};
+    return cmd_with_store(argc, argv, &spec, NULL, 0, presence_list_body, NULL);
 }
 
 /* ban_flag takes --ban DURATION (at most a year) into the int64_t at ctx. */
@@ -909,6 +939,20 @@ static int ban_flag(void *ctx, const char *name, char *value)
     return CLI_OK;
 }
 
+/* presence_kick_body records the kick; arg is the --ban seconds (0: none). */
+static int presence_kick_body(cmd_run *run, void *arg)
+{
+    int64_t ban = *(const int64_t *)arg, now = clock_now();
+    const char *identity = run->args[1];
+    int rc =
+        live_kick_record(run->st, run->room.name, identity, "admin_kick", ban ? now + ban : 0, now);
+    if (rc)
+        return store_fail("record the kick", rc);
+    printf("kick of %s from room %s recorded%s\n", identity, run->room.name,
+           ban ? " (banned for the duration given)" : "");
+    return CLI_OK;
+}
+
 static int presence_kick(int argc, char **argv)
 {
     static const cmd_spec spec = {.cmd = "participant kick",
@@ -916,27 +960,11 @@ static int presence_kick(int argc, char **argv)
                                   .usage =
                                       "roomkey participant kick ROOM IDENTITY [--ban DURATION]",
                                   .nargs = 2,
-                                  .kinds = {"room name", "identity"}};
-    int64_t ban = 0, now = clock_now();
+                                  .kinds = {"room name", "identity"},
+                                  .on = ON_ROOM};
+    int64_t ban = 0;
     const cli_flag flags[] = {{"ban", .fn = ban_flag, .ctx = &ban}};
-    cmd_run run = {0};
-    int status = cmd_open(argc, argv, &spec, flags, 1, &run);
-    if (status)
-        return status;
-    store *st = run.st;
-    const char *identity = run.args[1];
-    store_room r;
-    status = find_room(st, run.args[0], &r);
-    int rc = status
-                 ? RK_OK
-                 : live_kick_record(st, r.name, identity, "admin_kick", ban ? now + ban : 0, now);
-    if (rc)
-        status = store_fail("record the kick", rc);
-    else if (status == CLI_OK)
-        printf("kick of %s from room %s recorded%s\n", identity, r.name,
-               ban ? " (banned for the duration given)" : "");
-    store_close(st);
-    return status;
+    return cmd_with_store(argc, argv, &spec, flags, 1, presence_kick_body, &ban);
 }
 
 int cmd_participant(int argc, char **argv)
@@ -1067,6 +1095,19 @@ static int audit_print(const store_audit *recs, size_t n, bool json, size_t limi
     return status;
 }
 
+/* audit_list_body lists the records arg (a store_audit_filter) selects. */
+static int audit_list_body(cmd_run *run, void *arg)
+{
+    const store_audit_filter *f = arg;
+    store_audit *recs = NULL;
+    size_t n = 0;
+    int rc = store_audit_list(run->st, f, &recs, &n);
+    int status =
+        rc ? store_fail("list the audit records", rc) : audit_print(recs, n, run->json, f->limit);
+    free(recs);
+    return status;
+}
+
 static int audit_list(int argc, char **argv)
 {
     static const cmd_spec spec = {.cmd = "audit list",
@@ -1081,18 +1122,8 @@ static int audit_list(int argc, char **argv)
         {"limit", .fn = limit_flag, .ctx = &f},
         {"before-id", .fn = before_flag, .ctx = &f},
     };
-    cmd_run run = {0};
-    int status = cmd_open(argc, argv, &spec, flags, sizeof flags / sizeof flags[0], &run);
-    if (status)
-        return status;
-    store_audit *recs = NULL;
-    size_t n = 0;
-    int rc = store_audit_list(run.st, &f, &recs, &n);
-    store_close(run.st);
-    status =
-        rc ? store_fail("list the audit records", rc) : audit_print(recs, n, run.json, f.limit);
-    free(recs);
-    return status;
+    return cmd_with_store(argc, argv, &spec, flags, sizeof flags / sizeof flags[0], audit_list_body,
+                          &f);
 }
 
 /* A prune's --before date: the text (for the report) and the time. */
@@ -1264,12 +1295,6 @@ static int check_text(const char *flag, const char *s, size_t max, bool required
     return CLI_USAGE;
 }
 
-/* find_meeting reads meeting id into *m, printing why not. */
-static int find_meeting(store *st, const char *id, store_meeting *m)
-{
-    return found(store_meeting_get(st, id, m), "meeting", id);
-}
-
 /* What `meeting create` was asked for (strings borrowed from argv). */
 typedef struct meeting_args {
     const char *db, *id, *creator, *heading, *description, *status, *creator_role,
@@ -1399,62 +1424,52 @@ static int meeting_limit_flag(void *ctx, const char *name, char *value)
     return CLI_OK;
 }
 
+/* A meetings page: --after and --limit. */
+typedef struct meeting_page {
+    const char *after;
+    int64_t limit;
+} meeting_page;
+
+static int meeting_list_body(cmd_run *run, void *arg)
+{
+    const meeting_page *pg = arg;
+    static const char *const hdr[] = {"ID", "STATUS", "CREATOR", "HEADING"};
+    store_meeting *list = NULL;
+    size_t n = 0;
+    int rc = store_meeting_list(run->st, pg->after, (size_t)pg->limit, &list, &n);
+    int status = rc ? store_fail("list the meetings", rc)
+                    : print_rows(run->json, list, n, meeting_json, hdr, 4, meeting_cell);
+    if (!rc && !run->json && n == (size_t)pg->limit)
+        fprintf(stderr, "roomkey: more meetings may follow: add --after %s\n", list[n - 1].id);
+    free(list);
+    return status;
+}
+
 static int meeting_list(int argc, char **argv)
 {
     static const cmd_spec spec = {.cmd = "meeting list",
                                   .help = MEETING_LIST_HELP,
                                   .usage = "roomkey meeting list [--json]",
                                   .json = true};
-    static const char *const hdr[] = {"ID", "STATUS", "CREATOR", "HEADING"};
-    const char *after = NULL;
-    int64_t limit = 100;
+    meeting_page pg = {.limit = 100};
     const cli_flag flags[] = {
-        {"after", .fn = after_flag, .ctx = &after},
-        {"limit", .fn = meeting_limit_flag, .ctx = &limit},
+        {"after", .fn = after_flag, .ctx = &pg.after},
+        {"limit", .fn = meeting_limit_flag, .ctx = &pg.limit},
     };
-    cmd_run run = {0};
-    int status = cmd_open(argc, argv, &spec, flags, 2, &run);
-    if (status)
-        return status;
-    store_meeting *list = NULL;
-    size_t n = 0;
-    int rc = store_meeting_list(run.st, after, (size_t)limit, &list, &n);
-    store_close(run.st);
-    status = rc ? store_fail("list the meetings", rc)
-                : print_rows(run.json, list, n, meeting_json, hdr, 4, meeting_cell);
-    if (!rc && !run.json && n == (size_t)limit)
-        fprintf(stderr, "roomkey: more meetings may follow: add --after %s\n", list[n - 1].id);
-    free(list);
-    return status;
+    return cmd_with_store(argc, argv, &spec, flags, 2, meeting_list_body, &pg);
 }
 
-static int meeting_show(int argc, char **argv)
+static int meeting_show_body(cmd_run *run, void *arg)
 {
-    static const cmd_spec spec = {.cmd = "meeting show",
-                                  .help = MEETING_SHOW_HELP,
-                                  .usage = "roomkey meeting show ID",
-                                  .nargs = 1,
-                                  .kinds = {"meeting id"}};
-    cmd_run run = {0};
-    int status = cmd_open(argc, argv, &spec, NULL, 0, &run);
-    if (status)
-        return status;
-    store *st = run.st;
-    store_meeting m;
+    (void)arg;
     store_member *members = NULL;
     size_t n = 0;
-    status = find_meeting(st, run.args[0], &m);
-    if (status == CLI_OK) {
-        int rc = store_member_list(st, m.room, &members, &n);
-        if (rc)
-            status = store_fail("list the participants", rc);
-    }
-    store_close(st);
-    if (status) {
+    int rc = store_member_list(run->st, run->meeting.room, &members, &n);
+    if (rc) {
         free(members);
-        return status;
+        return store_fail("list the participants", rc);
     }
-    json_t *o = meeting_json(&m, 0);
+    json_t *o = meeting_json(&run->meeting, 0);
     json_t *arr = json_rows(members, n, participant_json);
     free(members);
     if (!o || !arr || json_object_set_new(o, "participants", arr)) {
@@ -1464,6 +1479,30 @@ static int meeting_show(int argc, char **argv)
     return cli_print_json(o);
 }
 
+static int meeting_show(int argc, char **argv)
+{
+    static const cmd_spec spec = {.cmd = "meeting show",
+                                  .help = MEETING_SHOW_HELP,
+                                  .usage = "roomkey meeting show ID",
+                                  .nargs = 1,
+                                  .kinds = {"meeting id"},
+                                  .on = ON_MEETING};
+    return cmd_with_store(argc, argv, &spec, NULL, 0, meeting_show_body, NULL);
+}
+
+static int meeting_delete_body(cmd_run *run, void *arg)
+{
+    (void)arg;
+    const char *id = run->args[0];
+    int rc = store_meeting_delete(run->st, id);
+    if (rc && rc != RK_ENOTFOUND)
+        return store_fail("delete the meeting", rc);
+    if (rc)
+        return found(rc, "meeting", id);
+    printf("deleted meeting %s\n", id);
+    return CLI_OK;
+}
+
 static int meeting_delete(int argc, char **argv)
 {
     static const cmd_spec spec = {.cmd = "meeting delete",
@@ -1471,35 +1510,30 @@ static int meeting_delete(int argc, char **argv)
                                   .usage = "roomkey meeting delete ID",
                                   .nargs = 1,
                                   .kinds = {"meeting id"}};
-    cmd_run run = {0};
-    int status = cmd_open(argc, argv, &spec, NULL, 0, &run);
-    if (status)
-        return status;
-    const char *id = run.args[0];
-    int rc = store_meeting_delete(run.st, id);
-    if (rc && rc != RK_ENOTFOUND)
-        status = store_fail("delete the meeting", rc);
-    else if (rc)
-        status = found(rc, "meeting", id);
-    else
-        printf("deleted meeting %s\n", id);
-    store_close(run.st);
-    return status;
+    return cmd_with_store(argc, argv, &spec, NULL, 0, meeting_delete_body, NULL);
 }
 
-/* participant_target runs cmd_open for a `meeting participant` command
- * (ID SUBJECT) and reads the meeting into *m; on CLI_OK the caller closes
- * run->st. */
-static int participant_target(int argc, char **argv, const cmd_spec *spec, const cli_flag *extra,
-                              size_t n, cmd_run *run, store_meeting *m)
+/* participant_add_body adds the participant; arg is the --role value (NULL:
+ * the meeting room's default role). */
+static int participant_add_body(cmd_run *run, void *arg)
 {
-    int status = cmd_open(argc, argv, spec, extra, n, run);
-    if (status)
-        return status;
-    status = find_meeting(run->st, run->args[0], m);
-    if (status)
-        store_close(run->st);
-    return status;
+    const char *role = *(const char **)arg;
+    const store_meeting *m = &run->meeting;
+    const char *subject = run->args[1];
+    store_member mem = {0};
+    int rc = store_room_get(run->st, m->room, &run->room);
+    snprintf(mem.room, sizeof mem.room, "%s", m->room);
+    snprintf(mem.subject, sizeof mem.subject, "%s", subject);
+    snprintf(mem.role, sizeof mem.role, "%s",
+             role          ? role
+             : rc == RK_OK ? run->room.default_role
+                           : "");
+    if (rc == RK_OK)
+        rc = store_member_set(run->st, &mem);
+    if (rc)
+        return store_fail("add the participant", rc);
+    printf("added %s to meeting %s as %s\n", subject, m->id, mem.role);
+    return CLI_OK;
 }
 
 static int participant_add(int argc, char **argv)
@@ -1509,30 +1543,34 @@ static int participant_add(int argc, char **argv)
                                   .usage =
                                       "roomkey meeting participant add ID SUBJECT [--role ROLE]",
                                   .nargs = 2,
-                                  .kinds = {"meeting id", "subject"}};
+                                  .kinds = {"meeting id", "subject"},
+                                  .on = ON_MEETING};
     const char *role = NULL;
     const cli_flag flags[] = {{"role", .fn = role_flag, .ctx = &role}};
-    cmd_run run = {0};
-    store_meeting m;
-    int status = participant_target(argc, argv, &spec, flags, 1, &run, &m);
-    if (status)
-        return status;
-    store *st = run.st;
-    const char *subject = run.args[1];
-    store_room r;
-    store_member mem = {0};
-    int rc = store_room_get(st, m.room, &r);
-    snprintf(mem.room, sizeof mem.room, "%s", m.room);
-    snprintf(mem.subject, sizeof mem.subject, "%s", subject);
-    snprintf(mem.role, sizeof mem.role, "%s", role ? role : rc == RK_OK ? r.default_role : "");
-    if (rc == RK_OK)
-        rc = store_member_set(st, &mem);
+    return cmd_with_store(argc, argv, &spec, flags, 1, participant_add_body, &role);
+}
+
+static int participant_remove_body(cmd_run *run, void *arg)
+{
+    (void)arg;
+    const store_meeting *m = &run->meeting;
+    const char *subject = run->args[1];
+    if (strcmp(subject, m->creator) == 0) {
+        fprintf(stderr, "roomkey: %s created meeting %s and can't be removed from it\n", subject,
+                m->id);
+        return CLI_FAIL;
+    }
+    int rc = store_member_remove(run->st, m->room, subject);
+    if (rc == RK_ENOTFOUND) {
+        fprintf(stderr, "roomkey: \"%s\" is not a participant of meeting %s\n", subject, m->id);
+        return CLI_FAIL;
+    }
     if (rc)
-        status = store_fail("add the participant", rc);
-    else
-        printf("added %s to meeting %s as %s\n", subject, m.id, mem.role);
-    store_close(st);
-    return status;
+        return store_fail("remove the participant", rc);
+    if ((rc = live_member_removed(run->st, m->room, subject, clock_now())))
+        return store_fail("record the kick of the removed participant", rc);
+    printf("removed %s from meeting %s\n", subject, m->id);
+    return CLI_OK;
 }
 
 static int participant_remove(int argc, char **argv)
@@ -1541,32 +1579,9 @@ static int participant_remove(int argc, char **argv)
                                   .help = PARTICIPANT_REMOVE_HELP,
                                   .usage = "roomkey meeting participant remove ID SUBJECT",
                                   .nargs = 2,
-                                  .kinds = {"meeting id", "subject"}};
-    cmd_run run = {0};
-    store_meeting m;
-    int status = participant_target(argc, argv, &spec, NULL, 0, &run, &m);
-    if (status)
-        return status;
-    store *st = run.st;
-    const char *subject = run.args[1];
-    int rc =
-        strcmp(subject, m.creator) == 0 ? RK_EDENIED : store_member_remove(st, m.room, subject);
-    if (rc == RK_EDENIED) {
-        fprintf(stderr, "roomkey: %s created meeting %s and can't be removed from it\n", subject,
-                m.id);
-        status = CLI_FAIL;
-    } else if (rc == RK_ENOTFOUND) {
-        fprintf(stderr, "roomkey: \"%s\" is not a participant of meeting %s\n", subject, m.id);
-        status = CLI_FAIL;
-    } else if (rc) {
-        status = store_fail("remove the participant", rc);
-    } else if ((rc = live_member_removed(st, m.room, subject, clock_now()))) {
-        status = store_fail("record the kick of the removed participant", rc);
-    } else {
-        printf("removed %s from meeting %s\n", subject, m.id);
-    }
-    store_close(st);
-    return status;
+                                  .kinds = {"meeting id", "subject"},
+                                  .on = ON_MEETING};
+    return cmd_with_store(argc, argv, &spec, NULL, 0, participant_remove_body, NULL);
 }
 
 static int meeting_participant(int argc, char **argv)
