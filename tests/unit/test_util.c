@@ -3,9 +3,11 @@
 #include "util/b64url.h"
 #include "util/clock.h"
 #include "util/curl_lib.h"
+#include "util/dlist.h"
 #include "util/duration.h"
 #include "util/dynlib.h"
 #include "util/err.h"
+#include "util/growbuf.h"
 #include "util/jsonw.h"
 #include "util/jws.h"
 #include "util/log.h"
@@ -168,6 +170,50 @@ static void test_jsonw(void)
     CHECK(w.err == RK_ETOOBIG);
     CHECK(tiny[6] == 'Z' && tiny[7] == 'Z');
     CHECK(w.len < 6);
+
+    /* every escape, written exactly: the short forms, else \u00XX */
+    jsonw_init(&w, buf, sizeof buf);
+    jsonw_arr_open(&w);
+    jsonw_str(&w, "\"\\\n\r\t\b\f\x01\x1f\x7f/");
+    jsonw_obj_open(&w);
+    jsonw_obj_close(&w);
+    jsonw_arr_close(&w);
+    CHECK(w.err == RK_OK);
+    CHECK_STR(buf, "[\"\\\"\\\\\\n\\r\\t\\b\\f\\u0001\\u001f\x7f/\",{}]");
+}
+
+static void test_growbuf(void)
+{
+    growbuf b = {.max = 3000};
+    char chunk[1000];
+    memset(chunk, 'a', sizeof chunk);
+    CHECK(growbuf_append(&b, chunk, sizeof chunk) == RK_OK);
+    CHECK(growbuf_append(&b, chunk, sizeof chunk) == RK_OK);
+    CHECK(b.len == 2000 && b.buf[2000] == '\0' && b.cap <= b.max + 1);
+    /* past the limit: refused, nothing added */
+    CHECK(growbuf_append(&b, chunk, 1001) == RK_ETOOBIG);
+    CHECK(b.len == 2000 && b.buf[2000] == '\0');
+    CHECK(growbuf_append(&b, chunk, 1000) == RK_OK);
+    CHECK(b.len == 3000 && b.cap == 3001 && b.buf[3000] == '\0');
+    CHECK(growbuf_append(&b, "x", 1) == RK_ETOOBIG);
+    CHECK(growbuf_append(&b, "", 0) == RK_OK);
+    growbuf_free(&b);
+    CHECK(b.buf == NULL && b.len == 0 && b.cap == 0 && b.max == 3000);
+}
+
+static void test_dlist(void)
+{
+    dlist_node a, b, c, *head = NULL;
+    dlist_push(&head, &a);
+    dlist_push(&head, &b);
+    dlist_push(&head, &c); /* c b a */
+    CHECK(head == &c && c.next == &b && b.next == &a && a.next == NULL && a.prev == &b);
+    dlist_unlink(&head, &b); /* c a */
+    CHECK(head == &c && c.next == &a && a.prev == &c);
+    dlist_unlink(&head, &c); /* a */
+    CHECK(head == &a && a.prev == NULL && a.next == NULL);
+    dlist_unlink(&head, &a);
+    CHECK(head == NULL);
 }
 
 static void test_duration(void)
@@ -511,6 +557,8 @@ int main(void)
     test_b64url();
     test_utf8();
     test_jsonw();
+    test_growbuf();
+    test_dlist();
     test_duration();
     test_clock();
     return check_summary();
