@@ -121,10 +121,11 @@ typedef struct family {
     /* plain_error renders status + message (the server's 404/405/413/429...). */
     http_error_renderer plain_error;
     /* answers, by verdict or outcome. Without an entry: a body that is not
-     * JSON / not an object gets 400 with request.h's messages, "no
-     * credentials" the "bad credentials" answer, a store failure
-     * (VERDICT_FAILED) the OUTCOME_INTERNAL answer, any other refusal
-     * `refused`. */
+     * JSON / not an object gets 400 with request.h's messages, an identity
+     * or name too long or a TTL above the cap 400 with the policy's reason
+     * ("{why}"), "no credentials" the "bad credentials" answer, a store
+     * failure (VERDICT_FAILED) the OUTCOME_INTERNAL answer, any other
+     * refusal `refused`. */
     family_answer answers[OUTCOME_COUNT];
     family_answer refused;
     /* setup runs when the family is registered (NULL = nothing to do). */

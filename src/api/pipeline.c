@@ -74,12 +74,15 @@ static void expand(const family_call *c, int what, const verdict_detail *why, co
 }
 
 /* answer_for returns f's answer to what: its own entry, else the shared
- * default (JSON body errors; "no credentials" as "bad credentials"; a
- * store failure as an internal error), else f's `refused`. */
+ * default (JSON body errors; a request the policy finds out of bounds - an
+ * identity or name too long, a TTL above the cap - as 400 with the policy's
+ * reason; "no credentials" as "bad credentials"; a store failure as an
+ * internal error), else f's `refused`. */
 static const family_answer *answer_for(const family *f, int what)
 {
     static const family_answer not_json = {400, REQUEST_NOT_JSON, NULL, NULL};
     static const family_answer not_object = {400, REQUEST_NOT_OBJECT, NULL, NULL};
+    static const family_answer out_of_bounds = {400, "{why}", NULL, NULL};
     const family_answer *a = (unsigned)what < OUTCOME_COUNT ? &f->answers[what] : &f->refused;
     if (a->status)
         return a;
@@ -87,6 +90,9 @@ static const family_answer *answer_for(const family *f, int what)
         return &not_json;
     if (what == OUTCOME_NOT_OBJECT)
         return &not_object;
+    if (what == VERDICT_IDENTITY_TOO_LONG || what == VERDICT_NAME_TOO_LONG ||
+        what == VERDICT_TTL_ABOVE_CAP)
+        return &out_of_bounds;
     if (what == OUTCOME_NO_CREDENTIALS)
         return &f->answers[OUTCOME_BAD_CREDENTIALS];
     if (what == VERDICT_FAILED)

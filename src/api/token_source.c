@@ -375,9 +375,6 @@ const family family_token_source = {
             [VERDICT_ROOM_NOT_FOUND] = {.status = 404, .message = "room not found"},
             [VERDICT_IDENTITY_NOT_CALLER] =
                 {.status = 403, .message = "participant_identity must be the authenticated caller"},
-            [VERDICT_IDENTITY_TOO_LONG] = {.status = 400, .message = "{why}"},
-            [VERDICT_NAME_TOO_LONG] = {.status = 400, .message = "{why}"},
-            [VERDICT_TTL_ABOVE_CAP] = {.status = 400, .message = "{why}"},
             [VERDICT_ROOM_CONFIG_NAME] = {.status = 400, .message = "{why}"},
             [VERDICT_ROOM_FULL] = {.status = 403, .message = "room is full"},
             [VERDICT_ROOM_CLOSED] = {.status = 403, .message = "room is closed"},
