@@ -493,6 +493,19 @@ static int cmd_with_store(int argc, char **argv, const cmd_spec *s, const cli_fl
     return status;
 }
 
+/* print_with prints object o with key set to v, like cli_print_json. Both
+ * are new references it takes (NULL: out of memory, then CLI_FAIL). */
+static int print_with(json_t *o, const char *key, json_t *v)
+{
+    if (!o)
+        json_decref(v);
+    else if (json_object_set_new(o, key, v)) { /* it releases v, also on failure */
+        json_decref(o);
+        o = NULL;
+    }
+    return cli_print_json(o);
+}
+
 /* print_rows prints rows[0..n) as a JSON array (to_json) or a table
  * (hdr[0..ncols), cell); CLI_OK, or CLI_FAIL when out of memory. */
 static int print_rows(bool json, const void *rows, size_t n, row_json_fn to_json,
@@ -663,12 +676,7 @@ static int room_show_body(cmd_run *r, void *arg)
     free(members);
     if (rc)
         return store_fail("count the members", rc);
-    json_t *o = room_json(&r->room);
-    if (o && json_object_set_new(o, "member_count", json_integer((json_int_t)n))) {
-        json_decref(o);
-        o = NULL;
-    }
-    return cli_print_json(o);
+    return print_with(room_json(&r->room), "member_count", json_integer((json_int_t)n));
 }
 
 static int room_show(int argc, char **argv)
@@ -1469,14 +1477,9 @@ static int meeting_show_body(cmd_run *run, void *arg)
         free(members);
         return store_fail("list the participants", rc);
     }
-    json_t *o = meeting_json(&run->meeting, 0);
     json_t *arr = json_rows(members, n, participant_json);
     free(members);
-    if (!o || !arr || json_object_set_new(o, "participants", arr)) {
-        json_decref(o);
-        o = NULL;
-    }
-    return cli_print_json(o);
+    return print_with(meeting_json(&run->meeting, 0), "participants", arr);
 }
 
 static int meeting_show(int argc, char **argv)
