@@ -10,6 +10,8 @@
 #ifndef RK_DYNLIB_H
 #define RK_DYNLIB_H
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* dynlib_open loads the library soname (e.g. "libpq.so.5") and sets *h.
@@ -20,5 +22,40 @@ int dynlib_open(const char *soname, const char *package, void **h, char *why, si
 /* dynlib_sym returns the address of name in h, or NULL with a reason in
  * why (a library too old to have it). */
 void *dynlib_sym(void *h, const char *soname, const char *name, char *why, size_t cap);
+
+/* One function of a library's table: its symbol and the offset of its
+ * pointer in the table. */
+typedef struct dynlib_sym_spec {
+    const char *name;
+    size_t off;
+} dynlib_sym_spec;
+
+/* A library whose functions go into a table, loaded once per process.
+ * Define one statically with DYNLIB_LIB; the fields after init are
+ * dynlib_load's. */
+typedef struct dynlib_lib {
+    const char *soname, *package;
+    const dynlib_sym_spec *syms;
+    size_t n_syms;
+    void *table;                        /* a struct of function pointers */
+    int (*init)(char *why, size_t cap); /* run once after loading; NULL: none */
+    pthread_mutex_t mu;
+    bool done;
+    int rc;
+    char why[256];
+} dynlib_lib;
+
+#define DYNLIB_LIB(soname_, package_, syms_, table_, init_)                                        \
+    {                                                                                              \
+        .soname = (soname_), .package = (package_), .syms = (syms_),                               \
+        .n_syms = sizeof(syms_) / sizeof((syms_)[0]), .table = (table_), .init = (init_),          \
+        .mu = PTHREAD_MUTEX_INITIALIZER                                                            \
+    }
+
+/* dynlib_load loads lib and fills its table the first time it is called,
+ * then runs lib->init; thread-safe, and later calls return the first
+ * one's result. RK_EIO with a reason in why when the library, one of its
+ * functions or init fails. Nothing to free: a library stays loaded. */
+int dynlib_load(dynlib_lib *lib, char *why, size_t cap);
 
 #endif
