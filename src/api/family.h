@@ -7,7 +7,7 @@
  * decision, the mint, the audit record and the held response. A family
  * says:
  *  - its name, its config section (its own settings) and its routes
- *    (designated initializers; a token route's handler
+ *    (FAMILY_ROUTE, one a line; a token route's handler
  *    is a one-line call of pipeline_run with the family);
  *  - how its callers authenticate (family_auth);
  *  - how a request becomes the one token request (read: a policy_ask);
@@ -25,6 +25,7 @@
 #include "../http/server.h"
 #include "../policy/policy.h"
 #include "../token/minter.h"
+#include "../util/clock.h"
 #include "issuance.h"
 
 #include <jansson.h>
@@ -78,7 +79,25 @@ typedef struct family_route {
 
 #define FAMILY_MAX_ROUTES 6
 
+/* FAMILY_ROUTE writes one route of a family's table on one line;
+ * FAMILY_ROUTE_JSON one whose body must be application/json. */
+#define FAMILY_ROUTE(m, p, l, h)                                                                   \
+    {                                                                                              \
+        .method = (m), .path = (p), .label = (l), .handler = (h)                                   \
+    }
+#define FAMILY_ROUTE_JSON(m, p, l, h)                                                              \
+    {                                                                                              \
+        .method = (m), .path = (p), .label = (l), .handler = (h), .json_body = true                \
+    }
+
 struct family;
+
+/* What a family renders: the token just minted and when it expires. */
+typedef struct family_token {
+    const char *tok; /* borrowed until the request ends */
+    size_t len;
+    char expires_at[CLOCK_ISO_LEN]; /* its exp, "YYYY-MM-DDTHH:MM:SS.000Z" */
+} family_token;
 
 /* One request on its way through the pipeline; hooks get it. */
 typedef struct family_call {
@@ -100,7 +119,11 @@ typedef struct family {
     family_route routes[FAMILY_MAX_ROUTES]; /* ends at the first without a method */
     family_auth auth;
     family_body body;
-    bool needs_url;    /* its token response carries LIVEKIT_URL: unset = not configured */
+    bool needs_url; /* its token response carries LIVEKIT_URL: unset = not configured */
+    /* asks_room_only: its request names only the room (identity, name and
+     * TTL come from the caller and the room), so one of them out of bounds
+     * is the server's failure: the OUTCOME_INTERNAL answer, not a 400. */
+    bool asks_room_only;
     size_t state_size; /* bytes of family_call.state */
     /* anonymous_ok: whether callers without credentials are admitted now
      * (FAMILY_AUTH_ANON_ROOMS only); reads only api->cfg (check-config
@@ -111,10 +134,9 @@ typedef struct family {
      * c->room_shown. On false it has answered (c->resp) and nothing is
      * minted. */
     bool (*read)(family_call *c, json_t *body, policy_ask *ask);
-    /* render writes the token response for decision d and the token
+    /* render writes the token response for decision d and the token t
      * (borrowed); returns RK_OK, or an error (then OUTCOME_INTERNAL). */
-    int (*render)(family_call *c, const decision *d, const char *tok, size_t tok_len,
-                  const mint_info *info);
+    int (*render)(family_call *c, const decision *d, const family_token *t);
     /* error renders answer a with its expanded message (for a field or a
      * code of the answer); NULL = plain_error(status, message). */
     void (*error)(http_resp *resp, const family_answer *a, const char *message);
@@ -123,7 +145,7 @@ typedef struct family {
     /* answers, by verdict or outcome. Without an entry: a body that is not
      * JSON / not an object gets 400 with request.h's messages, an identity
      * or name too long or a TTL above the cap 400 with the policy's reason
-     * ("{why}"), "no credentials" the "bad credentials" answer, a store
+     * ("{why}"; see asks_room_only), "no credentials" the "bad credentials" answer, a store
      * failure (VERDICT_FAILED) the OUTCOME_INTERNAL answer, any other
      * refusal `refused`. */
     family_answer answers[OUTCOME_COUNT];

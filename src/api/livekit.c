@@ -153,16 +153,13 @@ static bool read_request(family_call *c, json_t *body, policy_ask *ask)
 }
 
 /* render_token writes {token, identity, roomId, name, expiresAt}. */
-static int render_token(family_call *c, const decision *d, const char *tok, size_t tok_len,
-                        const mint_info *info)
+static int render_token(family_call *c, const decision *d, const family_token *t)
 {
-    char expires[CLOCK_ISO_LEN] = ""; /* exp is bounded, so formatting can't fail */
-    clock_iso8601(info->exp, expires, sizeof expires);
-    const request_field f[] = {{"token", tok, tok_len},
+    const request_field f[] = {{"token", t->tok, t->len},
                                {"identity", d->identity, 0},
                                {"roomId", c->room_shown, 0},
                                {"name", d->name[0] ? d->name : d->identity, 0},
-                               {"expiresAt", expires, 0}};
+                               {"expiresAt", t->expires_at, 0}};
     return request_reply_fields(c->resp, 200, f, sizeof f / sizeof f[0]);
 }
 
@@ -268,23 +265,12 @@ const family family_livekit = {
     .name = "livekit",
     .routes =
         {
-            {.method = "POST",
-             .path = "/api/livekit/token",
-             .label = "livekit.token",
-             .handler = token_handler,
-             .json_body = true},
-            {.method = "GET",
-             .path = "/api/livekit/rooms/{roomId}/participants",
-             .label = "livekit.participants",
-             .handler = participants_handler},
-            {.method = "GET",
-             .path = "/api/livekit/connection-info",
-             .label = "livekit.connection-info",
-             .handler = connection_info_handler},
-            {.method = "GET",
-             .path = "/api/livekit/health",
-             .label = "livekit.health",
-             .handler = health_handler},
+            FAMILY_ROUTE_JSON("POST", "/api/livekit/token", "livekit.token", token_handler),
+            FAMILY_ROUTE("GET", "/api/livekit/rooms/{roomId}/participants", "livekit.participants",
+                         participants_handler),
+            FAMILY_ROUTE("GET", "/api/livekit/connection-info", "livekit.connection-info",
+                         connection_info_handler),
+            FAMILY_ROUTE("GET", "/api/livekit/health", "livekit.health", health_handler),
         },
     .auth = FAMILY_AUTH_CALLER,
     .body = FAMILY_BODY_OBJECT,

@@ -189,12 +189,10 @@ static bool read_request(family_call *c, json_t *body, policy_ask *ask)
     return true;
 }
 
-static int render_token(family_call *c, const decision *d, const char *tok, size_t tok_len,
-                        const mint_info *info)
+static int render_token(family_call *c, const decision *d, const family_token *t)
 {
-    (void)info;
-    answer a = {.token = tok,
-                .token_len = tok_len,
+    answer a = {.token = t->tok,
+                .token_len = t->len,
                 .room = d->room.name,
                 .server_url = c->api->cfg->livekit_url,
                 .meeting = c->state};
@@ -292,23 +290,16 @@ const family family_meetings = {
     .name = "meetings",
     .routes =
         {
-            {.method = "GET",
-             .path = "/api/v1/meeting/token/{meeting_id}",
-             .label = "meetings.token",
-             .handler = token_handler},
-            {.method = "GET",
-             .path = "/api/v1/meeting/get/{meeting_id}",
-             .label = "meetings.get",
-             .handler = get_handler},
-            {.method = "PUT",
-             .path = "/api/v1/meeting/status/{meeting_id}",
-             .label = "meetings.status",
-             .handler = status_handler,
-             .json_body = true},
+            FAMILY_ROUTE("GET", "/api/v1/meeting/token/{meeting_id}", "meetings.token",
+                         token_handler),
+            FAMILY_ROUTE("GET", "/api/v1/meeting/get/{meeting_id}", "meetings.get", get_handler),
+            FAMILY_ROUTE_JSON("PUT", "/api/v1/meeting/status/{meeting_id}", "meetings.status",
+                              status_handler),
         },
     .auth = FAMILY_AUTH_CALLER,
     .body = FAMILY_BODY_NONE,
     .needs_url = true,
+    .asks_room_only = true,
     .state_size = sizeof(store_meeting),
     .read = read_request,
     .render = render_token,
@@ -319,12 +310,6 @@ const family family_meetings = {
             [OUTCOME_NOT_CONFIGURED] = {.status = 500, .message = "LiveKit is not configured"},
             [OUTCOME_INTERNAL] = {.status = 500, .message = "Failed to generate meeting token."},
             [VERDICT_ROOM_NOT_FOUND] = {.status = 404, .message = "Meeting not found"},
-            [VERDICT_IDENTITY_TOO_LONG] = {.status = 500,
-                                           .message = "Failed to generate meeting token."},
-            [VERDICT_NAME_TOO_LONG] = {.status = 500,
-                                       .message = "Failed to generate meeting token."},
-            [VERDICT_TTL_ABOVE_CAP] = {.status = 500,
-                                       .message = "Failed to generate meeting token."},
             [VERDICT_ROOM_FULL] = {.status = 403, .message = "This meeting is full"},
             /* read_request answers an ended or canceled meeting first, with
              * its own message; this is the meeting that ended meanwhile */

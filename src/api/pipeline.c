@@ -76,8 +76,9 @@ static void expand(const family_call *c, int what, const verdict_detail *why, co
 /* answer_for returns f's answer to what: its own entry, else the shared
  * default (JSON body errors; a request the policy finds out of bounds - an
  * identity or name too long, a TTL above the cap - as 400 with the policy's
- * reason; "no credentials" as "bad credentials"; a store failure as an
- * internal error), else f's `refused`. */
+ * reason, or as an internal error where f asks_room_only; "no credentials"
+ * as "bad credentials"; a store failure as an internal error), else f's
+ * `refused`. */
 static const family_answer *answer_for(const family *f, int what)
 {
     static const family_answer not_json = {400, REQUEST_NOT_JSON, NULL, NULL};
@@ -92,7 +93,7 @@ static const family_answer *answer_for(const family *f, int what)
         return &not_object;
     if (what == VERDICT_IDENTITY_TOO_LONG || what == VERDICT_NAME_TOO_LONG ||
         what == VERDICT_TTL_ABOVE_CAP)
-        return &out_of_bounds;
+        return f->asks_room_only ? &f->answers[OUTCOME_INTERNAL] : &out_of_bounds;
     if (what == OUTCOME_NO_CREDENTIALS)
         return &f->answers[OUTCOME_BAD_CREDENTIALS];
     if (what == VERDICT_FAILED)
@@ -217,7 +218,10 @@ static int mint(family_call *c, const decision *d)
         return RK_OK;
     if (rc == RK_ENOTFOUND)
         return pipeline_answer(c, OUTCOME_NOT_CONFIGURED, NULL);
-    if (rc == RK_OK && (rc = c->f->render(c, d, tok, tok_len, &info)) == RK_OK)
+    family_token t = {.tok = tok, .len = tok_len};
+    if (rc == RK_OK)
+        rc = clock_iso8601(info.exp, t.expires_at, sizeof t.expires_at);
+    if (rc == RK_OK && (rc = c->f->render(c, d, &t)) == RK_OK)
         return RK_OK;
     return pipeline_answer(c, OUTCOME_INTERNAL, NULL);
 }

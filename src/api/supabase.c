@@ -146,11 +146,10 @@ static bool read_request(family_call *c, json_t *body, policy_ask *ask)
 }
 
 /* render_token writes {"token", "livekitUrl"}. */
-static int render_token(family_call *c, const decision *d, const char *tok, size_t tok_len,
-                        const mint_info *info)
+static int render_token(family_call *c, const decision *d, const family_token *t)
 {
-    (void)d, (void)info;
-    const request_field f[] = {{"token", tok, tok_len},
+    (void)d;
+    const request_field f[] = {{"token", t->tok, t->len},
                                {"livekitUrl", c->api->cfg->livekit_url, 0}};
     return request_reply_fields(c->resp, 200, f, 2);
 }
@@ -253,24 +252,10 @@ const family family_supabase = {
     .section = &supabase_section,
     .routes =
         {
-            {.method = "POST",
-             .path = TOKEN_PATH,
-             .label = "supabase.livekit-token",
-             .handler = token_handler,
-             .json_body = true},
-            {.method = "OPTIONS",
-             .path = TOKEN_PATH,
-             .label = "supabase.preflight",
-             .handler = preflight_handler},
-            {.method = "POST",
-             .path = RELEASE_PATH,
-             .label = "supabase.release-seat",
-             .handler = release_handler,
-             .json_body = true},
-            {.method = "OPTIONS",
-             .path = RELEASE_PATH,
-             .label = "supabase.preflight",
-             .handler = preflight_handler},
+            FAMILY_ROUTE_JSON("POST", TOKEN_PATH, "supabase.livekit-token", token_handler),
+            FAMILY_ROUTE("OPTIONS", TOKEN_PATH, "supabase.preflight", preflight_handler),
+            FAMILY_ROUTE_JSON("POST", RELEASE_PATH, "supabase.release-seat", release_handler),
+            FAMILY_ROUTE("OPTIONS", RELEASE_PATH, "supabase.preflight", preflight_handler),
         },
     .auth = FAMILY_AUTH_USER_SESSION,
     .body = FAMILY_BODY_OBJECT,

@@ -272,12 +272,11 @@ static void parse_body(json_t *body, const token_source_settings *lim, ts_body *
 /* ---- the family ------------------------------------------------------- */
 
 /* render_token writes the 201 body {"server_url", "participant_token"}. */
-static int render_token(family_call *c, const decision *d, const char *tok, size_t tok_len,
-                        const mint_info *info)
+static int render_token(family_call *c, const decision *d, const family_token *t)
 {
-    (void)d, (void)info;
+    (void)d;
     const request_field f[] = {{"server_url", c->api->cfg->livekit_url, 0},
-                               {"participant_token", tok, tok_len}};
+                               {"participant_token", t->tok, t->len}};
     return request_reply_fields(c->resp, 201, f, 2);
 }
 
@@ -350,11 +349,8 @@ const config_section token_source_section = {.key = "token_source",
 const family family_token_source = {
     .name = "token_source",
     .section = &token_source_section,
-    .routes = {{.method = "POST",
-                .path = "/api/livekit/token-source",
-                .label = "token_source.token",
-                .handler = token_source_handler,
-                .json_body = true}},
+    .routes = {FAMILY_ROUTE_JSON("POST", "/api/livekit/token-source", "token_source.token",
+                                 token_source_handler)},
     .auth = FAMILY_AUTH_CALLER,
     .body = FAMILY_BODY_OBJECT_EMPTY,
     .needs_url = true,

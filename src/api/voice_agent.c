@@ -221,13 +221,10 @@ static bool anonymous_room(const voice_agent_settings *va, const char *room)
 }
 
 /* render_token writes {token, expiresAt, roomName, participantIdentity}. */
-static int render_token(family_call *c, const decision *d, const char *tok, size_t tok_len,
-                        const mint_info *info)
+static int render_token(family_call *c, const decision *d, const family_token *t)
 {
-    char expires[CLOCK_ISO_LEN] = ""; /* exp is bounded, so formatting can't fail */
-    clock_iso8601(info->exp, expires, sizeof expires);
-    const request_field f[] = {{"token", tok, tok_len},
-                               {"expiresAt", expires, 0},
+    const request_field f[] = {{"token", t->tok, t->len},
+                               {"expiresAt", t->expires_at, 0},
                                {"roomName", c->room_shown, 0},
                                {"participantIdentity", d->identity, 0}};
     return request_reply_fields(c->resp, 200, f, sizeof f / sizeof f[0]);
@@ -336,11 +333,7 @@ const config_section voice_agent_section = {
 const family family_voice_agent = {
     .name = "voice_agent",
     .section = &voice_agent_section,
-    .routes = {{.method = "POST",
-                .path = "/api/token",
-                .label = "voice_agent.token",
-                .handler = token_handler,
-                .json_body = true}},
+    .routes = {FAMILY_ROUTE_JSON("POST", "/api/token", "voice_agent.token", token_handler)},
     .auth = FAMILY_AUTH_ANON_ROOMS,
     .body = FAMILY_BODY_OBJECT,
     .state_size = sizeof(va_body),
