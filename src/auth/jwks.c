@@ -120,16 +120,11 @@ static void set_unref(keyset *s)
  * (or NULL). Matching is exact, as JOSE names are case-sensitive. */
 static enum alg alg_from_name(const char *name)
 {
-    if (!name)
-        return ALG_OTHER;
-    if (strcmp(name, "RS256") == 0)
-        return ALG_RS256;
-    if (strcmp(name, "PS256") == 0)
-        return ALG_PS256;
-    if (strcmp(name, "ES256") == 0)
-        return ALG_ES256;
-    if (strcmp(name, "EdDSA") == 0)
-        return ALG_EDDSA;
+    static const char *const NAMES[ALG_OTHER] = {
+        [ALG_RS256] = "RS256", [ALG_PS256] = "PS256", [ALG_ES256] = "ES256", [ALG_EDDSA] = "EdDSA"};
+    for (enum alg a = ALG_RS256; name && a < ALG_OTHER; a++)
+        if (strcmp(name, NAMES[a]) == 0)
+            return a;
     return ALG_OTHER;
 }
 

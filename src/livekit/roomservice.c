@@ -5,6 +5,7 @@
 #include "../util/httpc.h"
 #include "../util/text.h"
 
+#include <ctype.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -261,22 +262,23 @@ lk_outcome roomservice_remove_participant(roomservice *rs, int64_t now, const ch
     return call_json(rs, LK_REMOVE_PARTICIPANT, now, room, req, NULL, why, cap);
 }
 
-/* sources_json writes canPublishSources' enum names for the bits set. */
+/* sources_json writes canPublishSources' enum names for the bits set: the
+ * grant's source names (lk_source_name) in capitals, e.g. SCREEN_SHARE.
+ * The caller owns the array (NULL when out of memory). */
 static json_t *sources_json(unsigned bits)
 {
-    static const struct {
-        unsigned bit;
-        const char *name;
-    } names[] = {
-        {LK_SRC_CAMERA, "CAMERA"},
-        {LK_SRC_MICROPHONE, "MICROPHONE"},
-        {LK_SRC_SCREEN_SHARE, "SCREEN_SHARE"},
-        {LK_SRC_SCREEN_SHARE_AUDIO, "SCREEN_SHARE_AUDIO"},
-    };
     json_t *a = json_array();
-    for (size_t i = 0; a && i < sizeof names / sizeof names[0]; i++)
-        if (bits & names[i].bit)
-            json_array_append_new(a, json_string(names[i].name));
+    const char *name;
+    for (unsigned i = 0; a && (name = lk_source_name(i)); i++) {
+        if (!(bits & 1u << i))
+            continue;
+        char up[32];
+        size_t n = 0;
+        for (; name[n] && n < sizeof up - 1; n++)
+            up[n] = (char)toupper((unsigned char)name[n]);
+        up[n] = '\0';
+        json_array_append_new(a, json_string(up));
+    }
     return a;
 }
 

@@ -91,6 +91,11 @@ int lk_source_parse(const char *name, unsigned *bit)
     return RK_EINVAL;
 }
 
+const char *lk_source_name(unsigned i)
+{
+    return i < sizeof SOURCES / sizeof SOURCES[0] ? SOURCES[i] : NULL;
+}
+
 bool lk_video_grant_any(const lk_video_grant *v)
 {
     for (size_t i = 0; i < N_VIDEO_BOOLS; i++)

@@ -160,4 +160,8 @@ int lk_claims_shape_check(const json_t *payload, char *why, size_t why_cap);
  * "screen_share_audio" to its bit; RK_EINVAL otherwise. */
 int lk_source_parse(const char *name, unsigned *bit);
 
+/* lk_source_name is the name of source bit 1u << i ("camera", ...; static
+ * text), NULL for i past the last source. */
+const char *lk_source_name(unsigned i);
+
 #endif
