@@ -14,6 +14,10 @@
 #   pg-test-server.sh kill DIR    crash it: SIGKILL the postmaster, then wait
 #                                 until its processes are gone (start DIR
 #                                 brings it back through crash recovery)
+#   pg-test-server.sh freeze DIR  SIGSTOP the postmaster and its processes:
+#                                 a server that accepts connections (the
+#                                 kernel does) and answers nothing
+#   pg-test-server.sh thaw DIR    SIGCONT them again
 #   pg-test-server.sh run CMD...  start a server in a new temporary
 #                                 directory, run CMD with ROOMKEY_TEST_PG_URL
 #                                 and ROOMKEY_TEST_PG_DIR set, then always
@@ -132,6 +136,16 @@ crash() {
     for p in $kids; do kill -KILL "$p" 2>/dev/null || true; done
 }
 
+# signal_all SIG DIR: the postmaster first (it forks no new process
+# meanwhile), then its children.
+signal_all() {
+    local sig=$1 dir=$2 pm
+    [ -f "$dir/data/postmaster.pid" ] || die "no server running in $dir"
+    pm=$(head -n 1 "$dir/data/postmaster.pid")
+    kill "-$sig" "$pm"
+    for p in $(pgrep -P "$pm" || true); do kill "-$sig" "$p" 2>/dev/null || true; done
+}
+
 run() {
     local dir rc=0
     dir=$(mktemp -d /tmp/rk-pg-XXXXXX)
@@ -145,13 +159,15 @@ run() {
 
 cmd=${1:-}
 case "$cmd" in
-start | url | stop | kill)
+start | url | stop | kill | freeze | thaw)
     [ $# -eq 2 ] || die "usage: $0 $cmd DIR"
     case "$cmd" in
     start) start "$2" ;;
     url) url_of "$2" ;;
     stop) stop "$2" ;;
     kill) crash "$2" ;;
+    freeze) signal_all STOP "$2" ;;
+    thaw) signal_all CONT "$2" ;;
     esac
     ;;
 run)
@@ -159,5 +175,5 @@ run)
     [ $# -ge 1 ] || die "usage: $0 run CMD..."
     run "$@"
     ;;
-*) die "usage: $0 start|url|stop|kill DIR, or $0 run CMD..." ;;
+*) die "usage: $0 start|url|stop|kill|freeze|thaw DIR, or $0 run CMD..." ;;
 esac

@@ -307,7 +307,8 @@ static int serve_open(const char *path, service *sv, char *why, size_t cap)
     warn_config(sv->cfg);
     store_url_redact(sv->cfg->database, sv->db_shown, sizeof sv->db_shown);
     char err[400] = "";
-    if ((rc = store_open(sv->cfg->database, &sv->st, err, sizeof err)) != RK_OK)
+    store_options so = {.timeout_ms = sv->cfg->database_timeout_s * 1000};
+    if ((rc = store_open_with(sv->cfg->database, &so, &sv->st, err, sizeof err)) != RK_OK)
         return rk_fail(rc, why, cap, "database %s: %s", sv->db_shown, err);
     if ((rc = seed_store(sv->cfg, sv->st, why, cap)) != RK_OK)
         return rc;

@@ -162,13 +162,21 @@ static const char *database_path(const char *db)
     return env && *env ? env : DEFAULT_DATABASE;
 }
 
-/* open_store opens the store at db (see database_path); the caller frees
+/* open_store opens the store at db (see database_path), waiting for a
+ * database server at most ROOMKEY_DATABASE_TIMEOUT; the caller frees
  * *out with store_close. Prints the reason and returns CLI_FAIL on error. */
 static int open_store(const char *db, store **out)
 {
     char why[256] = "";
     const char *path = database_path(db);
-    int rc = store_open(path, out, why, sizeof why);
+    const char *t = getenv("ROOMKEY_DATABASE_TIMEOUT");
+    int64_t secs = 0;
+    if (t && (duration_parse_whole_seconds(t, &secs) || secs < 1 || secs > 300)) {
+        fprintf(stderr, "roomkey: ROOMKEY_DATABASE_TIMEOUT: expected a duration from 1s to 300s\n");
+        return CLI_USAGE;
+    }
+    store_options so = {.timeout_ms = secs * 1000};
+    int rc = store_open_with(path, &so, out, why, sizeof why);
     if (rc) {
         char shown[512];
         store_url_redact(path, shown, sizeof shown);

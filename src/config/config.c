@@ -19,20 +19,23 @@
  * they may read roles' names. */
 
 extern const config_section config_dev_mode_section, config_server_section, config_database_section,
-    config_livekit_section, config_issuers_section, config_api_keys_section,
-    config_admin_key_section, config_admin_key_file_section, config_roles_section,
-    config_rooms_section, config_members_section, config_rate_limit_section, config_cors_section,
-    config_trusted_proxies_section, config_shutdown_section, config_audit_section,
-    config_keyring_section, config_console_section, config_live_rooms_section;
+    config_database_timeout_section, config_livekit_section, config_issuers_section,
+    config_api_keys_section, config_admin_key_section, config_admin_key_file_section,
+    config_roles_section, config_rooms_section, config_members_section, config_rate_limit_section,
+    config_cors_section, config_trusted_proxies_section, config_shutdown_section,
+    config_audit_section, config_keyring_section, config_console_section, config_live_rooms_section;
 
 static const config_section *const SECTIONS[] = {
-    &config_dev_mode_section,   &config_server_section,          &config_database_section,
-    &config_livekit_section,    &config_issuers_section,         &config_api_keys_section,
-    &config_admin_key_section,  &config_admin_key_file_section,  &config_roles_section,
-    &config_rooms_section,      &config_members_section,         &config_rate_limit_section,
-    &config_cors_section,       &config_trusted_proxies_section, &config_shutdown_section,
-    &config_audit_section,      &config_keyring_section,         &config_console_section,
-    &config_live_rooms_section,
+    &config_dev_mode_section,        &config_server_section,
+    &config_database_section,        &config_database_timeout_section,
+    &config_livekit_section,         &config_issuers_section,
+    &config_api_keys_section,        &config_admin_key_section,
+    &config_admin_key_file_section,  &config_roles_section,
+    &config_rooms_section,           &config_members_section,
+    &config_rate_limit_section,      &config_cors_section,
+    &config_trusted_proxies_section, &config_shutdown_section,
+    &config_audit_section,           &config_keyring_section,
+    &config_console_section,         &config_live_rooms_section,
 };
 #define N_SECTIONS (sizeof SECTIONS / sizeof SECTIONS[0])
 #define MAX_ALL    (N_SECTIONS + CONFIG_MAX_EXT_SECTIONS)

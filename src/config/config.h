@@ -162,6 +162,8 @@ typedef struct config {
     uint16_t listen_port;          /* default 8080; 0 = ephemeral (printed at start) */
     char database[CONFIG_MAX_STR]; /* ROOMKEY_DATABASE: SQLite path or postgres:// URL; default
                                       roomkey.db */
+    int64_t database_timeout_s;    /* ROOMKEY_DATABASE_TIMEOUT: longest wait for the database
+                                      server, to connect and per statement; default 5 */
     unsigned threads;              /* worker threads; 0 = number of CPUs */
     size_t max_body;               /* bytes; default 65536 */
     size_t max_header;             /* bytes; default 8192 */

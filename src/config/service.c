@@ -1,9 +1,11 @@
 /* service.c - the service's own settings: `server:` (listen address, worker
- * threads, request and connection limits), `database:`, `dev_mode:`,
+ * threads, request and connection limits), `database:`, `database_timeout:`, `dev_mode:`,
  * `shutdown_timeout:` and `audit:` (retention), with ROOMKEY_LISTEN,
- * ROOMKEY_DATABASE, ROOMKEY_DEV_MODE and ROOMKEY_AUDIT_RETAIN_DAYS. */
+ * ROOMKEY_DATABASE, ROOMKEY_DATABASE_TIMEOUT, ROOMKEY_DEV_MODE and
+ * ROOMKEY_AUDIT_RETAIN_DAYS. */
 #include "section.h"
 #include "../store/audit_retention.h"
+#include "../util/duration.h"
 #include "../util/err.h"
 
 #include <stdlib.h>
@@ -67,6 +69,7 @@ static void server_defaults(config *c)
     c->head_timeout_s = 10;
     c->body_timeout_s = 30;
     c->shutdown_timeout = 10;
+    c->database_timeout_s = 5;
 }
 
 /* server_guard_parse reads server.max_connections_per_ip, head_timeout and
@@ -194,6 +197,26 @@ static int database_parse(config_loader *ld, const ynode *n)
     return yaml_get_str(&ld->y, n, "database", c->database, sizeof c->database, 1);
 }
 
+/* database_timeout_parse reads how long RoomKey waits for the database
+ * server (PostgreSQL): to connect, and for each statement's answer. */
+static int database_timeout_parse(config_loader *ld, const ynode *n)
+{
+    return yaml_get_dur(&ld->y, n, "database_timeout", 1, 300, &ld->cfg->database_timeout_s);
+}
+
+/* database_timeout_env: ROOMKEY_DATABASE_TIMEOUT overrides database_timeout. */
+static int database_timeout_env(config_loader *ld)
+{
+    const char *v = config_env("ROOMKEY_DATABASE_TIMEOUT");
+    int64_t s = 0;
+    if (v && (duration_parse_whole_seconds(v, &s) || s < 1 || s > 300))
+        return yaml_fail(&ld->y, RK_EINVAL,
+                         "env: ROOMKEY_DATABASE_TIMEOUT: expected a duration from 1s to 300s");
+    if (v)
+        ld->cfg->database_timeout_s = s;
+    return RK_OK;
+}
+
 static int shutdown_parse(config_loader *ld, const ynode *n)
 {
     return yaml_get_dur(&ld->y, n, "shutdown_timeout", 0, 300, &ld->cfg->shutdown_timeout);
@@ -229,6 +252,8 @@ const config_section config_dev_mode_section = {.key = "dev_mode", .parse = dev_
 const config_section config_server_section = {
     .key = "server", .defaults = server_defaults, .parse = server_parse, .env = server_env};
 const config_section config_database_section = {.key = "database", .parse = database_parse};
+const config_section config_database_timeout_section = {
+    .key = "database_timeout", .parse = database_timeout_parse, .env = database_timeout_env};
 const config_section config_shutdown_section = {.key = "shutdown_timeout", .parse = shutdown_parse};
 const config_section config_audit_section = {
     .key = "audit", .parse = audit_parse, .env = audit_env};

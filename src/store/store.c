@@ -167,6 +167,16 @@ static void scrub(const char *url, char *why, size_t cap)
 
 int store_open(const char *url, store **out, char *why, size_t why_cap)
 {
+    return store_open_with(url, NULL, out, why, why_cap);
+}
+
+int store_open_with(const char *url, const store_options *o, store **out, char *why, size_t why_cap)
+{
+    store_options opt = o ? *o : (store_options){0};
+    if (opt.timeout_ms <= 0)
+        opt.timeout_ms = STORE_DEFAULT_TIMEOUT_MS;
+    if (opt.timeout_ms > STORE_MAX_TIMEOUT_MS)
+        opt.timeout_ms = STORE_MAX_TIMEOUT_MS;
     if (why && why_cap)
         why[0] = '\0';
     if (!out)
@@ -176,7 +186,7 @@ int store_open(const char *url, store **out, char *why, size_t why_cap)
         return rk_fail(RK_EINVAL, why, why_cap, "empty database URL");
     bool pg = is_pg_url(url);
     store *st = NULL;
-    int rc = (pg ? &store_pg_ops : &store_sqlite_ops)->open(url, &st, why, why_cap);
+    int rc = (pg ? &store_pg_ops : &store_sqlite_ops)->open(url, &opt, &st, why, why_cap);
     if (rc != RK_OK) {
         if (pg)
             scrub(url, why, why_cap);

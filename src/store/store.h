@@ -154,10 +154,23 @@ typedef struct store_action_filter {
 
 typedef struct store store;
 
+/* How long a database server (PostgreSQL) may take before RoomKey gives
+ * up, by default: to connect, and to answer one statement. */
+#define STORE_DEFAULT_TIMEOUT_MS 5000
+#define STORE_MAX_TIMEOUT_MS     300000
+
+/* Options of store_open_with; a zero field takes its default. */
+typedef struct store_options {
+    /* PostgreSQL: the longest wait for the server, to connect and for the
+     * answer to each statement (past it the connection is closed and the
+     * operation fails with RK_EIO); 0 = STORE_DEFAULT_TIMEOUT_MS. */
+    int64_t timeout_ms;
+} store_options;
+
 /* The functions a backend provides. `self` is the backend's store. */
 typedef struct store_ops {
     const char *name; /* "sqlite", "postgres" */
-    int (*open)(const char *url, store **out, char *why, size_t why_cap);
+    int (*open)(const char *url, const store_options *o, store **out, char *why, size_t why_cap);
     void (*close)(store *self);
     /* Optional (NULL = nothing to do): called once store_open's front end
      * is ready, e.g. to start a change feed that calls store_notify_changed
@@ -227,6 +240,10 @@ struct store {
  * why (capacity why_cap) names the problem; it never holds the URL's
  * password. Free with store_close. */
 int store_open(const char *url, store **out, char *why, size_t why_cap);
+
+/* store_open_with is store_open with options o (NULL: every default). */
+int store_open_with(const char *url, const store_options *o, store **out, char *why,
+                    size_t why_cap);
 
 /* store_url_redact copies url into out (capacity cap > 0, always
  * NUL-terminated, cut to fit) with any password in it replaced by "***":

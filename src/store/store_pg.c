@@ -16,6 +16,15 @@
  * commit it. So no record is lost or written twice, and none is half
  * written (a record is one row). See docs/deploy.md.
  *
+ * Deadlines: a server that stops answering (frozen, or a network that
+ * drops packets without a reset) must not hold a request forever. A
+ * connect waits at most the store's timeout (libpq's connect_timeout,
+ * unless the URL sets its own); every statement marks its connection busy,
+ * and the change feed's thread, which wakes every WATCH_TICK_MS, shuts
+ * down the socket of a connection busy for longer than the timeout: the
+ * blocked libpq call returns, the connection counts as lost, and the
+ * operation fails (RK_EIO) like one whose server went away.
+ *
  * Change feed: triggers on rooms and members pg_notify STORE_PG_CHANNEL
  * on every change, whoever makes it (another instance, the CLI, psql).
  * One thread per store holds its own connection, LISTENs, and calls
@@ -42,6 +51,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -49,6 +59,7 @@
 #define FEED_BACKOFF_MIN_MS 50    /* change feed: first pause after losing the server */
 #define FEED_BACKOFF_MAX_MS 2000  /* ... doubling up to this */
 #define FEED_CONNECT_MS     10000 /* change feed: bound on one connect + LISTEN */
+#define WATCH_TICK_MS       100   /* how often statements are checked against the timeout */
 
 /* pg_advisory_xact_lock keys: "RKschema" (migrations) and "RKrooms\0"
  * (room creation: the name-or-alias check and the insert). */
@@ -136,6 +147,10 @@ typedef struct pg_conn {
     PGconn *db;        /* NULL while not connected */
     uint64_t prepared; /* bit i: statement i is prepared on db */
     bool lost;         /* the server ended the session: reconnect before use */
+    /* under the store's conns.mu: */
+    int64_t busy_since; /* monotonic ms a statement began; 0 = not in one */
+    int busy_fd;        /* db's socket while busy */
+    bool cut;           /* the watchdog shut the socket down (timeout) */
 } pg_conn;
 
 typedef struct pg_store {
@@ -149,7 +164,11 @@ typedef struct pg_store {
     atomic_bool stopping;
     _Atomic uint64_t feed_connects, feed_notes;
     atomic_bool feed_up;
-    atomic_bool down; /* the last connect attempt failed */
+    atomic_bool down;      /* the last connect attempt failed */
+    int64_t timeout_ms;    /* store_options.timeout_ms */
+    char connect_s[24];    /* the same in whole seconds (>= 2), libpq's connect_timeout */
+    _Atomic uint64_t cuts; /* statements cut by the watchdog */
+    int64_t last_watch;    /* the feed thread's own: when it last ran watch_statements */
 } pg_store;
 
 static int64_t now_ms(void)
@@ -221,17 +240,17 @@ static void on_notice(void *arg, const PGresult *r)
         c->lost = true;
 }
 
-/* db_start begins a connection to url (blocking unless async). Defaults
+/* db_start begins a connection to s's server (blocking unless async). Defaults
  * come first, so the URL may override them; client_encoding last, so it
  * can't: every string RoomKey sends and reads is UTF-8. NULL only when out
  * of memory; otherwise check PQstatus. */
-static PGconn *db_start(const char *url, bool async)
+static PGconn *db_start(const pg_store *s, bool async)
 {
     static const char *const keys[] = {
         "connect_timeout",  "application_name", "keepalives_idle", "keepalives_interval",
         "keepalives_count", "dbname",           "client_encoding", NULL,
     };
-    const char *vals[] = {"5", "roomkey", "30", "10", "3", url, "UTF8", NULL};
+    const char *vals[] = {s->connect_s, "roomkey", "30", "10", "3", s->url, "UTF8", NULL};
     return async ? libpq.PQconnectStartParams(keys, vals, 1)
                  : libpq.PQconnectdbParams(keys, vals, 1);
 }
@@ -251,7 +270,7 @@ static int conn_connect(pg_store *s, pg_conn *c, char *why, size_t cap)
 {
     if (now_ms() < atomic_load(&s->retry_at_ms))
         return rk_fail(RK_EIO, why, cap, "database unreachable (a connect just failed)");
-    PGconn *db = db_start(s->url, false);
+    PGconn *db = db_start(s, false);
     if (!db)
         return rk_fail(RK_ENOMEM, why, cap, "out of memory");
     if (libpq.PQstatus(db) != CONNECTION_OK) {
@@ -314,6 +333,51 @@ static int conn_get(pg_store *s, pg_conn **out)
     }
     *out = c;
     return RK_OK;
+}
+
+/* conn_busy marks c (one of the store's conns) as running statements
+ * (busy) or done with them, for watch_statements. A connection the
+ * watchdog cut meanwhile is lost: reconnected before its next use. */
+static void conn_busy(pg_conn *c, bool busy)
+{
+    conn_list *cl = c->link.list;
+    pthread_mutex_lock(&cl->mu);
+    if (!busy && c->cut)
+        c->lost = true;
+    c->busy_since = busy ? now_ms() : 0;
+    c->busy_fd = busy ? libpq.PQsocket(c->db) : -1;
+    c->cut = false;
+    pthread_mutex_unlock(&cl->mu);
+}
+
+/* watch_statements shuts down the socket of every connection of s that
+ * has been busy for s->timeout_ms or more (its libpq call then fails and
+ * the connection counts as lost); the change feed's thread calls it. The
+ * socket stays open (its fd can't be reused) until its thread drops it. */
+static void watch_statements(pg_store *s)
+{
+    int64_t now = now_ms();
+    unsigned n = 0;
+    s->last_watch = now;
+    pthread_mutex_lock(&s->conns.mu);
+    for (dlist_node *d = s->conns.head; d; d = d->next) {
+        pg_conn *c = (pg_conn *)d; /* dlist_node is first in conn_link, first in pg_conn */
+        if (c->busy_since && !c->cut && c->busy_fd >= 0 && now - c->busy_since >= s->timeout_ms) {
+            shutdown(c->busy_fd, SHUT_RDWR);
+            c->cut = true;
+            n++;
+        }
+    }
+    pthread_mutex_unlock(&s->conns.mu);
+    if (n) {
+        atomic_fetch_add(&s->cuts, n);
+        char ms[24];
+        snprintf(ms, sizeof ms, "%" PRId64, s->timeout_ms);
+        log_event("warn", "store_statement_timeout", "timeout_ms", ms, "note",
+                  "PostgreSQL did not answer in time: the connection was closed and the "
+                  "request failed (database_timeout)",
+                  NULL);
+    }
 }
 
 /* ---- statements ------------------------------------------------------- */
@@ -410,7 +474,9 @@ static int query(pg_store *s, int id, int n, const char *const *params, bool ret
         int rc = conn_get(s, &c);
         if (rc)
             return rc;
+        conn_busy(c, true);
         rc = stmt_run(c, id, n, params, out);
+        conn_busy(c, false);
         if (rc == RK_OK || !c->lost)
             return rc;
         conn_drop(c);
@@ -570,15 +636,29 @@ static int migrate(PGconn *db, char *why, size_t cap)
 /* ---- change feed ------------------------------------------------------ */
 
 /* feed_wait waits up to timeout_ms (-1: no limit) for events on fd (-1:
- * none, just sleep). Returns 1 when fd is ready, 0 on timeout, -1 when the
- * store is closing. */
+ * none, just sleep), running watch_statements every WATCH_TICK_MS
+ * meanwhile. Returns 1 when fd is ready, 0 on timeout, -1 when the store
+ * is closing. */
 static int feed_wait(pg_store *s, int fd, short events, int64_t timeout_ms)
 {
-    struct pollfd p[2] = {{.fd = s->wake[0], .events = POLLIN}, {.fd = fd, .events = events}};
-    int rc = poll(p, fd >= 0 ? 2 : 1, timeout_ms < 0 ? -1 : (int)timeout_ms);
-    if (atomic_load(&s->stopping) || (rc > 0 && p[0].revents))
-        return -1;
-    return rc > 0 && p[1].revents ? 1 : 0;
+    int64_t end = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+    for (;;) {
+        int64_t now = now_ms();
+        if (now - s->last_watch >= WATCH_TICK_MS)
+            watch_statements(s);
+        int64_t left = end < 0 ? WATCH_TICK_MS : end - now;
+        struct pollfd p[2] = {{.fd = s->wake[0], .events = POLLIN}, {.fd = fd, .events = events}};
+        int rc = poll(p, fd >= 0 ? 2 : 1,
+                      left > WATCH_TICK_MS ? WATCH_TICK_MS
+                      : left < 0           ? 0
+                                           : (int)left);
+        if (atomic_load(&s->stopping) || (rc > 0 && p[0].revents))
+            return -1;
+        if (rc > 0 && p[1].revents)
+            return 1;
+        if (end >= 0 && now_ms() >= end)
+            return 0;
+    }
 }
 
 /* feed_connect connects c (the feed's own connection) and runs LISTEN,
@@ -586,7 +666,7 @@ static int feed_wait(pg_store *s, int fd, short events, int64_t timeout_ms)
 static int feed_connect(pg_store *s, pg_conn *c)
 {
     int64_t deadline = now_ms() + FEED_CONNECT_MS;
-    if (!(c->db = db_start(s->url, true)))
+    if (!(c->db = db_start(s, true)))
         return RK_ENOMEM;
     libpq.PQsetNoticeReceiver(c->db, on_notice, c);
     PostgresPollingStatusType ps = PGRES_POLLING_WRITING;
@@ -707,6 +787,7 @@ int store_pg_feed_stats(store *st, store_pg_feed *out)
     out->connects = atomic_load(&s->feed_connects);
     out->notifications = atomic_load(&s->feed_notes);
     out->up = atomic_load(&s->feed_up);
+    out->timeouts = atomic_load(&s->cuts);
     return RK_OK;
 }
 
@@ -735,7 +816,7 @@ static void pg_close(store *self)
 /* pg_open connects to the server named by url and migrates its schema.
  * The change feed starts later (pg_start). The caller frees *out with
  * store_close. */
-static int pg_open(const char *url, store **out, char *why, size_t cap)
+static int pg_open(const char *url, const store_options *o, store **out, char *why, size_t cap)
 {
     int lrc = pq_lib_load(why, cap);
     if (lrc)
@@ -747,6 +828,10 @@ static int pg_open(const char *url, store **out, char *why, size_t cap)
         return rk_fail(RK_ENOMEM, why, cap, "out of memory");
     s->base.ops = &store_pg_ops;
     s->wake[0] = s->wake[1] = -1;
+    s->timeout_ms = o->timeout_ms;
+    /* libpq counts whole seconds and treats less than 2 as 2 */
+    snprintf(s->connect_s, sizeof s->connect_s, "%" PRId64,
+             (o->timeout_ms + 999) / 1000 < 2 ? 2 : (o->timeout_ms + 999) / 1000);
     if (!(s->url = strdup(url))) {
         free(s);
         return rk_fail(RK_ENOMEM, why, cap, "out of memory");
@@ -863,7 +948,12 @@ static int run_tx(store *self, int (*fn)(pg_conn *c, const void *arg), const voi
 {
     pg_conn *c;
     int rc = conn_get((pg_store *)self, &c);
-    if (rc == RK_OK && (rc = fn(c, arg)) != RK_OK && c->lost)
+    if (rc)
+        return rc;
+    conn_busy(c, true);
+    rc = fn(c, arg);
+    conn_busy(c, false);
+    if (rc != RK_OK && c->lost)
         conn_drop(c);
     return rc;
 }
@@ -1122,6 +1212,15 @@ static int audit_pipeline(pg_conn *c, const store_audit *const *recs, size_t n, 
     return first_err;
 }
 
+/* audit_timed is audit_pipeline under the statement deadline (conn_busy). */
+static int audit_timed(pg_conn *c, const store_audit *const *recs, size_t n, int *rcs, bool retry)
+{
+    conn_busy(c, true);
+    int rc = audit_pipeline(c, recs, n, rcs, retry);
+    conn_busy(c, false);
+    return rc;
+}
+
 /* pg_audit_add_batch writes recs[0..n) in one transaction; rcs[i] gets
  * each record's result. When the connection breaks, the batch is written
  * again on a new one (see audit_pipeline's retry). When the database
@@ -1134,16 +1233,16 @@ static int pg_audit_add_batch(store *self, const store_audit *const *recs, size_
     pg_conn *c = NULL;
     int rc = conn_get(s, &c);
     if (rc == RK_OK)
-        rc = audit_pipeline(c, recs, n, rcs, false);
+        rc = audit_timed(c, recs, n, rcs, false);
     if (rc != RK_OK && c && c->lost) {
         conn_drop(c);
         if ((rc = conn_get(s, &c)) == RK_OK)
-            rc = audit_pipeline(c, recs, n, rcs, true);
+            rc = audit_timed(c, recs, n, rcs, true);
         if (rc != RK_OK && c->lost)
             conn_drop(c);
     } else if (rc != RK_OK && c && n > 1) {
         for (size_t i = 0; i < n; i++) {
-            int one = c->lost ? RK_EIO : audit_pipeline(c, &recs[i], 1, &rcs[i], false);
+            int one = c->lost ? RK_EIO : audit_timed(c, &recs[i], 1, &rcs[i], false);
             if (one != RK_OK)
                 rcs[i] = one;
         }

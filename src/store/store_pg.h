@@ -24,6 +24,7 @@ typedef struct store_pg_feed {
     uint64_t connects;      /* times the feed (re)connected and ran LISTEN */
     uint64_t notifications; /* notifications received */
     bool up;                /* connected and listening now */
+    uint64_t timeouts;      /* statements cut after store_options.timeout_ms */
 } store_pg_feed;
 
 /* store_pg_feed_stats copies st's feed counters into *out (for tests and

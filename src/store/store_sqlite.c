@@ -618,9 +618,11 @@ static void no_memstatus(void)
 }
 
 /* sq_open opens (creating and migrating) the SQLite database named by url.
- * The caller frees *out with store_close. */
-static int sq_open(const char *url, store **out, char *why, size_t cap)
+ * o's timeout is PostgreSQL's (a lock held by another process is waited
+ * for BUSY_TIMEOUT_MS). The caller frees *out with store_close. */
+static int sq_open(const char *url, const store_options *o, store **out, char *why, size_t cap)
 {
+    (void)o;
     const char *path = url;
     if (strncmp(path, "sqlite:", 7) == 0)
         path += 7;

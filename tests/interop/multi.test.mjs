@@ -112,6 +112,7 @@ describe('two instances on one PostgreSQL', () => {
       // this test sends far more token requests per caller than a person would
       ROOMKEY_RATE_LIMIT: 'off',
     };
+    M.env = env;
     [M.A, M.B] = await Promise.all([startServer({ env }), startServer({ env })]);
   });
 
@@ -230,6 +231,42 @@ describe('two instances on one PostgreSQL', () => {
     assertError(b.r, 403, JOIN_DENIED);
     assertError(a.r, 403, JOIN_DENIED);
     assert.ok(b.ms <= 1000 && a.ms <= 1000, `bob still admitted after ${a.ms} ms (A), ${b.ms} ms (B)`);
+  });
+
+  test('a database server that stops answering: requests fail after database_timeout instead of hanging, and tokens come back', async (t) => {
+    memberAdd(M.url, ROOM, 'frozen-1');
+    memberAdd(M.url, ROOM, 'frozen-2');
+    const C = await startServer({ env: { ...M.env, ROOMKEY_DATABASE_TIMEOUT: '1s' } });
+    try {
+      assert.equal((await mint(C, 'alice')).status, 200);
+      ctl('freeze', M.pgDir); // connections are accepted by the kernel; nothing answers
+      let refused;
+      try {
+        // frozen-1's membership was never looked up, so it is not cached:
+        // the lookup waits on the server until the watchdog cuts it
+        refused = await mint(C, 'frozen-1');
+        await until('the timeout logged', () => C.stderr().includes('"event":"store_statement_timeout"'));
+        const ready = await fetch(`${C.base}/readyz`, { signal: AbortSignal.timeout(60_000) });
+        assert.equal(ready.status, 503, '/readyz while the database does not answer');
+      } finally {
+        ctl('thaw', M.pgDir);
+      }
+      assert.notEqual(refused.status, 200, 'no token while the database did not answer');
+      assertError(refused, refused.status === 503 ? 503 : 500);
+      const line = C.stderr().split('\n').find((l) => l.includes('"store_statement_timeout"'));
+      assert.match(line, /"level":"warn".*"timeout_ms":"1000"/);
+      // Back: the next requests reconnect and are answered, and audited.
+      let r;
+      const t0 = Date.now();
+      do r = await mint(C, 'frozen-2');
+      while (r.status !== 200 && Date.now() - t0 < 30_000);
+      assert.equal(r.status, 200, `no token after the server answered again: ${showRes(r)}`);
+      const claims = JSON.parse(Buffer.from(r.json.token.split('.')[1], 'base64url'));
+      assert.ok(audit().some((a) => a.jti === claims.jti), 'the token after the thaw has its audit record');
+      t.diagnostic(`refused with ${refused.status} while frozen`);
+    } finally {
+      await stopChecked(C);
+    }
   });
 
   test('`roomkey audit prune --before DATE` on PostgreSQL: older records go, later ones stay, tokens keep coming', async () => {

@@ -44,6 +44,7 @@ static const char *const ENV_VARS[] = {
     "LIVEKIT_HOST",
     "LIVEKIT_DEFAULT_TOKEN_TTL",
     "ROOMKEY_AUDIT_RETAIN_DAYS",
+    "ROOMKEY_DATABASE_TIMEOUT",
     "ROOMKEY_FAMILIES",
     "RK_TEST_SECRET",
     "RK_TEST_KEY",
@@ -812,6 +813,30 @@ static void test_audit_retention(void)
     clear_env();
 }
 
+/* database_timeout: 5 s by default, 1s..300s from the YAML,
+ * ROOMKEY_DATABASE_TIMEOUT over it; anything else refused by name. */
+static void test_database_timeout(void)
+{
+    clear_env();
+    config *c = NULL;
+    CHECK(load("{}\n", &c) == RK_OK && c && c->database_timeout_s == 5);
+    config_free(c);
+    CHECK(load("database_timeout: 2m\n", &c) == RK_OK && c && c->database_timeout_s == 120);
+    config_free(c);
+    REFUSED("database_timeout: 0s\n", "database_timeout");
+    REFUSED("database_timeout: 301s\n", "database_timeout");
+    REFUSED("database_timeout: soon\n", "database_timeout");
+    setenv("ROOMKEY_DATABASE_TIMEOUT", "1s", 1);
+    CHECK(load("database_timeout: 2m\n", &c) == RK_OK && c && c->database_timeout_s == 1);
+    config_free(c);
+    static const char *const bad[] = {"0", "301s", "500ms", "x"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        setenv("ROOMKEY_DATABASE_TIMEOUT", bad[i], 1);
+        ENV_REFUSED("ROOMKEY_DATABASE_TIMEOUT");
+    }
+    clear_env();
+}
+
 /* subject_prefix: optional with one issuer; with several, at most one
  * issuer leaves it unset (bare subjects; the YAML or
  * ROOMKEY_SESSION_SUBJECT_PREFIX sets it); never in the API keys'
@@ -946,6 +971,7 @@ int main(void)
     test_family_options();
     test_family_switches();
     test_audit_retention();
+    test_database_timeout();
     test_subject_prefix();
     test_typ();
     test_jwks_timing();
