@@ -18,21 +18,22 @@ const char *cors_allowed(const cors_policy *p, const char *origin)
     return star;
 }
 
-/* allow_origin adds Access-Control-Allow-Origin (and Vary, credentials)
- * for the allowed value v. */
+/* allow_origin adds Access-Control-Allow-Origin (and credentials) for the
+ * allowed value v. */
 static void allow_origin(const cors_policy *p, const char *v, http_resp *resp)
 {
-    bool star = strcmp(v, "*") == 0;
     http_resp_header(resp, "Access-Control-Allow-Origin", v);
-    if (!star) {
-        http_resp_header(resp, "Vary", "Origin");
-        if (p->credentials)
-            http_resp_header(resp, "Access-Control-Allow-Credentials", "true");
-    }
+    if (p->credentials && strcmp(v, "*") != 0)
+        http_resp_header(resp, "Access-Control-Allow-Credentials", "true");
 }
 
 void cors_headers(const cors_policy *p, const char *origin, http_resp *resp)
 {
+    if (!p || !p->n_origins)
+        return;
+    /* the answer depends on Origin whether or not it is allowed: a cache
+     * must not hand one origin's (or no origin's) answer to another */
+    http_resp_header(resp, "Vary", "Origin");
     const char *v = cors_allowed(p, origin);
     if (!v)
         return;
@@ -62,6 +63,7 @@ bool cors_preflight(const cors_policy *p, const char *origin, const char *req_me
     if (!v || !req_method || !method_listed(allow_methods, req_method))
         return false;
     resp->status = 204;
+    http_resp_header(resp, "Vary", "Origin");
     allow_origin(p, v, resp);
     http_resp_header(resp, "Access-Control-Allow-Methods", allow_methods);
     if (p->allow_headers && p->allow_headers[0])

@@ -39,9 +39,10 @@ typedef struct cors_policy {
 const char *cors_allowed(const cors_policy *p, const char *origin);
 
 /* cors_headers adds the CORS headers of an actual (non-preflight) response
- * for a request from origin to resp: Access-Control-Allow-Origin, Vary,
- * Access-Control-Expose-Headers and, when configured, -Allow-Credentials.
- * Nothing when the origin is not allowed. */
+ * for a request from origin to resp: with origins configured, Vary: Origin
+ * always (allowed or not, the answer depends on the Origin header); for an
+ * allowed origin Access-Control-Allow-Origin, -Expose-Headers and, when
+ * configured, -Allow-Credentials. */
 void cors_headers(const cors_policy *p, const char *origin, http_resp *resp);
 
 /* cors_preflight answers a preflight for a path whose routes allow the

@@ -310,6 +310,11 @@ describe('CORS', () => {
     assert.equal(err.headers.get('access-control-allow-origin'), 'http://localhost:4200', 'errors are readable by listed origins');
     const evil = await request(M.srv, 'POST', '/api/livekit/token', { body: { roomId: 'open' }, headers: { ...bearer(jwt), origin: 'https://evil.example' } });
     assert.equal(evil.headers.get('access-control-allow-origin'), null, 'never reflected');
+    // a shared cache must key every answer on Origin: refused and absent ones too
+    assert.match(evil.headers.get('vary') ?? '', /Origin/, 'Vary: Origin on a refused origin');
+    const none = await request(M.srv, 'GET', '/api/livekit/health');
+    assert.equal(none.headers.get('access-control-allow-origin'), null);
+    assert.match(none.headers.get('vary') ?? '', /Origin/, 'Vary: Origin without an Origin header');
   });
 
   test('allow_credentials: true sends Access-Control-Allow-Credentials to listed origins only', async () => {

@@ -175,7 +175,11 @@ static void test_cors(void)
     CHECK(cors_allowed(&p, NULL) == NULL);
     CHECK(cors_allowed(NULL, "https://app.example") == NULL);
     http_resp r = {0};
-    cors_headers(&p, "https://evil.example", &r);
+    cors_headers(&p, "https://evil.example", &r); /* refused: only Vary (caches key on Origin) */
+    CHECK(r.n_hdr == 1 && header(&r, "Access-Control-Allow-Origin") == NULL);
+    CHECK_STR(header(&r, "Vary"), "Origin");
+    resp_clear(&r);
+    cors_headers(NULL, "https://app.example", &r); /* no CORS: nothing depends on Origin */
     CHECK(r.n_hdr == 0);
     cors_headers(&p, "http://localhost:4200", &r);
     CHECK_STR(header(&r, "Access-Control-Allow-Origin"), "http://localhost:4200");
