@@ -114,9 +114,10 @@
 const char *const store_sql_sqlite_schema[STORE_SQL_VERSIONS] = {
     ROOMS_MEMBERS(KEY_SQLITE, "TEXT")
         AUDIT_TABLE(KEY_SQLITE, "audit", "INTEGER PRIMARY KEY AUTOINCREMENT") AUDIT_INDEXES,
-    /* 2: audit.id without AUTOINCREMENT. Rows are never deleted, so a plain
-     * rowid still only grows, and a commit no longer also rewrites the
-     * sqlite_sequence page (a fifth of an audit commit's page writes). */
+    /* 2: audit.id without AUTOINCREMENT. Retention never deletes the newest
+     * record (store_audit_prune), so a plain rowid still only grows, and a
+     * commit no longer also rewrites the sqlite_sequence page (a fifth of an
+     * audit commit's page writes). */
     AUDIT_TABLE(KEY_SQLITE, "audit_v2",
                 "INTEGER PRIMARY KEY") "INSERT INTO audit_v2 (" SQL_AUDIT_COLS
                                        ") SELECT " SQL_AUDIT_COLS " FROM audit;"

@@ -25,6 +25,7 @@
 #include "conn_list.h"
 #include "store_sql.h"
 #include "wal_checkpointer.h"
+#include "wal_writes.h"
 
 #include <pthread.h>
 #include <sqlite3.h>
@@ -219,10 +220,12 @@ static void create_private(const char *path)
         close(fd);
 }
 
-/* conn_open opens a new connection to path and sets it up (WAL, busy
- * timeout, foreign keys). create allows creating the file (mode 0600). On
- * success the caller owns *out (conn_close); on failure why says why. */
-static int conn_open(const char *path, bool create, sq_conn **out, char *why, size_t cap)
+/* conn_open opens a new connection to path through the VFS named vfs
+ * (NULL: the default) and sets it up (WAL, busy timeout, foreign keys).
+ * create allows creating the file (mode 0600). On success the caller owns
+ * *out (conn_close); on failure why says why. */
+static int conn_open(const char *path, const char *vfs, bool create, sq_conn **out, char *why,
+                     size_t cap)
 {
     sq_conn *c = calloc(1, sizeof *c);
     if (!c)
@@ -230,7 +233,7 @@ static int conn_open(const char *path, bool create, sq_conn **out, char *why, si
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
     if (create)
         create_private(path);
-    int rc = sqlite3_open_v2(path, &c->db, flags, NULL);
+    int rc = sqlite3_open_v2(path, &c->db, flags, vfs);
     if (!c->db) {
         free(c);
         return rk_fail(RK_ENOMEM, why, cap, "out of memory");
@@ -384,7 +387,7 @@ static int conn_get(store *self, sq_conn **out)
     sq_store *s = (sq_store *)self;
     sq_conn *c = (sq_conn *)conn_list_mine(&s->conns);
     if (!c) {
-        int rc = conn_open(s->path, false, &c, NULL, 0);
+        int rc = conn_open(s->path, NULL, false, &c, NULL, 0);
         if (rc)
             return rc;
         if ((rc = conn_list_add(&s->conns, &c->link)))
@@ -402,7 +405,10 @@ static int writer_get(store *self, sq_conn **out)
 {
     sq_store *s = (sq_store *)self;
     if (!s->writer) {
-        int rc = conn_open(s->path, false, &s->writer, NULL, 0);
+        /* Its WAL frames go out in one write per commit (wal_writes.h);
+         * without that VFS, as SQLite writes them. */
+        const char *vfs = wal_writes_register() == RK_OK ? WAL_WRITES_VFS : NULL;
+        int rc = conn_open(s->path, vfs, false, &s->writer, NULL, 0);
         if (rc)
             return rc;
         /* The writer's pages are the right edges of the audit table and
@@ -662,7 +668,7 @@ static int sq_open(const char *url, const store_options *o, store **out, char *w
     }
     pthread_mutex_init(&s->wmu, NULL);
     sq_conn *c = NULL;
-    int rc = conn_open(path, true, &c, why, cap);
+    int rc = conn_open(path, NULL, true, &c, why, cap);
     if (rc == RK_OK && (rc = migrate(c, why, cap)) != RK_OK) {
         conn_close(c);
         c = NULL;
