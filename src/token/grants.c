@@ -190,58 +190,76 @@ static int check_kind_details(const lk_claims *c, size_t *bound, char *why, size
     return RK_OK;
 }
 
-int lk_claims_check(const lk_claims *c, size_t *json_bound, char *why, size_t cap)
+/* check_room_config checks roomConfig with its agents and tags. */
+static int check_room_config(const lk_room_config *r, size_t *bound, char *why, size_t cap)
 {
-    size_t bound = 1024; /* field names, punctuation, booleans, numbers */
     int rc;
-    const lk_video_grant *v = &c->video;
+    if ((rc = check_str(r->name, GRANTS_MAX_ROOM, "roomConfig.name", bound, why, cap)) ||
+        (rc =
+             check_str(r->metadata, GRANTS_MAX_ROOMCFG_MD, "roomConfig.metadata", bound, why, cap)))
+        return rc;
+    if (r->n_agents > GRANTS_MAX_AGENTS)
+        return rk_fail(RK_ETOOBIG, why, cap, "more than %d agents in roomConfig",
+                       GRANTS_MAX_AGENTS);
+    for (size_t i = 0; i < r->n_agents; i++) {
+        const lk_agent_dispatch *a = &r->agents[i];
+        if (!a->agent_name)
+            return rk_fail(RK_EINVAL, why, cap, "roomConfig.agents[%zu] has no agentName", i);
+        if ((rc = check_str(a->agent_name, GRANTS_MAX_NAME, "roomConfig.agents.agentName", bound,
+                            why, cap)) ||
+            (rc = check_str(a->metadata, GRANTS_MAX_AGENT_META, "roomConfig.agents.metadata", bound,
+                            why, cap)) ||
+            (rc = check_str(a->deployment, GRANTS_MAX_NAME, "roomConfig.agents.deployment", bound,
+                            why, cap)) ||
+            (rc = check_map(a->attrs, a->n_attrs, "roomConfig.agents.attributes", bound, why, cap)))
+            return rc;
+        *bound += 64;
+    }
+    return check_map(r->tags, r->n_tags, "roomConfig.tags", bound, why, cap);
+}
+
+int lk_claims_check_own(const lk_claims *c, size_t *json_bound, char *why, size_t cap)
+{
+    size_t bound = 256; /* field names, punctuation */
+    int rc;
     if ((rc = check_str(c->identity, GRANTS_MAX_IDENTITY, "identity", &bound, why, cap)) ||
         (rc = check_str(c->name, GRANTS_MAX_NAME, "name", &bound, why, cap)) ||
-        (rc = check_str(c->metadata, GRANTS_MAX_METADATA, "metadata", &bound, why, cap)) ||
-        (rc = check_str(c->kind, GRANTS_MAX_KIND, "kind", &bound, why, cap)) ||
-        (rc = check_str(c->room_preset, GRANTS_MAX_ROOM, "roomPreset", &bound, why, cap)) ||
-        (rc = check_str(v->room, GRANTS_MAX_ROOM, "room", &bound, why, cap)) ||
-        (rc = check_str(v->destination_room, GRANTS_MAX_ROOM, "destinationRoom", &bound, why, cap)))
+        (rc = check_str(c->metadata, GRANTS_MAX_METADATA, "metadata", &bound, why, cap)))
         return rc;
-    if (v->room_join == TRI_TRUE && (!c->identity || !c->identity[0]))
+    if (c->video.room_join == TRI_TRUE && (!c->identity || !c->identity[0]))
         return rk_fail(RK_EINVAL, why, cap, "identity is required for join");
-    if ((v->room_join == TRI_TRUE || v->room_admin == TRI_TRUE) && (!v->room || !v->room[0]))
-        return rk_fail(RK_EINVAL, why, cap, "room is required for join and admin grants");
     if (c->identity && c->identity[0] == '\0')
         return rk_fail(RK_EINVAL, why, cap, "identity must not be empty");
-
     if ((rc = check_map(c->attrs, c->n_attrs, "attributes", &bound, why, cap)) ||
-        (rc = check_kind_details(c, &bound, why, cap)))
+        (c->room_config && (rc = check_room_config(c->room_config, &bound, why, cap))))
         return rc;
-
-    const lk_room_config *rc_ = c->room_config;
-    if (rc_) {
-        if ((rc = check_str(rc_->name, GRANTS_MAX_ROOM, "roomConfig.name", &bound, why, cap)) ||
-            (rc = check_str(rc_->metadata, GRANTS_MAX_ROOMCFG_MD, "roomConfig.metadata", &bound,
-                            why, cap)))
-            return rc;
-        if (rc_->n_agents > GRANTS_MAX_AGENTS)
-            return rk_fail(RK_ETOOBIG, why, cap, "more than %d agents in roomConfig",
-                           GRANTS_MAX_AGENTS);
-        for (size_t i = 0; i < rc_->n_agents; i++) {
-            const lk_agent_dispatch *a = &rc_->agents[i];
-            if (!a->agent_name)
-                return rk_fail(RK_EINVAL, why, cap, "roomConfig.agents[%zu] has no agentName", i);
-            if ((rc = check_str(a->agent_name, GRANTS_MAX_NAME, "roomConfig.agents.agentName",
-                                &bound, why, cap)) ||
-                (rc = check_str(a->metadata, GRANTS_MAX_AGENT_META, "roomConfig.agents.metadata",
-                                &bound, why, cap)) ||
-                (rc = check_str(a->deployment, GRANTS_MAX_NAME, "roomConfig.agents.deployment",
-                                &bound, why, cap)) ||
-                (rc = check_map(a->attrs, a->n_attrs, "roomConfig.agents.attributes", &bound, why,
-                                cap)))
-                return rc;
-            bound += 64;
-        }
-        if ((rc = check_map(rc_->tags, rc_->n_tags, "roomConfig.tags", &bound, why, cap)))
-            return rc;
-    }
     *json_bound = bound;
+    return RK_OK;
+}
+
+/* check_grants checks the claims that lk_claims_check_own does not: the
+ * grants, kind and roomPreset. Adds their bound to *bound. */
+static int check_grants(const lk_claims *c, size_t *bound, char *why, size_t cap)
+{
+    const lk_video_grant *v = &c->video;
+    int rc;
+    if ((rc = check_str(c->kind, GRANTS_MAX_KIND, "kind", bound, why, cap)) ||
+        (rc = check_str(c->room_preset, GRANTS_MAX_ROOM, "roomPreset", bound, why, cap)) ||
+        (rc = check_str(v->room, GRANTS_MAX_ROOM, "room", bound, why, cap)) ||
+        (rc = check_str(v->destination_room, GRANTS_MAX_ROOM, "destinationRoom", bound, why, cap)))
+        return rc;
+    if ((v->room_join == TRI_TRUE || v->room_admin == TRI_TRUE) && (!v->room || !v->room[0]))
+        return rk_fail(RK_EINVAL, why, cap, "room is required for join and admin grants");
+    return check_kind_details(c, bound, why, cap);
+}
+
+int lk_claims_check(const lk_claims *c, size_t *json_bound, char *why, size_t cap)
+{
+    size_t bound = 1024, own; /* field names, punctuation, booleans, numbers */
+    int rc = lk_claims_check_own(c, &own, why, cap);
+    if (rc || (rc = check_grants(c, &bound, why, cap)))
+        return rc;
+    *json_bound = bound + own;
     return RK_OK;
 }
 
@@ -365,9 +383,13 @@ static void write_obj_bools(jsonw *w, const lk_claims *c)
     }
 }
 
-void lk_claims_write(jsonw *w, const lk_claims *c)
+void lk_claims_write_name(jsonw *w, const lk_claims *c)
 {
     OPT_STR(w, "name", c->name);
+}
+
+void lk_claims_write_rest(jsonw *w, const lk_claims *c)
+{
     if (lk_video_grant_any(&c->video))
         write_video(w, &c->video);
     write_obj_bools(w, c);
@@ -384,6 +406,69 @@ void lk_claims_write(jsonw *w, const lk_claims *c)
     OPT_STR(w, "roomPreset", c->room_preset);
     if (c->room_config)
         write_room_config(w, c->room_config);
+}
+
+void lk_claims_write(jsonw *w, const lk_claims *c)
+{
+    lk_claims_write_name(w, c);
+    lk_claims_write_rest(w, c);
+}
+
+/* same_str: both NULL, or equal strings. */
+static bool same_str(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+bool lk_grants_copy_matches(const lk_grants_copy *g, const lk_claims *c)
+{
+    const lk_claims *k = &g->c;
+    const lk_video_grant *v = &c->video;
+    for (size_t i = 0; i < N_VIDEO_BOOLS; i++)
+        if (video_bool_get(v, i) != video_bool_get(&k->video, i))
+            return false;
+    for (size_t i = 0; i < N_OBJ_BOOLS; i++)
+        if (obj_bool_get(c, i) != obj_bool_get(k, i))
+            return false;
+    if (v->sources_set != k->video.sources_set ||
+        (v->sources_set && v->sources != k->video.sources) || !same_str(v->room, k->video.room) ||
+        !same_str(v->destination_room, k->video.destination_room) || !same_str(c->kind, k->kind) ||
+        !same_str(c->room_preset, k->room_preset) || c->n_kind_details != k->n_kind_details)
+        return false;
+    for (size_t i = 0; i < c->n_kind_details; i++)
+        if (strcmp(c->kind_details[i], k->kind_details[i]) != 0)
+            return false;
+    return true;
+}
+
+/* keep_str copies s (NULL kept NULL) into dst (capacity cap, which
+ * lk_claims_check's limits guarantee is enough) and returns where it is. */
+static const char *keep_str(const char *s, char *dst, size_t cap)
+{
+    if (!s)
+        return NULL;
+    snprintf(dst, cap, "%s", s);
+    return dst;
+}
+
+void lk_grants_copy_set(lk_grants_copy *g, const lk_claims *c)
+{
+    lk_claims *k = &g->c;
+    *k = (lk_claims){0};
+    k->video = c->video;
+    for (size_t i = 0; i < N_OBJ_BOOLS; i++)
+        *(tri *)((char *)k + OBJ_BOOLS[i].off) = obj_bool_get(c, i);
+    k->video.room = keep_str(c->video.room, g->room, sizeof g->room);
+    k->video.destination_room =
+        keep_str(c->video.destination_room, g->destination_room, sizeof g->destination_room);
+    k->kind = keep_str(c->kind, g->kind, sizeof g->kind);
+    k->room_preset = keep_str(c->room_preset, g->room_preset, sizeof g->room_preset);
+    /* kind details are names from KIND_DETAILS: point at the table's */
+    for (size_t i = 0; i < c->n_kind_details; i++)
+        for (size_t d = 0; d < sizeof KIND_DETAILS / sizeof KIND_DETAILS[0]; d++)
+            if (strcmp(c->kind_details[i], KIND_DETAILS[d]) == 0)
+                g->kind_details[k->n_kind_details++] = KIND_DETAILS[d];
+    k->kind_details = g->kind_details;
 }
 
 int lk_video_grant_from_json(const json_t *obj, lk_video_grant *v, char *why, size_t cap)

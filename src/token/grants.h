@@ -121,9 +121,41 @@ typedef struct lk_claims {
  * why (capacity why_cap) says which rule failed. */
 int lk_claims_check(const lk_claims *c, size_t *json_bound, char *why, size_t why_cap);
 
-/* lk_claims_write writes the grant members (no braces, no registered
- * claims) into an object already open in w. Errors latch in w->err. */
+/* lk_claims_check_own is the part of lk_claims_check about the claims that
+ * differ token to token: identity (and that a join has one), name,
+ * metadata, attributes, roomConfig. *json_bound gets an upper bound of the
+ * bytes they take in lk_claims_write. For claims whose grants (see
+ * lk_grants_copy) were checked before, it is the whole check. */
+int lk_claims_check_own(const lk_claims *c, size_t *json_bound, char *why, size_t why_cap);
+
+/* lk_claims_write writes the claim members (no braces, no registered
+ * claims) into an object already open in w: lk_claims_write_name (the
+ * name, first) then lk_claims_write_rest (the grants and every other
+ * claim). Errors latch in w->err. */
 void lk_claims_write(jsonw *w, const lk_claims *c);
+void lk_claims_write_name(jsonw *w, const lk_claims *c);
+void lk_claims_write_rest(jsonw *w, const lk_claims *c);
+
+/* The grants of a token, kept: the video grant, the sip, agent, inference
+ * and observability grants, kind, kindDetails and roomPreset, with copies
+ * of their strings. Every claim that is not here (identity, name,
+ * metadata, attributes, roomConfig) is per token. A new grant field of
+ * lk_claims must be compared and copied by the two functions below. */
+typedef struct lk_grants_copy {
+    lk_claims c; /* the grants; per-token claims unset; strings point below */
+    char room[GRANTS_MAX_ROOM + 1];
+    char destination_room[GRANTS_MAX_ROOM + 1];
+    char kind[GRANTS_MAX_KIND + 1];
+    char room_preset[GRANTS_MAX_ROOM + 1];
+    const char *kind_details[GRANTS_MAX_KIND_DETAILS]; /* static names */
+} lk_grants_copy;
+
+/* lk_grants_copy_set makes g hold c's grants. c must have passed
+ * lk_claims_check (its limits make the copies fit). */
+void lk_grants_copy_set(lk_grants_copy *g, const lk_claims *c);
+
+/* lk_grants_copy_matches reports whether c's grants are g's. */
+bool lk_grants_copy_matches(const lk_grants_copy *g, const lk_claims *c);
 
 /* lk_video_grant_any reports whether any video field is set. */
 bool lk_video_grant_any(const lk_video_grant *v);

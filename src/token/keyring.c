@@ -291,13 +291,16 @@ static EVP_MAC_CTX *hmac_ctx(const keyring_entry *e)
     return c;
 }
 
-int keyring_hmac(const keyring_entry *e, const void *msg, size_t len, unsigned char out[32])
+int keyring_hmac_ctx(EVP_MAC_CTX *c, const void *msg, size_t len, unsigned char out[32])
 {
-    EVP_MAC_CTX *c = hmac_ctx(e);
-    if (!c)
-        return RK_ECRYPTO;
     size_t n = 0;
     int ok = EVP_MAC_init(c, NULL, 0, NULL) == 1 && EVP_MAC_update(c, msg, len) == 1 &&
              EVP_MAC_final(c, out, &n, 32) == 1 && n == 32;
     return ok ? RK_OK : RK_ECRYPTO;
+}
+
+int keyring_hmac(const keyring_entry *e, const void *msg, size_t len, unsigned char out[32])
+{
+    EVP_MAC_CTX *c = hmac_ctx(e);
+    return c ? keyring_hmac_ctx(c, msg, len, out) : RK_ECRYPTO;
 }

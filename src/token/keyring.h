@@ -81,4 +81,11 @@ const keyring_entry *keyring_at(const keyring *kr, size_t i);
 int keyring_hmac(const keyring_entry *e, const void *msg, size_t len, unsigned char out[32])
     __attribute__((warn_unused_result));
 
+/* keyring_hmac_ctx computes HMAC-SHA256 with c, a caller's own copy of an
+ * entry's keyed context (EVP_MAC_CTX_dup of its mac, used by one thread
+ * at a time), re-initialised from its key state: what keyring_hmac does
+ * without looking the copy up. */
+int keyring_hmac_ctx(EVP_MAC_CTX *c, const void *msg, size_t len, unsigned char out[32])
+    __attribute__((warn_unused_result));
+
 #endif

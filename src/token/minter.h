@@ -1,10 +1,11 @@
 /* minter.h - signs LiveKit access tokens (HS256), fast.
  *
- * A minter belongs to one thread. It signs with keyring_hmac, which keeps
- * the thread's own copy of the signing key's keyed HMAC context
- * (re-initialised per token, reusing OpenSSL's precomputed inner/outer key
- * state), and it has its own payload and token buffers, so steady-state
- * minting allocates nothing. Every token gets
+ * A minter belongs to one thread. It keeps its own copy of the signing
+ * key's keyed HMAC context (re-initialised per token, reusing OpenSSL's
+ * precomputed inner/outer key state), its own payload and token buffers,
+ * and the payload's tail for the grants it minted last (grant_tmpl.h), so
+ * steady-state minting allocates nothing and writes and encodes only what
+ * differs token to token. Every token gets
  * header {"alg":"HS256","typ":"JWT"}, iss = API key, sub = identity,
  * iat = nbf = now, exp = now + ttl, and a jti that is a time-ordered prefix
  * plus 96 random bits. */
@@ -21,8 +22,9 @@
  * service default maximum; the CLI may ask for up to 30 days. */
 #define MINTER_MAX_TTL (30LL * 24 * 3600)
 
-/* jti: 9 characters of issue time in microseconds (order-preserving), then
- * 12 random bytes in base64url (16 characters), plus NUL. */
+/* jti: 9 characters of issue time in microseconds (order-preserving; read
+ * from the coarse wall clock, so it moves in steps of the kernel's tick),
+ * then 12 random bytes in base64url (16 characters), plus NUL. */
 #define MINTER_JTI_TIME_CHARS   9
 #define MINTER_JTI_RANDOM_BYTES 12
 #define MINTER_JTI_LEN          (MINTER_JTI_TIME_CHARS + 16 + 1)
@@ -36,7 +38,8 @@ typedef struct mint_info {
 typedef struct minter minter;
 
 /* minter_new makes a minter that signs with kr's signing key. kr must
- * outlive the minter. Free with minter_free. */
+ * outlive the minter. Free with minter_free. RK_ENOTFOUND when kr has no
+ * key, RK_ENOMEM. */
 int minter_new(const keyring *kr, minter **out);
 
 /* minter_free releases m (NULL is fine); buffers are wiped first. */

@@ -6,6 +6,7 @@
 #include "token/verifier.h"
 #include "util/b64url.h"
 #include "util/err.h"
+#include "util/jsonw.h"
 
 #include <jansson.h>
 #include <openssl/hmac.h>
@@ -441,6 +442,235 @@ static void test_verify(void)
     keyring_free(kr);
 }
 
+/* ---- The minter against a reference: the whole payload written at once */
+
+/* ref_token writes into out (capacity cap) the token the minter's output
+ * must equal byte for byte: every claim written by one jsonw in order
+ * (the minter writes the payload's tail once per grants and encodes its
+ * parts separately), base64url in one piece, HMAC by OpenSSL's one-shot
+ * call. NULL when it does not fit. */
+static const char *ref_token(const lk_claims *c, const mint_info *info, char *out, size_t cap)
+{
+    static char payload[8192];
+    jsonw w;
+    jsonw_init(&w, payload, sizeof payload);
+    const char iss[] = "{\"iss\":\"APIkey1\"";
+    jsonw_raw(&w, iss, sizeof iss - 1);
+    w.comma = true;
+    if (c->identity) {
+        JSONW_KEY(&w, "sub");
+        jsonw_str(&w, c->identity);
+    }
+    JSONW_KEY(&w, "iat");
+    jsonw_int(&w, info->iat);
+    JSONW_KEY(&w, "nbf");
+    jsonw_int(&w, info->iat);
+    JSONW_KEY(&w, "exp");
+    jsonw_int(&w, info->exp);
+    JSONW_KEY(&w, "jti");
+    jsonw_str(&w, info->jti);
+    lk_claims_write(&w, c);
+    jsonw_obj_close(&w);
+    const char head[] = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.";
+    size_t n = sizeof head - 1, enc;
+    if (w.err || cap < n)
+        return NULL;
+    memcpy(out, head, n);
+    if (b64url_encode((const uint8_t *)payload, w.len, out + n, cap - n, &enc))
+        return NULL;
+    n += enc;
+    unsigned char sig[32];
+    hmac_ref(SECRET, out, sig);
+    if (n + 1 >= cap)
+        return NULL;
+    out[n++] = '.';
+    if (b64url_encode(sig, sizeof sig, out + n, cap - n, &enc))
+        return NULL;
+    return out;
+}
+
+/* rand_text writes a random valid UTF-8 string of up to max pieces into
+ * out: letters, digits, quotes, backslashes, control characters, '/',
+ * and 2-, 3- and 4-byte characters, which the JSON writer escapes or
+ * copies. */
+static const char *rand_text(char *out, int max)
+{
+    static const char *const PIECES[] = {
+        "a",
+        "Z",
+        "0",
+        "-",
+        " ",
+        "\"",
+        "\\",
+        "\x01",
+        "\n",
+        "\x1f",
+        "\x7f",
+        "/",
+        "\xc3\xa9" /* e acute */,
+        "\xe2\x82\xac" /* euro */,
+        "\xf0\x9f\x98\x80" /* emoji */,
+        "<",
+    };
+    size_t n = 0;
+    int count = 1 + rand() % max;
+    for (int i = 0; i < count; i++) {
+        const char *p = PIECES[rand() % (int)(sizeof PIECES / sizeof PIECES[0])];
+        memcpy(out + n, p, strlen(p));
+        n += strlen(p);
+    }
+    out[n] = '\0';
+    return out;
+}
+
+static tri rand_tri(void)
+{
+    return (tri)(rand() % 3);
+}
+
+/* mutate_grants changes one grant field of *c at random (maybe to the
+ * value it has): each field of the grants, alone, must tell templates
+ * apart. */
+static void mutate_grants(lk_claims *c)
+{
+    static const char *const ROOMS[] = {"demo", "r\"o\\om/\xc3\xa9", "x"};
+    static const char *const DETAILS[][2] = {{"simulation", "forwarded"},
+                                             {"forwarded", "simulation"}};
+    lk_video_grant *v = &c->video;
+    switch (rand() % 14) {
+    case 0:
+        v->room = ROOMS[rand() % 3];
+        break;
+    case 1:
+        v->destination_room = rand() % 2 ? NULL : ROOMS[rand() % 3];
+        break;
+    case 2:
+        v->can_publish = rand_tri();
+        break;
+    case 3:
+        v->can_manage_agent_session = rand_tri();
+        break;
+    case 4:
+        v->room_create = rand_tri();
+        break;
+    case 5:
+        v->sources_set = rand() % 2;
+        break;
+    case 6:
+        v->sources = (unsigned)rand() % 16;
+        break;
+    case 7:
+        c->sip_call = rand_tri();
+        break;
+    case 8:
+        c->observability_write = rand_tri();
+        break;
+    case 9:
+        c->kind = rand() % 2 ? "agent" : "agenT";
+        break;
+    case 10:
+        c->room_preset = rand() % 2 ? NULL : "pre\"set";
+        break;
+    case 11:
+        c->kind_details = DETAILS[rand() % 2];
+        c->n_kind_details = (size_t)(rand() % 3);
+        break;
+    case 12:
+        c->agent_simulation_admin = rand_tri();
+        break;
+    case 13:
+        v->room_join = rand() % 2 ? TRI_TRUE : TRI_UNSET;
+        break;
+    }
+}
+
+/* rand_claims makes *c the next random valid claims: half the time the
+ * grants of the claims before (the minter's template is reused), else
+ * those with one field changed; per-token identity (or none) and name;
+ * and now and then metadata, attributes or roomConfig (no template
+ * then). */
+static void rand_claims(lk_claims *c, char *id, char *name, lk_room_config *rc, lk_attr *attr)
+{
+    lk_claims g = *c; /* the grants before */
+    g.identity = g.name = g.metadata = NULL;
+    g.attrs = NULL;
+    g.n_attrs = 0;
+    g.room_config = NULL;
+    if (!g.video.room) { /* the first */
+        g.video.room = "demo";
+        g.video.room_join = TRI_TRUE;
+    }
+    if (rand() % 2)
+        mutate_grants(&g);
+    *c = g;
+    /* no identity now and then (a token that joins nothing) */
+    c->identity = c->video.room_join != TRI_TRUE && rand() % 3 == 0 ? NULL : rand_text(id, 40);
+    c->name = rand() % 3 ? rand_text(name, 40) : NULL;
+    switch (rand() % 8) {
+    case 0:
+        c->metadata = "{\"m\":\"\\u0001\"}";
+        break;
+    case 1:
+        *attr = (lk_attr){"seat", "3"};
+        c->attrs = attr;
+        c->n_attrs = 1;
+        break;
+    case 2:
+        *rc = (lk_room_config){.max_participants = 5};
+        c->room_config = rc;
+        break;
+    }
+}
+
+/* The minter's tokens equal the reference's byte for byte, for random
+ * identities and names (every escape, every UTF-8 length), grants that come
+ * back and grants that change, with and without per-token claims among
+ * the grants; and a per-token claim the rules refuse does not disturb the
+ * tokens after it. */
+static void test_mint_reference(void)
+{
+    keyring *kr = make_ring();
+    minter *m;
+    CHECK(minter_new(kr, &m) == RK_OK);
+    static char want[16384];
+    char id[256], name[256];
+    lk_room_config rc;
+    lk_attr attr;
+    int same = 0;
+    srand(12345);
+    lk_claims c = {0};
+    for (int i = 0; i < 20000; i++) {
+        rand_claims(&c, id, name, &rc, &attr);
+        const char *tok;
+        size_t len;
+        mint_info info;
+        int rc_ = minter_mint(m, &c, NOW + i % 3, 60 + i % 2, &tok, &len, &info, why, sizeof why);
+        CHECK(rc_ == RK_OK);
+        if (rc_)
+            continue;
+        const char *ref = ref_token(&c, &info, want, sizeof want);
+        bool eq = ref && strlen(ref) == len && memcmp(ref, tok, len) == 0;
+        same += eq;
+        if (!eq)
+            fprintf(stderr, "token %d differs:\n  %s\n  %s\n", i, tok, ref ? ref : "(none)");
+        if (i % 7 == 0) { /* a refused identity or name, then the same grants again */
+            char bad[GRANTS_MAX_IDENTITY + 2];
+            memset(bad, 'i', sizeof bad - 1);
+            bad[sizeof bad - 1] = '\0';
+            lk_claims b = c;
+            b.identity = bad;
+            CHECK(minter_mint(m, &b, NOW, 60, &tok, &len, &info, why, sizeof why) == RK_ETOOBIG);
+            b = c;
+            b.name = "bad \xc3\x28";
+            CHECK(minter_mint(m, &b, NOW, 60, &tok, &len, &info, why, sizeof why) == RK_EINVAL);
+        }
+    }
+    CHECK(same == 20000);
+    minter_free(m);
+    keyring_free(kr);
+}
+
 /* RFC 7515 appendix A.1: an HS256 JWS made by someone else. */
 /* The current claim set: the agent, inference and observability grant
  * objects, kindDetails, roomConfig.tags, agent dispatch deployment and
@@ -597,6 +827,7 @@ int main(void)
     test_keyring_hmac();
     test_claim_rules();
     test_mint();
+    test_mint_reference();
     test_verify();
     test_claims_2026();
     test_claims_shape();
