@@ -655,6 +655,8 @@ static int room_delete(const api_ctx *api, const http_req *req, http_resp *resp,
                       name, t->room.name);
     if (!found(resp, store_room_delete(api->st, t->room.name), "room", name))
         return RK_OK;
+    live_recorded(api->live, live_room_deleted(api->st, t->room.name, clock_now()), t->room.name,
+                  NULL);
     resp->status = 204;
     return RK_OK;
 }
@@ -671,12 +673,8 @@ static int members_list(const api_ctx *api, const http_req *req, http_resp *resp
  * subject's participants there are kicked (live.h). */
 static void member_gone(const api_ctx *api, const char *room, const char *subject)
 {
-    int rc = live_member_removed(api->st, room, subject, clock_now());
-    if (rc == RK_OK)
-        live_wake(api->live);
-    else
-        log_event("error", "live_action", "room", room, "subject", subject, "detail",
-                  rk_strerror(rc), NULL);
+    live_recorded(api->live, live_member_removed(api->st, room, subject, clock_now()), room,
+                  subject);
 }
 
 /* member_put sets subject's role in room r from the body's "role" (the
@@ -1057,6 +1055,9 @@ static int meeting_set(const api_ctx *api, const http_req *req, http_resp *resp,
     int rc = store_meeting_set_status(api->st, m->id, m->status);
     if (!rc)
         rc = store_meeting_get(api->st, m->id, m);
+    if (!rc)
+        live_recorded(api->live, live_meeting_changed(api->st, m->room, clock_now()), m->room,
+                      NULL);
     return found(resp, rc, "meeting", m->id) ? meeting_answer(api, m, 200, resp) : RK_OK;
 }
 
@@ -1065,6 +1066,8 @@ static int meeting_delete(const api_ctx *api, const http_req *req, http_resp *re
     (void)req;
     if (!found(resp, store_meeting_delete(api->st, t->meeting.id), "meeting", t->meeting.id))
         return RK_OK;
+    live_recorded(api->live, live_room_deleted(api->st, t->meeting.room, clock_now()),
+                  t->meeting.room, NULL);
     resp->status = 204;
     return RK_OK;
 }

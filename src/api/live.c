@@ -34,9 +34,20 @@ static const char *const event_names[EV_COUNT] = {
 };
 
 /* Kick reasons, for metrics. */
-enum { KR_REMOVED, KR_ROLE, KR_ADMIN, KR_REJOIN, KR_BANNED, KR_OTHER, KR_COUNT };
+enum {
+    KR_REMOVED,
+    KR_ROLE,
+    KR_ADMIN,
+    KR_REJOIN,
+    KR_BANNED,
+    KR_CLOSED,
+    KR_DELETED,
+    KR_OTHER,
+    KR_COUNT
+};
 static const char *const kick_reasons[KR_COUNT] = {
-    "membership_removed", "role_changed", "admin_kick", "revoked_rejoin", "banned_rejoin", "other",
+    "membership_removed", "role_changed", "admin_kick",   "revoked_rejoin",
+    "banned_rejoin",      "room_closed",  "room_deleted", "other",
 };
 
 typedef struct ban {
@@ -165,6 +176,37 @@ int live_member_role_changed(store *st, const char *room, const char *subject,
 {
     member_change m = {room, from_role, role, now};
     return for_identities(st, room, subject, now, update_one, &m);
+}
+
+/* kick_present records a kick (reason) of every identity present in room. */
+static int kick_present(store *st, const char *room, const char *reason, int64_t now)
+{
+    store_presence *ps = NULL;
+    size_t n = 0;
+    int rc = store_presence_list(st, room, &ps, &n);
+    for (size_t i = 0; rc == RK_OK && i < n; i++) {
+        bool seen = false; /* one kick an identity, whatever its sessions */
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = strcmp(ps[j].identity, ps[i].identity) == 0;
+        if (!seen)
+            rc = add_action(st, "kick", room, ps[i].identity, NULL, NULL, reason, 0, now);
+    }
+    free(ps);
+    return rc;
+}
+
+int live_room_deleted(store *st, const char *room, int64_t now)
+{
+    return kick_present(st, room, "room_deleted", now);
+}
+
+int live_meeting_changed(store *st, const char *room, int64_t now)
+{
+    store_room r;
+    int rc = store_room_get(st, room, &r);
+    if (rc == RK_ENOTFOUND || (rc == RK_OK && !r.closed))
+        return RK_OK;
+    return rc ? rc : kick_present(st, room, "room_closed", now);
 }
 
 /* ---- carrying decisions out ------------------------------------------- */
@@ -299,6 +341,27 @@ static void rekick_if_revoked(live *l, const char *room, const char *identity, i
     free(acts);
 }
 
+/* kick_if_closed: identity joined room (at joined_at, LiveKit's clock),
+ * to which RoomKey admits no one any more: its meeting ended or was
+ * canceled (store_room.closed), or the room is gone although RoomKey issued
+ * identity a token for it (a deleted room; rooms RoomKey never issued a
+ * token for are not its business). Kicked at once; true when it was. */
+static bool kick_if_closed(live *l, const char *room, const char *identity, int64_t joined_at,
+                           int64_t now)
+{
+    store_room r;
+    int64_t issued = 0;
+    int rc = store_room_get(l->st, room, &r);
+    bool closed = rc == RK_OK && r.closed;
+    bool deleted = rc == RK_ENOTFOUND &&
+                   store_audit_issued_by(l->st, room, identity, joined_at + LIVE_CLOCK_SKEW,
+                                         &issued) == RK_OK &&
+                   issued > 0;
+    if (closed || deleted)
+        submit_kick(l, room, identity, closed ? "room_closed" : "room_deleted", now);
+    return closed || deleted;
+}
+
 /* ---- webhook events --------------------------------------------------- */
 
 /* presence_of fills *p from ev's room and participant. */
@@ -321,7 +384,8 @@ static live_outcome on_joined(live *l, const lk_webhook_event *ev, int64_t now)
         p.joined_at = now;
     if (store_presence_apply(l->st, &p) != RK_OK)
         return LIVE_FAILED;
-    rekick_if_revoked(l, p.room, p.identity, p.joined_at, now, 0);
+    if (!kick_if_closed(l, p.room, p.identity, p.joined_at, now))
+        rekick_if_revoked(l, p.room, p.identity, p.joined_at, now, 0);
     return LIVE_APPLIED;
 }
 
@@ -442,7 +506,8 @@ static void on_participants(void *ud, const char *room, const lk_participant_inf
         text_copy(p.identity, sizeof p.identity, ps[i].identity);
         text_copy(p.name, sizeof p.name, ps[i].name);
         text_copy(p.kind, sizeof p.kind, ps[i].kind);
-        if (store_presence_apply(l->st, &p) == RK_OK)
+        if (store_presence_apply(l->st, &p) == RK_OK &&
+            !kick_if_closed(l, room, p.identity, p.joined_at, now))
             rekick_if_revoked(l, room, p.identity, p.joined_at, now, LIVE_KICK_SETTLE);
     }
 }
@@ -614,6 +679,15 @@ void live_stop(live *l)
     bgthread_destroy(&l->t);
     free(l->bans);
     free(l);
+}
+
+void live_recorded(live *l, int rc, const char *room, const char *subject)
+{
+    if (rc == RK_OK)
+        live_wake(l);
+    else
+        log_event("error", "live_action", "room", room, "subject", subject, "detail",
+                  rk_strerror(rc), NULL);
 }
 
 void live_wake(live *l)

@@ -9,7 +9,8 @@
  * what lost webhooks left wrong.
  *
  * Out: decisions are written to the store as actions (live_kick,
- * live_member_removed, live_member_role_changed) by whoever makes them, the
+ * live_member_removed, live_member_role_changed, live_room_deleted,
+ * live_meeting_changed) by whoever makes them, the
  * CLI included; a poller thread in each serving instance claims pending
  * actions (one instance wins each) and hands them to the RoomService worker
  * (src/livekit/worker.h), never on a request's thread. Without a LiveKit
@@ -73,6 +74,12 @@ int live_kick(live *l, const char *room, const char *identity, const char *reaso
  * recorded in this process). NULL is fine. */
 void live_wake(live *l);
 
+/* live_recorded follows a decision recorded with rc by one of the
+ * functions below: wakes the poller (RK_OK), or logs that the kicks or
+ * updates could not be recorded (the decision itself stands). NULL l is
+ * fine. subject may be NULL. */
+void live_recorded(live *l, int rc, const char *room, const char *subject);
+
 /* live_banned says whether identity is banned from room at now (memory
  * only: a ban made elsewhere is seen within live_rooms.poll_interval). */
 bool live_banned(live *l, const char *room, const char *identity, int64_t now);
@@ -95,6 +102,14 @@ void live_metrics(live *l, metrics_text *t);
 int live_member_removed(store *st, const char *room, const char *subject, int64_t now);
 int live_member_role_changed(store *st, const char *room, const char *subject,
                              const char *from_role, const char *role, int64_t now);
+/* live_room_deleted records kicks of everyone present in room (room was
+ * just deleted, or its meeting); live_meeting_changed does the same when
+ * room's meeting status now closes it (an ended or canceled meeting, see
+ * store_room.closed), and nothing otherwise. A participant who joins such a
+ * room again with a token issued before is kicked when LiveKit reports the
+ * join (the webhook, or the next reconciliation). */
+int live_room_deleted(store *st, const char *room, int64_t now);
+int live_meeting_changed(store *st, const char *room, int64_t now);
 int live_kick_record(store *st, const char *room, const char *identity, const char *reason,
                      int64_t ban_until, int64_t now);
 

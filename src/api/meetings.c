@@ -1,6 +1,7 @@
 /* meetings.c - the meetings contract: meeting tokens, details and status by meeting id. */
 #include "meetings.h"
 #include "families.h"
+#include "live.h"
 #include "pipeline.h"
 #include "../util/clock.h"
 #include "../util/err.h"
@@ -270,6 +271,9 @@ static int status_handler(void *ctx, const http_req *req, http_resp *resp)
         int rc = store_meeting_set_status(api->st, m.id, status);
         if (rc == RK_OK)
             rc = store_meeting_get(api->st, m.id, &m);
+        if (rc == RK_OK)
+            live_recorded(api->live, live_meeting_changed(api->st, m.room, clock_now()), m.room,
+                          NULL);
         if (rc == RK_ENOTFOUND) {
             api_meetings_error(resp, 404, "Meeting not found");
         } else if (rc) {

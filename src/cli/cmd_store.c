@@ -704,6 +704,8 @@ static int room_delete_body(cmd_run *run, void *arg)
     int status = CLI_OK;
     const char *name = run->args[0];
     int rc = store_room_delete(run->st, name);
+    if (rc == RK_OK && (rc = live_room_deleted(run->st, name, clock_now())))
+        return store_fail("record the kicks of the deleted room's participants", rc);
     store_room r;
     if (rc == RK_ENOTFOUND && store_room_get(run->st, name, &r) == RK_OK)
         fprintf(stderr,
@@ -1505,11 +1507,16 @@ static int meeting_delete_body(cmd_run *run, void *arg)
 {
     (void)arg;
     const char *id = run->args[0];
-    int rc = store_meeting_delete(run->st, id);
+    store_meeting m;
+    int rc = store_meeting_get(run->st, id, &m);
+    if (rc == RK_OK)
+        rc = store_meeting_delete(run->st, id);
     if (rc && rc != RK_ENOTFOUND)
         return store_fail("delete the meeting", rc);
     if (rc)
         return found(rc, "meeting", id);
+    if ((rc = live_room_deleted(run->st, m.room, clock_now())))
+        return store_fail("record the kicks of the meeting room's participants", rc);
     printf("deleted meeting %s\n", id);
     return CLI_OK;
 }

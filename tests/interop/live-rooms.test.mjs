@@ -502,6 +502,50 @@ function liveSuite(name, makeDb) {
       assert.deepEqual(ended.json, { success: false, message: 'This meeting has ended' });
     });
 
+    test('a meeting ended through its status route, and a deleted room: everyone in the room is kicked, and kicked again on a rejoin with an old token', async (t) => {
+      cliOk(M.db, ['meeting', 'create', 'retro', '--creator', 'host', '--heading', 'Retro', '--status', 'SCHEDULED']);
+      const hostJwt = await session('host');
+      const r = await request(M.srv, 'GET', '/api/v1/meeting/token/retro', { headers: bearer(hostJwt) });
+      assert.equal(r.status, 200, showRes(r));
+      const old = r.json.token;
+      assert.equal((await M.lk.join(old)).ok, true);
+      await until('host in presence', async () => (await presence(M.srv, 'meeting-retro')).includes('host'));
+      const closedBefore = await kicks(M.srv, 'room_closed');
+
+      // the creator ends it through the meetings contract's own route
+      const put = await request(M.srv, 'PUT', '/api/v1/meeting/status/retro', { body: { status: 'CANCELED' }, headers: bearer(hostJwt) });
+      assert.equal(put.status, 200, showRes(put));
+      const kicked = await until('RemoveParticipant(meeting-retro, host)', () =>
+        M.lk.callsOf('RemoveParticipant').find((c) => c.body.room === 'meeting-retro' && c.body.identity === 'host' && c.status === 200));
+      assert.match(kicked.value.body.revokeTokenTs, /^\d+$/);
+      await until('host gone', () => !M.lk.rooms.get('meeting-retro')?.participants.has('host'));
+      // her token is still valid for LiveKit: the join is kicked at once
+      const n = M.lk.callsOf('RemoveParticipant').length;
+      assert.equal((await M.lk.join(old)).ok, true);
+      await until('the second kick', () => M.lk.callsOf('RemoveParticipant').slice(n).some((c) => c.body.identity === 'host'));
+      await until('host gone again', () => !M.lk.rooms.get('meeting-retro')?.participants.has('host'));
+      assert.ok((await kicks(M.srv, 'room_closed')) >= closedBefore + 2, 'both kicks counted as room_closed');
+      const refused = await request(M.srv, 'GET', '/api/v1/meeting/token/retro', { headers: bearer(hostJwt) });
+      assert.equal(refused.status, 409, showRes(refused));
+
+      // a room deleted through the admin API: its participants go the same way
+      roomCreate(M.db, 'pop-up', { mode: 'authenticated', defaultRole: 'member' });
+      const e = await token(M.srv, 'erin', 'pop-up');
+      assert.equal(e.status, 200, showRes(e));
+      assert.equal((await M.lk.join(e.json.token)).ok, true);
+      await until('erin in presence', async () => (await presence(M.srv, 'pop-up')).includes('erin'));
+      const del = await admin(M.srv, 'DELETE', '/admin/v1/rooms/pop-up');
+      assert.equal(del.status, 204, showRes(del));
+      await until('RemoveParticipant(pop-up, erin)', () =>
+        M.lk.callsOf('RemoveParticipant').some((c) => c.body.room === 'pop-up' && c.body.identity === 'erin' && c.status === 200));
+      await until('erin gone', () => !M.lk.rooms.get('pop-up')?.participants.has('erin'));
+      const m = M.lk.callsOf('RemoveParticipant').length;
+      assert.equal((await M.lk.join(e.json.token)).ok, true);
+      await until('erin kicked again', () => M.lk.callsOf('RemoveParticipant').slice(m).some((c) => c.body.identity === 'erin'));
+      assert.ok((await kicks(M.srv, 'room_deleted')) >= 2, 'both kicks counted as room_deleted');
+      t.diagnostic(`room_closed ${await kicks(M.srv, 'room_closed')}, room_deleted ${await kicks(M.srv, 'room_deleted')}`);
+    });
+
     test('webhook negatives: refused or ignored, nothing changed', async () => {
       // its own instance and store, reconciling only at start: the webhooks below
       // name a participant the stand-in does not have, which reconciliation removes
