@@ -5,7 +5,6 @@
 #include "../util/err.h"
 #include "cli.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,58 +31,60 @@ typedef struct lk_opts {
 } lk_opts;
 
 /* parse_opts reads the flags; returns -1 to go on, else an exit status. */
-static int parse_opts(int argc, char **argv, lk_opts *o)
+/* timeout_flag takes --timeout MS (1..600000) into the long at ctx. */
+static int timeout_flag(void *ctx, const char *name, char *value)
 {
-    /* The string options (val 'S') are opts[i], stored in *strs[i]. */
-    static const struct option opts[] = {
-        {"host", required_argument, NULL, 'S'},
-        {"api-key", required_argument, NULL, 'S'},
-        {"api-secret", required_argument, NULL, 'S'},
-        {"keys-file", required_argument, NULL, 'S'},
-        {"timeout", required_argument, NULL, 't'},
-        {"revoke-before", required_argument, NULL, 'r'},
-        {"help", no_argument, NULL, 'h'},
-        {0, 0, 0, 0},
-    };
-    *o = (lk_opts){.host = getenv("LIVEKIT_HOST"), .timeout_ms = 5000};
-    const char **strs[] = {&o->host, &o->key, &o->secret, &o->keys_file};
-    opterr = 0;
-    optind = 1;
-    int opt, idx = 0;
     char *end;
-    while ((opt = getopt_long(argc, argv, ":h", opts, &idx)) != -1) {
-        switch (opt) {
-        case 'S':
-            *strs[idx] = optarg;
-            break;
-        case 't':
-            o->timeout_ms = strtol(optarg, &end, 10);
-            if (*end || o->timeout_ms < 1 || o->timeout_ms > 600000)
-                goto usage;
-            break;
-        case 'r':
-            o->revoke_before = strtoll(optarg, &end, 10);
-            if (*end || o->revoke_before < 1)
-                goto usage;
-            break;
-        case 'h':
-            fputs(LIVEKIT_HELP, stdout);
-            return CLI_OK;
-        default:
-            goto usage;
-        }
+    long v = strtol(value, &end, 10);
+    if (!*value || *end || v < 1 || v > 600000)
+        return cli_usage("--%s takes milliseconds from 1 to 600000, not \"%s\"\n", name, value);
+    *(long *)ctx = v;
+    return CLI_OK;
+}
+
+/* revoke_flag takes --revoke-before UNIX_TS (>= 1) into the long long at ctx. */
+static int revoke_flag(void *ctx, const char *name, char *value)
+{
+    char *end;
+    long long v = strtoll(value, &end, 10);
+    if (!*value || *end || v < 1)
+        return cli_usage("--%s takes Unix seconds >= 1, not \"%s\"\n", name, value);
+    *(long long *)ctx = v;
+    return CLI_OK;
+}
+
+/* parse_opts reads argv's flags (cli_flags) into *o (its strings borrowed
+ * from argv) and checks that npos arguments follow, the first at *first.
+ * -1 to go on, else the exit status (help printed, or a usage error). */
+static int parse_opts(int argc, char **argv, int npos, lk_opts *o, int *first)
+{
+    *o = (lk_opts){.host = getenv("LIVEKIT_HOST"), .timeout_ms = 5000};
+    const cli_flag flags[] = {
+        {"host", .str = &o->host},
+        {"api-key", .str = &o->key},
+        {"api-secret", .str = &o->secret},
+        {"keys-file", .str = &o->keys_file},
+        {"timeout", .fn = timeout_flag, .ctx = &o->timeout_ms},
+        {"revoke-before", .fn = revoke_flag, .ctx = &o->revoke_before},
+    };
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "livekit %s", argv[0]);
+    int status =
+        cli_flags(argc, argv, cmd, LIVEKIT_HELP, flags, sizeof flags / sizeof flags[0], first);
+    if (status)
+        return cli_exit(status);
+    if (argc - *first != npos) {
+        fprintf(stderr, "roomkey: livekit %s takes %d argument(s) (see roomkey livekit --help)\n",
+                argv[0], npos);
+        return CLI_USAGE;
     }
     if (!o->host || !*o->host) {
         fprintf(stderr, "roomkey: no LiveKit server API URL: use --host or set LIVEKIT_HOST\n");
         return CLI_USAGE;
     }
     return -1;
-usage:
-    fprintf(stderr, "roomkey: bad option for livekit %s (see roomkey livekit --help)\n", argv[0]);
-    return CLI_USAGE;
 }
 
-/* A call: args are the positional arguments; returns the outcome. */
 typedef lk_outcome (*lk_call)(roomservice *rs, const lk_opts *o, char **args, char *why,
                               size_t cap);
 
@@ -92,14 +93,10 @@ typedef lk_outcome (*lk_call)(roomservice *rs, const lk_opts *o, char **args, ch
 static int run(int argc, char **argv, int npos, lk_call call)
 {
     lk_opts o;
-    int status = parse_opts(argc, argv, &o);
+    int first = 0;
+    int status = parse_opts(argc, argv, npos, &o, &first);
     if (status >= 0)
         return status;
-    if (argc - optind != npos) {
-        fprintf(stderr, "roomkey: livekit %s takes %d argument(s) (see roomkey livekit --help)\n",
-                argv[0], npos);
-        return CLI_USAGE;
-    }
     keyring *kr = NULL;
     roomservice *rs = NULL;
     char why[256] = "";
@@ -110,7 +107,7 @@ static int run(int argc, char **argv, int npos, lk_call call)
         keyring_free(kr);
         return CLI_USAGE;
     }
-    lk_outcome out = call(rs, &o, argv + optind, why, sizeof why);
+    lk_outcome out = call(rs, &o, argv + first, why, sizeof why);
     if (out != LK_OK)
         fprintf(stderr, "roomkey: LiveKit answered %s: %s\n", lk_outcome_name(out), why);
     roomservice_free(rs);
