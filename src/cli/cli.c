@@ -3,7 +3,9 @@
 #include "cli.h"
 #include "../util/err.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <openssl/crypto.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -158,9 +160,29 @@ int cli_dispatch(int argc, char **argv, const char *help, const cli_cmd *cmds, s
     return CLI_USAGE;
 }
 
+/* num_value stores v, a whole decimal number in f's [min, max], in *f->num;
+ * else it prints why and returns CLI_USAGE. */
+static int num_value(const cli_flag *f, const char *v)
+{
+    char *end;
+    errno = 0;
+    long long x = strtoll(v, &end, 10);
+    if (*v && !*end && !errno && x >= f->min && x <= f->max) {
+        *f->num = x;
+        return CLI_OK;
+    }
+    if (f->max == INT64_MAX)
+        return cli_usage("--%s takes a whole number >= %" PRId64 ", not \"%s\"\n", f->name, f->min,
+                         v);
+    return cli_usage("--%s takes a whole number from %" PRId64 " to %" PRId64 ", not \"%s\"\n",
+                     f->name, f->min, f->max, v);
+}
+
 /* flag_value applies flag f to its value v (NULL for a switch). */
 static int flag_value(const cli_flag *f, char *v)
 {
+    if (f->num)
+        return num_value(f, v);
     if (f->str)
         *f->str = v;
     else if (f->on)
@@ -192,7 +214,7 @@ int cli_flags(int argc, char **argv, const char *cmd, const char *help, const cl
     if (n > CLI_MAX_FLAGS)
         return CLI_USAGE;
     for (size_t i = 0; i < n; i++) {
-        bool value = flags[i].str || flags[i].fn;
+        bool value = flags[i].str || flags[i].fn || flags[i].num;
         opts[i] = (struct option){flags[i].name, value ? required_argument : no_argument, NULL,
                                   256 + (int)i};
         if (flags[i].letter) {

@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 /* Exit codes of every subcommand. */
 enum {
@@ -54,7 +55,9 @@ int cli_dispatch(int argc, char **argv, const char *help, const cli_cmd *cmds, s
  *   on     a switch: sets *on to true;
  *   grant  a switch: sets *grant to TRI_TRUE;
  *   fn     takes a value, handed to fn(ctx, name, value), which stores it,
- *          or prints why not and returns CLI_USAGE. */
+ *          or prints why not and returns CLI_USAGE;
+ *   num    takes a whole decimal number in [min, max], stored here (else
+ *          it prints why and the flag fails with CLI_USAGE). */
 typedef struct cli_flag {
     const char *name;
     char letter;
@@ -63,6 +66,8 @@ typedef struct cli_flag {
     tri *grant;
     int (*fn)(void *ctx, const char *name, char *value);
     void *ctx;
+    int64_t *num;
+    int64_t min, max;
 } cli_flag;
 
 #define CLI_MAX_FLAGS 32 /* of one subcommand */

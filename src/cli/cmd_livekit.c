@@ -26,32 +26,9 @@
 
 typedef struct lk_opts {
     const char *host, *key, *secret, *keys_file;
-    long timeout_ms;
-    long long revoke_before;
+    int64_t timeout_ms;
+    int64_t revoke_before;
 } lk_opts;
-
-/* parse_opts reads the flags; returns -1 to go on, else an exit status. */
-/* timeout_flag takes --timeout MS (1..600000) into the long at ctx. */
-static int timeout_flag(void *ctx, const char *name, char *value)
-{
-    char *end;
-    long v = strtol(value, &end, 10);
-    if (!*value || *end || v < 1 || v > 600000)
-        return cli_usage("--%s takes milliseconds from 1 to 600000, not \"%s\"\n", name, value);
-    *(long *)ctx = v;
-    return CLI_OK;
-}
-
-/* revoke_flag takes --revoke-before UNIX_TS (>= 1) into the long long at ctx. */
-static int revoke_flag(void *ctx, const char *name, char *value)
-{
-    char *end;
-    long long v = strtoll(value, &end, 10);
-    if (!*value || *end || v < 1)
-        return cli_usage("--%s takes Unix seconds >= 1, not \"%s\"\n", name, value);
-    *(long long *)ctx = v;
-    return CLI_OK;
-}
 
 /* parse_opts reads argv's flags (cli_flags) into *o (its strings borrowed
  * from argv) and checks that npos arguments follow, the first at *first.
@@ -64,8 +41,8 @@ static int parse_opts(int argc, char **argv, int npos, lk_opts *o, int *first)
         {"api-key", .str = &o->key},
         {"api-secret", .str = &o->secret},
         {"keys-file", .str = &o->keys_file},
-        {"timeout", .fn = timeout_flag, .ctx = &o->timeout_ms},
-        {"revoke-before", .fn = revoke_flag, .ctx = &o->revoke_before},
+        {"timeout", .num = &o->timeout_ms, .min = 1, .max = 600000},
+        {"revoke-before", .num = &o->revoke_before, .min = 1, .max = INT64_MAX},
     };
     char cmd[64];
     snprintf(cmd, sizeof cmd, "livekit %s", argv[0]);

@@ -13,7 +13,6 @@
 #include "../util/utf8.h"
 #include "cli.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -235,18 +234,6 @@ static int check_name(const char *what, const char *s)
         return CLI_USAGE;
     }
     return CLI_OK;
-}
-
-/* parse_int parses a whole decimal integer in [min, max]. */
-static bool parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (*s == '\0' || *end != '\0' || errno || v < min || v > max)
-        return false;
-    *out = v;
-    return true;
 }
 
 /* fmt_duration writes seconds s as e.g. "1h30m", "45s", "-" for 0. */
@@ -541,16 +528,6 @@ static int mode_flag(void *ctx, const char *name, char *value)
     return CLI_OK;
 }
 
-/* max_participants_flag takes --max-participants N into the store_room at ctx. */
-static int max_participants_flag(void *ctx, const char *name, char *value)
-{
-    store_room *r = ctx;
-    (void)name;
-    if (!parse_int(value, 0, INT32_MAX, &r->max_participants))
-        return cli_usage("--max-participants takes a whole number >= 0, not \"%s\"\n", value);
-    return CLI_OK;
-}
-
 /* max_ttl_flag takes --max-ttl DURATION (0: none) into the store_room at ctx. */
 static int max_ttl_flag(void *ctx, const char *name, char *value)
 {
@@ -595,7 +572,7 @@ static int room_create(int argc, char **argv)
         {"alias", .str = &alias},
         {"mode", .fn = mode_flag, .ctx = &r},
         {"default-role", .fn = role_flag, .ctx = &role},
-        {"max-participants", .fn = max_participants_flag, .ctx = &r},
+        {"max-participants", .num = &r.max_participants, .min = 0, .max = INT32_MAX},
         {"max-ttl", .fn = max_ttl_flag, .ctx = &r},
     };
     cmd_run run = {0};
@@ -1077,29 +1054,6 @@ static int since_flag(void *ctx, const char *name, char *value)
     return CLI_OK;
 }
 
-/* limit_flag takes --limit N (1..STORE_MAX_LIST) into the filter at ctx. */
-static int limit_flag(void *ctx, const char *name, char *value)
-{
-    store_audit_filter *f = ctx;
-    int64_t v;
-    (void)name;
-    if (!parse_int(value, 1, STORE_MAX_LIST, &v))
-        return cli_usage("--limit takes a number from 1 to %d, not \"%s\"\n", STORE_MAX_LIST,
-                         value);
-    f->limit = (size_t)v;
-    return CLI_OK;
-}
-
-/* before_flag takes --before-id ID into the filter at ctx. */
-static int before_flag(void *ctx, const char *name, char *value)
-{
-    store_audit_filter *f = ctx;
-    (void)name;
-    if (!parse_int(value, 1, INT64_MAX, &f->before_id))
-        return cli_usage("--before-id takes a record id (a number >= 1), not \"%s\"\n", value);
-    return CLI_OK;
-}
-
 /* audit_print prints recs[0..n) as JSON or a table (with a hint to page on
  * when the limit was reached). */
 static int audit_print(const store_audit *recs, size_t n, bool json, size_t limit)
@@ -1113,10 +1067,18 @@ static int audit_print(const store_audit *recs, size_t n, bool json, size_t limi
     return status;
 }
 
-/* audit_list_body lists the records arg (a store_audit_filter) selects. */
+/* An audit list's filter and its --limit as read (a cli_flag num). */
+typedef struct audit_query {
+    store_audit_filter f;
+    int64_t limit;
+} audit_query;
+
+/* audit_list_body lists the records arg (an audit_query) selects. */
 static int audit_list_body(cmd_run *run, void *arg)
 {
-    const store_audit_filter *f = arg;
+    audit_query *q = arg;
+    const store_audit_filter *f = &q->f;
+    q->f.limit = (size_t)q->limit;
     store_audit *recs = NULL;
     size_t n = 0;
     int rc = store_audit_list(run->st, f, &recs, &n);
@@ -1132,16 +1094,16 @@ static int audit_list(int argc, char **argv)
                                   .help = AUDIT_LIST_HELP,
                                   .usage = "roomkey audit list [OPTIONS]",
                                   .json = true};
-    store_audit_filter f = {.limit = 100};
+    audit_query q = {.limit = 100};
     const cli_flag flags[] = {
-        {"room", .fn = name_flag, .ctx = &f.room},
-        {"subject", .fn = name_flag, .ctx = &f.subject},
-        {"since", .fn = since_flag, .ctx = &f},
-        {"limit", .fn = limit_flag, .ctx = &f},
-        {"before-id", .fn = before_flag, .ctx = &f},
+        {"room", .fn = name_flag, .ctx = &q.f.room},
+        {"subject", .fn = name_flag, .ctx = &q.f.subject},
+        {"since", .fn = since_flag, .ctx = &q.f},
+        {"limit", .num = &q.limit, .min = 1, .max = STORE_MAX_LIST},
+        {"before-id", .num = &q.f.before_id, .min = 1, .max = INT64_MAX},
     };
     return cmd_with_store(argc, argv, &spec, flags, sizeof flags / sizeof flags[0], audit_list_body,
-                          &f);
+                          &q);
 }
 
 /* A prune's --before date: the text (for the report) and the time. */
@@ -1163,16 +1125,6 @@ static int date_flag(void *ctx, const char *name, char *value)
     return CLI_OK;
 }
 
-/* batch_flag takes --batch N (1..STORE_PRUNE_MAX_WINDOW) into *ctx. */
-static int batch_flag(void *ctx, const char *name, char *value)
-{
-    (void)name;
-    if (!parse_int(value, 1, STORE_PRUNE_MAX_WINDOW, ctx))
-        return cli_usage("--batch takes a number from 1 to %d, not \"%s\"\n",
-                         STORE_PRUNE_MAX_WINDOW, value);
-    return CLI_OK;
-}
-
 static int audit_prune(int argc, char **argv)
 {
     static const cmd_spec spec = {.cmd = "audit prune",
@@ -1182,7 +1134,7 @@ static int audit_prune(int argc, char **argv)
     int64_t batch = STORE_PRUNE_WINDOW;
     const cli_flag flags[] = {
         {"before", .fn = date_flag, .ctx = &date},
-        {"batch", .fn = batch_flag, .ctx = &batch},
+        {"batch", .num = &batch, .min = 1, .max = STORE_PRUNE_MAX_WINDOW},
     };
     cmd_run run = {0};
     int status = cmd_args(argc, argv, &spec, flags, 2, &run);
@@ -1432,16 +1384,6 @@ static int after_flag(void *ctx, const char *name, char *value)
     return CLI_OK;
 }
 
-/* meeting_limit_flag takes --limit N (1..STORE_MAX_MEETING_LIST) into *ctx. */
-static int meeting_limit_flag(void *ctx, const char *name, char *value)
-{
-    (void)name;
-    if (!parse_int(value, 1, STORE_MAX_MEETING_LIST, ctx))
-        return cli_usage("--limit takes a number from 1 to %d, not \"%s\"\n",
-                         STORE_MAX_MEETING_LIST, value);
-    return CLI_OK;
-}
-
 /* A meetings page: --after and --limit. */
 typedef struct meeting_page {
     const char *after;
@@ -1472,7 +1414,7 @@ static int meeting_list(int argc, char **argv)
     meeting_page pg = {.limit = 100};
     const cli_flag flags[] = {
         {"after", .fn = after_flag, .ctx = &pg.after},
-        {"limit", .fn = meeting_limit_flag, .ctx = &pg.limit},
+        {"limit", .num = &pg.limit, .min = 1, .max = STORE_MAX_MEETING_LIST},
     };
     return cmd_with_store(argc, argv, &spec, flags, 2, meeting_list_body, &pg);
 }
