@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #define SHARDS 16
@@ -22,12 +23,15 @@ typedef struct entry {
 /* A shard: nsets sets of RATELIMIT_WAYS entries behind one mutex. */
 typedef struct shard {
     pthread_mutex_t mu;
-    entry *e; /* nsets * RATELIMIT_WAYS, owned */
+    entry *e; /* nsets * RATELIMIT_WAYS, in the table's mapping */
 } shard;
 
 struct ratelimit {
     shard shards[SHARDS];
     size_t nsets; /* sets per shard */
+    void *map;    /* every shard's entries: one anonymous mapping, owned */
+    size_t map_len;
+    size_t n_mu; /* shard mutexes initialised */
 };
 
 int ratelimit_new(size_t max_entries, ratelimit **out)
@@ -40,17 +44,25 @@ int ratelimit_new(size_t max_entries, ratelimit **out)
     size_t per_set = (size_t)SHARDS * RATELIMIT_WAYS;
     rl->nsets = (max_entries + per_set - 1) / per_set;
     size_t n = rl->nsets * RATELIMIT_WAYS;
+    /* An anonymous mapping, not calloc: its pages are the kernel's zero
+     * page until a bucket is written, so a table costs no start-up time and
+     * no resident memory for buckets never used (calloc clears memory it
+     * takes from the heap, touching every page of a 32 KiB shard). */
+    rl->map_len = (size_t)SHARDS * n * sizeof(entry);
+    rl->map = mmap(NULL, rl->map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (rl->map == MAP_FAILED) {
+        rl->map = NULL;
+        ratelimit_free(rl);
+        return RK_ENOMEM;
+    }
     for (size_t i = 0; i < SHARDS; i++) {
         shard *s = &rl->shards[i];
-        /* calloc: the pages become resident as buckets are used, never
-         * more than ratelimit_bytes in all. */
-        s->e = calloc(n, sizeof *s->e);
-        if (!s->e || pthread_mutex_init(&s->mu, NULL) != 0) {
-            free(s->e);
-            s->e = NULL;
+        s->e = (entry *)rl->map + i * n;
+        if (pthread_mutex_init(&s->mu, NULL) != 0) {
             ratelimit_free(rl);
             return RK_ENOMEM;
         }
+        rl->n_mu++;
     }
     *out = rl;
     return RK_OK;
@@ -60,12 +72,10 @@ void ratelimit_free(ratelimit *rl)
 {
     if (!rl)
         return;
-    for (size_t i = 0; i < SHARDS; i++) {
-        if (rl->shards[i].e) {
-            pthread_mutex_destroy(&rl->shards[i].mu);
-            free(rl->shards[i].e);
-        }
-    }
+    for (size_t i = 0; i < rl->n_mu; i++)
+        pthread_mutex_destroy(&rl->shards[i].mu);
+    if (rl->map)
+        munmap(rl->map, rl->map_len);
     free(rl);
 }
 
