@@ -397,6 +397,32 @@ static int conn_get(store *self, sq_conn **out)
     return RK_OK;
 }
 
+/* writer_vfs is the VFS the write connection opens through: its WAL frames
+ * go out in one write per commit (wal_writes.h); without that VFS (NULL),
+ * as SQLite writes them. */
+static const char *writer_vfs(void)
+{
+    return wal_writes_register() == RK_OK ? WAL_WRITES_VFS : NULL;
+}
+
+/* writer_adopt makes c, a connection opened through writer_vfs that nobody
+ * else uses, s's write connection; on failure c is closed. Called with wmu held or before any
+ * other thread uses s. */
+static int writer_adopt(sq_store *s, sq_conn *c)
+{
+    /* The writer's pages are the right edges of the audit table and its
+     * indexes plus the small policy tables: 128 KiB holds them, and the
+     * default 512 KiB would fill with audit pages it never reads again
+     * (resident memory for nothing). */
+    if (sqlite3_exec(c->db, "PRAGMA cache_size=-128", NULL, NULL, NULL) != SQLITE_OK) {
+        conn_close(c);
+        return RK_EIO;
+    }
+    wal_checkpointer_attach(s->ckpt, c->db);
+    s->writer = c;
+    return RK_OK;
+}
+
 /* writer_get returns self's write connection, opening it on first use.
  * Called with wmu held. Every write goes through this one connection, so
  * its page cache stays valid from one write to the next (a connection
@@ -405,22 +431,10 @@ static int writer_get(store *self, sq_conn **out)
 {
     sq_store *s = (sq_store *)self;
     if (!s->writer) {
-        /* Its WAL frames go out in one write per commit (wal_writes.h);
-         * without that VFS, as SQLite writes them. */
-        const char *vfs = wal_writes_register() == RK_OK ? WAL_WRITES_VFS : NULL;
-        int rc = conn_open(s->path, vfs, false, &s->writer, NULL, 0);
-        if (rc)
+        sq_conn *c;
+        int rc = conn_open(s->path, writer_vfs(), false, &c, NULL, 0);
+        if (rc || (rc = writer_adopt(s, c)))
             return rc;
-        /* The writer's pages are the right edges of the audit table and
-         * its indexes plus the small policy tables: 128 KiB holds them,
-         * and the default 512 KiB would fill with audit pages it never
-         * reads again (resident memory for nothing). */
-        if (sqlite3_exec(s->writer->db, "PRAGMA cache_size=-128", NULL, NULL, NULL) != SQLITE_OK) {
-            conn_close(s->writer);
-            s->writer = NULL;
-            return RK_EIO;
-        }
-        wal_checkpointer_attach(s->ckpt, s->writer->db);
     }
     *out = s->writer;
     return RK_OK;
@@ -668,13 +682,18 @@ static int sq_open(const char *url, const store_options *o, store **out, char *w
     }
     pthread_mutex_init(&s->wmu, NULL);
     sq_conn *c = NULL;
-    int rc = conn_open(path, NULL, true, &c, why, cap);
+    int rc = conn_open(path, writer_vfs(), true, &c, why, cap);
     if (rc == RK_OK && (rc = migrate(c, why, cap)) != RK_OK) {
         conn_close(c);
         c = NULL;
     }
-    if (rc == RK_OK && (rc = conn_list_add(&s->conns, &c->link)) != RK_OK)
-        rk_fail(rc, why, cap, "out of memory");
+    /* The connection that migrates (through the writer's VFS, which leaves
+     * every file but the WAL as SQLite's own VFS would) becomes the writer,
+     * which the service needs before its first token (the audit): opening
+     * another would cost a second schema read. Each thread opens its reader
+     * on first use. */
+    if (rc == RK_OK && (rc = writer_adopt(s, c)) != RK_OK)
+        rk_fail(rc, why, cap, "cannot set up the write connection");
     if (rc) {
         sq_close(&s->base);
         return rc;
