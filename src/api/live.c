@@ -657,6 +657,10 @@ int live_start(const config *cfg, store *st, live **out, char *why, size_t cap)
     text_copy(l->webhook_path, sizeof l->webhook_path, cfg->live.webhook_path);
     apply_settings(l, cfg);
     bgthread_init(&l->t);
+    /* the bans before the first request (the service listens after this):
+     * the poller's first pass would leave a window where a banned identity
+     * gets a token */
+    refresh_bans(l, clock_now());
     int rc = start_worker(l, cfg, why, cap);
     if (rc == RK_OK && bgthread_start(&l->t, poll_main, l))
         rc = rk_fail(RK_ENOMEM, why, cap, "live rooms: cannot start the poller thread");

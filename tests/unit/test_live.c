@@ -187,6 +187,16 @@ int main(void)
         metrics_text_free(&t);
     }
     live_stop(l);
+    if (l) {
+        /* another start over the same store: the ban recorded above holds
+         * for the very first request, before any pass of the poller */
+        live *again = NULL;
+        cfg->live.poll_ms = 3600000;
+        CHECK(live_start(cfg, st, &again, why, sizeof why) == RK_OK);
+        CHECK(again && live_banned(again, "stage", "troll", clock_now()));
+        CHECK(again && !live_banned(again, "stage", "sam", clock_now()));
+        live_stop(again);
+    }
     config_free(cfg);
     store_close(st);
     char cmd[128];
