@@ -7,7 +7,8 @@
  * that no HTTP or JSON work can remove while every token's audit row is
  * committed before the token is returned.
  *
- * Usage: audit_floor DIR [ROWS]. Prints "audit_floor_us GROUP VALUE" lines. */
+ * Usage: audit_floor DIR [ROWS [GROUP...]] (groups 1..1024; default 32 and
+ * 1024). Prints "audit_floor_us GROUP VALUE" lines. */
 #include "store/store.h"
 #include "util/err.h"
 
@@ -80,11 +81,22 @@ static int run(const char *dir, size_t group, long rows)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: audit_floor DIR [ROWS]\n");
+        fprintf(stderr, "usage: audit_floor DIR [ROWS [GROUP...]]\n");
         return 2;
     }
     long rows = argc > 2 ? atol(argv[2]) : 200000;
     if (rows < MAX_GROUP)
         rows = MAX_GROUP;
-    return run(argv[1], 32, rows) || run(argv[1], MAX_GROUP, rows);
+    if (argc <= 3)
+        return run(argv[1], 32, rows) || run(argv[1], MAX_GROUP, rows);
+    for (int i = 3; i < argc; i++) {
+        long group = atol(argv[i]);
+        if (group < 1 || group > MAX_GROUP) {
+            fprintf(stderr, "audit_floor: a group is 1..%d records\n", MAX_GROUP);
+            return 2;
+        }
+        if (run(argv[1], (size_t)group, rows))
+            return 1;
+    }
+    return 0;
 }
