@@ -12,9 +12,11 @@ struct grant_tmpl {
     bool valid;            /* grants and tail are set */
     char *tail;            /* the grant members and '}' (owned) */
     size_t tail_len, tail_cap;
-    /* enc[k]: base64url of tail[k..] (owned, NULL until first needed) */
+    /* enc[k]: base64url of tail[k..] when enc_ok[k] (owned, enc_cap[k]
+     * bytes; kept for the next tail) */
     char *enc[3];
-    size_t enc_len[3];
+    size_t enc_len[3], enc_cap[3];
+    bool enc_ok[3];
 };
 
 int grant_tmpl_new(grant_tmpl **out)
@@ -26,20 +28,12 @@ int grant_tmpl_new(grant_tmpl **out)
     return RK_OK;
 }
 
-/* drop_enc frees t's encodings (they belong to the previous tail). */
-static void drop_enc(grant_tmpl *t)
-{
-    for (int k = 0; k < 3; k++) {
-        free(t->enc[k]);
-        t->enc[k] = NULL;
-    }
-}
-
 void grant_tmpl_free(grant_tmpl *t)
 {
     if (!t)
         return;
-    drop_enc(t);
+    for (int k = 0; k < 3; k++)
+        free(t->enc[k]);
     free(t->tail);
     free(t);
 }
@@ -57,7 +51,8 @@ bool grant_tmpl_matches(const grant_tmpl *t, const lk_claims *c)
 int grant_tmpl_set(grant_tmpl *t, const lk_claims *c, size_t json_bound)
 {
     t->valid = false;
-    drop_enc(t);
+    for (int k = 0; k < 3; k++)
+        t->enc_ok[k] = false; /* they encode the previous tail */
     if (t->tail_cap < json_bound) {
         char *p = malloc(json_bound);
         if (!p)
@@ -88,14 +83,19 @@ size_t grant_tmpl_encoded_max(const grant_tmpl *t)
  * NULL when out of memory. */
 static const char *enc_from(grant_tmpl *t, size_t k)
 {
-    if (!t->enc[k]) {
-        size_t cap = B64URL_ENCODED_LEN(t->tail_len - k) + 1;
+    if (t->enc_ok[k])
+        return t->enc[k];
+    size_t cap = B64URL_ENCODED_LEN(t->tail_len - k) + 1;
+    if (t->enc_cap[k] < cap) {
         char *p = malloc(cap);
         if (!p)
             return NULL;
-        b64url_encode((const uint8_t *)t->tail + k, t->tail_len - k, p, cap, &t->enc_len[k]);
+        free(t->enc[k]);
         t->enc[k] = p;
+        t->enc_cap[k] = cap;
     }
+    b64url_encode((const uint8_t *)t->tail + k, t->tail_len - k, t->enc[k], cap, &t->enc_len[k]);
+    t->enc_ok[k] = true;
     return t->enc[k];
 }
 

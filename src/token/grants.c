@@ -442,12 +442,15 @@ bool lk_grants_copy_matches(const lk_grants_copy *g, const lk_claims *c)
 }
 
 /* keep_str copies s (NULL kept NULL) into dst (capacity cap, which
- * lk_claims_check's limits guarantee is enough) and returns where it is. */
+ * lk_claims_check's limits guarantee is enough; longer is cut) and returns
+ * where it is. */
 static const char *keep_str(const char *s, char *dst, size_t cap)
 {
     if (!s)
         return NULL;
-    snprintf(dst, cap, "%s", s);
+    size_t n = strnlen(s, cap - 1);
+    memcpy(dst, s, n);
+    dst[n] = '\0';
     return dst;
 }
 
