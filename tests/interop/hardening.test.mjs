@@ -307,12 +307,12 @@ describe('slow clients (slowloris)', () => {
 
   /** A socket from 127.0.0.1 that sends a request line, then a header line every 300 ms, forever. */
   function trickler(port, localAddress = '127.0.0.1') {
-    const t = { closed: false, sent: 0 };
+    const t = { closed: false, refused: false, sent: 0 };
     t.sock = net.connect({ port, host: '127.0.0.1', localAddress });
     t.sock.on('error', () => {});
-    // Read what comes (a refused one gets a 503): a socket that never reads
-    // would not see the end of the stream behind it.
-    t.sock.resume();
+    // Read what comes (a refused one gets a 503, then the close): a socket
+    // that never reads would not see the end of the stream behind it.
+    t.sock.on('data', (d) => { if (d.toString('latin1').startsWith('HTTP/1.1 503 ')) t.refused = true; });
     t.sock.on('close', () => { t.closed = true; clearInterval(t.timer); });
     t.sock.on('connect', () => {
       t.sock.write('GET /healthz HTTP/1.1\r\nHost: a\r\n');
@@ -331,9 +331,14 @@ describe('slow clients (slowloris)', () => {
   test('1,000 trickling sockets from 127.0.0.1 hold at most the per-IP cap; 127.0.0.2 is answered', async () => {
     const socks = Array.from({ length: 1000 }, () => trickler(env.srv.port));
     try {
-      // Every socket is either refused (closed) or kept and trickling.
-      await waitUntil(() => socks.every((t) => t.closed || t.sent > 0), 'the sockets to connect');
-      const open = socks.filter((t) => !t.closed).length;
+      // Every socket is refused (a 503, then closed) or kept and trickling.
+      // The server accepts at its own pace, so a socket neither refused nor
+      // closed yet may still be waiting for its turn: wait until those number
+      // at most the cap. With the cap broken the kept ones never drop to it.
+      const kept = () => socks.filter((t) => !t.closed && !t.refused);
+      await waitUntil(() => socks.every((t) => t.closed || t.refused || t.sent > 0) && kept().length <= PER_IP,
+        `at most ${PER_IP} trickling connections kept`);
+      const open = kept().length;
       assert.ok(open <= PER_IP, `${open} trickling connections kept, cap ${PER_IP}`);
       for (let i = 0; i < 20; i++) {
         const r = await exchange(env.srv.port, 'GET /healthz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',
