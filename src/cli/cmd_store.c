@@ -170,7 +170,7 @@ static int open_store(const char *db, store **out)
     const char *path = database_path(db);
     const char *t = getenv("ROOMKEY_DATABASE_TIMEOUT");
     int64_t secs = 0;
-    if (t && (duration_parse_whole_seconds(t, &secs) || secs < 1 || secs > 300)) {
+    if (t && store_timeout_parse(t, &secs)) {
         fprintf(stderr, "roomkey: ROOMKEY_DATABASE_TIMEOUT: expected a duration from 1s to 300s\n");
         return CLI_USAGE;
     }
@@ -1448,16 +1448,13 @@ static int meeting_show(int argc, char **argv)
 static int meeting_delete_body(cmd_run *run, void *arg)
 {
     (void)arg;
-    const char *id = run->args[0];
-    store_meeting m;
-    int rc = store_meeting_get(run->st, id, &m);
-    if (rc == RK_OK)
-        rc = store_meeting_delete(run->st, id);
+    const char *id = run->meeting.id; /* found by cmd_with_store (ON_MEETING) */
+    int rc = store_meeting_delete(run->st, id);
     if (rc && rc != RK_ENOTFOUND)
         return store_fail("delete the meeting", rc);
     if (rc)
         return found(rc, "meeting", id);
-    if ((rc = live_room_deleted(run->st, m.room, clock_now())))
+    if ((rc = live_room_deleted(run->st, run->meeting.room, clock_now())))
         return store_fail("record the kicks of the meeting room's participants", rc);
     printf("deleted meeting %s\n", id);
     return CLI_OK;
@@ -1469,7 +1466,8 @@ static int meeting_delete(int argc, char **argv)
                                   .help = MEETING_DELETE_HELP,
                                   .usage = "roomkey meeting delete ID",
                                   .nargs = 1,
-                                  .kinds = {"meeting id"}};
+                                  .kinds = {"meeting id"},
+                                  .on = ON_MEETING};
     return cmd_with_store(argc, argv, &spec, NULL, 0, meeting_delete_body, NULL);
 }
 

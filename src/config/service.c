@@ -5,7 +5,7 @@
  * ROOMKEY_AUDIT_RETAIN_DAYS. */
 #include "section.h"
 #include "../store/audit_retention.h"
-#include "../util/duration.h"
+#include "../store/store.h"
 #include "../util/err.h"
 
 #include <stdlib.h>
@@ -69,7 +69,7 @@ static void server_defaults(config *c)
     c->head_timeout_s = 10;
     c->body_timeout_s = 30;
     c->shutdown_timeout = 10;
-    c->database_timeout_s = 5;
+    c->database_timeout_s = STORE_DEFAULT_TIMEOUT_MS / 1000;
 }
 
 /* server_guard_parse reads server.max_connections_per_ip, head_timeout and
@@ -201,19 +201,17 @@ static int database_parse(config_loader *ld, const ynode *n)
  * server (PostgreSQL): to connect, and for each statement's answer. */
 static int database_timeout_parse(config_loader *ld, const ynode *n)
 {
-    return yaml_get_dur(&ld->y, n, "database_timeout", 1, 300, &ld->cfg->database_timeout_s);
+    return yaml_get_dur(&ld->y, n, "database_timeout", STORE_MIN_TIMEOUT_S, STORE_MAX_TIMEOUT_S,
+                        &ld->cfg->database_timeout_s);
 }
 
 /* database_timeout_env: ROOMKEY_DATABASE_TIMEOUT overrides database_timeout. */
 static int database_timeout_env(config_loader *ld)
 {
     const char *v = config_env("ROOMKEY_DATABASE_TIMEOUT");
-    int64_t s = 0;
-    if (v && (duration_parse_whole_seconds(v, &s) || s < 1 || s > 300))
+    if (v && store_timeout_parse(v, &ld->cfg->database_timeout_s))
         return yaml_fail(&ld->y, RK_EINVAL,
                          "env: ROOMKEY_DATABASE_TIMEOUT: expected a duration from 1s to 300s");
-    if (v)
-        ld->cfg->database_timeout_s = s;
     return RK_OK;
 }
 

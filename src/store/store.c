@@ -2,6 +2,7 @@
  * argument against the limits in store.h, then calls the backend through
  * st->ops. Backends may therefore assume well-formed input. */
 #include "store.h"
+#include "../util/duration.h"
 #include "../util/err.h"
 #include "audit_queue.h"
 #include "lookup_cache.h"
@@ -163,6 +164,16 @@ static void scrub(const char *url, char *why, size_t cap)
         from = sec + n + 1; /* past the '@' or '&' that ends it */
     }
     free(tmp);
+}
+
+int store_timeout_parse(const char *text, int64_t *seconds)
+{
+    int64_t s = 0;
+    if (!text || duration_parse_whole_seconds(text, &s) || s < STORE_MIN_TIMEOUT_S ||
+        s > STORE_MAX_TIMEOUT_S)
+        return RK_EINVAL;
+    *seconds = s;
+    return RK_OK;
 }
 
 int store_open(const char *url, store **out, char *why, size_t why_cap)

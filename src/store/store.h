@@ -157,7 +157,9 @@ typedef struct store store;
 /* How long a database server (PostgreSQL) may take before RoomKey gives
  * up, by default: to connect, and to answer one statement. */
 #define STORE_DEFAULT_TIMEOUT_MS 5000
-#define STORE_MAX_TIMEOUT_MS     300000
+#define STORE_MIN_TIMEOUT_S      1 /* the range a user may set (database_timeout) */
+#define STORE_MAX_TIMEOUT_S      300
+#define STORE_MAX_TIMEOUT_MS     (STORE_MAX_TIMEOUT_S * 1000)
 
 /* Options of store_open_with; a zero field takes its default. */
 typedef struct store_options {
@@ -240,6 +242,12 @@ struct store {
  * why (capacity why_cap) names the problem; it never holds the URL's
  * password. Free with store_close. */
 int store_open(const char *url, store **out, char *why, size_t why_cap);
+
+/* store_timeout_parse reads text, a duration (e.g. "5s", "2m") from
+ * STORE_MIN_TIMEOUT_S to STORE_MAX_TIMEOUT_S, into *seconds: the one rule
+ * for ROOMKEY_DATABASE_TIMEOUT wherever it is read. RK_EINVAL otherwise
+ * (*seconds untouched). */
+int store_timeout_parse(const char *text, int64_t *seconds) __attribute__((warn_unused_result));
 
 /* store_open_with is store_open with options o (NULL: every default). */
 int store_open_with(const char *url, const store_options *o, store **out, char *why,
