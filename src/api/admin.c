@@ -702,10 +702,11 @@ static int member_put(const api_ctx *api, const store_room *r, const char *subje
         return store_error(resp, rc);
     if (store_member_get(api->st, m.room, m.subject, &m) != RK_OK)
         return store_error(resp, RK_EIO);
-    if (existed && strcmp(old.role, m.role) != 0 &&
-        live_member_role_changed(api->st, m.room, m.subject, old.role, m.role, clock_now()) ==
-            RK_OK)
-        live_wake(api->live);
+    if (existed && strcmp(old.role, m.role) != 0)
+        live_recorded(
+            api->live,
+            live_member_role_changed(api->st, m.room, m.subject, old.role, m.role, clock_now()),
+            m.room, m.subject);
     rows out = {&m, 1, 0, 0};
     return respond(resp, existed ? 200 : 201, body_member, &out);
 }
