@@ -90,6 +90,21 @@ typedef struct family_route {
         .method = (m), .path = (p), .label = (l), .handler = (h), .json_body = true                \
     }
 
+/* FAMILY_READ_RENDER sets the hooks every family has: its request reader
+ * (read), its token renderer (render) and its error renderers (error, NULL
+ * when plain_error renders every answer; plain_error). */
+#define FAMILY_READ_RENDER(rd, rn, er, pe)                                                         \
+    .read = (rd), .render = (rn), .error = (er), .plain_error = (pe)
+
+/* FAMILY_CORE_ANSWERS writes, in a family's answers, the three that every
+ * family gives, with their statuses: bad credentials (401), LiveKit not
+ * configured (500) and an internal failure (500); the arguments are their
+ * messages. */
+#define FAMILY_CORE_ANSWERS(bad_credentials, not_configured, internal)                             \
+    [OUTCOME_BAD_CREDENTIALS] = {.status = 401, .message = (bad_credentials)},                     \
+    [OUTCOME_NOT_CONFIGURED] = {.status = 500, .message = (not_configured)},                       \
+    [OUTCOME_INTERNAL] = {.status = 500, .message = (internal)}
+
 struct family;
 
 /* What a family renders: the token just minted and when it expires. */

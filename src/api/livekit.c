@@ -274,16 +274,11 @@ const family family_livekit = {
         },
     .auth = FAMILY_AUTH_CALLER,
     .body = FAMILY_BODY_OBJECT,
-    .read = read_request,
-    .render = render_token,
-    .error = render_answer,
-    .plain_error = api_livekit_error,
+    FAMILY_READ_RENDER(read_request, render_token, render_answer, api_livekit_error),
     .answers =
         {
-            [OUTCOME_BAD_CREDENTIALS] = {.status = 401, .message = "Unauthorized"},
-            [OUTCOME_NOT_CONFIGURED] = {.status = 500,
-                                        .message = "LiveKit service not configured properly"},
-            [OUTCOME_INTERNAL] = {.status = 500, .message = "Internal server error"},
+            FAMILY_CORE_ANSWERS("Unauthorized", "LiveKit service not configured properly",
+                                "Internal server error"),
             [VERDICT_ROOM_NOT_FOUND] = {.status = 404,
                                         .message = "Channel with ID {room} not found"},
             [VERDICT_IDENTITY_NOT_CALLER] =

@@ -305,14 +305,11 @@ const family family_meetings = {
     .needs_url = true,
     .asks_room_only = true,
     .state_size = sizeof(store_meeting),
-    .read = read_request,
-    .render = render_token,
-    .plain_error = api_meetings_error,
+    FAMILY_READ_RENDER(read_request, render_token, NULL, api_meetings_error),
     .answers =
         {
-            [OUTCOME_BAD_CREDENTIALS] = {.status = 401, .message = "Authentication required"},
-            [OUTCOME_NOT_CONFIGURED] = {.status = 500, .message = "LiveKit is not configured"},
-            [OUTCOME_INTERNAL] = {.status = 500, .message = "Failed to generate meeting token."},
+            FAMILY_CORE_ANSWERS("Authentication required", "LiveKit is not configured",
+                                "Failed to generate meeting token."),
             [VERDICT_ROOM_NOT_FOUND] = {.status = 404, .message = "Meeting not found"},
             [VERDICT_ROOM_FULL] = {.status = 403, .message = "This meeting is full"},
             /* read_request answers an ended or canceled meeting first, with

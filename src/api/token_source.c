@@ -355,19 +355,13 @@ const family family_token_source = {
     .body = FAMILY_BODY_OBJECT_EMPTY,
     .needs_url = true,
     .state_size = sizeof(ts_body),
-    .read = read_request,
-    .render = render_token,
-    .plain_error = api_token_source_error,
+    FAMILY_READ_RENDER(read_request, render_token, NULL, api_token_source_error),
     .answers =
         {
-            [OUTCOME_BAD_CREDENTIALS] = {.status = 401,
-                                         .message =
-                                             "unauthenticated: a session or API key is required"},
-            [OUTCOME_NOT_CONFIGURED] = {.status = 500,
-                                        .message =
-                                            "LiveKit is not configured (LIVEKIT_API_KEY, "
-                                            "LIVEKIT_API_SECRET and LIVEKIT_URL are required)"},
-            [OUTCOME_INTERNAL] = {.status = 500, .message = "internal error"},
+            FAMILY_CORE_ANSWERS("unauthenticated: a session or API key is required",
+                                "LiveKit is not configured (LIVEKIT_API_KEY, LIVEKIT_API_SECRET "
+                                "and LIVEKIT_URL are required)",
+                                "internal error"),
             [VERDICT_ROOM_NOT_FOUND] = {.status = 404, .message = "room not found"},
             [VERDICT_IDENTITY_NOT_CALLER] =
                 {.status = 403, .message = "participant_identity must be the authenticated caller"},

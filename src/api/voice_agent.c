@@ -339,10 +339,7 @@ const family family_voice_agent = {
     .state_size = sizeof(va_body),
     .anonymous_ok = anonymous_ok,
     .setup = setup,
-    .read = read_request,
-    .render = render_token,
-    .error = render_answer,
-    .plain_error = api_voice_agent_error,
+    FAMILY_READ_RENDER(read_request, render_token, render_answer, api_voice_agent_error),
     .answers =
         {
             [OUTCOME_BAD_CREDENTIALS] = {.status = 401, .message = "Unauthorized"},
