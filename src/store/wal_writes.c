@@ -115,90 +115,45 @@ static void w_shm_barrier(sqlite3_file *f)
     IO(f)->xShmBarrier(w->real);
 }
 
-/* The rest forward to the wrapped file, a WAL file's buffer written first. */
-static int w_read(sqlite3_file *f, void *p, int amt, sqlite3_int64 off)
-{
-    int rc = settle(f);
-    return rc ? rc : IO(f)->xRead(REAL(f), p, amt, off);
-}
+/* The rest forward to the wrapped file: FORWARD defines a method that
+ * calls the wrapped file's with the same arguments; SETTLED_FORWARD one
+ * that writes a WAL file's buffer out first (settle) and forwards only
+ * when that succeeded. params are the method's parameters (its file is f),
+ * args what the wrapped method gets. */
+#define FORWARD(name, method, params, args)                                                        \
+    static int name params                                                                         \
+    {                                                                                              \
+        return IO(f)->method args;                                                                 \
+    }
+#define SETTLED_FORWARD(name, method, params, args)                                                \
+    static int name params                                                                         \
+    {                                                                                              \
+        int rc = settle(f);                                                                        \
+        return rc ? rc : IO(f)->method args;                                                       \
+    }
 
-static int w_truncate(sqlite3_file *f, sqlite3_int64 size)
-{
-    int rc = settle(f);
-    return rc ? rc : IO(f)->xTruncate(REAL(f), size);
-}
-
-static int w_sync(sqlite3_file *f, int flags)
-{
-    int rc = settle(f);
-    return rc ? rc : IO(f)->xSync(REAL(f), flags);
-}
-
-static int w_file_size(sqlite3_file *f, sqlite3_int64 *size)
-{
-    int rc = settle(f);
-    return rc ? rc : IO(f)->xFileSize(REAL(f), size);
-}
-
-static int w_lock(sqlite3_file *f, int level)
-{
-    int rc = settle(f);
-    return rc ? rc : IO(f)->xLock(REAL(f), level);
-}
-
-static int w_unlock(sqlite3_file *f, int level)
-{
-    int rc = settle(f);
-    return rc ? rc : IO(f)->xUnlock(REAL(f), level);
-}
-
-static int w_check_reserved(sqlite3_file *f, int *out)
-{
-    int rc = settle(f);
-    return rc ? rc : IO(f)->xCheckReservedLock(REAL(f), out);
-}
-
-static int w_file_control(sqlite3_file *f, int op, void *arg)
-{
-    int rc = settle(f);
-    return rc ? rc : IO(f)->xFileControl(REAL(f), op, arg);
-}
-
-static int w_sector_size(sqlite3_file *f)
-{
-    return IO(f)->xSectorSize(REAL(f));
-}
-
-static int w_device(sqlite3_file *f)
-{
-    return IO(f)->xDeviceCharacteristics(REAL(f));
-}
-
-static int w_shm_map(sqlite3_file *f, int region, int size, int extend, void volatile **out)
-{
-    return IO(f)->xShmMap(REAL(f), region, size, extend, out);
-}
-
-static int w_shm_lock(sqlite3_file *f, int offset, int n, int flags)
-{
-    return IO(f)->xShmLock(REAL(f), offset, n, flags);
-}
-
-static int w_shm_unmap(sqlite3_file *f, int delete_flag)
-{
-    return IO(f)->xShmUnmap(REAL(f), delete_flag);
-}
-
-static int w_fetch(sqlite3_file *f, sqlite3_int64 off, int amt, void **out)
-{
-    int rc = settle(f);
-    return rc ? rc : IO(f)->xFetch(REAL(f), off, amt, out);
-}
-
-static int w_unfetch(sqlite3_file *f, sqlite3_int64 off, void *p)
-{
-    return IO(f)->xUnfetch(REAL(f), off, p);
-}
+/* clang-format off */
+SETTLED_FORWARD(w_read, xRead, (sqlite3_file *f, void *p, int amt, sqlite3_int64 off),
+                (REAL(f), p, amt, off))
+SETTLED_FORWARD(w_truncate, xTruncate, (sqlite3_file *f, sqlite3_int64 size), (REAL(f), size))
+SETTLED_FORWARD(w_sync, xSync, (sqlite3_file *f, int flags), (REAL(f), flags))
+SETTLED_FORWARD(w_file_size, xFileSize, (sqlite3_file *f, sqlite3_int64 *size), (REAL(f), size))
+SETTLED_FORWARD(w_lock, xLock, (sqlite3_file *f, int level), (REAL(f), level))
+SETTLED_FORWARD(w_unlock, xUnlock, (sqlite3_file *f, int level), (REAL(f), level))
+SETTLED_FORWARD(w_check_reserved, xCheckReservedLock, (sqlite3_file *f, int *out), (REAL(f), out))
+SETTLED_FORWARD(w_file_control, xFileControl, (sqlite3_file *f, int op, void *arg),
+                (REAL(f), op, arg))
+SETTLED_FORWARD(w_fetch, xFetch, (sqlite3_file *f, sqlite3_int64 off, int amt, void **out),
+                (REAL(f), off, amt, out))
+FORWARD(w_sector_size, xSectorSize, (sqlite3_file *f), (REAL(f)))
+FORWARD(w_device, xDeviceCharacteristics, (sqlite3_file *f), (REAL(f)))
+FORWARD(w_shm_map, xShmMap, (sqlite3_file *f, int region, int size, int extend, void volatile **out),
+        (REAL(f), region, size, extend, out))
+FORWARD(w_shm_lock, xShmLock, (sqlite3_file *f, int offset, int n, int flags),
+        (REAL(f), offset, n, flags))
+FORWARD(w_shm_unmap, xShmUnmap, (sqlite3_file *f, int delete_flag), (REAL(f), delete_flag))
+FORWARD(w_unfetch, xUnfetch, (sqlite3_file *f, sqlite3_int64 off, void *p), (REAL(f), off, p))
+/* clang-format on */
 
 static const sqlite3_io_methods w_methods = {
     .iVersion = 3,
