@@ -289,6 +289,22 @@ static void test_clock(void)
     CHECK_STR(out, "2024-01-01T14:00:01.000Z");
     CHECK(clock_iso8601(1704117600, out, sizeof out) == RK_OK);
     CHECK_STR(out, "2024-01-01T14:00:00.000Z");
+    /* the two remembered seconds, alternating (a log line's now and a
+     * token's expiry), then a third second that replaces one of them:
+     * every answer must be its own second */
+    static const struct {
+        int64_t t;
+        const char *want;
+    } seq[] = {
+        {1704117600, "2024-01-01T14:00:00.000Z"}, {1704139200, "2024-01-01T20:00:00.000Z"},
+        {1704117600, "2024-01-01T14:00:00.000Z"}, {1704139200, "2024-01-01T20:00:00.000Z"},
+        {1704117602, "2024-01-01T14:00:02.000Z"}, {1704117600, "2024-01-01T14:00:00.000Z"},
+        {1704139200, "2024-01-01T20:00:00.000Z"}, {1704117602, "2024-01-01T14:00:02.000Z"},
+    };
+    for (size_t i = 0; i < sizeof seq / sizeof *seq; i++) {
+        CHECK(clock_iso8601(seq[i].t, out, sizeof out) == RK_OK);
+        CHECK_STR(out, seq[i].want);
+    }
     CHECK(clock_iso8601(253402300799LL, out, sizeof out) == RK_OK);
     CHECK_STR(out, "9999-12-31T23:59:59.000Z");
     CHECK(clock_now() > 1700000000);
