@@ -130,8 +130,13 @@ static void put64(uint64_t v, char *out, int n)
  * and unpredictability come from the random part. The clock is the coarse
  * one (a read costs a few ns where the precise one costs about 30 on a
  * virtual machine): jtis of the same tick (4 ms here) share their time
- * and fall in random order among themselves, all at the index's end. */
-static int jti_make(char *out)
+ * and fall in random order among themselves, all at the index's end. The
+ * coarse clock can still be in the second before now (the token's iat,
+ * read from the precise clock just after a second began): the time is
+ * then the start of now's second, so a jti's time is never before its
+ * token's iat. (A now further ahead than that is not the clock's: tests
+ * mint at fixed times.) */
+static int jti_make(char *out, int64_t now)
 {
     uint8_t raw[MINTER_JTI_RANDOM_BYTES];
     int rc = rng_bytes(raw, sizeof raw);
@@ -139,8 +144,11 @@ static int jti_make(char *out)
         return rc;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-    put64((uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u, out,
-          MINTER_JTI_TIME_CHARS);
+    uint64_t us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+    uint64_t iat_us = now > 0 ? (uint64_t)now * 1000000u : 0;
+    if (us < iat_us && iat_us - us <= 1000000u) /* a tick behind iat's second */
+        us = iat_us;
+    put64(us, out, MINTER_JTI_TIME_CHARS);
     /* 96 bits: two halves of 48 bits, 8 characters each */
     for (int h = 0; h < 2; h++) {
         uint64_t v = 0;
@@ -296,7 +304,7 @@ int minter_mint(minter *m, const lk_claims *c, int64_t now, int64_t ttl_s, const
     if (rc)
         return rc;
     size_t plen;
-    if ((rc = jti_make(info->jti)))
+    if ((rc = jti_make(info->jti, now)))
         return rc;
     info->iat = now;
     info->exp = now + ttl_s;

@@ -266,6 +266,25 @@ static void test_mint(void)
             json_decref(p3);
         }
         CHECK(later); /* the clock moved on: a later prefix sorts after */
+        /* a jti's time is never before its token's iat: with iat the
+         * second after the clock's (as when the precise clock has just
+         * ticked over and the coarse one not yet), the time is the start of
+         * iat's second */
+        struct timespec cts;
+        clock_gettime(CLOCK_REALTIME_COARSE, &cts);
+        int64_t ahead = (int64_t)cts.tv_sec + 1;
+        const char *t4;
+        size_t l4;
+        mint_info info4;
+        CHECK(minter_mint(m, &c, ahead, 60, &t4, &l4, &info4, why, sizeof why) == RK_OK);
+        CHECK(info4.iat == ahead);
+        us = 0;
+        for (int i = 0; i < MINTER_JTI_TIME_CHARS; i++) {
+            const char *at = strchr(sorted, info4.jti[i]);
+            CHECK(at != NULL);
+            us = us * 64 + (uint64_t)(at ? at - sorted : 0);
+        }
+        CHECK(us >= (uint64_t)ahead * 1000000u && us < (uint64_t)(ahead + 1) * 1000000u);
     }
 
     /* ttl bounds */
