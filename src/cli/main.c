@@ -1,4 +1,5 @@
 /* main.c - `roomkey`: dispatches to the subcommands. */
+#include "../util/rng.h"
 #include "../util/version.h"
 #include "cli.h"
 
@@ -37,6 +38,9 @@ int main(int argc, char **argv)
         usage(stderr);
         return CLI_USAGE;
     }
+    /* before any random byte is drawn; on failure OpenSSL's default DRBG
+     * serves, as strong, only slower to start (util/rng.h) */
+    (void)rng_init();
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);

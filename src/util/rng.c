@@ -11,6 +11,12 @@
 static _Thread_local uint8_t pool[POOL_SIZE];
 static _Thread_local size_t pool_left; /* unused bytes at the end of pool */
 
+int rng_init(void)
+{
+    return RAND_set_DRBG_type(NULL, RNG_DRBG, NULL, NULL, RNG_DRBG_DIGEST) == 1 ? RK_OK
+                                                                                : RK_ECRYPTO;
+}
+
 int rng_bytes(uint8_t *out, size_t n)
 {
     if (n > RNG_MAX_REQUEST)

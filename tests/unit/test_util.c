@@ -11,12 +11,15 @@
 #include "util/jsonw.h"
 #include "util/jws.h"
 #include "util/log.h"
+#include "util/rng.h"
 #include "util/text.h"
 #include "util/utf8.h"
 
 #include <fcntl.h>
 #include <jansson.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -537,6 +540,31 @@ static void *log_in_thread(void *arg)
 /* log_fields_buffered: no line lost, none cut, each thread's in order:
  * threads that exit write theirs, log_buffer_stop writes the rest, and
  * the flusher writes a lone line (liveness bound: 10 s). */
+/* rng_init, run before any random byte is drawn (first in main), makes
+ * every DRBG a Hash_DRBG over SHA-256: the primary, and this thread's
+ * public one that rng_bytes draws from. */
+static void test_rng_drbg(void)
+{
+    CHECK(rng_init() == RK_OK);
+    uint8_t a[16] = {0}, b[16] = {0};
+    CHECK(rng_bytes(a, sizeof a) == RK_OK);
+    CHECK(rng_bytes(b, sizeof b) == RK_OK);
+    CHECK(memcmp(a, b, sizeof a) != 0);
+    EVP_RAND_CTX *drbgs[] = {RAND_get0_primary(NULL), RAND_get0_public(NULL)};
+    for (size_t i = 0; i < sizeof drbgs / sizeof drbgs[0]; i++) {
+        CHECK(drbgs[i] != NULL);
+        if (!drbgs[i])
+            continue;
+        CHECK_STR(EVP_RAND_get0_name(EVP_RAND_CTX_get0_rand(drbgs[i])), RNG_DRBG);
+        char digest[32] = "";
+        OSSL_PARAM p[] = {
+            OSSL_PARAM_construct_utf8_string(OSSL_DRBG_PARAM_DIGEST, digest, sizeof digest),
+            OSSL_PARAM_END};
+        CHECK(EVP_RAND_CTX_get_params(drbgs[i], p) == 1);
+        CHECK_STR(digest, RNG_DRBG_DIGEST);
+    }
+}
+
 static void test_log_buffer(void)
 {
     to_file();
@@ -587,6 +615,7 @@ static void test_log_buffer(void)
 
 int main(void)
 {
+    test_rng_drbg(); /* first: before anything draws random bytes */
     test_log_buffer();
     test_jws_header_cache();
     test_dynlib();
