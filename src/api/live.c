@@ -661,6 +661,10 @@ int live_start(const config *cfg, store *st, live **out, char *why, size_t cap)
      * the poller's first pass would leave a window where a banned identity
      * gets a token */
     refresh_bans(l, clock_now());
+    /* the connection that read them goes to the poller, which would
+     * otherwise open its own (the caller, `roomkey serve` starting, reads
+     * no more) */
+    store_pass_conn(st);
     int rc = start_worker(l, cfg, why, cap);
     if (rc == RK_OK && bgthread_start(&l->t, poll_main, l))
         rc = rk_fail(RK_ENOMEM, why, cap, "live rooms: cannot start the poller thread");

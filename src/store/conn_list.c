@@ -20,6 +20,7 @@ static void conn_release(void *p)
 int conn_list_init(conn_list *cl, void (*free_conn)(conn_link *c))
 {
     cl->head = NULL;
+    cl->spare = NULL;
     cl->free_conn = free_conn;
     if (pthread_key_create(&cl->key, conn_release) != 0)
         return RK_ENOMEM;
@@ -29,7 +30,28 @@ int conn_list_init(conn_list *cl, void (*free_conn)(conn_link *c))
 
 conn_link *conn_list_mine(conn_list *cl)
 {
-    return pthread_getspecific(cl->key);
+    conn_link *c = pthread_getspecific(cl->key);
+    if (c)
+        return c;
+    pthread_mutex_lock(&cl->mu);
+    c = cl->spare;
+    if (c && pthread_setspecific(cl->key, c) == 0)
+        cl->spare = NULL;
+    else
+        c = NULL;
+    pthread_mutex_unlock(&cl->mu);
+    return c;
+}
+
+void conn_list_pass(conn_list *cl)
+{
+    conn_link *c = pthread_getspecific(cl->key);
+    if (!c)
+        return;
+    pthread_mutex_lock(&cl->mu);
+    if (!cl->spare && pthread_setspecific(cl->key, NULL) == 0)
+        cl->spare = c; /* still in cl->head: conn_list_close frees it */
+    pthread_mutex_unlock(&cl->mu);
 }
 
 int conn_list_add(conn_list *cl, conn_link *c)
@@ -51,6 +73,7 @@ void conn_list_close(conn_list *cl)
     pthread_mutex_lock(&cl->mu);
     dlist_node *c = cl->head;
     cl->head = NULL;
+    cl->spare = NULL;
     pthread_mutex_unlock(&cl->mu);
     while (c) {
         dlist_node *next = c->next;

@@ -26,6 +26,7 @@ struct conn_list {
     pthread_key_t key; /* this thread's connection */
     pthread_mutex_t mu;
     dlist_node *head;                /* every live connection (conn_link nodes) */
+    conn_link *spare;                /* under mu: passed on, no thread's yet (conn_list_pass) */
     void (*free_conn)(conn_link *c); /* closes and frees the connection c heads */
 };
 
@@ -34,13 +35,22 @@ struct conn_list {
  * left (cl is then unusable and needs no conn_list_close). */
 int conn_list_init(conn_list *cl, void (*free_conn)(conn_link *c));
 
-/* conn_list_mine returns this thread's connection, NULL before the thread
- * added one. The list owns it. */
+/* conn_list_mine returns this thread's connection; a thread without one
+ * takes the connection another thread passed on (conn_list_pass), if
+ * any; NULL otherwise (the caller opens one and adds it). The list owns
+ * it. */
 conn_link *conn_list_mine(conn_list *cl);
 
 /* conn_list_add makes c (a new connection) this thread's. From then on cl
  * owns c; on failure (RK_ENOMEM) c has been freed already. */
 int conn_list_add(conn_list *cl, conn_link *c);
+
+/* conn_list_pass gives up this thread's connection, if it has one, to
+ * the next thread that calls conn_list_mine without one (a thread that
+ * used the store once hands its open connection to one that starts
+ * later; if it calls again first, it takes it back). Nothing happens when
+ * another passed connection is still waiting. */
+void conn_list_pass(conn_list *cl);
 
 /* conn_list_close frees every connection in cl, then cl's key and mutex.
  * No thread may use cl's connections, or be exiting, meanwhile. */

@@ -255,6 +255,12 @@ bool store_unreachable(store *st)
     return st && st->ops->unreachable && st->ops->unreachable(st);
 }
 
+void store_pass_conn(store *st)
+{
+    if (st && st->ops->pass_conn)
+        st->ops->pass_conn(st);
+}
+
 int store_ping(store *st)
 {
     if (!st)

@@ -179,6 +179,9 @@ typedef struct store_ops {
      * (until close). */
     int (*start)(store *self);
     int (*ping)(store *self);
+    /* Optional (NULL = nothing to do): the calling thread gives its
+     * connection to the next thread that opens one (store_pass_conn). */
+    void (*pass_conn)(store *self);
     /* Optional (NULL = never): true while the last attempt to reach the
      * database server failed (a shared server down or unreachable). */
     bool (*unreachable)(store *self);
@@ -264,6 +267,12 @@ void store_close(store *st);
 
 /* store_ping checks the store answers (for /readyz). */
 int store_ping(store *st);
+
+/* store_pass_conn hands the calling thread's connection, if it has one,
+ * to the next thread that needs one (instead of that thread opening and
+ * reading the schema anew): for a thread done with the store, e.g. the
+ * one that starts the service. NULL is fine. */
+void store_pass_conn(store *st);
 
 /* store_unreachable says whether the store's database server could not be
  * reached at the last attempt (PostgreSQL down; never for SQLite): errors

@@ -312,6 +312,12 @@ static void conn_free(conn_link *l)
     free(c);
 }
 
+/* pg_pass_conn passes this thread's connection on (store_pass_conn). */
+static void pg_pass_conn(store *self)
+{
+    conn_list_pass(&((pg_store *)self)->conns);
+}
+
 /* conn_get returns this thread's connection to s, connected and idle:
  * made on the thread's first call, reconnected when the server ended its
  * session. The store owns it. */
@@ -1523,6 +1529,7 @@ const store_ops store_pg_ops = {
     .close = pg_close,
     .start = pg_start,
     .ping = pg_ping,
+    .pass_conn = pg_pass_conn,
     .unreachable = pg_unreachable,
     .room_get = pg_room_get,
     .room_create = pg_room_create,

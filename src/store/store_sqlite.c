@@ -380,6 +380,12 @@ static int stmt_bind(sq_conn *c, int id, sqlite3_stmt **out, const char *types, 
     return rc;
 }
 
+/* sq_pass_conn passes this thread's reader on (store_pass_conn). */
+static void sq_pass_conn(store *self)
+{
+    conn_list_pass(&((sq_store *)self)->conns);
+}
+
 /* conn_get returns this thread's connection to self, opening it on the
  * thread's first call. The store owns it. */
 static int conn_get(store *self, sq_conn **out)
@@ -1341,6 +1347,7 @@ const store_ops store_sqlite_ops = {
     .open = sq_open,
     .close = sq_close,
     .ping = sq_ping,
+    .pass_conn = sq_pass_conn,
     .room_get = sq_room_get,
     .room_create = sq_room_create,
     .room_delete = sq_room_delete,

@@ -5,6 +5,7 @@
  * then each backend's own checks. */
 #include "check.h"
 #include "store/audit_queue.h"
+#include "store/conn_list.h"
 #include "store/pq_lib.h"
 #include "store/store.h"
 #include "store/store_pg.h"
@@ -2084,6 +2085,60 @@ static void run_pg(const char *base)
     CHECK(pg_admin(sql));
 }
 
+/* ---- conn_list: a connection passed from one thread to the next ------ */
+
+static int conns_freed;
+
+static void count_free(conn_link *c)
+{
+    conns_freed++;
+    free(c);
+}
+
+/* take_conn is a thread that asks cl for its connection. */
+static void *take_conn(void *cl)
+{
+    return conn_list_mine(cl);
+}
+
+static conn_link *mine_on_thread(conn_list *cl)
+{
+    pthread_t t;
+    void *got = NULL;
+    if (pthread_create(&t, NULL, take_conn, cl) != 0)
+        return NULL;
+    pthread_join(t, &got);
+    return got;
+}
+
+/* A connection passed on goes to the next thread without one (the one
+ * that passed it has none then), at most one waits, and close frees the
+ * waiting one with the others. */
+static void test_conn_pass(void)
+{
+    conn_list cl;
+    conns_freed = 0;
+    CHECK(conn_list_init(&cl, count_free) == RK_OK);
+    conn_list_pass(&cl); /* nothing of this thread's yet: no effect */
+    CHECK(conn_list_mine(&cl) == NULL);
+    conn_link *c = calloc(1, sizeof *c);
+    CHECK(c && conn_list_add(&cl, c) == RK_OK);
+    CHECK(conn_list_mine(&cl) == c);
+    CHECK(mine_on_thread(&cl) == NULL); /* not passed: another thread has none */
+    conn_list_pass(&cl);
+    CHECK(mine_on_thread(&cl) == c); /* taken; freed when that thread ended */
+    CHECK(conns_freed == 1);
+    CHECK(conn_list_mine(&cl) == NULL); /* this thread gave it away */
+    conn_link *d = calloc(1, sizeof *d), *e = calloc(1, sizeof *e);
+    CHECK(d && conn_list_add(&cl, d) == RK_OK);
+    conn_list_pass(&cl); /* d waits */
+    CHECK(e && conn_list_add(&cl, e) == RK_OK);
+    conn_list_pass(&cl); /* d still waits: e stays this thread's */
+    CHECK(conn_list_mine(&cl) == e);
+    conn_list_close(&cl);
+    CHECK(conns_freed == 3); /* d, waiting, and e */
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/rk-store-XXXXXX");
@@ -2095,6 +2150,7 @@ int main(void)
     snprintf(url, sizeof url, "%s", db_path);
 
     test_redact();
+    test_conn_pass();
     test_upgrade_v1();
     test_open_sqlite();
     run_suite("sqlite");
