@@ -42,7 +42,9 @@ start() {
     local url
     url=$(wait_url "$tmp/$name.out")
     curl -fsS -X POST -H "Authorization: Bearer $BENCH_JWT" -H 'Content-Type: application/json' \
-        -d '{"roomId":"general"}' "$url/api/livekit/token" >/dev/null
+        -d '{"roomId":"general"}' "$url/api/livekit/token" >/dev/null ||
+        { echo "server $name: its first token request failed; its log:" >&2
+          tail -n 20 "$tmp/$name.out" "$tmp/$name.err" >&2; exit 1; }
     printf -v "url_$name" '%s' "$url"
     printf -v "pid_$name" '%s' "$pid"
 }

@@ -4,8 +4,11 @@
 # (SCALE_ROOMS rooms, SCALE_MEMBERS memberships, SCALE_AUDIT audit records
 # carrying the grants of a real token's record), then prints per backend:
 #  - token throughput on the large store vs a small one that holds only the
-#    memberships the load uses (interleaved rounds; best round of each);
-#  - an audit query by subject through the admin API (GET /admin/v1/audit);
+#    memberships the load uses (interleaved rounds; best round of each),
+#    with RoomKey's CPU per request and on PostgreSQL the server's, and
+#    the load average during the rounds;
+#  - an audit query by subject through the admin API (GET /admin/v1/audit),
+#    as curl times it and as the server's request log does;
 #  - bytes per audit record (the table and its indexes);
 #  - retention: token p99 while `roomkey audit prune` deletes the older half
 #    of the audit records, vs without.
@@ -25,13 +28,20 @@ conns=${BENCH_CONNS:-32}
 batch=${SCALE_PRUNE_BATCH:-500}
 prune=${SCALE_PRUNE:-1} # 0: skip the retention figure
 backends=${SCALE_BACKENDS:-sqlite postgres}
+keep=${SCALE_KEEP:-} # a folder: stores built there stay and are used again (no prune then)
 tmp=$(mktemp -d /tmp/rk-scale-XXXXXX)
-pgdir=$(mktemp -d /tmp/rk-scale-pg-XXXXXX) # outside $tmp: the server runs as postgres
+if [ -n "$keep" ]; then
+    mkdir -p "$keep/pg"
+    stores=$(cd "$keep" && pwd) pgdir=$stores/pg prune=0
+else
+    stores=$tmp pgdir=$(mktemp -d /tmp/rk-scale-pg-XXXXXX) # outside $tmp: the server runs as postgres
+fi
 pids=()
 cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
     "$root/scripts/pg-test-server.sh" stop "$pgdir" >/dev/null 2>&1 || true
-    rm -rf "$tmp" "$pgdir"
+    rm -rf "$tmp"
+    [ -n "$keep" ] || rm -rf "$pgdir"
 }
 trap cleanup EXIT
 . ./lib.sh
@@ -151,17 +161,22 @@ SQL
 # build BACKEND NAME WITH_AUDIT: makes a store (schema by roomkey itself,
 # rows by bulk SQL) and prints its URL. The audit table's two secondary
 # indexes are dropped for the load and made again from their own
-# definitions, as the schema has them.
+# definitions, as the schema has them. With SCALE_KEEP, a store of these
+# sizes built before (its .done mark) is used again as it is.
 build() {
-    local b=$1 name=$2 with=$3 url
+    local b=$1 name=${2}_${rooms}_${members}_${audit} with=$3 url
+    if [ -n "$keep" ] && [ -f "$stores/$b-$name.done" ]; then
+        cat "$stores/$b-$name.done"
+        return
+    fi
     if [ "$b" = sqlite ]; then
-        url=$tmp/$name.db
+        url=$stores/$name.db
         "$bin" room list --database "$url" >/dev/null # creates the schema
         idx_sql=$(sqlite3 "$url" "SELECT sql || ';' FROM sqlite_master WHERE type = 'index'
             AND tbl_name = 'audit' AND name IN ('audit_room_id', 'audit_subject_id')")
         sqlite_fill "$with" | sqlite3 -bail "$url" >/dev/null
     else
-        psql "$pgurl" -X -q -c "CREATE DATABASE $name" >/dev/null
+        psql "$pgurl" -X -q -c "DROP DATABASE IF EXISTS $name" -c "CREATE DATABASE $name" >/dev/null
         url=${pgurl%/*}/$name # the test server's URL ends with /DATABASE
         "$bin" room list --database "$url" >/dev/null
         idx_sql=$(psql "$url" -X -At -c "SELECT indexdef || ';' FROM pg_indexes WHERE tablename = 'audit'
@@ -170,6 +185,7 @@ build() {
     fi
     "$bin" room create general --mode members --database "$url" >/dev/null
     "$bin" member add general "$BENCH_SUBJECT" --database "$url" >/dev/null
+    [ -z "$keep" ] || echo "$url" >"$stores/$b-$name.done"
     echo "$url"
 }
 
@@ -184,14 +200,28 @@ bytes_per_record() {
     fi
 }
 
+# db_ticks: the CPU ticks of the PostgreSQL server's processes (its
+# postmaster and every process it started that is still running; RoomKey's
+# sessions last), 0 on SQLite.
+db_ticks() {
+    [ "$b" = postgres ] || { echo 0; return; }
+    local pm
+    pm=$(head -n 1 "$pgdir/data/postmaster.pid")
+    for p in $pm $(pgrep -P "$pm"); do cat "/proc/$p/stat" 2>/dev/null || true; done |
+        awk '{t += $14 + $15} END {print t + 0}'
+}
+
 # load NAME URL PID SECONDS: one wrk load of scale_token.lua; prints
-# "rps p99_ms non200 cpu_us_per_request".
+# "rps p99_ms non200 cpu_us_per_request db_cpu_us_per_request" (the
+# PostgreSQL server's CPU; 0 on SQLite).
 load() {
-    local c0 c1 out
+    local c0 c1 d0 d1 out
     c0=$(proc_ticks "$3")
+    d0=$(db_ticks)
     out=$(wrk -t2 -c"$conns" -d"$4s" --latency -s scale_token.lua "$2/api/livekit/token")
     c1=$(proc_ticks "$3")
-    echo "$out" | wrk_stats $((c1 - c0))
+    d1=$(db_ticks)
+    echo "$(echo "$out" | wrk_stats $((c1 - c0))) $(echo "$out" | wrk_stats $((d1 - d0)) | cut -d' ' -f4)"
 }
 
 # audit_query URL: ms of GET /admin/v1/audit?subject=S for 20 subjects of
@@ -208,6 +238,16 @@ audit_query() {
         all+=("$(awk -v t="$ms" 'BEGIN {printf "%.2f", t * 1000}')")
     done
     printf '%s\n' "${all[@]}" | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)], v[NR]}'
+}
+
+# audit_server_ms NAME: the same 20 queries' durations as server NAME's
+# request log has them (median and largest, ms): the server's own time,
+# without the client's and the loopback's.
+audit_server_ms() {
+    sleep 0.5 # the log is written at least every 100 ms
+    cat "$tmp/$1.out" "$tmp/$1.err" | grep '"route":"admin.audit.list"' | tail -n 20 |
+        grep -o '"duration_us":[0-9]*' | cut -d: -f2 | sort -g |
+        awk '{v[NR] = $1 / 1000} END {printf "%.2f %.2f\n", v[int((NR + 1) / 2)], v[NR]}'
 }
 
 # prune_under_load URL PID: token p99 without, then during `roomkey audit
@@ -250,11 +290,15 @@ for b in $backends; do
     start big env ROOMKEY_DATABASE="$big" "$bin" serve
     for _ in $(seq 1 "$rounds"); do
         load small "$url_small" "$pid_small" "$dur" >>"$tmp/$b.small"
+        cut -d' ' -f1 /proc/loadavg >>"$tmp/$b.load"
         load big "$url_big" "$pid_big" "$dur" >>"$tmp/$b.big"
+        cut -d' ' -f1 /proc/loadavg >>"$tmp/$b.load"
     done
-    read -r s_rps s_p99 s_bad s_cpu < <(sort -k1,1gr "$tmp/$b.small" | head -1)
-    read -r g_rps g_p99 g_bad g_cpu < <(sort -k1,1gr "$tmp/$b.big" | head -1)
+    la=$(sort -g "$tmp/$b.load" | sed -n '1p;$p' | paste -sd-)
+    read -r s_rps s_p99 s_bad s_cpu s_db < <(sort -k1,1gr "$tmp/$b.small" | head -1)
+    read -r g_rps g_p99 g_bad g_cpu g_db < <(sort -k1,1gr "$tmp/$b.big" | head -1)
     read -r q_med q_max < <(audit_query "$url_big")
+    read -r q_smed q_smax < <(audit_server_ms big)
     bpr=$(bytes_per_record "$b" "$big")
     base=0 during=0 deleted=0 secs=0 drps=0
     if [ "$prune" = 1 ]; then
@@ -263,12 +307,15 @@ for b in $backends; do
     fi
     kill "$pid_small" "$pid_big"
     wait "$pid_small" "$pid_big" 2>/dev/null || true
-    echo "-- $b (stores built in $((SECONDS - t0)) s so far) --"
-    printf '%-44s %9.0f req/s  p99 %6.2f ms  CPU %5.1f us/req  non-200 %s\n' \
-        "token, small store" "$s_rps" "$s_p99" "$s_cpu" "$s_bad"
-    printf '%-44s %9.0f req/s  p99 %6.2f ms  CPU %5.1f us/req  non-200 %s\n' \
-        "token, large store" "$g_rps" "$g_p99" "$g_cpu" "$g_bad"
+    echo "-- $b (stores built in $((SECONDS - t0)) s so far; load average $la during the token loads) --"
+    db=""
+    [ "$b" = sqlite ] || db="  server CPU %5.1f us/req"
+    printf "%-44s %9.0f req/s  p99 %6.2f ms  CPU %5.1f us/req$db  non-200 %s\n" \
+        "token, small store" "$s_rps" "$s_p99" "$s_cpu" ${db:+"$s_db"} "$s_bad"
+    printf "%-44s %9.0f req/s  p99 %6.2f ms  CPU %5.1f us/req$db  non-200 %s\n" \
+        "token, large store" "$g_rps" "$g_p99" "$g_cpu" ${db:+"$g_db"} "$g_bad"
     printf '%-44s %9.2f ms median, %.2f ms largest of 20\n' "audit query by subject (admin API)" "$q_med" "$q_max"
+    printf '%-44s %9.2f ms median, %.2f ms largest of 20\n' "  the same, the server's own time" "$q_smed" "$q_smax"
     printf '%-44s %9d B (table + indexes, grants of a real token)\n' "bytes per audit record" "$bpr"
     if [ "$prune" = 1 ]; then
         printf '%-44s %9s records in %d s (batch %d), %.0f req/s meanwhile\n' "prune before $mid_iso" "$deleted" "$secs" "$batch" "$drps"
@@ -279,5 +326,5 @@ for b in $backends; do
         ok("audit query by subject (largest of 20)", sprintf("%.2f ms", qm), "< 50 ms", qm < 50);
         if (p) ok("token p99 during the prune / without", sprintf("%.2fx", d / b), "<= 2x", d <= 2 * b) }
         function ok(n, got, want, met) { printf "%-44s %9s   %-9s %s\n", n, got, want, met ? "met" : "NOT MET" }'
-    rm -f "$tmp"/*.db "$tmp"/*.db-wal "$tmp"/*.db-shm
+    [ -n "$keep" ] || rm -f "$tmp"/*.db "$tmp"/*.db-wal "$tmp"/*.db-shm
 done
