@@ -419,8 +419,16 @@ static int writer_adopt(sq_store *s, sq_conn *c)
     /* The writer's pages are the right edges of the audit table and its
      * indexes plus the small policy tables: 128 KiB holds them, and the
      * default 512 KiB would fill with audit pages it never reads again
-     * (resident memory for nothing). */
-    if (sqlite3_exec(c->db, "PRAGMA cache_size=-128", NULL, NULL, NULL) != SQLITE_OK) {
+     * (resident memory for nothing).
+     * temp_store=MEMORY: a multi-row audit INSERT inside the group's
+     * transaction keeps a statement journal (the pages it changes, as they
+     * were, so a refused record undoes only its statement). SQLite writes
+     * one over 64 KiB to a temporary file, a pwrite per page, and on a
+     * large store each record changes index pages of its own; in memory it
+     * holds at most the pages of one INSERT of AUDIT_MAX_ROWS records and is
+     * freed when the statement ends. */
+    if (sqlite3_exec(c->db, "PRAGMA cache_size=-128; PRAGMA temp_store=MEMORY", NULL, NULL, NULL) !=
+        SQLITE_OK) {
         conn_close(c);
         return RK_EIO;
     }

@@ -1447,6 +1447,77 @@ static void test_rows_one_statement(void)
     sqlite3_reset_auto_extension();
 }
 
+/* A VFS that hands everything to SQLite's default one and counts the
+ * statement journals SQLite writes to a file. main makes it the default
+ * before any store opens, so the write connection's VFS sits on it. */
+static sqlite3_vfs *real_vfs, counting_vfs;
+static atomic_int subjournal_files;
+
+static int counting_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags, int *out)
+{
+    (void)vfs;
+    if (flags & SQLITE_OPEN_SUBJOURNAL)
+        atomic_fetch_add(&subjournal_files, 1);
+    return real_vfs->xOpen(real_vfs, name, f, flags, out);
+}
+
+static void counting_vfs_register(void)
+{
+    real_vfs = sqlite3_vfs_find(NULL);
+    if (!real_vfs)
+        return;
+    counting_vfs = *real_vfs;
+    counting_vfs.pNext = NULL;
+    counting_vfs.zName = "rk-test-counting";
+    counting_vfs.xOpen = counting_open;
+    CHECK(sqlite3_vfs_register(&counting_vfs, 1) == SQLITE_OK);
+}
+
+/* journal_rec makes audit record k of test_statement_journal: subject and
+ * room of about 200 bytes, so their index entries fill many pages. */
+static store_audit journal_rec(const char *kind, int k)
+{
+    char subject[STORE_MAX_NAME + 1], room[STORE_MAX_NAME + 1], jti[32];
+    snprintf(subject, sizeof subject, "journal-%05d-%0190d", k, 0);
+    snprintf(room, sizeof room, "journal-room-%05d-%0185d", k, 0);
+    snprintf(jti, sizeof jti, "%s-%05d", kind, k);
+    return mkaudit(jti, subject, room, 4000 + k);
+}
+
+/* A multi-row audit INSERT keeps its statement journal (the pages it
+ * changes, as they were) in memory: a group of 32 records whose subjects
+ * and rooms land on 64 different pages of their indexes, past the 64 KiB
+ * SQLite otherwise keeps in memory, opens no file for it. */
+static void test_statement_journal(void)
+{
+    enum { N = 32, FILL = 64 * N };
+    char why[256] = "";
+    store *st = NULL;
+    CHECK(store_open(db_path, &st, why, sizeof why) == RK_OK);
+    if (!st)
+        return;
+    static store_audit recs[N];
+    const store_audit *ptrs[N];
+    int rcs[N], ok = 0;
+    for (int g = 0; g <= FILL / N; g++) {
+        for (int i = 0; i < N; i++) {
+            /* the fill in groups of neighbours; then one record after
+             * every 64th of them, so each lands on a page of its own */
+            recs[i] = g < FILL / N ? journal_rec("fill", g * N + i) : journal_rec("spread", i * 64);
+            ptrs[i] = &recs[i];
+        }
+        if (g == FILL / N)
+            atomic_store(&subjournal_files, 0);
+        CHECK(st->ops->audit_add_batch(st, ptrs, N, rcs) == RK_OK);
+        for (int i = 0; i < N; i++)
+            ok += rcs[i] == RK_OK;
+    }
+    CHECK(ok == FILL + N);
+    CHECK(atomic_load(&subjournal_files) == 0);
+    CHECK(count_rows("SELECT count(*) FROM audit WHERE jti LIKE 'spread-%'") == N);
+    store_close(st);
+}
+
 /* The audit writer's gathering (store/audit_queue.c): behind a backend
  * whose commits are slow (here each takes 2 ms, so the writer waits for
  * more records before the next), records from several threads each get
@@ -2148,6 +2219,7 @@ int main(void)
     }
     snprintf(db_path, sizeof db_path, "%s/roomkey.db", dir);
     snprintf(url, sizeof url, "%s", db_path);
+    counting_vfs_register();
 
     test_redact();
     test_conn_pass();
@@ -2156,6 +2228,7 @@ int main(void)
     run_suite("sqlite");
     test_wal_bounded();
     test_rows_one_statement();
+    test_statement_journal();
     test_audit_gather();
 
     char p[160];
