@@ -17,20 +17,27 @@
 
 /* version 1: rooms and members, with alias_type the rooms.alias column */
 #define ROOMS_MEMBERS(key, alias_type)                                                             \
-    "CREATE TABLE rooms ("                                                                         \
+    ROOMS_TABLE(key, alias_type, "rooms", "") MEMBERS_TABLE(key, "members", "")
+
+/* the rooms table called name; opts follows its column list */
+#define ROOMS_TABLE(key, alias_type, name, opts)                                                   \
+    "CREATE TABLE " name " ("                                                                      \
     " name " key " PRIMARY KEY,"                                                                   \
     " alias " alias_type " UNIQUE," /* NULL = none */                                              \
     " mode INTEGER NOT NULL DEFAULT 0 CHECK (mode IN (0, 1)),"                                     \
     " default_role TEXT NOT NULL DEFAULT '',"                                                      \
     " max_participants BIGINT NOT NULL DEFAULT 0,"                                                 \
     " max_ttl BIGINT NOT NULL DEFAULT 0,"                                                          \
-    " created_at BIGINT NOT NULL);"                                                                \
-    "CREATE TABLE members ("                                                                       \
+    " created_at BIGINT NOT NULL)" opts ";"
+
+/* the members table called name; opts follows its column list */
+#define MEMBERS_TABLE(key, name, opts)                                                             \
+    "CREATE TABLE " name " ("                                                                      \
     " room " key " REFERENCES rooms(name) ON DELETE CASCADE,"                                      \
     " subject " key ","                                                                            \
     " role TEXT NOT NULL,"                                                                         \
     " created_at BIGINT NOT NULL,"                                                                 \
-    " PRIMARY KEY (room, subject));"
+    " PRIMARY KEY (room, subject))" opts ";"
 
 /* the audit table called name, with id_decl its id column */
 #define AUDIT_TABLE(key, name, id_decl)                                                            \
@@ -101,6 +108,13 @@
     "CREATE INDEX live_actions_pending ON live_actions (done_at, id);"                             \
     "CREATE INDEX live_actions_who ON live_actions (room, identity, id);"
 
+/* version 7 (SQLite): table name made again by create as name_v7, with
+ * the rows of its columns cols */
+#define REBUILT(name, create, cols)                                                                \
+    create "INSERT INTO " name "_v7 (" cols ") SELECT " cols " FROM " name ";"                     \
+           "DROP TABLE " name ";"                                                                  \
+           "ALTER TABLE " name "_v7 RENAME TO " name ";"
+
 /* version 5: the role a permission update changes from (an update whose
  * roles grant the same is not sent) */
 #define ACTION_FROM_ROLE "ALTER TABLE live_actions ADD COLUMN from_role TEXT NOT NULL DEFAULT ''"
@@ -129,6 +143,14 @@ const char *const store_sql_sqlite_schema[STORE_SQL_VERSIONS] = {
     /* 6: PostgreSQL's change feed also covers meetings (a status closes or
      * reopens a room); SQLite needs nothing. */
     "SELECT 1",
+    /* 7: rooms and members WITHOUT ROWID: a lookup by key walks one B-tree
+     * (the primary key holds the row) instead of the key's index and then
+     * the table, and a reader re-reads its pages after every write. Run
+     * with foreign keys off (migrate), so dropping the old rooms deletes
+     * no membership, seat or meeting; they refer to the new table by name. */
+    REBUILT("rooms", ROOMS_TABLE(KEY_SQLITE, "TEXT", "rooms_v7", " WITHOUT ROWID"), SQL_ROOM_COLS)
+        REBUILT("members", MEMBERS_TABLE(KEY_SQLITE, "members_v7", " WITHOUT ROWID"),
+                SQL_MEMBER_COLS),
 };
 
 const char *const store_sql_pg_schema[STORE_SQL_VERSIONS] = {
@@ -149,6 +171,9 @@ const char *const store_sql_pg_schema[STORE_SQL_VERSIONS] = {
     LIVE_ROOMS(KEY_PG, "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"),
     ACTION_FROM_ROLE,
     MEETINGS_NOTIFY,
+    /* 7: SQLite made rooms and members WITHOUT ROWID; a PostgreSQL table
+     * has no rowid. Kept so version numbers match. */
+    "SELECT 1",
 };
 
 /* ---- statements ---------------------------------------------------------- */
@@ -156,9 +181,12 @@ const char *const store_sql_pg_schema[STORE_SQL_VERSIONS] = {
 const char *const store_sql_text[SQL_SHARED_COUNT] = {
     [S_COMMIT] = "COMMIT",
     [S_PING] = "SELECT max(version) FROM schema_version",
-    /* by name first, then by alias, in one snapshot */
-    [S_ROOM_GET] = "SELECT " SQL_ROOM_READ " FROM rooms WHERE name = $1 OR alias = $1"
-                   " ORDER BY name = $1 DESC LIMIT 1",
+    /* by name first, then by alias, in one snapshot: the alias part finds
+     * nothing when a room has that name, and LIMIT 1 stops after a room
+     * found by name, so a lookup by name walks the name key only */
+    [S_ROOM_GET] = "SELECT " SQL_ROOM_READ " FROM rooms WHERE name = $1 UNION ALL"
+                   " SELECT " SQL_ROOM_READ " FROM rooms WHERE alias = $1"
+                   " AND NOT EXISTS (SELECT 1 FROM rooms WHERE name = $1) LIMIT 1",
     /* a new room's name and alias must not match any name or alias */
     [S_ROOM_TAKEN] = "SELECT 1 FROM rooms WHERE name = $1 OR alias = $1 OR name = $2 OR alias = $2"
                      " LIMIT 1",

@@ -584,9 +584,9 @@ static int schema_version(sqlite3 *db, int *version, char *why, size_t cap)
     return RK_OK;
 }
 
-/* migrate brings c's database to SCHEMA_VERSION in one IMMEDIATE
+/* migrate_locked brings c's database to SCHEMA_VERSION in one IMMEDIATE
  * transaction; a database already there is left alone. */
-static int migrate(sq_conn *c, char *why, size_t cap)
+static int migrate_locked(sq_conn *c, char *why, size_t cap)
 {
     sqlite3 *db = c->db;
     char add[128];
@@ -626,6 +626,22 @@ static int migrate(sq_conn *c, char *why, size_t cap)
 rollback:
     sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     return RK_EIO;
+}
+
+/* migrate is migrate_locked with foreign keys off: a migration that
+ * rebuilds a table others refer to (rooms, version 7) drops the old one,
+ * which with foreign keys on would first delete every row that refers to
+ * it (ON DELETE CASCADE). The rebuilt table keeps every key, so the
+ * references hold; c has foreign keys on again afterwards. SQLite ignores
+ * the pragma inside a transaction, hence around it. */
+static int migrate(sq_conn *c, char *why, size_t cap)
+{
+    if (sqlite3_exec(c->db, "PRAGMA foreign_keys=OFF", NULL, NULL, NULL) != SQLITE_OK)
+        return rk_fail(RK_EIO, why, cap, "%s", sqlite3_errmsg(c->db));
+    int rc = migrate_locked(c, why, cap);
+    if (sqlite3_exec(c->db, "PRAGMA foreign_keys=ON", NULL, NULL, NULL) != SQLITE_OK && !rc)
+        rc = rk_fail(RK_EIO, why, cap, "%s", sqlite3_errmsg(c->db));
+    return rc;
 }
 
 /* sq_close closes every connection of self and frees it. Threads must have

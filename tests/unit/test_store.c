@@ -60,13 +60,16 @@ static int count_rows(const char *sql)
 }
 
 /* schema_current: every migration ran exactly once, and at least the
- * versions this file tests (2: audit.id without AUTOINCREMENT). */
+ * versions this file tests (2: audit.id without AUTOINCREMENT; 7: rooms
+ * and members WITHOUT ROWID). */
 static bool schema_current(void)
 {
     int n = count_rows("SELECT count(*) FROM schema_version");
-    return n >= 2 && n == count_rows("SELECT max(version) FROM schema_version") &&
+    return n >= 7 && n == count_rows("SELECT max(version) FROM schema_version") &&
            count_rows("SELECT count(*) FROM sqlite_master WHERE name = 'audit' AND "
-                      "sql LIKE '%AUTOINCREMENT%'") == 0;
+                      "sql LIKE '%AUTOINCREMENT%'") == 0 &&
+           count_rows("SELECT count(*) FROM sqlite_master WHERE name IN ('rooms', 'members') AND "
+                      "sql LIKE '%WITHOUT ROWID'") == 2;
 }
 
 /* exec_sql runs sql directly on the file (creating it); false on error. */
@@ -735,8 +738,9 @@ static void test_two_handles(store *a)
     store_close(b);
 }
 
-/* A database made by schema version 1 (audit.id AUTOINCREMENT) is
- * upgraded in place: rows and ids kept, new ids continue after them. */
+/* A database made by schema version 1 (audit.id AUTOINCREMENT, members
+ * with a rowid) is upgraded in place: rows and ids kept, new ids continue
+ * after them, memberships kept and still tied to their room. */
 static void test_upgrade_v1(void)
 {
     unlink(db_path);
@@ -758,13 +762,22 @@ static void test_upgrade_v1(void)
         "CREATE INDEX audit_room_id ON audit (room, id);"
         "CREATE INDEX audit_subject_id ON audit (subject, id);"
         "INSERT INTO audit VALUES (7, 'old-jti', 'alice', 'alice', 'r', 'member', '{}', 1, 2,"
-        " '192.0.2.1', '/token');"));
+        " '192.0.2.1', '/token');"
+        "INSERT INTO rooms (name, created_at) VALUES ('old-room', 5), ('other', 5);"
+        "INSERT INTO members VALUES ('old-room', 'carol', 'moderator', 6),"
+        " ('other', 'carol', 'member', 6);"));
     char why[256] = "";
     store *st = NULL;
     CHECK(store_open(db_path, &st, why, sizeof why) == RK_OK);
     CHECK(schema_current());
     if (!st)
         return;
+    store_member m;
+    CHECK(store_member_get(st, "old-room", "carol", &m) == RK_OK);
+    CHECK(strcmp(m.role, "moderator") == 0 && m.created_at == 6);
+    CHECK(store_room_delete(st, "old-room") == RK_OK); /* the cascade still holds */
+    CHECK(count_rows("SELECT count(*) FROM members WHERE room = 'old-room'") == 0);
+    CHECK(count_rows("SELECT count(*) FROM members WHERE room = 'other'") == 1);
     store_audit *list = NULL;
     size_t n = 0;
     CHECK(store_audit_list(st, NULL, &list, &n) == RK_OK && n == 1);
@@ -846,6 +859,53 @@ static store_meeting mkmeeting(const char *id, const char *creator)
     snprintf(m.heading, sizeof m.heading, "Heading %s", id);
     snprintf(m.description, sizeof m.description, "About %s", id);
     return m;
+}
+
+/* Schema version 7 rebuilds rooms, which memberships, seats and meetings
+ * refer to: a store at version 6 (rooms with a rowid) keeps them all, and
+ * foreign keys hold again afterwards (a room's delete takes them along, a
+ * membership of no room is refused). */
+static void test_upgrade_v6(void)
+{
+    char why[256] = "";
+    store *st = NULL;
+    unlink(db_path);
+    CHECK(store_open(db_path, &st, why, sizeof why) == RK_OK);
+    if (!st)
+        return;
+    store_meeting m = mkmeeting("v6", "v6-creator");
+    store_seat seat = mkseat("meeting-v6", 1, "v6-creator", T0 + 600);
+    CHECK(store_meeting_create(st, &m, "moderator", "member") == RK_OK);
+    CHECK(store_seat_claim(st, &seat, T0) == RK_OK);
+    store_close(st);
+    CHECK(exec_sql("PRAGMA foreign_keys=OFF; BEGIN;"
+                   "CREATE TABLE rooms_v6 (name TEXT NOT NULL PRIMARY KEY, alias TEXT UNIQUE,"
+                   " mode INTEGER NOT NULL DEFAULT 0 CHECK (mode IN (0, 1)),"
+                   " default_role TEXT NOT NULL DEFAULT '',"
+                   " max_participants BIGINT NOT NULL DEFAULT 0,"
+                   " max_ttl BIGINT NOT NULL DEFAULT 0, created_at BIGINT NOT NULL);"
+                   "INSERT INTO rooms_v6 SELECT * FROM rooms; DROP TABLE rooms;"
+                   "ALTER TABLE rooms_v6 RENAME TO rooms;"
+                   "DELETE FROM schema_version WHERE version = 7; COMMIT;"));
+    CHECK(count_rows("SELECT count(*) FROM sqlite_master WHERE name = 'rooms' AND "
+                     "sql LIKE '%WITHOUT ROWID'") == 0);
+    st = NULL;
+    CHECK(store_open(db_path, &st, why, sizeof why) == RK_OK);
+    CHECK(schema_current());
+    if (!st)
+        return;
+    store_member got;
+    store_meeting gm;
+    CHECK(store_member_get(st, "meeting-v6", "v6-creator", &got) == RK_OK);
+    CHECK(store_meeting_get(st, "v6", &gm) == RK_OK);
+    CHECK(count_rows("SELECT count(*) FROM seats WHERE room = 'meeting-v6'") == 1);
+    store_member stray = mkmember("no-such-room", "v6-creator", "member");
+    CHECK(store_member_set(st, &stray) == RK_ENOTFOUND);
+    CHECK(store_room_delete(st, "meeting-v6") == RK_OK);
+    CHECK(count_rows("SELECT (SELECT count(*) FROM members) + (SELECT count(*) FROM seats) +"
+                     " (SELECT count(*) FROM meetings)") == 0);
+    store_close(st);
+    unlink(db_path);
 }
 
 /* Seats: the claim rules, each claim one statement. */
@@ -1689,7 +1749,7 @@ static char pg_base[512]; /* ROOMKEY_TEST_PG_URL */
 
 /* schema versions this file knows (3: seats and meetings, 4: live rooms, 5:
  * live_actions.from_role, 6: the change feed on meetings) */
-#define PG_SCHEMA 6
+#define PG_SCHEMA 7
 
 /* pg_url_db writes pg_base with its database replaced by db into out. */
 static void pg_url_db(const char *db, char *out, size_t cap)
@@ -2224,6 +2284,7 @@ int main(void)
     test_redact();
     test_conn_pass();
     test_upgrade_v1();
+    test_upgrade_v6();
     test_open_sqlite();
     run_suite("sqlite");
     test_wal_bounded();
