@@ -193,6 +193,23 @@ static json_t *mint_payload(minter *m, const lk_claims *c, int64_t ttl, mint_inf
     return v;
 }
 
+/* jti_micros decodes a jti's time prefix (MINTER_JTI_TIME_CHARS characters
+ * of base64url's alphabet in byte order, 6 bits each): the wall clock in
+ * microseconds. */
+static uint64_t jti_micros(const char *jti)
+{
+    static const char sorted[] = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
+    for (size_t i = 1; i < sizeof sorted - 1; i++)
+        CHECK(sorted[i - 1] < sorted[i]);
+    uint64_t us = 0;
+    for (int i = 0; i < MINTER_JTI_TIME_CHARS; i++) {
+        const char *at = strchr(sorted, jti[i]);
+        CHECK(at != NULL);
+        us = us * 64 + (uint64_t)(at ? at - sorted : 0);
+    }
+    return us;
+}
+
 static void test_mint(void)
 {
     keyring *kr = make_ring();
@@ -243,16 +260,7 @@ static void test_mint(void)
      * the wall clock in microseconds: decode it and compare with time(). */
     CHECK(memcmp(info.jti, info2.jti, MINTER_JTI_TIME_CHARS) <= 0);
     {
-        static const char sorted[] =
-            "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
-        for (size_t i = 1; i < sizeof sorted - 1; i++)
-            CHECK(sorted[i - 1] < sorted[i]);
-        uint64_t us = 0;
-        for (int i = 0; i < MINTER_JTI_TIME_CHARS; i++) {
-            const char *at = strchr(sorted, info2.jti[i]);
-            CHECK(at != NULL);
-            us = us * 64 + (uint64_t)(at ? at - sorted : 0);
-        }
+        uint64_t us = jti_micros(info2.jti);
         /* time() reads the coarse clock, which may lag CLOCK_REALTIME (the
          * jti's) by a tick: across a second boundary the jti is a second on. */
         int64_t secs = (int64_t)(us / 1000000u), wall = (int64_t)time(NULL);
@@ -278,12 +286,7 @@ static void test_mint(void)
         mint_info info4;
         CHECK(minter_mint(m, &c, ahead, 60, &t4, &l4, &info4, why, sizeof why) == RK_OK);
         CHECK(info4.iat == ahead);
-        us = 0;
-        for (int i = 0; i < MINTER_JTI_TIME_CHARS; i++) {
-            const char *at = strchr(sorted, info4.jti[i]);
-            CHECK(at != NULL);
-            us = us * 64 + (uint64_t)(at ? at - sorted : 0);
-        }
+        us = jti_micros(info4.jti);
         CHECK(us >= (uint64_t)ahead * 1000000u && us < (uint64_t)(ahead + 1) * 1000000u);
     }
 
