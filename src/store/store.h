@@ -394,8 +394,9 @@ int store_meeting_list(store *st, const char *after_id, size_t limit, store_meet
  * (room, identity), 0 when none; audit_issued_by the same among the tokens
  * issued at or before at_most.
  * live_prune drops webhook event ids received and presence rows left
- * before `before`, and carried-out actions whose `until` passed and that
- * were created before actions_before. */
+ * before `before`, and actions, carried out or still pending, whose
+ * `until` passed before `before` and that were created before
+ * actions_before (such an action is never carried out any more). */
 int store_presence_apply(store *st, const store_presence *p);
 int store_presence_list(store *st, const char *room, store_presence **out, size_t *n);
 /* store_presence_has says whether identity has a session in room now (false

@@ -250,8 +250,10 @@ const char *const store_sql_text[SQL_SHARED_COUNT] = {
                      " AND identity = $2 AND issued_at <= $3",
     [S_PRUNE_EVENTS] = "DELETE FROM webhook_events WHERE received_at < $1",
     [S_PRUNE_PRESENCE] = "DELETE FROM presence WHERE left_at > 0 AND left_at < $1",
-    [S_PRUNE_ACTIONS] = "DELETE FROM live_actions WHERE done_at > 0 AND until < $1"
-                        " AND created_at < $2",
+    /* carried out or not: an action past its window is never carried out
+     * (S_ACTION_LIST), so one still pending then would only stay forever,
+     * as every decision does on an instance without a LiveKit host */
+    [S_PRUNE_ACTIONS] = "DELETE FROM live_actions WHERE until < $1 AND created_at < $2",
 };
 
 int store_sql_sqlite_text(const char *sql, char *buf, size_t cap)

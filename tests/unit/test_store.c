@@ -1436,15 +1436,17 @@ static void test_live(store *st)
     CHECK(store_action_list(st, &who, &acts, &n) == RK_OK && n == 0);
     free(acts);
 
-    /* prune: old event ids, left rows and carried-out actions go (an
-     * action only once created before the window too) */
+    /* prune: old event ids, left rows and actions past their window go,
+     * carried out (the kick) or still pending (the update: never carried
+     * out once its window has passed); an action only once created before
+     * the window too */
     CHECK(store_live_prune(st, T0 + 200, T0 + 10) == RK_OK);
     CHECK(count_rows("SELECT count(*) FROM live_actions") == 2);
     CHECK(store_live_prune(st, T0 + 200, T0 + 200) == RK_OK);
     CHECK(store_event_record(st, "EV_1", T0 + 300) == RK_OK);
     CHECK(count_rows("SELECT count(*) FROM presence WHERE sid = 'PA_a1'") == 0); /* left: pruned */
     CHECK(count_rows("SELECT count(*) FROM presence") == 3);
-    CHECK(count_rows("SELECT count(*) FROM live_actions") == 1);
+    CHECK(count_rows("SELECT count(*) FROM live_actions") == 0);
 }
 
 /* Statements the SQLite store runs, counted through a trace installed on
