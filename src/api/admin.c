@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,20 +168,113 @@ static void put_int(jsonw *w, const char *key, int64_t v)
     jsonw_int(w, v);
 }
 
+/* write_grants writes an audit record's grants: our own compact JSON
+ * object as it is, anything else as text. */
+static void write_grants(jsonw *w, const char *grants)
+{
+    json_t *g = json_loads(grants, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL);
+    if (g && json_is_object(g))
+        jsonw_raw(w, grants, strlen(grants));
+    else
+        text_or_null(w, grants);
+    json_decref(g);
+}
+
+/* How a record's member is written: text (null when not UTF-8), text with
+ * "" as null, an int64_t, a store_mode (an int, by name), grants. */
+typedef enum field_kind { F_TEXT, F_TEXT_OR_NULL, F_INT, F_MODE, F_GRANTS } field_kind;
+
+/* One member of a record's JSON object: its key, its kind and where the
+ * record holds it. A record's object is its table of fields, in order. */
+typedef struct field {
+    const char *key;
+    field_kind kind;
+    size_t off;
+} field;
+
+/* FIELD writes member under its own name, FIELD_AS under key. */
+#define FIELD_AS(type, member, key, kind)                                                          \
+    {                                                                                              \
+        key, kind, offsetof(type, member)                                                          \
+    }
+#define FIELD(type, member, kind) FIELD_AS(type, member, #member, kind)
+#define N_FIELDS(t)               (sizeof(t) / sizeof(t)[0])
+
+/* put_fields writes the members f[0..n) of the record at rec. */
+static void put_fields(jsonw *w, const void *rec, const field *f, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *at = (const char *)rec + f[i].off;
+        jsonw_key(w, f[i].key);
+        if (f[i].kind == F_TEXT)
+            text(w, at);
+        else if (f[i].kind == F_TEXT_OR_NULL)
+            text_or_null(w, at);
+        else if (f[i].kind == F_INT)
+            jsonw_int(w, *(const int64_t *)(const void *)at);
+        else if (f[i].kind == F_MODE)
+            jsonw_str(w, mode_name(*(const int *)(const void *)at));
+        else
+            write_grants(w, at);
+    }
+}
+
+static const field room_fields[] = {
+    FIELD(store_room, name, F_TEXT),
+    FIELD(store_room, alias, F_TEXT_OR_NULL),
+    FIELD(store_room, mode, F_MODE),
+    FIELD(store_room, default_role, F_TEXT_OR_NULL),
+    FIELD(store_room, max_participants, F_INT),
+    FIELD(store_room, max_ttl, F_INT),
+    FIELD(store_room, created_at, F_INT),
+};
+
+static const field member_fields[] = {
+    FIELD(store_member, room, F_TEXT),
+    FIELD(store_member, subject, F_TEXT),
+    FIELD(store_member, role, F_TEXT),
+    FIELD(store_member, created_at, F_INT),
+};
+
+static const field audit_fields[] = {
+    FIELD(store_audit, id, F_INT),        FIELD(store_audit, jti, F_TEXT),
+    FIELD(store_audit, subject, F_TEXT),  FIELD(store_audit, identity, F_TEXT),
+    FIELD(store_audit, room, F_TEXT),     FIELD(store_audit, role, F_TEXT),
+    FIELD(store_audit, grants, F_GRANTS), FIELD(store_audit, issued_at, F_INT),
+    FIELD(store_audit, exp, F_INT),       FIELD(store_audit, client_ip, F_TEXT),
+    FIELD(store_audit, route, F_TEXT),
+};
+
+static const field meeting_fields[] = {
+    FIELD_AS(store_meeting, id, "meeting_id", F_TEXT),
+    FIELD(store_meeting, room, F_TEXT),
+    FIELD(store_meeting, heading, F_TEXT),
+    FIELD(store_meeting, description, F_TEXT),
+    FIELD(store_meeting, status, F_TEXT),
+    FIELD(store_meeting, creator, F_TEXT),
+    FIELD(store_meeting, created_at, F_INT),
+    FIELD(store_meeting, updated_at, F_INT),
+};
+
+static const field presence_fields[] = {
+    FIELD(store_presence, sid, F_TEXT),      FIELD(store_presence, identity, F_TEXT),
+    FIELD(store_presence, name, F_TEXT),     FIELD(store_presence, kind, F_TEXT),
+    FIELD(store_presence, joined_at, F_INT),
+};
+
+/* write_record writes the record at rec as the object of its fields. */
+static void write_record(jsonw *w, const void *rec, const field *f, size_t n)
+{
+    jsonw_obj_open(w);
+    put_fields(w, rec, f, n);
+    jsonw_obj_close(w);
+}
+
 /* write_room writes a room object; member_count < 0 leaves it out. */
 static void write_room(jsonw *w, const store_room *r, long long member_count)
 {
     jsonw_obj_open(w);
-    put_text(w, "name", r->name);
-    JSONW_KEY(w, "alias");
-    text_or_null(w, r->alias);
-    JSONW_KEY(w, "mode");
-    jsonw_str(w, mode_name(r->mode));
-    JSONW_KEY(w, "default_role");
-    text_or_null(w, r->default_role);
-    put_int(w, "max_participants", r->max_participants);
-    put_int(w, "max_ttl", r->max_ttl);
-    put_int(w, "created_at", r->created_at);
+    put_fields(w, r, room_fields, N_FIELDS(room_fields));
     if (member_count >= 0)
         put_int(w, "member_count", member_count);
     jsonw_obj_close(w);
@@ -188,12 +282,7 @@ static void write_room(jsonw *w, const store_room *r, long long member_count)
 
 static void write_member(jsonw *w, const store_member *m)
 {
-    jsonw_obj_open(w);
-    put_text(w, "room", m->room);
-    put_text(w, "subject", m->subject);
-    put_text(w, "role", m->role);
-    put_int(w, "created_at", m->created_at);
-    jsonw_obj_close(w);
+    write_record(w, m, member_fields, N_FIELDS(member_fields));
 }
 
 /* A writer of one row of an array (a store_audit, store_meeting, ...). */
@@ -202,26 +291,7 @@ typedef void (*row_fn)(jsonw *w, const void *row);
 /* write_audit writes an audit record (a store_audit). */
 static void write_audit(jsonw *w, const void *row)
 {
-    const store_audit *a = row;
-    jsonw_obj_open(w);
-    put_int(w, "id", a->id);
-    const char *const keys[] = {"jti", "subject", "identity", "room", "role"};
-    const char *const vals[] = {a->jti, a->subject, a->identity, a->room, a->role};
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-        put_text(w, keys[i], vals[i]);
-    JSONW_KEY(w, "grants");
-    /* Grants are our own compact JSON; anything else is passed as text. */
-    json_t *g = json_loads(a->grants, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL);
-    if (g && json_is_object(g))
-        jsonw_raw(w, a->grants, strlen(a->grants));
-    else
-        text_or_null(w, a->grants);
-    json_decref(g);
-    put_int(w, "issued_at", a->issued_at);
-    put_int(w, "exp", a->exp);
-    put_text(w, "client_ip", a->client_ip);
-    put_text(w, "route", a->route);
-    jsonw_obj_close(w);
+    write_record(w, row, audit_fields, N_FIELDS(audit_fields));
 }
 
 /* A writer of one response body from rows. */
@@ -879,14 +949,7 @@ typedef struct meeting_rows {
 static void write_meeting(jsonw *w, const store_meeting *m, const rows *participants)
 {
     jsonw_obj_open(w);
-    put_text(w, "meeting_id", m->id);
-    put_text(w, "room", m->room);
-    put_text(w, "heading", m->heading);
-    put_text(w, "description", m->description);
-    put_text(w, "status", m->status);
-    put_text(w, "creator", m->creator);
-    put_int(w, "created_at", m->created_at);
-    put_int(w, "updated_at", m->updated_at);
+    put_fields(w, m, meeting_fields, N_FIELDS(meeting_fields));
     if (participants)
         write_members(w, "participants", participants);
     jsonw_obj_close(w);
@@ -1176,15 +1239,8 @@ static void body_presence(jsonw *w, const void *arg)
     jsonw_obj_open(w);
     jsonw_key(w, "participants");
     jsonw_arr_open(w);
-    for (size_t i = 0; i < r->n; i++) {
-        jsonw_obj_open(w);
-        put_text(w, "sid", p[i].sid);
-        put_text(w, "identity", p[i].identity);
-        put_text(w, "name", p[i].name);
-        put_text(w, "kind", p[i].kind);
-        put_int(w, "joined_at", p[i].joined_at);
-        jsonw_obj_close(w);
-    }
+    for (size_t i = 0; i < r->n; i++)
+        write_record(w, &p[i], presence_fields, N_FIELDS(presence_fields));
     jsonw_arr_close(w);
     jsonw_obj_close(w);
 }
