@@ -35,12 +35,9 @@ static const request_status_text reason_phrases[] = {
 /* render writes {"statusCode":s,"message":m or [m...],"error":phrase}. */
 static void render(http_resp *resp, int status, const char *const *msgs, size_t n, bool list)
 {
-    char buf[4096];
+    char buf[REQUEST_ERROR_MAX];
     jsonw w;
-    jsonw_init(&w, buf, sizeof buf);
-    jsonw_obj_open(&w);
-    JSONW_KEY(&w, "statusCode");
-    jsonw_int(&w, status);
+    request_status_open(&w, buf, status);
     JSONW_KEY(&w, "message");
     if (list) {
         jsonw_arr_open(&w);

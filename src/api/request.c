@@ -68,6 +68,14 @@ const char *request_status_find(const request_status_text *t, int status)
     return t->text;
 }
 
+void request_status_open(jsonw *w, char *buf, int status)
+{
+    jsonw_init(w, buf, REQUEST_ERROR_MAX);
+    jsonw_obj_open(w);
+    JSONW_KEY(w, "statusCode");
+    jsonw_int(w, status);
+}
+
 void request_error(http_resp *resp, const request_error_shape *s, int status, const char *message)
 {
     char buf[REQUEST_ERROR_MAX];

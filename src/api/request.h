@@ -92,6 +92,11 @@ typedef struct request_error_shape {
     const char *fallback;
 } request_error_shape;
 
+/* request_status_open points w at buf (REQUEST_ERROR_MAX bytes, the
+ * caller's) and opens the body of a NestJS-style error with its first
+ * member, {"statusCode":status; the caller writes the rest and closes it. */
+void request_status_open(jsonw *w, char *buf, int status);
+
 /* request_error answers status with message in shape s; resp owns its new
  * body (an earlier one is freed). */
 void request_error(http_resp *resp, const request_error_shape *s, int status, const char *message);

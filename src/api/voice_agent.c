@@ -61,14 +61,11 @@ static const char *error_code(int status)
 static void render(http_resp *resp, int status, const char *code, const char *message,
                    const field_error *errs, size_t n)
 {
-    char buf[4096], ts[CLOCK_ISO_LEN];
+    char buf[REQUEST_ERROR_MAX], ts[CLOCK_ISO_LEN];
     if (clock_iso8601(clock_now(), ts, sizeof ts) != RK_OK)
         snprintf(ts, sizeof ts, "1970-01-01T00:00:00.000Z");
     jsonw w;
-    jsonw_init(&w, buf, sizeof buf);
-    jsonw_obj_open(&w);
-    JSONW_KEY(&w, "statusCode");
-    jsonw_int(&w, status);
+    request_status_open(&w, buf, status);
     JSONW_KEY(&w, "errorCode");
     jsonw_str(&w, code);
     JSONW_KEY(&w, "message");
