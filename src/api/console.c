@@ -46,20 +46,11 @@ const console_file *console_find(const char *name)
     return NULL;
 }
 
-/* has_header reports whether resp already has header name. */
-static bool has_header(const http_resp *resp, const char *name)
-{
-    for (size_t i = 0; i < resp->n_hdr; i++)
-        if (strcasecmp(resp->hdr_name[i], name) == 0)
-            return true;
-    return false;
-}
-
 /* secure adds the security headers that resp lacks. */
 static void secure(http_resp *resp)
 {
     for (size_t i = 0; i < sizeof SECURITY / sizeof SECURITY[0]; i++)
-        if (!has_header(resp, SECURITY[i][0]))
+        if (!http_resp_has_header(resp, SECURITY[i][0]))
             http_resp_header(resp, SECURITY[i][0], SECURITY[i][1]);
 }
 

@@ -227,6 +227,14 @@ int http_resp_header(http_resp *resp, const char *name, const char *value)
     return RK_OK;
 }
 
+bool http_resp_has_header(const http_resp *resp, const char *name)
+{
+    for (size_t i = 0; i < resp->n_hdr; i++)
+        if (strcasecmp(resp->hdr_name[i], name) == 0)
+            return true;
+    return false;
+}
+
 const char *http_req_header(const http_req *req, const char *name)
 {
     return MHD_lookup_connection_value((struct MHD_Connection *)req->conn, MHD_HEADER_KIND, name);
@@ -447,9 +455,8 @@ static void when_down(http_server *s, http_error_renderer errors, http_resp *res
         server_error(s, errors, resp);
         return;
     }
-    for (size_t i = 0; i < resp->n_hdr; i++)
-        if (strcasecmp(resp->hdr_name[i], "Retry-After") == 0)
-            return;
+    if (http_resp_has_header(resp, "Retry-After"))
+        return;
     char secs[16];
     snprintf(secs, sizeof secs, "%u", HTTP_RETRY_UNAVAILABLE_S);
     http_resp_header(resp, "Retry-After", secs);

@@ -234,4 +234,8 @@ int http_resp_json(http_resp *resp, int status, const char *s, size_t len);
 /* http_resp_header adds a response header (value copied). */
 int http_resp_header(http_resp *resp, const char *name, const char *value);
 
+/* http_resp_has_header reports whether resp already has a header name
+ * (names compared without case). */
+bool http_resp_has_header(const http_resp *resp, const char *name);
+
 #endif
