@@ -648,6 +648,19 @@ static void apply_settings(live *l, const config *cfg)
     memcpy(l->roles, cfg->roles, sizeof l->roles);
 }
 
+void live_stop(live *l)
+{
+    if (!l)
+        return;
+    bgthread_ask_stop(&l->t);
+    bgthread_join(&l->t);
+    lk_worker_stop(l->w); /* its hooks take l->t.mu: destroyed only after */
+    keyring_free(l->kr);
+    bgthread_destroy(&l->t);
+    free(l->bans);
+    free(l);
+}
+
 int live_start(const config *cfg, store *st, live **out, char *why, size_t cap)
 {
     live *l = calloc(1, sizeof *l);
@@ -674,19 +687,6 @@ int live_start(const config *cfg, store *st, live **out, char *why, size_t cap)
     }
     *out = l;
     return RK_OK;
-}
-
-void live_stop(live *l)
-{
-    if (!l)
-        return;
-    bgthread_ask_stop(&l->t);
-    bgthread_join(&l->t);
-    lk_worker_stop(l->w); /* its hooks take l->t.mu: destroyed only after */
-    keyring_free(l->kr);
-    bgthread_destroy(&l->t);
-    free(l->bans);
-    free(l);
 }
 
 void live_recorded(live *l, int rc, const char *room, const char *subject)

@@ -61,18 +61,13 @@ int connguard_new(const connguard_limits *lim, connguard **out)
     connguard *g = calloc(1, sizeof *g);
     if (!g)
         return RK_ENOMEM;
+    bgthread_init(&g->t);
     g->lim = *lim;
-    if (lim->refusal) {
-        if (!(g->refusal = malloc(lim->refusal_len))) {
-            free(g);
-            return RK_ENOMEM;
-        }
+    if (lim->refusal && (g->refusal = malloc(lim->refusal_len)))
         memcpy(g->refusal, lim->refusal, lim->refusal_len);
-    }
     g->lim.refusal = g->refusal;
-    if (bgthread_open(&g->t, watch, g)) {
-        free(g->refusal);
-        free(g);
+    if ((lim->refusal && !g->refusal) || bgthread_start(&g->t, watch, g)) {
+        connguard_free(g);
         return RK_ENOMEM;
     }
     *out = g;

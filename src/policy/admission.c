@@ -31,24 +31,6 @@ struct admission {
     size_t n_turns;
 };
 
-int admission_new(admission **out)
-{
-    admission *a = calloc(1, sizeof *a);
-    if (!a)
-        return RK_ENOMEM;
-    if (pthread_mutex_init(&a->mu, NULL)) {
-        free(a);
-        return RK_ENOMEM;
-    }
-    if (pthread_cond_init(&a->cv, NULL)) {
-        pthread_mutex_destroy(&a->mu);
-        free(a);
-        return RK_ENOMEM;
-    }
-    *out = a;
-    return RK_OK;
-}
-
 void admission_free(admission *a)
 {
     if (!a)
@@ -66,6 +48,22 @@ void admission_free(admission *a)
     pthread_cond_destroy(&a->cv);
     pthread_mutex_destroy(&a->mu);
     free(a);
+}
+
+int admission_new(admission **out)
+{
+    admission *a = calloc(1, sizeof *a);
+    if (!a)
+        return RK_ENOMEM;
+    int e = pthread_mutex_init(&a->mu, NULL);
+    if (e == 0 && (e = pthread_cond_init(&a->cv, NULL)) != 0)
+        pthread_mutex_destroy(&a->mu);
+    if (e) {
+        free(a);
+        return RK_ENOMEM;
+    }
+    *out = a;
+    return RK_OK;
 }
 
 /* find_turn returns room's turn (a->mu held), or NULL. */

@@ -65,6 +65,14 @@ static void *retention_main(void *arg)
     return NULL;
 }
 
+void audit_retention_stop(audit_retention *r)
+{
+    if (!r)
+        return;
+    bgthread_close(&r->t);
+    free(r);
+}
+
 int audit_retention_start(store *st, int64_t days, audit_retention **out)
 {
     if (!st || days < 0 || days > AUDIT_RETAIN_MAX_DAYS)
@@ -74,8 +82,9 @@ int audit_retention_start(store *st, int64_t days, audit_retention **out)
         return RK_ENOMEM;
     r->st = st;
     r->days = days;
-    if (bgthread_open(&r->t, retention_main, r)) {
-        free(r);
+    bgthread_init(&r->t);
+    if (bgthread_start(&r->t, retention_main, r)) {
+        audit_retention_stop(r);
         return RK_EIO;
     }
     *out = r;
@@ -93,12 +102,4 @@ void audit_retention_set_days(audit_retention *r, int64_t days)
         pthread_cond_signal(&r->t.cv);
     }
     pthread_mutex_unlock(&r->t.mu);
-}
-
-void audit_retention_stop(audit_retention *r)
-{
-    if (!r)
-        return;
-    bgthread_close(&r->t);
-    free(r);
 }
