@@ -596,6 +596,10 @@ static void *poll_main(void *arg)
     live *l = arg;
     int64_t last_prune = 0;
     pthread_mutex_lock(&l->t.mu);
+    /* live_start made the first pass; the next comes after poll_ms, or
+     * when a decision wakes the poller */
+    if (!l->wake && !l->t.stop)
+        (void)bgthread_wait(&l->t, l->cfg.poll_ms);
     while (!l->t.stop) {
         l->wake = false;
         pthread_mutex_unlock(&l->t.mu);
@@ -670,15 +674,18 @@ int live_start(const config *cfg, store *st, live **out, char *why, size_t cap)
     text_copy(l->webhook_path, sizeof l->webhook_path, cfg->live.webhook_path);
     apply_settings(l, cfg);
     bgthread_init(&l->t);
-    /* the bans before the first request (the service listens after this):
-     * the poller's first pass would leave a window where a banned identity
-     * gets a token */
-    refresh_bans(l, clock_now());
-    /* the connection that read them goes to the poller, which would
-     * otherwise open its own (the caller, `roomkey serve` starting, reads
-     * no more) */
-    store_pass_conn(st);
+    /* The poller's first pass, before the first request (the service
+     * listens after this): the bans (left to the poller, a banned identity
+     * could get a token meanwhile) and the decisions still to carry out. */
+    int64_t now = clock_now();
+    refresh_bans(l, now);
     int rc = start_worker(l, cfg, why, cap);
+    if (rc == RK_OK)
+        carry_out(l, now);
+    /* the connection that read them goes to the next thread that needs one,
+     * the first request's (the caller, `roomkey serve` starting, reads no
+     * more; the poller's next pass is poll_ms away) */
+    store_pass_conn(st);
     if (rc == RK_OK && bgthread_start(&l->t, poll_main, l))
         rc = rk_fail(RK_ENOMEM, why, cap, "live rooms: cannot start the poller thread");
     if (rc) {
