@@ -12,9 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The entries are an array that grows as keys are added (a keyring is
+ * built, then only read), so an empty or small keyring costs no memory
+ * for the KEYRING_MAX_KEYS it may hold. */
 struct keyring {
-    keyring_entry keys[KEYRING_MAX_KEYS];
-    size_t n;
+    keyring_entry *keys;
+    size_t n, cap;
     size_t signer;
     uint64_t serial; /* unique per keyring made by this process */
 };
@@ -32,10 +35,32 @@ int keyring_new(keyring **out)
     return RK_OK;
 }
 
+/* reserve makes room in kr for at least want entries (<= KEYRING_MAX_KEYS):
+ * RK_OK or RK_ENOMEM (kr unchanged). Entries move: the keyring is still
+ * being built. */
+static int reserve(keyring *kr, size_t want)
+{
+    if (want <= kr->cap)
+        return RK_OK;
+    size_t cap = kr->cap ? kr->cap : 4;
+    while (cap < want)
+        cap *= 2;
+    if (cap > KEYRING_MAX_KEYS)
+        cap = KEYRING_MAX_KEYS;
+    keyring_entry *keys = realloc(kr->keys, cap * sizeof *keys);
+    if (!keys)
+        return RK_ENOMEM;
+    kr->keys = keys;
+    kr->cap = cap;
+    return RK_OK;
+}
+
 int keyring_dup(const keyring *kr, keyring **out)
 {
     keyring *d;
     int rc = keyring_new(&d);
+    if (rc == RK_OK && (rc = reserve(d, kr->n)) != RK_OK)
+        keyring_free(d);
     if (rc)
         return rc;
     for (size_t i = 0; i < kr->n; i++) {
@@ -66,6 +91,9 @@ void keyring_free(keyring *kr)
         return;
     for (size_t i = 0; i < kr->n; i++)
         EVP_MAC_CTX_free(kr->keys[i].mac);
+    if (kr->keys)
+        OPENSSL_cleanse(kr->keys, kr->cap * sizeof *kr->keys);
+    free(kr->keys);
     OPENSSL_cleanse(kr, sizeof *kr);
     free(kr);
     atomic_fetch_add(&keyrings_freed, 1); /* threads drop their cached copies */
@@ -127,6 +155,8 @@ int keyring_add(keyring *kr, const char *id, const char *secret, size_t secret_l
         return rk_fail(RK_ECONFLICT, why, cap, "API key %s is configured twice", id);
     if (kr->n == KEYRING_MAX_KEYS)
         return rk_fail(RK_ETOOBIG, why, cap, "more than %d API keys", KEYRING_MAX_KEYS);
+    if (reserve(kr, kr->n + 1) != RK_OK)
+        return rk_fail(RK_ENOMEM, why, cap, "out of memory");
     EVP_MAC_CTX *ctx = keyed_ctx(secret, secret_len);
     if (!ctx)
         return rk_fail(RK_ECRYPTO, why, cap, "OpenSSL could not set up HMAC-SHA256");
