@@ -406,6 +406,39 @@ function liveSuite(name, makeDb) {
       });
     });
 
+    test('a kick recorded with the CLI while no instance runs is carried out by the next one to start', async () => {
+      const db = await makeDb();
+      roomCreate(db, 'amber', { mode: 'members' });
+      memberAdd(db, 'amber', 'uma');
+      const A = await startPair(db, { config: { reconcile_interval: '0s' } });
+      const lk = A.lk;
+      try {
+        try {
+          assert.equal((await lk.join((await token(A.srv, 'uma', 'amber')).json.token)).ok, true);
+          await until('uma in presence', async () => (await presence(A.srv, 'amber')).includes('uma'));
+        } finally {
+          await stopChecked(A.srv);
+          A.cleanup();
+          lk.webhookUrls.splice(0);
+        }
+        const run = cli(db, ['participant', 'kick', 'amber', 'uma']);
+        assert.equal(run.status, 0, showRun(run));
+        assert.equal(lk.callsOf('RemoveParticipant').length, 0, 'no instance ran to carry it out');
+        // poll_interval an hour and no reconciliation: only the pass at start can carry it out
+        const B = await startPair(db, { config: { reconcile_interval: '0s', poll_interval: 3_600_000 }, lk });
+        try {
+          await until('RemoveParticipant(amber, uma)', () =>
+            lk.callsOf('RemoveParticipant').find((c) => c.body.identity === 'uma' && c.status === 200), 60_000);
+          assert.ok(!lk.rooms.get('amber').participants.has('uma'));
+        } finally {
+          await stopChecked(B.srv);
+          B.cleanup();
+        }
+      } finally {
+        await lk.stop();
+      }
+    });
+
     test('live_rooms.kick_window bounds how long admin and CLI kicks are remembered; SIGHUP applies live_rooms', async () => {
       await withPair(makeDb, { kick_window: '1s', reconcile_interval: '0s' }, async (N, db) => {
         roomCreate(db, 'teal', { mode: 'authenticated', defaultRole: 'member' });
