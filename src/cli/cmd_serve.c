@@ -369,6 +369,11 @@ int cmd_serve(int argc, char **argv)
         goto out;
     }
     announce(runtime_config(sv.rt), sv.srv, sv.db_shown);
+    /* the threads a serving process needs start beside the first client's
+     * connect, not inside its first request */
+    if (store_audit_start(sv.st) != RK_OK)
+        log_event("warn", "audit_writer_start", "note", "started with the first token instead",
+                  NULL);
     /* request lines are written in batches, at most this late */
     if (log_buffer_start(REQUEST_LOG_FLUSH_MS) != RK_OK)
         log_event("warn", "log_unbuffered", "note", "request lines are written one by one", NULL);

@@ -105,11 +105,27 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
+/* start_locked starts the writer unless it runs or the queue stops
+ * (q->writer.mu held): RK_OK, or RK_EIO when no thread could be made. */
+static int start_locked(audit_queue *q)
+{
+    if (q->writer.running || q->writer.stop)
+        return RK_OK;
+    return bgthread_start(&q->writer, writer_main, q);
+}
+
+int audit_queue_start(audit_queue *q)
+{
+    pthread_mutex_lock(&q->writer.mu);
+    int rc = start_locked(q);
+    pthread_mutex_unlock(&q->writer.mu);
+    return rc;
+}
+
 int audit_queue_submit(audit_queue *q, const store_audit *a, audit_done_fn done, void *arg)
 {
     pthread_mutex_lock(&q->writer.mu);
-    if (!q->writer.running && !q->writer.stop &&
-        bgthread_start(&q->writer, writer_main, q) != RK_OK) {
+    if (start_locked(q) != RK_OK) {
         pthread_mutex_unlock(&q->writer.mu);
         return RK_EIO;
     }

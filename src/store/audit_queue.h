@@ -28,9 +28,16 @@ typedef struct audit_queue audit_queue;
 typedef void (*audit_done_fn)(void *arg, int rc);
 
 /* audit_queue_new makes a queue that writes into st (borrowed; must outlive
- * the queue). The writer thread starts with the first record. Free with
+ * the queue). The writer thread starts with the first record (or
+ * audit_queue_start). Free with
  * audit_queue_free. */
 int audit_queue_new(store *st, audit_queue **out);
+
+/* audit_queue_start starts the writer thread now, not with the first
+ * record (a serving process: its first token's request then does not wait
+ * for the thread to start). RK_OK when it runs (or ran already), RK_EIO
+ * when no thread could be made (the first record tries again). */
+int audit_queue_start(audit_queue *q);
 
 /* audit_queue_submit queues a (borrowed until done runs) and returns RK_OK;
  * done(arg, rc) follows exactly once. When the queue is full the call waits

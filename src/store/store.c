@@ -406,6 +406,11 @@ int store_audit_submit(store *st, const store_audit *a, void (*done)(void *arg, 
     return rc ? rc : audit_queue_submit(st->front->audit, a, done, arg);
 }
 
+int store_audit_start(store *st)
+{
+    return st ? audit_queue_start(st->front->audit) : RK_EINVAL;
+}
+
 int store_audit_add(store *st, const store_audit *a)
 {
     if (!st || !a)

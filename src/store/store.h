@@ -312,6 +312,9 @@ int store_member_list(store *st, const char *room, store_member **out, size_t *n
  * audit_list: newest first, filtered; new array, caller frees. */
 int store_audit_submit(store *st, const store_audit *a, void (*done)(void *arg, int rc), void *arg);
 int store_audit_add(store *st, const store_audit *a);
+/* store_audit_start starts the writer thread now rather than with the
+ * first record (audit_queue_start). */
+int store_audit_start(store *st);
 int store_audit_list(store *st, const store_audit_filter *f, store_audit **out, size_t *n);
 
 /* Retention: store_audit_prune deletes the audit records issued before

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <dirent.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -390,6 +391,30 @@ static void test_members(store *st)
     CHECK(store_member_get(st, "standup", NULL, &got) == RK_EINVAL);
     CHECK(store_member_remove(st, "", "x") == RK_EINVAL);
     CHECK(store_member_list(st, "standup", NULL, &n) == RK_EINVAL);
+}
+
+/* threads counts this process's threads (/proc/self/task). */
+static int threads(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    if (d)
+        closedir(d);
+    return n;
+}
+
+/* store_audit_start starts the writer once, before any record: the first
+ * record then finds it running. */
+static void test_audit_start(store *st)
+{
+    int before = threads();
+    CHECK(store_audit_start(st) == RK_OK);
+    CHECK(threads() == before + 1);
+    CHECK(store_audit_start(st) == RK_OK);
+    CHECK(threads() == before + 1);
+    CHECK(store_audit_start(NULL) == RK_EINVAL);
 }
 
 static void test_audit(store *st)
@@ -1700,6 +1725,7 @@ static void run_suite(const char *name)
     test_rooms(st);
     test_room_update(st);
     test_members(st);
+    test_audit_start(st);
     test_audit(st);
     test_injection(st);
     test_concurrency(st);
