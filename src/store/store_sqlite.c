@@ -253,11 +253,16 @@ static int conn_open(const char *path, const char *vfs, bool create, sq_conn **o
         return RK_EIO;
     }
     if (rc == SQLITE_OK)
-        /* cache_size: 512 KiB per connection (SQLite's default is 2 MiB):
-         * readers are mostly spared by the lookup cache, and the writer
-         * touches the right edge of the audit table and its indexes. */
+        /* synchronous=FULL: a commit syncs the WAL before it returns, so
+         * what the store reported committed (an audit record a token waited
+         * for, a membership removed) survives a power loss or an operating
+         * system crash; with NORMAL, WAL mode keeps it only across a crash
+         * of this process. cache_size: 512 KiB per connection (SQLite's
+         * default is 2 MiB): readers are mostly spared by the lookup cache,
+         * and the writer touches the right edge of the audit table and its
+         * indexes. */
         rc = sqlite3_exec(c->db,
-                          "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+                          "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
                           " PRAGMA cache_size=-512",
                           NULL, NULL, NULL);
     if (rc != SQLITE_OK) {

@@ -18,9 +18,10 @@
  *   before it publishes new frames to other connections (a safety net: the
  *   commit frame has flushed the buffer by then).
  * So no other connection or process can read a frame that is still in the
- * buffer, and the durability of a commit is unchanged: with
- * synchronous=NORMAL a WAL commit is a write to the file, never a sync.
- * Every other file and operation goes to the wrapped VFS as is. */
+ * buffer, and the durability of a commit is unchanged: the store's
+ * synchronous=FULL syncs the WAL after the commit frame is written, and a
+ * sync writes the buffer out first. Every other file and operation goes
+ * to the wrapped VFS as is. */
 #ifndef RK_WAL_WRITES_H
 #define RK_WAL_WRITES_H
 

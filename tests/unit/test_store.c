@@ -1540,12 +1540,35 @@ static void test_rows_one_statement(void)
 static sqlite3_vfs *real_vfs, counting_vfs;
 static atomic_int subjournal_files;
 
+/* It also counts, per thread, the syncs of WAL files: a WAL file's methods
+ * are SQLite's own but for xSync (the store's checkpointer syncs on a
+ * thread of its own, so a thread's count is its own commits' syncs). */
+static const sqlite3_io_methods *real_io;
+static sqlite3_io_methods counting_io;
+static _Thread_local int wal_syncs;
+
+static int counting_sync(sqlite3_file *f, int flags)
+{
+    wal_syncs++;
+    return real_io->xSync(f, flags);
+}
+
 static int counting_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags, int *out)
 {
     (void)vfs;
     if (flags & SQLITE_OPEN_SUBJOURNAL)
         atomic_fetch_add(&subjournal_files, 1);
-    return real_vfs->xOpen(real_vfs, name, f, flags, out);
+    int rc = real_vfs->xOpen(real_vfs, name, f, flags, out);
+    if (rc == SQLITE_OK && (flags & SQLITE_OPEN_WAL) && f->pMethods &&
+        (f->pMethods == real_io || !real_io)) {
+        if (!real_io) {
+            real_io = f->pMethods;
+            counting_io = *real_io;
+            counting_io.xSync = counting_sync;
+        }
+        f->pMethods = &counting_io;
+    }
+    return rc;
 }
 
 static void counting_vfs_register(void)
@@ -1602,6 +1625,46 @@ static void test_statement_journal(void)
     CHECK(ok == FILL + N);
     CHECK(atomic_load(&subjournal_files) == 0);
     CHECK(count_rows("SELECT count(*) FROM audit WHERE jti LIKE 'spread-%'") == N);
+    store_close(st);
+}
+
+/* Durable commits: every commit of the SQLite store syncs its WAL before
+ * it returns (synchronous=FULL), so an audit record, or a membership
+ * removed, that the store reported committed survives a power loss or an
+ * operating system crash, not only RoomKey's own. Three audit groups and a
+ * membership change after the first commit: four syncs on this thread. */
+static void test_durable_commits(void)
+{
+    char why[256] = "";
+    store *st = NULL;
+    CHECK(store_open(db_path, &st, why, sizeof why) == RK_OK);
+    if (!st)
+        return;
+    store_room r = {.mode = STORE_MODE_MEMBERS};
+    snprintf(r.name, sizeof r.name, "durable-room");
+    CHECK(store_room_create(st, &r) == RK_OK); /* the WAL exists from here */
+    int before = wal_syncs;
+    for (int g = 0; g < 3; g++) {
+        store_audit recs[2];
+        const store_audit *ptrs[2];
+        int rcs[2];
+        for (int i = 0; i < 2; i++) {
+            char jti[32];
+            snprintf(jti, sizeof jti, "durable-%d-%d", g, i);
+            recs[i] = mkaudit(jti, "durable-subject", "durable-room", 5000 + g);
+            ptrs[i] = &recs[i];
+        }
+        CHECK(st->ops->audit_add_batch(st, ptrs, 2, rcs) == RK_OK);
+        CHECK(rcs[0] == RK_OK && rcs[1] == RK_OK);
+    }
+    CHECK(wal_syncs - before >= 3);
+    store_member m = {0};
+    snprintf(m.room, sizeof m.room, "durable-room");
+    snprintf(m.subject, sizeof m.subject, "durable-subject");
+    snprintf(m.role, sizeof m.role, "member");
+    int mid = wal_syncs;
+    CHECK(store_member_set(st, &m) == RK_OK);
+    CHECK(wal_syncs - mid >= 1);
     store_close(st);
 }
 
@@ -2318,6 +2381,7 @@ int main(void)
     test_wal_bounded();
     test_rows_one_statement();
     test_statement_journal();
+    test_durable_commits();
     test_audit_gather();
 
     char p[160];

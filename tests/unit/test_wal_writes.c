@@ -74,9 +74,9 @@ static sqlite3 *open_db(const char *path, const char *vfs)
         return NULL;
     }
     sqlite3_busy_timeout(db, 5000);
-    /* as the store's writer: WAL, synchronous=NORMAL, a small page cache */
+    /* as the store's writer: WAL, synchronous=FULL, a small page cache */
     if (sqlite3_exec(db,
-                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
                      " PRAGMA cache_size=-128",
                      NULL, NULL, NULL) != SQLITE_OK) {
         sqlite3_close(db);
