@@ -242,15 +242,29 @@ static void on_notice(void *arg, const PGresult *r)
 
 /* db_start begins a connection to s's server (blocking unless async). Defaults
  * come first, so the URL may override them; client_encoding last, so it
- * can't: every string RoomKey sends and reads is UTF-8. NULL only when out
- * of memory; otherwise check PQstatus. */
+ * can't: every string RoomKey sends and reads is UTF-8. The session's
+ * synchronous_commit is on whatever the server's default: a COMMIT is
+ * answered only once its WAL is flushed (and, where synchronous standbys
+ * are configured, once they have it), so an audit record a token waited
+ * for survives a crash of the database server's machine. A URL that sets
+ * its own `options` decides for itself. NULL only when out of memory;
+ * otherwise check PQstatus. */
 static PGconn *db_start(const pg_store *s, bool async)
 {
     static const char *const keys[] = {
-        "connect_timeout",  "application_name", "keepalives_idle", "keepalives_interval",
-        "keepalives_count", "dbname",           "client_encoding", NULL,
+        "connect_timeout",
+        "application_name",
+        "keepalives_idle",
+        "keepalives_interval",
+        "keepalives_count",
+        "options",
+        "dbname",
+        "client_encoding",
+        NULL,
     };
-    const char *vals[] = {s->connect_s, "roomkey", "30", "10", "3", s->url, "UTF8", NULL};
+    const char *vals[] = {
+        s->connect_s, "roomkey", "30", "10", "3", "-c synchronous_commit=on", s->url, "UTF8", NULL,
+    };
     return async ? libpq.PQconnectStartParams(keys, vals, 1)
                  : libpq.PQconnectdbParams(keys, vals, 1);
 }

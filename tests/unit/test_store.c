@@ -2027,6 +2027,58 @@ static void test_migrate_race(void)
     CHECK(pg_admin(sql));
 }
 
+/* pg_wal_syncs reads the server's count of WAL syncs (pg_stat_wal); -1 on
+ * error. */
+static long long pg_wal_syncs(void)
+{
+    PGresult *r = libpq.PQexec(pg, "SELECT wal_sync FROM pg_stat_wal");
+    long long n = libpq.PQresultStatus(r) == PGRES_TUPLES_OK && libpq.PQntuples(r) == 1
+                      ? atoll(libpq.PQgetvalue(r, 0, 0))
+                      : -1;
+    libpq.PQclear(r);
+    return n;
+}
+
+/* Durable commits on PostgreSQL: RoomKey's sessions commit with
+ * synchronous_commit on even in a database whose default is off, so a
+ * COMMIT is answered only once its WAL is flushed. There, 40 audit
+ * records committed one by one make the server sync its WAL at least 40
+ * times; with off, its WAL writer would flush a few times for all of them.
+ * A session reports its figures to pg_stat_wal when it ends, so the count
+ * is read once the store's sessions are gone (a wait for a condition, not
+ * for a time). */
+static void test_pg_durable(void)
+{
+    enum { N = 40 };
+    char name[64], sql[160], durl[512], why[256] = "";
+    snprintf(name, sizeof name, "rk_sync_%d", (int)getpid());
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
+    CHECK(pg_admin(sql));
+    snprintf(sql, sizeof sql, "ALTER DATABASE %s SET synchronous_commit = off", name);
+    CHECK(pg_admin(sql));
+    pg_url_db(name, durl, sizeof durl);
+    long long before = pg_wal_syncs();
+    store *st = NULL;
+    CHECK(store_open(durl, &st, why, sizeof why) == RK_OK);
+    for (int i = 0; st && i < N; i++) {
+        char jti[32];
+        snprintf(jti, sizeof jti, "sync-%d", i);
+        store_audit a = mkaudit(jti, "sync-subject", "sync-room", 6000 + i);
+        const store_audit *p = &a;
+        int rc = RK_EIO;
+        CHECK(st->ops->audit_add_batch(st, &p, 1, &rc) == RK_OK && rc == RK_OK);
+    }
+    store_close(st);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM pg_stat_activity WHERE datname = '%s'", name);
+    for (int i = 0; i < 600 && pg_count(sql) != 0; i++)
+        nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+    CHECK(pg_count(sql) == 0);
+    long long after = pg_wal_syncs();
+    CHECK(before >= 0 && after - before >= N);
+    snprintf(sql, sizeof sql, "DROP DATABASE %s", name);
+    CHECK(pg_admin(sql));
+}
+
 /* The change feed: a change by another instance, or by anyone with SQL,
  * drops a's cached lookups as soon as the notification arrives. */
 static void test_feed(store *a)
@@ -2291,6 +2343,7 @@ static void run_pg(const char *base)
     test_open_pg();
     run_suite("postgres");
     test_migrate_race();
+    test_pg_durable();
     store *st = NULL;
     CHECK(store_open(url, &st, why, sizeof why) == RK_OK);
     if (st) {
