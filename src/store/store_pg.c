@@ -146,6 +146,7 @@ typedef struct pg_conn {
     conn_link link;    /* first: in the store's conns (the feed's: in none) */
     PGconn *db;        /* NULL while not connected */
     uint64_t prepared; /* bit i: statement i is prepared on db */
+    bool durable;      /* session_durable ran on db */
     bool lost;         /* the server ended the session: reconnect before use */
     /* under the store's conns.mu: */
     int64_t busy_since; /* monotonic ms a statement began; 0 = not in one */
@@ -242,29 +243,15 @@ static void on_notice(void *arg, const PGresult *r)
 
 /* db_start begins a connection to s's server (blocking unless async). Defaults
  * come first, so the URL may override them; client_encoding last, so it
- * can't: every string RoomKey sends and reads is UTF-8. The session's
- * synchronous_commit is on whatever the server's default: a COMMIT is
- * answered only once its WAL is flushed (and, where synchronous standbys
- * are configured, once they have it), so an audit record a token waited
- * for survives a crash of the database server's machine. A URL that sets
- * its own `options` decides for itself. NULL only when out of memory;
- * otherwise check PQstatus. */
+ * can't: every string RoomKey sends and reads is UTF-8. NULL only when out
+ * of memory; otherwise check PQstatus. */
 static PGconn *db_start(const pg_store *s, bool async)
 {
     static const char *const keys[] = {
-        "connect_timeout",
-        "application_name",
-        "keepalives_idle",
-        "keepalives_interval",
-        "keepalives_count",
-        "options",
-        "dbname",
-        "client_encoding",
-        NULL,
+        "connect_timeout",  "application_name", "keepalives_idle", "keepalives_interval",
+        "keepalives_count", "dbname",           "client_encoding", NULL,
     };
-    const char *vals[] = {
-        s->connect_s, "roomkey", "30", "10", "3", "-c synchronous_commit=on", s->url, "UTF8", NULL,
-    };
+    const char *vals[] = {s->connect_s, "roomkey", "30", "10", "3", s->url, "UTF8", NULL};
     return async ? libpq.PQconnectStartParams(keys, vals, 1)
                  : libpq.PQconnectdbParams(keys, vals, 1);
 }
@@ -275,6 +262,7 @@ static void conn_drop(pg_conn *c)
     libpq.PQfinish(c->db);
     c->db = NULL;
     c->prepared = 0;
+    c->durable = false;
     c->lost = false;
 }
 
@@ -298,6 +286,7 @@ static int conn_connect(pg_store *s, pg_conn *c, char *why, size_t cap)
     libpq.PQsetNoticeReceiver(db, on_notice, c);
     c->db = db;
     c->prepared = 0;
+    c->durable = false;
     c->lost = false;
     return RK_OK;
 }
@@ -419,11 +408,33 @@ static void audit_rows_sql(size_t rows, char *buf, size_t cap)
         snprintf(buf + n, cap - n, "%s", AUDIT_ROWS_TAIL);
 }
 
-/* stmt_prepare prepares statement id on c unless it already is. */
+/* session_durable runs once per session, before its first statement: a
+ * session whose synchronous_commit is off (the server's or the database's
+ * default) gets on, so a COMMIT is answered only once its WAL is flushed
+ * and an audit record a token waited for survives a crash of the database
+ * server's machine. Every other value (local, remote_write, on,
+ * remote_apply) flushes the commit locally and is kept as configured. */
+static int session_durable(pg_conn *c)
+{
+    if (c->durable)
+        return RK_OK;
+    PGresult *r = libpq.PQexec(c->db, "SELECT set_config('synchronous_commit', 'on', false)"
+                                      " WHERE current_setting('synchronous_commit') = 'off'");
+    int rc = libpq.PQresultStatus(r) == PGRES_TUPLES_OK ? RK_OK : conn_failed(c, r);
+    libpq.PQclear(r);
+    c->durable = rc == RK_OK;
+    return rc;
+}
+
+/* stmt_prepare prepares statement id on c unless it already is (making
+ * the session durable first: session_durable). */
 static int stmt_prepare(pg_conn *c, int id)
 {
     if (c->prepared & (UINT64_C(1) << id))
         return RK_OK;
+    int drc = session_durable(c);
+    if (drc)
+        return drc;
     char name[16], buf[PG_SQL_MAX];
     snprintf(name, sizeof name, "rk%d", id);
     const char *sql = id < SQL_SHARED_COUNT ? store_sql_text[id]
