@@ -146,7 +146,6 @@ typedef struct pg_conn {
     conn_link link;    /* first: in the store's conns (the feed's: in none) */
     PGconn *db;        /* NULL while not connected */
     uint64_t prepared; /* bit i: statement i is prepared on db */
-    bool durable;      /* session_durable ran on db */
     bool lost;         /* the server ended the session: reconnect before use */
     /* under the store's conns.mu: */
     int64_t busy_since; /* monotonic ms a statement began; 0 = not in one */
@@ -262,7 +261,6 @@ static void conn_drop(pg_conn *c)
     libpq.PQfinish(c->db);
     c->db = NULL;
     c->prepared = 0;
-    c->durable = false;
     c->lost = false;
 }
 
@@ -286,7 +284,6 @@ static int conn_connect(pg_store *s, pg_conn *c, char *why, size_t cap)
     libpq.PQsetNoticeReceiver(db, on_notice, c);
     c->db = db;
     c->prepared = 0;
-    c->durable = false;
     c->lost = false;
     return RK_OK;
 }
@@ -408,21 +405,21 @@ static void audit_rows_sql(size_t rows, char *buf, size_t cap)
         snprintf(buf + n, cap - n, "%s", AUDIT_ROWS_TAIL);
 }
 
-/* session_durable runs once per session, before its first statement: a
- * session whose synchronous_commit is off (the server's or the database's
- * default) gets on, so a COMMIT is answered only once its WAL is flushed
- * and an audit record a token waited for survives a crash of the database
- * server's machine. Every other value (local, remote_write, on,
- * remote_apply) flushes the commit locally and is kept as configured. */
+/* session_durable runs on a session before its first statement is
+ * prepared (again, harmlessly, until one is): a session whose
+ * synchronous_commit is off (the server's or the database's default) gets
+ * on, so a COMMIT is answered only once its WAL is flushed and an audit
+ * record a token waited for survives a crash of the database server's
+ * machine. Every other value (local, remote_write, on, remote_apply)
+ * flushes the commit locally and is kept as configured. */
 static int session_durable(pg_conn *c)
 {
-    if (c->durable)
+    if (c->prepared)
         return RK_OK;
     PGresult *r = libpq.PQexec(c->db, "SELECT set_config('synchronous_commit', 'on', false)"
                                       " WHERE current_setting('synchronous_commit') = 'off'");
     int rc = libpq.PQresultStatus(r) == PGRES_TUPLES_OK ? RK_OK : conn_failed(c, r);
     libpq.PQclear(r);
-    c->durable = rc == RK_OK;
     return rc;
 }
 
