@@ -58,7 +58,6 @@ typedef struct ban {
 
 struct live {
     store *st;
-    keyring *kr;
     lk_worker *w;                                              /* NULL without a LiveKit host */
     char webhook_path[sizeof((config_live *)0)->webhook_path]; /* fixed at start */
     config_live cfg;                                           /* under mu (reloaded) */
@@ -627,9 +626,6 @@ static int start_worker(live *l, const config *cfg, char *why, size_t cap)
 {
     if (!cfg->livekit_host[0] || !cfg->keys || keyring_count(cfg->keys) == 0)
         return RK_OK;
-    int rc = keyring_dup(cfg->keys, &l->kr);
-    if (rc)
-        return rk_fail(rc, why, cap, "live rooms: cannot copy the LiveKit keys");
     lk_worker_cfg wc = {.host = cfg->livekit_host,
                         .timeout_ms = 5000,
                         .max_attempts = 30,
@@ -638,7 +634,7 @@ static int start_worker(live *l, const config *cfg, char *why, size_t cap)
                         .reconcile_s = cfg->live.reconcile_s};
     lk_worker_hooks hooks = {
         .ud = l, .done = on_done, .participants = on_participants, .rooms = on_rooms};
-    return lk_worker_start(&wc, l->kr, &hooks, &l->w, why, cap);
+    return lk_worker_start(&wc, cfg->keys, &hooks, &l->w, why, cap);
 }
 
 /* apply_settings copies cfg's reloadable settings into l: live_rooms
@@ -659,7 +655,6 @@ void live_stop(live *l)
     bgthread_ask_stop(&l->t);
     bgthread_join(&l->t);
     lk_worker_stop(l->w); /* its hooks take l->t.mu: destroyed only after */
-    keyring_free(l->kr);
     bgthread_destroy(&l->t);
     free(l->bans);
     free(l);
@@ -726,8 +721,23 @@ void live_reload(live *l, const config *cfg)
     l->wake = true; /* the poller's wait follows the new poll_interval */
     pthread_cond_signal(&l->t.cv);
     pthread_mutex_unlock(&l->t.mu);
-    if (l->w)
-        lk_worker_set_reconcile(l->w, cfg->live.reconcile_s);
+    if (!l->w) {
+        if (cfg->livekit_host[0] && cfg->keys && keyring_count(cfg->keys))
+            log_event("warn", "reload_ignored", "key",
+                      "livekit keys (live rooms' RoomService calls)", "note",
+                      "the RoomService worker starts only at start: restart to start it", NULL);
+        return;
+    }
+    lk_worker_set_reconcile(l->w, cfg->live.reconcile_s);
+    /* The RoomService calls sign with the reloaded signing key, as tokens
+     * do: a key rotated out at LiveKit must not leave kicks failing. */
+    int rc = cfg->keys ? lk_worker_set_keys(l->w, cfg->keys) : RK_ENOTFOUND;
+    if (rc)
+        log_event("warn", "reload_ignored", "key", "livekit keys (live rooms' RoomService calls)",
+                  "note",
+                  rc == RK_ENOTFOUND ? "the new config has no LiveKit key; the running one is kept"
+                                     : "out of memory; the running key is kept",
+                  NULL);
 }
 
 int live_kick(live *l, const char *room, const char *identity, const char *reason,

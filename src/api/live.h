@@ -41,10 +41,11 @@ typedef enum live_outcome {
     LIVE_OUTCOME_COUNT
 } live_outcome;
 
-/* live_start starts live rooms for cfg (its live_rooms section, roles and
- * max_ttl are copied, see live_reload; the LiveKit host and keys of the
- * RoomService worker and the webhook path are fixed until a restart) over
- * st, which must outlive it. Free with live_stop. */
+/* live_start starts live rooms for cfg (its live_rooms section, roles,
+ * max_ttl and signing key are copied, see live_reload; the LiveKit host of
+ * the RoomService worker, whether there is one, and the webhook path are
+ * fixed until a restart) over st, which must outlive it. Free with
+ * live_stop. */
 int live_start(const config *cfg, store *st, live **out, char *why, size_t why_cap);
 
 /* live_webhook_path is the webhook route's path as at start ("" = none),
@@ -53,8 +54,10 @@ const char *live_webhook_path(const live *l);
 
 /* live_reload applies cfg's reloadable settings: live_rooms'
  * reconcile_interval, poll_interval, kick_window and meeting status
- * mapping, livekit.max_ttl (the default kick window) and the roles
- * (UpdateParticipant's permissions). NULL l is fine. */
+ * mapping, livekit.max_ttl (the default kick window), the roles
+ * (UpdateParticipant's permissions) and the LiveKit signing key the
+ * RoomService worker's calls are signed with (a config without a key keeps
+ * the running one, logged as reload_ignored). NULL l is fine. */
 void live_reload(live *l, const config *cfg);
 
 /* live_stop stops the poller and the worker and frees l. NULL is fine. */

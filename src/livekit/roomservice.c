@@ -70,6 +70,12 @@ int roomservice_new(const char *host, const keyring *kr, long timeout_ms, roomse
     return RK_OK;
 }
 
+void roomservice_set_minter(roomservice *rs, minter *m)
+{
+    minter_free(rs->m);
+    rs->m = m;
+}
+
 void roomservice_free(roomservice *rs)
 {
     if (!rs)

@@ -12,6 +12,7 @@
 #define RK_LK_ROOMSERVICE_H
 
 #include "../token/keyring.h"
+#include "../token/minter.h"
 #include "models.h"
 
 #include <stdbool.h>
@@ -61,10 +62,16 @@ const char *lk_method_name(lk_method m);
 const char *lk_outcome_name(lk_outcome o);
 
 /* roomservice_new makes a client for host (http(s):// or ws(s)://, which is
- * read as http(s)://) that signs with kr's signing key; kr must outlive it.
- * timeout_ms bounds each call. Free with roomservice_free. */
+ * read as http(s)://) that signs with kr's signing key (a copy: kr is only
+ * read during the call). timeout_ms bounds each call. Free with
+ * roomservice_free. */
 int roomservice_new(const char *host, const keyring *kr, long timeout_ms, roomservice **out,
                     char *why, size_t why_cap);
+
+/* roomservice_set_minter makes rs sign its next calls with m (from
+ * minter_new), which rs takes: it frees m, and the minter it had now. Not
+ * thread-safe: call it on the thread that makes rs's calls. */
+void roomservice_set_minter(roomservice *rs, minter *m);
 
 /* roomservice_free releases rs (NULL is fine). */
 void roomservice_free(roomservice *rs);

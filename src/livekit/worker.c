@@ -28,6 +28,7 @@ struct lk_worker {
     size_t n;
     bool reconcile;
     int64_t next_reconcile_ms;
+    minter *next_m; /* keys from lk_worker_set_keys, for the next call (owned) */
     uint64_t calls[LK_METHOD_COUNT][LK_OUTCOME_COUNT];
 };
 
@@ -129,6 +130,16 @@ static void retry_or_finish(lk_worker *w, slot *s, lk_outcome o, const char *why
         w->hooks.done(w->hooks.ud, &s->job, o, s->attempts, why);
 }
 
+/* take_keys hands the keys lk_worker_set_keys left to the roomservice;
+ * the caller, the worker thread, holds w->t.mu. */
+static void take_keys(lk_worker *w)
+{
+    if (w->next_m) {
+        roomservice_set_minter(w->rs, w->next_m);
+        w->next_m = NULL;
+    }
+}
+
 static void *loop(void *arg)
 {
     lk_worker *w = arg;
@@ -136,6 +147,7 @@ static void *loop(void *arg)
     while (!w->t.stop) {
         int64_t now = bgthread_now_ms(), wait;
         slot s;
+        take_keys(w);
         if (w->reconcile || now >= w->next_reconcile_ms) {
             w->reconcile = false;
             w->next_reconcile_ms = w->cfg.reconcile_s ? now + w->cfg.reconcile_s * 1000 : INT64_MAX;
@@ -211,6 +223,19 @@ void lk_worker_set_reconcile(lk_worker *w, int64_t reconcile_s)
     pthread_mutex_unlock(&w->t.mu);
 }
 
+int lk_worker_set_keys(lk_worker *w, const keyring *kr)
+{
+    minter *m;
+    int rc = minter_new(kr, &m);
+    if (rc)
+        return rc;
+    pthread_mutex_lock(&w->t.mu);
+    minter_free(w->next_m); /* a reload's keys the worker never used */
+    w->next_m = m;
+    pthread_mutex_unlock(&w->t.mu);
+    return RK_OK;
+}
+
 void lk_worker_reconcile_now(lk_worker *w)
 {
     bgthread_raise(&w->t, &w->reconcile);
@@ -221,6 +246,7 @@ void lk_worker_stop(lk_worker *w)
     if (!w)
         return;
     bgthread_close(&w->t);
+    minter_free(w->next_m);
     roomservice_free(w->rs);
     free(w);
 }

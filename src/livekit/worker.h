@@ -53,8 +53,9 @@ typedef struct lk_worker_cfg {
 
 typedef struct lk_worker lk_worker;
 
-/* lk_worker_start starts the worker thread. kr and hooks->ud must outlive
- * it. Stop (and free) with lk_worker_stop. */
+/* lk_worker_start starts the worker thread, signing with kr's signing key
+ * (kr is only read during the call). hooks->ud must outlive the worker.
+ * Stop (and free) with lk_worker_stop. */
 int lk_worker_start(const lk_worker_cfg *cfg, const keyring *kr, const lk_worker_hooks *hooks,
                     lk_worker **out, char *why, size_t why_cap);
 
@@ -65,6 +66,12 @@ int lk_worker_submit(lk_worker *w, const lk_job *job);
 /* lk_worker_set_reconcile changes the reconciliation interval (0 = no
  * more passes); the next pass is an interval from now. */
 void lk_worker_set_reconcile(lk_worker *w, int64_t reconcile_s);
+
+/* lk_worker_set_keys makes the worker sign its calls with kr's signing
+ * key from its next call on (a call in flight finishes with the key it
+ * had); kr is only read during this call. RK_ENOTFOUND when kr has no
+ * key, RK_ENOMEM: the worker keeps the key it had. */
+int lk_worker_set_keys(lk_worker *w, const keyring *kr);
 
 /* lk_worker_reconcile_now asks for a reconciliation pass soon. */
 void lk_worker_reconcile_now(lk_worker *w);

@@ -37,9 +37,9 @@ typedef struct mint_info {
 
 typedef struct minter minter;
 
-/* minter_new makes a minter that signs with kr's signing key. kr must
- * outlive the minter. Free with minter_free. RK_ENOTFOUND when kr has no
- * key, RK_ENOMEM. */
+/* minter_new makes a minter that signs with kr's signing key; the minter
+ * keeps its own copy of the key, so kr is only read during the call. Free
+ * with minter_free. RK_ENOTFOUND when kr has no key, RK_ENOMEM. */
 int minter_new(const keyring *kr, minter **out);
 
 /* minter_free releases m (NULL is fine); buffers are wiped first. */

@@ -777,3 +777,56 @@ describe('live rooms on PostgreSQL', () => {
     });
   });
 });
+
+describe('live rooms: a LiveKit key rotation by reload', () => {
+  test('after SIGHUP with a new signing key, RoomService calls are signed with it, so kicks still work once LiveKit drops the old key', async () => {
+    const [oldKey, newKey] = ['APIrotateOld', 'APIrotateNew'];
+    const secrets = { [oldKey]: `old-secret-${rand(24)}`, [newKey]: `new-secret-${rand(24)}` };
+    const lk = await new LiveKitStandin({ keys: { ...secrets }, webhookKey: oldKey }).start();
+    const t = tempDir();
+    const db = path.join(t.dir, 'roomkey.db');
+    roomCreate(db, 'rota', { mode: 'authenticated', defaultRole: 'member' });
+    const configPath = path.join(t.dir, 'roomkey.yaml');
+    const yaml = (key) => toYaml({ livekit: { api_key: key, api_secret: secrets[key] }, live_rooms: { reconcile_interval: '0s' } });
+    fs.writeFileSync(configPath, yaml(oldKey));
+    const env = {
+      ROOMKEY_LISTEN: '127.0.0.1:0',
+      ROOMKEY_DATABASE: db,
+      ROOMKEY_SESSION_SECRET: SESSION_SECRET,
+      ROOMKEY_ADMIN_KEY: ADMIN_KEY,
+      LIVEKIT_URL: 'wss://lk.example.test',
+      LIVEKIT_HOST: lk.url,
+    };
+    const srv = await startServer({ env, configPath });
+    lk.webhookUrls.push(`${srv.base}/livekit/webhook`);
+    const issuer = (tok) => JSON.parse(Buffer.from(tok.split('.')[1], 'base64url')).iss;
+    try {
+      const ann = (await token(srv, 'ann', 'rota')).json.token;
+      assert.equal(issuer(ann), oldKey);
+      assert.equal((await lk.join(ann)).ok, true);
+
+      // the operator rotates: RoomKey reloads with the new key, then LiveKit drops the old one
+      fs.writeFileSync(configPath, yaml(newKey));
+      srv.proc.kill('SIGHUP');
+      await until('reloaded', () => srv.stderr().includes('"event":"reloaded"'));
+      lk.keys = { [newKey]: secrets[newKey] };
+      lk.webhookKey = newKey;
+      const ben = (await token(srv, 'ben', 'rota')).json.token;
+      assert.equal(issuer(ben), newKey, 'tokens are minted with the new key');
+      assert.equal((await lk.join(ben)).ok, true);
+
+      const before = lk.callsOf('RemoveParticipant').length;
+      assert.equal((await admin(srv, 'POST', '/admin/v1/rooms/rota/participants/ann/kick')).status, 202);
+      const kick = await until('RemoveParticipant(rota, ann) answered', () =>
+        lk.callsOf('RemoveParticipant').slice(before).find((c) => c.body?.identity === 'ann' || c.status === 401), 30_000);
+      assert.equal(kick.value.status, 200, `LiveKit answered ${kick.value.status} ${kick.value.error ?? ''}: the call was not signed with the new key`);
+      assert.equal(kick.value.claims.iss, newKey);
+      assert.ok(!lk.rooms.get('rota').participants.has('ann'));
+      assert.ok(!srv.stderr().includes('"event":"reload_ignored"'), srv.stderr());
+    } finally {
+      await stopChecked(srv);
+      await lk.stop();
+      t.cleanup();
+    }
+  });
+});

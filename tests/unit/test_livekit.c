@@ -248,6 +248,14 @@ static void test_worker_retries(void)
     lk_worker *w = NULL;
     char why[128];
     CHECK(lk_worker_start(&cfg, kr, &hooks, &w, why, sizeof why) == RK_OK);
+    keyring_free(kr); /* the worker keeps its own copy of the key */
+    keyring *none = NULL, *next = ring("APInext", SECRET);
+    CHECK(keyring_new(&none) == RK_OK);
+    CHECK(lk_worker_set_keys(w, none) == RK_ENOTFOUND);
+    CHECK(lk_worker_set_keys(w, next) == RK_OK);
+    CHECK(lk_worker_set_keys(w, next) == RK_OK); /* replaces one not yet taken */
+    keyring_free(next);
+    keyring_free(none);
     lk_job job = {.method = LK_REMOVE_PARTICIPANT,
                   .room = "blue",
                   .identity = "alice",
@@ -267,6 +275,7 @@ static void test_worker_retries(void)
     lk_worker_stop(w);
     /* bad settings are refused */
     cfg.max_attempts = 0;
+    kr = ring(KEY, SECRET);
     CHECK(lk_worker_start(&cfg, kr, &hooks, &w, why, sizeof why) == RK_EINVAL);
     keyring_free(kr);
 }
