@@ -91,22 +91,24 @@ async function token(srv, sub, room) {
   return postToken(srv, { roomId: room }, bearer(await session(sub)));
 }
 
-/** The YAML of an instance whose live_rooms settings are config. */
-const liveYaml = (config = {}) => toYaml({ ...BASE_CONFIG, live_rooms: { reconcile_interval: '1s', ...config } });
+/** The YAML of an instance whose live_rooms settings are config; livekit: its
+ * YAML livekit section (the keys are in the environment without one). */
+const liveYaml = (config = {}, livekit = undefined) =>
+  toYaml({ ...BASE_CONFIG, ...(livekit && { livekit }), live_rooms: { reconcile_interval: '1s', ...config } });
 
-/** Start the stand-in and a roomkey serve on db that it sends webhooks to. */
-async function startPair(db, { config = {}, lk } = {}) {
+/** Start the stand-in and a roomkey serve on db that it sends webhooks to;
+ * livekit: a YAML livekit section with the keys (else LK_KEY in the environment). */
+async function startPair(db, { config = {}, lk, livekit } = {}) {
   const standin = lk ?? await new LiveKitStandin({ keys: { [LK_KEY]: LK_SECRET } }).start();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rk-live-cfg-'));
   const configPath = path.join(dir, 'roomkey.yaml');
-  fs.writeFileSync(configPath, liveYaml(config));
+  fs.writeFileSync(configPath, liveYaml(config, livekit));
   const env = {
     ROOMKEY_LISTEN: '127.0.0.1:0',
     ROOMKEY_DATABASE: db,
     ROOMKEY_SESSION_SECRET: SESSION_SECRET,
     ROOMKEY_ADMIN_KEY: ADMIN_KEY,
-    LIVEKIT_API_KEY: LK_KEY,
-    LIVEKIT_API_SECRET: LK_SECRET,
+    ...(!livekit && { LIVEKIT_API_KEY: LK_KEY, LIVEKIT_API_SECRET: LK_SECRET }),
     LIVEKIT_URL: 'wss://lk.example.test',
     LIVEKIT_HOST: standin.url,
   };
@@ -782,23 +784,13 @@ describe('live rooms: a LiveKit key rotation by reload', () => {
   test('after SIGHUP with a new signing key, RoomService calls are signed with it, so kicks still work once LiveKit drops the old key', async () => {
     const [oldKey, newKey] = ['APIrotateOld', 'APIrotateNew'];
     const secrets = { [oldKey]: `old-secret-${rand(24)}`, [newKey]: `new-secret-${rand(24)}` };
-    const lk = await new LiveKitStandin({ keys: { ...secrets }, webhookKey: oldKey }).start();
     const t = tempDir();
     const db = path.join(t.dir, 'roomkey.db');
     roomCreate(db, 'rota', { mode: 'authenticated', defaultRole: 'member' });
-    const configPath = path.join(t.dir, 'roomkey.yaml');
-    const yaml = (key) => toYaml({ livekit: { api_key: key, api_secret: secrets[key] }, live_rooms: { reconcile_interval: '0s' } });
-    fs.writeFileSync(configPath, yaml(oldKey));
-    const env = {
-      ROOMKEY_LISTEN: '127.0.0.1:0',
-      ROOMKEY_DATABASE: db,
-      ROOMKEY_SESSION_SECRET: SESSION_SECRET,
-      ROOMKEY_ADMIN_KEY: ADMIN_KEY,
-      LIVEKIT_URL: 'wss://lk.example.test',
-      LIVEKIT_HOST: lk.url,
-    };
-    const srv = await startServer({ env, configPath });
-    lk.webhookUrls.push(`${srv.base}/livekit/webhook`);
+    const signer = (key) => ({ api_key: key, api_secret: secrets[key] });
+    const config = { reconcile_interval: '0s' };
+    const lk = await new LiveKitStandin({ keys: { ...secrets }, webhookKey: oldKey }).start();
+    const { srv, configPath, cleanup } = await startPair(db, { config, lk, livekit: signer(oldKey) });
     const issuer = (tok) => JSON.parse(Buffer.from(tok.split('.')[1], 'base64url')).iss;
     try {
       const ann = (await token(srv, 'ann', 'rota')).json.token;
@@ -806,7 +798,7 @@ describe('live rooms: a LiveKit key rotation by reload', () => {
       assert.equal((await lk.join(ann)).ok, true);
 
       // the operator rotates: RoomKey reloads with the new key, then LiveKit drops the old one
-      fs.writeFileSync(configPath, yaml(newKey));
+      fs.writeFileSync(configPath, liveYaml(config, signer(newKey)));
       srv.proc.kill('SIGHUP');
       await until('reloaded', () => srv.stderr().includes('"event":"reloaded"'));
       lk.keys = { [newKey]: secrets[newKey] };
@@ -826,6 +818,7 @@ describe('live rooms: a LiveKit key rotation by reload', () => {
     } finally {
       await stopChecked(srv);
       await lk.stop();
+      cleanup();
       t.cleanup();
     }
   });
