@@ -84,29 +84,48 @@ static int parse_length(const head_field *f, uint64_t *out)
     return RK_OK;
 }
 
+int head_check_method(const char *method, head_verdict *out)
+{
+    size_t n = 0;
+    for (; method[n]; n++)
+        if (n == HEAD_MAX_METHOD || !is_tchar((unsigned char)method[n]))
+            return refuse(out, 400, "Malformed request method");
+    return n ? RK_OK : refuse(out, 400, "Malformed request method");
+}
+
+/* The fields a request may carry once (none of them is a list, RFC 9110
+ * 5.3): two would be two framings, two hosts or two callers, and a reader
+ * taking the first would disagree with one taking the last. */
+enum { ONCE_CL, ONCE_TE, ONCE_HOST, ONCE_AUTHORIZATION, ONCE_API_KEY, ONCE_COUNT };
+static const struct {
+    const char *name;
+    size_t len;
+    const char *twice;
+} ONCE[ONCE_COUNT] = {
+    [ONCE_CL] = {"Content-Length", 14, "More than one Content-Length header"},
+    [ONCE_TE] = {"Transfer-Encoding", 17, "More than one Transfer-Encoding header"},
+    [ONCE_HOST] = {"Host", 4, "More than one Host header"},
+    [ONCE_AUTHORIZATION] = {"Authorization", 13, "More than one Authorization header"},
+    [ONCE_API_KEY] = {"X-API-Key", 9, "More than one X-API-Key header"},
+};
+
 int head_check_fields(const head_field *f, size_t n, uint64_t max_body, uint64_t *content_length,
                       head_verdict *out)
 {
-    const head_field *cl = NULL, *te = NULL;
-    bool host = false;
+    const head_field *once[ONCE_COUNT] = {0};
     *content_length = UINT64_MAX;
     for (size_t i = 0; i < n; i++) {
         if (!field_ok(&f[i]))
             return refuse(out, 400, "Malformed header field");
-        if (name_is(&f[i], "Content-Length", 14)) {
-            if (cl)
-                return refuse(out, 400, "More than one Content-Length header");
-            cl = &f[i];
-        } else if (name_is(&f[i], "Transfer-Encoding", 17)) {
-            if (te)
-                return refuse(out, 400, "More than one Transfer-Encoding header");
-            te = &f[i];
-        } else if (name_is(&f[i], "Host", 4)) {
-            if (host)
-                return refuse(out, 400, "More than one Host header");
-            host = true;
+        for (int k = 0; k < ONCE_COUNT; k++) {
+            if (!name_is(&f[i], ONCE[k].name, ONCE[k].len))
+                continue;
+            if (once[k])
+                return refuse(out, 400, ONCE[k].twice);
+            once[k] = &f[i];
         }
     }
+    const head_field *cl = once[ONCE_CL], *te = once[ONCE_TE];
     if (te && cl)
         return refuse(out, 400, "Transfer-Encoding and Content-Length together");
     if (te && !(te->value_len == 7 && strncasecmp(te->value, "chunked", 7) == 0))

@@ -2,8 +2,10 @@
  * must follow before RoomKey reads a body or routes the request: the
  * message framing of RFC 9112 sections 6.1-6.3 (one Content-Length at
  * most, digits only; Transfer-Encoding only alone and only "chunked"),
- * one Host, header names that are tokens, header values without CR, NUL
- * or other control characters, and no NUL, raw or %00, in the target.
+ * one Host, one Authorization and one X-API-Key (two credentials would be
+ * two callers), a method and header names that are tokens, header values
+ * without CR, NUL or other control characters, and no NUL, raw or %00, in
+ * the target.
  *
  * The checks are pure functions over the head as text, so the server
  * (server.c) and the fuzz targets apply the same rules. A head that breaks
@@ -42,6 +44,15 @@ int head_check_target(const char *target, size_t len, head_verdict *out);
  * route: an encoded slash would make one segment (a room's name) look like
  * several and reach another route (/rooms/a%2Fmembers%2Fb). */
 bool head_path_has_encoded_slash(const char *target, size_t len);
+
+/* HEAD_MAX_METHOD bounds a method's length (the longest RoomKey serves
+ * is 7, OPTIONS). */
+#define HEAD_MAX_METHOD 32
+
+/* head_check_method checks the request method: RK_EINVAL with a 400 in
+ * out unless it is a token (RFC 9110 9.1) of 1 to HEAD_MAX_METHOD
+ * characters. */
+int head_check_method(const char *method, head_verdict *out);
 
 /* head_check_fields checks n header fields in order: RK_EINVAL with the
  * verdict in out on the first rule broken; on RK_OK *content_length is the

@@ -5,6 +5,7 @@
 #include "../util/err.h"
 #include "../util/growbuf.h"
 #include "../util/ipnet.h"
+#include "../util/jsonw.h"
 #include "../util/log.h"
 #include "../util/rng.h"
 #include "../util/text.h"
@@ -307,10 +308,21 @@ static void default_errors(http_resp *resp, int status, const char *message)
                          : status == 503 ? "Service Unavailable"
                          : status >= 500 ? "Internal Server Error"
                                          : "Bad Request";
-    char buf[HTTP_MAX_PATH + 256];
-    int n = snprintf(buf, sizeof buf, "{\"statusCode\":%d,\"message\":\"%s\",\"error\":\"%s\"}",
-                     status, message, reason);
-    http_resp_json(resp, status, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+    char buf[2 * HTTP_MAX_PATH + 256]; /* an escaped message of up to HTTP_MAX_PATH + 64 */
+    jsonw w;
+    jsonw_init(&w, buf, sizeof buf);
+    jsonw_obj_open(&w);
+    JSONW_KEY(&w, "statusCode");
+    jsonw_int(&w, status);
+    JSONW_KEY(&w, "message");
+    jsonw_str(&w, message);
+    JSONW_KEY(&w, "error");
+    jsonw_str(&w, reason);
+    jsonw_obj_close(&w);
+    if (w.err) /* a message that is not UTF-8, or too long: the reason alone */
+        snprintf(buf, sizeof buf, "{\"statusCode\":%d,\"message\":\"%s\",\"error\":\"%s\"}", status,
+                 reason, reason);
+    http_resp_json(resp, status, buf, strlen(buf));
 }
 
 /* A header field of an answer, handed to a header_fn. */
@@ -994,7 +1006,8 @@ static bool head_refused(http_server *s, struct MHD_Connection *c, const req_sta
     else if (!st->target || !head_framed(method, size, version, l))
         *v = (head_verdict){400, "Malformed header field"};
     else
-        bad = head_check_fields(l->f, l->n, s->lim.max_body, &cl, v) != RK_OK;
+        bad = head_check_method(method, v) != RK_OK ||
+              head_check_fields(l->f, l->n, s->lim.max_body, &cl, v) != RK_OK;
     return bad;
 }
 

@@ -22,16 +22,11 @@ bool lk_webhook_content_type_ok(const char *ct)
 }
 
 /* issued_at reads the token's nbf, else its iat; RK_EINVAL when neither is a
- * number. */
+ * NumericDate. */
 static int issued_at(const json_t *claims, int64_t *out)
 {
-    json_t *v = json_object_get(claims, "nbf");
-    if (!v)
-        v = json_object_get(claims, "iat");
-    if (!json_is_number(v))
-        return RK_EINVAL;
-    *out = (int64_t)json_number_value(v);
-    return RK_OK;
+    int rc = lktoken_numeric_date(claims, "nbf", out);
+    return rc == RK_ENOTFOUND ? lktoken_numeric_date(claims, "iat", out) : rc;
 }
 
 /* body_hash_matches compares the sha256 claim with base64(SHA-256(body)) in
@@ -80,6 +75,9 @@ int lk_webhook_verify(const keyring *kr, const char *auth, const char *body, siz
     } else if (now - iat > WEBHOOK_MAX_AGE + WEBHOOK_LEEWAY) {
         *reason = "webhook token older than 5 minutes";
         rc = RK_EEXPIRED;
+    } else if (iat > now + WEBHOOK_LEEWAY) { /* an iat (without nbf) yet to come */
+        *reason = "webhook token issued in the future";
+        rc = RK_EVERIFY;
     } else if (!json_object_get(claims, "sha256")) {
         *reason = "sha256 claim missing";
         rc = RK_EVERIFY;

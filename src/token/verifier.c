@@ -7,8 +7,7 @@
 #include <openssl/crypto.h>
 #include <string.h>
 
-/* numeric_date reads a NumericDate claim; RK_ENOTFOUND when absent. */
-static int numeric_date(const json_t *claims, const char *name, int64_t *out)
+int lktoken_numeric_date(const json_t *claims, const char *name, int64_t *out)
 {
     json_t *v = json_object_get(claims, name);
     if (!v)
@@ -83,7 +82,7 @@ int lktoken_verify(const keyring *kr, const char *tok, size_t len, int64_t now, 
         goto out;
     }
     int64_t exp, nbf;
-    rc = numeric_date(j.payload, "exp", &exp);
+    rc = lktoken_numeric_date(j.payload, "exp", &exp);
     if (rc) {
         *reason = rc == RK_ENOTFOUND ? "exp missing" : "exp is not a number";
         rc = RK_EVERIFY;
@@ -94,7 +93,7 @@ int lktoken_verify(const keyring *kr, const char *tok, size_t len, int64_t now, 
         rc = RK_EEXPIRED;
         goto out;
     }
-    rc = numeric_date(j.payload, "nbf", &nbf);
+    rc = lktoken_numeric_date(j.payload, "nbf", &nbf);
     if (rc == RK_EINVAL) {
         *reason = "nbf is not a number";
         rc = RK_EVERIFY;

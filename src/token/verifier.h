@@ -17,6 +17,11 @@
 /* Largest leeway a caller may ask for, in seconds. */
 #define VERIFIER_MAX_LEEWAY 300
 
+/* lktoken_numeric_date reads claims' NumericDate claim name into *out:
+ * RK_ENOTFOUND when absent, RK_EINVAL unless a number within +-9.2e18
+ * (a real is rounded down). */
+int lktoken_numeric_date(const json_t *claims, const char *name, int64_t *out);
+
 /* lktoken_verify checks tok[0..len) at time now (Unix seconds) with leeway
  * seconds of clock skew (0..VERIFIER_MAX_LEEWAY). On RK_OK *claims is a new
  * reference to the payload (caller frees with json_decref). On failure

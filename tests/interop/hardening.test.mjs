@@ -86,6 +86,11 @@ describe('HTTP framing (RFC 9112 6.1-6.3)', () => {
     'Transfer-Encoding twice': () => [post() + `Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${next}`, 400],
     'a declared body over max_body': () => [post() + `Content-Length: 999999999\r\n\r\n${body}${next}`, 413],
     'two Host headers': () => [`GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n${next}`, 400],
+    // two credentials are two callers: the first one is not taken
+    'two Authorization headers': () => [post() + `Authorization: Bearer ${ctx.jwt}x\r\nContent-Length: ${body.length}\r\n\r\n${body}${next}`, 400],
+    'two X-API-Key headers': () => [`POST /api/livekit/token HTTP/1.1\r\nHost: rk.test\r\nX-API-Key: a\r\nx-api-key: b\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}${next}`, 400],
+    'a method that is not a token': () => [`X","a":1,"b":" /nope HTTP/1.1\r\nHost: a\r\n\r\n${next}`, 400],
     'a bare CR in a value': () => [`GET /healthz HTTP/1.1\r\nHost: a\r\nX-A: b\rc\r\n\r\n${next}`, 400],
     'a NUL in a value': () => [`GET /healthz HTTP/1.1\r\nHost: a\r\nX-A: b\0c\r\n\r\n${next}`, 400],
     'a NUL in the Content-Length value': () => [post() + `Content-Length: 0\0${body.length}\r\n\r\n${body}${next}`, 400],
@@ -117,6 +122,20 @@ describe('HTTP framing (RFC 9112 6.1-6.3)', () => {
   test('the livekit family answers in its own shape', async () => {
     const r = await exchange(ctx.env.srv.port, post() + `Content-Length: ${body.length}\r\nContent-Length: 0\r\n\r\n${body}${next}`);
     assert.deepEqual(firstBody(r.text), { statusCode: 400, message: 'More than one Content-Length header', error: 'Bad Request' });
+  });
+
+  test('two Authorization headers: a 400 naming them, no token, whichever comes first', async () => {
+    for (const [first, second] of [[`Bearer ${ctx.jwt}`, 'Bearer someone-else'], ['Bearer someone-else', `Bearer ${ctx.jwt}`]]) {
+      const r = await exchange(ctx.env.srv.port, `POST /api/livekit/token HTTP/1.1\r\nHost: rk.test\r\nAuthorization: ${first}\r\n` +
+        `Authorization: ${second}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+      assert.deepEqual(firstBody(r.text), { statusCode: 400, message: 'More than one Authorization header', error: 'Bad Request' });
+      assert.doesNotMatch(r.text, /"token"/);
+    }
+  });
+
+  test('a method that is not a token gets a 400 whose body is the three fields of the shape', async () => {
+    const r = await exchange(ctx.env.srv.port, `X","a":1,"b":" /nope HTTP/1.1\r\nHost: a\r\n\r\n`);
+    assert.deepEqual(firstBody(r.text), { statusCode: 400, message: 'Malformed request method', error: 'Bad Request' });
   });
 
   test('the livekit family names 431 and 501 by their own reason phrases', async () => {

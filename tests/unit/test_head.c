@@ -51,6 +51,8 @@ static void test_fields(void)
         {{F("Content-Length", "1001")}, 1, 413},
         {{F("Content-Length", "99999999999999999999999")}, 1, 413},
         {{F("Host", "a"), F("host", "b")}, 2, 400},
+        {{F("Authorization", "Bearer a"), F("authorization", "Bearer b")}, 2, 400},
+        {{F("X-API-Key", "a"), F("x-api-key", "a")}, 2, 400},
         {{F("X A", "b")}, 1, 400},
         {{F("X-A ", "b")}, 1, 400},
         {{F("", "b")}, 1, 400},
@@ -65,6 +67,25 @@ static void test_fields(void)
         if (rc != RK_EINVAL || v.status != bad[i].status)
             fprintf(stderr, "  case %zu: rc %d status %d\n", i, rc, v.status);
     }
+}
+
+static void test_method(void)
+{
+    head_verdict v = {0, NULL};
+    CHECK(head_check_method("GET", &v) == RK_OK);
+    CHECK(head_check_method("M-SEARCH", &v) == RK_OK);
+    CHECK(head_check_method("OPTIONS", &v) == RK_OK);
+    const char *bad[] = {
+        "",      "X\"",   "X\",\"a\":1,\"b\":\"", "G T",
+        "GET\t", "G\x7f", "G\xc3\xa9T",           "ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFG"}; /* 33 */
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        v = (head_verdict){0, NULL};
+        CHECK(head_check_method(bad[i], &v) == RK_EINVAL && v.status == 400);
+    }
+    char longest[HEAD_MAX_METHOD + 1];
+    memset(longest, 'A', HEAD_MAX_METHOD);
+    longest[HEAD_MAX_METHOD] = '\0';
+    CHECK(head_check_method(longest, &v) == RK_OK);
 }
 
 static void test_target(void)
@@ -131,6 +152,7 @@ static void test_guard(void)
 int main(void)
 {
     test_fields();
+    test_method();
     test_target();
     test_guard();
     return check_summary();

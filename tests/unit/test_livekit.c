@@ -7,9 +7,13 @@
 #include "livekit/roomservice.h"
 #include "livekit/webhook.h"
 #include "livekit/worker.h"
+#include "util/b64url.h"
 #include "util/err.h"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +43,63 @@ static keyring *ring(const char *key, const char *secret)
     if (keyring_new(&kr) || keyring_add(kr, key, secret, strlen(secret), false, why, sizeof why))
         abort();
     return kr;
+}
+
+/* SHA256_BODY is base64(SHA-256(BODY)), the sha256 claim TOK carries. */
+#define SHA256_BODY "J0SRYyHipoWM8+eZKE2b/d6JDrCUQOiUzYKIbWYsIJc="
+
+/* sign_hs256 writes into out (capacity cap) a JWS of header {"alg":"HS256"}
+ * and payload, signed with SECRET; aborts when it does not fit. */
+static void sign_hs256(const char *payload, char *out, size_t cap)
+{
+    static const char head[] = "eyJhbGciOiJIUzI1NiJ9.";
+    size_t n = strlen(head), m = 0;
+    if (cap < n + 1)
+        abort();
+    memcpy(out, head, n);
+    if (b64url_encode((const uint8_t *)payload, strlen(payload), out + n, cap - n, &m))
+        abort();
+    n += m;
+    unsigned char mac[32];
+    unsigned int mlen = 0;
+    if (!HMAC(EVP_sha256(), SECRET, (int)strlen(SECRET), (const unsigned char *)out, n, mac,
+              &mlen) ||
+        n + 2 > cap)
+        abort();
+    out[n++] = '.';
+    if (b64url_encode(mac, mlen, out + n, cap - n, &m))
+        abort();
+}
+
+/* A webhook token's issue time: nbf, else iat, never one yet to come. */
+static void test_verify_iat(void)
+{
+    keyring *kr = ring(KEY, SECRET);
+    const char *reason = NULL;
+    size_t len = sizeof BODY - 1;
+    char payload[256], tok[512];
+    snprintf(payload, sizeof payload,
+             "{\"sha256\":\"" SHA256_BODY "\",\"iss\":\"" KEY "\",\"iat\":%lld,\"exp\":%lld}", NBF,
+             NBF + 300);
+    sign_hs256(payload, tok, sizeof tok);
+    CHECK(lk_webhook_verify(kr, tok, BODY, len, NBF + 5, &reason) == RK_OK);
+    CHECK(lk_webhook_verify(kr, tok, BODY, len, NBF + 320, &reason) == RK_EEXPIRED);
+    /* issued a day ahead, valid for two: refused, not taken as fresh */
+    snprintf(payload, sizeof payload,
+             "{\"sha256\":\"" SHA256_BODY "\",\"iss\":\"" KEY "\",\"iat\":%lld,\"exp\":%lld}",
+             NBF + 86400, NBF + 172800);
+    sign_hs256(payload, tok, sizeof tok);
+    CHECK(lk_webhook_verify(kr, tok, BODY, len, NBF + 5, &reason) == RK_EVERIFY);
+    CHECK_STR(reason, "webhook token issued in the future");
+    CHECK(lk_webhook_verify(kr, tok, BODY, len, NBF + 86400 + 5, &reason) == RK_OK);
+    /* an iat no int64_t holds is no issue time */
+    snprintf(payload, sizeof payload,
+             "{\"sha256\":\"" SHA256_BODY "\",\"iss\":\"" KEY "\",\"iat\":1e300,\"exp\":%lld}",
+             NBF + 300);
+    sign_hs256(payload, tok, sizeof tok);
+    CHECK(lk_webhook_verify(kr, tok, BODY, len, NBF + 5, &reason) == RK_EVERIFY);
+    CHECK_STR(reason, "token has no nbf or iat");
+    keyring_free(kr);
 }
 
 static void test_verify(void)
@@ -284,6 +345,7 @@ int main(void)
 {
     test_worker_retries();
     test_verify();
+    test_verify_iat();
     test_parse();
     test_content_type();
     test_names();
