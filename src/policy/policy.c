@@ -134,10 +134,10 @@ static verdict choose_identity(const caller *who, const policy_ask *ask, bool mi
     const char *identity = ask->identity ? ask->identity : who->subject;
     if (strcmp(identity, who->subject) != 0 && !mint_any)
         return VERDICT_IDENTITY_NOT_CALLER;
-    /* The anon: namespace belongs to anonymous callers: a session whose
-     * subject happens to start with it must not take (and so disconnect)
-     * an anonymous participant's identity, nor the other way round. */
-    if (!mint_any && strncmp(identity, POLICY_ANON_PREFIX, strlen(POLICY_ANON_PREFIX)) == 0)
+    /* The anon: namespace belongs to anonymous callers: no other caller (a
+     * session whose subject happens to start with it, a backend key) takes
+     * (and so disconnects) an anonymous participant's identity. */
+    if (strncmp(identity, POLICY_ANON_PREFIX, strlen(POLICY_ANON_PREFIX)) == 0)
         return VERDICT_IDENTITY_RESERVED;
     if (strlen(identity) >= sizeof d->identity)
         return VERDICT_IDENTITY_TOO_LONG;
@@ -178,8 +178,14 @@ static verdict choose_role(const policy_ctx *pc, const policy_room_rules *r, con
         }
         if (members_only && rc != RK_OK && !mint_any)
             return VERDICT_NOT_MEMBER;
-        if (rc == RK_OK)
-            role = config_role_find(pc->cfg, m.role);
+        if (rc == RK_OK && !(role = config_role_find(pc->cfg, m.role))) {
+            /* A membership bounds its member's powers: one naming a role
+             * this config lacks (a typo, a role removed by a reload) must
+             * not fall through to the session's or the room's. */
+            log_event("warn", "membership_role_unknown", "room", d->room.name, "role", m.role,
+                      NULL);
+            return VERDICT_NO_ROLE;
+        }
         if (!role)
             role = session_role(pc->cfg, r, who);
     }

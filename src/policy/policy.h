@@ -18,7 +18,8 @@
  *    (NOT_MEMBER);
  *  - role precedence: membership, then the session's role claim (mapped
  *    through the room's role map when it has one: an unmapped session role
- *    gives nothing), then the room's default role (NO_ROLE when none);
+ *    gives nothing), then the room's default role (NO_ROLE when none, and
+ *    when the membership names a role the config does not have);
  *  - participant metadata and attributes only for a role with
  *    can_update_own_metadata (METADATA_REFUSED); a room with rules reserves
  *    the "seat" attribute (ATTR_RESERVED: only a seat taken here sets it);
@@ -82,7 +83,7 @@ typedef enum verdict {
     VERDICT_IDENTITY_TOO_LONG,   /* over 256 bytes */
     VERDICT_NAME_TOO_LONG,       /* display name over 256 bytes */
     VERDICT_NOT_MEMBER,          /* members-only room, no membership */
-    VERDICT_NO_ROLE,             /* no membership, session or default role applies */
+    VERDICT_NO_ROLE,             /* no role applies, or the membership's is unknown */
     VERDICT_ROLE_TOO_POWERFUL,   /* an anonymous caller and an admin/hidden/recorder role */
     VERDICT_METADATA_REFUSED,    /* the role may not set metadata or attributes */
     VERDICT_ATTR_RESERVED,       /* the "seat" attribute in a room with rules */

@@ -314,6 +314,19 @@ describe('roomkey serve with a YAML config', () => {
       const r = await postToken(M.srv, { roomId: 'general' }, bearer(await appSess('mallory', { app_metadata: { role: 'moderator' } })));
       assertError(r, 403, JOIN_DENIED);
     });
+
+    test('a membership naming a role the config lacks gives no token, not the role claim\'s or the room default\'s', async () => {
+      memberAdd(M.db, 'lobby', 'tina', 'listner'); // a typo of listener: the CLI can't know the server's roles
+      memberAdd(M.db, 'general', 'tina', 'listner');
+      const n = M.srv.stderr().split('"event":"membership_role_unknown"').length;
+      for (const roomId of ['lobby', 'general']) {
+        assertError(await postToken(M.srv, { roomId }, bearer(await appSess('tina', { app_metadata: { role: 'moderator' } }))), 403, JOIN_DENIED);
+        assertError(await postToken(M.srv, { roomId }, bearer(await sess('tina'))), 403, JOIN_DENIED);
+      }
+      const seen = () => M.srv.stderr().split('"event":"membership_role_unknown"').length - n;
+      for (let i = 0; i < 200 && seen() < 4; i++) await sleep(10); // log lines are written within 100 ms
+      assert.equal(seen(), 4, M.srv.stderr().slice(-2000));
+    });
   });
 
   // -------------------------------------------------------------------------
@@ -468,6 +481,10 @@ describe('roomkey serve with a YAML config', () => {
 
     test('API key without mint_any may not join a members-only room it is not a member of', async () => {
       assertError(await postToken(M.srv, { roomId: 'general' }, { 'x-api-key': API_KEY_LIMITED }), 403, JOIN_DENIED);
+    });
+
+    test('an "anon:" identity belongs to anonymous callers: not even a mint_any key takes one', async () => {
+      assertError(await postToken(M.srv, { roomId: 'open', identity: 'anon:x' }, bearer(API_KEY)), 403);
     });
   });
 

@@ -132,6 +132,9 @@ static void test_rooms_and_identity(void)
     CHECK_STR(d.identity, "eve");
     caller anon_sub = session("anon:x", "");
     CHECK(decide(anon_sub, &(policy_ask){.room = "open"}) == VERDICT_IDENTITY_RESERVED);
+    /* not even a backend key takes an anonymous participant's identity */
+    CHECK(decide(backend, &(policy_ask){.room = "open", .identity = "anon:x"}) ==
+          VERDICT_IDENTITY_RESERVED);
     char long_name[300];
     memset(long_name, 'n', sizeof long_name - 1);
     long_name[sizeof long_name - 1] = '\0';
@@ -190,6 +193,15 @@ static void test_roles(void)
     CHECK_STR(d.role->name, "moderator"); /* the session's role claim */
     CHECK(decide(session("y", ""), &(policy_ask){.room = "bare"}) == VERDICT_NO_ROLE);
     CHECK(decide(session("y", "nope"), &(policy_ask){.room = "bare"}) == VERDICT_NO_ROLE);
+    /* a membership naming a role the config lacks (a typo, a role removed
+     * by a reload) gives no role: neither the session's nor the room's */
+    add_member("open", "typo", "listner");
+    add_member("staff", "typo", "listner");
+    CHECK(decide(session("typo", "moderator"), &(policy_ask){.room = "open"}) == VERDICT_NO_ROLE);
+    CHECK(decide(session("typo", ""), &(policy_ask){.room = "open"}) == VERDICT_NO_ROLE);
+    CHECK(decide(session("typo", ""), &(policy_ask){.room = "staff"}) == VERDICT_NO_ROLE);
+    caller backend = api_key("backend", PERM_MINT_ANY);
+    CHECK(decide(backend, &(policy_ask){.room = "open", .identity = "typo"}) == VERDICT_OK);
 }
 
 static void test_room_rules(void)
