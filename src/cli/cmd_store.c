@@ -254,14 +254,36 @@ static void fmt_duration(int64_t s, char *buf, size_t cap)
         snprintf(buf + len, cap - len, "%" PRId64 "s", sec);
 }
 
-/* cell copies s into buf for a table, "-" when empty, with control
- * characters replaced so stored values can't drive the terminal. */
+/* unsafe_len is the length of the character at p when it could drive the
+ * terminal or reorder what it shows (Unicode's bidi controls, as in
+ * "Trojan Source"): C0 controls and DEL (1), C1 controls (2), U+061C (2),
+ * U+200E-U+200F, U+202A-U+202E and U+2066-U+2069 (3); else 0. */
+static size_t unsafe_len(const unsigned char *p)
+{
+    if (*p < 0x20 || *p == 0x7f)
+        return 1;
+    if ((p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) || (p[0] == 0xd8 && p[1] == 0x9c))
+        return 2;
+    if (p[0] == 0xe2 && p[1] != 0 &&
+        ((p[1] == 0x80 && (p[2] == 0x8e || p[2] == 0x8f || (p[2] >= 0xaa && p[2] <= 0xae))) ||
+         (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)))
+        return 3;
+    return 0;
+}
+
+/* cell copies s into buf for a table, "-" when empty, each character
+ * unsafe_len names replaced by '?' so stored values can't drive the
+ * terminal or reorder a line. */
 static void cell(const char *s, char *buf, size_t cap)
 {
     snprintf(buf, cap, "%s", *s ? s : "-");
-    for (char *p = buf; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            *p = '?';
+    size_t o = 0;
+    for (size_t i = 0; buf[i];) {
+        size_t n = unsafe_len((const unsigned char *)buf + i);
+        buf[o++] = n ? '?' : buf[i];
+        i += n ? n : 1;
+    }
+    buf[o] = '\0';
 }
 
 /* A cell formatter writes row i, column col of rows into buf. */
@@ -867,8 +889,8 @@ static void presence_cell(const void *rows, size_t i, size_t col, char *buf, siz
 {
     const store_presence *p = (const store_presence *)rows + i;
     const char *cells[] = {p->identity, p->sid, p->kind, p->name};
-    if (col < 4)
-        snprintf(buf, cap, "%s", cells[col]);
+    if (col < 4) /* the name is the one the participant's token carries: theirs */
+        cell(cells[col], buf, cap);
     else
         snprintf(buf, cap, "%lld", (long long)p->joined_at);
 }

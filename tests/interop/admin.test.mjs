@@ -622,3 +622,26 @@ describe('room settings (PUT /admin/v1/rooms/{room})', () => {
     assert.equal((await admin('DELETE', '/admin/v1/rooms/tunable')).status, 204);
   });
 });
+
+describe('the CLI\'s tables: stored text can\'t drive the terminal', () => {
+  test('control characters (C0, DEL, C1) and bidi controls in a subject print as "?"; --json keeps them, escaped', () => {
+    const t = tempDir();
+    try {
+      const db = path.join(t.dir, 'roomkey.db');
+      roomCreate(db, 'tty', { mode: 'members', defaultRole: 'member' });
+      // bell, escape, DEL, NEL (C1), right-to-left override, first-strong isolate, Arabic letter mark
+      const subject = 'a\u0007b\u001b[2Jc\u007fd\u0085e\u202ef\u2068g\u061ch';
+      cliOk(db, ['member', 'add', 'tty', subject, '--role', 'member']);
+      const table = cliOk(db, ['member', 'list', 'tty']).stdout;
+      assert.ok(table.includes('a?b?[2Jc?d?e?f?g?h'), table);
+      for (const ch of ['\u0007', '\u001b', '\u007f', '\u0085', '\u202e', '\u2068', '\u061c'])
+        assert.ok(!table.includes(ch), `U+${ch.codePointAt(0).toString(16)} printed raw`);
+      cliOk(db, ['member', 'add', 'tty', 'zoë-\u05e9\u05dc\u05d5\u05dd', '--role', 'member']); // other non-ASCII text stays
+      assert.ok(cliOk(db, ['member', 'list', 'tty']).stdout.includes('zoë-\u05e9\u05dc\u05d5\u05dd'));
+      const json = JSON.parse(cliOk(db, ['member', 'list', 'tty', '--json']).stdout);
+      assert.ok(json.some((m) => m.subject === subject), JSON.stringify(json));
+    } finally {
+      t.cleanup();
+    }
+  });
+});

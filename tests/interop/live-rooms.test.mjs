@@ -216,6 +216,20 @@ function liveSuite(name, makeDb) {
       await until('one log line per kick, with its reason', () => /"event":"livekit_kick","room":"blue","identity":"alice","reason":"membership_removed","outcome":"ok"/.test(M.srv.stderr()));
     });
 
+    test('`roomkey participant list` prints a display name\'s control and bidi characters as "?" (the name is the participant\'s)', async () => {
+      const name = 'Eve\u001b]0;pwned\u0007\u202eevil';
+      const r = await postToken(M.srv, { roomId: 'open', name }, bearer(await session('eve')));
+      assert.equal(r.status, 200, showRes(r));
+      assert.equal((await M.lk.join(r.json.token)).ok, true);
+      await until('eve present', async () => (await presence(M.srv, 'open')).includes('eve'));
+      const table = cliOk(M.db, ['participant', 'list', 'open']).stdout;
+      assert.ok(table.includes('Eve?]0;pwned??evil'), table);
+      assert.ok(!/[\u0007\u001b\u202e]/.test(table), 'printed raw');
+      const rows = JSON.parse(cliOk(M.db, ['participant', 'list', 'open', '--json']).stdout);
+      assert.equal(rows.find((p) => p.identity === 'eve').name, name, '--json keeps the name itself');
+      assert.equal(await M.lk.leave('open', 'eve'), true);
+    });
+
     test('presence: CLI, admin API, livekit family route and metric agree; a late leave never removes a rejoin', async () => {
       const t1 = (await token(M.srv, 'bob', 'blue')).json.token;
       const first = await M.lk.join(t1);
