@@ -103,7 +103,9 @@ static bool authenticate(const api_ctx *api, const http_req *req, http_resp *res
 {
     const char *authz = http_req_header(req, "Authorization");
     const char *xkey = http_req_header(req, "X-API-Key");
-    const char *cred = xkey;
+    /* The admin key in Authorization is the admin whatever else is sent;
+     * in X-API-Key only when it comes alone (one credential per request). */
+    const char *cred = authz ? NULL : xkey;
     if (authz && strncasecmp(authz, "Bearer ", 7) == 0)
         for (cred = authz + 7; *cred == ' '; cred++)
             ;

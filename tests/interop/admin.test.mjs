@@ -70,6 +70,12 @@ describe('who may call the admin API', () => {
   test('the admin key (Bearer or X-API-Key) and an API key with the admin permission are accepted', async () => {
     assert.equal((await admin('GET', '/admin/v1/rooms')).status, 200);
     assert.equal((await admin('GET', '/admin/v1/rooms', undefined, { 'x-api-key': ADMIN_KEY })).status, 200);
+    // one credential per request: in X-API-Key the admin key must come alone;
+    // in Authorization it is the admin whatever else is sent (docs/security.md)
+    const basic = `Basic ${Buffer.from('x:y').toString('base64')}`;
+    assertAdminError(await admin('GET', '/admin/v1/rooms', undefined, { 'x-api-key': ADMIN_KEY, authorization: basic }), 401, 'unauthorized');
+    assertAdminError(await admin('GET', '/admin/v1/rooms', undefined, { 'x-api-key': ADMIN_KEY, ...bearer(await session('alice')) }), 401, 'unauthorized');
+    assert.equal((await admin('GET', '/admin/v1/rooms', undefined, { 'x-api-key': 'anything', ...bearer(ADMIN_KEY) })).status, 200);
     const r = await admin('GET', '/admin/v1/rooms', undefined, bearer(M.adminApiKey));
     assert.equal(r.status, 200, showRes(r));
     assert.ok(Array.isArray(r.json.rooms));
