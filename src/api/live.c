@@ -110,9 +110,12 @@ static int add_action(store *st, const char *kind, const char *room, const char 
     text_copy(a.reason, sizeof a.reason, reason);
     text_copy(a.role, sizeof a.role, role ? role : "");
     text_copy(a.from_role, sizeof a.from_role, from_role ? from_role : "");
-    if (text_copy(a.room, sizeof a.room, room) >= sizeof a.room - 1 ||
-        text_copy(a.identity, sizeof a.identity, identity) >= sizeof a.identity - 1)
+    /* names of STORE_MAX_NAME bytes fit: only longer ones are refused */
+    if (strnlen(room, sizeof a.room) == sizeof a.room ||
+        strnlen(identity, sizeof a.identity) == sizeof a.identity)
         return RK_ETOOBIG;
+    text_copy(a.room, sizeof a.room, room);
+    text_copy(a.identity, sizeof a.identity, identity);
     return store_action_add(st, &a);
 }
 
@@ -465,10 +468,10 @@ live_outcome live_on_event(live *l, const lk_webhook_event *ev, int64_t now)
 {
     int e = event_index(ev->event);
     live_outcome o = LIVE_IGNORED;
-    int rc = store_event_record(l->st, ev->id, now);
-    if (rc == RK_ECONFLICT)
+    int recorded = store_event_record(l->st, ev->id, now), rc;
+    if (recorded == RK_ECONFLICT)
         o = LIVE_DUPLICATE;
-    else if (rc != RK_OK)
+    else if (recorded != RK_OK)
         o = LIVE_FAILED;
     else if ((e == EV_JOINED || e == EV_LEFT || e == EV_ABORTED) && ev->has_room &&
              ev->has_participant)
@@ -479,6 +482,12 @@ live_outcome live_on_event(live *l, const lk_webhook_event *ev, int64_t now)
             rc = close_room(l->st, ev->room.name, NULL, 0, INT64_MAX, now);
         o = rc == RK_OK ? LIVE_APPLIED : LIVE_FAILED;
     }
+    /* Recorded but not (wholly) applied: forget it, so that LiveKit's next
+     * delivery (after the 503) applies it instead of finding a duplicate. */
+    if (recorded == RK_OK && o == LIVE_FAILED && store_event_forget(l->st, ev->id) != RK_OK)
+        log_event("error", "webhook_not_forgotten", "id", ev->id, "note",
+                  "its next delivery will be taken for a duplicate; reconciliation mends presence",
+                  NULL);
     pthread_mutex_lock(&l->t.mu);
     l->webhooks[e][o]++;
     pthread_mutex_unlock(&l->t.mu);

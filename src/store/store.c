@@ -628,6 +628,14 @@ int store_event_record(store *st, const char *id, int64_t now)
     return rc ? rc : st->ops->event_record(st, id, now);
 }
 
+int store_event_forget(store *st, const char *id)
+{
+    if (!st)
+        return RK_EINVAL;
+    int rc = check_name(id, STORE_MAX_EVENT);
+    return rc ? rc : st->ops->event_forget(st, id);
+}
+
 int store_action_add(store *st, const store_action *a)
 {
     if (!st || !a || a->until < 0 || a->ban_until < 0)

@@ -222,6 +222,7 @@ typedef struct store_ops {
     int (*occupancy)(store *self, const char *room, int64_t since, int64_t *present,
                      int64_t *pending);
     int (*event_record)(store *self, const char *id, int64_t now);
+    int (*event_forget)(store *self, const char *id);
     int (*action_add)(store *self, const store_action *a);
     int (*action_list)(store *self, const store_action_filter *f, store_action **out, size_t *n);
     int (*action_claim)(store *self, int64_t id, int64_t now);
@@ -389,6 +390,9 @@ int store_meeting_list(store *st, const char *after_id, size_t limit, store_meet
  * (*pending).
  * event_record remembers webhook event id: RK_OK the first time,
  * RK_ECONFLICT for an id already recorded.
+ * event_forget forgets event id again (RK_OK also when it was not
+ * recorded): an event that could not be applied is applied when delivered
+ * again.
  * action_add records a (its id is assigned); action_list returns the
  * actions f selects, oldest first (a new array, caller frees);
  * action_claim marks action id carried out at now: RK_OK for the one
@@ -407,6 +411,7 @@ int store_presence_list(store *st, const char *room, store_presence **out, size_
 bool store_presence_has(store *st, const char *room, const char *identity);
 int store_occupancy(store *st, const char *room, int64_t since, int64_t *present, int64_t *pending);
 int store_event_record(store *st, const char *id, int64_t now);
+int store_event_forget(store *st, const char *id);
 int store_action_add(store *st, const store_action *a);
 int store_action_list(store *st, const store_action_filter *f, store_action **out, size_t *n);
 int store_action_claim(store *st, int64_t id, int64_t now);

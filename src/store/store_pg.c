@@ -1506,6 +1506,16 @@ static int pg_event_record(store *self, const char *id, int64_t now)
     return rc == RK_ENOTFOUND ? RK_ECONFLICT : rc;
 }
 
+/* pg_event_forget deletes event id (retried: deleting twice is deleting). */
+static int pg_event_forget(store *self, const char *id)
+{
+    PGresult *r;
+    int rc = queryf(self, S_EVENT_FORGET, true, &r, "t", id);
+    if (rc == RK_OK)
+        rc = changed(r);
+    return rc == RK_ENOTFOUND ? RK_OK : rc;
+}
+
 static int pg_action_add(store *self, const store_action *a)
 {
     PGresult *r;
@@ -1569,6 +1579,7 @@ const store_ops store_pg_ops = {
     .presence_list = pg_presence_list,
     .occupancy = pg_occupancy,
     .event_record = pg_event_record,
+    .event_forget = pg_event_forget,
     .action_add = pg_action_add,
     .action_list = pg_action_list,
     .action_claim = pg_action_claim,

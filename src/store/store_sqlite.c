@@ -1236,6 +1236,14 @@ static int sq_event_record_unlocked(store *self, const char *id, int64_t now)
     return rc ? rc : step_changed(c, st);
 }
 
+static int sq_event_forget_unlocked(store *self, const char *id)
+{
+    sq_conn *c;
+    sqlite3_stmt *st;
+    int rc = writer_bind(self, &c, S_EVENT_FORGET, &st, "t", id);
+    return rc ? rc : step_done(st);
+}
+
 static int sq_action_add_unlocked(store *self, const store_action *a)
 {
     sq_conn *c;
@@ -1364,6 +1372,11 @@ static int sq_event_record(store *self, const char *id, int64_t now)
     WRITE_LOCKED(self, sq_event_record_unlocked(self, id, now));
 }
 
+static int sq_event_forget(store *self, const char *id)
+{
+    WRITE_LOCKED(self, sq_event_forget_unlocked(self, id));
+}
+
 static int sq_action_add(store *self, const store_action *a)
 {
     WRITE_LOCKED(self, sq_action_add_unlocked(self, a));
@@ -1401,6 +1414,7 @@ const store_ops store_sqlite_ops = {
     .presence_list = sq_presence_list,
     .occupancy = sq_occupancy,
     .event_record = sq_event_record,
+    .event_forget = sq_event_forget,
     .action_add = sq_action_add,
     .action_list = sq_action_list,
     .action_claim = sq_action_claim,

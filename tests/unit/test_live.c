@@ -10,6 +10,7 @@
 #include "util/clock.h"
 #include "util/err.h"
 
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,6 +160,49 @@ static void test_decisions(live *l, store *st)
     free(acts);
 }
 
+/* An event the store could not wholly apply is applied when LiveKit
+ * delivers it again (after the 503), not taken for a duplicate. A trigger
+ * on another connection makes the presence write fail, as a full disk
+ * would. */
+static void test_event_retry(live *l, store *st, const char *path)
+{
+    int64_t now = clock_now();
+    store_room r = {.mode = STORE_MODE_AUTHENTICATED};
+    snprintf(r.name, sizeof r.name, "retry");
+    CHECK(store_room_create(st, &r) == RK_OK);
+    sqlite3 *db = NULL;
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    CHECK(sqlite3_exec(db,
+                       "CREATE TRIGGER fail_presence BEFORE INSERT ON presence"
+                       " BEGIN SELECT RAISE(ABORT, 'no space'); END",
+                       NULL, NULL, NULL) == SQLITE_OK);
+    lk_webhook_event j = event("participant_joined", "EV_retry", "retry", "PA_r", "rita");
+    CHECK(live_on_event(l, &j, now) == LIVE_FAILED);
+    CHECK(present(st, "retry") == 0);
+    CHECK(sqlite3_exec(db, "DROP TRIGGER fail_presence", NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    CHECK(live_on_event(l, &j, now) == LIVE_APPLIED);
+    CHECK(present(st, "retry") == 1);
+    CHECK(live_on_event(l, &j, now) == LIVE_DUPLICATE);
+    lk_webhook_event left = event("participant_left", "EV_retry_left", "retry", "PA_r", "rita");
+    CHECK(live_on_event(l, &left, now) == LIVE_APPLIED);
+}
+
+/* Names of the longest length the store takes can be kicked; longer ones
+ * are refused. */
+static void test_kick_name_lengths(store *st)
+{
+    char name[STORE_MAX_NAME + 2];
+    memset(name, 'n', sizeof name - 1);
+    name[STORE_MAX_NAME] = '\0';
+    CHECK(live_kick_record(st, name, name, "admin_kick", 0, clock_now()) == RK_OK);
+    name[STORE_MAX_NAME] = 'n';
+    name[STORE_MAX_NAME + 1] = '\0';
+    CHECK(live_kick_record(st, name, "short", "admin_kick", 0, clock_now()) == RK_ETOOBIG);
+    CHECK(live_kick_record(st, "short", name, "admin_kick", 0, clock_now()) == RK_ETOOBIG);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/rk-live-XXXXXX", path[64], why[256] = "";
@@ -179,10 +223,14 @@ int main(void)
         test_presence_and_seats(l, st);
         test_meeting_status(l, st);
         test_decisions(l, st);
+        test_event_retry(l, st, path);
+        test_kick_name_lengths(st);
         metrics_text t = {0};
         live_metrics(l, &t);
         CHECK(t.buf && strstr(t.buf, "roomkey_live_webhooks_total{event=\"participant_joined\","
-                                     "outcome=\"duplicate\"} 1\n"));
+                                     "outcome=\"duplicate\"} 2\n"));
+        CHECK(t.buf && strstr(t.buf, "roomkey_live_webhooks_total{event=\"participant_joined\","
+                                     "outcome=\"failed\"} 1\n"));
         CHECK(t.buf && strstr(t.buf, "roomkey_live_participants_all 0\n"));
         metrics_text_free(&t);
     }
