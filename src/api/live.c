@@ -629,11 +629,17 @@ static void *poll_main(void *arg)
 
 /* ---- life cycle -------------------------------------------------------- */
 
-/* start_worker starts the RoomService worker when a LiveKit host and a
- * key are configured. */
+/* worker_wanted: cfg names a LiveKit host and a key, the RoomService
+ * worker's needs. */
+static bool worker_wanted(const config *cfg)
+{
+    return cfg->livekit_host[0] && cfg->keys && keyring_count(cfg->keys) > 0;
+}
+
+/* start_worker starts the RoomService worker when worker_wanted. */
 static int start_worker(live *l, const config *cfg, char *why, size_t cap)
 {
-    if (!cfg->livekit_host[0] || !cfg->keys || keyring_count(cfg->keys) == 0)
+    if (!worker_wanted(cfg))
         return RK_OK;
     lk_worker_cfg wc = {.host = cfg->livekit_host,
                         .timeout_ms = 5000,
@@ -730,23 +736,21 @@ void live_reload(live *l, const config *cfg)
     l->wake = true; /* the poller's wait follows the new poll_interval */
     pthread_cond_signal(&l->t.cv);
     pthread_mutex_unlock(&l->t.mu);
-    if (!l->w) {
-        if (cfg->livekit_host[0] && cfg->keys && keyring_count(cfg->keys))
-            log_event("warn", "reload_ignored", "key",
-                      "livekit keys (live rooms' RoomService calls)", "note",
-                      "the RoomService worker starts only at start: restart to start it", NULL);
-        return;
-    }
-    lk_worker_set_reconcile(l->w, cfg->live.reconcile_s);
     /* The RoomService calls sign with the reloaded signing key, as tokens
      * do: a key rotated out at LiveKit must not leave kicks failing. */
-    int rc = cfg->keys ? lk_worker_set_keys(l->w, cfg->keys) : RK_ENOTFOUND;
-    if (rc)
+    const char *kept = NULL;
+    if (l->w) {
+        lk_worker_set_reconcile(l->w, cfg->live.reconcile_s);
+        int rc = cfg->keys ? lk_worker_set_keys(l->w, cfg->keys) : RK_ENOTFOUND;
+        if (rc)
+            kept = rc == RK_ENOTFOUND ? "the new config has no LiveKit key; the running one is kept"
+                                      : "out of memory; the running key is kept";
+    } else if (worker_wanted(cfg)) {
+        kept = "the RoomService worker starts only at start: restart to start it";
+    }
+    if (kept)
         log_event("warn", "reload_ignored", "key", "livekit keys (live rooms' RoomService calls)",
-                  "note",
-                  rc == RK_ENOTFOUND ? "the new config has no LiveKit key; the running one is kept"
-                                     : "out of memory; the running key is kept",
-                  NULL);
+                  "note", kept, NULL);
 }
 
 int live_kick(live *l, const char *room, const char *identity, const char *reason,
