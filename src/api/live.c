@@ -64,10 +64,11 @@ struct live {
     int64_t kick_window;                                       /* under mu */
     config_role roles[CONFIG_MAX_ROLES];                       /* under mu */
     size_t n_roles;                                            /* under mu */
-    bgthread t; /* the poller; t.mu is the lock the "under mu" fields name */
-    bool wake;  /* under mu: poll now */
-    ban *bans;  /* under mu */
-    size_t n_bans;
+    bgthread t;    /* the poller; t.mu is the lock the "under mu" fields name */
+    bool wake;     /* under mu: poll now */
+    ban *bans;     /* under mu: sorted by room, then identity; one per pair */
+    size_t n_bans; /* under mu */
+    bool bans_cut; /* under mu: more bans hold than one list returns */
     uint64_t webhooks[EV_COUNT][LIVE_OUTCOME_COUNT]; /* under mu */
     uint64_t kicks[KR_COUNT];                        /* under mu */
 };
@@ -570,8 +571,35 @@ static void carry_out(live *l, int64_t now)
     free(acts);
 }
 
+/* by_pair orders bans by room, then identity. */
+static int by_pair(const void *a, const void *b)
+{
+    const ban *x = a, *y = b;
+    int c = strcmp(x->room, y->room);
+    return c ? c : strcmp(x->identity, y->identity);
+}
+
+/* sort_bans sorts bans[0..n) by pair and keeps one entry a pair, the
+ * longest; returns how many are left. */
+static size_t sort_bans(ban *bans, size_t n)
+{
+    size_t k = 0;
+    qsort(bans, n, sizeof *bans, by_pair);
+    for (size_t i = 0; i < n; i++) {
+        if (k && by_pair(&bans[k - 1], &bans[i]) == 0) {
+            if (bans[i].until > bans[k - 1].until)
+                bans[k - 1].until = bans[i].until;
+        } else if (k++ != i) {
+            bans[k - 1] = bans[i];
+        }
+    }
+    return k;
+}
+
 /* refresh_bans reloads the bans that hold at now into memory (an action
- * with a ban is live until the ban ends). */
+ * with a ban is live until the ban ends). A list holds STORE_MAX_LIST at
+ * most: when it is full, more may hold, and live_banned asks the store
+ * about a pair it does not find. */
 static void refresh_bans(live *l, int64_t now)
 {
     store_action_filter f = {.live_after = now};
@@ -592,10 +620,12 @@ static void refresh_bans(live *l, int64_t now)
     free(acts);
     if (!bans)
         return;
+    k = sort_bans(bans, k);
     pthread_mutex_lock(&l->t.mu);
     free(l->bans);
     l->bans = bans;
     l->n_bans = k;
+    l->bans_cut = n >= STORE_MAX_LIST;
     pthread_mutex_unlock(&l->t.mu);
 }
 
@@ -615,7 +645,7 @@ static void *poll_main(void *arg)
         carry_out(l, now);
         refresh_bans(l, now);
         if (now - last_prune >= LIVE_PRUNE_EVERY) {
-            (void)store_live_prune(l->st, now - LIVE_KEEP, now - kick_window(l));
+            (void)store_live_prune(l->st, now - LIVE_KEEP, now - kick_window(l) - LIVE_KEEP);
             last_prune = now;
         }
         pthread_mutex_lock(&l->t.mu);
@@ -764,13 +794,24 @@ int live_kick(live *l, const char *room, const char *identity, const char *reaso
 
 bool live_banned(live *l, const char *room, const char *identity, int64_t now)
 {
-    bool banned = false;
+    ban key;
+    if (strnlen(room, sizeof key.room) == sizeof key.room ||
+        strnlen(identity, sizeof key.identity) == sizeof key.identity)
+        return false; /* longer than any name the store takes: never banned */
+    text_copy(key.room, sizeof key.room, room);
+    text_copy(key.identity, sizeof key.identity, identity);
     pthread_mutex_lock(&l->t.mu);
-    for (size_t i = 0; i < l->n_bans && !banned; i++)
-        banned = l->bans[i].until > now && strcmp(l->bans[i].room, room) == 0 &&
-                 strcmp(l->bans[i].identity, identity) == 0;
+    const ban *b = bsearch(&key, l->bans, l->n_bans, sizeof key, by_pair);
+    bool banned = b && b->until > now, ask = !b && l->bans_cut;
     pthread_mutex_unlock(&l->t.mu);
-    return banned;
+    if (!ask)
+        return banned;
+    int64_t until = 0;
+    int rc = store_ban_until(l->st, room, identity, &until);
+    if (rc != RK_OK) /* refused rather than let a ban go unenforced */
+        log_event("error", "ban_check", "room", room, "subject", identity, "detail",
+                  rk_strerror(rc), NULL);
+    return rc != RK_OK || until > now;
 }
 
 /* ---- metrics ---------------------------------------------------------- */

@@ -83,8 +83,10 @@ void live_wake(live *l);
  * fine. subject may be NULL. */
 void live_recorded(live *l, int rc, const char *room, const char *subject);
 
-/* live_banned says whether identity is banned from room at now (memory
- * only: a ban made elsewhere is seen within live_rooms.poll_interval). */
+/* live_banned says whether identity is banned from room at now: from the
+ * bans in memory (a ban made elsewhere is seen within
+ * live_rooms.poll_interval), and from the store when more bans hold than
+ * memory has (true when the store cannot say). */
 bool live_banned(live *l, const char *room, const char *identity, int64_t now);
 
 /* live_metrics appends the Prometheus lines of live rooms (webhooks by

@@ -686,6 +686,16 @@ int store_audit_last_issued(store *st, const char *room, const char *identity, i
     return store_audit_issued_by(st, room, identity, INT64_MAX, at);
 }
 
+int store_ban_until(store *st, const char *room, const char *identity, int64_t *until)
+{
+    if (!st || !until)
+        return RK_EINVAL;
+    int rc;
+    if ((rc = check_name(room, STORE_MAX_NAME)) || (rc = check_name(identity, STORE_MAX_NAME)))
+        return rc;
+    return st->ops->ban_until(st, room, identity, until);
+}
+
 int store_live_prune(store *st, int64_t before, int64_t actions_before)
 {
     return st ? st->ops->live_prune(st, before, actions_before) : RK_EINVAL;

@@ -229,6 +229,7 @@ typedef struct store_ops {
     int (*audit_last_issued)(store *self, const char *room, const char *identity, int64_t at_most,
                              int64_t *at);
     int (*live_prune)(store *self, int64_t before, int64_t actions_before);
+    int (*ban_until)(store *self, const char *room, const char *identity, int64_t *until);
 } store_ops;
 
 typedef struct store_front store_front; /* store.c's own state (cache, audit queue) */
@@ -381,8 +382,9 @@ int store_meeting_list(store *st, const char *after_id, size_t limit, store_meet
  * presence_apply records a join (p->left_at 0: inserted once per SID; a SID
  * already known changes nothing), a listing (p->left_at STORE_PRESENT: the
  * SID is in the room, inserted or marked back in) or a leave (p->left_at > 0:
- * sets left_at of the SID's row while it is in the room; RK_ENOTFOUND when
- * no such row).
+ * sets left_at of the SID's row while it is in the room, or inserts the row
+ * as left when the SID is not known yet, so that a join that comes after
+ * its leave changes nothing; RK_ENOTFOUND when the SID had left already).
  * presence_list returns who is in room (NULL: in every room), by room then
  * joined_at, as a new array the caller frees.
  * occupancy counts room's participants in the room (*present) and the
@@ -400,6 +402,9 @@ int store_meeting_list(store *st, const char *after_id, size_t limit, store_meet
  * audit_last_issued sets *at to the issue time of the newest token for
  * (room, identity), 0 when none; audit_issued_by the same among the tokens
  * issued at or before at_most.
+ * ban_until sets *until to the end of the longest ban of identity from
+ * room ever recorded, 0 when none (a lookup by the pair, for when the bans
+ * in memory are not all of them).
  * live_prune drops webhook event ids received and presence rows left
  * before `before`, and actions, carried out or still pending, whose
  * `until` passed before `before` and that were created before
@@ -418,6 +423,7 @@ int store_action_claim(store *st, int64_t id, int64_t now);
 int store_audit_last_issued(store *st, const char *room, const char *identity, int64_t *at);
 int store_audit_issued_by(store *st, const char *room, const char *identity, int64_t at_most,
                           int64_t *at);
+int store_ban_until(store *st, const char *room, const char *identity, int64_t *until);
 int store_live_prune(store *st, int64_t before, int64_t actions_before);
 
 #endif

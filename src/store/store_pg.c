@@ -1448,7 +1448,8 @@ static int pg_presence_apply(store *self, const store_presence *p)
 {
     PGresult *r;
     if (p->left_at > 0) {
-        int rc = queryf(self, S_PRESENCE_LEAVE, false, &r, "ti", p->sid, p->left_at);
+        int rc = queryf(self, S_PRESENCE_LEAVE, false, &r, "tttttii", p->sid, p->room, p->identity,
+                        p->name, p->kind, p->joined_at, p->left_at);
         return rc ? rc : changed(r);
     }
     int id = p->left_at == STORE_PRESENT ? S_PRESENCE_LISTED : S_PRESENCE_JOIN;
@@ -1493,6 +1494,13 @@ static int pg_audit_last_issued(store *self, const char *room, const char *ident
     PGresult *r;
     int rc = queryf(self, S_AUDIT_LAST, true, &r, "tti", room, identity, at_most);
     return rc ? rc : two_cells(r, at, NULL);
+}
+
+static int pg_ban_until(store *self, const char *room, const char *identity, int64_t *until)
+{
+    PGresult *r;
+    int rc = queryf(self, S_BAN_UNTIL, true, &r, "tt", room, identity);
+    return rc ? rc : two_cells(r, until, NULL);
 }
 
 /* pg_event_record inserts event id once (not retried: a second run would
@@ -1584,6 +1592,7 @@ const store_ops store_pg_ops = {
     .action_list = pg_action_list,
     .action_claim = pg_action_claim,
     .audit_last_issued = pg_audit_last_issued,
+    .ban_until = pg_ban_until,
     .live_prune = pg_live_prune,
     .seat_claim = pg_seat_claim,
     .seat_release = pg_seat_release,

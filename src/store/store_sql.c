@@ -227,7 +227,12 @@ const char *const store_sql_text[SQL_SHARED_COUNT] = {
     [S_PRESENCE_LISTED] = "INSERT INTO presence (" SQL_PRESENCE_COLS ")"
                           " VALUES ($1, $2, $3, $4, $5, $6, 0)"
                           " ON CONFLICT (sid) DO UPDATE SET left_at = 0",
-    [S_PRESENCE_LEAVE] = "UPDATE presence SET left_at = $2 WHERE sid = $1 AND left_at = 0",
+    /* a leave before its join (webhooks come in any order) is a row left
+     * already, which the late join (DO NOTHING) leaves as it is */
+    [S_PRESENCE_LEAVE] = "INSERT INTO presence (" SQL_PRESENCE_COLS ")"
+                         " VALUES ($1, $2, $3, $4, $5, $6, $7)"
+                         " ON CONFLICT (sid) DO UPDATE SET left_at = excluded.left_at"
+                         " WHERE presence.left_at = 0",
     [S_PRESENCE_LIST] = "SELECT " SQL_PRESENCE_COLS " FROM presence WHERE left_at = 0"
                         " AND (CAST($1 AS TEXT) IS NULL OR room = $1)"
                         " ORDER BY room, joined_at, sid LIMIT $2",
@@ -249,6 +254,10 @@ const char *const store_sql_text[SQL_SHARED_COUNT] = {
     [S_ACTION_CLAIM] = "UPDATE live_actions SET done_at = $2 WHERE id = $1 AND done_at = 0",
     [S_AUDIT_LAST] = "SELECT coalesce(max(issued_at), 0), 0 FROM audit WHERE room = $1"
                      " AND identity = $2 AND issued_at <= $3",
+    /* the end of the longest ban of (room, identity), 0 when none (the
+     * index live_actions_who) */
+    [S_BAN_UNTIL] = "SELECT coalesce(max(ban_until), 0), 0 FROM live_actions WHERE room = $1"
+                    " AND identity = $2",
     [S_PRUNE_EVENTS] = "DELETE FROM webhook_events WHERE received_at < $1",
     [S_PRUNE_PRESENCE] = "DELETE FROM presence WHERE left_at > 0 AND left_at < $1",
     /* carried out or not: an action past its window is never carried out

@@ -1180,7 +1180,8 @@ static int sq_presence_apply_unlocked(store *self, const store_presence *p)
     sq_conn *c;
     sqlite3_stmt *st;
     if (p->left_at > 0) {
-        int rc = writer_bind(self, &c, S_PRESENCE_LEAVE, &st, "ti", p->sid, p->left_at);
+        int rc = writer_bind(self, &c, S_PRESENCE_LEAVE, &st, "tttttii", p->sid, p->room,
+                             p->identity, p->name, p->kind, p->joined_at, p->left_at);
         return rc ? rc : run_change(c, st);
     }
     int id = p->left_at == STORE_PRESENT ? S_PRESENCE_LISTED : S_PRESENCE_JOIN;
@@ -1226,6 +1227,13 @@ static int sq_audit_last_issued(store *self, const char *room, const char *ident
     sqlite3_stmt *st;
     int rc = reader_bind(self, S_AUDIT_LAST, &st, "tti", room, identity, at_most);
     return rc ? rc : two_ints(st, at, NULL);
+}
+
+static int sq_ban_until(store *self, const char *room, const char *identity, int64_t *until)
+{
+    sqlite3_stmt *st;
+    int rc = reader_bind(self, S_BAN_UNTIL, &st, "tt", room, identity);
+    return rc ? rc : two_ints(st, until, NULL);
 }
 
 static int sq_event_record_unlocked(store *self, const char *id, int64_t now)
@@ -1419,6 +1427,7 @@ const store_ops store_sqlite_ops = {
     .action_list = sq_action_list,
     .action_claim = sq_action_claim,
     .audit_last_issued = sq_audit_last_issued,
+    .ban_until = sq_ban_until,
     .live_prune = sq_live_prune,
     .seat_claim = sq_seat_claim,
     .seat_release = sq_seat_release,

@@ -73,6 +73,14 @@ static void test_presence_and_seats(live *l, store *st)
     free(seats);
     CHECK(present(st, "stage") == 0);
 
+    /* LiveKit's "left" of a session comes before its "joined": the session
+     * is not counted as in the room */
+    lk_webhook_event late_left = event("participant_left", "EV_4b", "stage", "PA_4", "racer");
+    CHECK(live_on_event(l, &late_left, now) == LIVE_APPLIED);
+    lk_webhook_event late_join = event("participant_joined", "EV_4c", "stage", "PA_4", "racer");
+    CHECK(live_on_event(l, &late_join, now) == LIVE_APPLIED);
+    CHECK(present(st, "stage") == 0);
+
     lk_webhook_event other = event("track_published", "EV_5", "stage", NULL, NULL);
     CHECK(live_on_event(l, &other, now) == LIVE_IGNORED);
     lk_webhook_event j3 = event("participant_joined", "EV_6", "stage", "PA_3", "guest");
@@ -203,6 +211,96 @@ static void test_kick_name_lengths(store *st)
     CHECK(live_kick_record(st, "short", name, "admin_kick", 0, clock_now()) == RK_ETOOBIG);
 }
 
+/* wait_banned polls live_banned (the poller runs every 50 ms) until it
+ * says want, for up to 2 s; returns what it said last. */
+static bool wait_banned(live *l, const char *room, const char *identity, bool want)
+{
+    bool banned = !want;
+    for (int i = 0; i < 200 && banned != want; i++) {
+        banned = live_banned(l, room, identity, clock_now());
+        if (banned != want)
+            usleep(10000);
+    }
+    return banned;
+}
+
+/* More bans hold than one list of the store returns (STORE_MAX_LIST, the
+ * oldest first): the newest are enforced all the same, through the store. */
+static void test_many_bans(live *l, const char *path)
+{
+    int64_t now = clock_now();
+    sqlite3 *db = NULL;
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < %d)"
+             " INSERT INTO live_actions (room, identity, kind, role, reason, created_at, until,"
+             " ban_until, from_role) SELECT 'crowd', 'troll-' || i, 'kick', '', 'admin_kick',"
+             " %lld, %lld, %lld, '' FROM c",
+             STORE_MAX_LIST, (long long)now, (long long)now + 600, (long long)now + 600);
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    CHECK(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    CHECK(live_kick(l, "crowd", "latecomer", "admin_kick", now + 600, now) == RK_OK);
+    CHECK(wait_banned(l, "crowd", "troll-1", true)); /* the poller read them */
+    CHECK(live_banned(l, "crowd", "troll-10000", now));
+    CHECK(live_banned(l, "crowd", "latecomer", now)); /* beyond the list */
+    CHECK(!live_banned(l, "crowd", "latecomer", now + 601));
+    CHECK(!live_banned(l, "crowd", "passer-by", now));
+    CHECK(!live_banned(l, "elsewhere", "latecomer", now));
+}
+
+/* Two bans of one pair: the longer holds, whichever came first. */
+static void test_ban_pairs(live *l)
+{
+    int64_t now = clock_now();
+    CHECK(live_kick(l, "pairs", "pat", "admin_kick", now + 900, now) == RK_OK);
+    CHECK(live_kick(l, "pairs", "pat", "admin_kick", now + 60, now) == RK_OK);
+    CHECK(live_kick(l, "pairs", "pam", "admin_kick", now + 60, now) == RK_OK);
+    CHECK(wait_banned(l, "pairs", "pam", true));
+    CHECK(live_banned(l, "pairs", "pat", now + 300));
+    CHECK(!live_banned(l, "pairs", "pam", now + 300));
+    CHECK(!live_banned(l, "pairs", "pa", now));
+}
+
+/* actions_of counts the live actions of identity in the store at path;
+ * -1 on error. */
+static int actions_of(const char *path, const char *identity)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int n = -1;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, "SELECT count(*) FROM live_actions WHERE identity = ?", -1, &st,
+                           NULL) == SQLITE_OK &&
+        sqlite3_bind_text(st, 1, identity, -1, SQLITE_STATIC) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/* A kick is kept a day after its window has passed (docs/live-rooms.md),
+ * then pruned by the poller (its first pass prunes). */
+static void test_prune_keeps_a_day(const config *cfg, store *st, const char *path)
+{
+    int64_t now = clock_now();
+    int64_t window = cfg->live.kick_window_s ? cfg->live.kick_window_s : cfg->max_ttl;
+    CHECK(live_kick_record(st, "stage", "kept", "admin_kick", 0, now - window - 3600) == RK_OK);
+    CHECK(live_kick_record(st, "stage", "gone", "admin_kick", 0, now - window - 86400 - 60) ==
+          RK_OK);
+    CHECK(actions_of(path, "gone") == 1);
+    live *l = NULL;
+    char why[256] = "";
+    CHECK(live_start(cfg, st, &l, why, sizeof why) == RK_OK);
+    for (int i = 0; i < 200 && actions_of(path, "gone") != 0; i++)
+        usleep(10000);
+    CHECK(actions_of(path, "gone") == 0);
+    CHECK(actions_of(path, "kept") == 1);
+    live_stop(l);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/rk-live-XXXXXX", path[64], why[256] = "";
@@ -225,6 +323,8 @@ int main(void)
         test_decisions(l, st);
         test_event_retry(l, st, path);
         test_kick_name_lengths(st);
+        test_ban_pairs(l);
+        test_many_bans(l, path);
         metrics_text t = {0};
         live_metrics(l, &t);
         CHECK(t.buf && strstr(t.buf, "roomkey_live_webhooks_total{event=\"participant_joined\","
@@ -244,6 +344,8 @@ int main(void)
         CHECK(again && live_banned(again, "stage", "troll", clock_now()));
         CHECK(again && !live_banned(again, "stage", "sam", clock_now()));
         live_stop(again);
+        cfg->live.poll_ms = 50;
+        test_prune_keeps_a_day(cfg, st, path);
     }
     config_free(cfg);
     store_close(st);

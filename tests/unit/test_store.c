@@ -1367,6 +1367,12 @@ static void test_live(store *st)
     CHECK(store_presence_apply(st, &a1_left) == RK_OK);
     CHECK(store_presence_apply(st, &a1_left) == RK_ENOTFOUND); /* already left */
     CHECK(store_presence_apply(st, &a1) == RK_OK);             /* a replayed join: stays left */
+    /* a leave that comes before its join (webhooks come in any order): the
+     * late join does not bring the SID in */
+    store_presence d1_left = mkpresence("PA_d1", "live-room", "dan", T0 + 1, T0 + 8);
+    CHECK(store_presence_apply(st, &d1_left) == RK_OK);
+    store_presence d1 = mkpresence("PA_d1", "live-room", "dan", T0 + 1, 0);
+    CHECK(store_presence_apply(st, &d1) == RK_OK);
     CHECK(store_presence_list(st, "live-room", &list, &n) == RK_OK && n == 2);
     if (n == 2) {
         CHECK_STR(list[0].sid, "PA_b1");
@@ -1472,6 +1478,18 @@ static void test_live(store *st)
     CHECK(count_rows("SELECT count(*) FROM presence WHERE sid = 'PA_a1'") == 0); /* left: pruned */
     CHECK(count_rows("SELECT count(*) FROM presence") == 3);
     CHECK(count_rows("SELECT count(*) FROM live_actions") == 0);
+
+    /* the longest ban of a pair, found by the pair alone */
+    store_action ban = k;
+    snprintf(ban.identity, sizeof ban.identity, "bea");
+    CHECK(store_action_add(st, &ban) == RK_OK);
+    ban.ban_until = ban.until = T0 + 70;
+    CHECK(store_action_add(st, &ban) == RK_OK);
+    int64_t until = -1;
+    CHECK(store_ban_until(st, "live-room", "bea", &until) == RK_OK && until == T0 + 70);
+    CHECK(store_ban_until(st, "live-room", "be", &until) == RK_OK && until == 0);
+    CHECK(store_ban_until(st, "other-room", "bea", &until) == RK_OK && until == 0);
+    CHECK(store_ban_until(st, "", "bea", &until) == RK_EINVAL);
 }
 
 /* Statements the SQLite store runs, counted through a trace installed on
