@@ -387,7 +387,8 @@ int store_meeting_list(store *st, const char *after_id, size_t limit, store_meet
  * its leave changes nothing; RK_ENOTFOUND when the SID had left already).
  * presence_list returns who is in room (NULL: in every room), by room then
  * joined_at, as a new array the caller frees.
- * occupancy counts room's participants in the room (*present) and the
+ * occupancy counts the identities in room (*present: one however many of
+ * its sessions are marked in, as LiveKit lets one identity in once) and the
  * identities issued a token for room since `since` that are not in it
  * (*pending).
  * event_record remembers webhook event id: RK_OK the first time,

@@ -237,7 +237,8 @@ const char *const store_sql_text[SQL_SHARED_COUNT] = {
                         " AND (CAST($1 AS TEXT) IS NULL OR room = $1)"
                         " ORDER BY room, joined_at, sid LIMIT $2",
     /* in the room; issued a token since $2 and not in it */
-    [S_OCCUPANCY] = "SELECT (SELECT count(*) FROM presence WHERE left_at = 0 AND room = $1),"
+    [S_OCCUPANCY] = "SELECT (SELECT count(DISTINCT identity) FROM presence WHERE left_at = 0"
+                    " AND room = $1),"
                     " (SELECT count(DISTINCT identity) FROM audit WHERE room = $1"
                     " AND issued_at >= $2 AND identity NOT IN"
                     " (SELECT identity FROM presence WHERE left_at = 0 AND room = $1))",

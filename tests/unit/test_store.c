@@ -1404,6 +1404,14 @@ static void test_live(store *st)
     CHECK(present == 2 && pending == 1);
     CHECK(store_occupancy(st, "live-room", T0 + 100, &present, &pending) == RK_OK);
     CHECK(present == 2 && pending == 0);
+    /* a second session of bob's marked in (its first one's "left" not come
+     * yet): bob counts once */
+    store_presence b2 = mkpresence("PA_b2", "live-room", "bob", T0 + 9, 0);
+    CHECK(store_presence_apply(st, &b2) == RK_OK);
+    CHECK(store_occupancy(st, "live-room", T0 + 100, &present, &pending) == RK_OK);
+    CHECK(present == 2 && pending == 0);
+    b2.left_at = T0 + 10;
+    CHECK(store_presence_apply(st, &b2) == RK_OK);
     int64_t at = -1;
     CHECK(store_audit_last_issued(st, "live-room", "dave", &at) == RK_OK && at == T0 + 3);
     CHECK(store_audit_last_issued(st, "live-room", "nobody", &at) == RK_OK && at == 0);
