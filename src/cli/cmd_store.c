@@ -254,32 +254,15 @@ static void fmt_duration(int64_t s, char *buf, size_t cap)
         snprintf(buf + len, cap - len, "%" PRId64 "s", sec);
 }
 
-/* unsafe_len is the length of the character at p when it could drive the
- * terminal or reorder what it shows (Unicode's bidi controls, as in
- * "Trojan Source"): C0 controls and DEL (1), C1 controls (2), U+061C (2),
- * U+200E-U+200F, U+202A-U+202E and U+2066-U+2069 (3); else 0. */
-static size_t unsafe_len(const unsigned char *p)
-{
-    if (*p < 0x20 || *p == 0x7f)
-        return 1;
-    if ((p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) || (p[0] == 0xd8 && p[1] == 0x9c))
-        return 2;
-    if (p[0] == 0xe2 && p[1] != 0 &&
-        ((p[1] == 0x80 && (p[2] == 0x8e || p[2] == 0x8f || (p[2] >= 0xaa && p[2] <= 0xae))) ||
-         (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)))
-        return 3;
-    return 0;
-}
-
 /* cell copies s into buf for a table, "-" when empty, each character
- * unsafe_len names replaced by '?' so stored values can't drive the
+ * utf8_unsafe_len names replaced by '?' so stored values can't drive the
  * terminal or reorder a line. */
 static void cell(const char *s, char *buf, size_t cap)
 {
     snprintf(buf, cap, "%s", *s ? s : "-");
     size_t o = 0;
     for (size_t i = 0; buf[i];) {
-        size_t n = unsafe_len((const unsigned char *)buf + i);
+        size_t n = utf8_unsafe_len(buf + i);
         buf[o++] = n ? '?' : buf[i];
         i += n ? n : 1;
     }

@@ -48,3 +48,25 @@ bool utf8_valid(const char *str, size_t len)
     }
     return true;
 }
+
+size_t utf8_unsafe_len(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    if (*p < 0x20 || *p == 0x7f)
+        return *p ? 1 : 0;
+    if ((p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) || (p[0] == 0xd8 && p[1] == 0x9c))
+        return 2;
+    if (p[0] == 0xe2 && p[1] != 0 &&
+        ((p[1] == 0x80 && (p[2] == 0x8e || p[2] == 0x8f || (p[2] >= 0xaa && p[2] <= 0xae))) ||
+         (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)))
+        return 3;
+    return 0;
+}
+
+bool utf8_has_unsafe(const char *s)
+{
+    for (; *s; s++)
+        if (utf8_unsafe_len(s))
+            return true;
+    return false;
+}

@@ -141,6 +141,17 @@ describe('subjects of two issuers with the same sub', () => {
     }
   });
 
+  test('a subject with a control or bidi control character is refused (401); other Unicode is kept', async () => {
+    // each a member, so only the subject's text can refuse it
+    const unsafe = ['eve\u001b]0;owned\u0007', 'del\u007f', 'c1\u0085', 'admin\u202e', 'lrm\u200e',
+      'iso\u2066late', 'alm\u061c'];
+    for (const sub of [...unsafe, 'zoë-ünï-名前']) memberAdd(ctx.s.db, 'stage', sub, 'speaker');
+    for (const sub of unsafe) {
+      assert401(await postToken(ctx.s.srv, { roomId: 'stage' }, bearer(await appSession(sub))));
+    }
+    await mintsAs(ctx.s.srv, bearer(await appSession('zoë-ünï-名前')), { identity: 'zoë-ünï-名前', canPublish: true });
+  });
+
   test('an API key acts as api-key:<id>, never as the session user of the same name', async () => {
     assertError(await postToken(ctx.s.srv, { roomId: 'stage' }, { 'x-api-key': LIMITED_KEY }), 403, JOIN_DENIED);
     await mintsAs(ctx.s.srv, bearer(await appSession('limited')), { identity: 'limited', canPublish: true });

@@ -128,6 +128,49 @@ static void test_b64url(void)
     CHECK(same == 3000);
 }
 
+/* Characters that could drive a terminal or reorder a line, and their
+ * neighbours that cannot. */
+static void test_utf8_unsafe(void)
+{
+    static const struct {
+        const char *s;
+        size_t len;
+    } cases[] = {
+        {"\x01", 1},
+        {"\x1b[", 1},
+        {"\x1f", 1},
+        {"\x7f", 1},
+        {"\xc2\x80", 2},
+        {"\xc2\x9f", 2},
+        {"\xd8\x9c", 2},
+        {"\xe2\x80\x8e", 3},
+        {"\xe2\x80\x8f", 3},
+        {"\xe2\x80\xaa", 3},
+        {"\xe2\x80\xae", 3},
+        {"\xe2\x81\xa6", 3},
+        {"\xe2\x81\xa9", 3},
+        {" ", 0},
+        {"~", 0},
+        {"\xc2\xa0", 0},
+        {"\xc3\xa9", 0},
+        {"\xd8\x9b", 0},
+        {"\xe2\x80\x8d", 0},
+        {"\xe2\x80\xaf", 0},
+        {"\xe2\x81\xa5", 0},
+        {"\xe2\x81\xaa", 0},
+        {"\xe2\x82\xac", 0},
+        {"", 0},
+        {"\xe2", 0},
+        {"\xe2\x80", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        CHECK(utf8_unsafe_len(cases[i].s) == cases[i].len);
+    CHECK(utf8_has_unsafe("admin\xe2\x80\xae"));
+    CHECK(utf8_has_unsafe("\x1b]0;x"));
+    CHECK(!utf8_has_unsafe("zo\xc3\xab-\xe5\x90\x8d"));
+    CHECK(!utf8_has_unsafe(""));
+}
+
 static void test_utf8(void)
 {
     CHECK(utf8_valid("hello", 5));
@@ -622,6 +665,7 @@ int main(void)
     test_text_copy();
     test_b64url();
     test_utf8();
+    test_utf8_unsafe();
     test_jsonw();
     test_growbuf();
     test_dlist();
