@@ -37,6 +37,13 @@ static int check_name(const char *s, size_t max)
     return strnlen(s, max + 1) > max ? RK_ETOOBIG : RK_OK;
 }
 
+/* check_pair accepts a room name and a subject or identity (check_name). */
+static int check_pair(const char *room, const char *who)
+{
+    int rc = check_name(room, STORE_MAX_NAME);
+    return rc ? rc : check_name(who, STORE_MAX_NAME);
+}
+
 /* check_field accepts a string held in a char array of cap bytes: it must be
  * NUL-terminated inside the array, and non-empty when required. */
 static int check_field(const char *s, size_t cap, bool required)
@@ -337,8 +344,8 @@ int store_member_get(store *st, const char *room, const char *subject, store_mem
 {
     if (!st || !out)
         return RK_EINVAL;
-    int rc;
-    if ((rc = check_name(room, STORE_MAX_NAME)) || (rc = check_name(subject, STORE_MAX_NAME)))
+    int rc = check_pair(room, subject);
+    if (rc)
         return rc;
     uint64_t gen;
     if (lookup_cache_member(st->front->cache, room, subject, out, &rc, &gen))
@@ -364,8 +371,8 @@ int store_member_remove(store *st, const char *room, const char *subject)
 {
     if (!st)
         return RK_EINVAL;
-    int rc;
-    if ((rc = check_name(room, STORE_MAX_NAME)) || (rc = check_name(subject, STORE_MAX_NAME)))
+    int rc = check_pair(room, subject);
+    if (rc)
         return rc;
     return changed(st, st->ops->member_remove(st, room, subject));
 }
@@ -675,10 +682,8 @@ int store_audit_issued_by(store *st, const char *room, const char *identity, int
 {
     if (!st || !at)
         return RK_EINVAL;
-    int rc;
-    if ((rc = check_name(room, STORE_MAX_NAME)) || (rc = check_name(identity, STORE_MAX_NAME)))
-        return rc;
-    return st->ops->audit_last_issued(st, room, identity, at_most, at);
+    int rc = check_pair(room, identity);
+    return rc ? rc : st->ops->audit_last_issued(st, room, identity, at_most, at);
 }
 
 int store_audit_last_issued(store *st, const char *room, const char *identity, int64_t *at)
@@ -690,10 +695,8 @@ int store_ban_until(store *st, const char *room, const char *identity, int64_t *
 {
     if (!st || !until)
         return RK_EINVAL;
-    int rc;
-    if ((rc = check_name(room, STORE_MAX_NAME)) || (rc = check_name(identity, STORE_MAX_NAME)))
-        return rc;
-    return st->ops->ban_until(st, room, identity, until);
+    int rc = check_pair(room, identity);
+    return rc ? rc : st->ops->ban_until(st, room, identity, until);
 }
 
 int store_live_prune(store *st, int64_t before, int64_t actions_before)
