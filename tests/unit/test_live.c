@@ -242,10 +242,14 @@ static void test_many_bans(live *l, const char *path)
     CHECK(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK);
     sqlite3_close(db);
     CHECK(live_kick(l, "crowd", "latecomer", "admin_kick", now + 600, now) == RK_OK);
+    /* troll-1, among the listed, is banned again for longer beyond the list */
+    CHECK(live_kick(l, "crowd", "troll-1", "admin_kick", now + 900, now) == RK_OK);
     CHECK(wait_banned(l, "crowd", "troll-1", true)); /* the poller read them */
     CHECK(live_banned(l, "crowd", "troll-10000", now));
     CHECK(live_banned(l, "crowd", "latecomer", now)); /* beyond the list */
     CHECK(!live_banned(l, "crowd", "latecomer", now + 601));
+    CHECK(live_banned(l, "crowd", "troll-1", now + 700));
+    CHECK(!live_banned(l, "crowd", "troll-1", now + 901));
     CHECK(!live_banned(l, "crowd", "passer-by", now));
     CHECK(!live_banned(l, "elsewhere", "latecomer", now));
 }
