@@ -178,6 +178,11 @@ const char *const store_sql_pg_schema[STORE_SQL_VERSIONS] = {
 
 /* ---- statements ---------------------------------------------------------- */
 
+/* PRESENCE_INSERT: a presence row from $1..$6 (SQL_PRESENCE_COLS but
+ * left_at) and left_at (SQL text). */
+#define PRESENCE_INSERT(left_at)                                                                   \
+    "INSERT INTO presence (" SQL_PRESENCE_COLS ") VALUES ($1, $2, $3, $4, $5, $6, " left_at ")"
+
 const char *const store_sql_text[SQL_SHARED_COUNT] = {
     [S_COMMIT] = "COMMIT",
     [S_PING] = "SELECT max(version) FROM schema_version",
@@ -222,17 +227,13 @@ const char *const store_sql_text[SQL_SHARED_COUNT] = {
     /* a SID is one session: a join for a known SID (even one that left)
      * changes nothing; a SID LiveKit lists is in the room, whatever a
      * webhook said */
-    [S_PRESENCE_JOIN] = "INSERT INTO presence (" SQL_PRESENCE_COLS ")"
-                        " VALUES ($1, $2, $3, $4, $5, $6, 0) ON CONFLICT (sid) DO NOTHING",
-    [S_PRESENCE_LISTED] = "INSERT INTO presence (" SQL_PRESENCE_COLS ")"
-                          " VALUES ($1, $2, $3, $4, $5, $6, 0)"
-                          " ON CONFLICT (sid) DO UPDATE SET left_at = 0",
+    [S_PRESENCE_JOIN] = PRESENCE_INSERT("0") " ON CONFLICT (sid) DO NOTHING",
+    [S_PRESENCE_LISTED] = PRESENCE_INSERT("0") " ON CONFLICT (sid) DO UPDATE SET left_at = 0",
     /* a leave before its join (webhooks come in any order) is a row left
      * already, which the late join (DO NOTHING) leaves as it is */
-    [S_PRESENCE_LEAVE] = "INSERT INTO presence (" SQL_PRESENCE_COLS ")"
-                         " VALUES ($1, $2, $3, $4, $5, $6, $7)"
-                         " ON CONFLICT (sid) DO UPDATE SET left_at = excluded.left_at"
-                         " WHERE presence.left_at = 0",
+    [S_PRESENCE_LEAVE] = PRESENCE_INSERT("$7") " ON CONFLICT (sid) DO UPDATE"
+                                               " SET left_at = excluded.left_at"
+                                               " WHERE presence.left_at = 0",
     [S_PRESENCE_LIST] = "SELECT " SQL_PRESENCE_COLS " FROM presence WHERE left_at = 0"
                         " AND (CAST($1 AS TEXT) IS NULL OR room = $1)"
                         " ORDER BY room, joined_at, sid LIMIT $2",
