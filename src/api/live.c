@@ -99,6 +99,16 @@ static int reason_index(const char *reason)
 
 /* ---- decisions (no service needed) ------------------------------------ */
 
+/* fit_name copies name into dst of cap bytes; false, copying nothing, when
+ * it is longer than cap - 1 bytes (names of STORE_MAX_NAME bytes fit). */
+static bool fit_name(char *dst, size_t cap, const char *name)
+{
+    if (strnlen(name, cap) == cap)
+        return false;
+    text_copy(dst, cap, name);
+    return true;
+}
+
 /* add_action records one action of kind for (room, identity); an update
  * changes from_role to role. How long a kick is remembered is the reading
  * instance's live_rooms.kick_window; a ban keeps it at least until it ends. */
@@ -111,12 +121,9 @@ static int add_action(store *st, const char *kind, const char *room, const char 
     text_copy(a.reason, sizeof a.reason, reason);
     text_copy(a.role, sizeof a.role, role ? role : "");
     text_copy(a.from_role, sizeof a.from_role, from_role ? from_role : "");
-    /* names of STORE_MAX_NAME bytes fit: only longer ones are refused */
-    if (strnlen(room, sizeof a.room) == sizeof a.room ||
-        strnlen(identity, sizeof a.identity) == sizeof a.identity)
+    if (!fit_name(a.room, sizeof a.room, room) ||
+        !fit_name(a.identity, sizeof a.identity, identity))
         return RK_ETOOBIG;
-    text_copy(a.room, sizeof a.room, room);
-    text_copy(a.identity, sizeof a.identity, identity);
     return store_action_add(st, &a);
 }
 
@@ -795,11 +802,9 @@ int live_kick(live *l, const char *room, const char *identity, const char *reaso
 bool live_banned(live *l, const char *room, const char *identity, int64_t now)
 {
     ban key;
-    if (strnlen(room, sizeof key.room) == sizeof key.room ||
-        strnlen(identity, sizeof key.identity) == sizeof key.identity)
+    if (!fit_name(key.room, sizeof key.room, room) ||
+        !fit_name(key.identity, sizeof key.identity, identity))
         return false; /* longer than any name the store takes: never banned */
-    text_copy(key.room, sizeof key.room, room);
-    text_copy(key.identity, sizeof key.identity, identity);
     pthread_mutex_lock(&l->t.mu);
     const ban *b = bsearch(&key, l->bans, l->n_bans, sizeof key, by_pair);
     /* with more bans than memory holds, a pair memory does not find banned
