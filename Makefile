@@ -4,10 +4,11 @@
 # bench-scale` the large-store ones).
 
 CC      ?= cc
-# libcurl and libpq are loaded at run time, by the first outbound request
-# and the first PostgreSQL store (src/util/dynlib.h): their headers only.
-PKGS    := jansson libcrypto libmicrohttpd sqlite3 yaml-0.1
-DL_PKGS := libcurl libpq
+# libcurl, libpq and libmicrohttpd are loaded at run time, by the first
+# outbound request, the first PostgreSQL store and `roomkey serve`
+# (src/util/dynlib.h): their headers only.
+PKGS    := jansson libcrypto sqlite3 yaml-0.1
+DL_PKGS := libcurl libpq libmicrohttpd
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c17 -Wall -Wextra -Werror -D_GNU_SOURCE -fno-strict-aliasing
 CFLAGS  += $(shell pkg-config --cflags $(PKGS) $(DL_PKGS) 2>/dev/null)

@@ -4,7 +4,7 @@
 # PREFIX=/usr (binary stripped, man pages and changelog compressed), the
 # unit in /lib/systemd/system, /etc/roomkey/roomkey.yaml as a conffile,
 # Depends: computed by dpkg-shlibdeps from the binary's shared libraries
-# (and the shlibs entries of the two it loads at run time),
+# (and the shlibs entries of the three it loads at run time),
 # and deploy/debian's maintainer scripts. Prints the package's path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,10 +33,11 @@ mkdir -p "$work/debian"
 printf 'Source: roomkey\n\nPackage: roomkey\nArchitecture: any\n' > "$work/debian/control"
 depends=$(cd "$work" && dpkg-shlibdeps -O -e"$root/usr/bin/roomkey" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
 [ -n "$depends" ] || { echo "mkdeb: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
-# libcurl and libpq are loaded at run time (src/util/dynlib.h), out of
-# dpkg-shlibdeps' sight: their lines come from their packages' shlibs
-# files (e.g. "libpq 5 libpq5 (>= 15.18)"), matched on the soname.
-for lib in "libcurl4 libcurl 4" "libpq5 libpq 5"; do
+# libcurl, libpq and libmicrohttpd are loaded at run time
+# (src/util/dynlib.h), out of dpkg-shlibdeps' sight: their lines come from
+# their packages' shlibs files (e.g. "libpq 5 libpq5 (>= 15.18)"), matched
+# on the soname.
+for lib in "libcurl4 libcurl 4" "libpq5 libpq 5" "libmicrohttpd12 libmicrohttpd 12"; do
     set -- $lib
     dep=$(dpkg-query --control-show "$1" shlibs | awk -v n="$2" -v v="$3" \
         '$1 == n && $2 == v {$1 = $2 = ""; sub(/^ +/, ""); print; exit}')

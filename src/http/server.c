@@ -14,6 +14,7 @@
 #include "cors.h"
 #include "head.h"
 #include "metrics.h"
+#include "mhd_lib.h"
 #include "ratelimit.h"
 
 #include <arpa/inet.h>
@@ -21,7 +22,6 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
-#include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -137,7 +137,7 @@ void http_hold_release(http_hold *h, bool ok)
     h->done = true;
     h->ok = ok;
     if (h->suspended && h->conn) /* conn is NULL once the request is gone */
-        MHD_resume_connection(h->conn);
+        libmhd.MHD_resume_connection(h->conn);
     pthread_mutex_unlock(&h->mu);
     hold_unref(h);
 }
@@ -238,13 +238,14 @@ bool http_resp_has_header(const http_resp *resp, const char *name)
 
 const char *http_req_header(const http_req *req, const char *name)
 {
-    return MHD_lookup_connection_value((struct MHD_Connection *)req->conn, MHD_HEADER_KIND, name);
+    return libmhd.MHD_lookup_connection_value((struct MHD_Connection *)req->conn, MHD_HEADER_KIND,
+                                              name);
 }
 
 const char *http_req_query(const http_req *req, const char *name)
 {
-    return MHD_lookup_connection_value((struct MHD_Connection *)req->conn, MHD_GET_ARGUMENT_KIND,
-                                       name);
+    return libmhd.MHD_lookup_connection_value((struct MHD_Connection *)req->conn,
+                                              MHD_GET_ARGUMENT_KIND, name);
 }
 
 /* Collects query parameter names for http_req_query_names. */
@@ -268,8 +269,8 @@ static enum MHD_Result collect_name(void *cls, enum MHD_ValueKind kind, const ch
 size_t http_req_query_names(const http_req *req, const char **names, size_t cap)
 {
     name_list l = {names, cap, 0};
-    MHD_get_connection_values((struct MHD_Connection *)req->conn, MHD_GET_ARGUMENT_KIND,
-                              collect_name, &l);
+    libmhd.MHD_get_connection_values((struct MHD_Connection *)req->conn, MHD_GET_ARGUMENT_KIND,
+                                     collect_name, &l);
     return l.n;
 }
 
@@ -350,7 +351,7 @@ static void each_header(const http_resp *resp, bool close_conn, header_fn fn, vo
 
 static void mhd_header(void *ctx, const char *name, const char *value)
 {
-    MHD_add_response_header(ctx, name, value);
+    libmhd.MHD_add_response_header(ctx, name, value);
 }
 
 /* send frees resp's buffers in every case and queues the response. */
@@ -362,7 +363,8 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, http_resp *resp, bool
     }
     struct MHD_Response *r = NULL;
     if (resp->body)
-        r = MHD_create_response_from_buffer(resp->body_len, resp->body, MHD_RESPMEM_MUST_FREE);
+        r = libmhd.MHD_create_response_from_buffer(resp->body_len, resp->body,
+                                                   MHD_RESPMEM_MUST_FREE);
     if (!r) {
         free(resp->body);
         for (size_t i = 0; i < resp->n_hdr; i++)
@@ -372,8 +374,8 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, http_resp *resp, bool
     each_header(resp, close_conn, mhd_header, r);
     for (size_t i = 0; i < resp->n_hdr; i++)
         free(resp->hdr_value[i]);
-    enum MHD_Result ret = MHD_queue_response(c, (unsigned)resp->status, r);
-    MHD_destroy_response(r);
+    enum MHD_Result ret = libmhd.MHD_queue_response(c, (unsigned)resp->status, r);
+    libmhd.MHD_destroy_response(r);
     return ret;
 }
 
@@ -401,7 +403,7 @@ static void raw_put(void *ctx, const char *name, const char *value)
  * when it exceeds RAW_ANSWER_MAX. resp stays the caller's. */
 static int raw_format(const http_resp *resp, bool date, raw_answer *a)
 {
-    const char *reason = MHD_get_reason_phrase_for((unsigned)resp->status);
+    const char *reason = libmhd.MHD_get_reason_phrase_for((unsigned)resp->status);
     a->len = (size_t)snprintf(a->buf, sizeof a->buf, "HTTP/1.1 %d %s\r\n", resp->status,
                               reason && *reason ? reason : "Error");
     a->over = false;
@@ -517,7 +519,7 @@ static enum MHD_Result hold_wait(http_server *s, struct MHD_Connection *c, req_s
     bool done = h->done;
     if (!done && !h->suspended) {
         h->suspended = true;
-        MHD_suspend_connection(c);
+        libmhd.MHD_suspend_connection(c);
     }
     pthread_mutex_unlock(&h->mu);
     return done ? finish_held(s, c, st, method) : MHD_YES;
@@ -621,7 +623,7 @@ static void peer_addr(struct MHD_Connection *c, uint8_t out[16])
 {
     memset(out, 0, 16);
     const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        libmhd.MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     if (!ci || !ci->client_addr)
         return;
     const struct sockaddr *sa = ci->client_addr;
@@ -658,7 +660,7 @@ static void client_addr(struct MHD_Connection *c, req_state *st)
     xff_list l = {.n = 0};
     const http_policy *p = st->pol;
     if (p && p->n_trusted)
-        MHD_get_connection_values(c, MHD_HEADER_KIND, collect_xff, &l);
+        libmhd.MHD_get_connection_values(c, MHD_HEADER_KIND, collect_xff, &l);
     clientip_resolve(peer, p ? p->trusted : NULL, p ? p->n_trusted : 0, l.v, l.n, st->addr);
     ipnet_addr_format(st->addr, st->ip, sizeof st->ip);
 }
@@ -674,7 +676,8 @@ static void account(http_server *s, struct MHD_Connection *c, req_state *st, con
     (void)s;
     const http_policy *p = st->pol;
     if (p && p->cors && !st->preflight)
-        cors_headers(p->cors, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin"), resp);
+        cors_headers(p->cors, libmhd.MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin"),
+                     resp);
     http_resp_header(resp, "X-Request-Id", st->id);
     uint64_t us = now_us() - st->t0_us;
     int status = resp->status ? resp->status : 500;
@@ -713,7 +716,7 @@ static enum MHD_Result finish_raw(http_server *s, struct MHD_Connection *c, req_
     account(s, c, st, method, resp);
     raw_answer *a = malloc(sizeof *a);
     const union MHD_ConnectionInfo *fd =
-        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        libmhd.MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
     if (a && fd && raw_format(resp, true, a) == RK_OK)
         (void)send(fd->connect_fd, a->buf, a->len, MSG_NOSIGNAL | MSG_DONTWAIT);
     free(a);
@@ -789,9 +792,9 @@ static void preflight(http_server *s, req_state *st, struct MHD_Connection *c, c
     http_error_renderer errors = r->errors ? r->errors : default_errors;
     st->label = r->label;
     st->metric = s->metric[i];
-    const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+    const char *origin = libmhd.MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
     const char *want =
-        MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Access-Control-Request-Method");
+        libmhd.MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Access-Control-Request-Method");
     if (!cors_preflight(st->pol ? st->pol->cors : NULL, origin, want, methods, resp))
         errors(resp, 403,
                cors_allowed(st->pol ? st->pol->cors : NULL, origin)
@@ -869,13 +872,13 @@ static void route_and_handle(http_server *s, req_state *st, struct MHD_Connectio
      * check (its strict mode) sends a malformed double response in 0.9.75,
      * so the rule is enforced here, in the route family's error shape. */
     if (strcmp(version, MHD_HTTP_VERSION_1_1) == 0 &&
-        !MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST)) {
+        !libmhd.MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST)) {
         family_errors(s, url)(resp, 400, "HTTP/1.1 requests must have a Host header");
         return;
     }
     if (strcmp(method, "OPTIONS") == 0 &&
-        MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin") &&
-        MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Access-Control-Request-Method")) {
+        libmhd.MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin") &&
+        libmhd.MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Access-Control-Request-Method")) {
         st->preflight = true;
         if (!ip_limited(st, false, family_errors(s, url), resp))
             preflight(s, st, c, url, resp);
@@ -896,8 +899,8 @@ static void route_and_handle(http_server *s, req_state *st, struct MHD_Connectio
         return;
     if (!r)
         no_route(s, same, method, url, resp);
-    else if (r->json_body &&
-             !json_content_type(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type")))
+    else if (r->json_body && !json_content_type(libmhd.MHD_lookup_connection_value(
+                                 c, MHD_HEADER_KIND, "Content-Type")))
         r->errors(resp, 415, "Content-Type must be application/json");
     else
         handle(st, c, r, &pp, method, url, resp);
@@ -991,12 +994,12 @@ static bool head_refused(http_server *s, struct MHD_Connection *c, const req_sta
     field_list fl;
     field_list *l = &fl;
     const union MHD_ConnectionInfo *hs =
-        MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+        libmhd.MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
     size_t size = hs ? hs->header_size : 0;
     uint64_t cl;
     *v = (head_verdict){400, "Malformed request head"};
     l->n = 0;
-    MHD_get_connection_values_n(c, MHD_HEADER_KIND, collect_field, l);
+    libmhd.MHD_get_connection_values_n(c, MHD_HEADER_KIND, collect_field, l);
     bool bad = true;
     if (size > s->lim.max_header || l->n > HEAD_MAX_FIELDS)
         *v = (head_verdict){431, "Request header fields too large"};
@@ -1034,7 +1037,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             return finish(s, c, st, method, &resp);
         }
         const union MHD_ConnectionInfo *sc =
-            MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+            libmhd.MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
         st->gc = sc ? sc->socket_context : NULL;
         connguard_enter(s->guard, st->gc, CONNGUARD_BODY);
         return MHD_YES;
@@ -1127,7 +1130,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
         return;
     }
     const union MHD_ConnectionInfo *fd =
-        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        libmhd.MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
     uint8_t addr[16];
     peer_addr(c, addr);
     connguard_conn *gc = NULL;
@@ -1188,6 +1191,8 @@ int http_server_start(http_server *s, const char *host, uint16_t port, char *why
                              .ai_flags = AI_NUMERICSERV | AI_PASSIVE};
     struct addrinfo *ai = NULL;
     char portstr[8];
+    if (mhd_lib_load(why, cap) != RK_OK)
+        return RK_EIO;
     snprintf(portstr, sizeof portstr, "%u", port);
     int gai = getaddrinfo(host, portstr, &hints, &ai);
     if (gai != 0 || !ai) {
@@ -1221,7 +1226,7 @@ int http_server_start(http_server *s, const char *host, uint16_t port, char *why
      * MHD_USE_ITC: required by MHD_quiesce_daemon (graceful shutdown);
      * suspend/resume: held responses (http_req_hold). */
     size_t pool = s->lim.max_header + 4096;
-    s->d = MHD_start_daemon(
+    s->d = libmhd.MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
         MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE, threads,
         MHD_OPTION_CONNECTION_LIMIT, s->lim.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
@@ -1259,7 +1264,7 @@ size_t http_server_shutdown(http_server *s, unsigned timeout_ms)
     if (!s->d)
         return 0;
     atomic_store(&s->draining, true);
-    MHD_socket fd = MHD_quiesce_daemon(s->d);
+    MHD_socket fd = libmhd.MHD_quiesce_daemon(s->d);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
     uint64_t until = now_us() + (uint64_t)timeout_ms * 1000u;
@@ -1282,7 +1287,7 @@ void http_server_stop(http_server *s)
         atomic_store(&s->no_holds, true);
         for (int i = 0; i < HTTP_HOLD_DRAIN_S * 1000 && atomic_load(&s->holds) > 0; i++)
             nanosleep(&(struct timespec){0, 1000000}, NULL);
-        MHD_stop_daemon(s->d);
+        libmhd.MHD_stop_daemon(s->d);
         s->d = NULL;
         connguard_free(s->guard);
         s->guard = NULL;

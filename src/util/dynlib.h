@@ -1,12 +1,13 @@
 /* dynlib.h - a shared library loaded at run time (dlopen), for libraries
- * only some configurations need (libpq for a PostgreSQL store, libcurl for
- * outbound HTTP): a process that never needs them does not pay their
- * loading at start (they bring 21 of the binary's 39 shared objects).
+ * only some configurations or commands need (libpq for a PostgreSQL store,
+ * libcurl for outbound HTTP, libmicrohttpd for `roomkey serve`): a process
+ * that never needs them does not pay their loading at start (together they
+ * bring 31 of the 39 shared objects the binary would otherwise load).
  *
  * The functions are only the loading and its errors; each library's table
  * of functions lives beside its user (src/store/pq_lib.h,
- * src/util/curl_lib.h). A library, once loaded, stays for the process's
- * life. */
+ * src/util/curl_lib.h, src/http/mhd_lib.h). A library, once loaded, stays
+ * for the process's life. */
 #ifndef RK_DYNLIB_H
 #define RK_DYNLIB_H
 

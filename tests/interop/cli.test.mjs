@@ -497,6 +497,28 @@ describe('JSON escaping', () => {
 // Limits
 // ---------------------------------------------------------------------------
 
+describe('start-up', () => {
+  // libmicrohttpd brings GnuTLS and eight more libraries: only `serve`
+  // loads them (src/http/mhd_lib.h), so the other commands start faster.
+  test('commands other than serve load neither libmicrohttpd nor GnuTLS', () => {
+    const T = tempDir();
+    try {
+      const cmds = [['--version'], ['token', 'create', ...keyArgs(), '--identity', 'u', '--room', 'r', '--join']];
+      for (const [i, args] of cmds.entries()) {
+        const r = run(args, { env: { LD_DEBUG: 'files', LD_DEBUG_OUTPUT: path.join(T.dir, `ld${i}`) } });
+        assert.equal(r.status, 0, show(r));
+        const files = fs.readdirSync(T.dir).filter((f) => f.startsWith(`ld${i}.`));
+        assert.equal(files.length, 1, `one loader trace for ${args[0]}: ${files}`);
+        const trace = fs.readFileSync(path.join(T.dir, files[0]), 'utf8');
+        assert.match(trace, /file=libjansson\.so\.4/, 'the trace lists the linked libraries');
+        assert.doesNotMatch(trace, /libmicrohttpd|libgnutls/, `${args.join(' ')} loaded the HTTP library`);
+      }
+    } finally {
+      T.cleanup();
+    }
+  });
+});
+
 describe('limits', () => {
   for (const [flag, claim] of [['--identity', 'sub'], ['--name', 'name'], ['--room', 'room']]) {
     test(`${flag}: 256 bytes accepted, 257 refused`, () => {
