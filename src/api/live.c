@@ -386,12 +386,34 @@ static void presence_of(const lk_webhook_event *ev, store_presence *p)
     p->joined_at = ev->participant.joined_at;
 }
 
+/* finished_mark writes into out (cap bytes) the webhook event id under which
+ * room_finished remembers that room's session ended ("finished:" and
+ * LiveKit's room SID) for as long as event ids are kept (LIVE_KEEP); false
+ * when the room has no SID or it does not fit. */
+static bool finished_mark(const lk_room_info *room, char *out, size_t cap)
+{
+    return room->sid[0] && (size_t)snprintf(out, cap, "finished:%s", room->sid) < cap;
+}
+
+/* on_joined records the join; one that LiveKit delivers after its room
+ * session's room_finished is recorded as left, since that session ended
+ * (close_room missed it). */
 static live_outcome on_joined(live *l, const lk_webhook_event *ev, int64_t now)
 {
     store_presence p;
     presence_of(ev, &p);
     if (!p.joined_at)
         p.joined_at = now;
+    char mark[STORE_MAX_EVENT + 1];
+    bool over = false;
+    if (finished_mark(&ev->room, mark, sizeof mark) &&
+        store_event_seen(l->st, mark, &over) != RK_OK)
+        return LIVE_FAILED;
+    if (over) {
+        p.left_at = now;
+        int rc = store_presence_apply(l->st, &p);
+        return rc == RK_OK || rc == RK_ENOTFOUND ? LIVE_APPLIED : LIVE_FAILED;
+    }
     if (store_presence_apply(l->st, &p) != RK_OK)
         return LIVE_FAILED;
     if (!kick_if_closed(l, p.room, p.identity, p.joined_at, now))
@@ -472,6 +494,17 @@ static int close_room(store *st, const char *room, const lk_participant_info *ke
     return rc;
 }
 
+/* on_finished remembers that room's session ended (finished_mark), then
+ * closes every presence in it. */
+static int on_finished(live *l, const lk_room_info *room, int64_t now)
+{
+    char mark[STORE_MAX_EVENT + 1];
+    int rc = finished_mark(room, mark, sizeof mark) ? store_event_record(l->st, mark, now) : RK_OK;
+    if (rc == RK_ECONFLICT) /* a second room_finished of one session */
+        rc = RK_OK;
+    return rc ? rc : close_room(l->st, room->name, NULL, 0, INT64_MAX, now);
+}
+
 live_outcome live_on_event(live *l, const lk_webhook_event *ev, int64_t now)
 {
     int e = event_index(ev->event);
@@ -487,7 +520,7 @@ live_outcome live_on_event(live *l, const lk_webhook_event *ev, int64_t now)
     else if ((e == EV_ROOM_STARTED || e == EV_ROOM_FINISHED) && ev->has_room) {
         rc = meeting_status(l, ev->room.name, e == EV_ROOM_STARTED);
         if (rc == RK_OK && e == EV_ROOM_FINISHED)
-            rc = close_room(l->st, ev->room.name, NULL, 0, INT64_MAX, now);
+            rc = on_finished(l, &ev->room, now);
         o = rc == RK_OK ? LIVE_APPLIED : LIVE_FAILED;
     }
     /* Recorded but not (wholly) applied: forget it, so that LiveKit's next

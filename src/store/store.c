@@ -635,6 +635,18 @@ int store_event_record(store *st, const char *id, int64_t now)
     return rc ? rc : st->ops->event_record(st, id, now);
 }
 
+int store_event_seen(store *st, const char *id, bool *seen)
+{
+    if (!st || !seen)
+        return RK_EINVAL;
+    *seen = false;
+    int64_t n = 0;
+    int rc = check_name(id, STORE_MAX_EVENT);
+    if (!rc && (rc = st->ops->event_seen(st, id, &n)) == RK_OK)
+        *seen = n > 0;
+    return rc;
+}
+
 int store_event_forget(store *st, const char *id)
 {
     if (!st)

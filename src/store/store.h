@@ -223,6 +223,7 @@ typedef struct store_ops {
                      int64_t *pending);
     int (*event_record)(store *self, const char *id, int64_t now);
     int (*event_forget)(store *self, const char *id);
+    int (*event_seen)(store *self, const char *id, int64_t *seen);
     int (*action_add)(store *self, const store_action *a);
     int (*action_list)(store *self, const store_action_filter *f, store_action **out, size_t *n);
     int (*action_claim)(store *self, int64_t id, int64_t now);
@@ -396,6 +397,8 @@ int store_meeting_list(store *st, const char *after_id, size_t limit, store_meet
  * event_forget forgets event id again (RK_OK also when it was not
  * recorded): an event that could not be applied is applied when delivered
  * again.
+ * event_seen sets *seen to 1 when event id is recorded (until live_prune
+ * drops it), else 0.
  * action_add records a (its id is assigned); action_list returns the
  * actions f selects, oldest first (a new array, caller frees);
  * action_claim marks action id carried out at now: RK_OK for the one
@@ -418,6 +421,7 @@ bool store_presence_has(store *st, const char *room, const char *identity);
 int store_occupancy(store *st, const char *room, int64_t since, int64_t *present, int64_t *pending);
 int store_event_record(store *st, const char *id, int64_t now);
 int store_event_forget(store *st, const char *id);
+int store_event_seen(store *st, const char *id, bool *seen);
 int store_action_add(store *st, const store_action *a);
 int store_action_list(store *st, const store_action_filter *f, store_action **out, size_t *n);
 int store_action_claim(store *st, int64_t id, int64_t now);

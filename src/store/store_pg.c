@@ -1503,6 +1503,13 @@ static int pg_ban_until(store *self, const char *room, const char *identity, int
     return rc ? rc : two_cells(r, until, NULL);
 }
 
+static int pg_event_seen(store *self, const char *id, int64_t *seen)
+{
+    PGresult *r;
+    int rc = queryf(self, S_EVENT_SEEN, true, &r, "t", id);
+    return rc ? rc : two_cells(r, seen, NULL);
+}
+
 /* pg_event_record inserts event id once (not retried: a second run would
  * see its own row): RK_ECONFLICT when known. */
 static int pg_event_record(store *self, const char *id, int64_t now)
@@ -1588,6 +1595,7 @@ const store_ops store_pg_ops = {
     .occupancy = pg_occupancy,
     .event_record = pg_event_record,
     .event_forget = pg_event_forget,
+    .event_seen = pg_event_seen,
     .action_add = pg_action_add,
     .action_list = pg_action_list,
     .action_claim = pg_action_claim,

@@ -246,6 +246,7 @@ const char *const store_sql_text[SQL_SHARED_COUNT] = {
     [S_EVENT_RECORD] = "INSERT INTO webhook_events (id, received_at) VALUES ($1, $2)"
                        " ON CONFLICT (id) DO NOTHING",
     [S_EVENT_FORGET] = "DELETE FROM webhook_events WHERE id = $1",
+    [S_EVENT_SEEN] = "SELECT count(*), 0 FROM webhook_events WHERE id = $1",
     [S_ACTION_ADD] = "INSERT INTO live_actions (room, identity, kind, role, reason, created_at,"
                      " until, ban_until, from_role) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     [S_ACTION_LIST] = "SELECT " SQL_ACTION_COLS " FROM live_actions WHERE ($1 = 0 OR done_at = 0)"

@@ -1239,6 +1239,13 @@ static int sq_ban_until(store *self, const char *room, const char *identity, int
     return rc ? rc : two_ints(st, until, NULL);
 }
 
+static int sq_event_seen(store *self, const char *id, int64_t *seen)
+{
+    sqlite3_stmt *st;
+    int rc = reader_bind(self, S_EVENT_SEEN, &st, "t", id);
+    return rc ? rc : two_ints(st, seen, NULL);
+}
+
 static int sq_event_record_unlocked(store *self, const char *id, int64_t now)
 {
     sq_conn *c;
@@ -1426,6 +1433,7 @@ const store_ops store_sqlite_ops = {
     .occupancy = sq_occupancy,
     .event_record = sq_event_record,
     .event_forget = sq_event_forget,
+    .event_seen = sq_event_seen,
     .action_add = sq_action_add,
     .action_list = sq_action_list,
     .action_claim = sq_action_claim,

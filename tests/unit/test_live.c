@@ -88,6 +88,28 @@ static void test_presence_and_seats(live *l, store *st)
     lk_webhook_event fin = event("room_finished", "EV_7", "stage", NULL, NULL);
     CHECK(live_on_event(l, &fin, now) == LIVE_APPLIED);
     CHECK(present(st, "stage") == 0);
+
+    /* A join LiveKit delivers after its room session's room_finished (its
+     * left never comes) is not counted: that session ended */
+    lk_webhook_event fin_a = event("room_finished", "EV_8", "stage", NULL, NULL);
+    snprintf(fin_a.room.sid, sizeof fin_a.room.sid, "RM_A");
+    CHECK(live_on_event(l, &fin_a, now) == LIVE_APPLIED);
+    lk_webhook_event fin_a2 = fin_a; /* sent again under another event id */
+    snprintf(fin_a2.id, sizeof fin_a2.id, "EV_8b");
+    CHECK(live_on_event(l, &fin_a2, now) == LIVE_APPLIED);
+    lk_webhook_event after = event("participant_joined", "EV_9", "stage", "PA_5", "latecomer");
+    snprintf(after.room.sid, sizeof after.room.sid, "RM_A");
+    CHECK(live_on_event(l, &after, now) == LIVE_APPLIED);
+    CHECK(present(st, "stage") == 0);
+    CHECK(!store_presence_has(st, "stage", "latecomer"));
+    /* the room's next session (another SID) counts its joins */
+    lk_webhook_event next = event("participant_joined", "EV_10", "stage", "PA_6", "latecomer");
+    snprintf(next.room.sid, sizeof next.room.sid, "RM_B");
+    CHECK(live_on_event(l, &next, now) == LIVE_APPLIED);
+    CHECK(present(st, "stage") == 1);
+    lk_webhook_event bye = event("participant_left", "EV_11", "stage", "PA_6", "latecomer");
+    CHECK(live_on_event(l, &bye, now) == LIVE_APPLIED);
+    CHECK(present(st, "stage") == 0);
 }
 
 static void test_meeting_status(live *l, store *st)

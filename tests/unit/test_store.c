@@ -1422,6 +1422,12 @@ static void test_live(store *st)
     CHECK(store_event_record(st, "EV_1", T0) == RK_OK);
     CHECK(store_event_record(st, "EV_1", T0 + 1) == RK_ECONFLICT);
     CHECK(store_event_record(st, "EV_2", T0 + 1) == RK_OK);
+    bool seen = false;
+    CHECK(store_event_seen(st, "EV_2", &seen) == RK_OK && seen);
+    CHECK(store_event_seen(st, "EV_3", &seen) == RK_OK && !seen);
+    CHECK(store_event_forget(st, "EV_2") == RK_OK);
+    CHECK(store_event_seen(st, "EV_2", &seen) == RK_OK && !seen);
+    CHECK(store_event_record(st, "EV_2", T0 + 1) == RK_OK);
 
     /* actions: pending until claimed once; found by (room, identity) while live */
     store_action k = {.created_at = T0 + 10, .until = T0 + 100, .ban_until = T0 + 50};
@@ -1483,6 +1489,7 @@ static void test_live(store *st)
     CHECK(count_rows("SELECT count(*) FROM live_actions") == 2);
     CHECK(store_live_prune(st, T0 + 200, T0 + 200) == RK_OK);
     CHECK(store_event_record(st, "EV_1", T0 + 300) == RK_OK);
+    CHECK(store_event_seen(st, "EV_2", &seen) == RK_OK && !seen);                /* pruned */
     CHECK(count_rows("SELECT count(*) FROM presence WHERE sid = 'PA_a1'") == 0); /* left: pruned */
     CHECK(count_rows("SELECT count(*) FROM presence") == 3);
     CHECK(count_rows("SELECT count(*) FROM live_actions") == 0);
