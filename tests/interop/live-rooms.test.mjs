@@ -398,6 +398,37 @@ function liveSuite(name, makeDb) {
       });
     });
 
+    test('a join LiveKit delivers after its room session\'s room_finished (its left lost) is not counted as in the room', async () => {
+      // its own instance, reconciling only at start: webhooks alone decide here
+      await withPair(makeDb, { reconcile_interval: '0s' }, async (N, db) => {
+        roomCreate(db, 'amber', { mode: 'members' });
+        memberAdd(db, 'amber', 'ivy');
+        const tok = (await token(N.srv, 'ivy', 'amber')).json.token;
+        // the join, the leave and the room's end happen while no webhook is delivered
+        const urls = N.lk.webhookUrls.splice(0);
+        let joined, ended, who;
+        try {
+          joined = await N.lk.join(tok);
+          ended = N.lk.rooms.get('amber').room.clone();
+          who = joined.participant.clone();
+          await N.lk.finish('amber');
+        } finally {
+          N.lk.webhookUrls.push(...urls);
+        }
+        assert.equal(joined.ok, true);
+        // then room_finished arrives, and the session's join after it; its left never does
+        for (const [event, fields] of [['room_finished', { room: ended }], ['participant_joined', { room: ended, participant: who }]]) {
+          const w = await N.lk.buildWebhook(event, fields);
+          const r = await LiveKitStandin.deliver(urls[0], w.body, w.headers);
+          assert.equal(r.status, 200, `${event}: ${r.text}`);
+        }
+        assert.deepEqual(await presence(N.srv, 'amber'), [], 'a session of a finished room is not in it');
+        // the room's next session (a new room SID) counts its joins
+        assert.equal((await N.lk.join((await token(N.srv, 'ivy', 'amber')).json.token)).ok, true);
+        await until('ivy in the next session', async () => (await presence(N.srv, 'amber')).includes('ivy'));
+      });
+    });
+
     test('a decision through the admin API reaches LiveKit without waiting for poll_interval or reconcile_interval', async (t) => {
       // both intervals an hour: only the immediate hand-over can carry the decisions out in time
       await withPair(makeDb, { reconcile_interval: '1h', poll_interval: 3_600_000 }, async (N, db) => {
