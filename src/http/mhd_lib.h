@@ -1,8 +1,9 @@
 /* mhd_lib.h - libmicrohttpd's functions, loaded when a server starts
  * (util/dynlib.h). Debian's libmicrohttpd brings GnuTLS and eight more
  * libraries (nettle, gmp, p11-kit, libtasn1, ...) whose loading,
- * relocation and constructors cost about 9 ms of CPU and 160 page faults:
- * the CLI's other commands never serve HTTP and no longer pay for them.
+ * relocation and constructors cost several milliseconds of CPU and about
+ * 160 page faults (docs/benchmarks.md, cold start): the CLI's other
+ * commands never serve HTTP and no longer pay for them.
  *
  * Call them through the table: libmhd.MHD_start_daemon(...). mhd_lib_load
  * must have returned RK_OK first. */
