@@ -32,7 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define XFF_MAX_HEADERS 8   /* X-Forwarded-For headers read at most */
+#define XFF_MAX_HEADERS 8   /* X-Forwarded-For headers read at most: the last ones */
 #define HEAD_MAX_FIELDS 128 /* header fields in one request head */
 
 struct http_server {
@@ -635,7 +635,10 @@ static void peer_addr(struct MHD_Connection *c, uint8_t out[16])
     }
 }
 
-/* Collects X-Forwarded-For header values (in order) for client_addr. */
+/* Collects the last XFF_MAX_HEADERS X-Forwarded-For header values (in
+ * order) for client_addr. A proxy may add a header of its own after the
+ * client's (HAProxy's option forwardfor) rather than append to one, so the
+ * lines dropped are the first ones: those a client can have sent. */
 typedef struct xff_list {
     const char *v[XFF_MAX_HEADERS];
     size_t n;
@@ -646,8 +649,13 @@ static enum MHD_Result collect_xff(void *cls, enum MHD_ValueKind kind, const cha
 {
     (void)kind;
     xff_list *l = cls;
-    if (strcasecmp(key, "X-Forwarded-For") == 0 && value && l->n < XFF_MAX_HEADERS)
-        l->v[l->n++] = value;
+    if (strcasecmp(key, "X-Forwarded-For") != 0 || !value)
+        return MHD_YES;
+    if (l->n == XFF_MAX_HEADERS) {
+        memmove(l->v, l->v + 1, (XFF_MAX_HEADERS - 1) * sizeof l->v[0]);
+        l->n--;
+    }
+    l->v[l->n++] = value;
     return MHD_YES;
 }
 

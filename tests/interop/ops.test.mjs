@@ -184,6 +184,17 @@ describe('rate limits', () => {
       // forged left part is not believed.
       assert.equal((await get(trusting, xff('198.51.100.7, 203.0.113.3, 10.9.1.1'))).status, 200);
       assert.equal((await get(trusting, xff('1.1.1.1, 203.0.113.3'))).status, 429, 'same client 203.0.113.3');
+      // A proxy that adds a header line of its own after the client's (HAProxy's
+      // option forwardfor): its line decides, however many lines the client sent.
+      const lines = (vals) => new Promise((resolve, reject) => {
+        http.get({ host: '127.0.0.1', port: trusting.port, path: '/api/livekit/health', headers: { 'x-forwarded-for': vals } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode));
+        }).on('error', reject);
+      });
+      const forged = (k) => Array.from({ length: 12 }, (_, i) => `198.51.${k}.${i}`);
+      assert.equal(await lines([...forged(1), '203.0.113.4']), 200);
+      assert.equal(await lines([...forged(2), '203.0.113.4']), 429, 'the client is the proxy line\'s 203.0.113.4, not a line it sent');
       // Without trusted proxies the header is ignored: one bucket (the peer).
       assert.equal((await get(plain, xff('203.0.113.1'))).status, 200);
       assert.equal((await get(plain, xff('203.0.113.9'))).status, 429);
