@@ -14,7 +14,8 @@
 #include <string.h>
 
 /* ---- the sections, in the order they run ----------------------------------
- * The keyring is built last, once every other check has passed; the route
+ * The keyring is built last, once every other check has passed (then the
+ * issuers' secrets are checked against it); the route
  * families' sections (config_family_section) run after all of these, so
  * they may read roles' names. */
 
@@ -23,7 +24,8 @@ extern const config_section config_dev_mode_section, config_server_section, conf
     config_api_keys_section, config_admin_key_section, config_admin_key_file_section,
     config_roles_section, config_rooms_section, config_members_section, config_rate_limit_section,
     config_cors_section, config_trusted_proxies_section, config_shutdown_section,
-    config_audit_section, config_keyring_section, config_console_section, config_live_rooms_section;
+    config_audit_section, config_keyring_section, config_issuer_secrets_section,
+    config_console_section, config_live_rooms_section;
 
 static const config_section *const SECTIONS[] = {
     &config_dev_mode_section,        &config_server_section,
@@ -35,7 +37,8 @@ static const config_section *const SECTIONS[] = {
     &config_rate_limit_section,      &config_cors_section,
     &config_trusted_proxies_section, &config_shutdown_section,
     &config_audit_section,           &config_keyring_section,
-    &config_console_section,         &config_live_rooms_section,
+    &config_issuer_secrets_section,  &config_console_section,
+    &config_live_rooms_section,
 };
 #define N_SECTIONS (sizeof SECTIONS / sizeof SECTIONS[0])
 #define MAX_ALL    (N_SECTIONS + CONFIG_MAX_EXT_SECTIONS)

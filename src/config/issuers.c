@@ -6,6 +6,7 @@
 #include "../util/err.h"
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -510,6 +511,43 @@ static int check_prefix_overlap(config_loader *ld)
     return RK_OK;
 }
 
+/* check_livekit_secrets refuses an HS issuer whose secret is one of the
+ * LiveKit API secrets: every LiveKit token RoomKey mints would then pass
+ * as a session of that issuer, and a short login would renew itself. The
+ * keyring holds its secrets only as keyed HMAC contexts, so the two are
+ * compared by their HMAC of one message (equal exactly when a signature by
+ * one verifies with the other). */
+static int check_livekit_secrets(config_loader *ld)
+{
+    static const char probe[] = "roomkey: a session secret is not a LiveKit secret";
+    const config *c = ld->cfg;
+    for (size_t i = 0; c->keys && i < c->n_issuers; i++) {
+        const config_issuer *is = &c->issuers[i];
+        unsigned char mine[32], theirs[32];
+        size_t len = 0;
+        if (!is->hs_secret)
+            continue;
+        if (!EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, is->hs_secret, is->hs_secret_len,
+                       (const unsigned char *)probe, sizeof probe - 1, mine, sizeof mine, &len))
+            return yaml_fail(&ld->y, RK_ECRYPTO, "config: HMAC-SHA256 failed");
+        for (size_t k = 0; k < keyring_count(c->keys); k++) {
+            const keyring_entry *e = keyring_at(c->keys, k);
+            if (keyring_hmac(e, probe, sizeof probe - 1, theirs) != RK_OK ||
+                CRYPTO_memcmp(mine, theirs, sizeof mine) != 0)
+                continue;
+            OPENSSL_cleanse(mine, sizeof mine);
+            return yaml_fail(&ld->y, RK_EINVAL,
+                             "%s: the session secret of issuer \"%s\" is the secret of LiveKit API "
+                             "key %s: every LiveKit token would pass as a session; give the "
+                             "issuer a secret of its own",
+                             ld->issuer_env[i] ? "env: ROOMKEY_SESSION_SECRET" : "config", is->name,
+                             e->id);
+        }
+        OPENSSL_cleanse(mine, sizeof mine);
+    }
+    return RK_OK;
+}
+
 /* issuers_validate checks subject namespaces, and HS secret lengths
  * against the final dev mode. */
 static int issuers_validate(config_loader *ld)
@@ -551,3 +589,6 @@ const config_section config_issuers_section = {.key = "issuers",
                                                .env = issuers_env,
                                                .validate = issuers_validate,
                                                .release = issuers_release};
+
+/* Runs once the LiveKit keyring is built (config.c's section order). */
+const config_section config_issuer_secrets_section = {.validate = check_livekit_secrets};

@@ -331,6 +331,26 @@ static void test_env(void)
     setenv("LIVEKIT_URL", "wss://other.example.com", 1);
     ENV_REFUSED("LIVEKIT_SERVER_URL");
 
+    /* A session secret that is a LiveKit secret: every LiveKit token would
+     * pass as a session. Refused from the env and from the YAML, whichever
+     * LiveKit key it matches; a different secret loads. */
+    clear_env();
+    setenv("LIVEKIT_API_KEY", "lk1", 1);
+    setenv("LIVEKIT_API_SECRET", LK_SECRET, 1);
+    setenv("ROOMKEY_SESSION_SECRET", LK_SECRET, 1);
+    ENV_REFUSED("the session secret of issuer \"env\" is the secret of LiveKit API key lk1");
+    setenv("ROOMKEY_SESSION_SECRET", LK_SECRET "x", 1);
+    CHECK(config_load(NULL, &c, why, sizeof why) == RK_OK);
+    config_free(c);
+    clear_env();
+    setenv("LIVEKIT_KEYS", "k2: " HS_SECRET "-k2, k3: " HS_SECRET, 1);
+    CHECK(load("issuers:\n  - name: app\n    algorithms: [HS256]\n    secret: " HS_SECRET "\n",
+               &c) == RK_EINVAL);
+    CHECK(strstr(
+        why, "config: the session secret of issuer \"app\" is the secret of LiveKit API key k3"));
+    config_free(c);
+    c = NULL;
+
     /* LiveKit key pair: both or neither */
     clear_env();
     setenv("LIVEKIT_API_KEY", "k", 1);
