@@ -406,16 +406,18 @@ static int authn_caller_uncounted(authn *a, const char *authorization, const cha
         return RK_EDENIED;
     }
     size_t len = strnlen(cred, SESSION_MAX_TOKEN + 1);
-    /* A JWT has exactly two dots; anything else is tried as an API key. */
-    const char *d1 = memchr(cred, '.', len);
-    if (!api_key_only && d1) {
-        return verify_session(a, cred, len, now, out, fail, claims);
+    /* A credential with a dot is read as a JWT first; one that is no JWT at
+     * all may still be an API key (a key may hold dots: "rk.live.x"). */
+    int rc = RK_EDENIED;
+    *fail = AUTH_API_KEY;
+    if (!api_key_only && memchr(cred, '.', len)) {
+        rc = verify_session(a, cred, len, now, out, fail, claims);
+        if (rc == RK_OK || *fail != AUTH_MALFORMED)
+            return rc;
     }
     const config_apikey *k = apikey_match(a->cfg, cred, len);
-    if (!k) {
-        *fail = AUTH_API_KEY;
-        return RK_EDENIED;
-    }
+    if (!k) /* the JWT's reason when it was read as one */
+        return rc;
     /* The key acts as "api-key:<id>", a subject no session can have
      * (foreign_subject), so a key never holds a user's membership or seat. */
     memset(out, 0, sizeof *out);

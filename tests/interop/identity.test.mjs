@@ -42,6 +42,7 @@ const APP_SECRET = `identity-app-secret-${rand(20)}`;
 const PARTNER_ISS = 'https://partner.test';
 const ROBOT_KEY = `rk_robot_${rand(20)}`;
 const LIMITED_KEY = `rk_limited_${rand(20)}`;
+const DOTTED_KEY = `rk.live.${rand(20)}`; // two dots, as a JWT has
 const SPEAKER = { can_publish: true, can_subscribe: true, can_publish_data: true };
 
 /** The two issuers: an app's HS256 sessions and a partner's ES256 ones (JWKS file). */
@@ -78,7 +79,7 @@ async function serveWith({ issuers: list, apiKeys = [], members, env = {} }) {
 /** serveWith the app and partner issuers (prefixes as given) and the keys robot and limited (no permissions). */
 function serve(ctx, { appPrefix, partnerPrefix, members }) {
   return serveWith({ issuers: issuers(ctx.jwksFile, appPrefix, partnerPrefix), members,
-    apiKeys: [{ id: 'robot', key: ROBOT_KEY }, { id: 'limited', key: LIMITED_KEY }] });
+    apiKeys: [{ id: 'robot', key: ROBOT_KEY }, { id: 'limited', key: LIMITED_KEY }, { id: 'dotted', key: DOTTED_KEY }] });
 }
 
 /** The ES256 partner key and its JWKS file, shared by the suites. */
@@ -113,7 +114,7 @@ describe('subjects of two issuers with the same sub', () => {
     ctx.s = await serve(ctx, {
       appPrefix: undefined, // the app's issuer config as it was alone
       partnerPrefix: 'partner:',
-      members: [['alice', 'speaker'], ['partner:bob', 'listener'], ['limited', 'speaker'], ['api-key:robot', 'listener']],
+      members: [['alice', 'speaker'], ['partner:bob', 'listener'], ['limited', 'speaker'], ['api-key:robot', 'listener'], ['api-key:dotted', 'listener']],
     });
   });
   after(async () => {
@@ -150,6 +151,12 @@ describe('subjects of two issuers with the same sub', () => {
       assert401(await postToken(ctx.s.srv, { roomId: 'stage' }, bearer(await appSession(sub))));
     }
     await mintsAs(ctx.s.srv, bearer(await appSession('zoë-ünï-名前')), { identity: 'zoë-ünï-名前', canPublish: true });
+  });
+
+  test('an API key with dots works in Authorization as in X-API-Key; a dotted non-key is still 401', async () => {
+    await mintsAs(ctx.s.srv, bearer(DOTTED_KEY), { identity: 'api-key:dotted', canPublish: false });
+    await mintsAs(ctx.s.srv, { 'x-api-key': DOTTED_KEY }, { identity: 'api-key:dotted', canPublish: false });
+    assert401(await postToken(ctx.s.srv, { roomId: 'stage' }, bearer(`${DOTTED_KEY}x`)));
   });
 
   test('an API key acts as api-key:<id>, never as the session user of the same name', async () => {
