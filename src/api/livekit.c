@@ -282,6 +282,7 @@ const family family_livekit = {
                 {.status = 403, .message = "Forbidden: identity must be the authenticated user"},
             [VERDICT_IDENTITY_TOO_LONG] = {.status = 400, .message = "{why}", .field = "identity"},
             [VERDICT_NAME_TOO_LONG] = {.status = 400, .message = "{why}", .field = "name"},
+            [VERDICT_NAME_UNSAFE] = {.status = 400, .message = "{why}", .field = "name"},
             [VERDICT_TTL_ABOVE_CAP] = {.status = 400,
                                        .message = "ttl must not be greater than {max_ttl}",
                                        .field = "ttl"},

@@ -92,7 +92,7 @@ static const family_answer *answer_for(const family *f, int what)
     if (what == OUTCOME_NOT_OBJECT)
         return &not_object;
     if (what == VERDICT_IDENTITY_TOO_LONG || what == VERDICT_NAME_TOO_LONG ||
-        what == VERDICT_TTL_ABOVE_CAP)
+        what == VERDICT_NAME_UNSAFE || what == VERDICT_TTL_ABOVE_CAP)
         return f->asks_room_only ? &f->answers[OUTCOME_INTERNAL] : &out_of_bounds;
     if (what == OUTCOME_NO_CREDENTIALS)
         return &f->answers[OUTCOME_BAD_CREDENTIALS];

@@ -354,6 +354,9 @@ const family family_voice_agent = {
             [VERDICT_NAME_TOO_LONG] = {.status = 400,
                                        .message = "Request refused: {why}",
                                        .field = "participantName"},
+            [VERDICT_NAME_UNSAFE] = {.status = 400,
+                                     .message = "Request refused: {why}",
+                                     .field = "participantName"},
             [VERDICT_TTL_ABOVE_CAP] =
                 {.status = 400,
                  .message = "Expiration must be at most {max_ttl} seconds in this room",

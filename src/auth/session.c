@@ -272,9 +272,10 @@ static bool foreign_subject(const config *cfg, const config_issuer *is, const ch
 /* fill_caller fills *out from a verified payload: subject (required, is's
  * subject_prefix + the subject claim), name and role by is's claim names,
  * and is's name; AUTH_CLAIMS when one is unusable, the subject falls in
- * another namespace (foreign_subject) or holds a control or bidi control
- * character (utf8_has_unsafe: a subject becomes an identity that other
- * participants' screens, logs and terminals show). */
+ * another namespace (foreign_subject), or the subject or the name holds a
+ * control or bidi control character (utf8_has_unsafe: they become the
+ * identity and the display name other participants' screens, logs and
+ * terminals show). */
 static bool fill_caller(const config *cfg, const config_issuer *is, json_t *payload, caller *out,
                         auth_fail *fail)
 {
@@ -286,7 +287,8 @@ static bool fill_caller(const config *cfg, const config_issuer *is, json_t *payl
                 ? snprintf(out->subject, sizeof out->subject, "%s%s", is->subject_prefix, sub)
                 : -1;
     if (n < 0 || (size_t)n >= sizeof out->subject || foreign_subject(cfg, is, out->subject) ||
-        utf8_has_unsafe(out->subject) || (name && !copy_str(out->name, sizeof out->name, name)) ||
+        utf8_has_unsafe(out->subject) ||
+        (name && (!copy_str(out->name, sizeof out->name, name) || utf8_has_unsafe(out->name))) ||
         (role && !copy_str(out->role, sizeof out->role, role))) {
         memset(out, 0, sizeof *out);
         *fail = AUTH_CLAIMS;

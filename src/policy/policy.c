@@ -6,6 +6,7 @@
 #include "../util/jsonw.h"
 #include "../util/log.h"
 #include "../util/rng.h"
+#include "../util/utf8.h"
 
 #include <openssl/crypto.h>
 
@@ -66,6 +67,7 @@ static const char *const TEXT[VERDICT_COUNT] = {
         "identities starting with \"" POLICY_ANON_PREFIX "\" are reserved for anonymous callers",
     [VERDICT_IDENTITY_TOO_LONG] = "identity too long",
     [VERDICT_NAME_TOO_LONG] = "name too long",
+    [VERDICT_NAME_UNSAFE] = "name holds a control or bidi control character",
     [VERDICT_NOT_MEMBER] = "not a member of this room",
     [VERDICT_NO_ROLE] = "no role applies",
     [VERDICT_ROLE_TOO_POWERFUL] = "the room's default role is too powerful for anonymous callers",
@@ -315,6 +317,9 @@ static verdict choose_name_ttl(const config *cfg, const caller *who, const polic
         name = d->identity; /* "anon:...", never a bare name that looks like a user's */
     if (strlen(name) >= sizeof d->name)
         return VERDICT_NAME_TOO_LONG;
+    /* other participants' screens show it, as they show the identity */
+    if (utf8_has_unsafe(name))
+        return VERDICT_NAME_UNSAFE;
     strcpy(d->name, name);
     int64_t cap = min_cap(min_cap(cfg->max_ttl, d->role->max_ttl), d->room.max_ttl);
     d->max_ttl = cap;

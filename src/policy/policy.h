@@ -82,6 +82,7 @@ typedef enum verdict {
     VERDICT_IDENTITY_RESERVED,   /* an "anon:" identity asked by a non-anonymous caller */
     VERDICT_IDENTITY_TOO_LONG,   /* over 256 bytes */
     VERDICT_NAME_TOO_LONG,       /* display name over 256 bytes */
+    VERDICT_NAME_UNSAFE,         /* display name with a control or bidi control character */
     VERDICT_NOT_MEMBER,          /* members-only room, no membership */
     VERDICT_NO_ROLE,             /* no role applies, or the membership's is unknown */
     VERDICT_ROLE_TOO_POWERFUL,   /* an anonymous caller and an admin/hidden/recorder role */

@@ -15,6 +15,7 @@ import { after, before, describe, test } from 'node:test';
 import { ADMIN_KEY, LK_KEY, LK_SECRET, opsEnv, scrape, val, verifyToken } from './ops-lib.mjs';
 import {
   BIN,
+  assert400List,
   assert401,
   assertError,
   auditList,
@@ -151,6 +152,18 @@ describe('subjects of two issuers with the same sub', () => {
       assert401(await postToken(ctx.s.srv, { roomId: 'stage' }, bearer(await appSession(sub))));
     }
     await mintsAs(ctx.s.srv, bearer(await appSession('zoë-ünï-名前')), { identity: 'zoë-ünï-名前', canPublish: true });
+  });
+
+  test('a display name with a control or bidi control character: 401 from the session\'s claim, 400 from the request', async () => {
+    memberAdd(ctx.s.db, 'stage', 'nia', 'speaker');
+    const named = (name) => signJwt({ alg: 'HS256', key: APP_SECRET, claims: sessionClaims({ sub: 'nia', name }) });
+    for (const name of ['admin\u202e', 'lrm\u200e', 'bell\u0007']) {
+      assert401(await postToken(ctx.s.srv, { roomId: 'stage' }, bearer(await named(name))));
+      assert400List(await postToken(ctx.s.srv, { roomId: 'stage', name: `\u202e${name}` }, bearer(await appSession('nia'))),
+        'name holds a control or bidi control character');
+    }
+    const c = await mintsAs(ctx.s.srv, bearer(await named('Zoë Ünï 名前')), { identity: 'nia', canPublish: true });
+    assert.equal(c.name, 'Zoë Ünï 名前');
   });
 
   test('an API key with dots works in Authorization as in X-API-Key; a dotted non-key is still 401', async () => {
