@@ -8,9 +8,4 @@ mhd_lib libmhd;
 static const dynlib_sym_spec syms[] = {MHD_LIB_FUNCS(MHD_LIB_SPEC)};
 #undef MHD_LIB_SPEC
 
-static dynlib_lib lib = DYNLIB_LIB(MHD_LIB_SONAME, MHD_LIB_PACKAGE, syms, &libmhd, NULL);
-
-int mhd_lib_load(char *why, size_t cap)
-{
-    return dynlib_load(&lib, why, cap);
-}
+DYNLIB_LOADER(mhd_lib_load, MHD_LIB_SONAME, MHD_LIB_PACKAGE, syms, &libmhd, NULL)

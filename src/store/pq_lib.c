@@ -8,9 +8,4 @@ pq_lib libpq;
 static const dynlib_sym_spec syms[] = {PQ_LIB_FUNCS(PQ_LIB_SPEC)};
 #undef PQ_LIB_SPEC
 
-static dynlib_lib lib = DYNLIB_LIB(PQ_LIB_SONAME, PQ_LIB_PACKAGE, syms, &libpq, NULL);
-
-int pq_lib_load(char *why, size_t cap)
-{
-    return dynlib_load(&lib, why, cap);
-}
+DYNLIB_LOADER(pq_lib_load, PQ_LIB_SONAME, PQ_LIB_PACKAGE, syms, &libpq, NULL)

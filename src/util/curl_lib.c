@@ -17,9 +17,4 @@ static int global_init(char *why, size_t cap)
                : rk_fail(RK_EIO, why, cap, "libcurl's initialisation failed");
 }
 
-static dynlib_lib lib = DYNLIB_LIB(CURL_LIB_SONAME, CURL_LIB_PACKAGE, syms, &libcurl, global_init);
-
-int curl_lib_load(char *why, size_t cap)
-{
-    return dynlib_load(&lib, why, cap);
-}
+DYNLIB_LOADER(curl_lib_load, CURL_LIB_SONAME, CURL_LIB_PACKAGE, syms, &libcurl, global_init)

@@ -53,6 +53,16 @@ typedef struct dynlib_lib {
         .mu = PTHREAD_MUTEX_INITIALIZER                                                            \
     }
 
+/* DYNLIB_LOADER defines int name(char *why, size_t cap), which loads the
+ * library (DYNLIB_LIB's arguments) once per process with dynlib_load: each
+ * library's xxx_lib_load. */
+#define DYNLIB_LOADER(name, soname_, package_, syms_, table_, init_)                               \
+    static dynlib_lib name##_lib_ = DYNLIB_LIB(soname_, package_, syms_, table_, init_);           \
+    int name(char *why, size_t cap)                                                                \
+    {                                                                                              \
+        return dynlib_load(&name##_lib_, why, cap);                                                \
+    }
+
 /* dynlib_load loads lib and fills its table the first time it is called,
  * then runs lib->init; thread-safe, and later calls return the first
  * one's result. RK_EIO with a reason in why when the library, one of its
