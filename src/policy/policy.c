@@ -317,8 +317,9 @@ static verdict choose_name_ttl(const config *cfg, const caller *who, const polic
         name = d->identity; /* "anon:...", never a bare name that looks like a user's */
     if (strlen(name) >= sizeof d->name)
         return VERDICT_NAME_TOO_LONG;
-    /* other participants' screens show it, as they show the identity */
-    if (utf8_has_unsafe(name))
+    /* other participants' screens show it, as they show the identity; a
+     * session's name claim was checked when the session was (session.c) */
+    if (ask->name && utf8_has_unsafe(ask->name))
         return VERDICT_NAME_UNSAFE;
     strcpy(d->name, name);
     int64_t cap = min_cap(min_cap(cfg->max_ttl, d->role->max_ttl), d->room.max_ttl);
